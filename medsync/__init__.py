@@ -1,0 +1,81 @@
+"""MedSync: a Telegram-first clinic booking service."""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from medsync.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; `config` overrides settings (typed values) for tests and tools."""
+    settings = load_settings(**(config or {}))
+    app = Flask(__name__)
+    _configure(app, settings)
+
+    from medsync import cli, health
+    from medsync.extensions import celery_init_app, db, migrate, redis_client
+    from medsync.http_errors import register_error_handlers
+    from medsync.services.outbox import install_commit_hook
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    redis_client.init_app(app)
+    celery_init_app(app)
+    install_commit_hook(app)
+    register_error_handlers(app)
+    app.register_blueprint(health.blueprint)
+    app.cli.add_command(cli.medsync)
+    if not settings.BOT_TOKEN:
+        log.warning("BOT_TOKEN is not set: the Telegram bot is disabled; the API still serves")
+    return app
+
+
+def _configure(app: Flask, settings: Settings) -> None:
+    logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.config.update(asdict(settings))
+    app.config["SETTINGS"] = settings
+    app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(settings.DATABASE_URL)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_size": settings.SQLALCHEMY_POOL_SIZE,
+        "max_overflow": settings.SQLALCHEMY_MAX_OVERFLOW,
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+    }
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.sort_keys = False
+    app.config["CELERY"] = celery_config(settings)
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """The stack's driver is psycopg2; SQLAlchemy 2.1 would otherwise pick psycopg 3 for postgresql://."""
+    for prefix in ("postgresql://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg2://" + database_url[len(prefix):]
+    return database_url
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Celery on Redis: late acks, one message at a time, nothing lost when a worker dies."""
+    return {
+        "broker_url": settings.REDIS_URL,
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        # Longer than any task runs; unacked messages come back after it (never used for delays).
+        "broker_transport_options": {"visibility_timeout": 3600},
+        "broker_connection_retry_on_startup": True,
+        "task_default_queue": "medsync",
+        "imports": ("workers",),
+        "timezone": "UTC",
+        "enable_utc": True,
+    }

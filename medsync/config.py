@@ -1,0 +1,168 @@
+"""Settings from the environment (12-factor). The only module that reads os.environ."""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class ConfigError(ValueError):
+    """A setting is malformed; the message names the variable."""
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "": "minutes"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90m', '2h', '1d', '30s'; a bare number means minutes."""
+    match = _DURATION.match(text.lower())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 90m, 2h or 1d")
+    amount, unit = match.groups()
+    return timedelta(**{_UNITS[unit]: int(amount)})
+
+
+def parse_durations(text: str) -> tuple[timedelta, ...]:
+    """A comma-separated list of durations, largest first, without duplicates."""
+    items = {parse_duration(part) for part in text.split(",") if part.strip()}
+    if any(item <= timedelta(0) for item in items):
+        raise ValueError("durations must be positive")
+    return tuple(sorted(items, reverse=True))
+
+
+def parse_int(text: str) -> int:
+    value = int(text.strip())
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def parse_positive_int(text: str) -> int:
+    value = int(text.strip())
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def parse_url(text: str) -> str:
+    text = text.strip().rstrip("/")
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{text!r} is not an http(s) URL")
+    return text
+
+
+def parse_db_url(text: str) -> str:
+    parts = urlsplit(text.strip())
+    if not parts.scheme.startswith("postgresql"):
+        raise ValueError("must be a postgresql:// URL")
+    return text.strip()
+
+
+def parse_redis_url(text: str) -> str:
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("must be a redis:// URL")
+    return text.strip()
+
+
+def parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be true or false")
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings; each field is read from the environment variable of the same name."""
+
+    DATABASE_URL: str = "postgresql://postgres@127.0.0.1:5432/medsync"
+    REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    BOT_TOKEN: str = ""
+    WEBHOOK_SECRET: str = ""
+    PUBLIC_URL: str = ""
+    WEBAPP_URL: str = "https://medsync.example"
+    TELEGRAM_API_URL: str = "https://api.telegram.org"
+    WEBHOOK_MAX_CONNECTIONS: int = 40
+    INITDATA_MAX_AGE: int = 86400
+    REMINDER_OFFSETS: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    MIN_BOOKING_NOTICE: timedelta = timedelta(minutes=60)
+    BOOKING_HORIZON_DAYS: int = 60
+    CANCEL_CUTOFF: timedelta = timedelta(hours=2)
+    NOSHOW_GRACE: timedelta = timedelta(hours=2)
+    RESULTS_DIR: str = "var/results"
+    RESULT_MAX_BYTES: int = 20 * 1024 * 1024
+    TELEGRAM_RATE: int = 30
+    TELEGRAM_CHAT_RATE: int = 1
+    DELIVERY_MAX_ATTEMPTS: int = 8
+    SQLALCHEMY_POOL_SIZE: int = 5
+    SQLALCHEMY_MAX_OVERFLOW: int = 5
+    BOOKING_RATE_LIMIT: str = "20 per minute"
+    RATELIMIT_ENABLED: bool = True
+    LOG_LEVEL: str = "INFO"
+
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "DATABASE_URL": parse_db_url,
+    "REDIS_URL": parse_redis_url,
+    "PUBLIC_URL": parse_url,
+    "WEBAPP_URL": parse_url,
+    "TELEGRAM_API_URL": parse_url,
+    "WEBHOOK_MAX_CONNECTIONS": parse_positive_int,
+    "INITDATA_MAX_AGE": parse_positive_int,
+    "REMINDER_OFFSETS": parse_durations,
+    "MIN_BOOKING_NOTICE": parse_duration,
+    "BOOKING_HORIZON_DAYS": parse_positive_int,
+    "CANCEL_CUTOFF": parse_duration,
+    "NOSHOW_GRACE": parse_duration,
+    "RESULT_MAX_BYTES": parse_positive_int,
+    "TELEGRAM_RATE": parse_positive_int,
+    "TELEGRAM_CHAT_RATE": parse_positive_int,
+    "DELIVERY_MAX_ATTEMPTS": parse_positive_int,
+    "SQLALCHEMY_POOL_SIZE": parse_positive_int,
+    "SQLALCHEMY_MAX_OVERFLOW": parse_int,
+    "RATELIMIT_ENABLED": parse_bool,
+    "LOG_LEVEL": lambda text: text.strip().upper() or "INFO",
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build Settings from `environ` (default os.environ); overrides are already-typed values."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for field in fields(Settings):
+        if field.name in overrides:
+            values[field.name] = overrides[field.name]
+            continue
+        raw = environ.get(field.name)
+        if raw is None:
+            continue
+        try:
+            values[field.name] = _PARSERS.get(field.name, _text)(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{field.name}: {exc}") from None
+    unknown = set(overrides) - {field.name for field in fields(Settings)}
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+    return Settings(**values)
+
+
+def current_settings() -> Settings:
+    """The running app's Settings (inside an app context)."""
+    from flask import current_app
+
+    return current_app.config["SETTINGS"]

@@ -1,0 +1,71 @@
+"""Domain exceptions and the one JSON error shape."""
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+
+def error_body(code: int, message: str | None = None, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    """{"code": 404, "status": "Not Found", "message": "...", "errors": {...}}"""
+    status = HTTPStatus(code)
+    return {
+        "code": code,
+        "status": status.phrase,
+        "message": message or status.description or status.phrase,
+        "errors": errors or {},
+    }
+
+
+class DomainError(Exception):
+    """A refused use case; `http_status` is how the API reports it."""
+
+    http_status = 409
+    default_message = "The request conflicts with the current state."
+
+    def __init__(self, message: str | None = None, *, errors: dict[str, list[str]] | None = None) -> None:
+        self.message = message or self.default_message
+        self.errors = errors or {}
+        super().__init__(self.message)
+
+
+class NotFound(DomainError):
+    http_status = 404
+    default_message = "Not found."
+
+
+class BookingNotFound(NotFound):
+    default_message = "Booking not found."
+
+
+class ResultNotFound(NotFound):
+    default_message = "Result not found."
+
+
+class InvalidRequest(DomainError):
+    http_status = 422
+    default_message = "The request is invalid."
+
+
+class SlotTaken(DomainError):
+    default_message = "This time has just been taken. Please choose another slot."
+
+
+class PatientBusy(DomainError):
+    default_message = "You already have a booking at this time."
+
+
+class SlotUnavailable(DomainError):
+    default_message = "This time is not available for booking."
+
+
+class CancelTooLate(DomainError):
+    default_message = "It is too late to cancel this booking online. Please call the clinic."
+
+
+class IllegalTransition(DomainError):
+    default_message = "This status change is not allowed."
+
+
+class Unauthorized(DomainError):
+    http_status = 401
+    default_message = "Authentication required."

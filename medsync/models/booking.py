@@ -1,0 +1,172 @@
+"""Bookings, their audit trail, and test results."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, func, text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint, JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from medsync.extensions import db
+from medsync.models.catalog import DiagnosticType, Doctor
+from medsync.models.clinic import Clinic
+from medsync.models.user import User
+
+
+class BookingStatus(str, enum.Enum):
+    """A subset of FHIR R4 Appointment.status."""
+
+    BOOKED = "booked"
+    ARRIVED = "arrived"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+    NOSHOW = "noshow"
+
+
+ACTIVE_STATUSES = (BookingStatus.BOOKED, BookingStatus.ARRIVED, BookingStatus.FULFILLED)
+# The predicate the exclusion constraints use: a booking that holds its slot.
+ACTIVE_SQL = "status IN ('booked', 'arrived', 'fulfilled')"
+
+ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
+    BookingStatus.BOOKED: frozenset({BookingStatus.ARRIVED, BookingStatus.CANCELLED, BookingStatus.NOSHOW}),
+    BookingStatus.ARRIVED: frozenset({BookingStatus.FULFILLED}),
+    BookingStatus.FULFILLED: frozenset(),
+    BookingStatus.CANCELLED: frozenset(),
+    BookingStatus.NOSHOW: frozenset(),
+}
+
+
+class Actor(str, enum.Enum):
+    PATIENT = "patient"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class Booking(db.Model):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("(doctor_id IS NULL) <> (diagnostic_id IS NULL)", name="exactly_one_service"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
+        CheckConstraint(
+            "status IN ('booked', 'arrived', 'fulfilled', 'cancelled', 'noshow')", name="status_known"
+        ),
+        # A doctor only at their own clinic; a diagnostic only where it is offered.
+        ForeignKeyConstraint(
+            ["doctor_id", "clinic_id"], ["doctors.id", "doctors.clinic_id"],
+            name="fk_bookings_doctor_at_clinic", ondelete="RESTRICT",
+        ),
+        ForeignKeyConstraint(
+            ["diagnostic_id", "clinic_id"], ["clinic_diagnostics.diagnostic_id", "clinic_diagnostics.clinic_id"],
+            name="fk_bookings_diagnostic_at_clinic", ondelete="RESTRICT",
+        ),
+        ExcludeConstraint(
+            ("doctor_id", "="), (text("tstzrange(starts_at, ends_at)"), "&&"),
+            name="ex_bookings_doctor_overlap", using="gist", where=text(ACTIVE_SQL),
+        ),
+        ExcludeConstraint(
+            ("diagnostic_id", "="), ("clinic_id", "="), (text("tstzrange(starts_at, ends_at)"), "&&"),
+            name="ex_bookings_diagnostic_overlap", using="gist", where=text(ACTIVE_SQL),
+        ),
+        ExcludeConstraint(
+            ("user_id", "="), (text("tstzrange(starts_at, ends_at)"), "&&"),
+            name="ex_bookings_patient_overlap", using="gist", where=text(ACTIVE_SQL),
+        ),
+        Index("ix_bookings_user_starts", "user_id", "starts_at"),
+        Index("ix_bookings_clinic_starts", "clinic_id", "starts_at"),
+        Index(
+            "uq_bookings_user_idempotency_key", "user_id", "idempotency_key", unique=True,
+            postgresql_where=text("idempotency_key IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.telegram_id", ondelete="RESTRICT"))
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="RESTRICT"))
+    doctor_id: Mapped[int | None] = mapped_column(Integer)
+    diagnostic_id: Mapped[int | None] = mapped_column(Integer)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=BookingStatus.BOOKED.value)
+    patient_first_name: Mapped[str] = mapped_column(String(100))
+    patient_last_name: Mapped[str] = mapped_column(String(100))
+    patient_phone: Mapped[str] = mapped_column(String(32))
+    patient_email: Mapped[str | None] = mapped_column(String(254))
+    patient_message: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))
+    rescheduled_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id", ondelete="SET NULL"), index=True
+    )
+    # Calendar identity: stays the same across reschedules, SEQUENCE grows.
+    ical_uid: Mapped[str] = mapped_column(String(120))
+    ical_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    user: Mapped[User] = relationship()
+    clinic: Mapped[Clinic] = relationship()
+    doctor: Mapped[Doctor | None] = relationship(
+        primaryjoin="Booking.doctor_id == Doctor.id", foreign_keys="Booking.doctor_id", viewonly=True
+    )
+    diagnostic: Mapped[DiagnosticType | None] = relationship(
+        primaryjoin="Booking.diagnostic_id == DiagnosticType.id", foreign_keys="Booking.diagnostic_id",
+        viewonly=True,
+    )
+    rescheduled_from: Mapped[Booking | None] = relationship(remote_side="Booking.id")
+
+    @property
+    def service_name(self) -> str:
+        """What the patient comes for: the doctor's name or the diagnostic's name."""
+        if self.doctor is not None:
+            return self.doctor.full_name
+        return self.diagnostic.name if self.diagnostic is not None else ""
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {status.value for status in ACTIVE_STATUSES}
+
+    def local_starts_at(self) -> datetime:
+        return self.starts_at.astimezone(self.clinic.zone)
+
+    def is_owned_by(self, user_id: int) -> bool:
+        return self.user_id == user_id
+
+
+class BookingEvent(db.Model):
+    """Append-only audit trail: who did what to a booking, and when."""
+
+    __tablename__ = "booking_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Result(db.Model):
+    """A test result file for a booking, stored under RESULTS_DIR."""
+
+    __tablename__ = "results"
+    __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(200))
+    storage_path: Mapped[str] = mapped_column(String(500), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100), default="application/pdf")
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    uploaded_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    booking: Mapped[Booking] = relationship()

@@ -1,0 +1,109 @@
+"""What a patient can book: specialties, doctors (with ratings and absences), diagnostic types."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint, Date, ForeignKey, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint, func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from medsync.extensions import db
+from medsync.models.clinic import Clinic
+
+
+class Specialty(db.Model):
+    __tablename__ = "specialties"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+
+
+class Doctor(db.Model):
+    __tablename__ = "doctors"
+    __table_args__ = (
+        # Lets bookings reference (doctor, clinic) so the database refuses a doctor at a foreign clinic.
+        UniqueConstraint("id", "clinic_id", name="uq_doctors_id_clinic"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("appointment_minutes > 0", name="appointment_positive"),
+        CheckConstraint("rating_count >= 0 AND rating_total >= 0", name="rating_summary_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="RESTRICT"), index=True)
+    specialty_id: Mapped[int] = mapped_column(ForeignKey("specialties.id", ondelete="RESTRICT"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    photo_url: Mapped[str | None] = mapped_column(String(500))
+    bio: Mapped[str | None] = mapped_column(Text)
+    experience: Mapped[str | None] = mapped_column(Text)
+    certificates: Mapped[str | None] = mapped_column(Text)
+    services: Mapped[str | None] = mapped_column(Text)
+    appointment_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    # Maintained by a trigger on doctor_ratings: reads never aggregate over every rating.
+    rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rating_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    clinic: Mapped[Clinic] = relationship()
+    specialty: Mapped[Specialty] = relationship()
+
+    @property
+    def avg_rating(self) -> float:
+        return round(self.rating_total / self.rating_count, 2) if self.rating_count else 0.0
+
+
+class DoctorRating(db.Model):
+    __tablename__ = "doctor_ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.telegram_id", ondelete="SET NULL"))
+    score: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class DoctorAbsence(db.Model):
+    """The doctor does not see patients from first_day to last_day inclusive."""
+
+    __tablename__ = "doctor_absences"
+    __table_args__ = (CheckConstraint("last_day >= first_day", name="range_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doctor_id: Mapped[int] = mapped_column(ForeignKey("doctors.id", ondelete="CASCADE"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DiagnosticType(db.Model):
+    __tablename__ = "diagnostic_types"
+    __table_args__ = (
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    photo_url: Mapped[str | None] = mapped_column(String(500))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+
+    clinics: Mapped[list[Clinic]] = relationship(secondary="clinic_diagnostics", order_by="Clinic.id")
+
+
+class ClinicDiagnostic(db.Model):
+    """Which clinic offers which diagnostic type."""
+
+    __tablename__ = "clinic_diagnostics"
+
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), primary_key=True)
+    diagnostic_id: Mapped[int] = mapped_column(
+        ForeignKey("diagnostic_types.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

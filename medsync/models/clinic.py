@@ -1,0 +1,76 @@
+"""Clinics, their weekly hours with breaks, and closures."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, Time, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from medsync.extensions import db
+
+
+class Clinic(db.Model):
+    __tablename__ = "clinics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    hours: Mapped[list[WorkingHours]] = relationship(
+        back_populates="clinic", order_by="WorkingHours.weekday", cascade="all, delete-orphan"
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class WorkingHours(db.Model):
+    """Opening hours of one ISO weekday (Monday = 1 … Sunday = 7); a closed day has no row."""
+
+    __tablename__ = "working_hours"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "weekday"),
+        CheckConstraint("weekday BETWEEN 1 AND 7", name="iso_weekday"),
+        CheckConstraint("closes_at > opens_at", name="closes_after_opens"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)
+    opens_at: Mapped[time] = mapped_column(Time)
+    closes_at: Mapped[time] = mapped_column(Time)
+
+    clinic: Mapped[Clinic] = relationship(back_populates="hours")
+    breaks: Mapped[list[WorkingBreak]] = relationship(
+        back_populates="hours", order_by="WorkingBreak.starts_at", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class WorkingBreak(db.Model):
+    __tablename__ = "working_breaks"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_starts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    working_hours_id: Mapped[int] = mapped_column(ForeignKey("working_hours.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[time] = mapped_column(Time)
+    ends_at: Mapped[time] = mapped_column(Time)
+
+    hours: Mapped[WorkingHours] = relationship(back_populates="breaks")
+
+
+class ClinicClosure(db.Model):
+    """The clinic is closed from first_day to last_day inclusive (holidays, renovation)."""
+
+    __tablename__ = "clinic_closures"
+    __table_args__ = (CheckConstraint("last_day >= first_day", name="range_ordered"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)

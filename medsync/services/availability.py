@@ -1,0 +1,207 @@
+"""Free slots: working hours minus breaks, closures, absences, active bookings, the past and the horizon.
+
+Slots are generated in the clinic's local time, each with the UTC offset of its own date, so a
+clinic's 09:00 stays 09:00 across DST changes. A local time that does not exist (spring-forward
+gap) is skipped; an ambiguous one (fall-back) takes its first occurrence.
+"""
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
+
+from medsync import clock
+from medsync.config import current_settings
+from medsync.errors import InvalidRequest, NotFound, SlotTaken, SlotUnavailable
+from medsync.extensions import db
+from medsync.models import (
+    Booking, Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, WorkingHours,
+)
+from medsync.models.booking import ACTIVE_SQL
+
+MAX_RANGE_DAYS = 62
+
+
+@dataclass(frozen=True)
+class Slot:
+    starts_at: datetime  # aware, in the clinic's zone
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What is being booked: a doctor at their clinic, or a diagnostic at a clinic."""
+
+    clinic: Clinic
+    length: timedelta
+    doctor_id: int | None = None
+    diagnostic_id: int | None = None
+
+
+def doctor_resource(doctor_id: int) -> Resource:
+    doctor = db.session.get(Doctor, doctor_id, options=[selectinload(Doctor.clinic)])
+    if doctor is None:
+        raise NotFound("Doctor not found.")
+    return Resource(doctor.clinic, timedelta(minutes=doctor.appointment_minutes), doctor_id=doctor.id)
+
+
+def diagnostic_resource(diagnostic_id: int, clinic_id: int) -> Resource:
+    diagnostic = db.session.get(DiagnosticType, diagnostic_id)
+    if diagnostic is None:
+        raise NotFound("Diagnostic not found.")
+    offered = db.session.get(ClinicDiagnostic, (clinic_id, diagnostic_id))
+    if offered is None:
+        raise InvalidRequest(
+            "This clinic does not offer this diagnostic.", errors={"clinic_id": ["Not offered at this clinic."]}
+        )
+    clinic = db.session.get(Clinic, clinic_id)
+    return Resource(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic.id)
+
+
+def free_slots(resource: Resource, date_from: date, date_to: date, *, now: datetime | None = None) -> list[Slot]:
+    """Bookable slots between two clinic-local dates (inclusive), earliest first."""
+    if date_to < date_from:
+        raise InvalidRequest("The range ends before it starts.", errors={"to": ["Must not be before 'from'."]})
+    if (date_to - date_from).days >= MAX_RANGE_DAYS:
+        raise InvalidRequest(f"The range is limited to {MAX_RANGE_DAYS} days.", errors={"to": ["Range too long."]})
+    now = now or clock.now()
+    earliest, latest = booking_window(now)
+    busy = _busy_intervals(resource, date_from, date_to)
+    starts = [interval[0] for interval in busy]
+    return [
+        slot
+        for slot in _grid(resource, date_from, date_to)
+        if earliest <= slot.starts_at <= latest and not _overlaps(slot, busy, starts)
+    ]
+
+
+def booking_window(now: datetime) -> tuple[datetime, datetime]:
+    """The earliest and latest instants a slot may start at, seen from `now`."""
+    settings = current_settings()
+    return now + settings.MIN_BOOKING_NOTICE, now + timedelta(days=settings.BOOKING_HORIZON_DAYS)
+
+
+def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None = None) -> Slot:
+    """The slot starting exactly at `starts_at`, or the domain error a patient should see."""
+    if starts_at.tzinfo is None:
+        raise InvalidRequest("The time needs a UTC offset.", errors={"starts_at": ["Missing UTC offset."]})
+    now = now or clock.now()
+    earliest, latest = booking_window(now)
+    if starts_at < now:
+        raise SlotUnavailable("This time is in the past.")
+    if starts_at < earliest:
+        minutes = int(current_settings().MIN_BOOKING_NOTICE.total_seconds() // 60)
+        raise SlotUnavailable(f"Bookings must be made at least {minutes} minutes ahead.")
+    if starts_at > latest:
+        days = current_settings().BOOKING_HORIZON_DAYS
+        raise SlotUnavailable(f"Bookings can be made at most {days} days ahead.")
+    local_day = starts_at.astimezone(resource.clinic.zone).date()
+    candidates = [slot for slot in _grid(resource, local_day, local_day) if slot.starts_at == starts_at]
+    if not candidates:
+        raise SlotUnavailable("The clinic does not take bookings at this time. Please choose a listed slot.")
+    slot = candidates[0]
+    busy = _busy_intervals(resource, local_day, local_day)
+    if _overlaps(slot, busy, [interval[0] for interval in busy]):
+        raise SlotTaken()
+    return slot
+
+
+def _grid(resource: Resource, date_from: date, date_to: date) -> Iterator[Slot]:
+    """Every slot the schedule offers, ignoring bookings and the booking window."""
+    clinic = resource.clinic
+    zone = clinic.zone
+    hours = {row.weekday: row for row in _weekly_hours(clinic.id)}
+    closed = _closed_days(resource, date_from, date_to)
+    day = date_from
+    while day <= date_to:
+        row = hours.get(day.isoweekday())
+        if row is not None and day not in closed:
+            yield from _day_slots(day, row, resource.length, zone)
+        day += timedelta(days=1)
+
+
+def _day_slots(day: date, row: WorkingHours, length: timedelta, zone: ZoneInfo) -> Iterator[Slot]:
+    breaks = [(datetime.combine(day, b.starts_at), datetime.combine(day, b.ends_at)) for b in row.breaks]
+    local = datetime.combine(day, row.opens_at)
+    closing = datetime.combine(day, row.closes_at)
+    while local + length <= closing:
+        local_end = local + length
+        if not any(local < break_end and break_start < local_end for break_start, break_end in breaks):
+            starts_at = _localize(local, zone)
+            if starts_at is not None:
+                ends_at = (starts_at.astimezone(timezone.utc) + length).astimezone(zone)
+                yield Slot(starts_at, ends_at)
+        local = local_end
+
+
+def _localize(local: datetime, zone: ZoneInfo) -> datetime | None:
+    """Attach the zone with the offset of that date; None for a wall time skipped by DST."""
+    aware = local.replace(tzinfo=zone, fold=0)
+    round_trip = aware.astimezone(timezone.utc).astimezone(zone)
+    return aware if round_trip.replace(tzinfo=None) == local else None
+
+
+def _weekly_hours(clinic_id: int) -> list[WorkingHours]:
+    return list(
+        db.session.scalars(
+            select(WorkingHours).where(WorkingHours.clinic_id == clinic_id).options(selectinload(WorkingHours.breaks))
+        )
+    )
+
+
+def _closed_days(resource: Resource, date_from: date, date_to: date) -> set[date]:
+    """Days the clinic is closed or the doctor is away."""
+    ranges = list(
+        db.session.execute(
+            select(ClinicClosure.first_day, ClinicClosure.last_day).where(
+                ClinicClosure.clinic_id == resource.clinic.id,
+                ClinicClosure.first_day <= date_to,
+                ClinicClosure.last_day >= date_from,
+            )
+        )
+    )
+    if resource.doctor_id is not None:
+        ranges += db.session.execute(
+            select(DoctorAbsence.first_day, DoctorAbsence.last_day).where(
+                DoctorAbsence.doctor_id == resource.doctor_id,
+                DoctorAbsence.first_day <= date_to,
+                DoctorAbsence.last_day >= date_from,
+            )
+        )
+    days: set[date] = set()
+    for first, last in ranges:
+        day = max(first, date_from)
+        while day <= min(last, date_to):
+            days.add(day)
+            day += timedelta(days=1)
+    return days
+
+
+def _busy_intervals(resource: Resource, date_from: date, date_to: date) -> list[tuple[datetime, datetime]]:
+    """Active bookings of the resource overlapping the local date range, sorted by start."""
+    zone = resource.clinic.zone
+    # One day of margin either side covers any offset and bookings spanning midnight.
+    range_start = datetime.combine(date_from - timedelta(days=1), time.min, zone)
+    range_end = datetime.combine(date_to + timedelta(days=2), time.min, zone)
+    query = select(Booking.starts_at, Booking.ends_at).where(
+        text(ACTIVE_SQL), Booking.starts_at < range_end, Booking.ends_at > range_start
+    )
+    if resource.doctor_id is not None:
+        query = query.where(Booking.doctor_id == resource.doctor_id)
+    else:
+        query = query.where(
+            Booking.diagnostic_id == resource.diagnostic_id, Booking.clinic_id == resource.clinic.id
+        )
+    return sorted((row.starts_at, row.ends_at) for row in db.session.execute(query))
+
+
+def _overlaps(slot: Slot, busy: list[tuple[datetime, datetime]], starts: list[datetime]) -> bool:
+    """Does the slot overlap any busy interval? Busy intervals never overlap each other."""
+    index = bisect.bisect_left(starts, slot.ends_at)
+    return index > 0 and busy[index - 1][1] > slot.starts_at
+

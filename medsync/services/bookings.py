@@ -1,0 +1,273 @@
+"""Booking use cases: book, cancel, reschedule, status changes. Each writes its audit event and outbox rows."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from medsync import clock
+from medsync.config import current_settings
+from medsync.errors import (
+    BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, PatientBusy, SlotTaken,
+)
+from medsync.extensions import db
+from medsync.models import ALLOWED_TRANSITIONS, Actor, Booking, BookingEvent, BookingStatus, MessageKind
+from medsync.services import availability, outbox
+
+_CONSTRAINT_ERRORS = {
+    "ex_bookings_doctor_overlap": SlotTaken,
+    "ex_bookings_diagnostic_overlap": SlotTaken,
+    "ex_bookings_patient_overlap": PatientBusy,
+}
+_NOT_YET_SENT = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    first_name: str
+    last_name: str
+    phone: str
+    email: str | None = None
+    message: str | None = None
+
+
+def reminder_label(offset: timedelta) -> str:
+    """'24h', '2h', '90m': how a reminder offset is named in keys and texts."""
+    minutes = int(offset.total_seconds() // 60)
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
+def book(
+    *,
+    user_id: int,
+    clinic_id: int,
+    starts_at: datetime,
+    patient: PatientDetails,
+    doctor_id: int | None = None,
+    diagnostic_id: int | None = None,
+    idempotency_key: str | None = None,
+    actor: Actor = Actor.PATIENT,
+    now: datetime | None = None,
+    _rescheduled_from: Booking | None = None,
+) -> Booking:
+    """Book a free slot for the user; raises SlotTaken, PatientBusy, SlotUnavailable or InvalidRequest."""
+    if (doctor_id is None) == (diagnostic_id is None):
+        raise InvalidRequest(
+            "Choose either a doctor or a diagnostic.",
+            errors={"doctor_id": ["Give exactly one of doctor_id or diagnostic_id."]},
+        )
+    if idempotency_key is not None:
+        earlier = _by_idempotency_key(user_id, idempotency_key)
+        if earlier is not None:
+            return earlier
+    now = now or clock.now()
+    resource = _resource(clinic_id, doctor_id, diagnostic_id)
+    slot = availability.check_slot(resource, starts_at, now=now)
+    booking = Booking(
+        user_id=user_id, clinic_id=clinic_id, doctor_id=doctor_id, diagnostic_id=diagnostic_id,
+        starts_at=slot.starts_at, ends_at=slot.ends_at, status=BookingStatus.BOOKED.value,
+        patient_first_name=patient.first_name, patient_last_name=patient.last_name,
+        patient_phone=patient.phone, patient_email=patient.email, patient_message=patient.message,
+        idempotency_key=idempotency_key,
+        rescheduled_from_id=_rescheduled_from.id if _rescheduled_from else None,
+        ical_uid=_rescheduled_from.ical_uid if _rescheduled_from else f"{uuid.uuid4()}@medsync",
+        ical_sequence=_rescheduled_from.ical_sequence + 1 if _rescheduled_from else 0,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(booking)
+            db.session.flush()
+    except IntegrityError as exc:
+        return _booking_conflict(exc, user_id, idempotency_key)
+    details: dict[str, Any] = {"starts_at": booking.starts_at.isoformat()}
+    if _rescheduled_from is not None:
+        details["rescheduled_from"] = _rescheduled_from.id
+    _record(booking, actor, "booked", details)
+    _queue_booking_messages(booking, now, rescheduled_from=_rescheduled_from)
+    return booking
+
+
+def cancel(
+    booking_id: int,
+    *,
+    actor: Actor,
+    user_id: int | None = None,
+    reason: str | None = None,
+    actor_id: str | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Cancel a booked visit; a patient (user_id given) only their own and not inside CANCEL_CUTOFF."""
+    now = now or clock.now()
+    booking = get_for_update(booking_id, user_id=user_id)
+    _ensure_transition(booking, BookingStatus.CANCELLED)
+    if actor is Actor.PATIENT and booking.starts_at - now < current_settings().CANCEL_CUTOFF:
+        raise CancelTooLate()
+    _cancel(booking, actor, actor_id, reason)
+    outbox.queue_message(
+        MessageKind.CANCELLATION, booking_id=booking.id, chat_id=booking.user_id,
+        dedupe_key=f"booking:{booking.id}:cancellation",
+    )
+    return booking
+
+
+def reschedule(
+    booking_id: int,
+    *,
+    starts_at: datetime,
+    actor: Actor,
+    user_id: int | None = None,
+    actor_id: str | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Move a booking: book the new slot, cancel the old one and link them, all or nothing."""
+    now = now or clock.now()
+    with db.session.begin_nested():
+        old = get_for_update(booking_id, user_id=user_id)
+        _ensure_transition(old, BookingStatus.CANCELLED)
+        if actor is Actor.PATIENT and old.starts_at - now < current_settings().CANCEL_CUTOFF:
+            raise CancelTooLate("It is too late to move this booking online. Please call the clinic.")
+        # Cancelling first frees the old slot, so the visit may move to an overlapping time.
+        _cancel(old, actor, actor_id, "rescheduled")
+        db.session.flush()
+        new = book(
+            user_id=old.user_id, clinic_id=old.clinic_id, starts_at=starts_at,
+            doctor_id=old.doctor_id, diagnostic_id=old.diagnostic_id,
+            patient=PatientDetails(
+                old.patient_first_name, old.patient_last_name, old.patient_phone,
+                old.patient_email, old.patient_message,
+            ),
+            actor=actor, now=now, _rescheduled_from=old,
+        )
+        _record(old, actor, "rescheduled", {"to_booking": new.id}, actor_id)
+    return new
+
+
+def change_status(
+    booking_id: int,
+    status: BookingStatus,
+    *,
+    actor: Actor,
+    actor_id: str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Staff or system move a booking forward (arrived, fulfilled, noshow, cancelled); never backwards."""
+    if status is BookingStatus.CANCELLED:
+        return cancel(booking_id, actor=actor, actor_id=actor_id, reason=reason, now=now)
+    booking = get_for_update(booking_id)
+    _ensure_transition(booking, status)
+    booking.status = status.value
+    outbox.skip_pending(booking.id, _NOT_YET_SENT, f"booking {status.value}")
+    _record(booking, actor, status.value, {"reason": reason} if reason else {}, actor_id)
+    return booking
+
+
+def confirm_attendance(booking_id: int, *, user_id: int) -> Booking:
+    """The patient said they will come (reminder button); recorded once as an event."""
+    booking = get_for_update(booking_id, user_id=user_id)
+    if booking.status != BookingStatus.BOOKED.value:
+        raise IllegalTransition("This booking is no longer active.")
+    already = db.session.scalar(
+        select(BookingEvent.id).where(
+            BookingEvent.booking_id == booking.id, BookingEvent.action == "attendance_confirmed"
+        )
+    )
+    if already is None:
+        _record(booking, Actor.PATIENT, "attendance_confirmed", {}, str(user_id))
+    return booking
+
+
+def get_booking(booking_id: int, *, user_id: int | None = None) -> Booking:
+    """A booking with what it is shown with; someone else's booking does not exist for them."""
+    booking = db.session.get(
+        Booking, booking_id,
+        options=[joinedload(Booking.clinic), joinedload(Booking.doctor), joinedload(Booking.diagnostic)],
+    )
+    if booking is None or (user_id is not None and booking.user_id != user_id):
+        raise BookingNotFound()
+    return booking
+
+
+def get_for_update(booking_id: int, *, user_id: int | None = None) -> Booking:
+    """Lock the booking row for the rest of the transaction (ownership checked when user_id is given)."""
+    booking = db.session.scalar(
+        select(Booking).where(Booking.id == booking_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if booking is None or (user_id is not None and booking.user_id != user_id):
+        raise BookingNotFound()
+    return booking
+
+
+def _resource(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
+    if doctor_id is not None:
+        resource = availability.doctor_resource(doctor_id)
+        if resource.clinic.id != clinic_id:
+            raise InvalidRequest(
+                "This doctor does not work at this clinic.", errors={"clinic_id": ["The doctor works elsewhere."]}
+            )
+        return resource
+    return availability.diagnostic_resource(diagnostic_id, clinic_id)
+
+
+def _by_idempotency_key(user_id: int, key: str) -> Booking | None:
+    return db.session.scalar(select(Booking).where(Booking.user_id == user_id, Booking.idempotency_key == key))
+
+
+def _booking_conflict(exc: IntegrityError, user_id: int, idempotency_key: str | None) -> Booking:
+    """Translate a constraint the insert hit into the domain error (or the earlier idempotent booking)."""
+    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    if constraint in _CONSTRAINT_ERRORS:
+        raise _CONSTRAINT_ERRORS[constraint]() from None
+    if constraint == "uq_bookings_user_idempotency_key" and idempotency_key is not None:
+        earlier = _by_idempotency_key(user_id, idempotency_key)
+        if earlier is not None:
+            return earlier
+    raise exc
+
+
+def _ensure_transition(booking: Booking, target: BookingStatus) -> None:
+    current = BookingStatus(booking.status)
+    if target not in ALLOWED_TRANSITIONS[current]:
+        if current is BookingStatus.CANCELLED:
+            raise IllegalTransition("This booking is already cancelled.")
+        raise IllegalTransition(f"A {current.value} booking cannot become {target.value}.")
+
+
+def _cancel(booking: Booking, actor: Actor, actor_id: str | None, reason: str | None) -> None:
+    booking.status = BookingStatus.CANCELLED.value
+    booking.cancel_reason = reason
+    booking.cancelled_by = actor.value
+    outbox.skip_pending(booking.id, _NOT_YET_SENT, "booking cancelled")
+    _record(booking, actor, "cancelled", {"reason": reason} if reason else {}, actor_id)
+
+
+def _record(
+    booking: Booking, actor: Actor, action: str, details: dict[str, Any], actor_id: str | None = None
+) -> None:
+    if actor_id is None and actor is Actor.PATIENT:
+        actor_id = str(booking.user_id)
+    db.session.add(
+        BookingEvent(booking_id=booking.id, actor=actor.value, actor_id=actor_id, action=action, details=details)
+    )
+
+
+def _queue_booking_messages(booking: Booking, now: datetime, *, rescheduled_from: Booking | None) -> None:
+    """The confirmation now, and one reminder per configured offset that is still ahead."""
+    payload = {"rescheduled_from": rescheduled_from.id} if rescheduled_from else {}
+    outbox.queue_message(
+        MessageKind.CONFIRMATION, booking_id=booking.id, chat_id=booking.user_id,
+        dedupe_key=f"booking:{booking.id}:confirmation", payload=payload,
+    )
+    for offset in current_settings().REMINDER_OFFSETS:
+        due_at = booking.starts_at - offset
+        if due_at > now:
+            label = reminder_label(offset)
+            outbox.queue_message(
+                MessageKind.REMINDER, booking_id=booking.id, chat_id=booking.user_id,
+                dedupe_key=f"booking:{booking.id}:reminder:{label}", due_at=due_at, payload={"offset": label},
+            )

@@ -1,0 +1,101 @@
+"""Writing outbox rows, and handing due ones to Celery right after the transaction commits.
+
+Services only write rows. The commit hook enqueues the delivery of rows that are already due;
+anything not enqueued (Redis down, reminders due later) is found by the beat sweep.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from medsync import clock
+from medsync.extensions import db
+from medsync.models import MessageKind, MessageStatus, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+DELIVER_TASK = "workers.delivery.deliver_message"
+_PENDING_KEY = "medsync_outbox_due_ids"
+
+
+def queue_message(
+    kind: MessageKind,
+    *,
+    booking_id: int,
+    chat_id: int,
+    dedupe_key: str,
+    due_at: datetime | None = None,
+    result_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> int | None:
+    """Add an outbox row unless one with the same dedupe key exists; returns the new id or None."""
+    now = clock.now()
+    due_at = due_at or now
+    statement = (
+        insert(OutboxMessage)
+        .values(
+            kind=kind.value, dedupe_key=dedupe_key, booking_id=booking_id, chat_id=chat_id, result_id=result_id,
+            payload=payload or {}, due_at=due_at, status=MessageStatus.PENDING.value,
+        )
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
+        .returning(OutboxMessage.id)
+    )
+    message_id = db.session.execute(statement).scalar_one_or_none()
+    if message_id is not None and due_at <= now + timedelta(seconds=5):
+        db.session.info.setdefault(_PENDING_KEY, []).append(message_id)
+    return message_id
+
+
+def skip_pending(booking_id: int, kinds: Iterable[MessageKind], reason: str) -> int:
+    """Mark a booking's not-yet-sent messages of these kinds skipped; returns how many."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.booking_id == booking_id,
+            OutboxMessage.status == MessageStatus.PENDING.value,
+            OutboxMessage.kind.in_([kind.value for kind in kinds]),
+        )
+        .values(status=MessageStatus.SKIPPED.value, last_error=reason)
+    )
+    return result.rowcount
+
+
+def mark_for_dispatch(message_ids: Iterable[int]) -> None:
+    """Hand these rows to the workers once the current transaction commits."""
+    db.session.info.setdefault(_PENDING_KEY, []).extend(message_ids)
+
+
+def install_commit_hook(app: Flask, send: Callable[[int], None] | None = None) -> None:
+    """Choose how this app enqueues a delivery (default: a Celery task by name, so nothing imports workers)."""
+
+    def send_task(message_id: int) -> None:
+        app.extensions["celery"].send_task(DELIVER_TASK, args=[message_id])
+
+    app.extensions["outbox_sender"] = send or send_task
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_after_commit(session: Session) -> None:
+    message_ids = session.info.pop(_PENDING_KEY, [])
+    if not message_ids:
+        return
+    sender = current_app.extensions.get("outbox_sender") if has_app_context() else None
+    for message_id in message_ids:
+        try:
+            if sender is None:
+                raise RuntimeError("no outbox sender installed")
+            sender(message_id)
+        except Exception:  # noqa: BLE001 - the sweep re-finds the row; the user's action is committed
+            log.warning("could not enqueue outbox message %s; the sweep will deliver it", message_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)

@@ -1,0 +1,102 @@
+"""Loading the deterministic demo catalog; upserts by slug, so running it twice changes nothing."""
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+
+from medsync import clock, demo_data
+from medsync.extensions import db
+from medsync.models import (
+    Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorRating, Specialty, WorkingBreak,
+    WorkingHours,
+)
+
+DEMO_CLOSURE_REASON = "Public holiday (demo)"
+
+
+def seed_demo_catalog() -> dict[str, int]:
+    """Create or refresh the demo catalog; returns how many of each thing it holds."""
+    clinics = {item.key: _upsert(Clinic, item.key, name=item.name, address=item.address, timezone=item.timezone)
+               for item in demo_data.CLINICS}
+    specialties = {item.key: _upsert(Specialty, item.key, name=item.name) for item in demo_data.SPECIALTIES}
+    db.session.flush()
+    for item in demo_data.CLINICS:
+        _replace_hours(clinics[item.key], item.hours)
+    _replace_closures(clinics)
+    doctors = [_seed_doctor(item, clinics, specialties) for item in demo_data.DOCTORS]
+    for item in demo_data.DIAGNOSTICS:
+        diagnostic = _upsert(
+            DiagnosticType, item.key, name=item.name, description=item.description, price=Decimal(item.price),
+            photo_url=item.photo_url, duration_minutes=item.duration_minutes,
+        )
+        db.session.flush()
+        for clinic_key in item.clinics:
+            db.session.execute(
+                insert(ClinicDiagnostic)
+                .values(clinic_id=clinics[clinic_key].id, diagnostic_id=diagnostic.id)
+                .on_conflict_do_nothing()
+            )
+    db.session.flush()
+    return {
+        "clinics": len(clinics), "specialties": len(specialties), "doctors": len(doctors),
+        "diagnostics": len(demo_data.DIAGNOSTICS),
+    }
+
+
+def _upsert(model: type, slug: str, **values: object):
+    row = db.session.scalar(select(model).where(model.slug == slug))
+    if row is None:
+        row = model(slug=slug, **values)
+        db.session.add(row)
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+    return row
+
+
+def _seed_doctor(item: demo_data.DemoDoctor, clinics: dict, specialties: dict) -> Doctor:
+    doctor = _upsert(
+        Doctor, item.key, full_name=item.full_name, clinic_id=clinics[item.clinic].id,
+        specialty_id=specialties[item.specialty].id, price=Decimal(item.price), photo_url=item.photo_url,
+        bio=item.bio, experience=item.experience, certificates=item.certificates, services=item.services,
+        appointment_minutes=item.appointment_minutes,
+    )
+    db.session.flush()
+    has_ratings = db.session.scalar(select(DoctorRating.id).where(DoctorRating.doctor_id == doctor.id).limit(1))
+    if has_ratings is None:
+        db.session.add_all(
+            DoctorRating(doctor_id=doctor.id, score=rating.score, comment=rating.comment) for rating in item.ratings
+        )
+    return doctor
+
+
+def _replace_hours(clinic: Clinic, hours: tuple[demo_data.DemoHours, ...]) -> None:
+    db.session.execute(delete(WorkingHours).where(WorkingHours.clinic_id == clinic.id))
+    for day in hours:
+        row = WorkingHours(
+            clinic_id=clinic.id, weekday=day.iso_weekday, opens_at=_time(day.opens), closes_at=_time(day.closes)
+        )
+        row.breaks = [WorkingBreak(starts_at=_time(start), ends_at=_time(end)) for start, end in day.breaks]
+        db.session.add(row)
+
+
+def _replace_closures(clinics: dict[str, Clinic]) -> None:
+    """Demo holidays for this year and the next, recreated each run."""
+    db.session.execute(delete(ClinicClosure).where(ClinicClosure.reason == DEMO_CLOSURE_REASON))
+    this_year = clock.now().year
+    for closure in demo_data.CLOSURES:
+        for year in (this_year, this_year + 1):
+            first = date(year, *closure.start)
+            last_year = year + 1 if closure.end < closure.start else year
+            db.session.add(ClinicClosure(
+                clinic_id=clinics[closure.clinic].id, first_day=first, last_day=date(last_year, *closure.end),
+                reason=DEMO_CLOSURE_REASON,
+            ))
+
+
+def _time(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))

@@ -1,0 +1,267 @@
+"""Real PostgreSQL (schema from the migrations, created once per session) and real Redis; each test isolated.
+
+Isolation is by TRUNCATE after each test rather than a rolled-back transaction, because the
+concurrency and worker tests need other connections to see committed rows.
+Set TEST_DB_NAME / TEST_REDIS_DB to run two suites side by side on one machine.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import datetime, time, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import text
+
+from medsync import clock, create_app
+from medsync.extensions import db
+from medsync.models import (
+    Clinic, ClinicDiagnostic, DiagnosticType, Doctor, Specialty, User, WorkingBreak, WorkingHours,
+)
+from medsync.services import bookings
+from medsync.services.bookings import PatientDetails
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+BOT_TOKEN = "123456:TEST-medsync-token"
+WEBHOOK_SECRET = "test-webhook-secret"
+WEBAPP_URL = "https://webapp.medsync.test"
+# A Tuesday morning in Kyiv (06:00 UTC = 08:00 local): the clinic opens at 09:00.
+FROZEN_NOW = datetime(2026, 12, 1, 6, 0, tzinfo=timezone.utc)
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+
+
+def _test_db_name() -> str:
+    return os.environ.get("TEST_DB_NAME", "medsync_test") + f"_{_worker_index()}"
+
+
+def _test_redis_url() -> str:
+    base = int(os.environ.get("TEST_REDIS_DB", "10"))
+    return f"redis://127.0.0.1:6379/{base + _worker_index()}"
+
+
+def _recreate_database(name: str) -> None:
+    connection = psycopg2.connect(PG_ADMIN_URL)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+def settings_for_tests(tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> dict[str, Any]:
+    """Settings every test app uses; tests override single values."""
+    settings = {
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{_test_db_name()}",
+        "REDIS_URL": _test_redis_url(),
+        "BOT_TOKEN": BOT_TOKEN,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "WEBAPP_URL": WEBAPP_URL,
+        "PUBLIC_URL": "https://api.medsync.test",
+        "RESULTS_DIR": str(tmp_path_factory.mktemp("results")),
+        "BOOKING_RATE_LIMIT": "1000 per minute",
+    }
+    settings.update(overrides)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One app and one freshly migrated database for the whole session."""
+    from flask_migrate import upgrade
+
+    _recreate_database(_test_db_name())
+    app = create_app(settings_for_tests(tmp_path_factory))
+    app.config["TESTING"] = True
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Empty every table and the test Redis database after each test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        tables = [table.name for table in db.metadata.sorted_tables]
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def frozen_now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Freeze medsync.clock.now at FROZEN_NOW; call the fixture's value to move time."""
+    current = {"now": FROZEN_NOW}
+    monkeypatch.setattr(clock, "now", lambda: current["now"])
+
+    def move_to(instant: datetime) -> None:
+        current["now"] = instant
+
+    return move_to
+
+
+# --- factories: each returns a committed row, with sensible defaults -------------------------------
+
+
+@pytest.fixture
+def make_clinic(app_context: None) -> Callable[..., Clinic]:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        *,
+        timezone_name: str = "Europe/Kyiv",
+        weekdays: tuple[int, ...] = (1, 2, 3, 4, 5, 6),
+        opens: time = time(9),
+        closes: time = time(18),
+        lunch: tuple[time, time] | None = (time(13), time(14)),
+        **overrides: Any,
+    ) -> Clinic:
+        number = next(counter)
+        clinic = Clinic(
+            slug=overrides.pop("slug", f"clinic-{number}"), name=overrides.pop("name", f"Clinic {number}"),
+            address=overrides.pop("address", f"{number} Khreshchatyk St, Kyiv"), timezone=timezone_name,
+            **overrides,
+        )
+        for weekday in weekdays:
+            hours = WorkingHours(weekday=weekday, opens_at=opens, closes_at=closes)
+            if lunch:
+                hours.breaks = [WorkingBreak(starts_at=lunch[0], ends_at=lunch[1])]
+            clinic.hours.append(hours)
+        db.session.add(clinic)
+        db.session.commit()
+        return clinic
+
+    return make
+
+
+@pytest.fixture
+def make_doctor(app_context: None, make_clinic: Callable[..., Clinic]) -> Callable[..., Doctor]:
+    counter = iter(range(1, 10_000))
+
+    def make(*, clinic: Clinic | None = None, specialty_name: str = "Cardiologist", **overrides: Any) -> Doctor:
+        number = next(counter)
+        clinic = clinic or make_clinic()
+        specialty = db.session.query(Specialty).filter_by(name=specialty_name).one_or_none()
+        if specialty is None:
+            specialty = Specialty(slug=specialty_name.lower().replace(" ", "-"), name=specialty_name)
+            db.session.add(specialty)
+        values: dict[str, Any] = {
+            "slug": f"doctor-{number}", "full_name": f"Dr. Olena Test {number}", "price": Decimal("650.00"),
+            "photo_url": f"https://medsync.test/d{number}.jpg", "appointment_minutes": 60,
+            "experience": "10 years", "certificates": "Board certified", "services": "Consultation\nECG review",
+        }
+        values.update(overrides)
+        doctor = Doctor(clinic_id=clinic.id, specialty=specialty, **values)
+        db.session.add(doctor)
+        db.session.commit()
+        return doctor
+
+    return make
+
+
+@pytest.fixture
+def make_diagnostic(app_context: None, make_clinic: Callable[..., Clinic]) -> Callable[..., DiagnosticType]:
+    counter = iter(range(1, 10_000))
+
+    def make(*, clinics: list[Clinic] | None = None, **overrides: Any) -> DiagnosticType:
+        number = next(counter)
+        values: dict[str, Any] = {
+            "slug": f"diagnostic-{number}", "name": f"MRI {number}", "description": "Magnetic resonance imaging",
+            "price": Decimal("2400.00"), "photo_url": None, "duration_minutes": 30,
+        }
+        values.update(overrides)
+        diagnostic = DiagnosticType(**values)
+        db.session.add(diagnostic)
+        db.session.flush()
+        for clinic in clinics if clinics is not None else [make_clinic()]:
+            db.session.add(ClinicDiagnostic(clinic_id=clinic.id, diagnostic_id=diagnostic.id))
+        db.session.commit()
+        return diagnostic
+
+    return make
+
+
+@pytest.fixture
+def make_user(app_context: None) -> Callable[..., User]:
+    counter = iter(range(1, 100_000))
+
+    def make(**overrides: Any) -> User:
+        number = next(counter)
+        values: dict[str, Any] = {
+            "telegram_id": 700_000_000 + number, "username": f"patient{number}", "first_name": "Taras",
+            "last_name": f"Patient{number}", "language_code": "uk",
+        }
+        values.update(overrides)
+        user = User(**values)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+PATIENT = PatientDetails(first_name="Taras", last_name="Shevchenko", phone="+380501234567", email="t@example.com")
+
+
+@pytest.fixture
+def make_booking(app_context: None, make_user: Callable[..., User], make_doctor: Callable[..., Doctor]):
+    """Book through the service (so outbox and events are real) and commit."""
+
+    def make(*, user: User | None = None, doctor: Doctor | None = None, starts_at: datetime | None = None,
+             **overrides: Any):
+        user = user or make_user()
+        if doctor is None and "diagnostic_id" not in overrides:
+            doctor = make_doctor()
+        clinic_id = overrides.pop("clinic_id", doctor.clinic_id if doctor else None)
+        starts_at = starts_at or next_local_slot(doctor.clinic if doctor else db.session.get(Clinic, clinic_id))
+        booking = bookings.book(
+            user_id=user.telegram_id, clinic_id=clinic_id, starts_at=starts_at,
+            doctor_id=doctor.id if doctor else None, patient=overrides.pop("patient", PATIENT), **overrides,
+        )
+        db.session.commit()
+        return booking
+
+    return make
+
+
+def next_local_slot(clinic: Clinic, *, days_ahead: int = 1, hour: int = 10) -> datetime:
+    """An aware datetime at `hour`:00 clinic time, `days_ahead` working days after now (skips Sundays)."""
+    local_today = clock.now().astimezone(clinic.zone).date()
+    day = local_today + timedelta(days=days_ahead)
+    open_days = {hours.weekday for hours in clinic.hours}
+    while day.isoweekday() not in open_days:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(hour), clinic.zone)
+
+
+@pytest.fixture
+def results_dir(app: Flask) -> Path:
+    return Path(app.config["RESULTS_DIR"])

@@ -1,0 +1,1 @@
+"""Celery tasks. Imported by the worker through the `imports` setting in medsync.celery_config."""
