@@ -22,6 +22,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _configure(app, settings)
 
     from medsync import cli, health
+    from medsync.api import init_api
+    from medsync.bot import init_bot
     from medsync.extensions import celery_init_app, db, migrate, redis_client
     from medsync.http_errors import register_error_handlers
     from medsync.services.outbox import install_commit_hook
@@ -33,6 +35,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_commit_hook(app)
     register_error_handlers(app)
     app.register_blueprint(health.blueprint)
+    init_api(app)
+    init_bot(app)
     app.cli.add_command(cli.medsync)
     if not settings.BOT_TOKEN:
         log.warning("BOT_TOKEN is not set: the Telegram bot is disabled; the API still serves")

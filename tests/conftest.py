@@ -26,6 +26,8 @@ from medsync.models import (
 )
 from medsync.services import bookings
 from medsync.services.bookings import PatientDetails
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.support.initdata import sign_init_data
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BOT_TOKEN = "123456:TEST-medsync-token"
@@ -75,12 +77,27 @@ def settings_for_tests(tmp_path_factory: pytest.TempPathFactory, **overrides: An
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def telegram_server() -> Iterator[FakeTelegramAPI]:
+    """The fake Bot API for the whole session; the app's TELEGRAM_API_URL points at it."""
+    with FakeTelegramAPI() as server:
+        yield server
+
+
+@pytest.fixture
+def telegram_api(telegram_server: FakeTelegramAPI) -> Iterator[FakeTelegramAPI]:
+    """The fake Bot API with no recorded calls and no failure switches left from other tests."""
+    telegram_server.reset()
+    yield telegram_server
+    telegram_server.reset()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory, telegram_server: FakeTelegramAPI) -> Iterator[Flask]:
     """One app and one freshly migrated database for the whole session."""
     from flask_migrate import upgrade
 
     _recreate_database(_test_db_name())
-    app = create_app(settings_for_tests(tmp_path_factory))
+    app = create_app(settings_for_tests(tmp_path_factory, TELEGRAM_API_URL=telegram_server.url))
     app.config["TESTING"] = True
     with app.app_context():
         upgrade()
@@ -265,3 +282,26 @@ def next_local_slot(clinic: Clinic, *, days_ahead: int = 1, hour: int = 10) -> d
 @pytest.fixture
 def results_dir(app: Flask) -> Path:
     return Path(app.config["RESULTS_DIR"])
+
+
+@pytest.fixture
+def init_data() -> Callable[..., str]:
+    """Signed initData for a Telegram user, exactly as Telegram signs it for our test bot."""
+
+    def sign(telegram_id: int = 700_000_001, **user: Any) -> str:
+        profile = {"id": telegram_id, "first_name": "Taras", "last_name": "Shevchenko", "username": "taras",
+                   "language_code": "uk"}
+        profile.update(user)
+        return sign_init_data(BOT_TOKEN, profile, auth_date=int(clock.now().timestamp()))
+
+    return sign
+
+
+@pytest.fixture
+def tma_headers(init_data: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    """Authorization headers of a Web App user: `tma <initData>`."""
+
+    def headers(telegram_id: int = 700_000_001, **user: Any) -> dict[str, str]:
+        return {"Authorization": f"tma {init_data(telegram_id, **user)}"}
+
+    return headers

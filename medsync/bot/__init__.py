@@ -1,0 +1,33 @@
+"""The Telegram bot (pyTelegramBotAPI), fed by the Flask webhook. Nothing talks to Telegram at import time."""
+from __future__ import annotations
+
+import logging
+
+import telebot
+from flask import Flask, current_app
+from telebot import apihelper
+
+from medsync.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_bot(settings: Settings) -> telebot.TeleBot:
+    """A synchronous bot: handlers run inside the webhook request, sharing its app context and session."""
+    # The Bot API base is configurable (a self-hosted Bot API server, or the fake one in tests).
+    apihelper.API_URL = settings.TELEGRAM_API_URL + "/bot{0}/{1}"
+    apihelper.FILE_URL = settings.TELEGRAM_API_URL + "/file/bot{0}/{1}"
+    return telebot.TeleBot(settings.BOT_TOKEN, threaded=False, parse_mode="HTML")
+
+
+def init_bot(app: Flask) -> None:
+    """Create the bot when BOT_TOKEN is set; without it the API still serves and the bot is off."""
+    settings: Settings = app.config["SETTINGS"]
+    if not settings.BOT_TOKEN:
+        return
+    app.extensions["bot"] = create_bot(settings)
+
+
+def get_bot() -> telebot.TeleBot | None:
+    """The running app's bot, or None when BOT_TOKEN is not set."""
+    return current_app.extensions.get("bot")

@@ -1,0 +1,119 @@
+"""Races for one slot end in exactly one booking and SlotTaken for everyone else, enforced by PostgreSQL."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from medsync.errors import PatientBusy, SlotTaken
+from medsync.extensions import db
+from medsync.models import Booking
+from medsync.services import bookings
+from tests.conftest import PATIENT
+
+KYIV = ZoneInfo("Europe/Kyiv")
+THREADS = 50
+
+
+def race(app: Flask, attempts: list[dict]) -> list[object]:
+    """Run one booking per thread, each on its own connection, released together by a barrier."""
+    barrier = threading.Barrier(len(attempts))
+    outcomes: list[object] = [None] * len(attempts)
+
+    def attempt(index: int, arguments: dict) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                booking = bookings.book(patient=PATIENT, **arguments)
+                db.session.commit()
+                outcomes[index] = booking.id
+            except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+                db.session.rollback()
+                outcomes[index] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(i, a)) for i, a in enumerate(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_fifty_patients_racing_for_one_slot_get_one_booking(app, frozen_now, make_doctor, make_user):
+    doctor = make_doctor()
+    users = [make_user() for _ in range(THREADS)]
+    starts = datetime(2026, 12, 2, 10, tzinfo=KYIV)
+    outcomes = race(app, [
+        {"user_id": user.telegram_id, "clinic_id": doctor.clinic_id, "doctor_id": doctor.id, "starts_at": starts}
+        for user in users
+    ])
+    winners = [outcome for outcome in outcomes if isinstance(outcome, int)]
+    assert len(winners) == 1
+    assert sum(isinstance(outcome, SlotTaken) for outcome in outcomes) == THREADS - 1
+    assert db.session.scalar(text("SELECT count(*) FROM bookings")) == 1
+
+
+def test_overlapping_starts_racing_past_the_availability_check_hit_the_constraint(
+    app, frozen_now, make_doctor, make_user, monkeypatch
+):
+    """Starts 10 minutes apart overlap a 60-minute visit; the exclusion constraint lets one through.
+
+    The grid check is bypassed so that every thread reaches the INSERT with its own start time.
+    """
+    from medsync.services import availability
+
+    doctor = make_doctor(appointment_minutes=60)
+    def no_busy_check(resource, starts_at, *, now=None):
+        return availability.Slot(starts_at, starts_at + timedelta(hours=1))
+
+    monkeypatch.setattr(availability, "check_slot", no_busy_check)
+    users = [make_user() for _ in range(THREADS)]
+    outcomes = race(app, [
+        {"user_id": user.telegram_id, "clinic_id": doctor.clinic_id, "doctor_id": doctor.id,
+         "starts_at": datetime(2026, 12, 2, 10, tzinfo=KYIV) + timedelta(minutes=10 * (index % 5))}
+        for index, user in enumerate(users)
+    ])
+    assert sum(isinstance(outcome, int) for outcome in outcomes) == 1
+    assert sum(isinstance(outcome, SlotTaken) for outcome in outcomes) == THREADS - 1
+
+
+def test_a_patient_cannot_hold_two_overlapping_bookings(app, frozen_now, make_doctor, make_user):
+    first, second = make_doctor(), make_doctor()
+    patient = make_user()
+    starts = datetime(2026, 12, 2, 10, tzinfo=KYIV)
+    bookings.book(user_id=patient.telegram_id, clinic_id=first.clinic_id, doctor_id=first.id, starts_at=starts,
+                  patient=PATIENT)
+    db.session.commit()
+    with pytest.raises(PatientBusy):
+        bookings.book(user_id=patient.telegram_id, clinic_id=second.clinic_id, doctor_id=second.id,
+                      starts_at=starts, patient=PATIENT)
+
+
+def test_postgres_itself_refuses_overlapping_rows_inserted_by_sql(app, frozen_now, make_doctor, make_user):
+    doctor = make_doctor()
+    one, two = make_user(), make_user()
+    insert = text(
+        "INSERT INTO bookings (user_id, clinic_id, doctor_id, starts_at, ends_at, status, patient_first_name,"
+        " patient_last_name, patient_phone, ical_uid) VALUES (:user, :clinic, :doctor, :starts, :ends, 'booked',"
+        " 'A', 'B', '+1', :uid)"
+    )
+    values = {"clinic": doctor.clinic_id, "doctor": doctor.id}
+    db.session.execute(insert, {**values, "user": one.telegram_id, "uid": "a",
+                                "starts": "2026-12-02 10:00+02", "ends": "2026-12-02 11:00+02"})
+    db.session.commit()
+    with pytest.raises(IntegrityError, match="ex_bookings_doctor_overlap"):
+        db.session.execute(insert, {**values, "user": two.telegram_id, "uid": "b",
+                                    "starts": "2026-12-02 10:30+02", "ends": "2026-12-02 11:30+02"})
+    db.session.rollback()
+    # A cancelled booking does not hold its slot.
+    db.session.execute(text("UPDATE bookings SET status = 'cancelled'"))
+    db.session.execute(insert, {**values, "user": two.telegram_id, "uid": "b",
+                                "starts": "2026-12-02 10:30+02", "ends": "2026-12-02 11:30+02"})
+    db.session.commit()
