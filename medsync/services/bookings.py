@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, not_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -18,6 +18,7 @@ from medsync.errors import (
 from medsync.extensions import db
 from medsync.models import ALLOWED_TRANSITIONS, Actor, Booking, BookingEvent, BookingStatus, MessageKind
 from medsync.services import availability, outbox
+from medsync.services.pagination import Page, paginate
 
 _CONSTRAINT_ERRORS = {
     "ex_bookings_doctor_overlap": SlotTaken,
@@ -180,6 +181,26 @@ def confirm_attendance(booking_id: int, *, user_id: int) -> Booking:
     if already is None:
         _record(booking, Actor.PATIENT, "attendance_confirmed", {}, str(user_id))
     return booking
+
+
+def list_for_user(user_id: int, *, when: str = "upcoming", page: int = 1, per_page: int = 5,
+                  now: datetime | None = None) -> Page[Booking]:
+    """The user's bookings: "upcoming" (active, not yet ended; soonest first), "past" (the rest; latest
+    first) or "all" (latest first)."""
+    now = now or clock.now()
+    query = select(Booking).where(Booking.user_id == user_id).options(
+        joinedload(Booking.clinic), joinedload(Booking.doctor), joinedload(Booking.diagnostic)
+    )
+    upcoming = and_(Booking.status == BookingStatus.BOOKED.value, Booking.ends_at > now)
+    if when == "upcoming":
+        query = query.where(upcoming).order_by(Booking.starts_at, Booking.id)
+    elif when == "past":
+        query = query.where(not_(upcoming)).order_by(Booking.starts_at.desc(), Booking.id.desc())
+    elif when == "all":
+        query = query.order_by(Booking.starts_at.desc(), Booking.id.desc())
+    else:
+        raise InvalidRequest("Unknown list.", errors={"when": ["One of upcoming, past, all."]})
+    return paginate(query, page=page, per_page=per_page)
 
 
 def get_booking(booking_id: int, *, user_id: int | None = None) -> Booking:

@@ -1,0 +1,117 @@
+"""Test results: storing uploaded PDFs under RESULTS_DIR, listing and finding them for their owner."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from medsync.config import current_settings
+from medsync.errors import BookingNotFound, InvalidRequest, ResultNotFound
+from medsync.extensions import db
+from medsync.models import Actor, Booking, BookingEvent, MessageKind, Result
+from medsync.services import outbox
+from medsync.services.pagination import Page, paginate
+
+PDF_MAGIC = b"%PDF-"
+
+
+def list_for_user(user_id: int, *, page: int = 1, per_page: int = 5) -> Page:
+    """The user's results, newest first."""
+    query = (
+        select(Result).join(Result.booking).where(Booking.user_id == user_id)
+        .options(
+            joinedload(Result.booking).joinedload(Booking.clinic),
+            joinedload(Result.booking).joinedload(Booking.doctor),
+            joinedload(Result.booking).joinedload(Booking.diagnostic),
+        )
+        .order_by(Result.created_at.desc(), Result.id.desc())
+    )
+    return paginate(query, page=page, per_page=per_page)
+
+
+def get_result(result_id: int, *, user_id: int | None = None) -> Result:
+    """A result; someone else's result does not exist for them."""
+    result = db.session.get(Result, result_id, options=[joinedload(Result.booking)])
+    if result is None or (user_id is not None and result.booking.user_id != user_id):
+        raise ResultNotFound()
+    return result
+
+
+def file_path(result: Result) -> Path:
+    """Where the result's file lives on disk."""
+    return Path(current_settings().RESULTS_DIR) / result.storage_path
+
+
+def remember_file_id(result_id: int, file_id: str) -> None:
+    """Keep Telegram's file_id after the first upload, so later sends reuse it instead of uploading."""
+    db.session.query(Result).filter(Result.id == result_id, Result.telegram_file_id.is_(None)).update(
+        {Result.telegram_file_id: file_id}, synchronize_session=False
+    )
+
+
+def store_result(
+    booking_id: int, *, content: bytes, file_name: str, title: str | None = None, uploaded_by: str | None = None
+) -> Result:
+    """Store a PDF for a booking (checked by content, size-capped, written atomically) and queue its delivery."""
+    settings = current_settings()
+    if not content.startswith(PDF_MAGIC):
+        raise InvalidRequest("Only PDF files are accepted.", errors={"file": ["Not a PDF document."]})
+    if len(content) > settings.RESULT_MAX_BYTES:
+        raise InvalidRequest("The file is too large.", errors={"file": [f"At most {settings.RESULT_MAX_BYTES} bytes."]})
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise BookingNotFound()
+    digest = hashlib.sha256(content).hexdigest()
+    relative = f"{booking.id}/{digest}.pdf"
+    _write_atomically(Path(settings.RESULTS_DIR) / relative, content)
+    result = Result(
+        booking_id=booking.id, title=title or _default_title(booking), file_name=_safe_name(file_name),
+        storage_path=relative, content_type="application/pdf", size_bytes=len(content), sha256=digest,
+        uploaded_by=uploaded_by,
+    )
+    db.session.add(result)
+    db.session.flush()
+    db.session.add(BookingEvent(
+        booking_id=booking.id, actor=Actor.STAFF.value, actor_id=uploaded_by, action="result_uploaded",
+        details={"result_id": result.id, "sha256": digest},
+    ))
+    outbox.queue_message(
+        MessageKind.RESULT, booking_id=booking.id, chat_id=booking.user_id, result_id=result.id,
+        dedupe_key=f"result:{result.id}",
+    )
+    return result
+
+
+def _default_title(booking: Booking) -> str:
+    if booking.diagnostic_id is not None and booking.diagnostic is not None:
+        return booking.diagnostic.name
+    return "Visit summary"
+
+
+def _safe_name(file_name: str) -> str:
+    """A display name without path parts or characters that break multipart headers."""
+    name = os.path.basename(file_name or "").strip()
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '\\/";')
+    if not name.lower().endswith(".pdf"):
+        name = (name or "result") + ".pdf"
+    return name[-200:]
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    """Write to a temporary file in the same directory, fsync, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
