@@ -31,3 +31,8 @@ def seed_if_empty() -> None:
     counts = seed_demo_catalog()
     db.session.commit()
     click.echo("seeded demo catalog: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+
+
+# Commands defined next to what they operate; importing them registers them on the group.
+from medsync import staff_commands as _staff_commands  # noqa: E402,F401
+from medsync.bot import commands as _bot_commands  # noqa: E402,F401

@@ -1,0 +1,36 @@
+"""A booking as an iCalendar (.ics) event: stable UID across reschedules, SEQUENCE bumped on each move."""
+from __future__ import annotations
+
+from datetime import timezone
+
+from icalendar import Calendar, Event
+
+from medsync import clock
+from medsync.models import Booking
+
+PRODID = "-//MedSync//Clinic bookings//EN"
+
+
+def booking_ics(booking: Booking) -> bytes:
+    """The booking's event; a cancelled booking is exported as a cancelled event so calendars drop it."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if booking.status == "cancelled" else "PUBLISH")
+    event = Event()
+    event.add("uid", booking.ical_uid)
+    event.add("sequence", booking.ical_sequence)
+    event.add("dtstamp", clock.now().astimezone(timezone.utc))
+    # UTC instants: every calendar shows them in its own zone without needing our VTIMEZONE.
+    event.add("dtstart", booking.starts_at.astimezone(timezone.utc))
+    event.add("dtend", booking.ends_at.astimezone(timezone.utc))
+    event.add("summary", f"{booking.service_name} — {booking.clinic.name}")
+    event.add("location", f"{booking.clinic.name}, {booking.clinic.address}")
+    event.add("description", f"MedSync booking #{booking.id}")
+    event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def ics_file_name(booking: Booking) -> str:
+    return f"medsync-booking-{booking.id}.ics"

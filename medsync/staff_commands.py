@@ -1,0 +1,2 @@
+"""`flask medsync` commands for staff: tokens and reminder runs."""
+from __future__ import annotations
