@@ -7,6 +7,25 @@ from flask.cli import AppGroup
 medsync = AppGroup("medsync", help="MedSync operations.")
 
 
+@medsync.command("create-db")
+def create_db() -> None:
+    """Create the PostgreSQL database named in DATABASE_URL if it does not exist yet."""
+    from flask import current_app
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database})
+        if exists:
+            click.echo(f"database {url.database} exists")
+        else:
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+            click.echo(f"created database {url.database}")
+    engine.dispose()
+
+
 @medsync.command("seed-demo")
 def seed_demo() -> None:
     """Load the demo catalog (idempotent: running it again changes nothing)."""

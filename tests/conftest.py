@@ -115,9 +115,13 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
     app: Flask = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
-        tables = [table.name for table in db.metadata.sorted_tables]
+        # DELETE is much cheaper than TRUNCATE for a few rows; sequences restart so ids are predictable.
         with db.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+            sequences = connection.scalars(text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"))
+            for sequence in list(sequences):
+                connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
     redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
 
 

@@ -1,0 +1,13 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml ./
+COPY medsync ./medsync
+COPY workers ./workers
+RUN pip install --no-cache-dir .
+COPY wsgi.py celery_app.py ./
+COPY migrations ./migrations
+RUN useradd --create-home medsync && mkdir -p /app/var/results && chown -R medsync /app/var
+USER medsync
+EXPOSE 8000
+CMD ["gunicorn", "wsgi:app", "--bind", "0.0.0.0:8000", "--workers", "4", "--worker-class", "gthread", "--threads", "4"]

@@ -1,0 +1,29 @@
+"""Liveness and readiness."""
+from __future__ import annotations
+
+from medsync import create_app
+
+
+def test_healthz_answers_while_the_process_is_up(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_readyz_is_200_when_postgres_and_redis_answer(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ready"
+
+
+def test_readyz_names_what_is_down(app, tmp_path):
+    broken = create_app({
+        "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "RESULTS_DIR": str(tmp_path),
+    })
+    response = broken.test_client().get("/readyz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["code"] == 503 and set(body["errors"]) == {"postgresql", "redis"}
+    assert "postgresql" in body["message"] and "redis" in body["message"]

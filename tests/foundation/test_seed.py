@@ -1,0 +1,76 @@
+"""The demo catalog: deterministic, idempotent, and what the Mini App needs."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, text
+
+from medsync import demo_data
+from medsync.extensions import db
+from medsync.models import Clinic, ClinicDiagnostic, DiagnosticType, Doctor, DoctorRating, Specialty, WorkingHours
+from medsync.services.seed import seed_demo_catalog
+
+DIAGNOSTIC_NAMES = {
+    "MRI", "CT", "X-ray", "Ultrasound", "PET", "Blood test", "Urine test", "Biopsy", "ECG", "Bone density (DEXA)",
+    "Endoscopy", "Colonoscopy",
+}
+
+
+def snapshot() -> dict:
+    def count(model):
+        return db.session.scalar(select(func.count()).select_from(model))
+
+    return {
+        "clinics": count(Clinic), "specialties": count(Specialty), "doctors": count(Doctor),
+        "ratings": count(DoctorRating), "diagnostics": count(DiagnosticType), "offers": count(ClinicDiagnostic),
+        "hours": count(WorkingHours),
+        "rating_summary": db.session.execute(text("SELECT sum(rating_count), sum(rating_total) FROM doctors")).one(),
+        "doctor_rows": db.session.execute(text("SELECT id, slug, price, rating_count FROM doctors ORDER BY id")).all(),
+    }
+
+
+def test_seeding_twice_leaves_exactly_one_copy(app_context):
+    demo_data.validate()
+    seed_demo_catalog()
+    db.session.commit()
+    first = snapshot()
+    seed_demo_catalog()
+    db.session.commit()
+    assert snapshot() == first
+
+
+def test_demo_catalog_has_what_a_clinic_offers(app_context):
+    seed_demo_catalog()
+    db.session.commit()
+    clinics = db.session.scalars(select(Clinic)).all()
+    assert len(clinics) >= 3
+    assert len({clinic.timezone for clinic in clinics}) >= 2
+    assert all(ZoneInfo(clinic.timezone) for clinic in clinics)
+    assert db.session.scalar(select(func.count()).select_from(Specialty)) >= 10
+    doctors = db.session.scalars(select(Doctor)).all()
+    assert len(doctors) >= 12
+    assert all(doctor.bio and doctor.rating_count > 0 for doctor in doctors)
+    assert set(db.session.scalars(select(DiagnosticType.name))) == DIAGNOSTIC_NAMES
+
+
+def test_ratings_summary_is_maintained_by_the_database(app_context):
+    seed_demo_catalog()
+    db.session.commit()
+    doctor = db.session.scalars(select(Doctor).order_by(Doctor.id)).first()
+    scores = list(db.session.scalars(select(DoctorRating.score).where(DoctorRating.doctor_id == doctor.id)))
+    db.session.add(DoctorRating(doctor_id=doctor.id, score=1))
+    db.session.commit()
+    db.session.refresh(doctor)
+    assert doctor.rating_count == len(scores) + 1
+    assert doctor.rating_total == sum(scores) + 1
+    assert doctor.avg_rating == round((sum(scores) + 1) / (len(scores) + 1), 2)
+
+
+def test_weekly_hours_have_a_lunch_break_and_whole_hours(app_context):
+    seed_demo_catalog()
+    db.session.commit()
+    hours = db.session.scalars(select(WorkingHours)).all()
+    assert any(row.breaks for row in hours)
+    assert all(row.opens_at.minute == 0 and row.closes_at.minute == 0 for row in hours)
+    weekdays = {row.weekday for row in hours}
+    assert 6 in weekdays  # Saturdays are open (ISO 6), not shifted onto Sunday

@@ -1,0 +1,178 @@
+"""The booking service: book, cancel, reschedule, status changes — each with its events and outbox rows."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from medsync.errors import CancelTooLate, IllegalTransition, InvalidRequest, SlotTaken, SlotUnavailable
+from medsync.extensions import db
+from medsync.models import Actor, Booking, BookingEvent, BookingStatus, OutboxMessage
+from medsync.services import bookings
+from tests.conftest import PATIENT
+
+KYIV = ZoneInfo("Europe/Kyiv")
+DEC_3_10AM = datetime(2026, 12, 3, 10, tzinfo=KYIV)
+
+
+def messages(booking_id: int) -> dict[str, str]:
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.booking_id == booking_id))
+    return {row.dedupe_key.split(":", 2)[2]: row.status for row in rows}
+
+
+def actions(booking_id: int) -> list[str]:
+    return list(db.session.scalars(
+        select(BookingEvent.action).where(BookingEvent.booking_id == booking_id).order_by(BookingEvent.id)
+    ))
+
+
+def test_booking_writes_the_event_the_confirmation_and_a_reminder_per_offset(frozen_now, make_booking):
+    booking = make_booking(starts_at=DEC_3_10AM)
+    assert booking.status == "booked"
+    assert booking.ends_at - booking.starts_at == timedelta(hours=1)
+    assert messages(booking.id) == {"confirmation": "pending", "reminder:24h": "pending", "reminder:2h": "pending"}
+    reminder = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key.like("%reminder:24h")))
+    assert reminder.due_at == DEC_3_10AM - timedelta(hours=24)
+    assert reminder.chat_id == booking.user_id
+    assert actions(booking.id) == ["booked"]
+
+
+def test_reminders_already_past_are_not_written(frozen_now, make_booking):
+    # Now is 08:00 Kyiv on 1 December; a 12:00 visit the same day is 4 hours away: only the 2h reminder.
+    booking = make_booking(starts_at=datetime(2026, 12, 1, 12, tzinfo=KYIV))
+    assert set(messages(booking.id)) == {"confirmation", "reminder:2h"}
+
+
+def test_the_same_idempotency_key_returns_the_first_booking(frozen_now, make_booking, make_user, make_doctor):
+    user, doctor = make_user(), make_doctor()
+    first = make_booking(user=user, doctor=doctor, starts_at=DEC_3_10AM, idempotency_key="k-1")
+    again = make_booking(user=user, doctor=doctor, starts_at=DEC_3_10AM + timedelta(hours=1), idempotency_key="k-1")
+    assert again.id == first.id
+    assert db.session.scalar(select(Booking.id).where(Booking.id != first.id)) is None
+
+
+def test_a_doctor_is_booked_only_at_their_own_clinic(frozen_now, make_doctor, make_clinic, make_user):
+    doctor, elsewhere = make_doctor(), make_clinic()
+    with pytest.raises(InvalidRequest, match="does not work at this clinic"):
+        bookings.book(user_id=make_user().telegram_id, clinic_id=elsewhere.id, doctor_id=doctor.id,
+                      starts_at=DEC_3_10AM, patient=PATIENT)
+
+
+def test_exactly_one_of_doctor_or_diagnostic(frozen_now, make_user, make_clinic):
+    with pytest.raises(InvalidRequest):
+        bookings.book(user_id=make_user().telegram_id, clinic_id=make_clinic().id, starts_at=DEC_3_10AM,
+                      patient=PATIENT)
+
+
+def test_outside_availability_is_refused(frozen_now, make_doctor, make_user):
+    doctor = make_doctor()
+    with pytest.raises(SlotUnavailable):
+        bookings.book(user_id=make_user().telegram_id, clinic_id=doctor.clinic_id, doctor_id=doctor.id,
+                      starts_at=datetime(2026, 12, 3, 13, tzinfo=KYIV), patient=PATIENT)
+
+
+def test_patient_cancels_skips_pending_reminders_and_queues_a_notice(frozen_now, make_booking):
+    booking = make_booking(starts_at=DEC_3_10AM)
+    bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=booking.user_id, reason="feeling better")
+    db.session.commit()
+    db.session.refresh(booking)
+    assert (booking.status, booking.cancelled_by, booking.cancel_reason) == ("cancelled", "patient", "feeling better")
+    assert messages(booking.id) == {
+        "confirmation": "skipped", "reminder:24h": "skipped", "reminder:2h": "skipped", "cancellation": "pending",
+    }
+    assert actions(booking.id) == ["booked", "cancelled"]
+
+
+def test_patient_cannot_cancel_inside_the_cutoff_but_staff_can(frozen_now, make_booking):
+    booking = make_booking(starts_at=DEC_3_10AM)
+    frozen_now(DEC_3_10AM - timedelta(minutes=90))
+    with pytest.raises(CancelTooLate):
+        bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=booking.user_id)
+    db.session.rollback()
+    bookings.cancel(booking.id, actor=Actor.STAFF, actor_id="front desk", reason="doctor ill")
+    db.session.commit()
+    assert db.session.get(Booking, booking.id).status == "cancelled"
+
+
+def test_someone_elses_booking_cannot_be_cancelled(frozen_now, make_booking, make_user):
+    booking = make_booking(starts_at=DEC_3_10AM)
+    stranger = make_user()
+    with pytest.raises(bookings.BookingNotFound):
+        bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=stranger.telegram_id)
+
+
+def test_reschedule_books_new_cancels_old_and_links_them(frozen_now, make_booking):
+    old = make_booking(starts_at=DEC_3_10AM)
+    new = bookings.reschedule(old.id, starts_at=DEC_3_10AM + timedelta(days=1), actor=Actor.PATIENT,
+                              user_id=old.user_id)
+    db.session.commit()
+    db.session.refresh(old)
+    assert old.status == "cancelled" and old.cancel_reason == "rescheduled"
+    assert new.rescheduled_from_id == old.id
+    assert (new.ical_uid, new.ical_sequence) == (old.ical_uid, old.ical_sequence + 1)
+    assert messages(old.id) == {"confirmation": "skipped", "reminder:24h": "skipped", "reminder:2h": "skipped"}
+    assert set(messages(new.id)) == {"confirmation", "reminder:24h", "reminder:2h"}
+    assert actions(old.id) == ["booked", "cancelled", "rescheduled"]
+
+
+def test_reschedule_may_move_into_an_overlapping_time(frozen_now, make_booking, make_doctor):
+    doctor = make_doctor(appointment_minutes=30)
+    old = make_booking(doctor=doctor, starts_at=DEC_3_10AM)
+    new = bookings.reschedule(old.id, starts_at=DEC_3_10AM + timedelta(minutes=30), actor=Actor.PATIENT,
+                              user_id=old.user_id)
+    assert new.starts_at == DEC_3_10AM + timedelta(minutes=30)
+
+
+def test_a_failed_reschedule_changes_nothing(frozen_now, make_booking, make_doctor, make_user):
+    doctor = make_doctor()
+    old = make_booking(doctor=doctor, starts_at=DEC_3_10AM)
+    make_booking(doctor=doctor, user=make_user(), starts_at=DEC_3_10AM + timedelta(hours=1))
+    with pytest.raises(SlotTaken):
+        bookings.reschedule(old.id, starts_at=DEC_3_10AM + timedelta(hours=1), actor=Actor.PATIENT,
+                            user_id=old.user_id)
+    db.session.commit()
+    db.session.refresh(old)
+    assert old.status == "booked"
+    assert messages(old.id)["reminder:24h"] == "pending"
+
+
+@pytest.mark.parametrize(("path", "refused"), [
+    ([BookingStatus.ARRIVED, BookingStatus.FULFILLED], BookingStatus.BOOKED),
+    ([BookingStatus.NOSHOW], BookingStatus.ARRIVED),
+    ([BookingStatus.ARRIVED], BookingStatus.CANCELLED),
+    ([BookingStatus.CANCELLED], BookingStatus.ARRIVED),
+])
+def test_status_moves_forward_only(frozen_now, make_booking, path, refused):
+    booking = make_booking(starts_at=DEC_3_10AM)
+    for status in path:
+        bookings.change_status(booking.id, status, actor=Actor.STAFF, actor_id="nurse")
+    db.session.commit()
+    with pytest.raises(IllegalTransition):
+        bookings.change_status(booking.id, refused, actor=Actor.STAFF, actor_id="nurse")
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).status == path[-1].value
+    assert actions(booking.id)[1:] == [status.value for status in path]
+
+
+def test_attendance_confirmation_is_recorded_once(frozen_now, make_booking):
+    booking = make_booking(starts_at=DEC_3_10AM)
+    bookings.confirm_attendance(booking.id, user_id=booking.user_id)
+    bookings.confirm_attendance(booking.id, user_id=booking.user_id)
+    db.session.commit()
+    assert actions(booking.id) == ["booked", "attendance_confirmed"]
+
+
+def test_upcoming_and_past_lists_are_separate_and_paged(frozen_now, make_booking, make_user, make_doctor):
+    user, doctor = make_user(), make_doctor()
+    made = [make_booking(user=user, doctor=doctor, starts_at=DEC_3_10AM + timedelta(days=day))
+            for day in (0, 1, 2, 4, 5, 6, 7)]  # 6 December is a Sunday
+    bookings.cancel(made[0].id, actor=Actor.PATIENT, user_id=user.telegram_id)
+    db.session.commit()
+    first = bookings.list_for_user(user.telegram_id, when="upcoming", page=1, per_page=5)
+    assert (first.total, first.pages, first.has_next) == (6, 2, True)
+    assert [booking.id for booking in first.items] == [booking.id for booking in made[1:6]]
+    past = bookings.list_for_user(user.telegram_id, when="past")
+    assert [booking.id for booking in past.items] == [made[0].id]
+    assert bookings.list_for_user(make_user().telegram_id).total == 0

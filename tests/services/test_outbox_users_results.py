@@ -1,0 +1,126 @@
+"""Outbox hand-off after commit, user upserts, result storage and calendar export."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from medsync.errors import InvalidRequest, ResultNotFound
+from medsync.extensions import db
+from medsync.models import Actor, BookingEvent, OutboxMessage, Result, User
+from medsync.services import bookings, calendar, outbox, results, users
+
+KYIV = ZoneInfo("Europe/Kyiv")
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def sent(app):
+    """Record what the commit hook hands to the workers instead of talking to Celery."""
+    handed: list[int] = []
+    original = app.extensions["outbox_sender"]
+    app.extensions["outbox_sender"] = handed.append
+    yield handed
+    app.extensions["outbox_sender"] = original
+
+
+def test_due_messages_are_handed_over_only_after_commit(frozen_now, make_booking, sent):
+    booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
+    confirmation = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "confirmation"))
+    assert sent == [confirmation]  # reminders are due later: the sweep enqueues them
+    bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=booking.user_id)
+    db.session.rollback()
+    assert sent == [confirmation]
+
+
+def test_a_broken_broker_does_not_lose_the_committed_booking(frozen_now, make_booking, app, caplog):
+    def broker_down(message_id: int) -> None:
+        raise ConnectionError("redis down")
+
+    original = app.extensions["outbox_sender"]
+    app.extensions["outbox_sender"] = broker_down
+    try:
+        booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
+    finally:
+        app.extensions["outbox_sender"] = original
+    assert booking.id is not None
+    assert "the sweep will deliver it" in caplog.text
+    assert db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.kind == "confirmation")) == "pending"
+
+
+def test_the_same_dedupe_key_is_written_once(frozen_now, make_booking):
+    booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
+    key = f"booking:{booking.id}:reminder:manual:2026-12-02"
+    first = outbox.queue_message(outbox.MessageKind.REMINDER, booking_id=booking.id, chat_id=1, dedupe_key=key)
+    second = outbox.queue_message(outbox.MessageKind.REMINDER, booking_id=booking.id, chat_id=1, dedupe_key=key)
+    assert first is not None and second is None
+
+
+def test_upsert_creates_then_refreshes_a_user(app_context):
+    users.upsert_user(42, first_name="Olha", username="olha", language_code="uk")
+    users.upsert_user(42, first_name="Olha", last_name="Kobylianska", username="olha_k", language_code="en")
+    db.session.commit()
+    user = db.session.get(User, 42)
+    assert (user.full_name, user.username, user.language_code, user.reachable) == (
+        "Olha Kobylianska", "olha_k", "en", True)
+    users.set_reachable(42, False)
+    db.session.commit()
+    db.session.refresh(user)
+    assert user.reachable is False
+
+
+def test_a_stored_result_is_on_disk_with_its_hash_and_queued_for_delivery(frozen_now, make_booking, results_dir):
+    booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
+    result = results.store_result(booking.id, content=PDF, file_name="../../etc/blood.pdf", uploaded_by="lab")
+    db.session.commit()
+    assert results.file_path(result).read_bytes() == PDF
+    assert results.file_path(result).is_relative_to(results_dir)
+    assert result.sha256 == hashlib.sha256(PDF).hexdigest() and result.size_bytes == len(PDF)
+    assert result.file_name == "blood.pdf"
+    row = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "result"))
+    assert (row.result_id, row.chat_id) == (result.id, booking.user_id)
+    assert db.session.scalar(select(BookingEvent.action).where(BookingEvent.action == "result_uploaded"))
+
+
+def test_only_pdfs_within_the_cap_are_stored(frozen_now, make_booking, results_dir):
+    booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
+    files_before = sorted(results_dir.rglob("*"))
+    with pytest.raises(InvalidRequest, match="PDF"):
+        results.store_result(booking.id, content=b"MZ\x90\x00 not a pdf", file_name="x.pdf")
+    with pytest.raises(InvalidRequest, match="too large"):
+        results.store_result(booking.id, content=PDF + b"0" * 30 * 1024 * 1024, file_name="big.pdf")
+    assert db.session.scalar(select(Result.id)) is None
+    assert sorted(results_dir.rglob("*")) == files_before
+
+
+def test_results_belong_to_the_booking_owner(frozen_now, make_booking, make_user):
+    booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
+    result = results.store_result(booking.id, content=PDF, file_name="r.pdf")
+    db.session.commit()
+    assert results.get_result(result.id, user_id=booking.user_id).id == result.id
+    with pytest.raises(ResultNotFound):
+        results.get_result(result.id, user_id=make_user().telegram_id)
+    assert [item.id for item in results.list_for_user(booking.user_id).items] == [result.id]
+    results.remember_file_id(result.id, "file-1")
+    results.remember_file_id(result.id, "file-2")
+    db.session.commit()
+    db.session.refresh(result)
+    assert result.telegram_file_id == "file-1"
+
+
+def test_calendar_event_keeps_its_uid_and_bumps_sequence_on_reschedule(frozen_now, make_booking):
+    old = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
+    new = bookings.reschedule(old.id, starts_at=datetime(2026, 12, 4, 10, tzinfo=KYIV), actor=Actor.PATIENT,
+                              user_id=old.user_id)
+    db.session.commit()
+    before = Calendar.from_ical(calendar.booking_ics(old)).walk("VEVENT")[0]
+    after = Calendar.from_ical(calendar.booking_ics(new)).walk("VEVENT")[0]
+    assert str(before["UID"]) == str(after["UID"])
+    assert (int(before["SEQUENCE"]), int(after["SEQUENCE"])) == (0, 1)
+    assert str(before["STATUS"]) == "CANCELLED" and str(after["STATUS"]) == "CONFIRMED"
+    assert after.decoded("DTSTART") == datetime(2026, 12, 4, 10, tzinfo=KYIV)
+    assert new.clinic.address in str(after["LOCATION"])
