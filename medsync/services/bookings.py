@@ -66,7 +66,33 @@ def book(
         earlier = _by_idempotency_key(user_id, idempotency_key)
         if earlier is not None:
             return earlier
-    now = now or clock.now()
+    try:
+        return _insert_booking(
+            user_id=user_id, clinic_id=clinic_id, starts_at=starts_at, patient=patient, doctor_id=doctor_id,
+            diagnostic_id=diagnostic_id, idempotency_key=idempotency_key, actor=actor, now=now or clock.now(),
+            rescheduled_from=_rescheduled_from,
+        )
+    except (SlotTaken, PatientBusy):
+        # A concurrent repeat of this very request may have won the slot; then it is the answer.
+        earlier = _by_idempotency_key(user_id, idempotency_key) if idempotency_key is not None else None
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _insert_booking(
+    *,
+    user_id: int,
+    clinic_id: int,
+    starts_at: datetime,
+    patient: PatientDetails,
+    doctor_id: int | None,
+    diagnostic_id: int | None,
+    idempotency_key: str | None,
+    actor: Actor,
+    now: datetime,
+    rescheduled_from: Booking | None,
+) -> Booking:
     resource = _resource(clinic_id, doctor_id, diagnostic_id)
     slot = availability.check_slot(resource, starts_at, now=now)
     booking = Booking(
@@ -75,21 +101,21 @@ def book(
         patient_first_name=patient.first_name, patient_last_name=patient.last_name,
         patient_phone=patient.phone, patient_email=patient.email, patient_message=patient.message,
         idempotency_key=idempotency_key,
-        rescheduled_from_id=_rescheduled_from.id if _rescheduled_from else None,
-        ical_uid=_rescheduled_from.ical_uid if _rescheduled_from else f"{uuid.uuid4()}@medsync",
-        ical_sequence=_rescheduled_from.ical_sequence + 1 if _rescheduled_from else 0,
+        rescheduled_from_id=rescheduled_from.id if rescheduled_from else None,
+        ical_uid=rescheduled_from.ical_uid if rescheduled_from else f"{uuid.uuid4()}@medsync",
+        ical_sequence=rescheduled_from.ical_sequence + 1 if rescheduled_from else 0,
     )
     try:
         with db.session.begin_nested():
             db.session.add(booking)
             db.session.flush()
     except IntegrityError as exc:
-        return _booking_conflict(exc, user_id, idempotency_key)
+        _raise_booking_conflict(exc)
     details: dict[str, Any] = {"starts_at": booking.starts_at.isoformat()}
-    if _rescheduled_from is not None:
-        details["rescheduled_from"] = _rescheduled_from.id
+    if rescheduled_from is not None:
+        details["rescheduled_from"] = rescheduled_from.id
     _record(booking, actor, "booked", details)
-    _queue_booking_messages(booking, now, rescheduled_from=_rescheduled_from)
+    _queue_booking_messages(booking, now, rescheduled_from=rescheduled_from)
     return booking
 
 
@@ -239,15 +265,13 @@ def _by_idempotency_key(user_id: int, key: str) -> Booking | None:
     return db.session.scalar(select(Booking).where(Booking.user_id == user_id, Booking.idempotency_key == key))
 
 
-def _booking_conflict(exc: IntegrityError, user_id: int, idempotency_key: str | None) -> Booking:
-    """Translate a constraint the insert hit into the domain error (or the earlier idempotent booking)."""
+def _raise_booking_conflict(exc: IntegrityError) -> None:
+    """Translate the constraint an insert hit into the domain error a patient understands."""
     constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
     if constraint in _CONSTRAINT_ERRORS:
         raise _CONSTRAINT_ERRORS[constraint]() from None
-    if constraint == "uq_bookings_user_idempotency_key" and idempotency_key is not None:
-        earlier = _by_idempotency_key(user_id, idempotency_key)
-        if earlier is not None:
-            return earlier
+    if constraint == "uq_bookings_user_idempotency_key":
+        raise SlotTaken("This request is already being processed.") from None
     raise exc
 
 

@@ -117,3 +117,14 @@ def test_postgres_itself_refuses_overlapping_rows_inserted_by_sql(app, frozen_no
     db.session.execute(insert, {**values, "user": two.telegram_id, "uid": "b",
                                 "starts": "2026-12-02 10:30+02", "ends": "2026-12-02 11:30+02"})
     db.session.commit()
+
+
+def test_concurrent_repeats_with_one_idempotency_key_make_one_booking(app, frozen_now, make_doctor, make_user):
+    doctor = make_doctor()
+    patient = make_user()
+    arguments = {"user_id": patient.telegram_id, "clinic_id": doctor.clinic_id, "doctor_id": doctor.id,
+                 "starts_at": datetime(2026, 12, 2, 10, tzinfo=KYIV), "idempotency_key": "tap-1"}
+    outcomes = race(app, [arguments] * 10)
+    assert [o for o in outcomes if not isinstance(o, int)] == []
+    assert len(set(outcomes)) == 1
+    assert db.session.scalar(text("SELECT count(*) FROM bookings")) == 1
