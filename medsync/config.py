@@ -28,10 +28,10 @@ def parse_duration(text: str) -> timedelta:
 
 
 def parse_durations(text: str) -> tuple[timedelta, ...]:
-    """A comma-separated list of durations, largest first, without duplicates."""
+    """A comma-separated list of whole-minute durations, largest first, without duplicates."""
     items = {parse_duration(part) for part in text.split(",") if part.strip()}
-    if any(item <= timedelta(0) for item in items):
-        raise ValueError("durations must be positive")
+    if any(item < timedelta(minutes=1) or item.total_seconds() % 60 for item in items):
+        raise ValueError("each offset must be a whole number of minutes, at least 1m")
     return tuple(sorted(items, reverse=True))
 
 
@@ -61,7 +61,7 @@ def parse_url(text: str) -> str:
 
 def parse_db_url(text: str) -> str:
     parts = urlsplit(text.strip())
-    if not parts.scheme.startswith("postgresql"):
+    if not parts.scheme.startswith(("postgresql", "postgres")):
         raise ValueError("must be a postgresql:// URL")
     return text.strip()
 
@@ -80,6 +80,13 @@ def parse_bool(text: str) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise ValueError("must be true or false")
+
+
+def parse_log_level(text: str) -> str:
+    level = text.strip().upper() or "INFO"
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
 
 
 def _text(value: str) -> str:
@@ -136,7 +143,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "SQLALCHEMY_POOL_SIZE": parse_positive_int,
     "SQLALCHEMY_MAX_OVERFLOW": parse_int,
     "RATELIMIT_ENABLED": parse_bool,
-    "LOG_LEVEL": lambda text: text.strip().upper() or "INFO",
+    "LOG_LEVEL": lambda text: parse_log_level(text),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
+from medsync.errors import error_body
 from medsync.extensions import db, redis_client
 
 blueprint = Blueprint("health", __name__)
@@ -29,9 +30,6 @@ def readyz():
     except Exception:  # noqa: BLE001
         down.append("redis")
     if down:
-        body = {
-            "code": 503, "status": "Service Unavailable", "message": f"Not ready: {', '.join(down)} down.",
-            "errors": {name: ["unreachable"] for name in down},
-        }
+        body = error_body(503, f"Not ready: {', '.join(down)} down.", {name: ["unreachable"] for name in down})
         return jsonify(body), 503
     return jsonify(status="ready", postgresql="ok", redis="ok")

@@ -29,7 +29,7 @@ class BookingStatus(str, enum.Enum):
 
 ACTIVE_STATUSES = (BookingStatus.BOOKED, BookingStatus.ARRIVED, BookingStatus.FULFILLED)
 # The predicate the exclusion constraints use: a booking that holds its slot.
-ACTIVE_SQL = "status IN ('booked', 'arrived', 'fulfilled')"
+ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES))
 
 ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.BOOKED: frozenset({BookingStatus.ARRIVED, BookingStatus.CANCELLED, BookingStatus.NOSHOW}),
@@ -54,6 +54,8 @@ class Booking(db.Model):
         CheckConstraint(
             "status IN ('booked', 'arrived', 'fulfilled', 'cancelled', 'noshow')", name="status_known"
         ),
+        CheckConstraint("(status = 'cancelled') = (cancelled_by IS NOT NULL)", name="cancelled_has_actor"),
+        CheckConstraint("cancelled_by IN ('patient', 'staff', 'system')", name="cancelled_by_known"),
         # A doctor only at their own clinic; a diagnostic only where it is offered.
         ForeignKeyConstraint(
             ["doctor_id", "clinic_id"], ["doctors.id", "doctors.clinic_id"],
@@ -77,6 +79,8 @@ class Booking(db.Model):
         ),
         Index("ix_bookings_user_starts", "user_id", "starts_at"),
         Index("ix_bookings_clinic_starts", "clinic_id", "starts_at"),
+        Index("ix_bookings_doctor_starts", "doctor_id", "starts_at"),
+        Index("ix_bookings_diagnostic_clinic_starts", "diagnostic_id", "clinic_id", "starts_at"),
         Index(
             "uq_bookings_user_idempotency_key", "user_id", "idempotency_key", unique=True,
             postgresql_where=text("idempotency_key IS NOT NULL"),
@@ -141,9 +145,11 @@ class BookingEvent(db.Model):
     """Append-only audit trail: who did what to a booking, and when."""
 
     __tablename__ = "booking_events"
+    __table_args__ = (CheckConstraint("actor IN ('patient', 'staff', 'system')", name="actor_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    # Bookings are cancelled, never deleted; the trail must not vanish with one.
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"), index=True)
     actor: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))

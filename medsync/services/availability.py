@@ -101,7 +101,11 @@ def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None 
         days = current_settings().BOOKING_HORIZON_DAYS
         raise SlotUnavailable(f"Bookings can be made at most {days} days ahead.")
     local_day = starts_at.astimezone(resource.clinic.zone).date()
-    candidates = [slot for slot in _grid(resource, local_day, local_day) if slot.starts_at == starts_at]
+    # Compare instants in UTC: `==` across zones is False for a fall-back hour's second occurrence.
+    instant = starts_at.astimezone(timezone.utc)
+    candidates = [
+        slot for slot in _grid(resource, local_day, local_day) if slot.starts_at.astimezone(timezone.utc) == instant
+    ]
     if not candidates:
         raise SlotUnavailable("The clinic does not take bookings at this time. Please choose a listed slot.")
     slot = candidates[0]
@@ -126,17 +130,27 @@ def _grid(resource: Resource, date_from: date, date_to: date) -> Iterator[Slot]:
 
 
 def _day_slots(day: date, row: WorkingHours, length: timedelta, zone: ZoneInfo) -> Iterator[Slot]:
-    breaks = [(datetime.combine(day, b.starts_at), datetime.combine(day, b.ends_at)) for b in row.breaks]
-    local = datetime.combine(day, row.opens_at)
-    closing = datetime.combine(day, row.closes_at)
-    while local + length <= closing:
-        local_end = local + length
-        if not any(local < break_end and break_start < local_end for break_start, break_end in breaks):
+    """Slots of each working stretch (opening → break, break → break, break → closing), each anchored at its start."""
+    for stretch_start, stretch_end in _working_stretches(row):
+        local = datetime.combine(day, stretch_start)
+        closing = datetime.combine(day, stretch_end)
+        while local + length <= closing:
             starts_at = _localize(local, zone)
             if starts_at is not None:
                 ends_at = (starts_at.astimezone(timezone.utc) + length).astimezone(zone)
                 yield Slot(starts_at, ends_at)
-        local = local_end
+            local += length
+
+
+def _working_stretches(row: WorkingHours) -> list[tuple[time, time]]:
+    stretches, start = [], row.opens_at
+    for pause in sorted(row.breaks, key=lambda pause: pause.starts_at):
+        if pause.starts_at > start:
+            stretches.append((start, min(pause.starts_at, row.closes_at)))
+        start = max(start, pause.ends_at)
+    if start < row.closes_at:
+        stretches.append((start, row.closes_at))
+    return stretches
 
 
 def _localize(local: datetime, zone: ZoneInfo) -> datetime | None:

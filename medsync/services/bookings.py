@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import and_, not_, select
@@ -26,6 +26,8 @@ _CONSTRAINT_ERRORS = {
     "ex_bookings_patient_overlap": PatientBusy,
 }
 _NOT_YET_SENT = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
+# The column sizes of bookings.patient_*.
+_PATIENT_FIELD_LIMITS = {"first_name": 100, "last_name": 100, "phone": 32, "email": 254, "message": 2000}
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,17 @@ class PatientDetails:
     phone: str
     email: str | None = None
     message: str | None = None
+
+    def __post_init__(self) -> None:
+        errors = {
+            name: [f"At most {limit} characters."]
+            for name, limit in _PATIENT_FIELD_LIMITS.items()
+            if len(getattr(self, name) or "") > limit
+        }
+        errors.update({name: ["Required."] for name in ("first_name", "last_name", "phone")
+                       if not (getattr(self, name) or "").strip()})
+        if errors:
+            raise InvalidRequest("Please check the patient's details.", errors=errors)
 
 
 def reminder_label(offset: timedelta) -> str:
@@ -53,6 +66,7 @@ def book(
     diagnostic_id: int | None = None,
     idempotency_key: str | None = None,
     actor: Actor = Actor.PATIENT,
+    actor_id: str | None = None,
     now: datetime | None = None,
     _rescheduled_from: Booking | None = None,
 ) -> Booking:
@@ -62,22 +76,23 @@ def book(
             "Choose either a doctor or a diagnostic.",
             errors={"doctor_id": ["Give exactly one of doctor_id or diagnostic_id."]},
         )
+    request = (clinic_id, doctor_id, diagnostic_id, starts_at)
     if idempotency_key is not None:
         earlier = _by_idempotency_key(user_id, idempotency_key)
         if earlier is not None:
-            return earlier
+            return _same_request(earlier, request)
     try:
         return _insert_booking(
             user_id=user_id, clinic_id=clinic_id, starts_at=starts_at, patient=patient, doctor_id=doctor_id,
-            diagnostic_id=diagnostic_id, idempotency_key=idempotency_key, actor=actor, now=now or clock.now(),
-            rescheduled_from=_rescheduled_from,
+            diagnostic_id=diagnostic_id, idempotency_key=idempotency_key, actor=actor, actor_id=actor_id,
+            now=now or clock.now(), rescheduled_from=_rescheduled_from,
         )
     except (SlotTaken, PatientBusy):
         # A concurrent repeat of this very request may have won the slot; then it is the answer.
         earlier = _by_idempotency_key(user_id, idempotency_key) if idempotency_key is not None else None
         if earlier is None:
             raise
-        return earlier
+        return _same_request(earlier, request)
 
 
 def _insert_booking(
@@ -90,6 +105,7 @@ def _insert_booking(
     diagnostic_id: int | None,
     idempotency_key: str | None,
     actor: Actor,
+    actor_id: str | None,
     now: datetime,
     rescheduled_from: Booking | None,
 ) -> Booking:
@@ -114,7 +130,7 @@ def _insert_booking(
     details: dict[str, Any] = {"starts_at": booking.starts_at.isoformat()}
     if rescheduled_from is not None:
         details["rescheduled_from"] = rescheduled_from.id
-    _record(booking, actor, "booked", details)
+    _record(booking, actor, "booked", details, actor_id)
     _queue_booking_messages(booking, now, rescheduled_from=rescheduled_from)
     return booking
 
@@ -168,7 +184,7 @@ def reschedule(
                 old.patient_first_name, old.patient_last_name, old.patient_phone,
                 old.patient_email, old.patient_message,
             ),
-            actor=actor, now=now, _rescheduled_from=old,
+            actor=actor, actor_id=actor_id, now=now, _rescheduled_from=old,
         )
         _record(old, actor, "rescheduled", {"to_booking": new.id}, actor_id)
     return new
@@ -186,8 +202,10 @@ def change_status(
     """Staff or system move a booking forward (arrived, fulfilled, noshow, cancelled); never backwards."""
     if status is BookingStatus.CANCELLED:
         return cancel(booking_id, actor=actor, actor_id=actor_id, reason=reason, now=now)
+    now = now or clock.now()
     booking = get_for_update(booking_id)
     _ensure_transition(booking, status)
+    _ensure_visit_time(booking, status, now)
     booking.status = status.value
     outbox.skip_pending(booking.id, _NOT_YET_SENT, f"booking {status.value}")
     _record(booking, actor, status.value, {"reason": reason} if reason else {}, actor_id)
@@ -272,7 +290,31 @@ def _raise_booking_conflict(exc: IntegrityError) -> None:
         raise _CONSTRAINT_ERRORS[constraint]() from None
     if constraint == "uq_bookings_user_idempotency_key":
         raise SlotTaken("This request is already being processed.") from None
+    if constraint and constraint.startswith("fk_"):
+        raise InvalidRequest("The booking refers to something that does not exist.") from None
     raise exc
+
+
+def _ensure_visit_time(booking: Booking, target: BookingStatus, now: datetime) -> None:
+    """A patient arrives on the visit's day at the earliest; a no-show only once the visit has begun."""
+    if target is BookingStatus.ARRIVED:
+        zone = booking.clinic.zone
+        if now.astimezone(zone).date() < booking.starts_at.astimezone(zone).date():
+            raise IllegalTransition("A patient can be marked arrived only on the day of the visit.")
+    if target is BookingStatus.NOSHOW and now < booking.starts_at:
+        raise IllegalTransition("A visit can be marked no-show only after it was due to start.")
+
+
+def _same_request(earlier: Booking, request: tuple) -> Booking:
+    """A repeated Idempotency-Key must carry the same booking request."""
+    clinic_id, doctor_id, diagnostic_id, starts_at = request
+    same = (earlier.clinic_id, earlier.doctor_id, earlier.diagnostic_id) == (clinic_id, doctor_id, diagnostic_id)
+    if not same or earlier.starts_at.astimezone(timezone.utc) != starts_at.astimezone(timezone.utc):
+        raise InvalidRequest(
+            "This Idempotency-Key was already used for a different booking.",
+            errors={"Idempotency-Key": ["Use a new key for a new booking."]},
+        )
+    return earlier
 
 
 def _ensure_transition(booking: Booking, target: BookingStatus) -> None:
@@ -287,6 +329,7 @@ def _cancel(booking: Booking, actor: Actor, actor_id: str | None, reason: str | 
     booking.status = BookingStatus.CANCELLED.value
     booking.cancel_reason = reason
     booking.cancelled_by = actor.value
+    booking.ical_sequence += 1  # calendars take the cancelled event as newer than the booked one
     outbox.skip_pending(booking.id, _NOT_YET_SENT, "booking cancelled")
     _record(booking, actor, "cancelled", {"reason": reason} if reason else {}, actor_id)
 

@@ -6,17 +6,17 @@ from datetime import timezone
 from icalendar import Calendar, Event
 
 from medsync import clock
-from medsync.models import Booking
+from medsync.models import Booking, BookingStatus
 
 PRODID = "-//MedSync//Clinic bookings//EN"
 
 
 def booking_ics(booking: Booking) -> bytes:
-    """The booking's event; a cancelled booking is exported as a cancelled event so calendars drop it."""
+    """The booking's event; a cancelled booking is a cancelled event (higher SEQUENCE) so calendars drop it."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if booking.status == "cancelled" else "PUBLISH")
+    calendar.add("method", "PUBLISH")
     event = Event()
     event.add("uid", booking.ical_uid)
     event.add("sequence", booking.ical_sequence)
@@ -27,7 +27,7 @@ def booking_ics(booking: Booking) -> bytes:
     event.add("summary", f"{booking.service_name} — {booking.clinic.name}")
     event.add("location", f"{booking.clinic.name}, {booking.clinic.address}")
     event.add("description", f"MedSync booking #{booking.id}")
-    event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
+    event.add("status", "CANCELLED" if booking.status == BookingStatus.CANCELLED.value else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()
 

@@ -31,8 +31,12 @@ class Page(Generic[T]):
         return self.page < self.pages
 
 
+MAX_PER_PAGE = 100
+
+
 def paginate(query: Select[Any], *, page: int, per_page: int) -> Page[Any]:
-    """Run `query` (already ordered) for one page; a page past the end is clamped to the last one."""
+    """Run `query` (already ordered) for one page; out-of-range page numbers and sizes are clamped."""
+    per_page = min(max(per_page, 1), MAX_PER_PAGE)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)

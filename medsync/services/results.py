@@ -56,7 +56,11 @@ def remember_file_id(result_id: int, file_id: str) -> None:
 def store_result(
     booking_id: int, *, content: bytes, file_name: str, title: str | None = None, uploaded_by: str | None = None
 ) -> Result:
-    """Store a PDF for a booking (checked by content, size-capped, written atomically) and queue its delivery."""
+    """Store a PDF for a booking (checked by content, size-capped, written atomically) and queue its delivery.
+
+    The file is named by its hash, so a retried upload finds the same result and a file left by a
+    rolled-back transaction is simply reused by the next upload of it.
+    """
     settings = current_settings()
     if not content.startswith(PDF_MAGIC):
         raise InvalidRequest("Only PDF files are accepted.", errors={"file": ["Not a PDF document."]})
@@ -66,6 +70,9 @@ def store_result(
     if booking is None:
         raise BookingNotFound()
     digest = hashlib.sha256(content).hexdigest()
+    already = db.session.scalar(select(Result).where(Result.booking_id == booking.id, Result.sha256 == digest))
+    if already is not None:
+        return already  # the same file uploaded again: one result, one delivery
     relative = f"{booking.id}/{digest}.pdf"
     _write_atomically(Path(settings.RESULTS_DIR) / relative, content)
     result = Result(

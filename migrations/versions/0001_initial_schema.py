@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 16:39:10.322120
+Create Date: 2026-11-29 16:56:55.048149
 
 """
 from alembic import op
@@ -28,6 +28,21 @@ BEGIN
         WHERE id = NEW.doctor_id;
     END IF;
     RETURN NULL;
+END $$
+"""
+
+# The lifecycle (booked -> arrived -> fulfilled, booked -> cancelled | noshow) is the database's rule too:
+# no UPDATE, from any client, can move a booking backwards or revive a cancelled one.
+STATUS_FORWARD_ONLY_FUNCTION = """
+CREATE FUNCTION booking_status_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status = OLD.status OR (OLD.status, NEW.status) IN (
+        ('booked', 'arrived'), ('booked', 'cancelled'), ('booked', 'noshow'), ('arrived', 'fulfilled')
+    ) THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'booking % cannot move from % to %', OLD.id, OLD.status, NEW.status
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'booking_status_forward_only';
 END $$
 """
 
@@ -150,7 +165,7 @@ def upgrade():
     sa.CheckConstraint('weekday BETWEEN 1 AND 7', name=op.f('ck_working_hours_iso_weekday')),
     sa.ForeignKeyConstraint(['clinic_id'], ['clinics.id'], name=op.f('fk_working_hours_clinic_id_clinics'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_working_hours')),
-    sa.UniqueConstraint('clinic_id', 'weekday', name=op.f('uq_working_hours_clinic_id'))
+    sa.UniqueConstraint('clinic_id', 'weekday', name=op.f('uq_working_hours_clinic_id_weekday'))
     )
     op.create_table('bookings',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -177,6 +192,8 @@ def upgrade():
     postgresql.ExcludeConstraint((sa.column('diagnostic_id'), '='), (sa.column('clinic_id'), '='), (sa.text('tstzrange(starts_at, ends_at)'), '&&'), where=sa.text("status IN ('booked', 'arrived', 'fulfilled')"), using='gist', name='ex_bookings_diagnostic_overlap'),
     postgresql.ExcludeConstraint((sa.column('doctor_id'), '='), (sa.text('tstzrange(starts_at, ends_at)'), '&&'), where=sa.text("status IN ('booked', 'arrived', 'fulfilled')"), using='gist', name='ex_bookings_doctor_overlap'),
     postgresql.ExcludeConstraint((sa.column('user_id'), '='), (sa.text('tstzrange(starts_at, ends_at)'), '&&'), where=sa.text("status IN ('booked', 'arrived', 'fulfilled')"), using='gist', name='ex_bookings_patient_overlap'),
+    sa.CheckConstraint("(status = 'cancelled') = (cancelled_by IS NOT NULL)", name=op.f('ck_bookings_cancelled_has_actor')),
+    sa.CheckConstraint("cancelled_by IN ('patient', 'staff', 'system')", name=op.f('ck_bookings_cancelled_by_known')),
     sa.CheckConstraint("status IN ('booked', 'arrived', 'fulfilled', 'cancelled', 'noshow')", name=op.f('ck_bookings_status_known')),
     sa.CheckConstraint('(doctor_id IS NULL) <> (diagnostic_id IS NULL)', name=op.f('ck_bookings_exactly_one_service')),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_bookings_ends_after_starts')),
@@ -189,6 +206,8 @@ def upgrade():
     )
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.create_index('ix_bookings_clinic_starts', ['clinic_id', 'starts_at'], unique=False)
+        batch_op.create_index('ix_bookings_diagnostic_clinic_starts', ['diagnostic_id', 'clinic_id', 'starts_at'], unique=False)
+        batch_op.create_index('ix_bookings_doctor_starts', ['doctor_id', 'starts_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_rescheduled_from_id'), ['rescheduled_from_id'], unique=False)
         batch_op.create_index('ix_bookings_user_starts', ['user_id', 'starts_at'], unique=False)
         batch_op.create_index('uq_bookings_user_idempotency_key', ['user_id', 'idempotency_key'], unique=True, postgresql_where=sa.text('idempotency_key IS NOT NULL'))
@@ -220,6 +239,7 @@ def upgrade():
     )
     with op.batch_alter_table('doctor_ratings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_doctor_ratings_doctor_id'), ['doctor_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_doctor_ratings_user_id'), ['user_id'], unique=False)
 
     op.create_table('working_breaks',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -241,7 +261,8 @@ def upgrade():
     sa.Column('action', sa.String(length=32), nullable=False),
     sa.Column('details', postgresql.JSONB(astext_type=sa.Text()), server_default='{}', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_booking_events_booking_id_bookings'), ondelete='CASCADE'),
+    sa.CheckConstraint("actor IN ('patient', 'staff', 'system')", name=op.f('ck_booking_events_actor_known')),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_booking_events_booking_id_bookings'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_booking_events'))
     )
     with op.batch_alter_table('booking_events', schema=None) as batch_op:
@@ -306,9 +327,16 @@ def upgrade():
         "CREATE TRIGGER doctor_ratings_summary AFTER INSERT OR UPDATE OR DELETE ON doctor_ratings "
         "FOR EACH ROW EXECUTE FUNCTION doctor_rating_summary()"
     )
+    op.execute(STATUS_FORWARD_ONLY_FUNCTION)
+    op.execute(
+        "CREATE TRIGGER bookings_status_forward_only BEFORE UPDATE OF status ON bookings "
+        "FOR EACH ROW EXECUTE FUNCTION booking_status_forward_only()"
+    )
 
 
 def downgrade():
+    op.execute("DROP TRIGGER IF EXISTS bookings_status_forward_only ON bookings")
+    op.execute("DROP FUNCTION IF EXISTS booking_status_forward_only()")
     op.execute("DROP TRIGGER IF EXISTS doctor_ratings_summary ON doctor_ratings")
     op.execute("DROP FUNCTION IF EXISTS doctor_rating_summary()")
     # ### commands auto generated by Alembic - please adjust! ###
@@ -333,6 +361,7 @@ def downgrade():
 
     op.drop_table('working_breaks')
     with op.batch_alter_table('doctor_ratings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_doctor_ratings_user_id'))
         batch_op.drop_index(batch_op.f('ix_doctor_ratings_doctor_id'))
 
     op.drop_table('doctor_ratings')
@@ -344,6 +373,8 @@ def downgrade():
         batch_op.drop_index('uq_bookings_user_idempotency_key', postgresql_where=sa.text('idempotency_key IS NOT NULL'))
         batch_op.drop_index('ix_bookings_user_starts')
         batch_op.drop_index(batch_op.f('ix_bookings_rescheduled_from_id'))
+        batch_op.drop_index('ix_bookings_doctor_starts')
+        batch_op.drop_index('ix_bookings_diagnostic_clinic_starts')
         batch_op.drop_index('ix_bookings_clinic_starts')
 
     op.drop_table('bookings')

@@ -56,10 +56,12 @@ def test_past_and_minimum_notice_are_excluded(frozen_now, make_doctor):
 
 
 def test_nothing_beyond_the_booking_horizon(frozen_now, make_doctor):
+    # Now: 1 December 06:00 UTC; the 60-day horizon ends 30 January 2027 06:00 UTC (08:00 Kyiv), a Saturday.
     doctor = make_doctor()
     resource = availability.doctor_resource(doctor.id)
-    beyond = (FROZEN := datetime(2026, 12, 1, 6, tzinfo=UTC)).date() + timedelta(days=61)
-    assert availability.free_slots(resource, beyond, beyond) == []
+    last_day = availability.free_slots(resource, date(2027, 1, 29), date(2027, 2, 1))
+    assert {slot.starts_at.date() for slot in last_day} == {date(2027, 1, 29)}
+    assert availability.free_slots(resource, date(2027, 2, 1), date(2027, 2, 1)) == []  # an open Monday
 
 
 def test_clinic_closure_and_doctor_absence_remove_days(frozen_now, make_doctor):
@@ -135,6 +137,35 @@ def test_diagnostic_slots_are_per_clinic(frozen_now, make_clinic, make_diagnosti
     day = date(2026, 12, 2)
     assert "09:00" not in local_starts(availability.free_slots(availability.diagnostic_resource(mri.id, first.id), day, day))
     assert "09:00" in local_starts(availability.free_slots(availability.diagnostic_resource(mri.id, second.id), day, day))
+
+
+def test_slots_restart_after_a_break(frozen_now, make_clinic, make_doctor):
+    clinic = make_clinic(lunch=(time(12, 40), time(13, 10)))
+    doctor = make_doctor(clinic=clinic, appointment_minutes=45)
+    slots = availability.free_slots(availability.doctor_resource(doctor.id), date(2026, 12, 2), date(2026, 12, 2))
+    assert local_starts(slots)[:5] == ["09:00", "09:45", "10:30", "11:15", "13:10"]
+
+
+def test_a_fall_back_hour_slot_can_be_booked_with_a_fixed_offset(frozen_now, make_clinic, make_doctor, make_user):
+    from datetime import timezone as tz
+
+    from medsync.services import bookings
+    from tests.conftest import PATIENT
+
+    frozen_now(datetime(2026, 10, 20, 6, tzinfo=UTC))
+    clinic = make_clinic(weekdays=(7,), opens=time(0), closes=time(6), lunch=None)
+    doctor = make_doctor(clinic=clinic)
+    # 03:00 in Kyiv happens twice on 25 October 2026; the listed one is the first, at +03:00.
+    first_three = datetime(2026, 10, 25, 3, tzinfo=tz(timedelta(hours=3)))
+    booking = bookings.book(user_id=make_user().telegram_id, clinic_id=clinic.id, doctor_id=doctor.id,
+                            starts_at=first_three, patient=PATIENT)
+    assert booking.starts_at.astimezone(UTC) == datetime(2026, 10, 25, 0, tzinfo=UTC)
+    # 04:00 on the spring-forward day comes straight after 02:59 (+02:00) and is already +03:00.
+    spring = datetime(2027, 3, 28, 4, tzinfo=tz(timedelta(hours=3)))
+    frozen_now(datetime(2027, 3, 20, 6, tzinfo=UTC))
+    moved = bookings.book(user_id=make_user().telegram_id, clinic_id=clinic.id, doctor_id=doctor.id,
+                          starts_at=spring, patient=PATIENT)
+    assert moved.ends_at - moved.starts_at == timedelta(hours=1)
 
 
 def test_check_slot_explains_why_a_time_is_refused(frozen_now, make_doctor, make_booking):

@@ -113,7 +113,7 @@ def test_postgres_itself_refuses_overlapping_rows_inserted_by_sql(app, frozen_no
                                     "starts": "2026-12-02 10:30+02", "ends": "2026-12-02 11:30+02"})
     db.session.rollback()
     # A cancelled booking does not hold its slot.
-    db.session.execute(text("UPDATE bookings SET status = 'cancelled'"))
+    db.session.execute(text("UPDATE bookings SET status = 'cancelled', cancelled_by = 'staff'"))
     db.session.execute(insert, {**values, "user": two.telegram_id, "uid": "b",
                                 "starts": "2026-12-02 10:30+02", "ends": "2026-12-02 11:30+02"})
     db.session.commit()

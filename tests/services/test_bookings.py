@@ -1,7 +1,7 @@
 """The booking service: book, cancel, reschedule, status changes — each with its events and outbox rows."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -48,8 +48,12 @@ def test_reminders_already_past_are_not_written(frozen_now, make_booking):
 def test_the_same_idempotency_key_returns_the_first_booking(frozen_now, make_booking, make_user, make_doctor):
     user, doctor = make_user(), make_doctor()
     first = make_booking(user=user, doctor=doctor, starts_at=DEC_3_10AM, idempotency_key="k-1")
-    again = make_booking(user=user, doctor=doctor, starts_at=DEC_3_10AM + timedelta(hours=1), idempotency_key="k-1")
+    again = make_booking(user=user, doctor=doctor, starts_at=DEC_3_10AM.astimezone(timezone.utc),
+                         idempotency_key="k-1")
     assert again.id == first.id
+    with pytest.raises(InvalidRequest, match="different booking"):
+        make_booking(user=user, doctor=doctor, starts_at=DEC_3_10AM + timedelta(hours=1), idempotency_key="k-1")
+    db.session.rollback()
     assert db.session.scalar(select(Booking.id).where(Booking.id != first.id)) is None
 
 
@@ -146,6 +150,7 @@ def test_a_failed_reschedule_changes_nothing(frozen_now, make_booking, make_doct
 ])
 def test_status_moves_forward_only(frozen_now, make_booking, path, refused):
     booking = make_booking(starts_at=DEC_3_10AM)
+    frozen_now(DEC_3_10AM + timedelta(minutes=5))
     for status in path:
         bookings.change_status(booking.id, status, actor=Actor.STAFF, actor_id="nurse")
     db.session.commit()
@@ -154,6 +159,45 @@ def test_status_moves_forward_only(frozen_now, make_booking, path, refused):
     db.session.rollback()
     assert db.session.get(Booking, booking.id).status == path[-1].value
     assert actions(booking.id)[1:] == [status.value for status in path]
+
+
+def test_arrival_and_noshow_wait_for_the_visit(frozen_now, make_booking):
+    booking = make_booking(starts_at=DEC_3_10AM)
+    with pytest.raises(IllegalTransition, match="day of the visit"):
+        bookings.change_status(booking.id, BookingStatus.ARRIVED, actor=Actor.STAFF)
+    with pytest.raises(IllegalTransition, match="no-show only after"):
+        bookings.change_status(booking.id, BookingStatus.NOSHOW, actor=Actor.STAFF)
+    db.session.rollback()
+    frozen_now(DEC_3_10AM - timedelta(hours=2))  # the morning of the visit
+    bookings.change_status(booking.id, BookingStatus.ARRIVED, actor=Actor.STAFF, actor_id="reception")
+    db.session.commit()
+    assert db.session.get(Booking, booking.id).status == "arrived"
+
+
+def test_the_database_refuses_a_backward_status_move(frozen_now, make_booking):
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    booking = make_booking(starts_at=DEC_3_10AM)
+    bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=booking.user_id)
+    db.session.commit()
+    with pytest.raises(IntegrityError, match="cannot move from cancelled to booked"):
+        db.session.execute(text("UPDATE bookings SET status = 'booked', cancelled_by = NULL WHERE id = :id"),
+                           {"id": booking.id})
+
+
+def test_staff_bookings_are_attributed_in_the_trail(frozen_now, make_user, make_doctor):
+    doctor = make_doctor()
+    booking = bookings.book(user_id=make_user().telegram_id, clinic_id=doctor.clinic_id, doctor_id=doctor.id,
+                            starts_at=DEC_3_10AM, patient=PATIENT, actor=Actor.STAFF, actor_id="reception-2")
+    event = db.session.scalar(select(BookingEvent).where(BookingEvent.booking_id == booking.id))
+    assert (event.actor, event.actor_id) == ("staff", "reception-2")
+
+
+def test_over_long_or_missing_patient_details_are_refused():
+    with pytest.raises(InvalidRequest) as refused:
+        bookings.PatientDetails(first_name="A" * 101, last_name="", phone="+380")
+    assert set(refused.value.errors) == {"first_name", "last_name"}
 
 
 def test_attendance_confirmation_is_recorded_once(frozen_now, make_booking):

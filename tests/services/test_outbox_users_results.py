@@ -86,6 +86,16 @@ def test_a_stored_result_is_on_disk_with_its_hash_and_queued_for_delivery(frozen
     assert db.session.scalar(select(BookingEvent.action).where(BookingEvent.action == "result_uploaded"))
 
 
+def test_uploading_the_same_file_twice_keeps_one_result(frozen_now, make_booking):
+    booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
+    first = results.store_result(booking.id, content=PDF, file_name="r.pdf")
+    db.session.commit()
+    again = results.store_result(booking.id, content=PDF, file_name="r (1).pdf")
+    db.session.commit()
+    assert again.id == first.id
+    assert len(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "result")).all()) == 1
+
+
 def test_only_pdfs_within_the_cap_are_stored(frozen_now, make_booking, results_dir):
     booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
     files_before = sorted(results_dir.rglob("*"))
@@ -120,7 +130,8 @@ def test_calendar_event_keeps_its_uid_and_bumps_sequence_on_reschedule(frozen_no
     before = Calendar.from_ical(calendar.booking_ics(old)).walk("VEVENT")[0]
     after = Calendar.from_ical(calendar.booking_ics(new)).walk("VEVENT")[0]
     assert str(before["UID"]) == str(after["UID"])
-    assert (int(before["SEQUENCE"]), int(after["SEQUENCE"])) == (0, 1)
+    # The cancelled original moved up one, the new booking one more: calendars keep the newest.
+    assert (int(before["SEQUENCE"]), int(after["SEQUENCE"])) == (1, 2)
     assert str(before["STATUS"]) == "CANCELLED" and str(after["STATUS"]) == "CONFIRMED"
     assert after.decoded("DTSTART") == datetime(2026, 12, 4, 10, tzinfo=KYIV)
     assert new.clinic.address in str(after["LOCATION"])
