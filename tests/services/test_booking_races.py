@@ -128,3 +128,27 @@ def test_concurrent_repeats_with_one_idempotency_key_make_one_booking(app, froze
     assert [o for o in outcomes if not isinstance(o, int)] == []
     assert len(set(outcomes)) == 1
     assert db.session.scalar(text("SELECT count(*) FROM bookings")) == 1
+
+
+@pytest.mark.parametrize(("columns", "constraint"), [
+    ({"doctor_id": "own", "diagnostic_id": "offered"}, "ck_bookings_exactly_one_service"),
+    ({"doctor_id": None, "diagnostic_id": None}, "ck_bookings_exactly_one_service"),
+    ({"doctor_id": "own", "clinic_id": "other"}, "fk_bookings_doctor_at_clinic"),
+    ({"diagnostic_id": "offered", "clinic_id": "other"}, "fk_bookings_diagnostic_at_clinic"),
+])
+def test_postgres_refuses_a_booking_for_the_wrong_service_or_clinic(
+    app, frozen_now, make_doctor, make_diagnostic, make_clinic, make_user, columns, constraint
+):
+    doctor = make_doctor()
+    mri = make_diagnostic(clinics=[doctor.clinic])
+    other = make_clinic()
+    values = {"doctor_id": None, "diagnostic_id": None, "clinic_id": doctor.clinic_id}
+    resolve = {"own": doctor.id, "offered": mri.id, "other": other.id, None: None}
+    values.update({name: resolve[value] for name, value in columns.items()})
+    statement = text(
+        "INSERT INTO bookings (user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status,"
+        " patient_first_name, patient_last_name, patient_phone, ical_uid) VALUES (:user, :clinic_id, :doctor_id,"
+        " :diagnostic_id, '2026-12-02 10:00+02', '2026-12-02 11:00+02', 'booked', 'A', 'B', '+1', 'u')"
+    )
+    with pytest.raises(IntegrityError, match=constraint):
+        db.session.execute(statement, {**values, "user": make_user().telegram_id})
