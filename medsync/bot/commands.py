@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 import telebot
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from telebot.types import BotCommand, MenuButtonWebApp, WebAppInfo
 
 from medsync.bot import get_bot, texts
@@ -28,6 +28,7 @@ def _bot() -> telebot.TeleBot:
 
 
 @click.command("set-webhook")
+@with_appcontext
 def set_webhook() -> None:
     """Point Telegram at PUBLIC_URL/telegram/webhook with the secret token (pending updates are kept)."""
     settings = current_settings()
@@ -44,6 +45,7 @@ def set_webhook() -> None:
 
 
 @click.command("delete-webhook")
+@with_appcontext
 def delete_webhook() -> None:
     """Stop Telegram sending updates to the webhook (pending updates are kept)."""
     _bot().delete_webhook(drop_pending_updates=False)
@@ -51,6 +53,7 @@ def delete_webhook() -> None:
 
 
 @click.command("setup-bot")
+@with_appcontext
 def setup_bot() -> None:
     """The chat's menu button opening the Mini App, and the command list."""
     bot = _bot()
