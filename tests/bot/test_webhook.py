@@ -33,6 +33,18 @@ def test_every_update_records_its_sender(post_update, telegram_api: FakeTelegram
     assert (user.username, user.full_name, user.language_code) == ("taras", "Taras Shevchenko", "uk")
 
 
+def test_a_changed_profile_is_refreshed(post_update, telegram_api: FakeTelegramAPI, make_user, app_context):
+    user = make_user(username="old_name", language_code="uk")
+    update = message_update(user, "/start")
+    update["message"]["from"].update(username="new_name", language_code="en")
+
+    post_update(update)
+
+    db.session.expire_all()
+    refreshed = db.session.get(User, user.telegram_id)
+    assert (refreshed.username, refreshed.language_code) == ("new_name", "en")
+
+
 def test_help_also_shows_the_menu(post_update, telegram_api: FakeTelegramAPI):
     post_update(message_update(USER_ID, "/help"))
 

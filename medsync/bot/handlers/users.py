@@ -4,6 +4,8 @@ from __future__ import annotations
 import telebot
 from telebot.types import ChatMemberUpdated, Update, User
 
+from medsync.extensions import db
+from medsync.models import User as Patient
 from medsync.services import users
 
 
@@ -16,9 +18,19 @@ def remember_sender(update: Update) -> None:
     sender = _sender(update)
     if sender is None or sender.is_bot:
         return
+    # Most updates come from a known user whose profile did not change: a primary-key read then spares
+    # a row write (and its WAL flush at commit) on every button press.
+    if _is_up_to_date(db.session.get(Patient, sender.id), sender):
+        return
     users.upsert_user(
         sender.id, first_name=sender.first_name, last_name=sender.last_name,
         username=sender.username, language_code=sender.language_code,
+    )
+
+
+def _is_up_to_date(known: Patient | None, sender: User) -> bool:
+    return known is not None and (known.first_name, known.last_name, known.username, known.language_code) == (
+        sender.first_name or "", sender.last_name, sender.username, sender.language_code
     )
 
 
