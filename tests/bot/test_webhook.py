@@ -7,7 +7,7 @@ import logging
 from medsync.extensions import db
 from medsync.models import Booking, User
 from tests.bot.conftest import WEBHOOK, button, buttons, callback_update, message_update
-from tests.conftest import BOT_TOKEN, WEBAPP_URL
+from tests.conftest import BOT_TOKEN, WEBAPP_URL, WEBHOOK_SECRET
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 USER_ID = 700_000_123
@@ -100,8 +100,6 @@ def test_a_redelivered_update_is_acknowledged_but_handled_once(post_update, tele
 
 
 def test_a_body_that_is_not_an_update_is_a_400(client, telegram_api: FakeTelegramAPI):
-    from tests.conftest import WEBHOOK_SECRET
-
     response = client.post(WEBHOOK, data="{not json", content_type="application/json",
                            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
 
