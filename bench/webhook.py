@@ -134,7 +134,7 @@ def _book_patients(env: dict[str, str], patients: int) -> None:
     from medsync.services.bookings import PatientDetails
     from medsync.services.outbox import install_commit_hook
 
-    app = create_app({"DATABASE_URL": env["DATABASE_URL"], "REDIS_URL": env["REDIS_URL"], "LOG_LEVEL": "WARNING"})
+    app = create_app({key: env[key] for key in ("DATABASE_URL", "REDIS_URL", "BOT_TOKEN", "TELEGRAM_API_URL")})
     install_commit_hook(app, send=lambda message_id: None)  # nobody delivers in this bench
     with app.app_context():
         doctors = db.session.scalars(db.select(Doctor).order_by(Doctor.id)).all()
