@@ -21,11 +21,17 @@ def create_bot(settings: Settings) -> telebot.TeleBot:
 
 
 def init_bot(app: Flask) -> None:
-    """Create the bot when BOT_TOKEN is set; without it the API still serves and the bot is off."""
+    """Create the bot and its webhook when BOT_TOKEN is set; without it the API still serves and the bot is off."""
+    from medsync.bot import webhook
+    from medsync.bot.handlers import register_handlers
+
     settings: Settings = app.config["SETTINGS"]
     if not settings.BOT_TOKEN:
         return
-    app.extensions["bot"] = create_bot(settings)
+    bot = create_bot(settings)
+    register_handlers(bot)
+    app.extensions["bot"] = bot
+    app.register_blueprint(webhook.blueprint)
 
 
 def get_bot() -> telebot.TeleBot | None:

@@ -1,0 +1,143 @@
+""""My bookings": the paged list, a booking's details, cancel with confirmation, the .ics file."""
+from __future__ import annotations
+
+from io import BytesIO
+
+import telebot
+from telebot.callback_data import CallbackData
+from telebot.types import CallbackQuery, InputFile, Message
+
+from medsync.bot import callbacks, keyboards, texts
+from medsync.bot.handlers.common import (
+    PER_PAGE, Position, answer, fields, identifier, not_found, on_callback, position, show, webapp_url,
+)
+from medsync.errors import BookingNotFound, CancelTooLate, IllegalTransition
+from medsync.extensions import db
+from medsync.models import Actor, Booking, BookingStatus
+from medsync.services import bookings, calendar
+
+
+def register(bot: telebot.TeleBot) -> None:
+    bot.register_message_handler(send_bookings_command, commands=["bookings"], chat_types=["private"], pass_bot=True)
+    on_callback(bot, callbacks.open_bookings, send_bookings_from_menu)
+    on_callback(bot, callbacks.bookings_page, turn_page)
+    on_callback(bot, callbacks.booking_details, open_details)
+    on_callback(bot, callbacks.booking_cancel_ask, ask_to_cancel)
+    on_callback(bot, callbacks.booking_cancel_yes, cancel_booking)
+    on_callback(bot, callbacks.booking_calendar, send_calendar_file)
+
+
+def send_bookings(bot: telebot.TeleBot, chat_id: int, user_id: int) -> None:
+    """A new message with the first page of the user's upcoming bookings."""
+    page = bookings.list_for_user(user_id, when="upcoming", page=1, per_page=PER_PAGE)
+    bot.send_message(
+        chat_id, texts.bookings_list("upcoming", page.total),
+        reply_markup=keyboards.bookings_page(page, "upcoming", webapp_url()),
+    )
+
+
+def send_bookings_command(message: Message, bot: telebot.TeleBot) -> None:
+    send_bookings(bot, message.chat.id, message.from_user.id)
+
+
+def send_bookings_from_menu(call: CallbackQuery, bot: telebot.TeleBot) -> None:
+    send_bookings(bot, call.message.chat.id, call.from_user.id)
+    answer(bot, call)
+
+
+def turn_page(call: CallbackQuery, bot: telebot.TeleBot) -> None:
+    """◀ / ▶ / the upcoming-past toggle: the same message shows another page."""
+    where = position(fields(callbacks.bookings_page, call))
+    if where is None:
+        return not_found(bot, call)
+    show_page(bot, call, where)
+    answer(bot, call)
+
+
+def show_page(bot: telebot.TeleBot, call: CallbackQuery, where: Position) -> None:
+    page = bookings.list_for_user(call.from_user.id, when=where.when, page=where.page, per_page=PER_PAGE)
+    show(bot, call.message, texts.bookings_list(where.when, page.total),
+         keyboards.bookings_page(page, where.when, webapp_url()))
+
+
+def _owned_booking(call: CallbackQuery, data: dict[str, str] | None) -> Booking | None:
+    """The booking named in the callback data if it is the presser's; None for forged or others' ids."""
+    booking_id = identifier((data or {}).get("booking_id"))
+    if booking_id is None:
+        return None
+    try:
+        return bookings.get_booking(booking_id, user_id=call.from_user.id)
+    except BookingNotFound:
+        return None
+
+
+def _booking_and_position(call: CallbackQuery, factory: CallbackData) -> tuple[Booking, Position] | None:
+    """The presser's booking and the list position named in the callback data, else None."""
+    data = fields(factory, call)
+    where = position(data)
+    booking = _owned_booking(call, data) if where is not None else None
+    return (booking, where) if booking is not None else None
+
+
+def open_details(call: CallbackQuery, bot: telebot.TeleBot) -> None:
+    """The booking's details in place of the list."""
+    found = _booking_and_position(call, callbacks.booking_details)
+    if found is None:
+        return not_found(bot, call)
+    booking, where = found
+    show_details(bot, call, booking, where)
+    answer(bot, call)
+
+
+def show_details(bot: telebot.TeleBot, call: CallbackQuery, booking: Booking, where: Position) -> None:
+    show(bot, call.message, texts.booking_details(booking),
+         keyboards.booking_details(booking, where.when, where.page, webapp_url()))
+
+
+def ask_to_cancel(call: CallbackQuery, bot: telebot.TeleBot) -> None:
+    """Cancel asks Yes/No before anything changes."""
+    found = _booking_and_position(call, callbacks.booking_cancel_ask)
+    if found is None:
+        return not_found(bot, call)
+    booking, where = found
+    show_cancel_question(bot, call, booking, where)
+
+
+def show_cancel_question(bot: telebot.TeleBot, call: CallbackQuery, booking: Booking, where: Position) -> None:
+    """The Yes/No question in place of the message; a booking that is no longer booked shows its details."""
+    if booking.status != BookingStatus.BOOKED.value:
+        show_details(bot, call, booking, where)
+        return answer(bot, call, texts.NO_LONGER_ACTIVE)
+    show(bot, call.message, texts.cancel_question(booking), keyboards.cancel_confirmation(booking, where.when, where.page))
+    answer(bot, call)
+
+
+def cancel_booking(call: CallbackQuery, bot: telebot.TeleBot) -> None:
+    """Yes: cancel through the booking service (its pending reminders are skipped there)."""
+    found = _booking_and_position(call, callbacks.booking_cancel_yes)
+    if found is None:
+        return not_found(bot, call)
+    booking, where = found
+    try:
+        with db.session.begin_nested():
+            booking = bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=call.from_user.id)
+    except CancelTooLate:
+        show_details(bot, call, booking, where)
+        return answer(bot, call, texts.CANCEL_TOO_LATE, alert=True)
+    except IllegalTransition:
+        db.session.refresh(booking)
+        show_details(bot, call, booking, where)
+        cancelled = booking.status == BookingStatus.CANCELLED.value
+        return answer(bot, call, texts.ALREADY_CANCELLED if cancelled else texts.NO_LONGER_ACTIVE)
+    show(bot, call.message, texts.cancelled(booking), keyboards.back_to_bookings(where.when, where.page))
+    answer(bot, call, texts.CANCELLED)
+
+
+def send_calendar_file(call: CallbackQuery, bot: telebot.TeleBot) -> None:
+    """The booking as an .ics document, to open in any calendar app."""
+    booking = _owned_booking(call, fields(callbacks.booking_calendar, call))
+    if booking is None:
+        return not_found(bot, call)
+    document = InputFile(BytesIO(calendar.booking_ics(booking)), file_name=calendar.ics_file_name(booking))
+    bot.send_document(call.message.chat.id, document, caption=texts.calendar_caption(booking))
+    answer(bot, call, texts.CALENDAR_SENT)

@@ -1,0 +1,77 @@
+"""What every handler shares: reading callback data safely, editing a message in place, answering."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import telebot
+from telebot.apihelper import ApiTelegramException
+from telebot.callback_data import CallbackData
+from telebot.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from medsync.bot import texts
+from medsync.config import current_settings
+
+LISTS = ("upcoming", "past")
+PER_PAGE = 5
+CallbackHandler = Callable[[CallbackQuery, telebot.TeleBot], None]
+
+
+@dataclass(frozen=True)
+class Position:
+    """Which list and page a screen was opened from, so Back returns there."""
+
+    when: str = "upcoming"
+    page: int = 1
+
+
+def webapp_url() -> str:
+    return current_settings().WEBAPP_URL
+
+
+def on_callback(bot: telebot.TeleBot, factory: CallbackData, handler: CallbackHandler) -> None:
+    """Route callback queries whose data this factory parses to `handler`."""
+    bot.register_callback_query_handler(handler, func=lambda call: fields(factory, call) is not None, pass_bot=True)
+
+
+def fields(factory: CallbackData, call: CallbackQuery) -> dict[str, str] | None:
+    """The callback data's named parts, or None when it is not this factory's data."""
+    try:
+        return factory.parse(call.data or "")
+    except ValueError:
+        return None
+
+
+def identifier(text: str | None) -> int | None:
+    """A database id from callback data (which a client can forge): a positive integer, else None."""
+    if not text or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text) or None
+
+
+def position(data: dict[str, str]) -> Position | None:
+    """The list and page named in callback data, or None when forged."""
+    page = identifier(data.get("page"))
+    if data.get("when") not in LISTS or page is None:
+        return None
+    return Position(data["when"], page)
+
+
+def answer(bot: telebot.TeleBot, call: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """Stop the button's spinner, optionally with a short notice."""
+    bot.answer_callback_query(call.id, text, show_alert=alert)
+
+
+def not_found(bot: telebot.TeleBot, call: CallbackQuery) -> None:
+    """The one answer for anything that does not exist or is not the presser's: reveals nothing."""
+    answer(bot, call, texts.NOT_FOUND)
+
+
+def show(bot: telebot.TeleBot, message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Replace a message's text and keyboard in place; a double tap's "message is not modified" is fine."""
+    try:
+        bot.edit_message_text(text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup)
+    except ApiTelegramException as exc:
+        if exc.error_code == 400 and "message is not modified" in (exc.description or ""):
+            return
+        raise

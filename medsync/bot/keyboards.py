@@ -1,0 +1,104 @@
+"""Inline keyboards. Callback buttons carry data built by the factories in callbacks.py only."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+
+from medsync.bot import callbacks, texts
+from medsync.models import Booking, BookingStatus, Result
+from medsync.services.pagination import Page
+
+
+def _web_app(text: str, url: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, web_app=WebAppInfo(url))
+
+
+def _callback(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def reschedule_url(webapp_url: str, booking_id: int) -> str:
+    """The Mini App's page for moving this booking: WEBAPP_URL/reschedule/<booking id> (the front end serves it
+    and calls POST /api/v1/bookings/<id>/reschedule)."""
+    return f"{webapp_url}/reschedule/{booking_id}"
+
+
+def main_menu(webapp_url: str) -> InlineKeyboardMarkup:
+    """Three Web App pages, then the two lists kept in the chat."""
+    return InlineKeyboardMarkup([
+        [_web_app(texts.BUTTON_MAIN_PAGE, webapp_url)],
+        [_web_app(texts.BUTTON_BOOK_APPOINTMENT, f"{webapp_url}/see_a_doctor")],
+        [_web_app(texts.BUTTON_GET_TESTED, f"{webapp_url}/get_tested")],
+        [
+            _callback(texts.BUTTON_MY_BOOKINGS, callbacks.open_bookings.new()),
+            _callback(texts.BUTTON_MY_RESULTS, callbacks.open_results.new()),
+        ],
+    ])
+
+
+def _navigation(page: Page, to_page: Callable[[int], str]) -> list[InlineKeyboardButton]:
+    """◀ page/total ▶; empty on a single page."""
+    if page.pages == 1:
+        return []
+    row = []
+    if page.has_previous:
+        row.append(_callback(texts.BUTTON_PREVIOUS, to_page(page.page - 1)))
+    row.append(_callback(texts.PAGE_LABEL.format(page=page.page, pages=page.pages), callbacks.page_label.new()))
+    if page.has_next:
+        row.append(_callback(texts.BUTTON_NEXT, to_page(page.page + 1)))
+    return row
+
+
+def bookings_page(page: Page[Booking], when: str, webapp_url: str) -> InlineKeyboardMarkup:
+    """One button per booking, the navigation row, the upcoming/past toggle; a book button when empty."""
+    rows = [
+        [_callback(texts.booking_button(booking), callbacks.booking_details.new(booking.id, when, page.page))]
+        for booking in page.items
+    ]
+    navigation = _navigation(page, lambda number: callbacks.bookings_page.new(when, number))
+    if navigation:
+        rows.append(navigation)
+    if page.total == 0:
+        rows.append([_web_app(texts.BUTTON_BOOK, f"{webapp_url}/see_a_doctor")])
+    other = "past" if when == "upcoming" else "upcoming"
+    toggle = texts.BUTTON_SHOW_PAST if other == "past" else texts.BUTTON_SHOW_UPCOMING
+    rows.append([_callback(toggle, callbacks.bookings_page.new(other, 1))])
+    return InlineKeyboardMarkup(rows)
+
+
+def booking_details(booking: Booking, when: str, page: int, webapp_url: str) -> InlineKeyboardMarkup:
+    """Cancel, Reschedule and Add to calendar while the booking is booked; Back to the page it came from."""
+    rows = []
+    if booking.status == BookingStatus.BOOKED.value:
+        rows.append([
+            _callback(texts.BUTTON_CANCEL, callbacks.booking_cancel_ask.new(booking.id, when, page)),
+            _web_app(texts.BUTTON_RESCHEDULE, reschedule_url(webapp_url, booking.id)),
+        ])
+        rows.append([_callback(texts.BUTTON_CALENDAR, callbacks.booking_calendar.new(booking.id))])
+    rows.append([_callback(texts.BUTTON_BACK, callbacks.bookings_page.new(when, page))])
+    return InlineKeyboardMarkup(rows)
+
+
+def cancel_confirmation(booking: Booking, when: str, page: int) -> InlineKeyboardMarkup:
+    """Yes cancels; No goes back to the booking's details."""
+    return InlineKeyboardMarkup([[
+        _callback(texts.BUTTON_CANCEL_YES, callbacks.booking_cancel_yes.new(booking.id, when, page)),
+        _callback(texts.BUTTON_CANCEL_NO, callbacks.booking_details.new(booking.id, when, page)),
+    ]])
+
+
+def back_to_bookings(when: str, page: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_callback(texts.BUTTON_BACK, callbacks.bookings_page.new(when, page))]])
+
+
+def results_page(page: Page[Result]) -> InlineKeyboardMarkup:
+    """One button per result and the navigation row."""
+    rows = [
+        [_callback(texts.result_button(result), callbacks.result_document.new(result.id))]
+        for result in page.items
+    ]
+    navigation = _navigation(page, lambda number: callbacks.results_page.new(number))
+    if navigation:
+        rows.append(navigation)
+    return InlineKeyboardMarkup(rows)

@@ -1,0 +1,78 @@
+"""POST /telegram/webhook: Telegram's updates, checked, de-duplicated and handled inside the request.
+
+With TeleBot(threaded=False) and no exception_handler, a handler's exception propagates out of
+process_new_updates (pyTelegramBotAPI's _exec_task re-raises it), so this one place logs it, rolls the
+transaction back and still answers 200: Telegram would otherwise redeliver the update again and again.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import traceback
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from telebot.types import Update
+
+from medsync.bot import get_bot
+from medsync.bot.handlers import remember_sender
+from medsync.config import current_settings
+from medsync.errors import error_body
+from medsync.extensions import db, redis_client
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("telegram", __name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram gives up redelivering long before a day has passed.
+SEEN_UPDATE_TTL = 24 * 3600
+
+
+@blueprint.post("/telegram/webhook")
+def receive_update() -> tuple[Response, int]:
+    """Check the secret, parse the Update, handle it once; always 200 once the secret matched."""
+    if not _secret_matches(request.headers.get(SECRET_HEADER, "")):
+        return jsonify(error_body(401, "Wrong or missing secret token.")), 401
+    update = _parse_update(request.get_json(silent=True))
+    if update is None:
+        return jsonify(error_body(400, "The body is not a Telegram Update.")), 400
+    if _first_delivery(update.update_id):
+        _handle(update)
+    return jsonify({"ok": True}), 200
+
+
+def _secret_matches(given: str) -> bool:
+    """Constant-time comparison; with no WEBHOOK_SECRET configured nothing is accepted."""
+    expected = current_settings().WEBHOOK_SECRET
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _parse_update(body: Any) -> Update | None:
+    if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+        return None
+    try:
+        return Update.de_json(body)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _first_delivery(update_id: int) -> bool:
+    """Claim the update id before handling it: a redelivery, or a retry after a crash mid-way, is not
+    handled twice (messages may already have gone out), only acknowledged."""
+    return bool(redis_client.set(f"medsync:telegram:update:{update_id}", 1, nx=True, ex=SEEN_UPDATE_TTL))
+
+
+def _handle(update: Update) -> None:
+    """Run the handlers in this request and commit once; on any error roll back and log the update id."""
+    try:
+        remember_sender(update)
+        get_bot().process_new_updates([update])
+        db.session.commit()
+    except Exception as exc:  # noqa: BLE001 - answered 200 on purpose: a retry storm helps nobody
+        db.session.rollback()
+        # Only the type and the stack: exception messages may carry message text or the bot token (URLs).
+        log.error(
+            "telegram update %s failed: %s\n%s",
+            update.update_id, type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)),
+        )

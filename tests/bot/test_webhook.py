@@ -1,0 +1,159 @@
+"""The webhook: secret check, de-duplication, handlers run in the request, errors answered 200."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from medsync.extensions import db
+from medsync.models import Booking, User
+from tests.bot.conftest import WEBHOOK, button, buttons, callback_update, message_update
+from tests.conftest import BOT_TOKEN, WEBAPP_URL, WEBHOOK_SECRET
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+USER_ID = 700_000_123
+
+
+def test_start_sends_one_message_with_the_main_menu(post_update, telegram_api: FakeTelegramAPI, app_context):
+    response = post_update(message_update(USER_ID, "/start"))
+
+    assert response.status_code == 200
+    [sent] = telegram_api.calls("sendMessage")
+    assert sent.chat_id == str(USER_ID)
+    assert "Hello, Taras!" in sent.params["text"]
+    web_apps = [item["web_app"]["url"] for item in buttons(sent) if "web_app" in item]
+    assert web_apps == [WEBAPP_URL, f"{WEBAPP_URL}/see_a_doctor", f"{WEBAPP_URL}/get_tested"]
+    assert button(sent, "My bookings")["callback_data"]
+    assert button(sent, "My results")["callback_data"]
+
+
+def test_every_update_records_its_sender(post_update, telegram_api: FakeTelegramAPI, app_context):
+    post_update(message_update(USER_ID, "/start"))
+
+    user = db.session.get(User, USER_ID)
+    assert (user.username, user.full_name, user.language_code) == ("taras", "Taras Shevchenko", "uk")
+
+
+def test_a_changed_profile_is_refreshed(post_update, telegram_api: FakeTelegramAPI, make_user, app_context):
+    user = make_user(username="old_name", language_code="uk")
+    update = message_update(user, "/start")
+    update["message"]["from"].update(username="new_name", language_code="en")
+
+    post_update(update)
+
+    db.session.expire_all()
+    refreshed = db.session.get(User, user.telegram_id)
+    assert (refreshed.username, refreshed.language_code) == ("new_name", "en")
+
+
+def test_help_also_shows_the_menu(post_update, telegram_api: FakeTelegramAPI):
+    post_update(message_update(USER_ID, "/help"))
+
+    [sent] = telegram_api.calls("sendMessage")
+    assert "/bookings" in sent.params["text"]
+    assert button(sent, "Book an appointment")["web_app"]["url"] == f"{WEBAPP_URL}/see_a_doctor"
+
+
+def test_the_users_name_is_escaped_for_html(post_update, telegram_api: FakeTelegramAPI):
+    update = message_update(USER_ID, "/start")
+    update["message"]["from"]["first_name"] = "<b>Bob</b> & co"
+
+    post_update(update)
+
+    text = telegram_api.last("sendMessage").params["text"]
+    assert "Hello, &lt;b&gt;Bob&lt;/b&gt; &amp; co!" in text
+
+
+def test_a_wrong_secret_is_refused_and_nothing_is_processed(post_update, telegram_api: FakeTelegramAPI, app_context):
+    response = post_update(message_update(USER_ID, "/start"), secret="not-the-secret")
+
+    assert response.status_code == 401
+    assert response.json["code"] == 401 and response.json["status"] == "Unauthorized"
+    assert telegram_api.calls() == []
+    assert db.session.get(User, USER_ID) is None
+
+
+def test_a_missing_secret_is_refused(post_update, telegram_api: FakeTelegramAPI):
+    response = post_update(message_update(USER_ID, "/start"), secret=None)
+
+    assert response.status_code == 401
+    assert telegram_api.calls() == []
+
+
+def test_without_a_configured_secret_every_update_is_refused(
+    app, monkeypatch, post_update, telegram_api: FakeTelegramAPI
+):
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], WEBHOOK_SECRET=""))
+
+    response = post_update(message_update(USER_ID, "/start"), secret="")
+
+    assert response.status_code == 401
+    assert telegram_api.calls() == []
+
+
+def test_a_redelivered_update_is_acknowledged_but_handled_once(post_update, telegram_api: FakeTelegramAPI):
+    update = message_update(USER_ID, "/start")
+
+    first, second = post_update(update), post_update(update)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert len(telegram_api.calls("sendMessage")) == 1
+
+
+def test_a_body_that_is_not_an_update_is_a_400(client, telegram_api: FakeTelegramAPI):
+    response = client.post(WEBHOOK, data="{not json", content_type="application/json",
+                           headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+
+    assert response.status_code == 400
+    assert response.json["code"] == 400
+    assert telegram_api.calls() == []
+
+
+def test_an_update_type_without_a_handler_is_ignored(post_update, telegram_api: FakeTelegramAPI):
+    update = {"update_id": 5, "edited_message": message_update(USER_ID, "/start")["message"]}
+
+    response = post_update(update)
+
+    assert response.status_code == 200
+    assert telegram_api.calls() == []
+
+
+def test_a_group_chat_gets_no_menu(post_update, telegram_api: FakeTelegramAPI):
+    update = message_update(USER_ID, "/start")
+    update["message"]["chat"] = {"id": -100123, "type": "supergroup", "title": "Family"}
+
+    response = post_update(update)
+
+    assert response.status_code == 200
+    assert telegram_api.calls("sendMessage") == []
+
+
+def test_a_failing_handler_is_logged_with_the_update_id_rolled_back_and_answered_200(
+    post_update, telegram_api: FakeTelegramAPI, make_user, make_booking, frozen_now, caplog
+):
+    user = make_user()
+    booking = make_booking(user=user)
+    telegram_api.fail_next("editMessageText", status=500)
+    update = callback_update(user, f"by:{booking.id}:upcoming:1")
+
+    with caplog.at_level(logging.ERROR, logger="medsync.bot.webhook"):
+        response = post_update(update)
+
+    assert response.status_code == 200
+    [record] = [r for r in caplog.records if r.name == "medsync.bot.webhook"]
+    assert str(update["update_id"]) in record.getMessage()
+    assert BOT_TOKEN not in caplog.text and BOT_TOKEN.split(":")[1] not in caplog.text
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "booked"
+
+
+def test_an_update_that_failed_is_not_handled_again_on_redelivery(
+    post_update, telegram_api: FakeTelegramAPI
+):
+    update = message_update(USER_ID, "/start")
+    telegram_api.fail_next("sendMessage", status=500)
+    post_update(update)
+
+    response = post_update(update)
+
+    assert response.status_code == 200
+    assert len(telegram_api.calls("sendMessage")) == 1
