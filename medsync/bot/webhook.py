@@ -27,6 +27,9 @@ blueprint = Blueprint("telegram", __name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Telegram gives up redelivering long before a day has passed.
 SEEN_UPDATE_TTL = 24 * 3600
+# While an update is being handled its claim is short: if this process dies mid-way, Telegram's
+# redelivery (which comes later than this) is handled instead of being acknowledged and lost.
+IN_FLIGHT_TTL = 60
 
 
 @blueprint.post("/telegram/webhook")
@@ -39,6 +42,7 @@ def receive_update() -> tuple[Response, int]:
         return jsonify(error_body(400, "The body is not a Telegram Update.")), 400
     if _first_delivery(update.update_id):
         _handle(update)
+        _mark_handled(update.update_id)
     return jsonify({"ok": True}), 200
 
 
@@ -58,9 +62,17 @@ def _parse_update(body: Any) -> Update | None:
 
 
 def _first_delivery(update_id: int) -> bool:
-    """Claim the update id before handling it: a redelivery, or a retry after a crash mid-way, is not
-    handled twice (messages may already have gone out), only acknowledged."""
-    return bool(redis_client.set(f"medsync:telegram:update:{update_id}", 1, nx=True, ex=SEEN_UPDATE_TTL))
+    """Claim the update id before handling it, so a concurrent or later redelivery is only acknowledged."""
+    return bool(redis_client.set(_seen_key(update_id), 1, nx=True, ex=IN_FLIGHT_TTL))
+
+
+def _mark_handled(update_id: int) -> None:
+    """Handled (or failed and answered 200): remember it for as long as Telegram could redeliver it."""
+    redis_client.expire(_seen_key(update_id), SEEN_UPDATE_TTL)
+
+
+def _seen_key(update_id: int) -> str:
+    return f"medsync:telegram:update:{update_id}"
 
 
 def _handle(update: Update) -> None:

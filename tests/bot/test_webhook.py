@@ -157,3 +157,21 @@ def test_an_update_that_failed_is_not_handled_again_on_redelivery(
 
     assert response.status_code == 200
     assert len(telegram_api.calls("sendMessage")) == 1
+
+
+def test_an_update_whose_handling_died_mid_way_is_handled_on_a_later_redelivery(
+    post_update, telegram_api: FakeTelegramAPI, app_context
+):
+    from medsync.bot.webhook import IN_FLIGHT_TTL, SEEN_UPDATE_TTL, _seen_key
+    from medsync.extensions import redis_client
+
+    update = message_update(USER_ID, "/start")
+    # A process that claimed the update and died leaves only the short in-flight claim behind.
+    redis_client.set(_seen_key(update["update_id"]), 1, ex=IN_FLIGHT_TTL)
+    post_update(update)
+    assert telegram_api.calls("sendMessage") == []
+    redis_client.delete(_seen_key(update["update_id"]))  # the claim expired before Telegram retried
+    post_update(update)
+    assert len(telegram_api.calls("sendMessage")) == 1
+    assert redis_client.ttl(_seen_key(update["update_id"])) > IN_FLIGHT_TTL
+    assert redis_client.ttl(_seen_key(update["update_id"])) <= SEEN_UPDATE_TTL
