@@ -92,15 +92,23 @@ class TelegramRateLimiter:
         return Reservation(bool(granted), int(wait) / 1_000_000)
 
     def wait_for_turn(self, chat_id: int, *, max_wait: float) -> float | None:
-        """Sleep until this chat may be sent to now; None when it may, else the seconds to come back after."""
+        """Sleep until this chat may be sent to now; None when it may, else the seconds to come back after.
+
+        Gives up (returning the wait) only when the turn is more than `max_wait` seconds away.
+        """
+        deadline = time.monotonic() + max_wait
         while True:
-            started = time.monotonic()
-            reservation = self.reserve(chat_id, max_wait=max_wait)
+            remaining = max(deadline - time.monotonic(), 0.0)
+            asked_at = time.monotonic()
+            reservation = self.reserve(chat_id, max_wait=remaining)
             if not reservation.granted:
-                return reservation.wait
+                if reservation.wait > remaining:
+                    return reservation.wait
+                self._sleep(reservation.wait)  # the chat's own turn comes first; then ask for a slot again
+                continue
             self._sleep(reservation.wait)
             # Woken too late (a busy machine): the slot has passed, take a fresh one instead.
-            if time.monotonic() - started - reservation.wait <= LATE_TOLERANCE:
+            if time.monotonic() - asked_at - reservation.wait <= LATE_TOLERANCE:
                 return None
 
     def pause(self, seconds: float) -> None:
