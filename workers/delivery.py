@@ -23,10 +23,10 @@ from medsync.bot import get_bot
 from medsync.bot.notifications import Notification, render
 from medsync.config import current_settings
 from medsync.extensions import db, redis_client
-from medsync.models import Actor, BookingEvent, MessageKind, OutboxMessage, User
+from medsync.models import Actor, BookingEvent, OutboxMessage, User
 from medsync.services import delivery, users
 from medsync.services.ratelimit import TelegramRateLimiter
-from medsync.services.results import file_path, remember_file_id
+from medsync.services.results import remember_file_id
 
 log = logging.getLogger(__name__)
 

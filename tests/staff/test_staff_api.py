@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 import pytest
 from sqlalchemy import select, update

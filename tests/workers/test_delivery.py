@@ -6,13 +6,10 @@ import threading
 from sqlalchemy import update
 
 from medsync.extensions import db
-from medsync.models import Booking, MessageKind, MessageStatus, User
+from medsync.models import Actor, Booking, MessageKind, MessageStatus, User
 from medsync.services import bookings
-from medsync.models import Actor
+from tests.workers.conftest import make_due, message_rows, wait_for_status, wait_until_idle
 from workers.delivery import deliver_message
-from tests.workers.conftest import (
-    make_due, message_rows, wait_for_status, wait_until_idle,
-)
 
 
 def test_a_booking_confirmation_reaches_the_patient_in_clinic_time(worker, telegram_api, make_booking):
