@@ -49,10 +49,17 @@ class Claimed:
 def deliver_message(message_id: int) -> str:
     """Send one outbox row if it is still pending and due; returns what happened (for logs)."""
     message = delivery.claim(message_id)
-    db.session.commit()
     if message is None:
+        db.session.commit()
         return "not claimed"
-    outcome = _deliver_claimed(message)
+    claimed = Claimed(message.id, message.chat_id, message.booking_id, message.attempts)
+    db.session.commit()
+    try:
+        outcome = _deliver_claimed(claimed, message)
+    except Exception as exc:  # noqa: BLE001 - an unforeseen error must not leave the row 'sending'
+        db.session.rollback()
+        log.exception("delivering outbox message %s failed", claimed.id)
+        outcome = _retry_later(claimed, f"error: {type(exc).__name__}")
     db.session.commit()
     return outcome
 
@@ -71,8 +78,7 @@ def sweep_outbox() -> int:
     return len(handed_out)
 
 
-def _deliver_claimed(message: OutboxMessage) -> str:
-    claimed = Claimed(message.id, message.chat_id, message.booking_id, message.attempts)
+def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
     reason = delivery.reason_to_skip(message)
     if reason is not None:
         delivery.mark_skipped(claimed.id, reason)

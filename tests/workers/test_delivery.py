@@ -6,7 +6,7 @@ import threading
 from sqlalchemy import update
 
 from medsync.extensions import db
-from medsync.models import Actor, Booking, MessageKind, MessageStatus, User
+from medsync.models import Actor, Booking, MessageKind, MessageStatus, Result, User
 from medsync.services import bookings
 from tests.workers.conftest import make_due, message_rows, wait_for_status, wait_until_idle
 from workers.delivery import deliver_message
@@ -115,3 +115,22 @@ def test_a_telegram_server_error_is_retried_with_backoff(worker, telegram_api, m
     confirmation = wait_for_status(message_rows(MessageKind.CONFIRMATION)[0].id, MessageStatus.SENT)
     assert confirmation.attempts == 2
     assert confirmation.last_error is None
+
+
+
+def test_an_unforeseen_error_puts_the_row_back_for_a_retry_instead_of_leaving_it_sending(
+    telegram_api, make_booking, upload, results_dir
+):
+    booking = make_booking()
+    upload(booking.id)
+    row = message_rows(MessageKind.RESULT)[0]
+    first_due = row.due_at
+    (results_dir / db.session.get(Result, row.result_id).storage_path).unlink()
+
+    outcome = deliver_message(row.id)  # the task body, run here as the worker would run it
+
+    retried = message_rows(MessageKind.RESULT)[0]
+    assert outcome == "retrying"
+    assert (retried.status, retried.attempts, retried.last_error) == ("pending", 1, "error: FileNotFoundError")
+    assert retried.due_at > first_due
+    assert telegram_api.calls("sendDocument") == []
