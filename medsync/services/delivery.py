@@ -56,6 +56,9 @@ def reason_to_skip(message: OutboxMessage, *, now: datetime | None = None) -> st
             return f"booking {booking.status}"
         if message.kind == MessageKind.REMINDER.value and booking.starts_at <= now:
             return "visit already started"
+        promised = message.payload.get("starts_at")
+        if promised is not None and datetime.fromisoformat(promised) != booking.starts_at:
+            return "booking moved"
     return None
 
 

@@ -41,7 +41,8 @@ def queue_manual_reminders(
         run_day = now.astimezone(booking.clinic.zone).date().isoformat()
         message_id = outbox.queue_message(
             MessageKind.REMINDER, booking_id=booking.id, chat_id=booking.user_id,
-            dedupe_key=f"booking:{booking.id}:reminder:manual:{run_day}", payload={"offset": "manual"},
+            dedupe_key=f"booking:{booking.id}:reminder:manual:{run_day}",
+            payload={"offset": "manual", "starts_at": booking.starts_at.isoformat()},
         )
         if message_id is not None:
             queued.append(message_id)

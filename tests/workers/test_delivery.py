@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from sqlalchemy import update
 
 from medsync.extensions import db
 from medsync.models import Actor, Booking, MessageKind, MessageStatus, Result, User
-from medsync.services import bookings
+from medsync.services import bookings, reminders
 from tests.workers.conftest import make_due, message_rows, wait_for_status, wait_until_idle
 from workers.delivery import deliver_message
 
@@ -134,3 +135,19 @@ def test_an_unforeseen_error_puts_the_row_back_for_a_retry_instead_of_leaving_it
     assert (retried.status, retried.attempts, retried.last_error) == ("pending", 1, "error: FileNotFoundError")
     assert retried.due_at > first_due
     assert telegram_api.calls("sendDocument") == []
+
+
+def test_a_reminder_for_a_visit_moved_since_it_was_queued_is_skipped(telegram_api, make_booking):
+    booking = make_booking()
+    reminders.queue_manual_reminders(booking_ids=[booking.id])
+    db.session.commit()
+    db.session.execute(update(Booking).where(Booking.id == booking.id).values(
+        starts_at=Booking.starts_at + timedelta(hours=1), ends_at=Booking.ends_at + timedelta(hours=1)))
+    db.session.commit()
+    reminder = message_rows(MessageKind.REMINDER)[-1]
+
+    outcome = deliver_message(reminder.id)
+
+    assert outcome == "skipped"
+    assert message_rows(MessageKind.REMINDER)[-1].last_error == "booking moved"
+    assert not [call for call in telegram_api.calls("sendMessage") if "Reminder" in call.params["text"]]
