@@ -70,18 +70,27 @@ def sqlalchemy_url(database_url: str) -> str:
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
-    """Celery on Redis: late acks, one message at a time, nothing lost when a worker dies."""
+    """Celery on Redis: late acks, one message at a time, nothing lost when a worker dies; beat's schedule."""
+    from celery.schedules import crontab
+
     return {
         "broker_url": settings.REDIS_URL,
         "task_ignore_result": True,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        # Longer than any task runs; unacked messages come back after it (never used for delays).
+        # Longer than any task runs; unacked messages come back after it. Never used for delays: a
+        # retry waits at most a minute as a countdown, anything later is found by the sweep.
         "broker_transport_options": {"visibility_timeout": 3600},
         "broker_connection_retry_on_startup": True,
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
         "task_default_queue": "medsync",
         "imports": ("workers",),
         "timezone": "UTC",
         "enable_utc": True,
+        "beat_schedule": {
+            # Due reminders, retries that came due, and anything enqueued but lost (or never enqueued).
+            "sweep-outbox": {"task": "workers.delivery.sweep_outbox", "schedule": 60.0},
+            "mark-noshows": {"task": "workers.maintenance.mark_noshows", "schedule": crontab(hour=3, minute=0)},
+        },
     }

@@ -116,6 +116,8 @@ class Settings:
     TELEGRAM_RATE: int = 30
     TELEGRAM_CHAT_RATE: int = 1
     DELIVERY_MAX_ATTEMPTS: int = 8
+    # A row handed to the queue, or claimed by a worker, with no progress for this long is handed out again.
+    DELIVERY_LOST_AFTER: timedelta = timedelta(minutes=5)
     SQLALCHEMY_POOL_SIZE: int = 5
     SQLALCHEMY_MAX_OVERFLOW: int = 5
     BOOKING_RATE_LIMIT: str = "20 per minute"
@@ -140,6 +142,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "TELEGRAM_RATE": parse_positive_int,
     "TELEGRAM_CHAT_RATE": parse_positive_int,
     "DELIVERY_MAX_ATTEMPTS": parse_positive_int,
+    "DELIVERY_LOST_AFTER": parse_duration,
     "SQLALCHEMY_POOL_SIZE": parse_positive_int,
     "SQLALCHEMY_MAX_OVERFLOW": parse_int,
     "RATELIMIT_ENABLED": parse_bool,

@@ -6,7 +6,7 @@ from typing import Any
 
 import redis
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData
@@ -34,22 +34,16 @@ migrate = Migrate()
 
 
 class RedisClient:
-    """One redis-py client per app; connects lazily on first command."""
-
-    def __init__(self) -> None:
-        self._client: redis.Redis | None = None
+    """The current app's redis-py client (one per app, like db's engine); connects lazily."""
 
     def init_app(self, app: Flask) -> None:
-        self._client = redis.Redis.from_url(
+        app.extensions["redis"] = redis.Redis.from_url(
             app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5, health_check_interval=30
         )
-        app.extensions["redis"] = self._client
 
     @property
     def client(self) -> redis.Redis:
-        if self._client is None:
-            raise RuntimeError("redis is not initialised: call init_app first")
-        return self._client
+        return current_app.extensions["redis"]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)

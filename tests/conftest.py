@@ -30,6 +30,10 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.support.initdata import sign_init_data
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# No app built by a test may reach the real Telegram, whatever the developer's shell exports
+# (pyTelegramBotAPI's Bot API base is process-global): apps without explicit settings get a dead end.
+os.environ.pop("BOT_TOKEN", None)
+os.environ["TELEGRAM_API_URL"] = "http://127.0.0.1:9"
 BOT_TOKEN = "123456:TEST-medsync-token"
 WEBHOOK_SECRET = "test-webhook-secret"
 WEBAPP_URL = "https://webapp.medsync.test"
@@ -109,6 +113,12 @@ def app(tmp_path_factory: pytest.TempPathFactory, telegram_server: FakeTelegramA
 @pytest.fixture(autouse=True)
 def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
     """Empty every table and the test Redis database after each test that used the app."""
+    if "app" in request.fixturenames:
+        # Any other create_app() (config and health tests make some) made its Celery app the default,
+        # and shared tasks would then enqueue to that app's broker.
+        celery_app = request.getfixturevalue("app").extensions["celery"]
+        celery_app.set_default()
+        celery_app.set_current()
     yield
     if "app" not in request.fixturenames:
         return

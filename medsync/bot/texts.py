@@ -170,3 +170,16 @@ def _visit_date(result: Result) -> str:
 
 def _service_label(booking: Booking) -> str:
     return "Doctor" if booking.doctor_id is not None else "Test"
+
+
+# --- notifications (outbox messages) ---
+# HTML parse mode: the caller escapes every value it puts in.
+
+VISIT_DETAILS = "<b>{service}</b>\n🗓 {when}\n🏥 {clinic}, {address}"
+CONFIRMATION = "✅ Your visit is booked.\n\n{details}"
+RESCHEDULED = "🔁 Your visit has been moved.\n\n{details}"
+CANCELLATION = "❌ Your visit is cancelled.\n\n{details}"
+REMINDER = "⏰ Reminder: your visit is coming up.\n\n{details}\n\nWill you come?"
+REMINDER_CONFIRM_BUTTON = "✅ I'll come"
+REMINDER_CANCEL_BUTTON = "❌ Cancel"
+RESULT_CAPTION = "📄 Your result is ready: <b>{title}</b>\n{service}, {day}"

@@ -1,0 +1,184 @@
+"""Staff REST API (/api/v1/staff): the day's list, status changes, result upload, reminder runs, failed deliveries."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, require_staff_token
+from medsync.config import current_settings
+from medsync.extensions import db
+from medsync.models import Actor, BookingStatus
+from medsync.services import bookings, clinic_day, delivery, reminders, results
+
+blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff", description="Clinic staff (Bearer staff token).")
+blp.before_request(require_staff_token)
+
+STAFF_SECURITY = [{SECURITY_SCHEME: []}]
+STAFF_STATUSES = [BookingStatus.ARRIVED.value, BookingStatus.FULFILLED.value, BookingStatus.NOSHOW.value,
+                  BookingStatus.CANCELLED.value]
+
+
+class DayQuerySchema(Schema):
+    date = fields.Date(load_default=None, metadata={"description": "Clinic-local date; default: each clinic's today."})
+    clinic_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    status = fields.String(load_default=None, validate=validate.OneOf([status.value for status in BookingStatus]))
+
+
+class PatientSchema(Schema):
+    first_name = fields.String(attribute="patient_first_name")
+    last_name = fields.String(attribute="patient_last_name")
+    phone = fields.String(attribute="patient_phone")
+    email = fields.String(attribute="patient_email", allow_none=True)
+    message = fields.String(attribute="patient_message", allow_none=True)
+
+
+class StaffBookingSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    starts_at = fields.Method("_local_starts_at", metadata={"description": "ISO 8601 in clinic time."})
+    ends_at = fields.Method("_local_ends_at")
+    clinic_id = fields.Integer()
+    clinic_name = fields.String(attribute="clinic.name")
+    timezone = fields.String(attribute="clinic.timezone")
+    doctor_id = fields.Integer(allow_none=True)
+    diagnostic_id = fields.Integer(allow_none=True)
+    service_name = fields.String()
+    patient = fields.Function(lambda booking: PatientSchema().dump(booking))
+    cancel_reason = fields.String(allow_none=True)
+    cancelled_by = fields.String(allow_none=True)
+
+    def _local_starts_at(self, booking) -> str:
+        return booking.starts_at.astimezone(booking.clinic.zone).isoformat()
+
+    def _local_ends_at(self, booking) -> str:
+        return booking.ends_at.astimezone(booking.clinic.zone).isoformat()
+
+
+class StatusChangeSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(STAFF_STATUSES))
+    reason = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class ResultUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "The result as a PDF."})
+
+
+class ResultSchema(Schema):
+    id = fields.Integer()
+    booking_id = fields.Integer()
+    title = fields.String()
+    file_name = fields.String()
+    size_bytes = fields.Integer()
+    sha256 = fields.String()
+    created_at = fields.DateTime()
+
+
+class ReminderRunSchema(Schema):
+    date = fields.Date(load_default=None)
+    clinic_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    booking_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), load_default=None,
+                              validate=validate.Length(min=1, max=1000))
+
+
+class ReminderRunResultSchema(Schema):
+    queued = fields.Integer()
+
+
+class PageQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class FailedDeliverySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    booking_id = fields.Integer()
+    chat_id = fields.Integer()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    failed_at = fields.DateTime(attribute="updated_at")
+    patient_name = fields.Function(
+        lambda message: f"{message.booking.patient_first_name} {message.booking.patient_last_name}"
+    )
+    patient_phone = fields.String(attribute="booking.patient_phone")
+
+
+class FailedDeliveryPageSchema(Schema):
+    items = fields.List(fields.Nested(FailedDeliverySchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+@blp.route("/bookings")
+class DayBookings(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(DayQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, StaffBookingSchema(many=True))
+    def get(self, date, clinic_id, status):
+        """The day's bookings, in each clinic's own calendar."""
+        return clinic_day.bookings_for_day(date, clinic_id=clinic_id, status=BookingStatus(status) if status else None)
+
+
+@blp.route("/bookings/<int:booking_id>/status")
+class BookingStatusChange(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(StatusChangeSchema)
+    @blp.response(200, StaffBookingSchema)
+    def post(self, change, booking_id):
+        """Move a booking forward (arrived, fulfilled, noshow, cancelled); never backwards (409)."""
+        bookings.change_status(booking_id, BookingStatus(change["status"]), actor=Actor.STAFF, actor_id=actor_id(),
+                               reason=change["reason"])
+        db.session.commit()
+        return bookings.get_booking(booking_id)
+
+
+@blp.route("/bookings/<int:booking_id>/results")
+class BookingResults(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(ResultUploadSchema, location="files")
+    @blp.response(201, ResultSchema)
+    def post(self, upload, booking_id):
+        """Upload a result PDF; the patient receives it in the chat."""
+        document = upload["file"]
+        # Read one byte past the cap: enough to refuse an oversized file without holding all of it.
+        content = document.stream.read(current_settings().RESULT_MAX_BYTES + 1)
+        result = results.store_result(booking_id, content=content, file_name=document.filename or "result.pdf",
+                                      uploaded_by=actor_id())
+        db.session.commit()
+        return result
+
+
+@blp.route("/reminders/run")
+class ReminderRun(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(ReminderRunSchema)
+    @blp.response(202, ReminderRunResultSchema)
+    def post(self, run):
+        """Send the chosen bookings' reminders now; each booking at most once per day of runs."""
+        queued = reminders.queue_manual_reminders(day=run["date"], clinic_id=run["clinic_id"],
+                                                  booking_ids=run["booking_ids"])
+        db.session.commit()
+        return {"queued": len(queued)}
+
+
+@blp.route("/deliveries/failed")
+class FailedDeliveries(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(PageQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, FailedDeliveryPageSchema)
+    def get(self, page, per_page):
+        """Messages that could not be delivered (blocked bot, attempts used up): who did not get what."""
+        found = delivery.failed_deliveries(page=page, per_page=per_page)
+        return {"items": found.items, "page": found.page, "per_page": found.per_page, "total": found.total,
+                "pages": found.pages}
+
+
+def register(api: Api) -> None:
+    """Add the staff routes and their bearer-token security scheme to the API."""
+    if SECURITY_SCHEME not in api.spec.components.security_schemes:
+        api.spec.components.security_scheme(SECURITY_SCHEME, {"type": "http", "scheme": "bearer"})
+    api.register_blueprint(blp)

@@ -1,0 +1,34 @@
+"""A clinic's day: bookings by the clinic's own calendar date, whatever its time zone."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Date, cast, func, literal, select
+from sqlalchemy.orm import joinedload
+
+from medsync import clock
+from medsync.extensions import db
+from medsync.models import Booking, BookingStatus, Clinic
+
+
+def on_local_day(day: date | None, *, now: datetime | None = None) -> ColumnElement[bool]:
+    """Bookings that start on `day` in their clinic's time zone (default: that clinic's today). Needs Clinic joined."""
+    local_start = cast(func.timezone(Clinic.timezone, Booking.starts_at), Date)
+    if day is not None:
+        return local_start == day
+    return local_start == cast(func.timezone(Clinic.timezone, literal(now or clock.now())), Date)
+
+
+def bookings_for_day(day: date | None = None, *, clinic_id: int | None = None,
+                     status: BookingStatus | None = None) -> list[Booking]:
+    """The day's bookings, by clinic and start time."""
+    query = (
+        select(Booking).join(Booking.clinic).where(on_local_day(day))
+        .options(joinedload(Booking.clinic), joinedload(Booking.doctor), joinedload(Booking.diagnostic))
+        .order_by(Booking.clinic_id, Booking.starts_at, Booking.id)
+    )
+    if clinic_id is not None:
+        query = query.where(Booking.clinic_id == clinic_id)
+    if status is not None:
+        query = query.where(Booking.status == status.value)
+    return list(db.session.scalars(query))

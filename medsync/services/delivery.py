@@ -1,0 +1,183 @@
+"""The outbox from the sender's side: claiming a row, recording how its delivery went, finding due and lost rows.
+
+A row moves pending → sending (claimed by exactly one worker) → sent | skipped | failed, or back to
+pending with a later due_at (a retry). The workers do the Telegram part; these functions only
+write rows and flush — the task commits.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import joinedload
+
+from medsync import clock
+from medsync.config import current_settings
+from medsync.extensions import db, redis_client
+from medsync.models import Booking, BookingStatus, MessageKind, MessageStatus, OutboxMessage
+from medsync.services.pagination import Page, paginate
+
+# Retries after a network error or a Telegram 5xx: 5 s, 10 s, 20 s … at most an hour apart.
+RETRY_BASE = timedelta(seconds=5)
+RETRY_CAP = timedelta(hours=1)
+SWEEP_BATCH = 5000
+_HANDED_OUT_KEY = "medsync:outbox:handed-out:{}"
+
+
+def claim(message_id: int, *, now: datetime | None = None) -> OutboxMessage | None:
+    """Take a due pending row for sending; a second claimer (or a row not due yet) gets None."""
+    now = now or clock.now()
+    claimed_id = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == MessageStatus.PENDING.value,
+            OutboxMessage.due_at <= now,
+        )
+        .values(status=MessageStatus.SENDING.value, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
+    ).scalar_one_or_none()
+    if claimed_id is None:
+        return None
+    return db.session.get(
+        OutboxMessage, claimed_id, populate_existing=True,
+        options=[joinedload(OutboxMessage.booking).joinedload(Booking.clinic), joinedload(OutboxMessage.result)],
+    )
+
+
+def reason_to_skip(message: OutboxMessage, *, now: datetime | None = None) -> str | None:
+    """Why this message must not go out any more (re-checked just before sending), or None."""
+    now = now or clock.now()
+    booking = db.session.get(Booking, message.booking_id, populate_existing=True)
+    if booking is None:
+        return "booking deleted"
+    if message.kind in (MessageKind.CONFIRMATION.value, MessageKind.REMINDER.value):
+        if booking.status != BookingStatus.BOOKED.value:
+            return f"booking {booking.status}"
+        if message.kind == MessageKind.REMINDER.value and booking.starts_at <= now:
+            return "visit already started"
+        promised = message.payload.get("starts_at")
+        if promised is not None and datetime.fromisoformat(promised) != booking.starts_at:
+            return "booking moved"
+    return None
+
+
+def mark_sent(message_id: int, *, telegram_message_id: int | None, now: datetime | None = None) -> None:
+    """The message reached Telegram."""
+    _finish(message_id, MessageStatus.SENT, sent_at=now or clock.now(), telegram_message_id=telegram_message_id,
+            last_error=None)
+
+
+def mark_skipped(message_id: int, reason: str) -> None:
+    """The message is no longer relevant (booking cancelled, moved or over)."""
+    _finish(message_id, MessageStatus.SKIPPED, last_error=reason)
+
+
+def mark_failed(message_id: int, error: str) -> None:
+    """Give up on this message: the user cannot be reached or the attempts are used up."""
+    _finish(message_id, MessageStatus.FAILED, last_error=error[:1000])
+
+
+def retry_at(message_id: int, due_at: datetime, *, error: str | None, counts_as_attempt: bool = True) -> None:
+    """Put a claimed row back to pending, due again at `due_at`; a deferral by the rate limiter is no attempt."""
+    values: dict = {"status": MessageStatus.PENDING.value, "due_at": due_at, "claimed_at": None}
+    if error is not None:
+        values["last_error"] = error[:1000]
+    if not counts_as_attempt:
+        values["attempts"] = OutboxMessage.attempts - 1
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.SENDING.value)
+        .values(**values)
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff after `attempts` failed attempts."""
+    return min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_CAP)
+
+
+def return_lost(*, now: datetime | None = None) -> list[int]:
+    """Rows stuck in 'sending' (their worker died) go back to pending, or fail once out of attempts."""
+    now = now or clock.now()
+    settings = current_settings()
+    out_of_attempts = OutboxMessage.attempts >= settings.DELIVERY_MAX_ATTEMPTS
+    rows = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == MessageStatus.SENDING.value,
+            OutboxMessage.claimed_at < now - settings.DELIVERY_LOST_AFTER,
+        )
+        .values(
+            status=case((out_of_attempts, MessageStatus.FAILED.value), else_=MessageStatus.PENDING.value),
+            claimed_at=None,
+            last_error="the worker sending it was lost",
+        )
+        .returning(OutboxMessage.id, OutboxMessage.status)
+    ).all()
+    returned = [row.id for row in rows if row.status == MessageStatus.PENDING.value]
+    forget_handed_out(returned)
+    return returned
+
+
+def due_for_delivery(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> list[int]:
+    """Due pending rows, oldest first, locked so that a concurrent sweep passes over them."""
+    now = now or clock.now()
+    return list(db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == MessageStatus.PENDING.value, OutboxMessage.due_at <= now)
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ))
+
+
+def hand_out(message_ids: list[int]) -> list[int]:
+    """Of these rows, those not handed to the queue within DELIVERY_LOST_AFTER; marks them handed out now.
+
+    The mark lives in Redis, with the queue: if the queue is lost, so are the marks, and the next
+    sweep hands everything out again.
+    """
+    if not message_ids:
+        return []
+    seconds = max(1, int(current_settings().DELIVERY_LOST_AFTER.total_seconds()))
+    with redis_client.pipeline(transaction=False) as pipe:
+        for message_id in message_ids:
+            pipe.set(_HANDED_OUT_KEY.format(message_id), 1, nx=True, ex=seconds)
+        fresh = pipe.execute()
+    return [message_id for message_id, is_new in zip(message_ids, fresh) if is_new]
+
+
+def forget_handed_out(message_ids: list[int]) -> None:
+    """Let the next sweep hand these rows out again at once."""
+    if message_ids:
+        redis_client.delete(*(_HANDED_OUT_KEY.format(message_id) for message_id in message_ids))
+
+
+def failed_deliveries(*, page: int = 1, per_page: int = 20) -> Page[OutboxMessage]:
+    """Messages given up on, newest first, with their booking: who did not get what."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == MessageStatus.FAILED.value)
+        .options(joinedload(OutboxMessage.booking))
+        .order_by(OutboxMessage.updated_at.desc(), OutboxMessage.id.desc())
+    )
+    return paginate(query, page=page, per_page=per_page)
+
+
+def statuses(message_ids: list[int]) -> dict[str, int]:
+    """How many of these rows are in each status (for progress displays)."""
+    rows = db.session.execute(
+        select(OutboxMessage.status, db.func.count())
+        .where(OutboxMessage.id.in_(message_ids))
+        .group_by(OutboxMessage.status)
+    ).all()
+    return {status: count for status, count in rows}
+
+
+def _finish(message_id: int, status: MessageStatus, **values: object) -> None:
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.SENDING.value)
+        .values(status=status.value, **values)
+    )

@@ -1,0 +1,61 @@
+"""Staff API tokens: issued once in the clear, stored only as their SHA-256."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from medsync import clock
+from medsync.errors import NotFound, Unauthorized
+from medsync.extensions import db
+from medsync.models import StaffToken
+
+# Writing last_used_at on every request would make every read a write; a minute's precision is enough.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class StaffTokenNotFound(NotFound):
+    default_message = "No active staff token with this name or id."
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(name: str) -> tuple[StaffToken, str]:
+    """Create a token for `name`; returns the row and the token, which is never stored or shown again."""
+    token = secrets.token_urlsafe(32)
+    row = StaffToken(name=name.strip()[:120], token_hash=hash_token(token))
+    db.session.add(row)
+    db.session.flush()
+    return row, token
+
+
+def revoke(name_or_id: str, *, now: datetime | None = None) -> list[StaffToken]:
+    """Revoke the active token with this id, or every active token with this name."""
+    condition = StaffToken.name == name_or_id
+    if name_or_id.isdigit():
+        condition = or_(condition, StaffToken.id == int(name_or_id))
+    rows = list(db.session.scalars(select(StaffToken).where(condition, StaffToken.revoked_at.is_(None))))
+    if not rows:
+        raise StaffTokenNotFound()
+    for row in rows:
+        row.revoked_at = now or clock.now()
+    db.session.flush()
+    return rows
+
+
+def authenticate(token: str, *, now: datetime | None = None) -> StaffToken:
+    """The active token row for this bearer token, or Unauthorized; notes when it was last used."""
+    digest = hash_token(token)
+    row = db.session.scalar(select(StaffToken).where(StaffToken.token_hash == digest))
+    # The lookup is by a hash the caller cannot steer; the comparison is constant-time regardless.
+    if row is None or not hmac.compare_digest(row.token_hash, digest) or row.revoked_at is not None:
+        raise Unauthorized("A valid staff token is required.")
+    now = now or clock.now()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+        db.session.execute(update(StaffToken).where(StaffToken.id == row.id).values(last_used_at=now))
+    return row

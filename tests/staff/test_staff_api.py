@@ -1,0 +1,301 @@
+"""The staff API: token auth, the day's list, forward-only status, result upload, reminder runs, failed deliveries."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from medsync import clock
+from medsync.extensions import db
+from medsync.models import Booking, BookingEvent, MessageKind, OutboxMessage, Result, StaffToken
+from medsync.services import staff_tokens
+from tests.conftest import next_local_slot
+from tests.staff.conftest import PDF
+
+
+# --- authentication ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer", "Bearer not-a-token", "Token abc", "tma abc"])
+def test_staff_routes_refuse_requests_without_a_valid_token(client, app_context, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+
+    response = client.get("/api/v1/staff/bookings", headers=headers)
+
+    assert response.status_code == 401
+    assert response.json["code"] == 401 and response.json["status"] == "Unauthorized"
+
+
+def test_a_revoked_token_is_refused(client, staff_token, staff_headers):
+    staff_tokens.revoke("Reception desk")
+    db.session.commit()
+
+    response = client.get("/api/v1/staff/bookings", headers=staff_headers)
+
+    assert response.status_code == 401
+
+
+def test_a_valid_token_is_accepted_and_its_use_noted(client, staff_token, staff_headers):
+    response = client.get("/api/v1/staff/bookings", headers=staff_headers)
+
+    assert response.status_code == 200
+    db.session.expire_all()
+    token = db.session.scalar(select(StaffToken))
+    assert token.last_used_at is not None
+
+
+# --- the day's list ---------------------------------------------------------------------------------
+
+
+def test_the_days_list_holds_that_clinic_days_bookings_in_clinic_time(
+    client, staff_headers, frozen_now, make_doctor, make_booking
+):
+    doctor = make_doctor()
+    other_clinic_doctor = make_doctor()
+    today_local = clock.now().astimezone(doctor.clinic.zone).date()
+    at_ten = make_booking(doctor=doctor, starts_at=datetime.combine(today_local, time(10), doctor.clinic.zone))
+    at_eleven = make_booking(doctor=doctor, starts_at=datetime.combine(today_local, time(11), doctor.clinic.zone))
+    make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, days_ahead=1))
+    make_booking(doctor=other_clinic_doctor)
+
+    response = client.get(f"/api/v1/staff/bookings?date={today_local}&clinic_id={doctor.clinic_id}",
+                          headers=staff_headers)
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json] == [at_ten.id, at_eleven.id]
+    assert response.json[0]["starts_at"] == f"{today_local}T10:00:00+02:00"
+    assert response.json[0]["patient"]["last_name"] == "Shevchenko"
+    assert response.json[0]["status"] == "booked"
+
+
+def test_the_days_list_defaults_to_today_and_filters_by_status(client, staff_headers, frozen_now, make_doctor,
+                                                               make_booking):
+    doctor = make_doctor()
+    today_local = clock.now().astimezone(doctor.clinic.zone).date()
+    kept = make_booking(doctor=doctor, starts_at=datetime.combine(today_local, time(10), doctor.clinic.zone))
+    cancelled = make_booking(doctor=doctor, starts_at=datetime.combine(today_local, time(11), doctor.clinic.zone))
+    client.post(f"/api/v1/staff/bookings/{cancelled.id}/status", json={"status": "cancelled"}, headers=staff_headers)
+
+    everything = client.get("/api/v1/staff/bookings", headers=staff_headers)
+    booked = client.get("/api/v1/staff/bookings?status=booked", headers=staff_headers)
+
+    assert [row["id"] for row in everything.json] == [kept.id, cancelled.id]
+    assert [row["id"] for row in booked.json] == [kept.id]
+
+
+def test_the_days_list_rejects_a_malformed_date(client, staff_headers):
+    response = client.get("/api/v1/staff/bookings?date=yesterday", headers=staff_headers)
+
+    assert response.status_code == 422
+    assert "date" in response.json["errors"]
+
+
+# --- status changes ---------------------------------------------------------------------------------
+
+
+def test_staff_move_a_booking_forward_and_the_move_is_audited(client, staff_headers, make_booking, frozen_now):
+    booking = make_booking()
+    frozen_now(booking.starts_at - timedelta(minutes=10))  # the patient is at the desk
+
+    arrived = client.post(f"/api/v1/staff/bookings/{booking.id}/status", json={"status": "arrived"},
+                          headers=staff_headers)
+    fulfilled = client.post(f"/api/v1/staff/bookings/{booking.id}/status", json={"status": "fulfilled"},
+                            headers=staff_headers)
+
+    assert (arrived.status_code, arrived.json["status"]) == (200, "arrived")
+    assert (fulfilled.status_code, fulfilled.json["status"]) == (200, "fulfilled")
+    events = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == booking.id)
+                                .order_by(BookingEvent.id)).all()
+    assert [(event.action, event.actor, event.actor_id) for event in events[-2:]] == [
+        ("arrived", "staff", "Reception desk"), ("fulfilled", "staff", "Reception desk"),
+    ]
+
+
+def test_a_backward_status_change_is_a_conflict_and_changes_nothing(client, staff_headers, make_booking, frozen_now):
+    booking = make_booking()
+    frozen_now(booking.starts_at + timedelta(minutes=30))  # nobody came
+    client.post(f"/api/v1/staff/bookings/{booking.id}/status", json={"status": "noshow"}, headers=staff_headers)
+
+    response = client.post(f"/api/v1/staff/bookings/{booking.id}/status", json={"status": "arrived"},
+                           headers=staff_headers)
+
+    assert response.status_code == 409
+    assert response.json["message"] == "A noshow booking cannot become arrived."
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "noshow"
+
+
+@pytest.mark.parametrize("body", [{"status": "booked"}, {"status": "lost"}, {}])
+def test_an_unknown_target_status_is_invalid(client, staff_headers, make_booking, body):
+    booking = make_booking()
+
+    response = client.post(f"/api/v1/staff/bookings/{booking.id}/status", json=body, headers=staff_headers)
+
+    assert response.status_code == 422
+    assert "status" in response.json["errors"]
+
+
+def test_a_status_change_of_an_unknown_booking_is_not_found(client, staff_headers, app_context):
+    response = client.post("/api/v1/staff/bookings/999/status", json={"status": "arrived"}, headers=staff_headers)
+
+    assert response.status_code == 404
+
+
+# --- result upload ----------------------------------------------------------------------------------
+
+
+def test_a_pdf_result_is_stored_with_its_hash_and_queued_for_the_patient(upload, make_booking, results_dir):
+    booking = make_booking()
+
+    response = upload(booking.id, PDF, "mri-scan.pdf")
+
+    assert response.status_code == 201
+    assert response.json["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert response.json["file_name"] == "mri-scan.pdf"
+    result = db.session.get(Result, response.json["id"])
+    assert (results_dir / result.storage_path).read_bytes() == PDF
+    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == MessageKind.RESULT.value))
+    assert (message.result_id, message.chat_id, message.status) == (result.id, booking.user_id, "pending")
+
+
+def test_a_file_that_is_not_a_pdf_is_refused_and_nothing_is_stored(upload, make_booking, results_dir):
+    booking = make_booking()
+    files_before = set(results_dir.rglob("*"))
+
+    response = upload(booking.id, b"MZ\x90\x00 not a pdf at all", "result.pdf")
+
+    assert response.status_code == 422
+    assert response.json["errors"] == {"file": ["Not a PDF document."]}
+    assert db.session.scalar(select(Result)) is None
+    assert set(results_dir.rglob("*")) == files_before
+
+
+def test_a_pdf_over_the_size_cap_is_refused(app, upload, make_booking, monkeypatch):
+    monkeypatch.setitem(app.config, "SETTINGS", replace(app.config["SETTINGS"], RESULT_MAX_BYTES=len(PDF) - 1))
+    booking = make_booking()
+
+    response = upload(booking.id, PDF)
+
+    assert response.status_code == 422
+    assert "file" in response.json["errors"]
+    assert db.session.scalar(select(Result)) is None
+
+
+def test_an_upload_without_a_file_is_invalid(client, staff_headers, make_booking):
+    booking = make_booking()
+
+    response = client.post(f"/api/v1/staff/bookings/{booking.id}/results", headers=staff_headers, data={},
+                           content_type="multipart/form-data")
+
+    assert response.status_code == 422
+    assert "file" in response.json["errors"]
+
+
+def test_an_upload_for_an_unknown_booking_is_not_found(upload, app_context):
+    assert upload(12345).status_code == 404
+
+
+# --- reminder runs ----------------------------------------------------------------------------------
+
+
+def _reminder_keys() -> list[str]:
+    db.session.expire_all()
+    return list(db.session.scalars(
+        select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.like("%:reminder:manual:%"))
+        .order_by(OutboxMessage.id)
+    ))
+
+
+def test_a_reminder_run_queues_todays_upcoming_bookings_once_per_day(
+    client, staff_headers, frozen_now, make_doctor, make_booking
+):
+    doctor = make_doctor()
+    today_local = clock.now().astimezone(doctor.clinic.zone).date()
+    first = make_booking(doctor=doctor, starts_at=datetime.combine(today_local, time(10), doctor.clinic.zone))
+    second = make_booking(doctor=doctor, starts_at=datetime.combine(today_local, time(11), doctor.clinic.zone))
+    cancelled = make_booking(doctor=doctor, starts_at=datetime.combine(today_local, time(12), doctor.clinic.zone))
+    client.post(f"/api/v1/staff/bookings/{cancelled.id}/status", json={"status": "cancelled"}, headers=staff_headers)
+    make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, days_ahead=1))
+
+    response = client.post("/api/v1/staff/reminders/run", json={}, headers=staff_headers)
+    again = client.post("/api/v1/staff/reminders/run", json={}, headers=staff_headers)
+
+    assert (response.status_code, response.json) == (202, {"queued": 2})
+    assert (again.status_code, again.json) == (202, {"queued": 0})
+    assert _reminder_keys() == [f"booking:{first.id}:reminder:manual:{today_local}",
+                                f"booking:{second.id}:reminder:manual:{today_local}"]
+
+
+def test_a_reminder_run_for_chosen_bookings_and_a_later_day(client, staff_headers, frozen_now, make_doctor,
+                                                            make_booking):
+    doctor = make_doctor()
+    tomorrow = make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, days_ahead=1))
+    day_after = make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, days_ahead=2))
+
+    by_id = client.post("/api/v1/staff/reminders/run", json={"booking_ids": [tomorrow.id]}, headers=staff_headers)
+    by_day = client.post("/api/v1/staff/reminders/run", headers=staff_headers,
+                         json={"date": day_after.local_starts_at().date().isoformat(), "clinic_id": doctor.clinic_id})
+
+    assert (by_id.status_code, by_id.json) == (202, {"queued": 1})
+    assert (by_day.status_code, by_day.json) == (202, {"queued": 1})
+    run_day = clock.now().astimezone(doctor.clinic.zone).date()
+    assert _reminder_keys() == [f"booking:{tomorrow.id}:reminder:manual:{run_day}",
+                                f"booking:{day_after.id}:reminder:manual:{run_day}"]
+
+
+@pytest.mark.parametrize("body", [{"date": "soon"}, {"booking_ids": []}, {"booking_ids": ["x"]}, {"clinic_id": 0}])
+def test_a_malformed_reminder_run_is_invalid_and_queues_nothing(client, staff_headers, make_booking, body):
+    make_booking()
+
+    response = client.post("/api/v1/staff/reminders/run", json=body, headers=staff_headers)
+
+    assert response.status_code == 422
+    assert _reminder_keys() == []
+
+
+# --- failed deliveries ------------------------------------------------------------------------------
+
+
+def test_failed_deliveries_show_who_did_not_get_what(client, staff_headers, make_booking):
+    delivered = make_booking()
+    blocked = make_booking()
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.booking_id == blocked.id,
+                                    OutboxMessage.kind == MessageKind.CONFIRMATION.value)
+        .values(status="failed", attempts=1, last_error="403: Forbidden: bot was blocked by the user")
+    )
+    db.session.commit()
+
+    response = client.get("/api/v1/staff/deliveries/failed", headers=staff_headers)
+
+    assert response.status_code == 200
+    assert response.json["total"] == 1
+    item = response.json["items"][0]
+    assert (item["booking_id"], item["kind"], item["chat_id"]) == (blocked.id, "confirmation", blocked.user_id)
+    assert item["last_error"].startswith("403")
+    assert item["patient_name"] == "Taras Shevchenko"
+    assert delivered.id not in [row["booking_id"] for row in response.json["items"]]
+
+
+def test_the_staff_routes_are_in_the_openapi_document(client, app_context):
+    spec = client.get("/api/v1/openapi.json").json
+
+    assert "/api/v1/staff/reminders/run" in spec["paths"]
+    assert spec["components"]["securitySchemes"]["staffToken"] == {"type": "http", "scheme": "bearer"}
+    assert spec["paths"]["/api/v1/staff/deliveries/failed"]["get"]["security"] == [{"staffToken": []}]
+
+
+def test_a_future_visit_cannot_be_marked_arrived_or_noshow(client, staff_headers, make_booking, frozen_now):
+    booking = make_booking()  # tomorrow
+
+    arrived = client.post(f"/api/v1/staff/bookings/{booking.id}/status", json={"status": "arrived"},
+                          headers=staff_headers)
+    noshow = client.post(f"/api/v1/staff/bookings/{booking.id}/status", json={"status": "noshow"},
+                         headers=staff_headers)
+
+    assert (arrived.status_code, noshow.status_code) == (409, 409)
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "booked"

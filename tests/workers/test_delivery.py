@@ -1,0 +1,153 @@
+"""Outbox delivery through a real Celery worker to the fake Bot API."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from medsync.extensions import db
+from medsync.models import Actor, Booking, MessageKind, MessageStatus, Result, User
+from medsync.services import bookings, reminders
+from tests.workers.conftest import make_due, message_rows, wait_for_status, wait_until_idle
+from workers.delivery import deliver_message
+
+
+def test_a_booking_confirmation_reaches_the_patient_in_clinic_time(worker, telegram_api, make_booking):
+    booking = make_booking()
+
+    call = telegram_api.wait_for("sendMessage", chat_id=booking.user_id, failed=False)[0]
+
+    assert "Your visit is booked" in call.params["text"]
+    assert booking.local_starts_at().strftime("%H:%M") + " (Europe/Kyiv)" in call.params["text"]
+    assert booking.clinic.address in call.params["text"]
+    confirmation = wait_for_status(message_rows(MessageKind.CONFIRMATION)[0].id, MessageStatus.SENT)
+    assert confirmation.telegram_message_id == call.result["message_id"]
+
+
+def test_a_due_reminder_is_sent_once_by_two_workers_and_a_doubled_sweep(
+    app, telegram_api, make_booking, sweep, worker_process
+):
+    booking = make_booking()
+    make_due(MessageKind.REMINDER)
+    worker_process("first")
+    worker_process("second")
+
+    reminder_id = message_rows(MessageKind.REMINDER)[0].id
+
+    sweeps = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in sweeps:
+        thread.start()
+    for thread in sweeps:
+        thread.join()
+    sweep()
+    for _ in range(2):  # the same row's task delivered again, as a redelivered queue message would be
+        deliver_message.delay(reminder_id)
+
+    wait_for_status(reminder_id, MessageStatus.SENT, timeout=30)
+    wait_until_idle()
+    reminders = [call for call in telegram_api.calls("sendMessage", chat_id=booking.user_id)
+                 if "Reminder" in call.params["text"]]
+    assert len(reminders) == 1
+    buttons = reminders[0].json("reply_markup")["inline_keyboard"][0]
+    assert [button["callback_data"] for button in buttons] == [f"rc:{booking.id}", f"rx:{booking.id}"]
+    assert [button["text"] for button in buttons] == ["✅ I'll come", "❌ Cancel"]
+
+
+def test_a_reminder_of_a_booking_cancelled_after_queueing_is_not_sent(worker, telegram_api, make_booking, sweep):
+    booking = make_booking()
+    telegram_api.wait_for("sendMessage", chat_id=booking.user_id)
+    make_due(MessageKind.REMINDER)
+    # Cancelled behind the outbox's back (as if between the sweep and the send): the sender must re-check.
+    db.session.execute(update(Booking).where(Booking.id == booking.id).values(status="cancelled", cancelled_by="staff"))
+    db.session.commit()
+
+    sweep()
+
+    reminder = wait_for_status(message_rows(MessageKind.REMINDER)[0].id, MessageStatus.SKIPPED)
+    assert reminder.last_error == "booking cancelled"
+    assert not [call for call in telegram_api.calls("sendMessage") if "Reminder" in call.params["text"]]
+
+
+def test_telegram_429_is_retried_after_retry_after(worker, telegram_api, make_booking):
+    telegram_api.fail_next("sendMessage", status=429, retry_after=1)
+
+    booking = make_booking()
+
+    delivered = telegram_api.wait_for("sendMessage", chat_id=booking.user_id, failed=False, timeout=10)[0]
+    refused = telegram_api.calls("sendMessage", chat_id=booking.user_id, failed=True)
+    assert [call.status for call in refused] == [429]
+    assert delivered.at - refused[0].at >= 1.0
+    confirmation = wait_for_status(message_rows(MessageKind.CONFIRMATION)[0].id, MessageStatus.SENT)
+    assert confirmation.attempts == 1  # a 429 is Telegram's pacing, not a failed attempt
+
+
+def test_a_user_who_blocked_the_bot_is_marked_unreachable_and_not_retried(worker, telegram_api, make_booking):
+    booking = make_booking()
+    telegram_api.wait_for("sendMessage", chat_id=booking.user_id)  # the confirmation goes through
+    telegram_api.fail_chat(booking.user_id, status=403)
+
+    bookings.cancel(booking.id, actor=Actor.STAFF, reason="doctor ill")
+    db.session.commit()
+
+    cancellation = wait_for_status(message_rows(MessageKind.CANCELLATION)[0].id, MessageStatus.FAILED)
+    assert cancellation.last_error.startswith("403")
+    assert db.session.get(User, booking.user_id).reachable is False
+    wait_until_idle()
+    assert len(telegram_api.calls("sendMessage", chat_id=booking.user_id, failed=True)) == 1
+
+
+def test_an_unreachable_user_is_not_sent_anything(worker, telegram_api, make_user, make_booking):
+    user = make_user(reachable=False)
+
+    make_booking(user=user)
+
+    confirmation = wait_for_status(message_rows(MessageKind.CONFIRMATION)[0].id, MessageStatus.FAILED)
+    assert confirmation.last_error == "the user has blocked the bot"
+    assert telegram_api.calls(chat_id=user.telegram_id) == []
+
+
+def test_a_telegram_server_error_is_retried_with_backoff(worker, telegram_api, make_booking):
+    telegram_api.fail_next("sendMessage", status=502)
+
+    booking = make_booking()
+
+    telegram_api.wait_for("sendMessage", chat_id=booking.user_id, failed=False, timeout=15)
+    confirmation = wait_for_status(message_rows(MessageKind.CONFIRMATION)[0].id, MessageStatus.SENT)
+    assert confirmation.attempts == 2
+    assert confirmation.last_error is None
+
+
+
+def test_an_unforeseen_error_puts_the_row_back_for_a_retry_instead_of_leaving_it_sending(
+    telegram_api, make_booking, upload, results_dir
+):
+    booking = make_booking()
+    upload(booking.id)
+    row = message_rows(MessageKind.RESULT)[0]
+    first_due = row.due_at
+    (results_dir / db.session.get(Result, row.result_id).storage_path).unlink()
+
+    outcome = deliver_message(row.id)  # the task body, run here as the worker would run it
+
+    retried = message_rows(MessageKind.RESULT)[0]
+    assert outcome == "retrying"
+    assert (retried.status, retried.attempts, retried.last_error) == ("pending", 1, "error: FileNotFoundError")
+    assert retried.due_at > first_due
+    assert telegram_api.calls("sendDocument") == []
+
+
+def test_a_reminder_for_a_visit_moved_since_it_was_queued_is_skipped(telegram_api, make_booking):
+    booking = make_booking()
+    reminders.queue_manual_reminders(booking_ids=[booking.id])
+    db.session.commit()
+    db.session.execute(update(Booking).where(Booking.id == booking.id).values(
+        starts_at=Booking.starts_at + timedelta(hours=1), ends_at=Booking.ends_at + timedelta(hours=1)))
+    db.session.commit()
+    reminder = message_rows(MessageKind.REMINDER)[-1]
+
+    outcome = deliver_message(reminder.id)
+
+    assert outcome == "skipped"
+    assert message_rows(MessageKind.REMINDER)[-1].last_error == "booking moved"
+    assert not [call for call in telegram_api.calls("sendMessage") if "Reminder" in call.params["text"]]

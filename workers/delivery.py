@@ -1,0 +1,176 @@
+"""Delivering outbox rows to Telegram, one row per task, and the sweep that hands out due and lost rows.
+
+A task may run twice for one row (a doubled sweep, a redelivered message): the atomic claim lets
+only one of them send. Short waits (Telegram's retry_after, the first backoff steps) are a
+countdown of at most RETRY_COUNTDOWN_MAX on a row whose due_at already says when; anything
+longer is left to the sweep, because on Redis a long eta is redelivered after the visibility
+timeout. If the countdown message is lost, the sweep finds the due row anyway.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import requests
+from celery import shared_task
+from telebot import TeleBot
+from telebot.apihelper import ApiHTTPException, ApiTelegramException
+from telebot.types import Message
+
+from medsync import clock
+from medsync.bot import get_bot
+from medsync.bot.notifications import Notification, render
+from medsync.config import current_settings
+from medsync.extensions import db, redis_client
+from medsync.models import Actor, BookingEvent, OutboxMessage, User
+from medsync.services import delivery, users
+from medsync.services.ratelimit import TelegramRateLimiter
+from medsync.services.results import remember_file_id
+
+log = logging.getLogger(__name__)
+
+RETRY_COUNTDOWN_MAX = 60
+# The longest a task sleeps for its rate-limit slot; beyond it the row is deferred and the worker freed.
+MAX_SLOT_WAIT = 5.0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The claimed row's identity, kept as plain values: no transaction stays open while talking to Telegram."""
+
+    id: int
+    chat_id: int
+    booking_id: int
+    attempts: int
+
+
+@shared_task(name="workers.delivery.deliver_message", ignore_result=True)
+def deliver_message(message_id: int) -> str:
+    """Send one outbox row if it is still pending and due; returns what happened (for logs)."""
+    message = delivery.claim(message_id)
+    if message is None:
+        db.session.commit()
+        return "not claimed"
+    claimed = Claimed(message.id, message.chat_id, message.booking_id, message.attempts)
+    db.session.commit()
+    try:
+        outcome = _deliver_claimed(claimed, message)
+    except Exception as exc:  # noqa: BLE001 - an unforeseen error must not leave the row 'sending'
+        db.session.rollback()
+        log.exception("delivering outbox message %s failed", claimed.id)
+        outcome = _retry_later(claimed, f"error: {type(exc).__name__}")
+    db.session.commit()
+    return outcome
+
+
+@shared_task(name="workers.delivery.sweep_outbox", ignore_result=True)
+def sweep_outbox() -> int:
+    """Return rows of dead workers to pending, and hand every due pending row to the workers."""
+    lost = delivery.return_lost()
+    due = delivery.due_for_delivery()
+    handed_out = delivery.hand_out(due)
+    for message_id in handed_out:
+        deliver_message.delay(message_id)
+    db.session.commit()  # releases the row locks only after the tasks are queued
+    if lost:
+        log.warning("returned %d messages of lost workers to pending", len(lost))
+    return len(handed_out)
+
+
+def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
+    reason = delivery.reason_to_skip(message)
+    if reason is not None:
+        delivery.mark_skipped(claimed.id, reason)
+        return "skipped"
+    user = db.session.get(User, claimed.chat_id)
+    if user is not None and not user.reachable:
+        delivery.mark_failed(claimed.id, "the user has blocked the bot")
+        return "failed"
+    bot = get_bot()
+    if bot is None:
+        return _retry_later(claimed, "BOT_TOKEN is not set")
+    notification = render(message)
+    db.session.commit()  # nothing is held open while waiting for a slot or for Telegram
+    come_back_in = _limiter().wait_for_turn(claimed.chat_id, max_wait=MAX_SLOT_WAIT)
+    if come_back_in is not None:
+        return _defer(claimed, come_back_in)
+    try:
+        sent = _send(bot, claimed.chat_id, notification)
+    except ApiTelegramException as exc:
+        return _telegram_refused(claimed, exc)
+    except (requests.RequestException, ApiHTTPException) as exc:
+        return _retry_later(claimed, f"network: {type(exc).__name__}")
+    _record_sent(claimed, notification, sent)
+    return "sent"
+
+
+def _send(bot: TeleBot, chat_id: int, notification: Notification) -> Message:
+    document = notification.document
+    if document is None:
+        return bot.send_message(chat_id, notification.text, reply_markup=notification.reply_markup)
+    if document.telegram_file_id:
+        return bot.send_document(chat_id, document.telegram_file_id, caption=notification.text, protect_content=True)
+    with document.path.open("rb") as upload:
+        return bot.send_document(chat_id, upload, caption=notification.text, protect_content=True,
+                                 visible_file_name=document.file_name)
+
+
+def _record_sent(claimed: Claimed, notification: Notification, sent: Message) -> None:
+    delivery.mark_sent(claimed.id, telegram_message_id=sent.message_id)
+    document = notification.document
+    if document is None:
+        return
+    if not document.telegram_file_id and sent.document is not None:
+        remember_file_id(document.result_id, sent.document.file_id)
+    db.session.add(BookingEvent(
+        booking_id=claimed.booking_id, actor=Actor.SYSTEM.value, action="result_delivered",
+        details={"result_id": document.result_id, "message_id": claimed.id},
+    ))
+
+
+def _telegram_refused(claimed: Claimed, exc: ApiTelegramException) -> str:
+    description = str(exc.description or "")
+    if exc.error_code == 429:
+        retry_after = int((exc.result_json.get("parameters") or {}).get("retry_after") or 1)
+        _limiter().pause(retry_after)
+        return _defer(claimed, retry_after, error=f"429: retry after {retry_after}")
+    if exc.error_code == 403 or (exc.error_code == 400 and "chat not found" in description.lower()):
+        users.set_reachable(claimed.chat_id, False)
+        delivery.mark_failed(claimed.id, f"{exc.error_code}: {description}")
+        return "failed"
+    if exc.error_code >= 500:
+        return _retry_later(claimed, f"{exc.error_code}: {description}")
+    # Any other 4xx is about the request itself: sending it again cannot succeed.
+    delivery.mark_failed(claimed.id, f"{exc.error_code}: {description}")
+    return "failed"
+
+
+def _retry_later(claimed: Claimed, error: str) -> str:
+    """Back off exponentially; out of attempts → failed."""
+    if claimed.attempts >= current_settings().DELIVERY_MAX_ATTEMPTS:
+        delivery.mark_failed(claimed.id, f"gave up after {claimed.attempts} attempts; last: {error}")
+        return "failed"
+    delay = delivery.retry_delay(claimed.attempts)
+    delivery.retry_at(claimed.id, clock.now() + delay, error=error)
+    _nudge(claimed.id, delay.total_seconds())
+    return "retrying"
+
+
+def _defer(claimed: Claimed, seconds: float, *, error: str | None = None) -> str:
+    """Not this message's turn yet (rate limit, 429): back to pending without using up an attempt."""
+    delivery.retry_at(claimed.id, clock.now() + timedelta(seconds=seconds), error=error, counts_as_attempt=False)
+    _nudge(claimed.id, seconds)
+    return "deferred"
+
+
+def _nudge(message_id: int, seconds: float) -> None:
+    """Queue the retry after the commit when it is soon; the next sweep hands it out in any case."""
+    delivery.forget_handed_out([message_id])
+    db.session.commit()
+    if seconds <= RETRY_COUNTDOWN_MAX:
+        deliver_message.apply_async((message_id,), countdown=max(seconds, 0.0))
+
+
+def _limiter() -> TelegramRateLimiter:
+    return TelegramRateLimiter.from_settings(redis_client.client, current_settings())
