@@ -45,6 +45,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _configure(app: Flask, settings: Settings) -> None:
     logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic announces each of its plugins at INFO whenever Flask-Migrate loads it: noise in every process.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     app.config.update(asdict(settings))
     app.config["SETTINGS"] = settings
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(settings.DATABASE_URL)
