@@ -20,13 +20,13 @@ from telebot.types import Message
 
 from medsync import clock
 from medsync.bot import get_bot
+from medsync.bot.documents import send_result_document
 from medsync.bot.notifications import Notification, render
 from medsync.config import current_settings
 from medsync.extensions import db, redis_client
 from medsync.models import Actor, BookingEvent, OutboxMessage, User
 from medsync.services import delivery, users
 from medsync.services.ratelimit import TelegramRateLimiter
-from medsync.services.results import remember_file_id
 
 log = logging.getLogger(__name__)
 
@@ -106,14 +106,9 @@ def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
 
 
 def _send(bot: TeleBot, chat_id: int, notification: Notification) -> Message:
-    document = notification.document
-    if document is None:
+    if notification.document is None:
         return bot.send_message(chat_id, notification.text, reply_markup=notification.reply_markup)
-    if document.telegram_file_id:
-        return bot.send_document(chat_id, document.telegram_file_id, caption=notification.text, protect_content=True)
-    with document.path.open("rb") as upload:
-        return bot.send_document(chat_id, upload, caption=notification.text, protect_content=True,
-                                 visible_file_name=document.file_name)
+    return send_result_document(bot, chat_id, notification.document, notification.text)
 
 
 def _record_sent(claimed: Claimed, notification: Notification, sent: Message) -> None:
@@ -121,8 +116,6 @@ def _record_sent(claimed: Claimed, notification: Notification, sent: Message) ->
     document = notification.document
     if document is None:
         return
-    if not document.telegram_file_id and sent.document is not None:
-        remember_file_id(document.result_id, sent.document.file_id)
     db.session.add(BookingEvent(
         booking_id=claimed.booking_id, actor=Actor.SYSTEM.value, action="result_delivered",
         details={"result_id": document.result_id, "message_id": claimed.id},

@@ -2,27 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from html import escape
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from medsync.bot import texts
 from medsync.bot.callbacks import reminder_cancel, reminder_confirm
+from medsync.bot.documents import ResultDocument
 from medsync.models import Booking, MessageKind, OutboxMessage, Result
-from medsync.services.results import file_path
-
-
-@dataclass(frozen=True)
-class ResultDocument:
-    """A result file to send: by Telegram's file_id once uploaded, else from disk."""
-
-    result_id: int
-    file_name: str
-    path: Path
-    telegram_file_id: str | None
 
 
 @dataclass(frozen=True)
@@ -51,15 +38,9 @@ def render(message: OutboxMessage) -> Notification:
 def visit_details(booking: Booking) -> str:
     """Who, when (clinic time, with its zone) and where."""
     return texts.VISIT_DETAILS.format(
-        service=escape(booking.service_name), when=escape(clinic_time(booking.starts_at, booking.clinic.timezone)),
+        service=escape(booking.service_name), when=escape(texts.visit_time(booking)),
         clinic=escape(booking.clinic.name), address=escape(booking.clinic.address),
     )
-
-
-def clinic_time(instant: datetime, zone_name: str) -> str:
-    """'Wednesday, 2 December 2026, 10:00 (Europe/Kyiv)': the clinic's wall clock, never UTC."""
-    local = instant.astimezone(ZoneInfo(zone_name))
-    return f"{local:%A}, {local.day} {local:%B %Y, %H:%M} ({zone_name})"
 
 
 def reminder_keyboard(booking_id: int) -> InlineKeyboardMarkup:
@@ -73,9 +54,8 @@ def reminder_keyboard(booking_id: int) -> InlineKeyboardMarkup:
 
 
 def _result(booking: Booking, result: Result) -> Notification:
-    local = booking.starts_at.astimezone(ZoneInfo(booking.clinic.timezone))
+    local = texts.local_time(booking)
     caption = texts.RESULT_CAPTION.format(
         title=escape(result.title), service=escape(booking.service_name), day=f"{local.day} {local:%B %Y}"
     )
-    document = ResultDocument(result.id, result.file_name, file_path(result), result.telegram_file_id)
-    return Notification(caption, document=document)
+    return Notification(caption, document=ResultDocument.of(result))

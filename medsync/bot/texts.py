@@ -104,6 +104,12 @@ def local_time(booking: Booking) -> datetime:
     return booking.starts_at.astimezone(booking.clinic.zone)
 
 
+def visit_time(booking: Booking) -> str:
+    """'Wednesday, 2 December 2026, 10:00 (Europe/Kyiv)': the clinic's wall clock and zone, never UTC."""
+    start = local_time(booking)
+    return f"{start:%A}, {start.day} {start:%B %Y}, {start:%H:%M} ({booking.clinic.timezone})"
+
+
 def booking_button(booking: Booking) -> str:
     """One line on a list button: clinic-local date and time · doctor or diagnostic (buttons are plain text)."""
     start = local_time(booking)
@@ -119,14 +125,13 @@ def bookings_list(when: str, total: int) -> str:
 
 def booking_details(booking: Booking) -> str:
     """Number, service, clinic with address, local date and time with the zone's name, status."""
-    start = local_time(booking)
     clinic = booking.clinic
     return (
         f"<b>Booking #{booking.id}</b>\n\n"
         f"{_service_label(booking)}: {escape(booking.service_name)}\n"
         f"Clinic: {escape(clinic.name)}\n"
         f"Address: {escape(clinic.address)}\n"
-        f"When: {start:%A}, {start.day} {start:%B %Y}, {start:%H:%M} ({escape(clinic.timezone)} time)\n"
+        f"When: {escape(visit_time(booking))}\n"
         f"Status: {STATUS_NAMES.get(booking.status, escape(booking.status))}"
     )
 

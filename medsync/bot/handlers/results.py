@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import telebot
-from telebot.types import CallbackQuery, InputFile, Message
+from telebot.types import CallbackQuery, Message
 
 from medsync.bot import callbacks, keyboards, texts
+from medsync.bot.documents import ResultDocument, send_result_document
 from medsync.bot.handlers.common import PER_PAGE, answer, fields, identifier, not_found, on_callback, show
 from medsync.errors import ResultNotFound
 from medsync.models import Result
@@ -56,12 +57,4 @@ def send_result_from_list(call: CallbackQuery, bot: telebot.TeleBot) -> None:
 
 def send_result(bot: telebot.TeleBot, chat_id: int, result: Result) -> None:
     """Send the result's PDF, protected from forwarding; upload once, then reuse Telegram's file_id."""
-    caption = texts.result_caption(result)
-    if result.telegram_file_id:
-        bot.send_document(chat_id, result.telegram_file_id, caption=caption, protect_content=True)
-        return
-    with results.file_path(result).open("rb") as stream:
-        message = bot.send_document(
-            chat_id, InputFile(stream, file_name=result.file_name), caption=caption, protect_content=True
-        )
-    results.remember_file_id(result.id, message.document.file_id)
+    send_result_document(bot, chat_id, ResultDocument.of(result), texts.result_caption(result))
