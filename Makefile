@@ -35,9 +35,9 @@ test: setup services  ## every test, against real PostgreSQL and Redis
 	$(PY) -m pytest -q
 
 bench: db  ## benchmarks: API, webhook, delivery
-	$(PY) bench/api.py
-	$(PY) bench/webhook.py
-	$(PY) bench/delivery.py
+	$(PY) -m bench.api
+	$(PY) -m bench.webhook
+	$(PY) -m bench.delivery
 
 migrate: setup  ## apply migrations to DATABASE_URL
 	$(FLASK) db upgrade
