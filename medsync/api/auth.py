@@ -1,7 +1,7 @@
 """Who is calling: the Telegram user of a Web App request, from verified initData."""
 from __future__ import annotations
 
-from flask import g, request
+from flask import request
 
 from medsync import clock
 from medsync.auth.initdata import InitData, InitDataError, extract_init_data, verify_init_data
@@ -21,9 +21,6 @@ _REFUSALS = {
 
 def verified_init_data(body_init_data: str | None = None) -> InitData:
     """The request's initData (`Authorization: tma …` or the body field), verified; 401 otherwise."""
-    cached = g.get("medsync_init_data")
-    if cached is not None:
-        return cached
     settings = current_settings()
     if not settings.BOT_TOKEN:
         raise Unauthorized("Telegram initData cannot be verified: the server has no BOT_TOKEN configured.")
@@ -32,7 +29,6 @@ def verified_init_data(body_init_data: str | None = None) -> InitData:
         init_data = verify_init_data(raw, settings.BOT_TOKEN, max_age=settings.INITDATA_MAX_AGE, now=clock.now())
     except InitDataError as exc:
         raise Unauthorized(_REFUSALS.get(exc.reason, "The Telegram initData is invalid.")) from None
-    g.medsync_init_data = init_data
     return init_data
 
 
