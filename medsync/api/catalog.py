@@ -99,9 +99,10 @@ class DiagnosticById(MethodView):
 @blp.route("/diagnostics/<int:diagnostic_id>/clinics")
 class DiagnosticClinics(MethodView):
     @blp.response(200, ClinicSummarySchema(many=True))
-    def get(self, diagnostic_id: int) -> tuple[catalog.ClinicInfo, ...]:
+    def get(self, diagnostic_id: int) -> list[catalog.ClinicInfo]:
         """The clinics that offer the test (possibly none)."""
-        return catalog.get_diagnostic(diagnostic_id).clinics
+        # A list, not the stored tuple: flask-smorest reads a returned tuple as (body, status, headers).
+        return list(catalog.get_diagnostic(diagnostic_id).clinics)
 
 
 @blp.route("/diagnostics/<int:diagnostic_id>/slots")

@@ -60,11 +60,9 @@ class ClinicTime(fields.DateTime):
         return None if value is None else value.astimezone(obj.clinic.zone).isoformat()
 
 
-def _number(value: Any) -> float:
-    return float(value)
-
-
-Price = lambda: fields.Function(_number, metadata={"type": "number", "description": "Price in UAH."})  # noqa: E731
+def Price() -> fields.Float:  # noqa: N802 - reads like a field class
+    """A price in UAH, as a JSON number (the model holds a Decimal)."""
+    return fields.Float(metadata={"description": "Price in UAH."})
 
 
 # --- errors and pagination ------------------------------------------------------------------------
