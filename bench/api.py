@@ -4,8 +4,9 @@
 
 Creates (drops first) the PostgreSQL database `medsync_bench`, migrates and seeds it, starts
 `gunicorn wsgi:app` on a free localhost port and drives it with an aiohttp load generator split over
-two processes. On a 2-core machine the generator competes with the server for the same cores, so the
-numbers are a floor, not the server's ceiling. Booking creation books a different user into a
+two processes; when `wrk` is installed (Debian package `wrk`) the GET endpoints are measured with it
+too. On a 2-core machine the generator competes with the server for the same cores, so the numbers
+are a floor, not the server's ceiling. Booking creation books a different user into a
 different free slot on every request (signed initData, the front end's POST /api/doctors/book_slot).
 """
 from __future__ import annotations
@@ -14,6 +15,8 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -189,6 +192,31 @@ def run_scenario(pool: Any, base: str, scenario: Scenario, connections: int, sec
     }
 
 
+_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def run_wrk(base: str, scenario: Scenario, connections: int, seconds: float) -> dict[str, Any]:
+    """GET scenarios through wrk (C, much lighter than a Python client on the same two cores)."""
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", f"{base}{scenario.path}"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
+        return float(value) * _WRK_UNITS[unit]
+
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "name": scenario.name + " [wrk]", "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50": latency("50"), "p99": latency("99"),
+        "errors": (int(non_2xx.group(1)) if non_2xx else 0)
+        + (sum(int(count) for count in socket_errors.groups()) if socket_errors else 0),
+    }
+
+
 def print_table(rows: list[dict[str, Any]], options: argparse.Namespace) -> None:
     print(f"\ngunicorn: {options.workers} workers × {options.threads} threads ({options.worker_class}); "
           f"{options.connections} connections; {options.seconds:g} s per endpoint; {os.cpu_count()} CPUs")
@@ -202,9 +230,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"])
     options = parser.parse_args()
 
     database_url = prepare_database()
@@ -225,6 +253,9 @@ def main() -> None:
         with multiprocessing.get_context("spawn").Pool(GENERATOR_PROCESSES) as pool:
             pool.map(_generator_process, [(f"{base}/healthz", "GET", None, 4, 0.5)] * GENERATOR_PROCESSES)  # warm-up
             rows = [run_scenario(pool, base, scenario, options.connections, options.seconds) for scenario in scenarios]
+        if shutil.which("wrk"):
+            rows += [run_wrk(base, scenario, options.connections, options.seconds)
+                     for scenario in scenarios if scenario.method == "GET"]
         print_table(rows, options)
         print(f"(booking creation had {len(scenarios[-1].bodies)} distinct free slots to book)")
     finally:

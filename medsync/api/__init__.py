@@ -48,6 +48,7 @@ def init_api(app: Flask) -> MedSyncApi:
     app.register_blueprint(compat.blueprint)
     api.register_blueprint(catalog.blp)
     api.register_blueprint(bookings.blp)
+    # The staff API (medsync/api/staff*.py) registers its flask-smorest blueprint on `api` here too.
     return api
 
 

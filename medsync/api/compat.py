@@ -5,11 +5,13 @@ Field names, JSON types and numbering are the front end's: weekday_index 0 = Sun
 """
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError
 
@@ -35,7 +37,7 @@ def route(rule: str, **options: Any):
 
 @route("/doctors/")
 def list_doctors() -> ResponseReturnValue:
-    return jsonify([doctor_card(doctor) for doctor in catalog.current_catalog().doctors.values()])
+    return cached_json("doctors", lambda snapshot: [doctor_card(doctor) for doctor in snapshot.doctors.values()])
 
 
 @route("/doctors/<int:doctor_id>")
@@ -49,15 +51,16 @@ def show_doctor(doctor_id: int) -> ResponseReturnValue:
 
 @route("/specialties/")
 def list_specialties() -> ResponseReturnValue:
-    return jsonify([
-        {"specialty_id": specialty.id, "specialty_name": specialty.name}
-        for specialty in catalog.current_catalog().specialties
+    return cached_json("specialties", lambda snapshot: [
+        {"specialty_id": specialty.id, "specialty_name": specialty.name} for specialty in snapshot.specialties
     ])
 
 
 @route("/diagnostics/")
 def list_diagnostics() -> ResponseReturnValue:
-    return jsonify([diagnostic_card(item) for item in catalog.current_catalog().diagnostics.values()])
+    return cached_json(
+        "diagnostics", lambda snapshot: [diagnostic_card(item) for item in snapshot.diagnostics.values()]
+    )
 
 
 @route("/diagnostics/<int:diagnostic_id>/locations")
@@ -139,6 +142,12 @@ def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
     )
     db.session.commit()
     return jsonify({"status": "success", "booking_id": booking.id})
+
+
+def cached_json(name: str, build: Callable[[catalog.Catalog], Any]) -> Response:
+    """A catalog list as JSON, serialised once per catalog snapshot (these lists are read on every screen)."""
+    body = catalog.current_catalog().rendered(f"compat:{name}", lambda snapshot: json.dumps(build(snapshot)))
+    return Response(body, mimetype="application/json")
 
 
 def doctor_card(doctor: DoctorInfo) -> dict[str, Any]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis
@@ -110,6 +112,14 @@ class Catalog:
     clinics: dict[int, ClinicInfo]
     doctors: dict[int, DoctorInfo]
     diagnostics: dict[int, DiagnosticInfo]
+    # Responses rendered from this snapshot (e.g. a list's JSON), built once per snapshot.
+    _rendered: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def rendered(self, name: str, render: Callable[[Catalog], Any]) -> Any:
+        """`render(self)`, computed on first use and kept as long as this snapshot is current."""
+        if name not in self._rendered:
+            self._rendered[name] = render(self)
+        return self._rendered[name]
 
     @property
     def specialties(self) -> list[SpecialtyInfo]:
