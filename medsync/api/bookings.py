@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, send_file
+from flask import Response, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -27,9 +27,16 @@ blp = Blueprint(
     description="The patient's own bookings and results. Needs `Authorization: tma <initData>`; "
                 "someone else's booking or result answers 404.",
 )
+
+
+@blp.before_request
+def require_patient() -> None:
+    """Every route here needs a verified patient: refuse (401) before validating anything else."""
+    if request.method != "OPTIONS":  # CORS preflights carry no credentials
+        verified_init_data()
+
+
 blp.before_request(require_json_object)
-# Every route here needs a verified patient: refuse before validating anything else.
-blp.before_request(lambda: verified_init_data() and None)
 
 TMA = [{"tma": []}]
 BOOKING_ID = "<int(max=2147483647):booking_id>"

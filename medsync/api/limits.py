@@ -21,7 +21,8 @@ def booking_rate_limit() -> str:
     return current_settings().BOOKING_RATE_LIMIT
 
 
-limiter = Limiter(key_func=patient_rate_key, headers_enabled=True, strategy="moving-window")
+# Redis only counts: if it is down, bookings go through unlimited rather than failing.
+limiter = Limiter(key_func=patient_rate_key, headers_enabled=True, strategy="moving-window", swallow_errors=True)
 
 # Decorator for every booking write (create, book_slot, cancel, reschedule).
 limit_booking_writes = limiter.shared_limit(

@@ -101,3 +101,13 @@ def test_booking_writes_are_limited_per_telegram_user(client, seeded, init_data,
     assert set(body) == ERROR_KEYS and body["code"] == 429 and "Too many booking requests" in body["message"]
     assert "Retry-After" in limited.headers
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 3
+
+
+def test_cors_preflight_of_a_patient_route_needs_no_init_data(client):
+    response = client.options("/api/v1/bookings", headers={
+        "Origin": WEBAPP_URL, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+    })
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == WEBAPP_URL
+    assert "idempotency-key" in response.headers["Access-Control-Allow-Headers"].lower()
