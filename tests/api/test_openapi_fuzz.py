@@ -50,3 +50,15 @@ def fuzz(operation, mode: GenerationMode) -> None:
         # An operation without parameters or body has no invalid variant to generate.
         if mode is not GenerationMode.NEGATIVE:
             raise
+
+
+def test_the_spec_is_valid_openapi_3_with_both_security_schemes(client):
+    from schemathesis.specs.openapi.definitions import OPENAPI_30_VALIDATOR
+
+    spec = client.get("/api/v1/openapi.json").get_json()
+    OPENAPI_30_VALIDATOR.validate(spec)  # raises on any violation of the OpenAPI 3.0 meta-schema
+    assert spec["openapi"].startswith("3.0")
+    assert set(spec["components"]["securitySchemes"]) >= {"tma", "bearer"}
+    assert spec["paths"]["/api/v1/bookings"]["post"]["security"] == [{"tma": []}]
+    error = spec["components"]["schemas"]["Error"]
+    assert set(error["properties"]) == {"code", "status", "message", "errors"}
