@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from medsync.extensions import db
-from medsync.models import Clinic, DiagnosticType, Doctor, Specialty
+from medsync.models import DiagnosticType, Doctor
 from medsync.services import bookings
 from medsync.services.seed import seed_demo_catalog
 from tests.api.conftest import first_doctor, local_slot
