@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from medsync.errors import DomainError, error_body
@@ -11,39 +11,65 @@ from medsync.extensions import db
 
 log = logging.getLogger(__name__)
 
+# Headers of the original HTTP error that clients need (405 Allow, 429 Retry-After …).
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+_LOCATIONS = {"json", "query", "querystring", "form", "files", "headers", "path", "view_args", "cookies"}
+
 
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(DomainError)
-    def domain_error(exc: DomainError):
-        db.session.rollback()
-        return jsonify(error_body(exc.http_status, exc.message, exc.errors)), exc.http_status
+    """Map domain errors, HTTP errors (incl. routing and validation) and crashes to the one shape."""
+    app.register_error_handler(DomainError, domain_error_response)
+    app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(Exception, unexpected_error_response)
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        db.session.rollback()
-        code = exc.code or 500
-        errors = {}
-        data = getattr(exc, "data", None)  # webargs/flask-smorest put field messages here
-        if isinstance(data, dict) and isinstance(data.get("messages"), dict):
-            errors = _flatten(data["messages"])
-        response = jsonify(error_body(code, exc.description if code != 500 else None, errors))
-        response.status_code = code
-        if code == 405 and exc.get_response().headers.get("Allow"):
-            response.headers["Allow"] = exc.get_response().headers["Allow"]
-        if code == 429 and exc.get_response().headers.get("Retry-After"):
-            response.headers["Retry-After"] = exc.get_response().headers["Retry-After"]
-        return response
 
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception):
-        db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return jsonify(error_body(500, "Something went wrong on our side. Please try again.")), 500
+def domain_error_response(exc: DomainError) -> Response:
+    """A refused use case: its own status, message and field errors."""
+    db.session.rollback()
+    return _json(exc.http_status, exc.message, exc.errors)
+
+
+def http_error_response(exc: HTTPException) -> Response:
+    """Werkzeug/webargs/Flask-Limiter errors: routing 404/405, 400/415/422 validation, 429."""
+    db.session.rollback()
+    code = exc.code or 500
+    data = getattr(exc, "data", None)  # webargs/flask-smorest put field messages here
+    errors: dict = {}
+    message = exc.description if code != 500 else None
+    if isinstance(data, dict):
+        messages = data.get("errors", data.get("messages"))
+        if isinstance(messages, dict):
+            errors = _flatten(messages)
+        if isinstance(data.get("message"), str):
+            message = data["message"]
+    if code == 422 and errors and message == exc.description:
+        message = "Some fields are missing or invalid."
+    response = _json(code, message, errors)
+    original = exc.get_response()
+    for name in _KEPT_HEADERS:
+        if original.headers.get(name):
+            response.headers[name] = original.headers[name]
+    if isinstance(data, dict) and isinstance(data.get("headers"), dict):
+        response.headers.update(data["headers"])
+    return response
+
+
+def unexpected_error_response(exc: Exception) -> Response:
+    """A bug: log it, undo the transaction, tell the client nothing about the internals."""
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _json(500, "Something went wrong on our side. Please try again.")
+
+
+def _json(code: int, message: str | None, errors: dict | None = None) -> Response:
+    response = jsonify(error_body(code, message, errors))
+    response.status_code = code
+    return response
 
 
 def _flatten(messages: dict) -> dict:
     """webargs nests messages by location ({"json": {...}}); clients want {field: [..]}."""
-    if set(messages) <= {"json", "query", "form", "files", "headers", "path", "view_args", "querystring"}:
+    if set(messages) <= _LOCATIONS:
         merged: dict = {}
         for value in messages.values():
             if isinstance(value, dict):

@@ -1,21 +1,58 @@
 """REST API: the compatible /api surface and the OpenAPI-described /api/v1."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask
+from flask_cors import CORS
 from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from medsync.api import bookings, catalog, compat, staff
+from medsync.api.limits import init_limiter
+from medsync.api.schemas import ErrorSchema
+from medsync.http_errors import http_error_response
+
+SECURITY_SCHEMES = {
+    "tma": {
+        "type": "apiKey", "in": "header", "name": "Authorization",
+        "description": "Telegram Web App initData: `Authorization: tma <Telegram.WebApp.initData>`.",
+    },
+    "bearer": {"type": "http", "scheme": "bearer", "description": "Staff token from `flask medsync create-staff-token`."},
+}
 
 
-def init_api(app: Flask) -> None:
-    """Register the API blueprints."""
-    from medsync.api import staff
-    from medsync.http_errors import register_error_handlers
+class MedSyncApi(Api):
+    """flask-smorest with the one error shape (its handler answers exactly like the app's)."""
 
-    app.config.setdefault("API_TITLE", "MedSync API")
-    app.config.setdefault("API_VERSION", "v1")
-    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
-    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
-    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
-    api = Api(app)
-    staff.register(api)
-    # flask-smorest installs its own HTTPException handler; errors keep the app's one JSON shape.
-    register_error_handlers(app)
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        return http_error_response(error)
+
+
+def init_api(app: Flask) -> MedSyncApi:
+    """Register CORS, the rate limiter, the compatible blueprint and the /api/v1 blueprints."""
+    app.config.update(
+        API_TITLE="MedSync API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
+    )
+    CORS(
+        app, resources={r"/api/*": {"origins": [web_app_origin(app.config["WEBAPP_URL"])]}},
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        expose_headers=["Content-Disposition", "Retry-After"], max_age=600,
+    )
+    init_limiter(app)
+    api = MedSyncApi(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
+    app.extensions["medsync_api"] = api
+    app.register_blueprint(compat.blueprint)
+    api.register_blueprint(catalog.blp)
+    api.register_blueprint(bookings.blp)
+    api.register_blueprint(staff.blp)
+    return api
+
+
+def web_app_origin(url: str) -> str:
+    """scheme://host[:port] of the Mini App's URL: the only origin allowed to call the API from a browser."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

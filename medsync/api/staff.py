@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from medsync.api.pages import page_body
+from medsync.api.schemas import PageQuerySchema, PaginationSchema
 from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, require_staff_token
 from medsync.config import current_settings
 from medsync.extensions import db
@@ -26,7 +28,7 @@ class DayQuerySchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf([status.value for status in BookingStatus]))
 
 
-class PatientSchema(Schema):
+class StaffPatientSchema(Schema):
     first_name = fields.String(attribute="patient_first_name")
     last_name = fields.String(attribute="patient_last_name")
     phone = fields.String(attribute="patient_phone")
@@ -45,7 +47,7 @@ class StaffBookingSchema(Schema):
     doctor_id = fields.Integer(allow_none=True)
     diagnostic_id = fields.Integer(allow_none=True)
     service_name = fields.String()
-    patient = fields.Function(lambda booking: PatientSchema().dump(booking))
+    patient = fields.Function(lambda booking: StaffPatientSchema().dump(booking))
     cancel_reason = fields.String(allow_none=True)
     cancelled_by = fields.String(allow_none=True)
 
@@ -65,7 +67,7 @@ class ResultUploadSchema(Schema):
     file = Upload(required=True, metadata={"description": "The result as a PDF."})
 
 
-class ResultSchema(Schema):
+class UploadedResultSchema(Schema):
     id = fields.Integer()
     booking_id = fields.Integer()
     title = fields.String()
@@ -86,11 +88,6 @@ class ReminderRunResultSchema(Schema):
     queued = fields.Integer()
 
 
-class PageQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-
-
 class FailedDeliverySchema(Schema):
     id = fields.Integer()
     kind = fields.String()
@@ -107,10 +104,7 @@ class FailedDeliverySchema(Schema):
 
 class FailedDeliveryPageSchema(Schema):
     items = fields.List(fields.Nested(FailedDeliverySchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
+    pagination = fields.Nested(PaginationSchema)
 
 
 @blp.route("/bookings")
@@ -140,7 +134,7 @@ class BookingStatusChange(MethodView):
 class BookingResults(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(ResultUploadSchema, location="files")
-    @blp.response(201, ResultSchema)
+    @blp.response(201, UploadedResultSchema)
     def post(self, upload, booking_id):
         """Upload a result PDF; the patient receives it in the chat."""
         document = upload["file"]
@@ -172,13 +166,4 @@ class FailedDeliveries(MethodView):
     @blp.response(200, FailedDeliveryPageSchema)
     def get(self, page, per_page):
         """Messages that could not be delivered (blocked bot, attempts used up): who did not get what."""
-        found = delivery.failed_deliveries(page=page, per_page=per_page)
-        return {"items": found.items, "page": found.page, "per_page": found.per_page, "total": found.total,
-                "pages": found.pages}
-
-
-def register(api: Api) -> None:
-    """Add the staff routes and their bearer-token security scheme to the API."""
-    if SECURITY_SCHEME not in api.spec.components.security_schemes:
-        api.spec.components.security_scheme(SECURITY_SCHEME, {"type": "http", "scheme": "bearer"})
-    api.register_blueprint(blp)
+        return page_body(delivery.failed_deliveries(page=page, per_page=per_page))

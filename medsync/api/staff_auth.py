@@ -8,7 +8,7 @@ from medsync.extensions import db
 from medsync.models import StaffToken
 from medsync.services import staff_tokens
 
-SECURITY_SCHEME = "staffToken"
+SECURITY_SCHEME = "bearer"  # declared with the API in medsync.api
 
 
 def require_staff_token() -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
 from medsync import clock, demo_data
+from medsync.services.catalog import catalog_changed
 from medsync.extensions import db
 from medsync.models import (
     Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorRating, Specialty, WorkingBreak,
@@ -40,6 +41,7 @@ def seed_demo_catalog() -> dict[str, int]:
                 .on_conflict_do_nothing()
             )
     db.session.flush()
+    catalog_changed()
     return {
         "clinics": len(clinics), "specialties": len(specialties), "doctors": len(doctors),
         "diagnostics": len(demo_data.DIAGNOSTICS),

@@ -272,7 +272,7 @@ def test_failed_deliveries_show_who_did_not_get_what(client, staff_headers, make
     response = client.get("/api/v1/staff/deliveries/failed", headers=staff_headers)
 
     assert response.status_code == 200
-    assert response.json["total"] == 1
+    assert response.json["pagination"]["total"] == 1
     item = response.json["items"][0]
     assert (item["booking_id"], item["kind"], item["chat_id"]) == (blocked.id, "confirmation", blocked.user_id)
     assert item["last_error"].startswith("403")
@@ -284,8 +284,8 @@ def test_the_staff_routes_are_in_the_openapi_document(client, app_context):
     spec = client.get("/api/v1/openapi.json").json
 
     assert "/api/v1/staff/reminders/run" in spec["paths"]
-    assert spec["components"]["securitySchemes"]["staffToken"] == {"type": "http", "scheme": "bearer"}
-    assert spec["paths"]["/api/v1/staff/deliveries/failed"]["get"]["security"] == [{"staffToken": []}]
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert spec["paths"]["/api/v1/staff/deliveries/failed"]["get"]["security"] == [{"bearer": []}]
 
 
 def test_a_future_visit_cannot_be_marked_arrived_or_noshow(client, staff_headers, make_booking, frozen_now):

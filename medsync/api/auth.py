@@ -1,0 +1,53 @@
+"""Who is calling: the Telegram user of a Web App request, from verified initData."""
+from __future__ import annotations
+
+from flask import request
+
+from medsync import clock
+from medsync.auth.initdata import InitData, InitDataError, extract_init_data, verify_init_data
+from medsync.config import current_settings
+from medsync.errors import Unauthorized
+from medsync.models import User
+from medsync.services import users
+
+_REFUSALS = {
+    "missing": "Open the booking page from Telegram: the request carries no Telegram initData.",
+    "malformed": "The Telegram initData is malformed.",
+    "bad_signature": "The Telegram initData signature is invalid.",
+    "expired": "The Telegram session has expired. Please reopen the booking page from Telegram.",
+    "no_user": "The Telegram initData names no user.",
+}
+
+
+def verified_init_data(body_init_data: str | None = None) -> InitData:
+    """The request's initData (`Authorization: tma …` or the body field), verified; 401 otherwise."""
+    settings = current_settings()
+    if not settings.BOT_TOKEN:
+        raise Unauthorized("Telegram initData cannot be verified: the server has no BOT_TOKEN configured.")
+    raw = extract_init_data(request.headers.get("Authorization"), body_init_data)
+    try:
+        init_data = verify_init_data(raw, settings.BOT_TOKEN, max_age=settings.INITDATA_MAX_AGE, now=clock.now())
+    except InitDataError as exc:
+        raise Unauthorized(_REFUSALS.get(exc.reason, "The Telegram initData is invalid.")) from None
+    return init_data
+
+
+def current_patient_id(body_init_data: str | None = None) -> int:
+    """The verified Telegram id of the caller (reads need no user row)."""
+    return verified_init_data(body_init_data).user.id
+
+
+def current_patient(body_init_data: str | None = None) -> User:
+    """The verified caller, created or refreshed from what Telegram says about them (writes)."""
+    profile = verified_init_data(body_init_data).user
+    return users.upsert_user(
+        profile.id, first_name=profile.first_name, last_name=profile.last_name, username=profile.username,
+        language_code=profile.language_code,
+    )
+
+
+def body_init_data() -> str | None:
+    """The compatible front end's `userInitData` body field, if the body is a JSON object holding a string."""
+    body = request.get_json(silent=True)
+    value = body.get("userInitData") if isinstance(body, dict) else None
+    return value if isinstance(value, str) else None

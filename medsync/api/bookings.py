@@ -1,0 +1,159 @@
+"""/api/v1 for the signed-in patient (Telegram initData): bookings, calendar export and results."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request, send_file
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from medsync.api.auth import current_patient, current_patient_id, verified_init_data
+from medsync.api.json_body import require_json_object
+from medsync.api.limits import limit_booking_writes
+from medsync.api.pages import page_body
+from medsync.api.schemas import (
+    BookingCreateSchema, BookingListQuerySchema, BookingPageSchema, BookingSchema, CancelSchema,
+    IdempotencyHeaderSchema, PageQuerySchema, RescheduleSchema, ResultPageSchema,
+)
+from medsync.errors import ResultNotFound
+from medsync.extensions import db
+from medsync.models import Actor, Booking
+from medsync.services import bookings, results
+from medsync.services.bookings import PatientDetails
+from medsync.services.calendar import booking_ics, ics_file_name
+
+blp = Blueprint(
+    "patient", __name__, url_prefix="/api/v1",
+    description="The patient's own bookings and results. Needs `Authorization: tma <initData>`; "
+                "someone else's booking or result answers 404.",
+)
+
+
+@blp.before_request
+def require_patient() -> None:
+    """Every route here needs a verified patient: refuse (401) before validating anything else."""
+    if request.method != "OPTIONS":  # CORS preflights carry no credentials
+        verified_init_data()
+
+
+blp.before_request(require_json_object)
+
+TMA = [{"tma": []}]
+BOOKING_ID = "<int(max=2147483647):booking_id>"
+BINARY = {"type": "string", "format": "binary"}
+
+
+@blp.route("/bookings")
+class Bookings(MethodView):
+    decorators = [limit_booking_writes]
+
+    @blp.arguments(BookingCreateSchema)
+    @blp.arguments(IdempotencyHeaderSchema, location="headers")
+    @blp.response(201, BookingSchema)
+    @blp.doc(security=TMA)
+    def post(self, fields: dict[str, Any], headers: dict[str, Any]) -> Booking:
+        """Book a free slot of a doctor or a diagnostic; the same `Idempotency-Key` returns the first booking."""
+        patient = current_patient()
+        details = fields["patient"]
+        booking = bookings.book(
+            user_id=patient.telegram_id, clinic_id=fields["clinic_id"], starts_at=fields["starts_at"],
+            doctor_id=fields.get("doctor_id"), diagnostic_id=fields.get("diagnostic_id"),
+            patient=PatientDetails(
+                first_name=details["first_name"], last_name=details["last_name"], phone=details["phone"],
+                email=details.get("email") or None, message=details.get("message") or None,
+            ),
+            idempotency_key=headers.get("idempotency_key"),
+        )
+        db.session.commit()
+        return bookings.get_booking(booking.id)
+
+
+@blp.route("/me/bookings")
+class MyBookings(MethodView):
+    @blp.arguments(BookingListQuerySchema, location="query")
+    @blp.response(200, BookingPageSchema)
+    @blp.doc(security=TMA)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """My bookings: upcoming (soonest first), past or all (latest first); paginated."""
+        page = bookings.list_for_user(
+            current_patient_id(), when=query["when"], page=query["page"], per_page=query["per_page"]
+        )
+        return page_body(page)
+
+
+@blp.route(f"/bookings/{BOOKING_ID}")
+class BookingById(MethodView):
+    @blp.response(200, BookingSchema)
+    @blp.doc(security=TMA)
+    def get(self, booking_id: int) -> Booking:
+        """One of my bookings."""
+        return bookings.get_booking(booking_id, user_id=current_patient_id())
+
+
+@blp.route(f"/bookings/{BOOKING_ID}/cancel")
+class CancelBooking(MethodView):
+    decorators = [limit_booking_writes]
+
+    @blp.arguments(CancelSchema, required=False)
+    @blp.response(200, BookingSchema)
+    @blp.doc(security=TMA)
+    def post(self, fields: dict[str, Any], booking_id: int) -> Booking:
+        """Cancel my booking; too close to the visit (CANCEL_CUTOFF) → 409."""
+        user_id = current_patient_id()
+        bookings.cancel(booking_id, actor=Actor.PATIENT, user_id=user_id, reason=fields.get("reason") or None)
+        db.session.commit()
+        return bookings.get_booking(booking_id, user_id=user_id)
+
+
+@blp.route(f"/bookings/{BOOKING_ID}/reschedule")
+class RescheduleBooking(MethodView):
+    decorators = [limit_booking_writes]
+
+    @blp.arguments(RescheduleSchema)
+    @blp.response(200, BookingSchema)
+    @blp.doc(security=TMA)
+    def post(self, fields: dict[str, Any], booking_id: int) -> Booking:
+        """Move my booking to another free slot: a new booking linked to the cancelled old one."""
+        user_id = current_patient_id()
+        moved = bookings.reschedule(booking_id, starts_at=fields["starts_at"], actor=Actor.PATIENT, user_id=user_id)
+        db.session.commit()
+        return bookings.get_booking(moved.id, user_id=user_id)
+
+
+@blp.route(f"/bookings/{BOOKING_ID}/calendar.ics")
+class BookingCalendar(MethodView):
+    @blp.response(200, BINARY, content_type="text/calendar",
+                  description="An iCalendar event: stable UID, SEQUENCE bumped on reschedule.")
+    @blp.doc(security=TMA)
+    def get(self, booking_id: int) -> Response:
+        """My booking as an .ics file."""
+        booking = bookings.get_booking(booking_id, user_id=current_patient_id())
+        return Response(
+            booking_ics(booking), mimetype="text/calendar",
+            headers={"Content-Disposition": f'attachment; filename="{ics_file_name(booking)}"'},
+        )
+
+
+@blp.route("/me/results")
+class MyResults(MethodView):
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, ResultPageSchema)
+    @blp.doc(security=TMA)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """My test results, newest first; paginated."""
+        return page_body(results.list_for_user(current_patient_id(), page=query["page"], per_page=query["per_page"]))
+
+
+@blp.route("/results/<int(max=2147483647):result_id>/file")
+class ResultFile(MethodView):
+    @blp.response(200, BINARY, content_type="application/pdf", description="The result PDF, as an attachment.")
+    @blp.doc(security=TMA)
+    def get(self, result_id: int) -> Response:
+        """Download my result's PDF."""
+        result = results.get_result(result_id, user_id=current_patient_id())
+        path = results.file_path(result)
+        if not path.is_file():
+            raise ResultNotFound("The result file is not available. Please contact the clinic.")
+        response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=result.file_name)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response

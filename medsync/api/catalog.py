@@ -1,0 +1,126 @@
+"""/api/v1 catalog and free slots: clinics, specialties, doctors, diagnostics. No authentication."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from medsync import clock
+from medsync.api.pages import page_body, page_of
+from medsync.api.schemas import (
+    ClinicSchema, ClinicSummarySchema, DiagnosticSchema, DiagnosticSlotQuerySchema, DoctorDetailSchema,
+    DoctorPageSchema, DoctorQuerySchema, SLOT_RANGE_DAYS, SlotQuerySchema, SlotSchema, SpecialtySchema,
+)
+from medsync.errors import InvalidRequest
+from medsync.services import availability, catalog
+from medsync.services.availability import Slot
+
+blp = Blueprint(
+    "catalog", __name__, url_prefix="/api/v1",
+    description="What can be booked, where and when. Served from a cache invalidated by every catalog change.",
+)
+
+DEFAULT_SLOT_DAYS = 7
+
+
+@blp.route("/clinics")
+class Clinics(MethodView):
+    @blp.response(200, ClinicSchema(many=True))
+    def get(self) -> list[catalog.ClinicInfo]:
+        """Clinics with time zone, weekly hours (with breaks) and upcoming closures."""
+        return list(catalog.current_catalog().clinics.values())
+
+
+@blp.route("/clinics/<int:clinic_id>")
+class ClinicById(MethodView):
+    @blp.response(200, ClinicSchema)
+    def get(self, clinic_id: int) -> catalog.ClinicInfo:
+        """One clinic."""
+        return catalog.get_clinic(clinic_id)
+
+
+@blp.route("/specialties")
+class Specialties(MethodView):
+    @blp.response(200, SpecialtySchema(many=True))
+    def get(self) -> list[catalog.SpecialtyInfo]:
+        """Specialties that have at least one doctor, by name."""
+        return catalog.current_catalog().specialties
+
+
+@blp.route("/doctors")
+class Doctors(MethodView):
+    @blp.arguments(DoctorQuerySchema, location="query")
+    @blp.response(200, DoctorPageSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Doctors, filtered by specialty, clinic and text; paginated (`page`, `per_page` ≤ 100)."""
+        doctors = catalog.find_doctors(
+            specialty_id=query.get("specialty_id"), clinic_id=query.get("clinic_id"), query=query.get("q")
+        )
+        return page_body(page_of(doctors, page=query["page"], per_page=query["per_page"]))
+
+
+@blp.route("/doctors/<int:doctor_id>")
+class DoctorById(MethodView):
+    @blp.response(200, DoctorDetailSchema)
+    def get(self, doctor_id: int) -> catalog.DoctorInfo:
+        """One doctor with biography, experience, certificates and services."""
+        return catalog.get_doctor(doctor_id)
+
+
+@blp.route("/doctors/<int:doctor_id>/slots")
+class DoctorSlots(MethodView):
+    @blp.arguments(SlotQuerySchema, location="query")
+    @blp.response(200, SlotSchema(many=True))
+    def get(self, query: dict[str, Any], doctor_id: int) -> list[Slot]:
+        """Free slots of the doctor between two clinic-local days (at most 31 days), in the clinic's offset."""
+        resource = availability.doctor_resource(doctor_id)
+        return availability.free_slots(resource, *slot_days(query, resource.clinic.zone))
+
+
+@blp.route("/diagnostics")
+class Diagnostics(MethodView):
+    @blp.response(200, DiagnosticSchema(many=True))
+    def get(self) -> list[catalog.DiagnosticInfo]:
+        """Diagnostic tests and how many clinics offer each."""
+        return list(catalog.current_catalog().diagnostics.values())
+
+
+@blp.route("/diagnostics/<int:diagnostic_id>")
+class DiagnosticById(MethodView):
+    @blp.response(200, DiagnosticSchema)
+    def get(self, diagnostic_id: int) -> catalog.DiagnosticInfo:
+        """One diagnostic test."""
+        return catalog.get_diagnostic(diagnostic_id)
+
+
+@blp.route("/diagnostics/<int:diagnostic_id>/clinics")
+class DiagnosticClinics(MethodView):
+    @blp.response(200, ClinicSummarySchema(many=True))
+    def get(self, diagnostic_id: int) -> list[catalog.ClinicInfo]:
+        """The clinics that offer the test (possibly none)."""
+        # A list, not the stored tuple: flask-smorest reads a returned tuple as (body, status, headers).
+        return list(catalog.get_diagnostic(diagnostic_id).clinics)
+
+
+@blp.route("/diagnostics/<int:diagnostic_id>/slots")
+class DiagnosticSlots(MethodView):
+    @blp.arguments(DiagnosticSlotQuerySchema, location="query")
+    @blp.response(200, SlotSchema(many=True))
+    def get(self, query: dict[str, Any], diagnostic_id: int) -> list[Slot]:
+        """Free slots of the test at a clinic (`clinic_id` required; at most 31 days), in the clinic's offset."""
+        resource = availability.diagnostic_resource(diagnostic_id, query["clinic_id"])
+        return availability.free_slots(resource, *slot_days(query, resource.clinic.zone))
+
+
+def slot_days(query: dict[str, Any], zone: ZoneInfo) -> tuple[date, date]:
+    """The asked clinic-local days; from defaults to today, to to a week from `from`."""
+    first = query.get("date_from") or clock.now().astimezone(zone).date()
+    last = query.get("date_to") or first + timedelta(days=DEFAULT_SLOT_DAYS - 1)
+    if last < first:
+        raise InvalidRequest("The range ends before it starts.", errors={"to": ["Must not be before 'from'."]})
+    if (last - first).days >= SLOT_RANGE_DAYS:
+        raise InvalidRequest(f"The range is limited to {SLOT_RANGE_DAYS} days.", errors={"to": ["Range too long."]})
+    return first, last

@@ -1,0 +1,190 @@
+"""The compatible /api surface, frozen for the existing MedSync Mini App front end (see API.md).
+
+Field names, JSON types and numbering are the front end's: weekday_index 0 = Sunday, whole hours,
+0-based month index, prices and ratings as numbers, booked times with an offset.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, jsonify
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, ValidationError
+
+from medsync import clock
+from medsync.api.auth import current_patient
+from medsync.api.json_body import json_object, require_json_object
+from medsync.api.limits import limit_booking_writes
+from medsync.api.schemas import CompatDiagnosticBookingSchema, CompatDoctorBookingSchema
+from medsync.errors import InvalidRequest, NotFound
+from medsync.extensions import db
+from medsync.services import bookings, catalog
+from medsync.services.bookings import PatientDetails
+from medsync.services.catalog import ClinicInfo, DiagnosticInfo, DoctorInfo
+
+blueprint = Blueprint("compat", __name__, url_prefix="/api")
+blueprint.before_request(require_json_object)
+
+
+def route(rule: str, **options: Any):
+    """A route that answers with and without the trailing slash, never redirecting."""
+    return blueprint.route(rule, strict_slashes=False, **options)
+
+
+@route("/doctors/")
+def list_doctors() -> ResponseReturnValue:
+    return cached_json("doctors", lambda snapshot: [doctor_card(doctor) for doctor in snapshot.doctors.values()])
+
+
+@route("/doctors/<int:doctor_id>")
+def show_doctor(doctor_id: int) -> ResponseReturnValue:
+    doctor = catalog.get_doctor(doctor_id)
+    return jsonify({
+        **doctor_card(doctor), "experience": doctor.experience, "certificates": doctor.certificates,
+        "services": doctor.services,
+    })
+
+
+@route("/specialties/")
+def list_specialties() -> ResponseReturnValue:
+    return cached_json("specialties", lambda snapshot: [
+        {"specialty_id": specialty.id, "specialty_name": specialty.name} for specialty in snapshot.specialties
+    ])
+
+
+@route("/diagnostics/")
+def list_diagnostics() -> ResponseReturnValue:
+    return cached_json(
+        "diagnostics", lambda snapshot: [diagnostic_card(item) for item in snapshot.diagnostics.values()]
+    )
+
+
+@route("/diagnostics/<int:diagnostic_id>/locations")
+def diagnostic_locations(diagnostic_id: int) -> ResponseReturnValue:
+    diagnostic = catalog.get_diagnostic(diagnostic_id)
+    if not diagnostic.clinics:
+        raise NotFound("No clinic offers this diagnostic.")
+    return jsonify([location(clinic) for clinic in diagnostic.clinics])
+
+
+@route("/locations/<int:location_id>")
+def show_location(location_id: int) -> ResponseReturnValue:
+    return jsonify(location(catalog.get_clinic(location_id)))
+
+
+@route("/working_hours/<int:location_id>")
+def working_hours(location_id: int) -> ResponseReturnValue:
+    clinic = catalog.current_catalog().clinics.get(location_id)
+    days = clinic.hours if clinic is not None else ()
+    return jsonify(sorted(
+        (
+            {"location_id": location_id, "weekday_index": day.weekday % 7, "start_time": day.opens_at.hour,
+             "end_time": day.closes_at.hour}
+            for day in days
+        ),
+        key=lambda row: row["weekday_index"],
+    ))
+
+
+@route("/slots/doctors/<int:doctor_id>/<int:location_id>/<int(signed=True):month_index>")
+def doctor_booked_slots(doctor_id: int, location_id: int, month_index: int) -> ResponseReturnValue:
+    doctor = catalog.get_doctor(doctor_id)
+    if doctor.clinic.id != location_id:
+        raise NotFound("This doctor does not work at this clinic.")
+    since, until = month_window(month_index, doctor.clinic.zone)
+    starts = catalog.booked_starts(clinic_id=location_id, since=since, until=until, doctor_id=doctor_id)
+    return jsonify(in_clinic_time(starts, doctor.clinic))
+
+
+@route("/slots/diagnostics/<int:diagnostic_id>/<int:location_id>/<int(signed=True):month_index>")
+def diagnostic_booked_slots(diagnostic_id: int, location_id: int, month_index: int) -> ResponseReturnValue:
+    diagnostic = catalog.get_diagnostic(diagnostic_id)
+    clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == location_id), None)
+    if clinic is None:
+        raise NotFound("This clinic does not offer this diagnostic.")
+    since, until = month_window(month_index, clinic.zone)
+    starts = catalog.booked_starts(clinic_id=location_id, since=since, until=until, diagnostic_id=diagnostic_id)
+    return jsonify(in_clinic_time(starts, clinic))
+
+
+@route("/doctors/book_slot", methods=["POST"])
+@limit_booking_writes
+def book_doctor() -> ResponseReturnValue:
+    return _book(CompatDoctorBookingSchema(), "doctor_id")
+
+
+@route("/diagnostics/book_slot", methods=["POST"])
+@limit_booking_writes
+def book_diagnostic() -> ResponseReturnValue:
+    return _book(CompatDiagnosticBookingSchema(), "diagnostic_id")
+
+
+def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
+    """Authenticate, validate, book, commit: {"status": "success", "booking_id": N}."""
+    body = json_object()
+    init_data = body.get("userInitData")
+    patient = current_patient(init_data if isinstance(init_data, str) else None)
+    try:
+        fields = schema.load(body)
+    except ValidationError as exc:
+        raise InvalidRequest("Some fields are missing or invalid.", errors=exc.normalized_messages()) from None
+    booking = bookings.book(
+        user_id=patient.telegram_id, clinic_id=fields["location_id"], starts_at=fields["booking_date_time"],
+        patient=PatientDetails(
+            first_name=fields["user_name"], last_name=fields["user_surname"], phone=fields["user_phone"],
+            email=fields["user_email"] or None, message=fields.get("user_message") or None,
+        ),
+        **{service_field: fields[service_field]},
+    )
+    db.session.commit()
+    return jsonify({"status": "success", "booking_id": booking.id})
+
+
+def cached_json(name: str, build: Callable[[catalog.Catalog], Any]) -> Response:
+    """A catalog list as JSON, serialised once per catalog snapshot (these lists are read on every screen)."""
+    body = catalog.current_catalog().rendered(f"compat:{name}", lambda snapshot: json.dumps(build(snapshot)))
+    return Response(body, mimetype="application/json")
+
+
+def doctor_card(doctor: DoctorInfo) -> dict[str, Any]:
+    return {
+        "doctor_id": doctor.id, "location_id": doctor.clinic.id, "full_name": doctor.full_name,
+        "specialty_id": doctor.specialty.id, "specialty_name": doctor.specialty.name, "price": float(doctor.price),
+        "photo_url": doctor.photo_url, "location_name": doctor.clinic.name,
+        "location_address": doctor.clinic.address, "avg_rating": doctor.avg_rating, "reviews": doctor.rating_count,
+    }
+
+
+def diagnostic_card(diagnostic: DiagnosticInfo) -> dict[str, Any]:
+    return {
+        "diagnostic_id": diagnostic.id, "type_name": diagnostic.name, "description": diagnostic.description,
+        "price": float(diagnostic.price), "photo_url": diagnostic.photo_url, "clinics_count": len(diagnostic.clinics),
+    }
+
+
+def location(clinic: ClinicInfo) -> dict[str, Any]:
+    return {"location_id": clinic.id, "name": clinic.name, "address": clinic.address}
+
+
+def month_window(month_index: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """From now to the end of the next occurrence of that month (0 = January), in the clinic's zone."""
+    if not 0 <= month_index <= 11:
+        raise InvalidRequest("month_index must be 0 (January) to 11 (December).",
+                             errors={"month_index": ["Must be between 0 and 11."]})
+    now = clock.now()
+    today = now.astimezone(zone)
+    year = today.year if month_index + 1 >= today.month else today.year + 1
+    first = datetime(year, month_index + 1, 1, tzinfo=zone)
+    if month_index == 11:
+        following = datetime(year + 1, 1, 1, tzinfo=zone)
+    else:
+        following = datetime(year, month_index + 2, 1, tzinfo=zone)
+    return max(first, now), following
+
+
+def in_clinic_time(starts: list[datetime], clinic: ClinicInfo) -> list[str]:
+    return [start.astimezone(clinic.zone).isoformat() for start in starts]

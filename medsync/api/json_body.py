@@ -1,0 +1,38 @@
+"""Request bodies of the JSON routes: a JSON object, or a clear 400/415 before any validation."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import request
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+_WRITES = frozenset({"POST", "PUT", "PATCH"})
+
+
+def require_json_object() -> None:
+    """before_request hook: a write with a body must send a JSON object as application/json."""
+    if request.method not in _WRITES:
+        return
+    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+    if not request.is_json:
+        if has_body:
+            raise UnsupportedMediaType("Send the request body as application/json.")
+        return
+    json_object()
+
+
+def json_object() -> dict[str, Any]:
+    """The body parsed as a JSON object (an absent body counts as {} only without a JSON content type)."""
+    if not request.is_json and not request.content_length:
+        return {}
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise BadRequest("The request body is empty; send a JSON object.")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
+    return body

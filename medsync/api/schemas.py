@@ -1,0 +1,341 @@
+"""Marshmallow schemas of the /api/v1 requests and responses (and the compatible booking body)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from medsync import clock
+from medsync.errors import error_body
+
+DB_INT = validate.Range(min=1, max=2**31 - 1)
+SLOT_RANGE_DAYS = 31
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+CALENDAR_DAYS = validate.Range(min=date(EARLIEST_YEAR, 1, 1), max=date(LATEST_YEAR, 12, 31))
+
+
+def _storable(value: str) -> None:
+    """PostgreSQL text cannot hold NUL or lone surrogates."""
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("Must be valid Unicode text.") from None
+
+
+class Text(fields.String):
+    """A string PostgreSQL can store, stripped, with a length cap."""
+
+    def __init__(self, *, max_length: int, min_length: int = 0, **kwargs: Any) -> None:
+        validators = [_storable, validate.Length(min=min_length, max=max_length)]
+        super().__init__(validate=validators, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class OffsetDateTime(fields.AwareDateTime):
+    """An ISO 8601 instant that must carry a UTC offset (naive or unparseable → 422)."""
+
+    default_error_messages = {
+        "invalid": "Not a valid ISO 8601 date-time.",
+        "invalid_awareness": "The time needs a UTC offset, e.g. 2026-12-03T09:00:00Z.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if isinstance(value, str) and len(value) > 40:
+            raise self.make_error("invalid")
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise ValidationError(f"The year must be between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+        return moment
+
+
+class ClinicTime(fields.DateTime):
+    """A stored UTC instant shown in the clinic's own offset (the object has `.clinic.zone`)."""
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else value.astimezone(obj.clinic.zone).isoformat()
+
+
+def Price() -> fields.Float:  # noqa: N802 - reads like a field class
+    """A price in UAH, as a JSON number (the model holds a Decimal)."""
+    return fields.Float(metadata={"description": "Price in UAH."})
+
+
+# --- errors and pagination ------------------------------------------------------------------------
+
+
+class ErrorSchema(Schema):
+    """The one error shape."""
+
+    code = fields.Integer(required=True, metadata={"example": 404})
+    status = fields.String(required=True, metadata={"example": "Not Found"})
+    message = fields.String(required=True)
+    errors = fields.Dict(
+        keys=fields.String(), required=True, metadata={"description": "Field name → list of messages."}
+    )
+
+
+ERROR_EXAMPLE = error_body(404, "Booking not found.")
+
+
+class PageQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class PaginationSchema(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"description": "Items over all pages."})
+    pages = fields.Integer(required=True)
+
+
+# --- catalog -----------------------------------------------------------------------------------------
+
+
+class BreakSchema(Schema):
+    starts_at = fields.Function(lambda pair: pair[0].strftime("%H:%M"), metadata={"type": "string", "example": "13:00"})
+    ends_at = fields.Function(lambda pair: pair[1].strftime("%H:%M"), metadata={"type": "string", "example": "14:00"})
+
+
+class DayHoursSchema(Schema):
+    weekday = fields.Integer(metadata={"description": "ISO weekday: 1 = Monday … 7 = Sunday."})
+    opens_at = fields.Time(format="%H:%M")
+    closes_at = fields.Time(format="%H:%M")
+    breaks = fields.List(fields.Nested(BreakSchema))
+
+
+class ClosureSchema(Schema):
+    first_day = fields.Date()
+    last_day = fields.Date()
+    reason = fields.String(allow_none=True)
+
+
+class ClinicSummarySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    timezone = fields.String(metadata={"description": "IANA time zone; slots are shown in its offset."})
+
+
+class UpcomingClosures(fields.List):
+    """The clinic's closures that have not ended yet (seen from the clinic's today)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> list[Any] | None:
+        today = clock.now().astimezone(obj.zone).date()
+        return super()._serialize(obj.upcoming_closures(today), attr, obj, **kwargs)
+
+
+class ClinicSchema(ClinicSummarySchema):
+    hours = fields.List(fields.Nested(DayHoursSchema), metadata={"description": "Closed weekdays are absent."})
+    closures = UpcomingClosures(fields.Nested(ClosureSchema), metadata={"description": "Closures not yet ended."})
+
+
+class SpecialtySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class DoctorSchema(Schema):
+    id = fields.Integer()
+    full_name = fields.String()
+    specialty = fields.Nested(SpecialtySchema)
+    clinic = fields.Nested(ClinicSummarySchema)
+    price = Price()
+    photo_url = fields.String(allow_none=True)
+    appointment_minutes = fields.Integer()
+    avg_rating = fields.Float(metadata={"description": "0 when unrated."})
+    rating_count = fields.Integer()
+
+
+class DoctorDetailSchema(DoctorSchema):
+    bio = fields.String(allow_none=True)
+    experience = fields.String(allow_none=True)
+    certificates = fields.String(allow_none=True)
+    services = fields.Function(
+        lambda doctor: [line.strip() for line in (doctor.services or "").splitlines() if line.strip()],
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+
+
+class DoctorQuerySchema(PageQuerySchema):
+    specialty_id = fields.Integer(validate=DB_INT)
+    clinic_id = fields.Integer(validate=DB_INT)
+    q = Text(max_length=100, metadata={"description": "Case-insensitive text in the name, specialty or services."})
+
+
+class DoctorPageSchema(Schema):
+    items = fields.List(fields.Nested(DoctorSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+class DiagnosticSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String(allow_none=True)
+    price = Price()
+    photo_url = fields.String(allow_none=True)
+    duration_minutes = fields.Integer()
+    clinics_count = fields.Function(lambda diagnostic: len(diagnostic.clinics), metadata={"type": "integer"})
+
+
+# --- slots ------------------------------------------------------------------------------------------
+
+
+class SlotQuerySchema(Schema):
+    date_from = fields.Date(data_key="from", validate=CALENDAR_DAYS, metadata={"description": "First clinic-local day; default today."})
+    date_to = fields.Date(data_key="to", validate=CALENDAR_DAYS, metadata={
+        "description": f"Last day, inclusive; default from + 6 days; at most {SLOT_RANGE_DAYS} days after from."
+    })
+
+
+class DiagnosticSlotQuerySchema(SlotQuerySchema):
+    clinic_id = fields.Integer(required=True, validate=DB_INT)
+
+
+class SlotSchema(Schema):
+    starts_at = fields.DateTime(metadata={"description": "In the clinic's offset."})
+    ends_at = fields.DateTime()
+
+
+# --- bookings ---------------------------------------------------------------------------------------
+
+
+class PatientSchema(Schema):
+    first_name = Text(required=True, min_length=1, max_length=100)
+    last_name = Text(required=True, min_length=1, max_length=100)
+    phone = Text(required=True, min_length=5, max_length=32,
+                 metadata={"description": "Digits, spaces, +, -, ( and )."})
+    email = fields.Email(allow_none=True, validate=[_storable, validate.Length(max=254)])
+    message = Text(allow_none=True, max_length=2000)
+
+    @validates_schema
+    def _phone_chars(self, data: dict[str, Any], **_: Any) -> None:
+        phone = data.get("phone", "")
+        if phone and not all(ch.isdigit() or ch in "+-() " for ch in phone):
+            raise ValidationError("Only digits, spaces, +, -, ( and ) are allowed.", "phone")
+
+
+class BookingCreateSchema(Schema):
+    doctor_id = fields.Integer(strict=True, validate=DB_INT, allow_none=True)
+    diagnostic_id = fields.Integer(strict=True, validate=DB_INT, allow_none=True)
+    clinic_id = fields.Integer(strict=True, required=True, validate=DB_INT)
+    starts_at = OffsetDateTime(required=True, metadata={"description": "A free slot's start, with an offset."})
+    patient = fields.Nested(PatientSchema, required=True)
+
+    @validates_schema
+    def _one_service(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("doctor_id") is None) == (data.get("diagnostic_id") is None):
+            raise ValidationError("Give exactly one of doctor_id or diagnostic_id.", "doctor_id")
+
+
+class IdempotencyHeaderSchema(Schema):
+    idempotency_key = Text(
+        data_key="Idempotency-Key", min_length=1, max_length=128,
+        metadata={"description": "Repeat a create with the same key to get the first booking back."},
+    )
+
+
+class BookingListQuerySchema(PageQuerySchema):
+    when = fields.String(load_default="upcoming", validate=validate.OneOf(["upcoming", "past", "all"]))
+
+
+class CancelSchema(Schema):
+    reason = Text(allow_none=True, max_length=500)
+
+
+class RescheduleSchema(Schema):
+    starts_at = OffsetDateTime(required=True)
+
+
+class BookedDoctorSchema(Schema):
+    id = fields.Integer()
+    full_name = fields.String()
+
+
+class BookedDiagnosticSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class BookingPatientSchema(Schema):
+    first_name = fields.String(attribute="patient_first_name")
+    last_name = fields.String(attribute="patient_last_name")
+    phone = fields.String(attribute="patient_phone")
+    email = fields.String(attribute="patient_email", allow_none=True)
+    message = fields.String(attribute="patient_message", allow_none=True)
+
+
+class BookingSchema(Schema):
+    id = fields.Integer()
+    status = fields.String(metadata={"enum": ["booked", "arrived", "fulfilled", "cancelled", "noshow"]})
+    service_name = fields.String()
+    clinic = fields.Nested(ClinicSummarySchema)
+    doctor = fields.Nested(BookedDoctorSchema, allow_none=True)
+    diagnostic = fields.Nested(BookedDiagnosticSchema, allow_none=True)
+    starts_at = ClinicTime()
+    ends_at = ClinicTime()
+    patient = fields.Function(lambda booking: BookingPatientSchema().dump(booking),
+                              metadata={"type": "object"})
+    cancel_reason = fields.String(allow_none=True)
+    cancelled_by = fields.String(allow_none=True)
+    rescheduled_from_id = fields.Integer(allow_none=True)
+    calendar_sequence = fields.Integer(attribute="ical_sequence")
+
+
+class BookingPageSchema(Schema):
+    items = fields.List(fields.Nested(BookingSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+class ResultSchema(Schema):
+    id = fields.Integer()
+    booking_id = fields.Integer()
+    title = fields.String()
+    file_name = fields.String()
+    content_type = fields.String()
+    size_bytes = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class ResultPageSchema(Schema):
+    items = fields.List(fields.Nested(ResultSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
+
+
+# --- the compatible front end's booking body -----------------------------------------------------
+
+
+class CompatBookingSchema(Schema):
+    """POST /api/{doctors|diagnostics}/book_slot; ids may arrive as numbers or numeric strings."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    location_id = fields.Integer(required=True, validate=DB_INT)
+    booking_date_time = OffsetDateTime(required=True)
+    user_name = Text(required=True, min_length=1, max_length=100)
+    user_surname = Text(required=True, min_length=1, max_length=100)
+    user_phone = Text(required=True, min_length=5, max_length=32)
+    user_email = Text(required=True, max_length=254)
+    user_message = Text(allow_none=True, max_length=2000)
+
+    @validates_schema
+    def _email(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("user_email"):
+            try:
+                fields.Email().deserialize(data["user_email"])
+            except ValidationError:
+                raise ValidationError("Not a valid email address.", "user_email") from None
+
+
+class CompatDoctorBookingSchema(CompatBookingSchema):
+    doctor_id = fields.Integer(required=True, validate=DB_INT)
+
+
+class CompatDiagnosticBookingSchema(CompatBookingSchema):
+    diagnostic_id = fields.Integer(required=True, validate=DB_INT)

@@ -1,0 +1,113 @@
+"""The one error shape for routing errors and crashes, CORS for the Mini App's origin, and booking rate limits."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from medsync.extensions import db
+from medsync.models import Booking, User
+from medsync.services import bookings
+from tests.api.conftest import book_slot_body, first_doctor, local_slot
+from tests.conftest import WEBAPP_URL
+
+ERROR_KEYS = {"code", "status", "message", "errors"}
+
+
+def test_an_unknown_route_is_404_in_the_error_shape(client):
+    response = client.get("/api/nothing/here")
+    assert response.status_code == 404
+    assert response.get_json() == {"code": 404, "status": "Not Found", "message": response.get_json()["message"],
+                                   "errors": {}}
+
+
+def test_a_wrong_method_is_405_with_allow(client):
+    response = client.delete("/api/doctors/")
+    assert response.status_code == 405
+    assert set(response.get_json()) == ERROR_KEYS and response.get_json()["status"] == "Method Not Allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_a_v1_validation_error_uses_the_same_shape(client, seeded):
+    response = client.get("/api/v1/doctors?page=0")
+    body = response.get_json()
+    assert response.status_code == 422
+    assert set(body) == ERROR_KEYS and body["errors"] == {"page": body["errors"]["page"]}
+
+
+def test_an_unexpected_error_is_500_rolled_back_and_tells_nothing(app: Flask, client, seeded, init_data, monkeypatch):
+    def crash_after_writing(**arguments):
+        real_book(**arguments)
+        db.session.flush()
+        raise RuntimeError("secret internal detail")
+
+    real_book = bookings.book
+    monkeypatch.setattr(bookings, "book", crash_after_writing)
+    doctor = first_doctor()
+    response = client.post("/api/doctors/book_slot",
+                           json=book_slot_body(doctor, local_slot(doctor.clinic), init_data(700_000_001)))
+    body = response.get_json()
+    assert response.status_code == 500
+    assert set(body) == ERROR_KEYS and "secret" not in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_cors_preflight_allows_the_web_app_origin_only(client):
+    allowed = client.options("/api/doctors/book_slot", headers={
+        "Origin": WEBAPP_URL, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, authorization",
+    })
+    foreign = client.options("/api/doctors/book_slot", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST",
+    })
+    assert allowed.status_code == 200
+    assert allowed.headers["Access-Control-Allow-Origin"] == WEBAPP_URL
+    assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
+    assert "authorization" in allowed.headers["Access-Control-Allow-Headers"].lower()
+    assert "Access-Control-Allow-Origin" not in foreign.headers
+
+
+def test_cors_headers_on_a_catalog_read(client, seeded):
+    response = client.get("/api/doctors/", headers={"Origin": WEBAPP_URL})
+    assert response.headers["Access-Control-Allow-Origin"] == WEBAPP_URL
+
+
+@pytest.fixture
+def two_bookings_a_minute(app: Flask, monkeypatch):
+    monkeypatch.setitem(app.config, "SETTINGS",
+                        dataclasses.replace(app.config["SETTINGS"], BOOKING_RATE_LIMIT="2 per minute"))
+
+
+def test_booking_writes_are_limited_per_telegram_user(client, seeded, init_data, tma_headers, two_bookings_a_minute):
+    doctor = first_doctor()
+    statuses = [
+        client.post("/api/doctors/book_slot", json=book_slot_body(
+            doctor, local_slot(doctor.clinic, days_ahead=day), init_data(700_000_001))).status_code
+        for day in (1, 2, 3)
+    ]
+    other_user = client.post("/api/doctors/book_slot", json=book_slot_body(
+        doctor, local_slot(doctor.clinic, days_ahead=4), init_data(700_000_002)))
+    v1_for_limited_user = client.get("/api/v1/me/bookings", headers=tma_headers(700_000_001))
+
+    assert statuses == [200, 200, 429]
+    assert other_user.status_code == 200
+    assert v1_for_limited_user.status_code == 200  # reads are not limited
+    limited = client.post("/api/v1/bookings", headers=tma_headers(700_000_001), json={})
+    assert limited.status_code == 429
+    body = limited.get_json()
+    assert set(body) == ERROR_KEYS and body["code"] == 429 and "Too many booking requests" in body["message"]
+    assert "Retry-After" in limited.headers
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 3
+
+
+def test_cors_preflight_of_a_patient_route_needs_no_init_data(client):
+    response = client.options("/api/v1/bookings", headers={
+        "Origin": WEBAPP_URL, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+    })
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == WEBAPP_URL
+    assert "idempotency-key" in response.headers["Access-Control-Allow-Headers"].lower()
