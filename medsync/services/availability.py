@@ -69,14 +69,14 @@ def free_slots(resource: Resource, date_from: date, date_to: date, *, now: datet
         raise InvalidRequest("The range ends before it starts.", errors={"to": ["Must not be before 'from'."]})
     if (date_to - date_from).days >= MAX_RANGE_DAYS:
         raise InvalidRequest(f"The range is limited to {MAX_RANGE_DAYS} days.", errors={"to": ["Range too long."]})
-    now = now or clock.now()
-    earliest, latest = booking_window(now)
+    earliest, latest = (instant.astimezone(timezone.utc) for instant in booking_window(now or clock.now()))
     busy = _busy_intervals(resource, date_from, date_to)
-    starts = [interval[0] for interval in busy]
+    starts = [start for start, _ in busy]
+    zone = resource.clinic.zone
     return [
-        slot
-        for slot in _grid(resource, date_from, date_to)
-        if earliest <= slot.starts_at <= latest and not _overlaps(slot, busy, starts)
+        Slot(start.astimezone(zone), end.astimezone(zone))
+        for start, end in _grid(resource, date_from, date_to)
+        if earliest <= start <= latest and not _overlaps(start, end, busy, starts)
     ]
 
 
@@ -100,23 +100,25 @@ def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None 
     if starts_at > latest:
         days = current_settings().BOOKING_HORIZON_DAYS
         raise SlotUnavailable(f"Bookings can be made at most {days} days ahead.")
-    local_day = starts_at.astimezone(resource.clinic.zone).date()
-    # Compare instants in UTC: `==` across zones is False for a fall-back hour's second occurrence.
+    zone = resource.clinic.zone
+    local_day = starts_at.astimezone(zone).date()
     instant = starts_at.astimezone(timezone.utc)
-    candidates = [
-        slot for slot in _grid(resource, local_day, local_day) if slot.starts_at.astimezone(timezone.utc) == instant
-    ]
-    if not candidates:
+    span = next((span for span in _grid(resource, local_day, local_day) if span[0] == instant), None)
+    if span is None:
         raise SlotUnavailable("The clinic does not take bookings at this time. Please choose a listed slot.")
-    slot = candidates[0]
     busy = _busy_intervals(resource, local_day, local_day)
-    if _overlaps(slot, busy, [interval[0] for interval in busy]):
+    if _overlaps(*span, busy, [start for start, _ in busy]):
         raise SlotTaken()
-    return slot
+    return Slot(span[0].astimezone(zone), span[1].astimezone(zone))
 
 
-def _grid(resource: Resource, date_from: date, date_to: date) -> Iterator[Slot]:
-    """Every slot the schedule offers, ignoring bookings and the booking window."""
+# Internally every instant is UTC: comparing datetimes of one fixed zone is cheap and exact, while
+# comparing across zones calls utcoffset() each time and is False for a fall-back hour's repeat.
+Span = tuple[datetime, datetime]
+
+
+def _grid(resource: Resource, date_from: date, date_to: date) -> Iterator[Span]:
+    """Every slot the schedule offers (UTC start, end), ignoring bookings and the booking window."""
     clinic = resource.clinic
     zone = clinic.zone
     hours = {row.weekday: row for row in _weekly_hours(clinic.id)}
@@ -129,16 +131,15 @@ def _grid(resource: Resource, date_from: date, date_to: date) -> Iterator[Slot]:
         day += timedelta(days=1)
 
 
-def _day_slots(day: date, row: WorkingHours, length: timedelta, zone: ZoneInfo) -> Iterator[Slot]:
+def _day_slots(day: date, row: WorkingHours, length: timedelta, zone: ZoneInfo) -> Iterator[Span]:
     """Slots of each working stretch (opening → break, break → break, break → closing), each anchored at its start."""
     for stretch_start, stretch_end in _working_stretches(row):
         local = datetime.combine(day, stretch_start)
         closing = datetime.combine(day, stretch_end)
         while local + length <= closing:
-            starts_at = _localize(local, zone)
+            starts_at = _to_utc(local, zone)
             if starts_at is not None:
-                ends_at = (starts_at.astimezone(timezone.utc) + length).astimezone(zone)
-                yield Slot(starts_at, ends_at)
+                yield starts_at, starts_at + length
             local += length
 
 
@@ -153,11 +154,10 @@ def _working_stretches(row: WorkingHours) -> list[tuple[time, time]]:
     return stretches
 
 
-def _localize(local: datetime, zone: ZoneInfo) -> datetime | None:
-    """Attach the zone with the offset of that date; None for a wall time skipped by DST."""
-    aware = local.replace(tzinfo=zone, fold=0)
-    round_trip = aware.astimezone(timezone.utc).astimezone(zone)
-    return aware if round_trip.replace(tzinfo=None) == local else None
+def _to_utc(local: datetime, zone: ZoneInfo) -> datetime | None:
+    """The UTC instant of a clinic wall time on its own date; None for a wall time skipped by DST."""
+    instant = local.replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
+    return instant if instant.astimezone(zone).replace(tzinfo=None) == local else None
 
 
 def _weekly_hours(clinic_id: int) -> list[WorkingHours]:
@@ -196,8 +196,8 @@ def _closed_days(resource: Resource, date_from: date, date_to: date) -> set[date
     return days
 
 
-def _busy_intervals(resource: Resource, date_from: date, date_to: date) -> list[tuple[datetime, datetime]]:
-    """Active bookings of the resource overlapping the local date range, sorted by start."""
+def _busy_intervals(resource: Resource, date_from: date, date_to: date) -> list[Span]:
+    """Active bookings of the resource overlapping the local date range (UTC), sorted by start."""
     zone = resource.clinic.zone
     # One day of margin either side covers any offset and bookings spanning midnight.
     range_start = datetime.combine(date_from - timedelta(days=1), time.min, zone)
@@ -211,11 +211,13 @@ def _busy_intervals(resource: Resource, date_from: date, date_to: date) -> list[
         query = query.where(
             Booking.diagnostic_id == resource.diagnostic_id, Booking.clinic_id == resource.clinic.id
         )
-    return sorted((row.starts_at, row.ends_at) for row in db.session.execute(query))
+    return sorted(
+        (row.starts_at.astimezone(timezone.utc), row.ends_at.astimezone(timezone.utc))
+        for row in db.session.execute(query)
+    )
 
 
-def _overlaps(slot: Slot, busy: list[tuple[datetime, datetime]], starts: list[datetime]) -> bool:
-    """Does the slot overlap any busy interval? Busy intervals never overlap each other."""
-    index = bisect.bisect_left(starts, slot.ends_at)
-    return index > 0 and busy[index - 1][1] > slot.starts_at
-
+def _overlaps(start: datetime, end: datetime, busy: list[Span], starts: list[datetime]) -> bool:
+    """Does [start, end) overlap any busy interval? Busy intervals never overlap each other."""
+    index = bisect.bisect_left(starts, end)
+    return index > 0 and busy[index - 1][1] > start
