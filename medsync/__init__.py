@@ -47,6 +47,8 @@ def _configure(app: Flask, settings: Settings) -> None:
     logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic announces each of its plugins at INFO whenever Flask-Migrate loads it: noise in every process.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # pyTelegramBotAPI logs request parameters (message texts, patients' details) at DEBUG: never log them.
+    logging.getLogger("TeleBot").setLevel(logging.WARNING)
     app.config.update(asdict(settings))
     app.config["SETTINGS"] = settings
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(settings.DATABASE_URL)
@@ -58,6 +60,8 @@ def _configure(app: Flask, settings: Settings) -> None:
         # Fail fast (readiness answers 503) instead of waiting for a TCP timeout on a dead host.
         "connect_args": {"connect_timeout": 3},
     }
+    # Every body is small JSON (or a Telegram update); only the staff result upload raises its own cap.
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False
     app.config["CELERY"] = celery_config(settings)

@@ -7,6 +7,7 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from medsync.errors import InvalidRequest
 from medsync.extensions import db
 from medsync.models import MessageStatus
 from medsync.services import delivery, reminders, staff_tokens
@@ -19,7 +20,10 @@ _SETTLED = (MessageStatus.SENT.value, MessageStatus.SKIPPED.value, MessageStatus
 @with_appcontext
 def create_staff_token(name: str) -> None:
     """Issue a staff API token for NAME; it is printed once, alone on the last line, and stored only hashed."""
-    row, token = staff_tokens.issue(name)
+    try:
+        row, token = staff_tokens.issue(name)
+    except InvalidRequest as exc:
+        raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(f"Staff token #{row.id} for {row.name!r}. Store it now: it is not shown again.", err=True)
     click.echo(token)

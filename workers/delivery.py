@@ -70,9 +70,11 @@ def sweep_outbox() -> int:
     lost = delivery.return_lost()
     due = delivery.due_for_delivery()
     handed_out = delivery.hand_out(due)
+    # Commit first: the row locks are released before workers try to claim, and the hand-out marks in
+    # Redis already keep a concurrent sweep from queueing the same rows.
+    db.session.commit()
     for message_id in handed_out:
         deliver_message.delay(message_id)
-    db.session.commit()  # releases the row locks only after the tasks are queued
     if lost:
         log.warning("returned %d messages of lost workers to pending", len(lost))
     return len(handed_out)

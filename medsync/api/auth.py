@@ -19,8 +19,14 @@ _REFUSALS = {
 }
 
 
+_VERIFIED = "medsync.verified_init_data"
+
+
 def verified_init_data(body_init_data: str | None = None) -> InitData:
-    """The request's initData (`Authorization: tma …` or the body field), verified; 401 otherwise."""
+    """The request's initData (`Authorization: tma …` or the body field), verified once per request; 401 otherwise."""
+    verified = request.environ.get(_VERIFIED)
+    if verified is not None:
+        return verified
     settings = current_settings()
     if not settings.BOT_TOKEN:
         raise Unauthorized("Telegram initData cannot be verified: the server has no BOT_TOKEN configured.")
@@ -29,6 +35,7 @@ def verified_init_data(body_init_data: str | None = None) -> InitData:
         init_data = verify_init_data(raw, settings.BOT_TOKEN, max_age=settings.INITDATA_MAX_AGE, now=clock.now())
     except InitDataError as exc:
         raise Unauthorized(_REFUSALS.get(exc.reason, "The Telegram initData is invalid.")) from None
+    request.environ[_VERIFIED] = init_data  # per request (g may outlive one, e.g. in tests)
     return init_data
 
 

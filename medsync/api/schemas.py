@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from medsync import clock
 from medsync.errors import error_body
@@ -34,6 +34,35 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class Phone(Text):
+    """A phone number as people write it: digits, spaces, +, -, ( and )."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {"description": "Digits, spaces, +, -, ( and )."})
+        super().__init__(min_length=5, max_length=32, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        phone = super()._deserialize(value, attr, data, **kwargs)
+        if not all(ch.isdigit() or ch in "+-() " for ch in phone):
+            raise ValidationError("Only digits, spaces, +, -, ( and ) are allowed.")
+        return phone
+
+
+def EmailAddress(**kwargs: Any) -> fields.Email:  # noqa: N802 - reads like a field class
+    return fields.Email(validate=[_storable, validate.Length(max=254)], **kwargs)
+
+
+class NumericId(fields.Integer):
+    """A database id as a JSON integer or a string of digits (the Mini App sends both); never 1.5 or true."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not (
+            isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+        ):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class OffsetDateTime(fields.AwareDateTime):
@@ -208,16 +237,9 @@ class SlotSchema(Schema):
 class PatientSchema(Schema):
     first_name = Text(required=True, min_length=1, max_length=100)
     last_name = Text(required=True, min_length=1, max_length=100)
-    phone = Text(required=True, min_length=5, max_length=32,
-                 metadata={"description": "Digits, spaces, +, -, ( and )."})
-    email = fields.Email(allow_none=True, validate=[_storable, validate.Length(max=254)])
+    phone = Phone(required=True)
+    email = EmailAddress(allow_none=True)
     message = Text(allow_none=True, max_length=2000)
-
-    @validates_schema
-    def _phone_chars(self, data: dict[str, Any], **_: Any) -> None:
-        phone = data.get("phone", "")
-        if phone and not all(ch.isdigit() or ch in "+-() " for ch in phone):
-            raise ValidationError("Only digits, spaces, +, -, ( and ) are allowed.", "phone")
 
 
 class BookingCreateSchema(Schema):
@@ -316,26 +338,25 @@ class CompatBookingSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    location_id = fields.Integer(required=True, validate=DB_INT)
+    location_id = NumericId(required=True, validate=DB_INT)
     booking_date_time = OffsetDateTime(required=True)
     user_name = Text(required=True, min_length=1, max_length=100)
     user_surname = Text(required=True, min_length=1, max_length=100)
-    user_phone = Text(required=True, min_length=5, max_length=32)
-    user_email = Text(required=True, max_length=254)
+    user_phone = Phone(required=True)
+    user_email = EmailAddress(required=True, allow_none=True)
     user_message = Text(allow_none=True, max_length=2000)
 
-    @validates_schema
-    def _email(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("user_email"):
-            try:
-                fields.Email().deserialize(data["user_email"])
-            except ValidationError:
-                raise ValidationError("Not a valid email address.", "user_email") from None
+    @pre_load
+    def _blank_email_is_none(self, data: Any, **_: Any) -> Any:
+        """The Mini App's form sends "" when the optional email is left empty."""
+        if isinstance(data, dict) and data.get("user_email") == "":
+            return {**data, "user_email": None}
+        return data
 
 
 class CompatDoctorBookingSchema(CompatBookingSchema):
-    doctor_id = fields.Integer(required=True, validate=DB_INT)
+    doctor_id = NumericId(required=True, validate=DB_INT)
 
 
 class CompatDiagnosticBookingSchema(CompatBookingSchema):
-    diagnostic_id = fields.Integer(required=True, validate=DB_INT)
+    diagnostic_id = NumericId(required=True, validate=DB_INT)

@@ -1,11 +1,13 @@
 """Staff REST API (/api/v1/staff): the day's list, status changes, result upload, reminder runs, failed deliveries."""
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
 from medsync.api.schemas import PageQuerySchema, PaginationSchema
 from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, require_staff_token
@@ -17,7 +19,18 @@ from medsync.services import bookings, clinic_day, delivery, reminders, results
 blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff", description="Clinic staff (Bearer staff token).")
 blp.before_request(require_staff_token)
 
+
+@blp.before_request
+def _bodies() -> None:
+    """A result upload may be as large as a result file; every other staff write sends a JSON object."""
+    if request.endpoint == f"{blp.name}.BookingResults":
+        request.max_content_length = current_settings().RESULT_MAX_BYTES + UPLOAD_OVERHEAD
+    else:
+        require_json_object()
+
+
 STAFF_SECURITY = [{SECURITY_SCHEME: []}]
+UPLOAD_OVERHEAD = 64 * 1024  # multipart headers and boundaries around the file
 STAFF_STATUSES = [BookingStatus.ARRIVED.value, BookingStatus.FULFILLED.value, BookingStatus.NOSHOW.value,
                   BookingStatus.CANCELLED.value]
 

@@ -37,9 +37,14 @@ def receive_update() -> tuple[Response, int]:
     """Check the secret, parse the Update, handle it once; always 200 once the secret matched."""
     if not _secret_matches(request.headers.get(SECRET_HEADER, "")):
         return jsonify(error_body(401, "Wrong or missing secret token.")), 401
-    update = _parse_update(request.get_json(silent=True))
-    if update is None:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
         return jsonify(error_body(400, "The body is not a Telegram Update.")), 400
+    update = _parse_update(body)
+    if update is None:
+        # Signed by Telegram but not parseable by the library: answering 4xx would only make Telegram retry.
+        log.warning("telegram update %s could not be parsed; acknowledged and ignored", body["update_id"])
+        return jsonify({"ok": True}), 200
     if _first_delivery(update.update_id):
         _handle(update)
         _mark_handled(update.update_id)
@@ -52,9 +57,7 @@ def _secret_matches(given: str) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def _parse_update(body: Any) -> Update | None:
-    if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
-        return None
+def _parse_update(body: dict[str, Any]) -> Update | None:
     try:
         return Update.de_json(body)
     except (KeyError, TypeError, ValueError, AttributeError):

@@ -6,10 +6,10 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from medsync import clock
-from medsync.errors import NotFound, Unauthorized
+from medsync.errors import InvalidRequest, NotFound, Unauthorized
 from medsync.extensions import db
 from medsync.models import StaffToken
 
@@ -27,18 +27,20 @@ def hash_token(token: str) -> str:
 
 def issue(name: str) -> tuple[StaffToken, str]:
     """Create a token for `name`; returns the row and the token, which is never stored or shown again."""
+    name = name.strip()
+    if not name or name.isdigit():
+        raise InvalidRequest("A staff token needs a name (not just digits: those mean token ids).")
     token = secrets.token_urlsafe(32)
-    row = StaffToken(name=name.strip()[:120], token_hash=hash_token(token))
+    row = StaffToken(name=name[:120], token_hash=hash_token(token))
     db.session.add(row)
     db.session.flush()
     return row, token
 
 
 def revoke(name_or_id: str, *, now: datetime | None = None) -> list[StaffToken]:
-    """Revoke the active token with this id, or every active token with this name."""
-    condition = StaffToken.name == name_or_id
-    if name_or_id.isdigit():
-        condition = or_(condition, StaffToken.id == int(name_or_id))
+    """Revoke the active token with this id (digits), or every active token with this name."""
+    name_or_id = name_or_id.strip()
+    condition = StaffToken.id == int(name_or_id) if name_or_id.isdigit() else StaffToken.name == name_or_id
     rows = list(db.session.scalars(select(StaffToken).where(condition, StaffToken.revoked_at.is_(None))))
     if not rows:
         raise StaffTokenNotFound()

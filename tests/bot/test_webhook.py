@@ -128,12 +128,10 @@ def test_a_group_chat_gets_no_menu(post_update, telegram_api: FakeTelegramAPI):
 
 
 def test_a_failing_handler_is_logged_with_the_update_id_rolled_back_and_answered_200(
-    post_update, telegram_api: FakeTelegramAPI, make_user, make_booking, frozen_now, caplog
+    post_update, telegram_api: FakeTelegramAPI, app_context, caplog
 ):
-    user = make_user()
-    booking = make_booking(user=user)
-    telegram_api.fail_next("editMessageText", status=500)
-    update = callback_update(user, f"by:{booking.id}:upcoming:1")
+    telegram_api.fail_next("sendMessage", status=500)
+    update = message_update(USER_ID, "/start")  # a first contact: the sender's row is written, then rolled back
 
     with caplog.at_level(logging.ERROR, logger="medsync.bot.webhook"):
         response = post_update(update)
@@ -143,7 +141,26 @@ def test_a_failing_handler_is_logged_with_the_update_id_rolled_back_and_answered
     assert str(update["update_id"]) in record.getMessage()
     assert BOT_TOKEN not in caplog.text and BOT_TOKEN.split(":")[1] not in caplog.text
     db.session.expire_all()
-    assert db.session.get(Booking, booking.id).status == "booked"
+    assert db.session.get(User, USER_ID) is None
+
+
+def test_a_cancel_is_kept_when_telegram_fails_to_show_it(
+    post_update, telegram_api: FakeTelegramAPI, make_user, make_booking, frozen_now
+):
+    from medsync.models import OutboxMessage
+
+    user = make_user()
+    booking = make_booking(user=user)
+    telegram_api.fail_next("editMessageText", status=500)
+
+    response = post_update(callback_update(user, f"by:{booking.id}:upcoming:1"))
+
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "cancelled"
+    # The patient still hears of it: the cancellation notice is in the outbox.
+    notice = db.session.query(OutboxMessage).filter_by(booking_id=booking.id, kind="cancellation").one()
+    assert notice.status == "pending"
 
 
 def test_an_update_that_failed_is_not_handled_again_on_redelivery(

@@ -121,6 +121,8 @@ def cancel_booking(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     try:
         with db.session.begin_nested():
             booking = bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=call.from_user.id)
+        # Committed before the patient is told "cancelled": the message must never get ahead of the data.
+        db.session.commit()
     except CancelTooLate:
         show_details(bot, call, booking, where)
         return answer(bot, call, texts.CANCEL_TOO_LATE, alert=True)

@@ -23,6 +23,7 @@ def confirm_attendance(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     try:
         with db.session.begin_nested():
             bookings.confirm_attendance(booking_id or 0, user_id=call.from_user.id)
+        db.session.commit()  # recorded before the patient sees "thank you"
     except BookingNotFound:
         return not_found(bot, call)
     except IllegalTransition:
