@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
-from medsync.api.schemas import PageQuerySchema, PaginationSchema
+from medsync.api.schemas import BookingPatientSchema, ClinicTime, PageQuerySchema, PaginationSchema
 from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, require_staff_token
 from medsync.config import current_settings
 from medsync.extensions import db
@@ -41,34 +41,20 @@ class DayQuerySchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf([status.value for status in BookingStatus]))
 
 
-class StaffPatientSchema(Schema):
-    first_name = fields.String(attribute="patient_first_name")
-    last_name = fields.String(attribute="patient_last_name")
-    phone = fields.String(attribute="patient_phone")
-    email = fields.String(attribute="patient_email", allow_none=True)
-    message = fields.String(attribute="patient_message", allow_none=True)
-
-
 class StaffBookingSchema(Schema):
     id = fields.Integer()
     status = fields.String()
-    starts_at = fields.Method("_local_starts_at", metadata={"description": "ISO 8601 in clinic time."})
-    ends_at = fields.Method("_local_ends_at")
+    starts_at = ClinicTime(metadata={"description": "ISO 8601 in clinic time."})
+    ends_at = ClinicTime()
     clinic_id = fields.Integer()
     clinic_name = fields.String(attribute="clinic.name")
     timezone = fields.String(attribute="clinic.timezone")
     doctor_id = fields.Integer(allow_none=True)
     diagnostic_id = fields.Integer(allow_none=True)
     service_name = fields.String()
-    patient = fields.Function(lambda booking: StaffPatientSchema().dump(booking))
+    patient = fields.Function(lambda booking: BookingPatientSchema().dump(booking), metadata={"type": "object"})
     cancel_reason = fields.String(allow_none=True)
     cancelled_by = fields.String(allow_none=True)
-
-    def _local_starts_at(self, booking) -> str:
-        return booking.starts_at.astimezone(booking.clinic.zone).isoformat()
-
-    def _local_ends_at(self, booking) -> str:
-        return booking.ends_at.astimezone(booking.clinic.zone).isoformat()
 
 
 class StatusChangeSchema(Schema):
