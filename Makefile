@@ -34,7 +34,7 @@ run: db  ## web (gunicorn), Celery worker and beat together
 test: setup services  ## every test, against real PostgreSQL and Redis
 	$(PY) -m pytest -q
 
-bench: db  ## benchmarks: API, webhook, delivery
+bench: setup services  ## benchmarks: API, webhook, delivery (each on its own database)
 	$(PY) -m bench.api
 	$(PY) -m bench.webhook
 	$(PY) -m bench.delivery
