@@ -28,16 +28,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import psycopg2
 import redis
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.initdata import sign_init_data  # noqa: E402 - the repository root must be importable first
+from tests.support.database import recreate_database  # noqa: E402 - the repository root must be importable first
+from tests.support.initdata import sign_init_data  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DB_NAME = os.environ.get("BENCH_DB_NAME", "medsync_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 BOT_TOKEN = "123456:BENCH-medsync-token"
@@ -61,13 +60,7 @@ class Outcome:
 
 def prepare_database() -> str:
     """A freshly migrated and seeded bench database; returns its URL."""
-    admin = psycopg2.connect(PG_ADMIN_URL)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{DB_NAME}"')
-    admin.close()
-    database_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{DB_NAME}"
+    database_url = recreate_database(DB_NAME)
     redis.Redis.from_url(REDIS_URL).flushdb()
 
     from flask_migrate import upgrade

@@ -23,7 +23,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # a standalone script: the project and its test fake, without installing
 
-import psycopg2  # noqa: E402
 import redis  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
@@ -32,9 +31,9 @@ from medsync import clock, create_app  # noqa: E402
 from medsync.extensions import db  # noqa: E402
 from medsync.models import Booking, Clinic, Doctor, OutboxMessage, Specialty, User  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
+from tests.support.database import recreate_database  # noqa: E402
 from workers.delivery import sweep_outbox  # noqa: E402
 
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "medsync_bench_delivery"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 BOT_TOKEN = "123456:BENCH-delivery"
@@ -48,10 +47,10 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for every row to settle")
     args = parser.parse_args()
 
-    _recreate_database()
+    database_url = recreate_database(DB_NAME)
     redis.Redis.from_url(REDIS_URL).flushdb()
     with FakeTelegramAPI(enforce_limits=True, max_calls=None) as fake:
-        settings = {"DATABASE_URL": f"{PG_URL}/{DB_NAME}", "REDIS_URL": REDIS_URL, "BOT_TOKEN": BOT_TOKEN,
+        settings = {"DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "BOT_TOKEN": BOT_TOKEN,
                     "TELEGRAM_API_URL": fake.url, "LOG_LEVEL": "WARNING"}
         app = create_app(settings)
         with app.app_context():
@@ -68,15 +67,6 @@ def main() -> int:
                 worker.terminate()
                 worker.wait(timeout=30)
     return 0
-
-
-def _recreate_database() -> None:
-    connection = psycopg2.connect(f"{PG_URL}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{DB_NAME}"')
-    connection.close()
 
 
 def _seed(count: int) -> None:

@@ -30,11 +30,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-import psycopg2
 import redis
 
+from tests.support.database import database_url as database_url_of
+from tests.support.database import recreate_database
+
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 BOT_TOKEN = "123456:BENCH-medsync-token"
 WEBHOOK_SECRET = "bench-webhook-secret"
 PATIENT_BASE_ID = 900_000_000
@@ -68,7 +69,7 @@ class Outcome:
 
 def main() -> int:
     args = _arguments()
-    database_url = f"postgresql://postgres@127.0.0.1:5432/{args.database}"
+    database_url = database_url_of(args.database)
     redis.Redis.from_url(args.redis_url).flushdb()
     with _fake_telegram() as telegram_url:
         env = _app_env(database_url, args.redis_url, telegram_url)
@@ -113,12 +114,7 @@ def _app_env(database_url: str, redis_url: str, telegram_url: str) -> dict[str, 
 
 def _prepare_database(name: str, env: dict[str, str], patients: int) -> None:
     """A fresh database: migrated, demo catalog, and patients with upcoming bookings."""
-    connection = psycopg2.connect(PG_ADMIN_URL)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
+    recreate_database(name)
     for command in (["db", "upgrade"], ["medsync", "seed-demo"]):
         subprocess.run([sys.executable, "-m", "flask", *command], env=env, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -13,7 +13,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 import redis
 from flask import Flask
@@ -27,9 +26,9 @@ from medsync.models import (
 from medsync.services import bookings
 from medsync.services.bookings import PatientDetails
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.support.database import database_url, recreate_database
 from tests.support.initdata import sign_init_data
 
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # No app built by a test may reach the real Telegram, whatever the developer's shell exports
 # (pyTelegramBotAPI's Bot API base is process-global): apps without explicit settings get a dead end.
 os.environ.pop("BOT_TOKEN", None)
@@ -55,19 +54,10 @@ def _test_redis_url() -> str:
     return f"redis://127.0.0.1:6379/{base + _worker_index()}"
 
 
-def _recreate_database(name: str) -> None:
-    connection = psycopg2.connect(PG_ADMIN_URL)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-
-
 def settings_for_tests(tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> dict[str, Any]:
     """Settings every test app uses; tests override single values."""
     settings = {
-        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{_test_db_name()}",
+        "DATABASE_URL": database_url(_test_db_name()),
         "REDIS_URL": _test_redis_url(),
         "BOT_TOKEN": BOT_TOKEN,
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
@@ -100,7 +90,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, telegram_server: FakeTelegramA
     """One app and one freshly migrated database for the whole session."""
     from flask_migrate import upgrade
 
-    _recreate_database(_test_db_name())
+    recreate_database(_test_db_name())
     app = create_app(settings_for_tests(tmp_path_factory, TELEGRAM_API_URL=telegram_server.url))
     app.config["TESTING"] = True
     with app.app_context():

@@ -9,7 +9,9 @@ from marshmallow import Schema, fields, validate
 
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
-from medsync.api.schemas import BookingPatientSchema, ClinicTime, PageQuerySchema, PaginationSchema
+from medsync.api.schemas import (
+    BookingPatientSchema, ClinicTime, PageQuerySchema, PaginationSchema, ResultSchema,
+)
 from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, require_staff_token
 from medsync.config import current_settings
 from medsync.extensions import db
@@ -66,14 +68,8 @@ class ResultUploadSchema(Schema):
     file = Upload(required=True, metadata={"description": "The result as a PDF."})
 
 
-class UploadedResultSchema(Schema):
-    id = fields.Integer()
-    booking_id = fields.Integer()
-    title = fields.String()
-    file_name = fields.String()
-    size_bytes = fields.Integer()
+class UploadedResultSchema(ResultSchema):
     sha256 = fields.String()
-    created_at = fields.DateTime()
 
 
 class ReminderRunSchema(Schema):

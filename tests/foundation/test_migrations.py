@@ -1,13 +1,13 @@
 """The migrations build the whole schema on an empty database and remove it again."""
 from __future__ import annotations
 
-import psycopg2
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from medsync import create_app, sqlalchemy_url
-from tests.conftest import PG_ADMIN_URL, _recreate_database, _test_db_name
+from tests.conftest import _test_db_name
+from tests.support.database import drop_database, recreate_database
 
 EXPECTED_TABLES = {
     "clinics", "working_hours", "working_breaks", "clinic_closures", "specialties", "doctors", "doctor_ratings",
@@ -19,13 +19,8 @@ EXPECTED_TABLES = {
 @pytest.fixture
 def empty_database_url():
     name = _test_db_name() + "_migrations"
-    _recreate_database(name)
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    connection = psycopg2.connect(PG_ADMIN_URL)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    connection.close()
+    yield recreate_database(name)
+    drop_database(name)
 
 
 def test_upgrade_builds_everything_and_downgrade_removes_it(empty_database_url, tmp_path):
