@@ -244,7 +244,9 @@ def main() -> None:
                      booking_bodies(base, wanted=20_000)),
         ]
         with multiprocessing.get_context("spawn").Pool(GENERATOR_PROCESSES) as pool:
-            pool.map(_generator_process, [(f"{base}/healthz", "GET", None, 4, 0.5)] * GENERATOR_PROCESSES)  # warm-up
+            # Warm-up: every worker process loads its catalog snapshot before anything is measured.
+            for scenario in scenarios[:-1]:
+                pool.map(_generator_process, [(f"{base}{scenario.path}", "GET", None, 4, 0.5)] * GENERATOR_PROCESSES)
             rows = [run_scenario(pool, base, scenario, options.connections, options.seconds) for scenario in scenarios]
         if shutil.which("wrk"):
             rows += [run_wrk(base, scenario, options.connections, options.seconds)

@@ -89,6 +89,14 @@ def parse_log_level(text: str) -> str:
     return level
 
 
+def parse_rate_limit(text: str) -> str:
+    """A rate like '20 per minute' (the `limits` library's notation)."""
+    from limits import parse
+
+    parse(text)
+    return text.strip()
+
+
 def _text(value: str) -> str:
     return value.strip()
 
@@ -146,6 +154,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "SQLALCHEMY_POOL_SIZE": parse_positive_int,
     "SQLALCHEMY_MAX_OVERFLOW": parse_int,
     "RATELIMIT_ENABLED": parse_bool,
+    "BOOKING_RATE_LIMIT": parse_rate_limit,
     "LOG_LEVEL": lambda text: parse_log_level(text),
 }
 

@@ -30,7 +30,7 @@ def domain_error_response(exc: DomainError) -> Response:
 
 
 def http_error_response(exc: HTTPException) -> Response:
-    """Werkzeug/webargs/Flask-Limiter errors: routing 404/405, 400/415/422 validation, 429."""
+    """Werkzeug and webargs errors: routing 404/405, 400/413/415/422 validation, 429."""
     db.session.rollback()
     code = exc.code or 500
     data = getattr(exc, "data", None)  # webargs/flask-smorest put field messages here

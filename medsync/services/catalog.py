@@ -133,8 +133,8 @@ class _Snapshot:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.version: str | None = None
-        self.catalog: Catalog | None = None
+        # One attribute, replaced whole: a reader never pairs one version with another version's catalog.
+        self.current: tuple[str, Catalog] | None = None
 
 
 _snapshot = _Snapshot()
@@ -143,13 +143,13 @@ _snapshot = _Snapshot()
 def current_catalog() -> Catalog:
     """The whole catalog: from the process cache when its version is current, else loaded (7 queries)."""
     version = _current_version()
-    cached = _snapshot.catalog
-    if version is not None and cached is not None and _snapshot.version == version:
-        return cached
+    current = _snapshot.current
+    if version is not None and current is not None and current[0] == version:
+        return current[1]
     catalog = _load_catalog()
     if version is not None:
         with _snapshot.lock:
-            _snapshot.version, _snapshot.catalog = version, catalog
+            _snapshot.current = (version, catalog)
     return catalog
 
 
@@ -209,7 +209,7 @@ def catalog_changed() -> None:
 def bump_version() -> None:
     """Make every process drop its snapshot on its next read."""
     with _snapshot.lock:
-        _snapshot.version, _snapshot.catalog = None, None
+        _snapshot.current = None
     try:
         redis_client.set(VERSION_KEY, uuid.uuid4().hex)
     except redis.RedisError:

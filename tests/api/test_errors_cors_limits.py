@@ -111,3 +111,16 @@ def test_cors_preflight_of_a_patient_route_needs_no_init_data(client):
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == WEBAPP_URL
     assert "idempotency-key" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_bookings_go_through_when_the_limiter_cannot_reach_redis(app, client, seeded, init_data, monkeypatch):
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    unreachable = storage_from_string("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    monkeypatch.setitem(app.extensions, "booking_limiter", MovingWindowRateLimiter(unreachable))
+    doctor = first_doctor()
+
+    response = client.post("/api/doctors/book_slot", json=book_slot_body(doctor, local_slot(doctor.clinic), init_data()))
+
+    assert response.status_code == 200

@@ -41,6 +41,7 @@ def test_values_are_parsed_from_the_environment():
     ("REDIS_URL", "http://localhost"),
     ("WEBAPP_URL", "ftp://example"),
     ("RATELIMIT_ENABLED", "maybe"),
+    ("BOOKING_RATE_LIMIT", "lots"),
 ])
 def test_a_malformed_value_names_its_variable(name, value):
     with pytest.raises(ConfigError, match=f"^{name}: "):
