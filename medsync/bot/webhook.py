@@ -16,6 +16,7 @@ from telebot.types import Update
 
 from medsync.bot import get_bot
 from medsync.bot.handlers import remember_sender
+from medsync.bot.reply import webhook_reply
 from medsync.config import current_settings
 from medsync.errors import error_body
 from medsync.extensions import db, redis_client
@@ -45,10 +46,12 @@ def receive_update() -> tuple[Response, int]:
         # Signed by Telegram but not parseable by the library: answering 4xx would only make Telegram retry.
         log.warning("telegram update %s could not be parsed; acknowledged and ignored", body["update_id"])
         return jsonify({"ok": True}), 200
+    reply = None
     if _first_delivery(update.update_id):
-        _handle(update)
+        reply = _handle(update)
         _mark_handled(update.update_id)
-    return jsonify({"ok": True}), 200
+    # Telegram performs a method given in the webhook's response (here: answering the button press).
+    return jsonify(reply or {"ok": True}), 200
 
 
 def _secret_matches(given: str) -> bool:
@@ -78,13 +81,18 @@ def _seen_key(update_id: int) -> str:
     return f"medsync:telegram:update:{update_id}"
 
 
-def _handle(update: Update) -> None:
-    """Run the handlers in this request and commit once; on any error roll back and log the update id."""
+def _handle(update: Update) -> dict[str, Any] | None:
+    """Run the handlers in this request and commit once; on any error roll back and log the update id.
+
+    Returns the Bot API call to put in the webhook's response, if a handler left one.
+    """
     try:
         remember_sender(update)
         get_bot().process_new_updates([update])
         db.session.commit()
+        return webhook_reply.take()
     except Exception as exc:  # noqa: BLE001 - answered 200 on purpose: a retry storm helps nobody
+        webhook_reply.take()  # whatever it said may not be true any more
         db.session.rollback()
         # Only the type and the stack: exception messages may carry message text or the bot token (URLs).
         log.error(

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from medsync.models import User
-from tests.conftest import WEBHOOK_SECRET, next_local_slot
+from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET, next_local_slot
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 WEBHOOK = "/telegram/webhook"
@@ -91,7 +92,13 @@ def post_update(client: FlaskClient, telegram_api: FakeTelegramAPI) -> Callable[
 
     def post(update: dict[str, Any], *, secret: str | None = WEBHOOK_SECRET) -> TestResponse:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-        return client.post(WEBHOOK, json=update, headers=headers)
+        response = client.post(WEBHOOK, json=update, headers=headers)
+        reply = response.get_json(silent=True) or {}
+        if response.status_code == 200 and "method" in reply:
+            # As Telegram does: perform the method the webhook answered with.
+            call = {key: value for key, value in reply.items() if key != "method" and value is not None}
+            requests.post(f"{telegram_api.url}/bot{BOT_TOKEN}/{reply['method']}", json=call, timeout=5)
+        return response
 
     return post
 

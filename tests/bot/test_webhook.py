@@ -192,3 +192,19 @@ def test_an_update_whose_handling_died_mid_way_is_handled_on_a_later_redelivery(
     assert len(telegram_api.calls("sendMessage")) == 1
     assert redis_client.ttl(_seen_key(update["update_id"])) > IN_FLIGHT_TTL
     assert redis_client.ttl(_seen_key(update["update_id"])) <= SEEN_UPDATE_TTL
+
+
+def test_a_button_press_is_answered_in_the_webhook_response_itself(client, telegram_api: FakeTelegramAPI, make_user):
+    from medsync.bot import callbacks
+
+    user = make_user()
+    update = callback_update(user, callbacks.open_bookings.new())
+
+    response = client.post(WEBHOOK, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+
+    assert response.status_code == 200
+    reply = response.get_json()
+    assert reply["method"] == "answerCallbackQuery"
+    assert reply["callback_query_id"] == update["callback_query"]["id"]
+    assert telegram_api.calls("answerCallbackQuery") == []  # no separate round trip
+    assert len(telegram_api.calls("sendMessage")) == 1
