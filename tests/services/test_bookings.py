@@ -220,3 +220,15 @@ def test_upcoming_and_past_lists_are_separate_and_paged(frozen_now, make_booking
     past = bookings.list_for_user(user.telegram_id, when="past")
     assert [booking.id for booking in past.items] == [made[0].id]
     assert bookings.list_for_user(make_user().telegram_id).total == 0
+
+
+def test_a_page_past_the_end_shows_the_last_page(frozen_now, make_booking, make_user, make_doctor):
+    user, doctor = make_user(), make_doctor()
+    made = [make_booking(user=user, doctor=doctor, starts_at=DEC_3_10AM + timedelta(hours=hour)) for hour in range(3)]
+
+    page = bookings.list_for_user(user.telegram_id, when="upcoming", page=99, per_page=2)
+
+    assert (page.page, page.pages, page.total) == (2, 2, 3)
+    assert [booking.id for booking in page.items] == [made[2].id]
+    empty = bookings.list_for_user(make_user().telegram_id, page=5)
+    assert (empty.page, empty.total, empty.items) == (1, 0, [])
