@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from medsync.errors import DomainError, error_body
 from medsync.extensions import db
+from medsync.logs import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def http_error_response(exc: HTTPException) -> Response:
 def unexpected_error_response(exc: Exception) -> Response:
     """A bug: log it, undo the transaction, tell the client nothing about the internals."""
     db.session.rollback()
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log_failure(log, exc, "unhandled error on %s %s", request.method, request.path)
     return _json(500, "Something went wrong on our side. Please try again.")
 
 

@@ -24,6 +24,7 @@ from medsync.bot.documents import send_result_document
 from medsync.bot.notifications import Notification, render
 from medsync.config import current_settings
 from medsync.extensions import db, redis_client
+from medsync.logs import log_failure
 from medsync.models import Actor, BookingEvent, OutboxMessage, User
 from medsync.services import delivery, users
 from medsync.services.ratelimit import TelegramRateLimiter
@@ -58,7 +59,7 @@ def deliver_message(message_id: int) -> str:
         outcome = _deliver_claimed(claimed, message)
     except Exception as exc:  # noqa: BLE001 - an unforeseen error must not leave the row 'sending'
         db.session.rollback()
-        log.exception("delivering outbox message %s failed", claimed.id)
+        log_failure(log, exc, "delivering outbox message %s failed", claimed.id)
         outcome = _retry_later(claimed, f"error: {type(exc).__name__}")
     db.session.commit()
     return outcome

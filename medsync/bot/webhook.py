@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import traceback
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -19,6 +18,7 @@ from medsync.bot.handlers import remember_sender
 from medsync.bot.reply import webhook_reply
 from medsync.config import current_settings
 from medsync.errors import error_body
+from medsync.logs import log_failure
 from medsync.extensions import db, redis_client
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,4 @@ def _handle(update: Update) -> dict[str, Any] | None:
     except Exception as exc:  # noqa: BLE001 - answered 200 on purpose: a retry storm helps nobody
         webhook_reply.take()  # whatever it said may not be true any more
         db.session.rollback()
-        # Only the type and the stack: exception messages may carry message text or the bot token (URLs).
-        log.error(
-            "telegram update %s failed: %s\n%s",
-            update.update_id, type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)),
-        )
+        log_failure(log, exc, "telegram update %s failed", update.update_id)
