@@ -10,4 +10,4 @@ COPY migrations ./migrations
 RUN useradd --create-home medsync && mkdir -p /app/var/results && chown -R medsync /app/var
 USER medsync
 EXPOSE 8000
-CMD ["gunicorn", "wsgi:app", "--bind", "0.0.0.0:8000", "--workers", "4", "--worker-class", "gthread", "--threads", "4"]
+CMD ["gunicorn", "wsgi:app", "--bind", "0.0.0.0:8000", "--workers", "2", "--worker-class", "gthread", "--threads", "8"]
