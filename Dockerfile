@@ -4,7 +4,8 @@ WORKDIR /app
 COPY pyproject.toml ./
 COPY medsync ./medsync
 COPY workers ./workers
-RUN pip install --no-cache-dir .
+# Editable, so the package runs from /app beside migrations/ (Flask-Migrate finds them next to medsync/).
+RUN pip install --no-cache-dir -e .
 COPY wsgi.py celery_app.py ./
 COPY migrations ./migrations
 RUN useradd --create-home medsync && mkdir -p /app/var/results && chown -R medsync /app/var
