@@ -1069,6 +1069,9 @@ def main(argv: Iterable[str] | None = None) -> int:
         log_calls=not args.quiet,
         max_calls=args.max_calls,
     )
+    # Ready for SIGTERM before anyone can learn the URL: a caller may stop us right after its first call.
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
     fake.start()
     print(fake.url, flush=True)
     print(
@@ -1076,8 +1079,6 @@ def main(argv: Iterable[str] | None = None) -> int:
         f"latency={args.latency}s; Ctrl-C to stop",
         flush=True,
     )
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
         while not done.wait(0.5):
             pass
