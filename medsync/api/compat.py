@@ -22,7 +22,7 @@ from medsync.api.limits import limit_booking_writes
 from medsync.api.schemas import CompatDiagnosticBookingSchema, CompatDoctorBookingSchema
 from medsync.errors import InvalidRequest, NotFound
 from medsync.extensions import db
-from medsync.services import bookings, catalog
+from medsync.services import availability, bookings, catalog
 from medsync.services.bookings import PatientDetails
 from medsync.services.catalog import ClinicInfo, DiagnosticInfo, DoctorInfo
 
@@ -96,7 +96,7 @@ def doctor_booked_slots(doctor_id: int, location_id: int, month_index: int) -> R
     if doctor.clinic.id != location_id:
         raise NotFound("This doctor does not work at this clinic.")
     since, until = month_window(month_index, doctor.clinic.zone)
-    starts = catalog.booked_starts(clinic_id=location_id, since=since, until=until, doctor_id=doctor_id)
+    starts = availability.booked_starts(clinic_id=location_id, since=since, until=until, doctor_id=doctor_id)
     return jsonify(in_clinic_time(starts, doctor.clinic))
 
 
@@ -107,7 +107,9 @@ def diagnostic_booked_slots(diagnostic_id: int, location_id: int, month_index: i
     if clinic is None:
         raise NotFound("This clinic does not offer this diagnostic.")
     since, until = month_window(month_index, clinic.zone)
-    starts = catalog.booked_starts(clinic_id=location_id, since=since, until=until, diagnostic_id=diagnostic_id)
+    starts = availability.booked_starts(
+        clinic_id=location_id, since=since, until=until, diagnostic_id=diagnostic_id
+    )
     return jsonify(in_clinic_time(starts, clinic))
 
 

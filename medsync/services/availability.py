@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, select, text
 from sqlalchemy.orm import selectinload
 
 from medsync import clock
@@ -203,18 +203,35 @@ def _busy_intervals(resource: Resource, date_from: date, date_to: date) -> list[
     range_start = datetime.combine(date_from - timedelta(days=1), time.min, zone)
     range_end = datetime.combine(date_to + timedelta(days=2), time.min, zone)
     query = select(Booking.starts_at, Booking.ends_at).where(
-        text(ACTIVE_SQL), Booking.starts_at < range_end, Booking.ends_at > range_start
+        *holding_time(clinic_id=resource.clinic.id, doctor_id=resource.doctor_id,
+                      diagnostic_id=resource.diagnostic_id),
+        Booking.starts_at < range_end, Booking.ends_at > range_start,
     )
-    if resource.doctor_id is not None:
-        query = query.where(Booking.doctor_id == resource.doctor_id)
-    else:
-        query = query.where(
-            Booking.diagnostic_id == resource.diagnostic_id, Booking.clinic_id == resource.clinic.id
-        )
     return sorted(
         (row.starts_at.astimezone(timezone.utc), row.ends_at.astimezone(timezone.utc))
         for row in db.session.execute(query)
     )
+
+
+def holding_time(
+    *, clinic_id: int, doctor_id: int | None = None, diagnostic_id: int | None = None
+) -> list[ColumnElement[bool]]:
+    """Conditions for the active bookings that hold a doctor's time, or a diagnostic's at a clinic."""
+    if doctor_id is not None:
+        return [text(ACTIVE_SQL), Booking.doctor_id == doctor_id]
+    return [text(ACTIVE_SQL), Booking.diagnostic_id == diagnostic_id, Booking.clinic_id == clinic_id]
+
+
+def booked_starts(
+    *, clinic_id: int, since: datetime, until: datetime, doctor_id: int | None = None,
+    diagnostic_id: int | None = None,
+) -> list[datetime]:
+    """Start times of the active bookings of a doctor (or a diagnostic at a clinic) in [since, until)."""
+    query = select(Booking.starts_at).where(
+        *holding_time(clinic_id=clinic_id, doctor_id=doctor_id, diagnostic_id=diagnostic_id),
+        Booking.starts_at >= since, Booking.starts_at < until,
+    )
+    return list(db.session.scalars(query.order_by(Booking.starts_at)))
 
 
 def _overlaps(start: datetime, end: datetime, busy: list[Span], starts: list[datetime]) -> bool:

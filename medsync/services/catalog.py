@@ -13,22 +13,21 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
 from medsync.errors import NotFound
 from medsync.extensions import db, redis_client
 from medsync.models import (
-    Booking, Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty,
+    Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty,
     WorkingBreak, WorkingHours,
 )
-from medsync.models.booking import ACTIVE_SQL
 
 log = logging.getLogger(__name__)
 
@@ -186,19 +185,6 @@ def find_doctors(
         and (clinic_id is None or doctor.clinic.id == clinic_id)
         and needle in doctor.search_text
     ]
-
-
-def booked_starts(
-    *, clinic_id: int, since: datetime, until: datetime, doctor_id: int | None = None,
-    diagnostic_id: int | None = None,
-) -> list[datetime]:
-    """Start times of the active bookings of a doctor (or a diagnostic at a clinic) in [since, until)."""
-    query = select(Booking.starts_at).where(text(ACTIVE_SQL), Booking.starts_at >= since, Booking.starts_at < until)
-    if doctor_id is not None:
-        query = query.where(Booking.doctor_id == doctor_id)
-    else:
-        query = query.where(Booking.diagnostic_id == diagnostic_id, Booking.clinic_id == clinic_id)
-    return list(db.session.scalars(query.order_by(Booking.starts_at)))
 
 
 def catalog_changed() -> None:

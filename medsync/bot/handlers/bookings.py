@@ -60,7 +60,7 @@ def show_page(bot: telebot.TeleBot, call: CallbackQuery, where: Position) -> Non
          keyboards.bookings_page(page, where.when, webapp_url()))
 
 
-def _owned_booking(call: CallbackQuery, data: dict[str, str] | None) -> Booking | None:
+def owned_booking(call: CallbackQuery, data: dict[str, str] | None) -> Booking | None:
     """The booking named in the callback data if it is the presser's; None for forged or others' ids."""
     booking_id = identifier((data or {}).get("booking_id"))
     if booking_id is None:
@@ -75,7 +75,7 @@ def _booking_and_position(call: CallbackQuery, factory: CallbackData) -> tuple[B
     """The presser's booking and the list position named in the callback data, else None."""
     data = fields(factory, call)
     where = position(data)
-    booking = _owned_booking(call, data) if where is not None else None
+    booking = owned_booking(call, data) if where is not None else None
     return (booking, where) if booking is not None else None
 
 
@@ -137,7 +137,7 @@ def cancel_booking(call: CallbackQuery, bot: telebot.TeleBot) -> None:
 
 def send_calendar_file(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     """The booking as an .ics document, to open in any calendar app."""
-    booking = _owned_booking(call, fields(callbacks.booking_calendar, call))
+    booking = owned_booking(call, fields(callbacks.booking_calendar, call))
     if booking is None:
         return not_found(bot, call)
     document = InputFile(BytesIO(calendar.booking_ics(booking)), file_name=calendar.ics_file_name(booking))

@@ -5,7 +5,7 @@ import telebot
 from telebot.types import CallbackQuery
 
 from medsync.bot import callbacks, texts
-from medsync.bot.handlers.bookings import show_cancel_question
+from medsync.bot.handlers.bookings import owned_booking, show_cancel_question
 from medsync.bot.handlers.common import Position, answer, fields, identifier, not_found, on_callback
 from medsync.errors import BookingNotFound, IllegalTransition
 from medsync.extensions import db
@@ -33,9 +33,7 @@ def confirm_attendance(call: CallbackQuery, bot: telebot.TeleBot) -> None:
 
 def ask_to_cancel(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     """"Cancel": the same Yes/No question as in "My bookings", in place of the reminder."""
-    booking_id = identifier(fields(callbacks.reminder_cancel, call)["booking_id"])
-    try:
-        booking = bookings.get_booking(booking_id or 0, user_id=call.from_user.id)
-    except BookingNotFound:
+    booking = owned_booking(call, fields(callbacks.reminder_cancel, call))
+    if booking is None:
         return not_found(bot, call)
     show_cancel_question(bot, call, booking, Position())
