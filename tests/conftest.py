@@ -6,6 +6,7 @@ Set TEST_DB_NAME / TEST_REDIS_DB to run two suites side by side on one machine.
 """
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, time, timedelta, timezone
@@ -23,7 +24,7 @@ from medsync.extensions import db
 from medsync.models import (
     Clinic, ClinicDiagnostic, DiagnosticType, Doctor, Specialty, User, WorkingBreak, WorkingHours,
 )
-from medsync.services import bookings
+from medsync.services import bookings, staff_tokens
 from medsync.services.bookings import PatientDetails
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.support.database import database_url, recreate_database
@@ -309,3 +310,33 @@ def tma_headers(init_data: Callable[..., str]) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"tma {init_data(telegram_id, **user)}"}
 
     return headers
+
+
+# --- staff: a token and the result upload form, for the staff API, worker and hardening tests ------
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.fixture
+def staff_token(app_context: None) -> str:
+    """A live staff token (the clear text, as the CLI prints it once)."""
+    _, token = staff_tokens.issue("Reception desk")
+    db.session.commit()
+    return token
+
+
+@pytest.fixture
+def staff_headers(staff_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {staff_token}"}
+
+
+@pytest.fixture
+def upload(client, staff_headers: dict[str, str]) -> Callable[..., Any]:
+    """POST a file as the staff result upload form does."""
+
+    def post(booking_id: int, content: bytes = PDF, name: str = "mri.pdf"):
+        return client.post(f"/api/v1/staff/bookings/{booking_id}/results", headers=staff_headers,
+                           data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+
+    return post
+

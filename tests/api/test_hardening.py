@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from medsync.extensions import db
 from medsync.models import Booking
 from tests.api.conftest import book_slot_body, first_doctor, local_slot
-from tests.staff.conftest import staff_headers, staff_token  # noqa: F401 - fixtures
 
 
 def booking_count() -> int:
@@ -48,7 +47,7 @@ def test_an_oversized_body_is_413_before_anything_reads_it(client, seeded):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/staff/reminders/run", "/api/v1/staff/bookings/1/status"])
-def test_staff_writes_need_a_json_object(client, seeded, staff_headers, path):  # noqa: F811
+def test_staff_writes_need_a_json_object(client, seeded, staff_headers, path):
     plain = client.post(path, data="status=arrived", content_type="text/plain", headers=staff_headers)
     broken = client.post(path, data="{", content_type="application/json", headers=staff_headers)
 

@@ -11,10 +11,10 @@ from medsync.extensions import db
 from medsync.models import Booking, OutboxMessage
 from medsync.services import results
 from tests.api.conftest import first_doctor, local_slot, v1_booking_body
+from tests.conftest import PDF
 
 PATIENT_ID = 700_000_001
 STRANGER_ID = 700_000_999
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def booking_count() -> int:

@@ -6,9 +6,9 @@ from medsync.extensions import db
 from medsync.models import Result
 from medsync.services import results
 from tests.bot.conftest import button, buttons, callback_update, message_update
+from tests.conftest import PDF
 from tests.fakes.telegram_api import FakeTelegramAPI
 
-PDF = b"%PDF-1.4\n% blood test\n%%EOF\n"
 
 
 def _result_for(make_booking, user, title: str = "Complete blood count") -> Result:

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from medsync.errors import PatientBusy, SlotTaken
 from medsync.extensions import db
-from medsync.models import Booking
 from medsync.services import bookings
 from tests.conftest import PATIENT
 

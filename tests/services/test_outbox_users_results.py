@@ -13,9 +13,9 @@ from medsync.errors import InvalidRequest, ResultNotFound
 from medsync.extensions import db
 from medsync.models import Actor, BookingEvent, OutboxMessage, Result, User
 from medsync.services import bookings, calendar, outbox, results, users
+from tests.conftest import PDF
 
 KYIV = ZoneInfo("Europe/Kyiv")
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from medsync.extensions import db
 from medsync.models import Booking, BookingEvent, MessageKind, OutboxMessage, Result, StaffToken
 from medsync.services import staff_tokens
 from tests.conftest import next_local_slot
-from tests.staff.conftest import PDF
+from tests.conftest import PDF
 
 
 # --- authentication ---------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from sqlalchemy import select, update
 from medsync import clock
 from medsync.extensions import db, redis_client
 from medsync.models import MessageKind, MessageStatus, OutboxMessage
-from tests.staff.conftest import staff_headers, staff_token, upload  # noqa: F401 - result upload tests
 from workers.delivery import sweep_outbox
 
 QUEUE = "medsync"

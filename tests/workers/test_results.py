@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from medsync.extensions import db
 from medsync.models import BookingEvent, MessageKind, MessageStatus, Result
-from tests.staff.conftest import PDF
+from tests.conftest import PDF
 from tests.workers.conftest import message_rows, wait_for_status
 
 
