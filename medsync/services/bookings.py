@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import and_, not_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
 from medsync import clock
@@ -26,6 +26,7 @@ _CONSTRAINT_ERRORS = {
     "ex_bookings_patient_overlap": PatientBusy,
 }
 _NOT_YET_SENT = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
+DEADLOCK_DETECTED = "40P01"  # SQLSTATE
 # The column sizes of bookings.patient_*.
 _PATIENT_FIELD_LIMITS = {"first_name": 100, "last_name": 100, "phone": 32, "email": 254, "message": 2000}
 
@@ -125,7 +126,7 @@ def _insert_booking(
         with db.session.begin_nested():
             db.session.add(booking)
             db.session.flush()
-    except IntegrityError as exc:
+    except (IntegrityError, OperationalError) as exc:
         _raise_booking_conflict(exc)
     details: dict[str, Any] = {"starts_at": booking.starts_at.isoformat()}
     if rescheduled_from is not None:
@@ -283,8 +284,12 @@ def _by_idempotency_key(user_id: int, key: str) -> Booking | None:
     return db.session.scalar(select(Booking).where(Booking.user_id == user_id, Booking.idempotency_key == key))
 
 
-def _raise_booking_conflict(exc: IntegrityError) -> None:
+def _raise_booking_conflict(exc: IntegrityError | OperationalError) -> None:
     """Translate the constraint an insert hit into the domain error a patient understands."""
+    if getattr(exc.orig, "pgcode", None) == DEADLOCK_DETECTED:
+        # Two inserts for overlapping times can each wait on the other's exclusion check; PostgreSQL
+        # aborts one of them (the other one wins the slot). For that patient it is a taken slot.
+        raise SlotTaken() from None
     constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
     if constraint in _CONSTRAINT_ERRORS:
         raise _CONSTRAINT_ERRORS[constraint]() from None

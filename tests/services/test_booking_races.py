@@ -151,3 +151,40 @@ def test_postgres_refuses_a_booking_for_the_wrong_service_or_clinic(
     )
     with pytest.raises(IntegrityError, match=constraint):
         db.session.execute(statement, {**values, "user": make_user().telegram_id})
+
+
+def test_racing_inserts_that_deadlock_in_postgres_end_as_slot_taken(app, frozen_now, make_doctor, make_user):
+    """Two sessions each insert a booking and then one overlapping the other's: a real deadlock, one loser."""
+    doctor_a, doctor_b = make_doctor(), make_doctor()
+    patients = iter([make_user().telegram_id for _ in range(4)])  # created (and committed) up front
+    starts = datetime(2026, 12, 2, 10, tzinfo=KYIV)
+    first_done, second_done = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def session(name: str, own: object, other: object, mine: threading.Event, theirs: threading.Event) -> None:
+        with app.app_context():
+            try:
+                bookings.book(user_id=next(patients), clinic_id=own.clinic_id, doctor_id=own.id,
+                              starts_at=starts, patient=PATIENT)
+                mine.set()
+                theirs.wait(10)  # both first bookings are in flight, uncommitted
+                bookings.book(user_id=next(patients), clinic_id=other.clinic_id, doctor_id=other.id,
+                              starts_at=starts, patient=PATIENT)
+                db.session.commit()
+                outcomes[name] = "committed"
+            except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+                db.session.rollback()
+                outcomes[name] = exc
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=session, args=("a", doctor_a, doctor_b, first_done, second_done)),
+        threading.Thread(target=session, args=("b", doctor_b, doctor_a, second_done, first_done)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert all(isinstance(outcome, SlotTaken) or outcome == "committed" for outcome in outcomes.values()), outcomes
+    assert sorted(map(type, outcomes.values()), key=str) == sorted([SlotTaken, str], key=str)
