@@ -4,13 +4,28 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
+from medsync import clock
 from medsync.extensions import db
-from medsync.models import Actor, Booking, MessageKind, MessageStatus, Result, User
+from medsync.models import Actor, Booking, MessageKind, MessageStatus, OutboxMessage, Result, User
 from medsync.services import bookings, reminders
+from tests.conftest import next_local_slot
 from tests.workers.conftest import make_due, message_rows, wait_for_status, wait_until_idle
 from workers.delivery import deliver_message
+
+
+@pytest.fixture
+def book_days_ahead(make_booking, make_doctor):
+    """A booking at 10:00 clinic time three working days ahead: both reminders (24 h, 2 h) lie ahead
+    of it at any hour of the day this runs."""
+
+    def book():
+        doctor = make_doctor()
+        return make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, days_ahead=3))
+
+    return book
 
 
 def test_a_booking_confirmation_reaches_the_patient_in_clinic_time(worker, telegram_api, make_booking):
@@ -26,14 +41,16 @@ def test_a_booking_confirmation_reaches_the_patient_in_clinic_time(worker, teleg
 
 
 def test_a_due_reminder_is_sent_once_by_two_workers_and_a_doubled_sweep(
-    app, telegram_api, make_booking, sweep, worker_process
+    app, telegram_api, book_days_ahead, sweep, worker_process
 ):
-    booking = make_booking()
+    # Three working days ahead whatever the hour: both the 24 h and the 2 h reminder rows exist, and
+    # both are made due at once, as after an outage. Only the latest of them may reach the patient.
+    booking = book_days_ahead()
+    assert [row.payload["offset"] for row in message_rows(MessageKind.REMINDER)] == ["24h", "2h"]
     make_due(MessageKind.REMINDER)
     worker_process("first")
     worker_process("second")
-
-    reminder_id = message_rows(MessageKind.REMINDER)[0].id
+    early, latest = (row.id for row in message_rows(MessageKind.REMINDER))
 
     sweeps = [threading.Thread(target=sweep) for _ in range(2)]
     for thread in sweeps:
@@ -41,10 +58,12 @@ def test_a_due_reminder_is_sent_once_by_two_workers_and_a_doubled_sweep(
     for thread in sweeps:
         thread.join()
     sweep()
-    for _ in range(2):  # the same row's task delivered again, as a redelivered queue message would be
-        deliver_message.delay(reminder_id)
+    for _ in range(2):  # each row's task delivered again, as a redelivered queue message would be
+        deliver_message.delay(early)
+        deliver_message.delay(latest)
 
-    wait_for_status(reminder_id, MessageStatus.SENT, timeout=30)
+    wait_for_status(latest, MessageStatus.SENT, timeout=30)
+    assert wait_for_status(early, MessageStatus.SKIPPED).last_error == "superseded by a later reminder"
     wait_until_idle()
     reminders = [call for call in telegram_api.calls("sendMessage", chat_id=booking.user_id)
                  if "Reminder" in call.params["text"]]
@@ -52,6 +71,35 @@ def test_a_due_reminder_is_sent_once_by_two_workers_and_a_doubled_sweep(
     buttons = reminders[0].json("reply_markup")["inline_keyboard"][0]
     assert [button["callback_data"] for button in buttons] == [f"rc:{booking.id}", f"rx:{booking.id}"]
     assert [button["text"] for button in buttons] == ["✅ I'll come", "❌ Cancel"]
+
+
+@pytest.mark.parametrize("order", [("24h", "2h"), ("2h", "24h")])
+def test_of_reminders_due_together_only_the_latest_is_sent_whichever_goes_first(
+    telegram_api, book_days_ahead, order
+):
+    booking = book_days_ahead()
+    make_due(MessageKind.REMINDER)
+    rows = {row.payload["offset"]: row.id for row in message_rows(MessageKind.REMINDER)}
+
+    outcomes = {offset: deliver_message(rows[offset]) for offset in order}
+
+    assert outcomes == {"24h": "skipped", "2h": "sent"}
+    sent = [call for call in telegram_api.calls("sendMessage", chat_id=booking.user_id)
+            if "Reminder" in call.params["text"]]
+    assert len(sent) == 1
+
+
+def test_an_earlier_reminder_still_goes_out_while_the_later_one_is_not_due(telegram_api, book_days_ahead):
+    booking = book_days_ahead()
+    rows = {row.payload["offset"]: row for row in message_rows(MessageKind.REMINDER)}
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == rows["24h"].id)
+                       .values(due_at=clock.now() - timedelta(minutes=1)))
+    db.session.commit()
+
+    assert deliver_message(rows["24h"].id) == "sent"
+    assert deliver_message(rows["2h"].id) == "not claimed"  # due in three days, not now
+    assert len([call for call in telegram_api.calls("sendMessage", chat_id=booking.user_id)
+                if "Reminder" in call.params["text"]]) == 1
 
 
 def test_a_reminder_of_a_booking_cancelled_after_queueing_is_not_sent(worker, telegram_api, make_booking, sweep):
