@@ -33,10 +33,10 @@ def list_for_user(user_id: int, *, page: int = 1, per_page: int = 5) -> Page:
     return paginate(query, page=page, per_page=per_page)
 
 
-def get_result(result_id: int, *, user_id: int | None = None) -> Result:
-    """A result; someone else's result does not exist for them."""
+def get_result(result_id: int, *, user_id: int) -> Result:
+    """The patient's own result; someone else's result does not exist for them."""
     result = db.session.get(Result, result_id, options=[joinedload(Result.booking)])
-    if result is None or (user_id is not None and result.booking.user_id != user_id):
+    if result is None or result.booking.user_id != user_id:
         raise ResultNotFound()
     return result
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from medsync.extensions import db
-from medsync.models import Actor, Clinic, DiagnosticType, Doctor, WorkingHours
+from medsync.models import Clinic, DiagnosticType, Doctor, WorkingHours
 from medsync.services import bookings
 from tests.api.conftest import first_doctor, local_slot
 from tests.conftest import PATIENT
@@ -140,7 +140,7 @@ def test_booked_doctor_slots_of_a_month_carry_the_clinic_offset(client, seeded, 
     cancelled = local_slot(doctor.clinic, days_ahead=2, hour=12)
     _book(doctor, december, make_user())
     _book(doctor, january, make_user())
-    bookings.cancel(_book(doctor, cancelled, make_user()), actor=Actor.STAFF)
+    bookings.cancel_by_staff(_book(doctor, cancelled, make_user()), actor_id="reception")
     db.session.commit()
 
     path = f"/api/slots/doctors/{doctor.id}/{doctor.clinic_id}"

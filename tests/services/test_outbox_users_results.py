@@ -32,7 +32,7 @@ def test_due_messages_are_handed_over_only_after_commit(frozen_now, make_booking
     booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
     confirmation = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "confirmation"))
     assert sent == [confirmation]  # reminders are due later: the sweep enqueues them
-    bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=booking.user_id)
+    bookings.cancel(booking.id, user_id=booking.user_id)
     db.session.rollback()
     assert sent == [confirmation]
 
@@ -124,7 +124,7 @@ def test_results_belong_to_the_booking_owner(frozen_now, make_booking, make_user
 
 def test_calendar_event_keeps_its_uid_and_bumps_sequence_on_reschedule(frozen_now, make_booking):
     old = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
-    new = bookings.reschedule(old.id, starts_at=datetime(2026, 12, 4, 10, tzinfo=KYIV), actor=Actor.PATIENT,
+    new = bookings.reschedule(old.id, starts_at=datetime(2026, 12, 4, 10, tzinfo=KYIV),
                               user_id=old.user_id)
     db.session.commit()
     before = Calendar.from_ical(calendar.booking_ics(old)).walk("VEVENT")[0]

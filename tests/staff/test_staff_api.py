@@ -109,9 +109,25 @@ def test_staff_move_a_booking_forward_and_the_move_is_audited(client, staff_head
     assert (fulfilled.status_code, fulfilled.json["status"]) == (200, "fulfilled")
     events = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == booking.id)
                                 .order_by(BookingEvent.id)).all()
+    token_id = db.session.scalar(select(StaffToken.id).where(StaffToken.name == "Reception desk"))
     assert [(event.action, event.actor, event.actor_id) for event in events[-2:]] == [
-        ("arrived", "staff", "Reception desk"), ("fulfilled", "staff", "Reception desk"),
+        ("arrived", "staff", f"staff-token:{token_id}"), ("fulfilled", "staff", f"staff-token:{token_id}"),
     ]
+
+
+def test_the_audit_trail_tells_two_staff_tokens_of_the_same_name_apart(client, make_booking, frozen_now):
+    _, first = staff_tokens.issue("Front desk")
+    second_row, second = staff_tokens.issue("Front desk")
+    db.session.commit()
+    booking = make_booking()
+    frozen_now(booking.starts_at - timedelta(minutes=10))
+
+    client.post(f"/api/v1/staff/bookings/{booking.id}/status", json={"status": "arrived"},
+                headers={"Authorization": f"Bearer {second}"})
+
+    event = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == booking.id)
+                               .order_by(BookingEvent.id.desc())).first()
+    assert (event.action, event.actor_id) == ("arrived", f"staff-token:{second_row.id}")
 
 
 def test_a_backward_status_change_is_a_conflict_and_changes_nothing(client, staff_headers, make_booking, frozen_now):

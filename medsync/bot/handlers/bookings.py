@@ -13,7 +13,7 @@ from medsync.bot.handlers.common import (
 )
 from medsync.errors import BookingNotFound, CancelTooLate, IllegalTransition
 from medsync.extensions import db
-from medsync.models import Actor, Booking, BookingStatus
+from medsync.models import Booking, BookingStatus
 from medsync.services import bookings, calendar
 
 
@@ -120,7 +120,7 @@ def cancel_booking(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     booking, where = found
     try:
         with db.session.begin_nested():
-            booking = bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=call.from_user.id)
+            booking = bookings.cancel(booking.id, user_id=call.from_user.id)
         # Committed before the patient is told "cancelled": the message must never get ahead of the data.
         db.session.commit()
     except CancelTooLate:
