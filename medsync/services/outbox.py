@@ -29,7 +29,7 @@ _DUE_NOW = "outbox: due now"
 def queue_message(
     kind: MessageKind,
     *,
-    booking_id: int,
+    booking_id: int | None,
     chat_id: int,
     dedupe_key: str,
     due_at: datetime | None = None,
