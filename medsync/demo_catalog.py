@@ -273,6 +273,10 @@ class HoursSchema(Schema):
                 raise ValidationError(f"The break {start:%H:%M}-{end:%H:%M} overlaps another break.", "breaks")
             ends = end
 
+    @post_load
+    def _in_order(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {**data, "breaks": tuple(tuple(pause) for pause in sorted(data["breaks"]))}
+
 
 class ClinicSchema(Schema):
     name = _text(200)
@@ -284,10 +288,7 @@ class ClinicSchema(Schema):
     @post_load
     def _weekly(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         days = sorted((WEEKDAYS.index(day) + 1, hours) for day, hours in data["hours"].items())
-        data["hours"] = tuple(
-            DemoHours(weekday, hours["opens"], hours["closes"], tuple(tuple(pause) for pause in sorted(hours["breaks"])))
-            for weekday, hours in days
-        )
+        data["hours"] = tuple(DemoHours(weekday, **hours) for weekday, hours in days)
         return data
 
 
@@ -300,6 +301,10 @@ class ClosureSchema(Schema):
 class RatingSchema(Schema):
     score = fields.Int(required=True, strict=True, validate=validate.Range(1, 5, error="A score is 1 to 5."))
     comment = _text()
+
+    @post_load
+    def _rating(self, data: dict[str, Any], **_: Any) -> DemoRating:
+        return DemoRating(**data)
 
 
 class DoctorSchema(Schema):
@@ -373,7 +378,7 @@ class CatalogSchema(Schema):
             clinics=tuple(DemoClinic(key=key, **clinic) for key, clinic in data["clinics"].items()),
             closures=tuple(DemoClosure(**closure) for closure in data["closures"]),
             doctors=tuple(
-                DemoDoctor(key=key, **{**doctor, "ratings": tuple(DemoRating(**rating) for rating in doctor["ratings"])},
+                DemoDoctor(key=key, **{**doctor, "ratings": tuple(doctor["ratings"])},
                            photo_url=photo_url("doctors", key))
                 for key, doctor in data["doctors"].items()
             ),
