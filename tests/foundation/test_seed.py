@@ -84,16 +84,17 @@ def test_weekly_hours_have_a_lunch_break_and_whole_hours(app_context):
     assert 6 in weekdays  # Saturdays are open (ISO 6), not shifted onto Sunday
 
 
-def test_seed_demo_twice_from_the_command_line_changes_nothing(app, app_context):
+def test_seeding_from_the_command_line_again_changes_nothing(app, app_context):
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["medsync", "seed-demo"])
+    empty = runner.invoke(args=["medsync", "seed-if-empty"])  # what `make run` does on a fresh database
     seeded = snapshot()
-    second = runner.invoke(args=["medsync", "seed-demo"])
-    assert first.exit_code == second.exit_code == 0
-    assert first.output == second.output == "4 clinics, 12 specialties, 16 doctors, 12 diagnostics\n"
-    assert snapshot() == seeded
+    again = runner.invoke(args=["medsync", "seed-demo"])
     present = runner.invoke(args=["medsync", "seed-if-empty"])
-    assert present.output == "catalog present; not seeding\n" and snapshot() == seeded
+    assert empty.exit_code == again.exit_code == present.exit_code == 0
+    counts = "4 clinics, 12 specialties, 16 doctors, 12 diagnostics\n"
+    assert (empty.output, again.output) == (f"seeded demo catalog: {counts}", counts)
+    assert present.output == "catalog present; not seeding\n"
+    assert snapshot() == seeded
 
 
 def test_a_bad_catalog_file_is_refused_before_anything_is_written(app, app_context, tmp_path):
