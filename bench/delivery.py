@@ -3,7 +3,12 @@
 The fake Bot API enforces Telegram's flood limits (30 msg/s overall, 1 msg/s per chat; 429 beyond).
 Prints sustained messages/s, 429s received, duplicates and losses. Target: >= 27 msg/s, 0, 0, 0.
 
-    python bench/delivery.py [--messages 2000] [--concurrency 8] [--timeout 240]
+    python bench/delivery.py [--messages 2000] [--concurrency 8] [--timeout 240] [--kill-after N]
+
+With --kill-after N the worker is SIGKILLed once Telegram has received N messages and a replacement
+worker is started: the report adds how many messages were in flight at the kill, how many chats got
+a message twice, and how long the dead worker's messages took to go out again (beat's sweep runs here
+every OUTBOX_SWEEP_INTERVAL, as in production).
 
 Uses its own database (medsync_bench_delivery, recreated) and Redis database (BENCH_REDIS_URL,
 default redis://127.0.0.1:6379/14, flushed).
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -28,6 +34,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from medsync import clock, create_app  # noqa: E402
+from medsync.config import current_settings  # noqa: E402
 from medsync.extensions import db  # noqa: E402
 from medsync.models import Booking, Clinic, Doctor, OutboxMessage, Specialty, User  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
@@ -45,28 +52,48 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8, help="worker threads")
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for every row to settle")
+    parser.add_argument("--kill-after", type=int, default=0, help="SIGKILL the worker after this many sends")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds the fake Bot API takes to answer")
     args = parser.parse_args()
 
     database_url = recreate_database(DB_NAME)
     redis.Redis.from_url(REDIS_URL).flushdb()
-    with FakeTelegramAPI(enforce_limits=True, max_calls=None) as fake:
+    with FakeTelegramAPI(enforce_limits=True, max_calls=None, latency=args.latency) as fake:
         settings = {"DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "BOT_TOKEN": BOT_TOKEN,
                     "TELEGRAM_API_URL": fake.url, "LOG_LEVEL": "WARNING"}
         app = create_app(settings)
         with app.app_context():
             upgrade()
             _seed(args.messages)
-            worker = _start_worker(settings, args.concurrency)
+            workers = [_start_worker(settings, args.concurrency, "bench")]
+            crash: dict[str, float] = {}
             try:
                 started = time.monotonic()
                 sweep_outbox()
-                settled = _wait_until_settled(args.messages, args.timeout)
+                if args.kill_after:
+                    crash = _kill_mid_run(fake, workers, settings, args.concurrency, args.kill_after)
+                settled = _wait_until_settled(args.messages, args.timeout, crash)
                 elapsed = time.monotonic() - started
-                _report(fake, args.messages, settled, elapsed)
+                _report(fake, args.messages, settled, elapsed, crash)
             finally:
-                worker.terminate()
-                worker.wait(timeout=30)
+                for worker in workers:
+                    worker.terminate()
+                    worker.wait(timeout=30)
     return 0
+
+
+def _kill_mid_run(fake: FakeTelegramAPI, workers: list[subprocess.Popen], settings: dict[str, str],
+                  concurrency: int, after: int) -> dict[str, float]:
+    """SIGKILL the worker once `after` messages reached Telegram; start a replacement; note what was in flight."""
+    while len(fake.calls("sendMessage", failed=False)) < after:
+        time.sleep(0.01)
+    workers[0].send_signal(signal.SIGKILL)
+    workers[0].wait(timeout=30)
+    killed_at = time.monotonic()
+    in_flight = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "sending")).all()
+    db.session.commit()
+    workers.append(_start_worker(settings, concurrency, "replacement"))
+    return {"killed_at": killed_at, "in_flight": len(in_flight), "in_flight_ids": in_flight}
 
 
 def _seed(count: int) -> None:
@@ -99,31 +126,42 @@ def _seed(count: int) -> None:
     db.session.commit()
 
 
-def _start_worker(settings: dict[str, str], concurrency: int) -> subprocess.Popen:
+def _start_worker(settings: dict[str, str], concurrency: int, name: str) -> subprocess.Popen:
     env = {**os.environ, **settings}
     command = [sys.executable, "-m", "celery", "--quiet", "-A", "celery_app", "worker", "--pool", "threads",
-               "--concurrency", str(concurrency), "--loglevel", "WARNING", "--hostname", "bench@medsync",
+               "--concurrency", str(concurrency), "--loglevel", "WARNING", "--hostname", f"{name}@medsync",
                "--without-heartbeat", "--without-gossip", "--without-mingle"]
     return subprocess.Popen(command, cwd=ROOT, env=env)
 
 
-def _wait_until_settled(count: int, timeout: float) -> int:
+def _wait_until_settled(count: int, timeout: float, crash: dict[str, float]) -> int:
+    """Poll until every row is settled, running beat's sweep on its schedule meanwhile."""
     deadline = time.monotonic() + timeout
+    sweep_every = current_settings().OUTBOX_SWEEP_INTERVAL.total_seconds()
+    next_sweep = time.monotonic() + sweep_every
     settled = 0
     while time.monotonic() < deadline:
+        if time.monotonic() >= next_sweep:
+            sweep_outbox()
+            next_sweep += sweep_every
         settled = db.session.scalar(
             select(func.count()).where(OutboxMessage.status.in_(("sent", "failed", "skipped")))
         )
+        if crash.get("in_flight_ids") and "recovered_at" not in crash:
+            unsent = db.session.scalar(select(func.count()).where(
+                OutboxMessage.id.in_(crash["in_flight_ids"]), OutboxMessage.status != "sent"))
+            if unsent == 0:
+                crash["recovered_at"] = time.monotonic()
         db.session.commit()
         print(f"\r{settled}/{count} settled", end="", file=sys.stderr, flush=True)
         if settled >= count:
             break
-        time.sleep(1)
+        time.sleep(0.5)
     print(file=sys.stderr)
     return settled
 
 
-def _report(fake: FakeTelegramAPI, count: int, settled: int, elapsed: float) -> None:
+def _report(fake: FakeTelegramAPI, count: int, settled: int, elapsed: float, crash: dict[str, float]) -> None:
     statuses = dict(db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     ).all())
@@ -146,6 +184,12 @@ def _report(fake: FakeTelegramAPI, count: int, settled: int, elapsed: float) -> 
         ("duplicates (extra sends to a chat)", f"{duplicates}"),
         ("lost (chats never reached)", f"{lost}"),
     ]
+    if crash:
+        recovery = crash.get("recovered_at", float("nan")) - crash["killed_at"]
+        rows += [
+            ("worker SIGKILLed with messages in flight", f"{crash['in_flight']}"),
+            ("in-flight messages sent again within (kill → sent)", f"{recovery:.1f} s"),
+        ]
     width = max(len(name) for name, _ in rows)
     print("delivery benchmark (fake Bot API enforcing 30/s overall, 1/s per chat)")
     for name, value in rows:

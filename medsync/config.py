@@ -127,8 +127,9 @@ class Settings:
     # A worker holds a claimed row for this long and renews the lease while it works on it: a dead
     # worker's rows go back to pending this long after it died (plus up to one sweep interval).
     DELIVERY_LEASE: timedelta = timedelta(seconds=30)
-    # A row handed to the queue but not claimed for this long (its queue message was lost) is handed out again.
-    DELIVERY_REQUEUE_AFTER: timedelta = timedelta(minutes=5)
+    # A row handed to the queue but not claimed for this long (its queue message was lost, e.g. taken by a
+    # worker that died) is handed out again; longer while the queue holds more than this much work.
+    DELIVERY_REQUEUE_AFTER: timedelta = timedelta(seconds=30)
     # How often beat sweeps the outbox (due reminders, retries, expired leases, lost queue messages).
     OUTBOX_SWEEP_INTERVAL: timedelta = timedelta(seconds=10)
     SQLALCHEMY_POOL_SIZE: int = 5

@@ -185,14 +185,19 @@ def due_for_delivery(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -
 
 
 def hand_out(message_ids: list[int]) -> list[int]:
-    """Of these rows, those not handed to the queue within DELIVERY_REQUEUE_AFTER; marks them handed out now.
+    """Of these due rows, those not handed to the queue lately; marks them handed out now.
 
-    The mark lives in Redis, with the queue: if the queue is lost, so are the marks, and the next
-    sweep hands everything out again.
+    "Lately" is DELIVERY_REQUEUE_AFTER, or twice the time the workers need for this backlog at
+    TELEGRAM_RATE if that is longer: a row whose queue message died with a worker (taken from the
+    queue, never claimed) goes out again soon, while a long queue is not filled twice. The mark
+    lives in Redis, with the queue: if the queue is lost, so are the marks, and the next sweep
+    hands everything out again.
     """
     if not message_ids:
         return []
-    seconds = max(1, int(current_settings().DELIVERY_REQUEUE_AFTER.total_seconds()))
+    settings = current_settings()
+    seconds = max(1, int(settings.DELIVERY_REQUEUE_AFTER.total_seconds()),
+                  round(2 * len(message_ids) / settings.TELEGRAM_RATE))
     with redis_client.pipeline(transaction=False) as pipe:
         for message_id in message_ids:
             pipe.set(_HANDED_OUT_KEY.format(message_id), 1, nx=True, ex=seconds)
