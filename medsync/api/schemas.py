@@ -324,6 +324,11 @@ class ResultSchema(Schema):
     created_at = fields.DateTime()
 
 
+class ResultSentSchema(Schema):
+    result_id = fields.Integer()
+    status = fields.String(metadata={"example": "queued"})
+
+
 class ResultPageSchema(Schema):
     items = fields.List(fields.Nested(ResultSchema), required=True)
     pagination = fields.Nested(PaginationSchema, required=True)
