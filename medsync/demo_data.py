@@ -24,7 +24,9 @@ from decimal import Decimal, InvalidOperation
 # Single currency for every price in this module (doctors and diagnostics).
 CURRENCY = "UAH"
 
-PHOTO_BASE_URL = "https://medsync.example/photos"
+# Pictures are served by this service itself (same origin as the Mini App): generated avatars until
+# real photos are added (see medsync/services/photos.py).
+PHOTO_BASE_URL = "/app/photos"
 
 
 # ---------------------------------------------------------------------------
@@ -196,7 +198,7 @@ SPECIALTIES: tuple[DemoSpecialty, ...] = (
 
 
 def _doctor_photo(key: str) -> str:
-    return f"{PHOTO_BASE_URL}/doctors/{key}.jpg"
+    return f"{PHOTO_BASE_URL}/doctors/{key}.svg"
 
 
 def _lines(*items: str) -> str:
@@ -827,7 +829,7 @@ DOCTORS: tuple[DemoDoctor, ...] = (
 
 
 def _diag_photo(key: str) -> str:
-    return f"{PHOTO_BASE_URL}/diagnostics/{key}.jpg"
+    return f"{PHOTO_BASE_URL}/diagnostics/{key}.svg"
 
 
 _ALL_CLINICS = ("kyiv-central", "lviv-center", "warsaw-mokotow", "almaty-dostyk")
@@ -1135,7 +1137,7 @@ def validate() -> None:
         assert doc.specialty in specialty_keys, doc.key
         assert doc.clinic in clinic_keys, doc.key
         _assert_price(doc.price)
-        assert doc.photo_url == f"{PHOTO_BASE_URL}/doctors/{doc.key}.jpg"
+        assert doc.photo_url == _doctor_photo(doc.key)
         assert doc.appointment_minutes in (30, 60), doc.key
         assert 60 % doc.appointment_minutes == 0, doc.key
         certs = doc.certificates.split("\n")
@@ -1159,7 +1161,7 @@ def validate() -> None:
     for diag in DIAGNOSTICS:
         assert diag.description, diag.key
         _assert_price(diag.price)
-        assert diag.photo_url == f"{PHOTO_BASE_URL}/diagnostics/{diag.key}.jpg"
+        assert diag.photo_url == _diag_photo(diag.key)
         assert diag.duration_minutes in (10, 15, 20, 30, 60), diag.key
         assert 60 % diag.duration_minutes == 0, diag.key
         assert diag.clinics, diag.key
