@@ -57,6 +57,8 @@
     function loadSlots() {
       var status = section.querySelector("[data-slots-status]");
       status.textContent = M.t("loading");
+      /* What was free a moment ago is not offered while the fresh answer is on its way. */
+      section.querySelector("[data-times]").textContent = "";
       var requests = [];
       for (var index = 0; index < state.days.length; index += RANGE_DAYS) {
         var chunk = state.days.slice(index, index + RANGE_DAYS);
