@@ -113,3 +113,17 @@ def test_static_files_are_versioned_and_kept_for_a_year(client, seeded):
     response = client.get(css)
     assert response.status_code == 200
     assert "max-age=31536000" in response.headers["Cache-Control"] and "immutable" in response.headers["Cache-Control"]
+
+
+def test_the_first_page_with_its_styles_and_scripts_stays_under_60_kb(client, seeded):
+    page = client.get("/app/")
+    assets = re.findall(r'(?:href|src)="(/app/static/[^"]+)"', page.get_data(as_text=True))
+    assert {asset.split("?")[0] for asset in assets} == {"/app/static/css/app.css", "/app/static/js/app.js"}
+    total = len(page.data) + sum(len(client.get(asset).data) for asset in assets)
+    assert total <= 60 * 1024, total
+
+
+def test_the_page_scripts_get_their_texts_from_the_catalog(client, seeded):
+    page = client.get("/app/bookings").get_data(as_text=True)
+    texts = re.search(r'<script type="application/json" id="texts">(.*?)</script>', page, re.S).group(1)
+    assert '"cancel_confirm": "Cancel your visit on {when}?"' in texts
