@@ -165,8 +165,8 @@ def choose_slot(page: Page, day: date, clock: str) -> None:
 
 
 def save_screenshot(page: Page, name: str) -> Path:
-    """A full-page PNG under var/screenshots/ (a test artefact, git-ignored)."""
+    """What the patient sees first (the viewport) as a PNG under var/screenshots/ (a test artefact, git-ignored)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path))
     return path

@@ -9,8 +9,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from medsync.services import results
+from sqlalchemy import select
+
 from medsync.extensions import db
+from medsync.models import DiagnosticType, Doctor
+from medsync.services import results
+from medsync.services.seed import seed_demo_catalog
 from tests.browser.conftest import DARK_THEME, PATIENT_ID, choose_slot, open_day, save_screenshot
 from tests.conftest import PDF
 
@@ -50,16 +54,16 @@ TEXTS = [
 
 
 @pytest.fixture
-def catalog_with_a_patient(make_clinic, make_doctor, make_diagnostic, make_user, make_booking):
-    """A clinic, two doctors, a test, and the patient's booking with a result: every page has something to show."""
-    clinic = make_clinic(name="MedSync Kyiv Central", address="45 Velyka Vasylkivska St, Kyiv")
-    doctor = make_doctor(clinic=clinic, full_name="Olena Kovalenko", photo_url=None, specialty_name="Therapist")
-    make_doctor(clinic=clinic, full_name="Andrii Shevchuk", photo_url=None)
-    diagnostic = make_diagnostic(name="MRI", clinics=[clinic])
+def catalog_with_a_patient(app_context, make_user, make_booking):
+    """The demo catalog and the patient's booking with a result: every page has something real to show."""
+    seed_demo_catalog()
+    db.session.commit()
+    doctor = db.session.scalars(select(Doctor).order_by(Doctor.id)).first()
+    diagnostic = db.session.scalars(select(DiagnosticType).where(DiagnosticType.name == "MRI")).one()
     booking = make_booking(user=make_user(telegram_id=PATIENT_ID), doctor=doctor)
     results.store_result(booking.id, content=PDF, file_name="blood.pdf", title="Complete blood count")
     db.session.commit()
-    return {"doctor": doctor, "diagnostic": diagnostic, "clinic": clinic}
+    return {"doctor": doctor, "diagnostic": diagnostic, "clinic": doctor.clinic}
 
 
 def main_pages(catalog: dict) -> dict[str, str]:
@@ -73,7 +77,9 @@ def main_pages(catalog: dict) -> dict[str, str]:
 
 
 def settle(page: Page, name: str) -> None:
-    """Wait until the page's script has shown what it loads."""
+    """Wait until the page's script has shown what it loads and its pictures are in."""
+    page.wait_for_function("[...document.images].every(image => image.complete && image.naturalWidth > 0"
+                           " || image.loading === 'lazy')")
     if name == "slots":
         expect(page.locator("button.time").first).to_be_visible()
     elif name in ("bookings", "results"):
