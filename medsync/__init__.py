@@ -98,7 +98,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "enable_utc": True,
         "beat_schedule": {
             # Due reminders, retries that came due, and anything enqueued but lost (or never enqueued).
-            "sweep-outbox": {"task": "workers.delivery.sweep_outbox", "schedule": 60.0},
+            "sweep-outbox": {
+                "task": "workers.delivery.sweep_outbox", "schedule": settings.OUTBOX_SWEEP_INTERVAL.total_seconds(),
+            },
             "mark-noshows": {"task": "workers.maintenance.mark_noshows", "schedule": crontab(hour=3, minute=0)},
         },
     }

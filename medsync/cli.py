@@ -1,6 +1,8 @@
 """`flask medsync ...` commands."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
 
@@ -27,14 +29,11 @@ def create_db() -> None:
 
 
 @medsync.command("seed-demo")
-def seed_demo() -> None:
+@click.option("--catalog", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A catalog file in demo_catalog.toml's format (default: the shipped demo catalog).")
+def seed_demo(catalog: Path | None) -> None:
     """Load the demo catalog (idempotent: running it again changes nothing)."""
-    from medsync.extensions import db
-    from medsync.services.seed import seed_demo_catalog
-
-    counts = seed_demo_catalog()
-    db.session.commit()
-    click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
+    click.echo(_seed(catalog))
 
 
 @medsync.command("seed-if-empty")
@@ -42,14 +41,25 @@ def seed_if_empty() -> None:
     """Load the demo catalog only when there are no clinics yet (used by `make run`)."""
     from medsync.extensions import db
     from medsync.models import Clinic
-    from medsync.services.seed import seed_demo_catalog
 
     if db.session.query(Clinic.id).first() is not None:
         click.echo("catalog present; not seeding")
         return
-    counts = seed_demo_catalog()
+    click.echo("seeded demo catalog: " + _seed())
+
+
+def _seed(catalog: Path | None = None) -> str:
+    """Seed and commit; a mistake in the catalog file is an error naming the file and each entry, not a traceback."""
+    from medsync.demo_catalog import CatalogError
+    from medsync.extensions import db
+    from medsync.services.seed import seed_demo_catalog
+
+    try:
+        counts = seed_demo_catalog(catalog)
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
     db.session.commit()
-    click.echo("seeded demo catalog: " + ", ".join(f"{count} {name}" for name, count in counts.items()))
+    return ", ".join(f"{count} {name}" for name, count in counts.items())
 
 
 @medsync.command("webapp-url")

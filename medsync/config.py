@@ -126,8 +126,13 @@ class Settings:
     TELEGRAM_RATE: int = 30
     TELEGRAM_CHAT_RATE: int = 1
     DELIVERY_MAX_ATTEMPTS: int = 8
-    # A row handed to the queue, or claimed by a worker, with no progress for this long is handed out again.
-    DELIVERY_LOST_AFTER: timedelta = timedelta(minutes=5)
+    # A worker holds a claimed row for this long and renews the lease while it works on it: a dead
+    # worker's rows go back to pending this long after it died (plus up to one sweep interval).
+    DELIVERY_LEASE: timedelta = timedelta(seconds=30)
+    # A row handed to the queue but not claimed for this long (its queue message was lost) is handed out again.
+    DELIVERY_REQUEUE_AFTER: timedelta = timedelta(minutes=5)
+    # How often beat sweeps the outbox (due reminders, retries, expired leases, lost queue messages).
+    OUTBOX_SWEEP_INTERVAL: timedelta = timedelta(seconds=10)
     SQLALCHEMY_POOL_SIZE: int = 5
     SQLALCHEMY_MAX_OVERFLOW: int = 5
     BOOKING_RATE_LIMIT: str = "20 per minute"
@@ -153,7 +158,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "TELEGRAM_RATE": parse_positive_int,
     "TELEGRAM_CHAT_RATE": parse_positive_int,
     "DELIVERY_MAX_ATTEMPTS": parse_positive_int,
-    "DELIVERY_LOST_AFTER": parse_duration,
+    "DELIVERY_LEASE": parse_duration,
+    "DELIVERY_REQUEUE_AFTER": parse_duration,
+    "OUTBOX_SWEEP_INTERVAL": parse_duration,
     "SQLALCHEMY_POOL_SIZE": parse_positive_int,
     "SQLALCHEMY_MAX_OVERFLOW": parse_int,
     "RATELIMIT_ENABLED": parse_bool,

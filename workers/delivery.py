@@ -19,7 +19,7 @@ from telebot.apihelper import ApiHTTPException, ApiTelegramException
 from telebot.types import Message
 
 from medsync import clock
-from medsync.bot import get_bot
+from medsync.bot import get_bot, replies
 from medsync.bot.documents import send_result_document
 from medsync.bot.notifications import Notification, render
 from medsync.config import current_settings
@@ -27,7 +27,9 @@ from medsync.extensions import db, redis_client
 from medsync.logs import log_failure
 from medsync.models import Actor, BookingEvent, OutboxMessage, User
 from medsync.services import delivery, users
+from medsync.services.delivery import Claim
 from medsync.services.ratelimit import TelegramRateLimiter
+from workers.leases import lease_keeper
 
 log = logging.getLogger(__name__)
 
@@ -40,28 +42,34 @@ MAX_SLOT_WAIT = 5.0
 class Claimed:
     """The claimed row's identity, kept as plain values: no transaction stays open while talking to Telegram."""
 
-    id: int
+    claim: Claim
     chat_id: int
-    booking_id: int
+    booking_id: int | None
     attempts: int
+
+    @property
+    def id(self) -> int:
+        return self.claim.message_id
 
 
 @shared_task(name="workers.delivery.deliver_message", ignore_result=True)
 def deliver_message(message_id: int) -> str:
     """Send one outbox row if it is still pending and due; returns what happened (for logs)."""
-    message = delivery.claim(message_id)
-    if message is None:
+    taken = delivery.claim(message_id)
+    if taken is None:
         db.session.commit()
         return "not claimed"
-    claimed = Claimed(message.id, message.chat_id, message.booking_id, message.attempts)
+    claim, message = taken
+    claimed = Claimed(claim, message.chat_id, message.booking_id, message.attempts)
     db.session.commit()
-    try:
-        outcome = _deliver_claimed(claimed, message)
-    except Exception as exc:  # noqa: BLE001 - an unforeseen error must not leave the row 'sending'
-        db.session.rollback()
-        log_failure(log, exc, "delivering outbox message %s failed", claimed.id)
-        outcome = _retry_later(claimed, f"error: {type(exc).__name__}")
-    db.session.commit()
+    with lease_keeper().holding(claim):
+        try:
+            outcome = _deliver_claimed(claimed, message)
+        except Exception as exc:  # noqa: BLE001 - an unforeseen error must not leave the row 'sending'
+            db.session.rollback()
+            log_failure(log, exc, "delivering outbox message %s failed", claimed.id)
+            outcome = _retry_later(claimed, f"error: {type(exc).__name__}")
+        db.session.commit()
     return outcome
 
 
@@ -82,22 +90,29 @@ def sweep_outbox() -> int:
 
 
 def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
-    reason = delivery.reason_to_skip(message)
-    if reason is not None:
-        delivery.mark_skipped(claimed.id, reason)
-        return "skipped"
+    if (skipped := _skip_if_irrelevant(claimed, message)) is not None:
+        return skipped
     user = db.session.get(User, claimed.chat_id)
     if user is not None and not user.reachable:
-        delivery.mark_failed(claimed.id, "the user has blocked the bot")
+        delivery.mark_failed(claimed.claim, "the user has blocked the bot")
         return "failed"
     bot = get_bot()
     if bot is None:
         return _retry_later(claimed, "BOT_TOKEN is not set")
-    notification = render(message)
-    db.session.commit()  # nothing is held open while waiting for a slot or for Telegram
+    db.session.commit()  # nothing is held open while waiting for a slot
     come_back_in = _limiter().wait_for_turn(claimed.chat_id, max_wait=MAX_SLOT_WAIT)
     if come_back_in is not None:
         return _defer(claimed, come_back_in)
+    # The wait can take seconds: a visit cancelled meanwhile must not get its reminder.
+    if (skipped := _skip_if_irrelevant(claimed, message)) is not None:
+        return skipped
+    notification = render(message)
+    # Right before the send: is the row still this claim's? (A worker that stalled past its lease is
+    # fenced off here; the renewal also covers the send itself.)
+    if not delivery.renew([claimed.claim]):
+        db.session.commit()
+        return "claim lost"
+    db.session.commit()  # nothing is held open while talking to Telegram
     try:
         sent = _send(bot, claimed.chat_id, notification)
     except ApiTelegramException as exc:
@@ -108,14 +123,28 @@ def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
     return "sent"
 
 
-def _send(bot: TeleBot, chat_id: int, notification: Notification) -> Message:
+def _skip_if_irrelevant(claimed: Claimed, message: OutboxMessage) -> str | None:
+    reason = delivery.reason_to_skip(message)
+    if reason is None:
+        return None
+    delivery.mark_skipped(claimed.claim, reason)
+    return "skipped"
+
+
+def _send(bot: TeleBot, chat_id: int, notification: Notification) -> Message | None:
+    if notification.reply is not None:
+        return replies.deliver(bot, chat_id, notification.reply)
     if notification.document is None:
         return bot.send_message(chat_id, notification.text, reply_markup=notification.reply_markup)
     return send_result_document(bot, chat_id, notification.document, notification.text)
 
 
-def _record_sent(claimed: Claimed, notification: Notification, sent: Message) -> None:
-    delivery.mark_sent(claimed.id, telegram_message_id=sent.message_id)
+def _record_sent(claimed: Claimed, notification: Notification, sent: Message | None) -> None:
+    message_id = sent.message_id if sent is not None else None
+    if not delivery.mark_sent(claimed.claim, telegram_message_id=message_id):
+        log.warning("outbox message %s was sent after its claim was lost; the new claimer may send it again",
+                    claimed.id)
+        return
     document = notification.document
     if document is None:
         return
@@ -133,29 +162,29 @@ def _telegram_refused(claimed: Claimed, exc: ApiTelegramException) -> str:
         return _defer(claimed, retry_after, error=f"429: retry after {retry_after}")
     if exc.error_code == 403 or (exc.error_code == 400 and "chat not found" in description.lower()):
         users.set_reachable(claimed.chat_id, False)
-        delivery.mark_failed(claimed.id, f"{exc.error_code}: {description}")
+        delivery.mark_failed(claimed.claim, f"{exc.error_code}: {description}")
         return "failed"
     if exc.error_code >= 500:
         return _retry_later(claimed, f"{exc.error_code}: {description}")
     # Any other 4xx is about the request itself: sending it again cannot succeed.
-    delivery.mark_failed(claimed.id, f"{exc.error_code}: {description}")
+    delivery.mark_failed(claimed.claim, f"{exc.error_code}: {description}")
     return "failed"
 
 
 def _retry_later(claimed: Claimed, error: str) -> str:
     """Back off exponentially; out of attempts → failed."""
     if claimed.attempts >= current_settings().DELIVERY_MAX_ATTEMPTS:
-        delivery.mark_failed(claimed.id, f"gave up after {claimed.attempts} attempts; last: {error}")
+        delivery.mark_failed(claimed.claim, f"gave up after {claimed.attempts} attempts; last: {error}")
         return "failed"
     delay = delivery.retry_delay(claimed.attempts)
-    delivery.retry_at(claimed.id, clock.now() + delay, error=error)
+    delivery.retry_at(claimed.claim, clock.now() + delay, error=error)
     _nudge(claimed.id, delay.total_seconds())
     return "retrying"
 
 
 def _defer(claimed: Claimed, seconds: float, *, error: str | None = None) -> str:
     """Not this message's turn yet (rate limit, 429): back to pending without using up an attempt."""
-    delivery.retry_at(claimed.id, clock.now() + timedelta(seconds=seconds), error=error, counts_as_attempt=False)
+    delivery.retry_at(claimed.claim, clock.now() + timedelta(seconds=seconds), error=error, counts_as_attempt=False)
     _nudge(claimed.id, seconds)
     return "deferred"
 

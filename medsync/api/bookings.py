@@ -17,7 +17,7 @@ from medsync.api.schemas import (
 )
 from medsync.errors import ResultNotFound
 from medsync.extensions import db
-from medsync.models import Actor, Booking
+from medsync.models import Booking
 from medsync.services import bookings, results
 from medsync.services.bookings import PatientDetails
 from medsync.services.calendar import booking_ics, ics_file_name
@@ -65,7 +65,7 @@ class Bookings(MethodView):
             idempotency_key=headers.get("idempotency_key"),
         )
         db.session.commit()
-        return bookings.get_booking(booking.id)
+        return bookings.get_booking(booking.id, user_id=patient.telegram_id)
 
 
 @blp.route("/me/bookings")
@@ -100,7 +100,7 @@ class CancelBooking(MethodView):
     def post(self, fields: dict[str, Any], booking_id: int) -> Booking:
         """Cancel my booking; too close to the visit (CANCEL_CUTOFF) → 409."""
         user_id = current_patient_id()
-        bookings.cancel(booking_id, actor=Actor.PATIENT, user_id=user_id, reason=fields.get("reason") or None)
+        bookings.cancel(booking_id, user_id=user_id, reason=fields.get("reason") or None)
         db.session.commit()
         return bookings.get_booking(booking_id, user_id=user_id)
 
@@ -115,7 +115,7 @@ class RescheduleBooking(MethodView):
     def post(self, fields: dict[str, Any], booking_id: int) -> Booking:
         """Move my booking to another free slot: a new booking linked to the cancelled old one."""
         user_id = current_patient_id()
-        moved = bookings.reschedule(booking_id, starts_at=fields["starts_at"], actor=Actor.PATIENT, user_id=user_id)
+        moved = bookings.reschedule(booking_id, user_id=user_id, starts_at=fields["starts_at"])
         db.session.commit()
         return bookings.get_booking(moved.id, user_id=user_id)
 

@@ -1,13 +1,13 @@
 """The compatible /api surface, frozen for the existing MedSync Mini App front end (see API.md).
 
 Field names, JSON types and numbering are the front end's: weekday_index 0 = Sunday, whole hours,
-0-based month index, prices and ratings as numbers, booked times with an offset.
+0-based month index, prices and ratings as numbers, taken times with an offset.
 """
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,37 +81,33 @@ def show_location(location_id: int) -> ResponseReturnValue:
 def working_hours(location_id: int) -> ResponseReturnValue:
     clinic = catalog.current_catalog().clinics.get(location_id)
     days = clinic.hours if clinic is not None else ()
-    return jsonify(sorted(
-        (
-            {"location_id": location_id, "weekday_index": day.weekday % 7, "start_time": day.opens_at.hour,
-             "end_time": day.closes_at.hour}
-            for day in days
-        ),
-        key=lambda row: row["weekday_index"],
-    ))
+    rows = []
+    for day in days:
+        hours = availability.offered_hours(day.opens_at, day.closes_at)
+        rows.append({"location_id": location_id, "weekday_index": day.weekday % 7, "start_time": hours.start,
+                     "end_time": hours.stop})
+    return jsonify(sorted(rows, key=lambda row: row["weekday_index"]))
 
 
 @route("/slots/doctors/<int:doctor_id>/<int:location_id>/<int(signed=True):month_index>")
-def doctor_booked_slots(doctor_id: int, location_id: int, month_index: int) -> ResponseReturnValue:
+def doctor_taken_hours(doctor_id: int, location_id: int, month_index: int) -> ResponseReturnValue:
     doctor = catalog.get_doctor(doctor_id)
     if doctor.clinic.id != location_id:
         raise NotFound("This doctor does not work at this clinic.")
-    since, until = month_window(month_index, doctor.clinic.zone)
-    starts = availability.booked_starts(clinic_id=location_id, since=since, until=until, doctor_id=doctor_id)
-    return jsonify(in_clinic_time(starts, doctor.clinic))
+    first_day, last_day = month_days(month_index, doctor.clinic.zone)
+    refused = availability.refused_whole_hours(availability.doctor_resource(doctor_id), first_day, last_day)
+    return jsonify([start.isoformat() for start in refused])
 
 
 @route("/slots/diagnostics/<int:diagnostic_id>/<int:location_id>/<int(signed=True):month_index>")
-def diagnostic_booked_slots(diagnostic_id: int, location_id: int, month_index: int) -> ResponseReturnValue:
+def diagnostic_taken_hours(diagnostic_id: int, location_id: int, month_index: int) -> ResponseReturnValue:
     diagnostic = catalog.get_diagnostic(diagnostic_id)
     clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == location_id), None)
     if clinic is None:
         raise NotFound("This clinic does not offer this diagnostic.")
-    since, until = month_window(month_index, clinic.zone)
-    starts = availability.booked_starts(
-        clinic_id=location_id, since=since, until=until, diagnostic_id=diagnostic_id
-    )
-    return jsonify(in_clinic_time(starts, clinic))
+    first_day, last_day = month_days(month_index, clinic.zone)
+    resource = availability.diagnostic_resource(diagnostic_id, location_id)
+    return jsonify([start.isoformat() for start in availability.refused_whole_hours(resource, first_day, last_day)])
 
 
 @route("/doctors/book_slot", methods=["POST"])
@@ -176,21 +172,12 @@ def location(clinic: ClinicInfo) -> dict[str, Any]:
     return {"location_id": clinic.id, "name": clinic.name, "address": clinic.address}
 
 
-def month_window(month_index: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """From now to the end of the next occurrence of that month (0 = January), in the clinic's zone."""
+def month_days(month_index: int, zone: ZoneInfo) -> tuple[date, date]:
+    """The first and last day of the next occurrence of that month (0 = January), seen from the clinic's today."""
     if not 0 <= month_index <= 11:
         raise InvalidRequest("month_index must be 0 (January) to 11 (December).",
                              errors={"month_index": ["Must be between 0 and 11."]})
-    now = clock.now()
-    today = now.astimezone(zone)
+    today = clock.now().astimezone(zone).date()
     year = today.year if month_index + 1 >= today.month else today.year + 1
-    first = datetime(year, month_index + 1, 1, tzinfo=zone)
-    if month_index == 11:
-        following = datetime(year + 1, 1, 1, tzinfo=zone)
-    else:
-        following = datetime(year, month_index + 2, 1, tzinfo=zone)
-    return max(first, now), following
-
-
-def in_clinic_time(starts: list[datetime], clinic: ClinicInfo) -> list[str]:
-    return [start.astimezone(clinic.zone).isoformat() for start in starts]
+    following = date(year + 1, 1, 1) if month_index == 11 else date(year, month_index + 2, 1)
+    return date(year, month_index + 1, 1), following - timedelta(days=1)

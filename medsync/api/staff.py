@@ -122,7 +122,7 @@ class BookingStatusChange(MethodView):
         bookings.change_status(booking_id, BookingStatus(change["status"]), actor=Actor.STAFF, actor_id=actor_id(),
                                reason=change["reason"])
         db.session.commit()
-        return bookings.get_booking(booking_id)
+        return bookings.get_booking_for_staff(booking_id)
 
 
 @blp.route("/bookings/<int:booking_id>/results")

@@ -26,5 +26,5 @@ def current_staff() -> StaffToken:
 
 
 def actor_id() -> str:
-    """How staff actions are signed in the audit trail."""
-    return current_staff().name[:64]
+    """How staff actions are signed in the audit trail: the token's id (names are labels, not unique)."""
+    return f"staff-token:{current_staff().id}"

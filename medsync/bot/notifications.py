@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from html import escape
 
 from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -19,10 +20,14 @@ class Notification:
     text: str
     reply_markup: InlineKeyboardMarkup | None = None
     document: ResultDocument | None = None
+    # A bot reply Telegram could not take during the webhook, as queued by medsync.bot.replies.
+    reply: dict[str, Any] | None = None
 
 
 def render(message: OutboxMessage) -> Notification:
     """The message a patient receives for this outbox row."""
+    if message.kind == MessageKind.REPLY.value:
+        return Notification("", reply=message.payload["reply"])
     booking = message.booking
     if message.kind == MessageKind.RESULT.value:
         return _result(booking, message.result)

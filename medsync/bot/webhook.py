@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from telebot.types import Update
 
-from medsync.bot import get_bot
+from medsync.bot import get_bot, replies
 from medsync.bot.handlers import remember_sender
 from medsync.bot.reply import webhook_reply
 from medsync.config import current_settings
@@ -31,6 +31,8 @@ SEEN_UPDATE_TTL = 24 * 3600
 # While an update is being handled its claim is short: if this process dies mid-way, Telegram's
 # redelivery (which comes later than this) is handled instead of being acknowledged and lost.
 IN_FLIGHT_TTL = 60
+# Objects whose "id" names a Telegram user or chat, wherever they appear in an update.
+_IDENTIFIED = frozenset({"from", "chat", "user", "sender_chat"})
 
 
 @blueprint.post("/telegram/webhook")
@@ -39,8 +41,14 @@ def receive_update() -> tuple[Response, int]:
     if not _secret_matches(request.headers.get(SECRET_HEADER, "")):
         return jsonify(error_body(401, "Wrong or missing secret token.")), 401
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+    if not isinstance(body, dict) or not _is_telegram_id(body.get("update_id")):
         return jsonify(error_body(400, "The body is not a Telegram Update.")), 400
+    if not _ids_are_valid(body):
+        # Signed with our secret, so answered 200 (a 4xx would only be retried), but never handled: an id
+        # that is not a 64-bit integer would otherwise reach the database as a DataError.
+        log.warning("telegram update %s carries an invalid chat or user id; acknowledged and ignored",
+                    body["update_id"])
+        return jsonify({"ok": True}), 200
     update = _parse_update(body)
     if update is None:
         # Signed by Telegram but not parseable by the library: answering 4xx would only make Telegram retry.
@@ -58,6 +66,25 @@ def _secret_matches(given: str) -> bool:
     """Constant-time comparison; with no WEBHOOK_SECRET configured nothing is accepted."""
     expected = current_settings().WEBHOOK_SECRET
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _is_telegram_id(value: Any) -> bool:
+    """Telegram's ids have at most 52 significant bits (Bot API docs): anything else is not from Telegram."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**52) <= value <= 2**52
+
+
+def _ids_are_valid(body: Any) -> bool:
+    """Every user's and chat's id in the update is a Telegram id."""
+    if isinstance(body, list):
+        return all(_ids_are_valid(item) for item in body)
+    if not isinstance(body, dict):
+        return True
+    for key, value in body.items():
+        if key in _IDENTIFIED and isinstance(value, dict) and not _is_telegram_id(value.get("id")):
+            return False
+        if not _ids_are_valid(value):
+            return False
+    return True
 
 
 def _parse_update(body: dict[str, Any]) -> Update | None:
@@ -87,7 +114,11 @@ def _handle(update: Update) -> dict[str, Any] | None:
     Returns the Bot API call to put in the webhook's response, if a handler left one.
     """
     try:
-        remember_sender(update)
+        replies.handling_update(update.update_id)
+        if remember_sender(update):
+            # Committed before any handler talks to Telegram: a double tap must not wait on our network
+            # round trips for the sender's row lock.
+            db.session.commit()
         get_bot().process_new_updates([update])
         db.session.commit()
         return webhook_reply.take()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from medsync.extensions import db
 from medsync.models.catalog import DiagnosticType, Doctor
 from medsync.models.clinic import Clinic
+from medsync.models.rules import one_of
 from medsync.models.user import User
 
 
@@ -29,7 +30,7 @@ class BookingStatus(str, enum.Enum):
 
 ACTIVE_STATUSES = (BookingStatus.BOOKED, BookingStatus.ARRIVED, BookingStatus.FULFILLED)
 # The predicate the exclusion constraints use: a booking that holds its slot.
-ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES))
+ACTIVE_SQL = one_of("status", ACTIVE_STATUSES)
 
 ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.BOOKED: frozenset({BookingStatus.ARRIVED, BookingStatus.CANCELLED, BookingStatus.NOSHOW}),
@@ -51,11 +52,9 @@ class Booking(db.Model):
     __table_args__ = (
         CheckConstraint("(doctor_id IS NULL) <> (diagnostic_id IS NULL)", name="exactly_one_service"),
         CheckConstraint("ends_at > starts_at", name="ends_after_starts"),
-        CheckConstraint(
-            "status IN ('booked', 'arrived', 'fulfilled', 'cancelled', 'noshow')", name="status_known"
-        ),
+        CheckConstraint(one_of("status", BookingStatus), name="status_known"),
         CheckConstraint("(status = 'cancelled') = (cancelled_by IS NOT NULL)", name="cancelled_has_actor"),
-        CheckConstraint("cancelled_by IN ('patient', 'staff', 'system')", name="cancelled_by_known"),
+        CheckConstraint(one_of("cancelled_by", Actor), name="cancelled_by_known"),
         # A doctor only at their own clinic; a diagnostic only where it is offered.
         ForeignKeyConstraint(
             ["doctor_id", "clinic_id"], ["doctors.id", "doctors.clinic_id"],
@@ -145,7 +144,7 @@ class BookingEvent(db.Model):
     """Append-only audit trail: who did what to a booking, and when."""
 
     __tablename__ = "booking_events"
-    __table_args__ = (CheckConstraint("actor IN ('patient', 'staff', 'system')", name="actor_known"),)
+    __table_args__ = (CheckConstraint(one_of("actor", Actor), name="actor_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Bookings are cancelled, never deleted; the trail must not vanish with one.

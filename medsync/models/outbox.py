@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from medsync.extensions import db
 from medsync.models.booking import Booking, Result
+from medsync.models.rules import one_of
 
 
 class MessageKind(str, enum.Enum):
@@ -18,6 +19,12 @@ class MessageKind(str, enum.Enum):
     CANCELLATION = "cancellation"
     REMINDER = "reminder"
     RESULT = "result"
+    # A bot reply that Telegram failed to take during the webhook (5xx, network): delivered later instead.
+    REPLY = "reply"
+
+
+# Every kind but a reply is about one booking.
+BOOKING_KINDS = tuple(kind for kind in MessageKind if kind is not MessageKind.REPLY)
 
 
 class MessageStatus(str, enum.Enum):
@@ -31,14 +38,17 @@ class MessageStatus(str, enum.Enum):
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        CheckConstraint("kind IN ('confirmation', 'cancellation', 'reminder', 'result')", name="kind_known"),
-        CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'skipped', 'failed')", name="status_known"
-        ),
+        CheckConstraint(one_of("kind", MessageKind), name="kind_known"),
+        CheckConstraint(one_of("status", MessageStatus), name="status_known"),
         CheckConstraint("kind <> 'result' OR result_id IS NOT NULL", name="result_has_result"),
-        # The sweep's query: due pending rows, oldest first.
+        CheckConstraint(f"booking_id IS NOT NULL OR NOT ({one_of('kind', BOOKING_KINDS)})", name="booking_kind_has_booking"),
+        # A claim is fenced by its token and held by a lease its worker renews while it works on the row.
+        CheckConstraint(
+            "(status = 'sending') = (claim_token IS NOT NULL AND lease_expires_at IS NOT NULL)", name="claim_is_leased"
+        ),
+        # The sweep's queries: due pending rows, oldest first; claims whose lease ran out.
         Index("ix_outbox_pending_due", "due_at", postgresql_where=text("status = 'pending'")),
-        Index("ix_outbox_sending_claimed", "claimed_at", postgresql_where=text("status = 'sending'")),
+        Index("ix_outbox_sending_lease", "lease_expires_at", postgresql_where=text("status = 'sending'")),
         Index("ix_outbox_failed", "updated_at", postgresql_where=text("status = 'failed'")),
     )
 
@@ -46,7 +56,7 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     # One message per purpose: "booking:7:reminder:24h", "booking:7:confirmation", "result:3" …
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
     result_id: Mapped[int | None] = mapped_column(ForeignKey("results.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
@@ -55,10 +65,12 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    lease_expires_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
-    booking: Mapped[Booking] = relationship()
+    booking: Mapped[Booking | None] = relationship()
     result: Mapped[Result | None] = relationship()

@@ -2,7 +2,8 @@
 
 Slots are generated in the clinic's local time, each with the UTC offset of its own date, so a
 clinic's 09:00 stays 09:00 across DST changes. A local time that does not exist (spring-forward
-gap) is skipped; an ambiguous one (fall-back) takes its first occurrence.
+gap) is skipped; an ambiguous one (fall-back) takes its first occurrence. The original front end's
+month of whole hours is checked against the same slots (`refused_whole_hours`).
 """
 from __future__ import annotations
 
@@ -74,20 +75,39 @@ def free_slots(
         raise InvalidRequest("The range ends before it starts.", errors={"to": ["Must not be before 'from'."]})
     if (date_to - date_from).days >= MAX_RANGE_DAYS:
         raise InvalidRequest(f"The range is limited to {MAX_RANGE_DAYS} days.", errors={"to": ["Range too long."]})
-    earliest, latest = (instant.astimezone(timezone.utc) for instant in booking_window(now or clock.now()))
-    busy = _busy_intervals(resource, date_from, date_to)
-    starts = [start for start, _ in busy]
-    # Kept apart from `busy`: _overlaps needs intervals that never overlap each other, which holds within
-    # each list (the exclusion constraints) but not across them.
-    own = _patient_intervals(patient_id, resource.clinic.zone, date_from, date_to) if patient_id is not None else []
-    own_starts = [start for start, _ in own]
     zone = resource.clinic.zone
-    return [
-        Slot(start.astimezone(zone), end.astimezone(zone))
-        for start, end in _grid(resource, date_from, date_to)
-        if earliest <= start <= latest and not _overlaps(start, end, busy, starts)
-        and not _overlaps(start, end, own, own_starts)
-    ]
+    spans = _free_spans(resource, date_from, date_to, now or clock.now())
+    if patient_id is not None:
+        # Kept apart from the resource's bookings: _overlaps needs intervals that never overlap each other,
+        # which holds within each list (the exclusion constraints) but not across them.
+        own = _patient_intervals(patient_id, zone, date_from, date_to)
+        own_starts = [start for start, _ in own]
+        spans = [(start, end) for start, end in spans if not _overlaps(start, end, own, own_starts)]
+    return [Slot(start.astimezone(zone), end.astimezone(zone)) for start, end in spans]
+
+
+def refused_whole_hours(
+    resource: Resource, date_from: date, date_to: date, *, now: datetime | None = None
+) -> list[datetime]:
+    """Whole-hour starts of each day's `offered_hours` that `check_slot` refuses, in clinic time, earliest first."""
+    # The original front end offers these whole hours and drops the listed ones: what it keeps must be bookable.
+    accepted = {start for start, _ in _free_spans(resource, date_from, date_to, now or clock.now())}
+    zone = resource.clinic.zone
+    hours = {row.weekday: offered_hours(row.opens_at, row.closes_at) for row in _weekly_hours(resource.clinic.id)}
+    refused = []
+    day = date_from
+    while day <= date_to:
+        for hour in hours.get(day.isoweekday(), ()):
+            starts_at = _to_utc(datetime.combine(day, time(hour)), zone)  # skipped by DST: not offered at all
+            if starts_at is not None and starts_at not in accepted:
+                refused.append(starts_at.astimezone(zone))
+        day += timedelta(days=1)
+    return refused
+
+
+def offered_hours(opens_at: time, closes_at: time) -> range:
+    """The whole hours the original front end offers on a day open from `opens_at` to `closes_at`."""
+    return range(opens_at.hour, closes_at.hour)
 
 
 def booking_window(now: datetime) -> tuple[datetime, datetime]:
@@ -125,6 +145,17 @@ def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None 
 # Internally every instant is UTC: comparing datetimes of one fixed zone is cheap and exact, while
 # comparing across zones calls utcoffset() each time and is False for a fall-back hour's repeat.
 Span = tuple[datetime, datetime]
+
+
+def _free_spans(resource: Resource, date_from: date, date_to: date, now: datetime) -> list[Span]:
+    """The schedule's slots (UTC) inside the booking window that no active booking overlaps."""
+    earliest, latest = (instant.astimezone(timezone.utc) for instant in booking_window(now))
+    busy = _busy_intervals(resource, date_from, date_to)
+    starts = [start for start, _ in busy]
+    return [
+        (start, end) for start, end in _grid(resource, date_from, date_to)
+        if earliest <= start <= latest and not _overlaps(start, end, busy, starts)
+    ]
 
 
 def _grid(resource: Resource, date_from: date, date_to: date) -> Iterator[Span]:
@@ -239,18 +270,6 @@ def holding_time(
     if doctor_id is not None:
         return [text(ACTIVE_SQL), Booking.doctor_id == doctor_id]
     return [text(ACTIVE_SQL), Booking.diagnostic_id == diagnostic_id, Booking.clinic_id == clinic_id]
-
-
-def booked_starts(
-    *, clinic_id: int, since: datetime, until: datetime, doctor_id: int | None = None,
-    diagnostic_id: int | None = None,
-) -> list[datetime]:
-    """Start times of the active bookings of a doctor (or a diagnostic at a clinic) in [since, until)."""
-    query = select(Booking.starts_at).where(
-        *holding_time(clinic_id=clinic_id, doctor_id=doctor_id, diagnostic_id=diagnostic_id),
-        Booking.starts_at >= since, Booking.starts_at < until,
-    )
-    return list(db.session.scalars(query.order_by(Booking.starts_at)))
 
 
 def _overlaps(start: datetime, end: datetime, busy: list[Span], starts: list[datetime]) -> bool:

@@ -137,46 +137,40 @@ def _insert_booking(
 
 
 def cancel(
-    booking_id: int,
-    *,
-    actor: Actor,
-    user_id: int | None = None,
-    reason: str | None = None,
-    actor_id: str | None = None,
-    now: datetime | None = None,
+    booking_id: int, *, user_id: int, reason: str | None = None, now: datetime | None = None
 ) -> Booking:
-    """Cancel a booked visit; a patient (user_id given) only their own and not inside CANCEL_CUTOFF."""
+    """The patient cancels their own booked visit, unless it is inside CANCEL_CUTOFF."""
     now = now or clock.now()
-    booking = get_for_update(booking_id, user_id=user_id)
+    booking = _lock_owned(booking_id, user_id)
     _ensure_transition(booking, BookingStatus.CANCELLED)
-    if actor is Actor.PATIENT and booking.starts_at - now < current_settings().CANCEL_CUTOFF:
+    if booking.starts_at - now < current_settings().CANCEL_CUTOFF:
         raise CancelTooLate()
-    _cancel(booking, actor, actor_id, reason)
-    outbox.queue_message(
-        MessageKind.CANCELLATION, booking_id=booking.id, chat_id=booking.user_id,
-        dedupe_key=f"booking:{booking.id}:cancellation",
-    )
+    _cancel(booking, Actor.PATIENT, str(user_id), reason)
     return booking
 
 
-def reschedule(
-    booking_id: int,
-    *,
-    starts_at: datetime,
-    actor: Actor,
-    user_id: int | None = None,
-    actor_id: str | None = None,
-    now: datetime | None = None,
+def cancel_by_staff(
+    booking_id: int, *, actor_id: str, reason: str | None = None, actor: Actor = Actor.STAFF
 ) -> Booking:
-    """Move a booking: book the new slot, cancel the old one and link them, all or nothing."""
+    """Staff (or the system) cancel any booked visit, at any time; the patient is told."""
+    _ensure_not_patient(actor)
+    booking = _lock(booking_id)
+    _ensure_transition(booking, BookingStatus.CANCELLED)
+    _cancel(booking, actor, actor_id, reason)
+    return booking
+
+
+def reschedule(booking_id: int, *, user_id: int, starts_at: datetime, now: datetime | None = None) -> Booking:
+    """The patient moves their booking: book the new slot, cancel the old one and link them, all or nothing."""
     now = now or clock.now()
     with db.session.begin_nested():
-        old = get_for_update(booking_id, user_id=user_id)
+        old = _lock_owned(booking_id, user_id)
         _ensure_transition(old, BookingStatus.CANCELLED)
-        if actor is Actor.PATIENT and old.starts_at - now < current_settings().CANCEL_CUTOFF:
+        if old.starts_at - now < current_settings().CANCEL_CUTOFF:
             raise CancelTooLate("It is too late to move this booking online. Please call the clinic.")
-        # Cancelling first frees the old slot, so the visit may move to an overlapping time.
-        _cancel(old, actor, actor_id, "rescheduled")
+        # Cancelling first frees the old slot, so the visit may move to an overlapping time. The
+        # cancellation itself is not announced: the confirmation of the new time says it was moved.
+        _mark_cancelled(old, Actor.PATIENT, str(user_id), "rescheduled")
         db.session.flush()
         new = book(
             user_id=old.user_id, clinic_id=old.clinic_id, starts_at=starts_at,
@@ -185,9 +179,9 @@ def reschedule(
                 old.patient_first_name, old.patient_last_name, old.patient_phone,
                 old.patient_email, old.patient_message,
             ),
-            actor=actor, actor_id=actor_id, now=now, _rescheduled_from=old,
+            now=now, _rescheduled_from=old,
         )
-        _record(old, actor, "rescheduled", {"to_booking": new.id}, actor_id)
+        _record(old, Actor.PATIENT, "rescheduled", {"to_booking": new.id}, str(user_id))
     return new
 
 
@@ -200,11 +194,12 @@ def change_status(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Staff or system move a booking forward (arrived, fulfilled, noshow, cancelled); never backwards."""
+    """Staff or the system move a booking forward (arrived, fulfilled, noshow, cancelled); never backwards."""
+    _ensure_not_patient(actor)
     if status is BookingStatus.CANCELLED:
-        return cancel(booking_id, actor=actor, actor_id=actor_id, reason=reason, now=now)
+        return cancel_by_staff(booking_id, actor=actor, actor_id=actor_id, reason=reason)
     now = now or clock.now()
-    booking = get_for_update(booking_id)
+    booking = _lock(booking_id)
     _ensure_transition(booking, status)
     _ensure_visit_time(booking, status, now)
     booking.status = status.value
@@ -215,7 +210,7 @@ def change_status(
 
 def confirm_attendance(booking_id: int, *, user_id: int) -> Booking:
     """The patient said they will come (reminder button); recorded once as an event."""
-    booking = get_for_update(booking_id, user_id=user_id)
+    booking = _lock_owned(booking_id, user_id)
     if booking.status != BookingStatus.BOOKED.value:
         raise IllegalTransition("This booking is no longer active.")
     already = db.session.scalar(
@@ -248,25 +243,47 @@ def list_for_user(user_id: int, *, when: str = "upcoming", page: int = 1, per_pa
     return paginate(query, page=page, per_page=per_page)
 
 
-def get_booking(booking_id: int, *, user_id: int | None = None) -> Booking:
-    """A booking with what it is shown with; someone else's booking does not exist for them."""
+def get_booking(booking_id: int, *, user_id: int) -> Booking:
+    """The patient's own booking with what it is shown with; someone else's does not exist for them."""
+    booking = get_booking_for_staff(booking_id)
+    if booking.user_id != user_id:
+        raise BookingNotFound()
+    return booking
+
+
+def get_booking_for_staff(booking_id: int) -> Booking:
+    """Any booking, with what it is shown with (staff and system only: no ownership check)."""
     booking = db.session.get(
         Booking, booking_id,
         options=[joinedload(Booking.clinic), joinedload(Booking.doctor), joinedload(Booking.diagnostic)],
     )
-    if booking is None or (user_id is not None and booking.user_id != user_id):
+    if booking is None:
         raise BookingNotFound()
     return booking
 
 
-def get_for_update(booking_id: int, *, user_id: int | None = None) -> Booking:
-    """Lock the booking row for the rest of the transaction (ownership checked when user_id is given)."""
+def _lock_owned(booking_id: int, user_id: int) -> Booking:
+    """Lock the patient's own booking for the rest of the transaction; others' do not exist for them."""
+    booking = _lock(booking_id)
+    if booking.user_id != user_id:
+        raise BookingNotFound()
+    return booking
+
+
+def _lock(booking_id: int) -> Booking:
+    """Lock any booking row for the rest of the transaction."""
     booking = db.session.scalar(
         select(Booking).where(Booking.id == booking_id).with_for_update().execution_options(populate_existing=True)
     )
-    if booking is None or (user_id is not None and booking.user_id != user_id):
+    if booking is None:
         raise BookingNotFound()
     return booking
+
+
+def _ensure_not_patient(actor: Actor) -> None:
+    """Patients change their bookings only through cancel() and reschedule(), which check ownership."""
+    if actor is Actor.PATIENT:
+        raise ValueError("a patient's change must go through cancel() or reschedule()")
 
 
 def _resource(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
@@ -331,6 +348,15 @@ def _ensure_transition(booking: Booking, target: BookingStatus) -> None:
 
 
 def _cancel(booking: Booking, actor: Actor, actor_id: str | None, reason: str | None) -> None:
+    """Cancel and tell the patient."""
+    _mark_cancelled(booking, actor, actor_id, reason)
+    outbox.queue_message(
+        MessageKind.CANCELLATION, booking_id=booking.id, chat_id=booking.user_id,
+        dedupe_key=f"booking:{booking.id}:cancellation",
+    )
+
+
+def _mark_cancelled(booking: Booking, actor: Actor, actor_id: str | None, reason: str | None) -> None:
     booking.status = BookingStatus.CANCELLED.value
     booking.cancel_reason = reason
     booking.cancelled_by = actor.value

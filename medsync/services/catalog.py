@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from medsync.errors import NotFound
 from medsync.extensions import db, redis_client
+from medsync.services import after_commit
 from medsync.services.photos import photo_or_avatar
 from medsync.models import (
     Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty,
@@ -33,7 +34,7 @@ from medsync.models import (
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "medsync:catalog:version"
-_CHANGED_KEY = "medsync_catalog_changed"
+_CHANGED = "catalog: changed"
 CATALOG_MODELS = (
     Clinic, WorkingHours, WorkingBreak, ClinicClosure, Specialty, Doctor, DoctorRating, DoctorAbsence,
     DiagnosticType, ClinicDiagnostic,
@@ -190,7 +191,7 @@ def find_doctors(
 
 def catalog_changed() -> None:
     """Mark the current transaction as a catalog write (for bulk statements the ORM hooks cannot see)."""
-    db.session.info[_CHANGED_KEY] = True
+    after_commit.add(db.session(), _CHANGED, True)
 
 
 def bump_version() -> None:
@@ -264,15 +265,10 @@ def _load_clinics() -> dict[int, ClinicInfo]:
 @event.listens_for(Session, "after_flush")
 def _notice_catalog_writes(session: Session, _context: object) -> None:
     if any(isinstance(row, CATALOG_MODELS) for row in (*session.new, *session.dirty, *session.deleted)):
-        session.info[_CHANGED_KEY] = True
+        after_commit.add(session, _CHANGED, True)
 
 
 @event.listens_for(Session, "after_commit")
 def _bump_after_commit(session: Session) -> None:
-    if session.info.pop(_CHANGED_KEY, False):
+    if after_commit.take(session, _CHANGED):
         bump_version()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_CHANGED_KEY, None)

@@ -1,11 +1,16 @@
 """The outbox from the sender's side: claiming a row, recording how its delivery went, finding due and lost rows.
 
 A row moves pending → sending (claimed by exactly one worker) → sent | skipped | failed, or back to
-pending with a later due_at (a retry). The workers do the Telegram part; these functions only
-write rows and flush — the task commits.
+pending with a later due_at (a retry). A claim is a token plus a lease: the worker renews the lease
+while it works on the row (see workers.leases), every finishing update must carry the token (a
+worker that stalled past its lease can no longer touch a row someone else claimed since), and a
+row whose lease ran out goes back to pending. The workers do the Telegram part; these functions
+only write rows and flush — the task commits.
 """
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, or_, select, update
@@ -25,9 +30,18 @@ _HANDED_OUT_KEY = "medsync:outbox:handed-out:{}"
 _STILL_GOING_OUT = (MessageStatus.PENDING.value, MessageStatus.SENDING.value, MessageStatus.SENT.value)
 
 
-def claim(message_id: int, *, now: datetime | None = None) -> OutboxMessage | None:
-    """Take a due pending row for sending; a second claimer (or a row not due yet) gets None."""
+@dataclass(frozen=True)
+class Claim:
+    """One worker's hold on one row: every finishing update names it."""
+
+    message_id: int
+    token: str
+
+
+def claim(message_id: int, *, now: datetime | None = None) -> tuple[Claim, OutboxMessage] | None:
+    """Take a due pending row for sending, under a fresh token and lease; a second claimer (or a row not due) gets None."""
     now = now or clock.now()
+    token = uuid.uuid4().hex
     claimed_id = db.session.execute(
         update(OutboxMessage)
         .where(
@@ -35,19 +49,38 @@ def claim(message_id: int, *, now: datetime | None = None) -> OutboxMessage | No
             OutboxMessage.status == MessageStatus.PENDING.value,
             OutboxMessage.due_at <= now,
         )
-        .values(status=MessageStatus.SENDING.value, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        .values(status=MessageStatus.SENDING.value, claimed_at=now, claim_token=token,
+                lease_expires_at=now + current_settings().DELIVERY_LEASE, attempts=OutboxMessage.attempts + 1)
         .returning(OutboxMessage.id)
     ).scalar_one_or_none()
     if claimed_id is None:
         return None
-    return db.session.get(
+    message = db.session.get(
         OutboxMessage, claimed_id, populate_existing=True,
         options=[joinedload(OutboxMessage.booking).joinedload(Booking.clinic), joinedload(OutboxMessage.result)],
     )
+    return Claim(claimed_id, token), message
+
+
+def renew(claims: list[Claim], *, now: datetime | None = None) -> list[Claim]:
+    """Extend the leases of these claims; returns those still held (a claim that lost its row is not renewed)."""
+    if not claims:
+        return []
+    now = now or clock.now()
+    tokens = {held.token: held for held in claims}
+    renewed = db.session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == MessageStatus.SENDING.value, OutboxMessage.claim_token.in_(list(tokens)))
+        .values(lease_expires_at=now + current_settings().DELIVERY_LEASE)
+        .returning(OutboxMessage.claim_token)
+    ).all()
+    return [tokens[token] for token in renewed]
 
 
 def reason_to_skip(message: OutboxMessage, *, now: datetime | None = None) -> str | None:
     """Why this message must not go out any more (re-checked just before sending), or None."""
+    if message.kind == MessageKind.REPLY.value:
+        return None  # a chat reply the patient asked for: nothing about it expires
     now = now or clock.now()
     booking = db.session.get(Booking, message.booking_id, populate_existing=True)
     if booking is None:
@@ -89,34 +122,30 @@ def _superseded(reminder: OutboxMessage, now: datetime) -> bool:
     ) is not None
 
 
-def mark_sent(message_id: int, *, telegram_message_id: int | None, now: datetime | None = None) -> None:
+def mark_sent(held: Claim, *, telegram_message_id: int | None, now: datetime | None = None) -> bool:
     """The message reached Telegram."""
-    _finish(message_id, MessageStatus.SENT, sent_at=now or clock.now(), telegram_message_id=telegram_message_id,
-            last_error=None)
+    return _finish(held, MessageStatus.SENT, sent_at=now or clock.now(), telegram_message_id=telegram_message_id,
+                   last_error=None)
 
 
-def mark_skipped(message_id: int, reason: str) -> None:
+def mark_skipped(held: Claim, reason: str) -> bool:
     """The message is no longer relevant (booking cancelled, moved or over)."""
-    _finish(message_id, MessageStatus.SKIPPED, last_error=reason)
+    return _finish(held, MessageStatus.SKIPPED, last_error=reason)
 
 
-def mark_failed(message_id: int, error: str) -> None:
+def mark_failed(held: Claim, error: str) -> bool:
     """Give up on this message: the user cannot be reached or the attempts are used up."""
-    _finish(message_id, MessageStatus.FAILED, last_error=error[:1000])
+    return _finish(held, MessageStatus.FAILED, last_error=error[:1000])
 
 
-def retry_at(message_id: int, due_at: datetime, *, error: str | None, counts_as_attempt: bool = True) -> None:
+def retry_at(held: Claim, due_at: datetime, *, error: str | None, counts_as_attempt: bool = True) -> bool:
     """Put a claimed row back to pending, due again at `due_at`; a deferral by the rate limiter is no attempt."""
-    values: dict = {"status": MessageStatus.PENDING.value, "due_at": due_at, "claimed_at": None}
+    values: dict = {"due_at": due_at, "claimed_at": None}
     if error is not None:
         values["last_error"] = error[:1000]
     if not counts_as_attempt:
         values["attempts"] = OutboxMessage.attempts - 1
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.SENDING.value)
-        .values(**values)
-    )
+    return _finish(held, MessageStatus.PENDING, **values)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -125,19 +154,15 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def return_lost(*, now: datetime | None = None) -> list[int]:
-    """Rows stuck in 'sending' (their worker died) go back to pending, or fail once out of attempts."""
+    """Rows whose claim's lease ran out (their worker died or hung) go back to pending, or fail once out of attempts."""
     now = now or clock.now()
-    settings = current_settings()
-    out_of_attempts = OutboxMessage.attempts >= settings.DELIVERY_MAX_ATTEMPTS
+    out_of_attempts = OutboxMessage.attempts >= current_settings().DELIVERY_MAX_ATTEMPTS
     rows = db.session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.status == MessageStatus.SENDING.value,
-            OutboxMessage.claimed_at < now - settings.DELIVERY_LOST_AFTER,
-        )
+        .where(OutboxMessage.status == MessageStatus.SENDING.value, OutboxMessage.lease_expires_at < now)
         .values(
             status=case((out_of_attempts, MessageStatus.FAILED.value), else_=MessageStatus.PENDING.value),
-            claimed_at=None,
+            claimed_at=None, claim_token=None, lease_expires_at=None,
             last_error="the worker sending it was lost",
         )
         .returning(OutboxMessage.id, OutboxMessage.status)
@@ -160,14 +185,14 @@ def due_for_delivery(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -
 
 
 def hand_out(message_ids: list[int]) -> list[int]:
-    """Of these rows, those not handed to the queue within DELIVERY_LOST_AFTER; marks them handed out now.
+    """Of these rows, those not handed to the queue within DELIVERY_REQUEUE_AFTER; marks them handed out now.
 
     The mark lives in Redis, with the queue: if the queue is lost, so are the marks, and the next
     sweep hands everything out again.
     """
     if not message_ids:
         return []
-    seconds = max(1, int(current_settings().DELIVERY_LOST_AFTER.total_seconds()))
+    seconds = max(1, int(current_settings().DELIVERY_REQUEUE_AFTER.total_seconds()))
     with redis_client.pipeline(transaction=False) as pipe:
         for message_id in message_ids:
             pipe.set(_HANDED_OUT_KEY.format(message_id), 1, nx=True, ex=seconds)
@@ -202,9 +227,15 @@ def statuses(message_ids: list[int]) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def _finish(message_id: int, status: MessageStatus, **values: object) -> None:
-    db.session.execute(
+def _finish(held: Claim, status: MessageStatus, **values: object) -> bool:
+    """End the claim with this outcome, if it is still this claim's row; False when someone else holds it now."""
+    result = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.SENDING.value)
-        .values(status=status.value, **values)
+        .where(
+            OutboxMessage.id == held.message_id,
+            OutboxMessage.status == MessageStatus.SENDING.value,
+            OutboxMessage.claim_token == held.token,
+        )
+        .values(status=status.value, claim_token=None, lease_expires_at=None, **values)
     )
+    return result.rowcount == 1

@@ -18,17 +18,18 @@ from sqlalchemy.orm import Session
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import MessageKind, MessageStatus, OutboxMessage
+from medsync.services import after_commit
 
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "workers.delivery.deliver_message"
-_PENDING_KEY = "medsync_outbox_due_ids"
+_DUE_NOW = "outbox: due now"
 
 
 def queue_message(
     kind: MessageKind,
     *,
-    booking_id: int,
+    booking_id: int | None,
     chat_id: int,
     dedupe_key: str,
     due_at: datetime | None = None,
@@ -49,7 +50,7 @@ def queue_message(
     )
     message_id = db.session.execute(statement).scalar_one_or_none()
     if message_id is not None and due_at <= now + timedelta(seconds=5):
-        db.session.info.setdefault(_PENDING_KEY, []).append(message_id)
+        after_commit.add(db.session(), _DUE_NOW, message_id)
     return message_id
 
 
@@ -69,7 +70,8 @@ def skip_pending(booking_id: int, kinds: Iterable[MessageKind], reason: str) -> 
 
 def mark_for_dispatch(message_ids: Iterable[int]) -> None:
     """Hand these rows to the workers once the current transaction commits."""
-    db.session.info.setdefault(_PENDING_KEY, []).extend(message_ids)
+    for message_id in message_ids:
+        after_commit.add(db.session(), _DUE_NOW, message_id)
 
 
 def install_commit_hook(app: Flask, send: Callable[[int], None] | None = None) -> None:
@@ -83,7 +85,7 @@ def install_commit_hook(app: Flask, send: Callable[[int], None] | None = None) -
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
-    message_ids = session.info.pop(_PENDING_KEY, [])
+    message_ids = after_commit.take(session, _DUE_NOW)
     if not message_ids:
         return
     sender = current_app.extensions.get("outbox_sender") if has_app_context() else None
@@ -94,8 +96,3 @@ def _dispatch_after_commit(session: Session) -> None:
             sender(message_id)
         except Exception:  # noqa: BLE001 - the sweep re-finds the row; the user's action is committed
             log.warning("could not enqueue outbox message %s; the sweep will deliver it", message_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)

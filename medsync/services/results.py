@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
 from medsync.config import current_settings
@@ -34,10 +35,10 @@ def list_for_user(user_id: int, *, page: int = 1, per_page: int = 5) -> Page:
     return paginate(query, page=page, per_page=per_page)
 
 
-def get_result(result_id: int, *, user_id: int | None = None) -> Result:
-    """A result; someone else's result does not exist for them."""
+def get_result(result_id: int, *, user_id: int) -> Result:
+    """The patient's own result; someone else's result does not exist for them."""
     result = db.session.get(Result, result_id, options=[joinedload(Result.booking)])
-    if result is None or (user_id is not None and result.booking.user_id != user_id):
+    if result is None or result.booking.user_id != user_id:
         raise ResultNotFound()
     return result
 
@@ -83,18 +84,21 @@ def store_result(
     if booking is None:
         raise BookingNotFound()
     digest = hashlib.sha256(content).hexdigest()
-    already = db.session.scalar(select(Result).where(Result.booking_id == booking.id, Result.sha256 == digest))
-    if already is not None:
-        return already  # the same file uploaded again: one result, one delivery
     relative = f"{booking.id}/{digest}.pdf"
     _write_atomically(Path(settings.RESULTS_DIR) / relative, content)
-    result = Result(
-        booking_id=booking.id, title=title or _default_title(booking), file_name=_safe_name(file_name),
-        storage_path=relative, content_type="application/pdf", size_bytes=len(content), sha256=digest,
-        uploaded_by=uploaded_by,
-    )
-    db.session.add(result)
-    db.session.flush()
+    # The unique storage path decides a race of identical uploads (a double click): the first insert wins,
+    # the others wait for it and then find its row.
+    result_id = db.session.execute(
+        insert(Result).values(
+            booking_id=booking.id, title=title or _default_title(booking), file_name=_safe_name(file_name),
+            storage_path=relative, content_type="application/pdf", size_bytes=len(content), sha256=digest,
+            uploaded_by=uploaded_by,
+        ).on_conflict_do_nothing(index_elements=[Result.storage_path]).returning(Result.id)
+    ).scalar_one_or_none()
+    if result_id is None:
+        # The same file uploaded again: one result, one delivery.
+        return db.session.scalar(select(Result).where(Result.storage_path == relative))
+    result = db.session.get(Result, result_id)
     db.session.add(BookingEvent(
         booking_id=booking.id, actor=Actor.STAFF.value, actor_id=uploaded_by, action="result_uploaded",
         details={"result_id": result.id, "sha256": digest},

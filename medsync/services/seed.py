@@ -1,36 +1,37 @@
 """Loading the deterministic demo catalog; upserts by slug, so running it twice changes nothing."""
 from __future__ import annotations
 
-from datetime import date, time
-from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
-from medsync import clock, demo_data
-from medsync.services.catalog import catalog_changed
+from medsync import clock
+from medsync.demo_catalog import DemoClosure, DemoDoctor, DemoHours, load_demo_catalog
 from medsync.extensions import db
 from medsync.models import (
     Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorRating, Specialty, WorkingBreak,
     WorkingHours,
 )
+from medsync.services.catalog import catalog_changed
 
 DEMO_CLOSURE_REASON = "Public holiday (demo)"
 
 
-def seed_demo_catalog() -> dict[str, int]:
-    """Create or refresh the demo catalog; returns how many of each thing it holds."""
+def seed_demo_catalog(path: Path | None = None) -> dict[str, int]:
+    """Create or refresh the catalog in `path` (default: the shipped demo); returns how many of each it holds."""
+    demo = load_demo_catalog(path)  # before any write: a mistake in the file leaves the database untouched
     clinics = {item.key: _upsert(Clinic, item.key, name=item.name, address=item.address, timezone=item.timezone)
-               for item in demo_data.CLINICS}
-    specialties = {item.key: _upsert(Specialty, item.key, name=item.name) for item in demo_data.SPECIALTIES}
+               for item in demo.clinics}
+    specialties = {item.key: _upsert(Specialty, item.key, name=item.name) for item in demo.specialties}
     db.session.flush()
-    for item in demo_data.CLINICS:
+    for item in demo.clinics:
         _replace_hours(clinics[item.key], item.hours)
-    _replace_closures(clinics)
-    doctors = [_seed_doctor(item, clinics, specialties) for item in demo_data.DOCTORS]
-    for item in demo_data.DIAGNOSTICS:
+    _replace_closures(clinics, demo.closures)
+    doctors = [_seed_doctor(item, clinics, specialties) for item in demo.doctors]
+    for item in demo.diagnostics:
         diagnostic = _upsert(
-            DiagnosticType, item.key, name=item.name, description=item.description, price=Decimal(item.price),
+            DiagnosticType, item.key, name=item.name, description=item.description, price=item.price,
             photo_url=item.photo_url, duration_minutes=item.duration_minutes,
         )
         db.session.flush()
@@ -44,7 +45,7 @@ def seed_demo_catalog() -> dict[str, int]:
     catalog_changed()
     return {
         "clinics": len(clinics), "specialties": len(specialties), "doctors": len(doctors),
-        "diagnostics": len(demo_data.DIAGNOSTICS),
+        "diagnostics": len(demo.diagnostics),
     }
 
 
@@ -59,10 +60,10 @@ def _upsert(model: type, slug: str, **values: object):
     return row
 
 
-def _seed_doctor(item: demo_data.DemoDoctor, clinics: dict, specialties: dict) -> Doctor:
+def _seed_doctor(item: DemoDoctor, clinics: dict, specialties: dict) -> Doctor:
     doctor = _upsert(
         Doctor, item.key, full_name=item.full_name, clinic_id=clinics[item.clinic].id,
-        specialty_id=specialties[item.specialty].id, price=Decimal(item.price), photo_url=item.photo_url,
+        specialty_id=specialties[item.specialty].id, price=item.price, photo_url=item.photo_url,
         bio=item.bio, experience=item.experience, certificates=item.certificates, services=item.services,
         appointment_minutes=item.appointment_minutes,
     )
@@ -75,30 +76,22 @@ def _seed_doctor(item: demo_data.DemoDoctor, clinics: dict, specialties: dict) -
     return doctor
 
 
-def _replace_hours(clinic: Clinic, hours: tuple[demo_data.DemoHours, ...]) -> None:
+def _replace_hours(clinic: Clinic, hours: tuple[DemoHours, ...]) -> None:
     db.session.execute(delete(WorkingHours).where(WorkingHours.clinic_id == clinic.id))
     for day in hours:
-        row = WorkingHours(
-            clinic_id=clinic.id, weekday=day.iso_weekday, opens_at=_time(day.opens), closes_at=_time(day.closes)
-        )
-        row.breaks = [WorkingBreak(starts_at=_time(start), ends_at=_time(end)) for start, end in day.breaks]
+        row = WorkingHours(clinic_id=clinic.id, weekday=day.iso_weekday, opens_at=day.opens, closes_at=day.closes)
+        row.breaks = [WorkingBreak(starts_at=start, ends_at=end) for start, end in day.breaks]
         db.session.add(row)
 
 
-def _replace_closures(clinics: dict[str, Clinic]) -> None:
+def _replace_closures(clinics: dict[str, Clinic], closures: tuple[DemoClosure, ...]) -> None:
     """Demo holidays for this year and the next, recreated each run."""
     db.session.execute(delete(ClinicClosure).where(ClinicClosure.reason == DEMO_CLOSURE_REASON))
     this_year = clock.now().year
-    for closure in demo_data.CLOSURES:
+    for closure in closures:
         for year in (this_year, this_year + 1):
-            first = date(year, *closure.start)
-            last_year = year + 1 if closure.end < closure.start else year
+            first_day, last_day = closure.days(year)
             db.session.add(ClinicClosure(
-                clinic_id=clinics[closure.clinic].id, first_day=first, last_day=date(last_year, *closure.end),
+                clinic_id=clinics[closure.clinic].id, first_day=first_day, last_day=last_day,
                 reason=DEMO_CLOSURE_REASON,
             ))
-
-
-def _time(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))

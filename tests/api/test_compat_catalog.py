@@ -1,14 +1,14 @@
 """The compatible /api catalog routes answer exactly what the existing Mini App front end reads."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from numbers import Number
 
 import pytest
 from sqlalchemy import select
 
 from medsync.extensions import db
-from medsync.models import Actor, Clinic, DiagnosticType, Doctor, WorkingHours
+from medsync.models import Clinic, DiagnosticType, Doctor, WorkingHours
 from medsync.services import bookings
 from tests.api.conftest import first_doctor, local_slot
 from tests.conftest import PATIENT
@@ -133,23 +133,33 @@ def _book(doctor: Doctor, starts_at: datetime, user) -> int:
     return booking.id
 
 
-def test_booked_doctor_slots_of_a_month_carry_the_clinic_offset(client, seeded, make_user):
+def test_taken_hours_of_a_month_list_active_bookings_with_the_clinic_offset(client, seeded, make_user):
     doctor = first_doctor()
     december = local_slot(doctor.clinic, days_ahead=1, hour=10)
     january = local_slot(doctor.clinic, days_ahead=40, hour=11)
     cancelled = local_slot(doctor.clinic, days_ahead=2, hour=12)
     _book(doctor, december, make_user())
     _book(doctor, january, make_user())
-    bookings.cancel(_book(doctor, cancelled, make_user()), actor=Actor.STAFF)
+    bookings.cancel_by_staff(_book(doctor, cancelled, make_user()), actor_id="reception")
     db.session.commit()
 
     path = f"/api/slots/doctors/{doctor.id}/{doctor.clinic_id}"
-    assert client.get(f"{path}/11").get_json() == [december.isoformat()]
-    assert december.isoformat().endswith("+02:00")
+    taken = client.get(f"{path}/11").get_json()
+    assert december.isoformat() in taken and cancelled.isoformat() not in taken
+    assert december.isoformat().endswith("+02:00") and taken == sorted(taken)
     # January (0) is the next January: 2027, since this one has passed.
-    assert client.get(f"{path}/0").get_json() == [january.isoformat()]
-    assert january.year == 2027
-    assert client.get(f"{path}/5").get_json() == []
+    assert january.isoformat() in client.get(f"{path}/0").get_json() and january.year == 2027
+
+
+def test_a_month_past_the_horizon_is_taken_at_every_offered_hour(client, seeded):
+    doctor = first_doctor()
+    week = client.get(f"/api/working_hours/{doctor.clinic_id}").get_json()
+    june = [date(2027, 6, 1) + timedelta(days=n) for n in range(30)]
+    offered = sum(row["end_time"] - row["start_time"] for day in june for row in week
+                  if row["weekday_index"] == day.isoweekday() % 7)
+    taken = client.get(f"/api/slots/doctors/{doctor.id}/{doctor.clinic_id}/5").get_json()
+    assert len(taken) == offered > 0
+    assert taken[0] == "2027-06-01T08:00:00+03:00"  # a Tuesday, in summer time
 
 
 @pytest.mark.parametrize("month_index", [12, -1, 99])
@@ -165,13 +175,14 @@ def test_doctor_slots_at_a_clinic_where_the_doctor_does_not_work_are_404(client,
     assert_error(client.get(f"/api/slots/doctors/{doctor.id}/{other_clinic}/11"), 404)
 
 
-def test_booked_diagnostic_slots_are_per_clinic(client, seeded, make_user):
+def test_taken_diagnostic_hours_are_per_clinic(client, seeded, make_user):
     diagnostic = db.session.scalars(select(DiagnosticType).order_by(DiagnosticType.id)).first()
     clinic, other = diagnostic.clinics[0], diagnostic.clinics[1]
     starts_at = local_slot(clinic, days_ahead=1, hour=10)
     bookings.book(user_id=make_user().telegram_id, clinic_id=clinic.id, diagnostic_id=diagnostic.id,
                   starts_at=starts_at, patient=PATIENT)
     db.session.commit()
-    assert client.get(f"/api/slots/diagnostics/{diagnostic.id}/{clinic.id}/11").get_json() == [starts_at.isoformat()]
-    assert client.get(f"/api/slots/diagnostics/{diagnostic.id}/{other.id}/11").get_json() == []
+    assert starts_at.isoformat() in client.get(f"/api/slots/diagnostics/{diagnostic.id}/{clinic.id}/11").get_json()
+    same_hour_elsewhere = local_slot(other, days_ahead=1, hour=10).isoformat()
+    assert same_hour_elsewhere not in client.get(f"/api/slots/diagnostics/{diagnostic.id}/{other.id}/11").get_json()
     assert_error(client.get(f"/api/slots/diagnostics/9999/{clinic.id}/11"), 404)

@@ -4,8 +4,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+import pytest
+import requests
+import telebot
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+
 from medsync.extensions import db
-from medsync.models import Booking, User
+from medsync.models import Booking, OutboxMessage, User
+from workers.delivery import deliver_message
 from tests.bot.conftest import WEBHOOK, button, buttons, callback_update, message_update
 from tests.conftest import BOT_TOKEN, WEBAPP_URL, WEBHOOK_SECRET
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -130,8 +137,8 @@ def test_a_group_chat_gets_no_menu(post_update, telegram_api: FakeTelegramAPI):
 def test_a_failing_handler_is_logged_with_the_update_id_rolled_back_and_answered_200(
     post_update, telegram_api: FakeTelegramAPI, app_context, caplog
 ):
-    telegram_api.fail_next("sendMessage", status=500)
-    update = message_update(USER_ID, "/start")  # a first contact: the sender's row is written, then rolled back
+    telegram_api.fail_next("sendMessage", status=400)  # Telegram refuses the request itself: a bug of ours
+    update = message_update(USER_ID, "/start")
 
     with caplog.at_level(logging.ERROR, logger="medsync.bot.webhook"):
         response = post_update(update)
@@ -140,8 +147,6 @@ def test_a_failing_handler_is_logged_with_the_update_id_rolled_back_and_answered
     [record] = [r for r in caplog.records if r.name == "medsync.bot.webhook"]
     assert str(update["update_id"]) in record.getMessage()
     assert BOT_TOKEN not in caplog.text and BOT_TOKEN.split(":")[1] not in caplog.text
-    db.session.expire_all()
-    assert db.session.get(User, USER_ID) is None
 
 
 def test_a_cancel_is_kept_when_telegram_fails_to_show_it(
@@ -167,7 +172,7 @@ def test_an_update_that_failed_is_not_handled_again_on_redelivery(
     post_update, telegram_api: FakeTelegramAPI
 ):
     update = message_update(USER_ID, "/start")
-    telegram_api.fail_next("sendMessage", status=500)
+    telegram_api.fail_next("sendMessage", status=400)
     post_update(update)
 
     response = post_update(update)
@@ -208,3 +213,110 @@ def test_a_button_press_is_answered_in_the_webhook_response_itself(client, teleg
     assert reply["callback_query_id"] == update["callback_query"]["id"]
     assert telegram_api.calls("answerCallbackQuery") == []  # no separate round trip
     assert len(telegram_api.calls("sendMessage")) == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 429])
+def test_a_reply_telegram_cannot_take_now_is_delivered_later_once(
+    post_update, telegram_api: FakeTelegramAPI, app_context, status
+):
+    telegram_api.fail_next("sendMessage", status=status, retry_after=1 if status == 429 else None)
+
+    response = post_update(message_update(USER_ID, "/start"))
+
+    assert response.status_code == 200
+    [queued] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply")).all()
+    assert (queued.chat_id, queued.status, queued.booking_id) == (USER_ID, "pending", None)
+    for _ in range(2):  # a doubled hand-out still sends it once
+        deliver_message(queued.id)
+    [refused, delivered] = telegram_api.calls("sendMessage")
+    assert (refused.status, delivered.status) == (status, 200)
+    assert delivered.params["text"] == refused.params["text"] and "Hello, Taras!" in delivered.params["text"]
+    assert delivered.params["reply_markup"] == refused.params["reply_markup"]
+
+
+def test_a_reply_lost_on_the_network_is_delivered_later(post_update, telegram_api, app_context, monkeypatch):
+    import telebot.apihelper
+
+    real_request = telebot.apihelper._make_request
+    calls = {"count": 0}
+
+    def network_down_once(*args, **kwargs):
+        calls["count"] += 1
+        if calls["count"] == 1:
+            raise requests.ConnectionError("connection reset")
+        return real_request(*args, **kwargs)
+
+    monkeypatch.setattr(telebot.apihelper, "_make_request", network_down_once)
+    post_update(message_update(USER_ID, "/help"))
+    [queued] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply")).all()
+
+    assert deliver_message(queued.id) == "sent"
+    [delivered] = telegram_api.calls("sendMessage")
+    assert "What I can do" in delivered.params["text"]
+
+
+def test_a_page_turn_telegram_fails_to_show_is_edited_in_later(
+    post_update, telegram_api: FakeTelegramAPI, make_user, make_booking, frozen_now
+):
+    user = make_user()
+    make_booking(user=user)
+    telegram_api.fail_next("editMessageText", status=502)
+
+    post_update(callback_update(user, "bl:past:1", message_id=55))
+    [queued] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply")).all()
+    assert deliver_message(queued.id) == "sent"
+
+    edits = telegram_api.calls("editMessageText")
+    assert [call.status for call in edits] == [502, 200]
+    assert edits[1].params["message_id"] == "55" and "past bookings" in edits[1].params["text"]
+
+
+def test_the_senders_row_is_not_locked_while_handlers_talk_to_telegram(
+    app, post_update, telegram_api: FakeTelegramAPI, make_user, monkeypatch
+):
+    user = make_user(username="old_name")
+    locked_during_send: list[bool] = []
+    real_send = telebot.TeleBot.send_message
+
+    def send_and_probe(bot, *args, **kwargs):
+        # Another request (a double tap) touching the same user's row while this reply is on the network.
+        with db.engine.connect() as other:
+            try:
+                other.execute(text("SET lock_timeout = '200ms'"))
+                other.execute(text("SELECT 1 FROM users WHERE telegram_id = :id FOR UPDATE"), {"id": user.telegram_id})
+                locked_during_send.append(False)
+            except OperationalError:
+                locked_during_send.append(True)
+            other.rollback()
+        return real_send(bot, *args, **kwargs)
+
+    monkeypatch.setattr(telebot.TeleBot, "send_message", send_and_probe)
+    update = message_update(user, "/start")
+    update["message"]["from"]["username"] = "new_name"  # the profile changed: the webhook writes the row
+
+    post_update(update)
+
+    assert locked_during_send == [False]
+    db.session.expire_all()
+    assert db.session.get(User, user.telegram_id).username == "new_name"
+
+
+@pytest.mark.parametrize(("where", "bad_id"), [
+    ("chat", "abc"), ("from", 2**70), ("chat", 1.5), ("from", True), ("chat", None),
+])
+def test_an_update_with_an_impossible_id_is_acknowledged_and_ignored_with_one_warning(
+    post_update, telegram_api: FakeTelegramAPI, app_context, caplog, where, bad_id
+):
+    update = message_update(USER_ID, "/start")
+    update["message"][where]["id"] = bad_id
+
+    with caplog.at_level(logging.WARNING):
+        response = post_update(update)
+
+    assert response.status_code == 200
+    warnings = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert [record.getMessage() for record in warnings] == [
+        f"telegram update {update['update_id']} carries an invalid chat or user id; acknowledged and ignored"
+    ]
+    assert telegram_api.calls() == []
+    assert db.session.scalar(select(User.telegram_id)) is None

@@ -1,11 +1,11 @@
 """The demo catalog: deterministic, idempotent, and what the Mini App needs."""
 from __future__ import annotations
 
+from importlib.resources import files
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 
-from medsync import demo_data
 from medsync.extensions import db
 from medsync.models import Clinic, ClinicDiagnostic, DiagnosticType, Doctor, DoctorRating, Specialty, WorkingHours
 from medsync.services.seed import seed_demo_catalog
@@ -26,11 +26,19 @@ def snapshot() -> dict:
         "hours": count(WorkingHours),
         "rating_summary": db.session.execute(text("SELECT sum(rating_count), sum(rating_total) FROM doctors")).one(),
         "doctor_rows": db.session.execute(text("SELECT id, slug, price, rating_count FROM doctors ORDER BY id")).all(),
+        "clinic_rows": db.session.execute(text("SELECT id, slug, name, timezone FROM clinics ORDER BY id")).all(),
+        "week": db.session.execute(text(
+            "SELECT h.clinic_id, h.weekday, h.opens_at, h.closes_at, b.starts_at, b.ends_at FROM working_hours h"
+            " LEFT JOIN working_breaks b ON b.working_hours_id = h.id ORDER BY 1, 2, 5"
+        )).all(),
+        "closures": db.session.execute(text(
+            "SELECT clinic_id, first_day, last_day, reason FROM clinic_closures ORDER BY 1, 2"
+        )).all(),
+        "offers": db.session.execute(text("SELECT * FROM clinic_diagnostics ORDER BY 1, 2")).all(),
     }
 
 
 def test_seeding_twice_leaves_exactly_one_copy(app_context):
-    demo_data.validate()
     seed_demo_catalog()
     db.session.commit()
     first = snapshot()
@@ -74,3 +82,28 @@ def test_weekly_hours_have_a_lunch_break_and_whole_hours(app_context):
     assert all(row.opens_at.minute == 0 and row.closes_at.minute == 0 for row in hours)
     weekdays = {row.weekday for row in hours}
     assert 6 in weekdays  # Saturdays are open (ISO 6), not shifted onto Sunday
+
+
+def test_seeding_from_the_command_line_again_changes_nothing(app, app_context):
+    runner = app.test_cli_runner()
+    empty = runner.invoke(args=["medsync", "seed-if-empty"])  # what `make run` does on a fresh database
+    seeded = snapshot()
+    again = runner.invoke(args=["medsync", "seed-demo"])
+    present = runner.invoke(args=["medsync", "seed-if-empty"])
+    assert empty.exit_code == again.exit_code == present.exit_code == 0
+    counts = "4 clinics, 12 specialties, 16 doctors, 12 diagnostics\n"
+    assert (empty.output, again.output) == (f"seeded demo catalog: {counts}", counts)
+    assert present.output == "catalog present; not seeding\n"
+    assert snapshot() == seeded
+
+
+def test_a_bad_catalog_file_is_refused_before_anything_is_written(app, app_context, tmp_path):
+    bad = tmp_path / "catalog.toml"
+    bad.write_text(
+        (files("medsync") / "demo_catalog.toml").read_text(encoding="utf-8").replace('"Asia/Almaty"', '"Asia/Alma"')
+    )
+    result = app.test_cli_runner().invoke(args=["medsync", "seed-demo", "--catalog", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}: clinics.almaty-dostyk.timezone: 'Asia/Alma' is not an IANA time zone" in result.output
+    assert "Traceback" not in result.output
+    assert db.session.scalar(select(func.count()).select_from(Clinic)) == 0

@@ -1,6 +1,7 @@
 """The booking service: book, cancel, reschedule, status changes — each with its events and outbox rows."""
 from __future__ import annotations
 
+import inspect
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from medsync.errors import CancelTooLate, IllegalTransition, InvalidRequest, SlotTaken, SlotUnavailable
 from medsync.extensions import db
 from medsync.models import Actor, Booking, BookingEvent, BookingStatus, OutboxMessage
-from medsync.services import bookings
+from medsync.services import bookings, results
 from tests.conftest import PATIENT
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -79,7 +80,7 @@ def test_outside_availability_is_refused(frozen_now, make_doctor, make_user):
 
 def test_patient_cancels_skips_pending_reminders_and_queues_a_notice(frozen_now, make_booking):
     booking = make_booking(starts_at=DEC_3_10AM)
-    bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=booking.user_id, reason="feeling better")
+    bookings.cancel(booking.id, user_id=booking.user_id, reason="feeling better")
     db.session.commit()
     db.session.refresh(booking)
     assert (booking.status, booking.cancelled_by, booking.cancel_reason) == ("cancelled", "patient", "feeling better")
@@ -93,9 +94,9 @@ def test_patient_cannot_cancel_inside_the_cutoff_but_staff_can(frozen_now, make_
     booking = make_booking(starts_at=DEC_3_10AM)
     frozen_now(DEC_3_10AM - timedelta(minutes=90))
     with pytest.raises(CancelTooLate):
-        bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=booking.user_id)
+        bookings.cancel(booking.id, user_id=booking.user_id)
     db.session.rollback()
-    bookings.cancel(booking.id, actor=Actor.STAFF, actor_id="front desk", reason="doctor ill")
+    bookings.cancel_by_staff(booking.id, actor_id="front desk", reason="doctor ill")
     db.session.commit()
     assert db.session.get(Booking, booking.id).status == "cancelled"
 
@@ -104,12 +105,39 @@ def test_someone_elses_booking_cannot_be_cancelled(frozen_now, make_booking, mak
     booking = make_booking(starts_at=DEC_3_10AM)
     stranger = make_user()
     with pytest.raises(bookings.BookingNotFound):
-        bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=stranger.telegram_id)
+        bookings.cancel(booking.id, user_id=stranger.telegram_id)
+
+
+@pytest.mark.parametrize("patient_function", [
+    bookings.cancel, bookings.reschedule, bookings.confirm_attendance, bookings.get_booking, results.get_result,
+])
+def test_every_patient_path_requires_the_owner(patient_function):
+    owner = inspect.signature(patient_function).parameters["user_id"]
+    assert owner.default is inspect.Parameter.empty
+    assert owner.annotation == "int"  # not "int | None": there is no "don't check" value
+
+
+def test_a_patient_cannot_cancel_through_the_staff_paths(frozen_now, make_booking):
+    booking = make_booking(starts_at=DEC_3_10AM)
+    with pytest.raises(ValueError, match="cancel\\(\\) or reschedule\\(\\)"):
+        bookings.change_status(booking.id, BookingStatus.CANCELLED, actor=Actor.PATIENT)
+    with pytest.raises(ValueError):
+        bookings.cancel_by_staff(booking.id, actor=Actor.PATIENT, actor_id=str(booking.user_id))
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).status == "booked"
+
+
+def test_staff_see_any_booking_and_a_patient_only_their_own(frozen_now, make_booking, make_user):
+    booking = make_booking(starts_at=DEC_3_10AM)
+    assert bookings.get_booking_for_staff(booking.id).id == booking.id
+    assert bookings.get_booking(booking.id, user_id=booking.user_id).id == booking.id
+    with pytest.raises(bookings.BookingNotFound):
+        bookings.get_booking(booking.id, user_id=make_user().telegram_id)
 
 
 def test_reschedule_books_new_cancels_old_and_links_them(frozen_now, make_booking):
     old = make_booking(starts_at=DEC_3_10AM)
-    new = bookings.reschedule(old.id, starts_at=DEC_3_10AM + timedelta(days=1), actor=Actor.PATIENT,
+    new = bookings.reschedule(old.id, starts_at=DEC_3_10AM + timedelta(days=1),
                               user_id=old.user_id)
     db.session.commit()
     db.session.refresh(old)
@@ -124,7 +152,7 @@ def test_reschedule_books_new_cancels_old_and_links_them(frozen_now, make_bookin
 def test_reschedule_may_move_into_an_overlapping_time(frozen_now, make_booking, make_doctor):
     doctor = make_doctor(appointment_minutes=30)
     old = make_booking(doctor=doctor, starts_at=DEC_3_10AM)
-    new = bookings.reschedule(old.id, starts_at=DEC_3_10AM + timedelta(minutes=30), actor=Actor.PATIENT,
+    new = bookings.reschedule(old.id, starts_at=DEC_3_10AM + timedelta(minutes=30),
                               user_id=old.user_id)
     assert new.starts_at == DEC_3_10AM + timedelta(minutes=30)
 
@@ -134,7 +162,7 @@ def test_a_failed_reschedule_changes_nothing(frozen_now, make_booking, make_doct
     old = make_booking(doctor=doctor, starts_at=DEC_3_10AM)
     make_booking(doctor=doctor, user=make_user(), starts_at=DEC_3_10AM + timedelta(hours=1))
     with pytest.raises(SlotTaken):
-        bookings.reschedule(old.id, starts_at=DEC_3_10AM + timedelta(hours=1), actor=Actor.PATIENT,
+        bookings.reschedule(old.id, starts_at=DEC_3_10AM + timedelta(hours=1),
                             user_id=old.user_id)
     db.session.commit()
     db.session.refresh(old)
@@ -179,7 +207,7 @@ def test_the_database_refuses_a_backward_status_move(frozen_now, make_booking):
     from sqlalchemy.exc import IntegrityError
 
     booking = make_booking(starts_at=DEC_3_10AM)
-    bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=booking.user_id)
+    bookings.cancel(booking.id, user_id=booking.user_id)
     db.session.commit()
     with pytest.raises(IntegrityError, match="cannot move from cancelled to booked"):
         db.session.execute(text("UPDATE bookings SET status = 'booked', cancelled_by = NULL WHERE id = :id"),
@@ -212,7 +240,7 @@ def test_upcoming_and_past_lists_are_separate_and_paged(frozen_now, make_booking
     user, doctor = make_user(), make_doctor()
     made = [make_booking(user=user, doctor=doctor, starts_at=DEC_3_10AM + timedelta(days=day))
             for day in (0, 1, 2, 4, 5, 6, 7)]  # 6 December is a Sunday
-    bookings.cancel(made[0].id, actor=Actor.PATIENT, user_id=user.telegram_id)
+    bookings.cancel(made[0].id, user_id=user.telegram_id)
     db.session.commit()
     first = bookings.list_for_user(user.telegram_id, when="upcoming", page=1, per_page=5)
     assert (first.total, first.pages, first.has_next) == (6, 2, True)

@@ -10,10 +10,10 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from medsync.errors import InvalidRequest, ResultNotFound
-from medsync.extensions import db
+from medsync.extensions import db, redis_client
 from medsync.models import Actor, BookingEvent, OutboxMessage, Result, User
-from medsync.services import bookings, calendar, outbox, results, users
-from tests.conftest import PDF
+from medsync.services import bookings, calendar, catalog, outbox, results, users
+from tests.conftest import PATIENT, PDF
 
 KYIV = ZoneInfo("Europe/Kyiv")
 
@@ -32,9 +32,44 @@ def test_due_messages_are_handed_over_only_after_commit(frozen_now, make_booking
     booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
     confirmation = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "confirmation"))
     assert sent == [confirmation]  # reminders are due later: the sweep enqueues them
-    bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=booking.user_id)
+    bookings.cancel(booking.id, user_id=booking.user_id)
     db.session.rollback()
     assert sent == [confirmation]
+
+
+def test_a_failed_savepoint_inside_a_booking_transaction_keeps_the_transaction_s_messages(
+    frozen_now, make_doctor, make_user, sent
+):
+    doctor, user = make_doctor(), make_user()
+    booking = bookings.book(user_id=user.telegram_id, clinic_id=doctor.clinic_id, doctor_id=doctor.id,
+                            starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV), patient=PATIENT)
+    try:
+        with db.session.begin_nested():  # some optional step of the same request fails and is undone
+            outbox.queue_message(outbox.MessageKind.CANCELLATION, booking_id=booking.id, chat_id=user.telegram_id,
+                                 dedupe_key="undone")
+            raise RuntimeError("optional step failed")
+    except RuntimeError:
+        pass
+    db.session.commit()
+
+    confirmation = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "confirmation"))
+    assert sent == [confirmation]  # the booking's own message is handed over; the undone one is not
+    assert db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == "undone")) is None
+
+
+def test_a_failed_savepoint_does_not_hide_a_catalog_change_from_other_processes(app_context, make_clinic):
+    clinic = make_clinic()
+    before = redis_client.get(catalog.VERSION_KEY)
+    clinic.name = "Renamed clinic"
+    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            raise RuntimeError("optional step failed")
+    except RuntimeError:
+        pass
+    db.session.commit()
+
+    assert redis_client.get(catalog.VERSION_KEY) != before
 
 
 def test_a_broken_broker_does_not_lose_the_committed_booking(frozen_now, make_booking, app, caplog):
@@ -124,7 +159,7 @@ def test_results_belong_to_the_booking_owner(frozen_now, make_booking, make_user
 
 def test_calendar_event_keeps_its_uid_and_bumps_sequence_on_reschedule(frozen_now, make_booking):
     old = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
-    new = bookings.reschedule(old.id, starts_at=datetime(2026, 12, 4, 10, tzinfo=KYIV), actor=Actor.PATIENT,
+    new = bookings.reschedule(old.id, starts_at=datetime(2026, 12, 4, 10, tzinfo=KYIV),
                               user_id=old.user_id)
     db.session.commit()
     before = Calendar.from_ical(calendar.booking_ics(old)).walk("VEVENT")[0]

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import threading
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from medsync import clock
 from medsync.extensions import db
@@ -109,9 +111,25 @@ def test_staff_move_a_booking_forward_and_the_move_is_audited(client, staff_head
     assert (fulfilled.status_code, fulfilled.json["status"]) == (200, "fulfilled")
     events = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == booking.id)
                                 .order_by(BookingEvent.id)).all()
+    token_id = db.session.scalar(select(StaffToken.id).where(StaffToken.name == "Reception desk"))
     assert [(event.action, event.actor, event.actor_id) for event in events[-2:]] == [
-        ("arrived", "staff", "Reception desk"), ("fulfilled", "staff", "Reception desk"),
+        ("arrived", "staff", f"staff-token:{token_id}"), ("fulfilled", "staff", f"staff-token:{token_id}"),
     ]
+
+
+def test_the_audit_trail_tells_two_staff_tokens_of_the_same_name_apart(client, make_booking, frozen_now):
+    _, first = staff_tokens.issue("Front desk")
+    second_row, second = staff_tokens.issue("Front desk")
+    db.session.commit()
+    booking = make_booking()
+    frozen_now(booking.starts_at - timedelta(minutes=10))
+
+    client.post(f"/api/v1/staff/bookings/{booking.id}/status", json={"status": "arrived"},
+                headers={"Authorization": f"Bearer {second}"})
+
+    event = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == booking.id)
+                               .order_by(BookingEvent.id.desc())).first()
+    assert (event.action, event.actor_id) == ("arrived", f"staff-token:{second_row.id}")
 
 
 def test_a_backward_status_change_is_a_conflict_and_changes_nothing(client, staff_headers, make_booking, frozen_now):
@@ -159,6 +177,32 @@ def test_a_pdf_result_is_stored_with_its_hash_and_queued_for_the_patient(upload,
     assert (results_dir / result.storage_path).read_bytes() == PDF
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == MessageKind.RESULT.value))
     assert (message.result_id, message.chat_id, message.status) == (result.id, booking.user_id, "pending")
+
+
+def test_eight_identical_uploads_at_once_store_one_result_and_answer_it_to_each(
+    app, make_booking, staff_headers
+):
+    url = f"/api/v1/staff/bookings/{make_booking().id}/results"
+    barrier = threading.Barrier(8)
+    answers: list[tuple[int, int | None]] = [(0, None)] * 8
+
+    def double_click(index: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(url, headers=staff_headers,
+                               data={"file": (io.BytesIO(PDF), "mri.pdf")}, content_type="multipart/form-data")
+        answers[index] = (response.status_code, (response.get_json() or {}).get("id"))
+
+    threads = [threading.Thread(target=double_click, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    [result_id] = db.session.scalars(select(Result.id)).all()
+    assert answers == [(201, result_id)] * 8
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.kind == MessageKind.RESULT.value)) == 1
 
 
 def test_a_file_that_is_not_a_pdf_is_refused_and_nothing_is_stored(upload, make_booking, results_dir):

@@ -102,13 +102,13 @@ def make_due(kind: MessageKind) -> None:
 class WorkerProcess:
     """`celery -A celery_app worker` as its own OS process, configured like the test app through the environment."""
 
-    def __init__(self, app: Flask, name: str, *, concurrency: int = 4) -> None:
+    def __init__(self, app: Flask, name: str, *, concurrency: int = 4, **settings_env: str) -> None:
         settings = app.config["SETTINGS"]
         env = {
             **os.environ,
             "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL,
             "TELEGRAM_API_URL": settings.TELEGRAM_API_URL, "BOT_TOKEN": settings.BOT_TOKEN,
-            "RESULTS_DIR": settings.RESULTS_DIR, "LOG_LEVEL": "WARNING",
+            "RESULTS_DIR": settings.RESULTS_DIR, "LOG_LEVEL": "WARNING", **settings_env,
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "--pool", "threads",
@@ -132,12 +132,13 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def worker_process(app: Flask, telegram_api) -> Iterator[Callable[[str], WorkerProcess]]:
-    """Start worker processes by name; all are stopped after the test."""
+def worker_process(app: Flask, telegram_api) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start worker processes by name (settings for that process as keyword environment values); all are
+    stopped after the test."""
     started: list[WorkerProcess] = []
 
-    def start(name: str) -> WorkerProcess:
-        started.append(WorkerProcess(app, name))
+    def start(name: str, **settings_env: str) -> WorkerProcess:
+        started.append(WorkerProcess(app, name, **settings_env))
         return started[-1]
 
     yield start

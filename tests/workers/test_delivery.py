@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from medsync import clock
 from medsync.extensions import db
-from medsync.models import Actor, Booking, MessageKind, MessageStatus, OutboxMessage, Result, User
+from medsync.models import Booking, MessageKind, MessageStatus, OutboxMessage, Result, User
 from medsync.services import bookings, reminders
 from tests.conftest import next_local_slot
 from tests.workers.conftest import make_due, message_rows, wait_for_status, wait_until_idle
@@ -135,7 +135,7 @@ def test_a_user_who_blocked_the_bot_is_marked_unreachable_and_not_retried(worker
     telegram_api.wait_for("sendMessage", chat_id=booking.user_id)  # the confirmation goes through
     telegram_api.fail_chat(booking.user_id, status=403)
 
-    bookings.cancel(booking.id, actor=Actor.STAFF, reason="doctor ill")
+    bookings.cancel_by_staff(booking.id, actor_id="reception", reason="doctor ill")
     db.session.commit()
 
     cancellation = wait_for_status(message_rows(MessageKind.CANCELLATION)[0].id, MessageStatus.FAILED)

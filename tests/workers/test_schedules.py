@@ -13,24 +13,25 @@ from tests.workers.conftest import QUEUE, message_rows
 from workers.maintenance import mark_noshows
 
 
-def test_beat_sweeps_every_minute_and_marks_noshows_nightly(app):
+def test_beat_sweeps_every_interval_and_marks_noshows_nightly(app):
     celery = app.extensions["celery"]
     schedule = celery.conf.beat_schedule
 
-    assert schedule["sweep-outbox"]["schedule"] == 60.0
+    assert schedule["sweep-outbox"]["schedule"] == app.config["SETTINGS"].OUTBOX_SWEEP_INTERVAL.total_seconds() == 10
     assert schedule["mark-noshows"]["schedule"].hour == {3}
     assert {entry["task"] for entry in schedule.values()} <= set(celery.tasks)
     assert celery.conf.task_acks_late and celery.conf.task_reject_on_worker_lost
     assert celery.conf.worker_prefetch_multiplier == 1
 
 
-def test_the_sweep_returns_rows_of_a_dead_worker_and_fails_them_once_out_of_attempts(app, make_booking, sweep):
+def test_the_sweep_returns_rows_whose_lease_ran_out_and_fails_them_once_out_of_attempts(app, make_booking, sweep):
     make_booking()
     make_booking()
     first, second = message_rows(MessageKind.CONFIRMATION)
     redis_client.flushdb()  # forget the after-commit enqueue: only the sweep hands rows out here
-    claimed_long_ago = clock.now() - app.config["SETTINGS"].DELIVERY_LOST_AFTER - timedelta(seconds=1)
-    db.session.execute(update(OutboxMessage).values(status="sending", claimed_at=claimed_long_ago, attempts=1))
+    ran_out = clock.now() - timedelta(seconds=1)
+    db.session.execute(update(OutboxMessage).values(status="sending", claim_token="dead-worker",
+                                                    lease_expires_at=ran_out, attempts=1))
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == second.id)
                        .values(attempts=app.config["SETTINGS"].DELIVERY_MAX_ATTEMPTS))
     db.session.commit()

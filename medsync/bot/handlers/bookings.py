@@ -1,19 +1,17 @@
 """"My bookings": the paged list, a booking's details, cancel with confirmation, the .ics file."""
 from __future__ import annotations
 
-from io import BytesIO
-
 import telebot
 from telebot.callback_data import CallbackData
-from telebot.types import CallbackQuery, InputFile, Message
+from telebot.types import CallbackQuery, Message
 
-from medsync.bot import callbacks, keyboards, texts
+from medsync.bot import callbacks, keyboards, replies, texts
 from medsync.bot.handlers.common import (
     PER_PAGE, Position, answer, fields, identifier, not_found, on_callback, position, show, webapp_url,
 )
 from medsync.errors import BookingNotFound, CancelTooLate, IllegalTransition
 from medsync.extensions import db
-from medsync.models import Actor, Booking, BookingStatus
+from medsync.models import Booking, BookingStatus
 from medsync.services import bookings, calendar
 
 
@@ -30,9 +28,8 @@ def register(bot: telebot.TeleBot) -> None:
 def send_bookings(bot: telebot.TeleBot, chat_id: int, user_id: int) -> None:
     """A new message with the first page of the user's upcoming bookings."""
     page = bookings.list_for_user(user_id, when="upcoming", page=1, per_page=PER_PAGE)
-    bot.send_message(
-        chat_id, texts.bookings_list("upcoming", page.total),
-        reply_markup=keyboards.bookings_page(page, "upcoming", webapp_url()),
+    replies.send_message(
+        bot, chat_id, texts.bookings_list("upcoming", page.total), keyboards.bookings_page(page, "upcoming", webapp_url())
     )
 
 
@@ -120,7 +117,7 @@ def cancel_booking(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     booking, where = found
     try:
         with db.session.begin_nested():
-            booking = bookings.cancel(booking.id, actor=Actor.PATIENT, user_id=call.from_user.id)
+            booking = bookings.cancel(booking.id, user_id=call.from_user.id)
         # Committed before the patient is told "cancelled": the message must never get ahead of the data.
         db.session.commit()
     except CancelTooLate:
@@ -140,6 +137,6 @@ def send_calendar_file(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     booking = owned_booking(call, fields(callbacks.booking_calendar, call))
     if booking is None:
         return not_found(bot, call)
-    document = InputFile(BytesIO(calendar.booking_ics(booking)), file_name=calendar.ics_file_name(booking))
-    bot.send_document(call.message.chat.id, document, caption=texts.calendar_caption(booking))
+    replies.send_text_document(bot, call.message.chat.id, calendar.ics_file_name(booking),
+                               calendar.booking_ics(booking).decode(), texts.calendar_caption(booking))
     answer(bot, call, texts.CALENDAR_SENT)

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 import telebot
 from flask import has_request_context
-from telebot.apihelper import ApiTelegramException
 from telebot.callback_data import CallbackData
 from telebot.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from medsync.bot import texts
+from medsync.bot import replies, texts
 from medsync.bot.reply import webhook_reply
 from medsync.config import current_settings
 
@@ -78,10 +77,5 @@ def not_found(bot: telebot.TeleBot, call: CallbackQuery) -> None:
 
 
 def show(bot: telebot.TeleBot, message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
-    """Replace a message's text and keyboard in place; a double tap's "message is not modified" is fine."""
-    try:
-        bot.edit_message_text(text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=markup)
-    except ApiTelegramException as exc:
-        if exc.error_code == 400 and "message is not modified" in (exc.description or ""):
-            return
-        raise
+    """Replace a message's text and keyboard in place (later, through the outbox, if Telegram fails now)."""
+    replies.edit_message_text(bot, message, text, markup)

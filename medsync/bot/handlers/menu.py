@@ -4,7 +4,7 @@ from __future__ import annotations
 import telebot
 from telebot.types import Message
 
-from medsync.bot import keyboards, texts
+from medsync.bot import keyboards, replies, texts
 from medsync.bot.handlers.common import webapp_url
 
 
@@ -14,9 +14,9 @@ def register(bot: telebot.TeleBot) -> None:
 
 
 def send_welcome(message: Message, bot: telebot.TeleBot) -> None:
-    bot.send_message(message.chat.id, texts.welcome(message.from_user.first_name),
-                     reply_markup=keyboards.main_menu(webapp_url()))
+    replies.send_message(bot, message.chat.id, texts.welcome(message.from_user.first_name),
+                         keyboards.main_menu(webapp_url()))
 
 
 def send_help(message: Message, bot: telebot.TeleBot) -> None:
-    bot.send_message(message.chat.id, texts.HELP, reply_markup=keyboards.main_menu(webapp_url()))
+    replies.send_message(bot, message.chat.id, texts.HELP, keyboards.main_menu(webapp_url()))

@@ -4,11 +4,9 @@ from __future__ import annotations
 import telebot
 from telebot.types import CallbackQuery, Message
 
-from medsync.bot import callbacks, keyboards, texts
-from medsync.bot.documents import ResultDocument, send_result_document
+from medsync.bot import callbacks, keyboards, replies, texts
 from medsync.bot.handlers.common import PER_PAGE, answer, fields, identifier, not_found, on_callback, show
 from medsync.errors import ResultNotFound
-from medsync.models import Result
 from medsync.services import results
 
 
@@ -22,7 +20,7 @@ def register(bot: telebot.TeleBot) -> None:
 def send_results(bot: telebot.TeleBot, chat_id: int, user_id: int) -> None:
     """A new message with the first page of the user's results."""
     page = results.list_for_user(user_id, page=1, per_page=PER_PAGE)
-    bot.send_message(chat_id, texts.results_list(page.total), reply_markup=keyboards.results_page(page))
+    replies.send_message(bot, chat_id, texts.results_list(page.total), keyboards.results_page(page))
 
 
 def send_results_command(message: Message, bot: telebot.TeleBot) -> None:
@@ -51,10 +49,5 @@ def send_result_from_list(call: CallbackQuery, bot: telebot.TeleBot) -> None:
         result = results.get_result(result_id or 0, user_id=call.from_user.id)
     except ResultNotFound:
         return not_found(bot, call)
-    send_result(bot, call.message.chat.id, result)
+    replies.send_result(bot, call.message.chat.id, result, texts.result_caption(result))
     answer(bot, call, texts.RESULT_SENT)
-
-
-def send_result(bot: telebot.TeleBot, chat_id: int, result: Result) -> None:
-    """Send the result's PDF, protected from forwarding; upload once, then reuse Telegram's file_id."""
-    send_result_document(bot, chat_id, ResultDocument.of(result), texts.result_caption(result))

@@ -13,19 +13,20 @@ def register(bot: telebot.TeleBot) -> None:
     bot.register_my_chat_member_handler(record_reachability)
 
 
-def remember_sender(update: Update) -> None:
-    """Upsert the user behind a message, button press or membership change (id, username, name, language)."""
+def remember_sender(update: Update) -> bool:
+    """Upsert the user behind a message, button press or membership change; True when that wrote their row."""
     sender = _sender(update)
     if sender is None or sender.is_bot:
-        return
+        return False
     # Most updates come from a known user whose profile did not change: a primary-key read then spares
     # a row write (and its WAL flush at commit) on every button press.
     if _is_up_to_date(db.session.get(Patient, sender.id), sender):
-        return
+        return False
     users.upsert_user(
         sender.id, first_name=sender.first_name, last_name=sender.last_name,
         username=sender.username, language_code=sender.language_code,
     )
+    return True
 
 
 def _is_up_to_date(known: Patient | None, sender: User) -> bool:

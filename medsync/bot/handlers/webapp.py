@@ -6,7 +6,7 @@ import json
 import telebot
 from telebot.types import Message
 
-from medsync.bot import keyboards, texts
+from medsync.bot import keyboards, replies, texts
 from medsync.bot.handlers.common import webapp_url
 from medsync.errors import BookingNotFound
 from medsync.services import bookings
@@ -26,10 +26,10 @@ def answer_web_app_data(message: Message, bot: telebot.TeleBot) -> None:
     try:
         booking = bookings.get_booking(booking_id or 0, user_id=message.from_user.id)
     except BookingNotFound:
-        bot.send_message(message.chat.id, texts.BOOKING_NOT_FOUND)
+        replies.send_message(bot, message.chat.id, texts.BOOKING_NOT_FOUND)
         return
-    bot.send_message(message.chat.id, texts.booking_confirmed(booking),
-                     reply_markup=keyboards.booking_details(booking, "upcoming", 1, webapp_url()))
+    replies.send_message(bot, message.chat.id, texts.booking_confirmed(booking),
+                         keyboards.booking_details(booking, "upcoming", 1, webapp_url()))
 
 
 def _parse(data: str) -> tuple[str | None, int | None]:

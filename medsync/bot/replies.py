@@ -1,0 +1,120 @@
+"""The bot's replies, kept when Telegram cannot take them: a reply refused with a 5xx or a 429, or lost
+on the network, becomes an outbox row that the workers deliver later (once; see README "Delivery").
+
+The webhook has already claimed the update, so Telegram's own redelivery would be ignored: without
+this, a patient's /start or button press would get nothing. Any other refusal (a 4xx about the
+request itself) is a bug and propagates as before.
+"""
+from __future__ import annotations
+
+import uuid
+from io import BytesIO
+from typing import Any
+
+import requests
+import telebot
+from flask import has_request_context, request
+from telebot.apihelper import ApiHTTPException, ApiTelegramException
+from telebot.types import InlineKeyboardMarkup, InputFile, Message
+
+from medsync.bot.documents import ResultDocument, send_result_document
+from medsync.models import MessageKind, Result
+from medsync.services import outbox
+
+_UPDATE_KEY = "medsync.telegram_update_id"
+
+
+def handling_update(update_id: int) -> None:
+    """The webhook names the update being handled, so a queued reply can be traced to it."""
+    request.environ[_UPDATE_KEY] = update_id
+
+
+def send_message(bot: telebot.TeleBot, chat_id: int, text: str,
+                 reply_markup: InlineKeyboardMarkup | None = None) -> None:
+    """sendMessage now, or later through the outbox."""
+    try:
+        bot.send_message(chat_id, text, reply_markup=reply_markup)
+    except Exception as exc:
+        _later_or_raise(exc, chat_id, {"method": "sendMessage", "text": text, "reply_markup": _markup(reply_markup)})
+
+
+def edit_message_text(bot: telebot.TeleBot, message: Message, text: str, reply_markup: InlineKeyboardMarkup) -> None:
+    """Replace a message's text and keyboard in place; a double tap's "message is not modified" is fine."""
+    try:
+        bot.edit_message_text(text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=reply_markup)
+    except Exception as exc:
+        if _not_modified(exc):
+            return
+        _later_or_raise(exc, message.chat.id, {
+            "method": "editMessageText", "message_id": message.message_id, "text": text,
+            "reply_markup": _markup(reply_markup),
+        })
+
+
+def send_text_document(bot: telebot.TeleBot, chat_id: int, file_name: str, content: str, caption: str) -> None:
+    """A small text file (an .ics event) as a document, now or later."""
+    try:
+        bot.send_document(chat_id, InputFile(BytesIO(content.encode()), file_name=file_name), caption=caption)
+    except Exception as exc:
+        _later_or_raise(exc, chat_id, {"method": "sendDocument", "file_name": file_name, "content": content,
+                                       "caption": caption})
+
+
+def send_result(bot: telebot.TeleBot, chat_id: int, result: Result, caption: str) -> None:
+    """A result PDF, protected; if Telegram cannot take it now, the workers send it as a result message."""
+    try:
+        send_result_document(bot, chat_id, ResultDocument.of(result), caption)
+    except Exception as exc:
+        if not _transient(exc):
+            raise
+        outbox.queue_message(
+            MessageKind.RESULT, booking_id=result.booking_id, chat_id=chat_id, result_id=result.id,
+            dedupe_key=f"result:{result.id}:{_reply_key()}",
+        )
+
+
+def deliver(bot: telebot.TeleBot, chat_id: int, reply: dict[str, Any]) -> Message | None:
+    """Send a queued reply (the workers' side); an edit that changes nothing counts as delivered (None)."""
+    markup = InlineKeyboardMarkup.de_json(reply["reply_markup"]) if reply.get("reply_markup") else None
+    if reply["method"] == "sendMessage":
+        return bot.send_message(chat_id, reply["text"], reply_markup=markup)
+    if reply["method"] == "sendDocument":
+        document = InputFile(BytesIO(reply["content"].encode()), file_name=reply["file_name"])
+        return bot.send_document(chat_id, document, caption=reply["caption"])
+    try:
+        edited = bot.edit_message_text(reply["text"], chat_id=chat_id, message_id=reply["message_id"],
+                                       reply_markup=markup)
+    except ApiTelegramException as exc:
+        if _not_modified(exc):
+            return None
+        raise
+    return edited if isinstance(edited, Message) else None
+
+
+def _later_or_raise(exc: Exception, chat_id: int, reply: dict[str, Any]) -> None:
+    if not _transient(exc):
+        raise exc
+    outbox.queue_message(MessageKind.REPLY, booking_id=None, chat_id=chat_id, dedupe_key=_reply_key(),
+                         payload={"reply": reply})
+
+
+def _transient(exc: Exception) -> bool:
+    """Telegram's trouble, not the request's: worth sending again later."""
+    if isinstance(exc, ApiTelegramException):
+        return exc.error_code >= 500 or exc.error_code == 429
+    return isinstance(exc, (requests.RequestException, ApiHTTPException))
+
+
+def _not_modified(exc: Exception) -> bool:
+    return (isinstance(exc, ApiTelegramException) and exc.error_code == 400
+            and "message is not modified" in (exc.description or ""))
+
+
+def _markup(markup: InlineKeyboardMarkup | None) -> str | None:
+    return markup.to_json() if markup is not None else None
+
+
+def _reply_key() -> str:
+    """reply:<update id>:<random>: a row of its own per reply (Telegram reuses update ids after long pauses)."""
+    update_id = request.environ.get(_UPDATE_KEY, "-") if has_request_context() else "-"
+    return f"reply:{update_id}:{uuid.uuid4().hex[:16]}"

@@ -1,0 +1,391 @@
+"""The demo catalog: read from demo_catalog.toml (shipped in this package), checked, turned into typed objects.
+
+A mistake in the file is a CatalogError naming the file, the entry and the problem, e.g.
+``demo_catalog.toml: doctors.olena-kovalenko.clinic: Unknown clinic 'kyiv'.`` The checks here are
+what any catalog must satisfy to be seeded and booked (known references, whole-hour grids, real time
+zones…); what the shipped demo happens to contain is tested in tests/foundation/test_demo_catalog.py.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from medsync.services.photos import AVATAR_PATH
+
+# ISO order: Monday = 1 … Sunday = 7, as WorkingHours.weekday stores them.
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+SHIPPED_FILE = "demo_catalog.toml"
+
+
+class CatalogError(ValueError):
+    """The demo catalog file cannot be read or breaks a rule; the message names the file and each entry."""
+
+
+def photo_url(kind: str, key: str) -> str:
+    """The one rule for demo photos: the avatar this service draws for the key (same origin as the Mini App)."""
+    return AVATAR_PATH.format(kind=kind, slug=key)
+
+
+@dataclass(frozen=True)
+class DemoHours:
+    iso_weekday: int
+    opens: time
+    closes: time
+    breaks: tuple[tuple[time, time], ...]
+
+
+@dataclass(frozen=True)
+class DemoClinic:
+    key: str
+    name: str
+    address: str
+    timezone: str
+    hours: tuple[DemoHours, ...]  # days not listed are closed
+
+
+@dataclass(frozen=True)
+class DemoClosure:
+    """Closed every year from first_day to last_day inclusive, as (month, day); may wrap over New Year."""
+
+    clinic: str
+    first_day: tuple[int, int]
+    last_day: tuple[int, int]
+
+    def days(self, year: int) -> tuple[date, date]:
+        """The first and last day of the closure that begins in `year`."""
+        last_year = year + 1 if self.last_day < self.first_day else year
+        return date(year, *self.first_day), date(last_year, *self.last_day)
+
+
+@dataclass(frozen=True)
+class DemoSpecialty:
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DemoRating:
+    score: int
+    comment: str
+
+
+@dataclass(frozen=True)
+class DemoDoctor:
+    key: str
+    full_name: str
+    specialty: str
+    clinic: str
+    price: Decimal
+    appointment_minutes: int
+    experience: str
+    certificates: str  # one per line
+    services: str  # one per line
+    bio: str
+    ratings: tuple[DemoRating, ...]
+    photo_url: str
+
+
+@dataclass(frozen=True)
+class DemoDiagnostic:
+    key: str
+    name: str
+    price: Decimal
+    duration_minutes: int
+    clinics: tuple[str, ...]
+    description: str
+    photo_url: str
+
+
+@dataclass(frozen=True)
+class DemoCatalog:
+    specialties: tuple[DemoSpecialty, ...]
+    clinics: tuple[DemoClinic, ...]
+    closures: tuple[DemoClosure, ...]
+    doctors: tuple[DemoDoctor, ...]
+    diagnostics: tuple[DemoDiagnostic, ...]
+
+
+def load_demo_catalog(path: Path | None = None) -> DemoCatalog:
+    """The catalog in `path` (default: the shipped demo_catalog.toml); raises CatalogError naming what is wrong."""
+    source = resources.files("medsync").joinpath(SHIPPED_FILE) if path is None else path
+    name = str(path) if path is not None else SHIPPED_FILE
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{name}: cannot be read: {exc}") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # a key given twice is one of these
+        raise CatalogError(f"{name}: {exc}{_quoted_line(text, str(exc))}") from None
+    try:
+        return CatalogSchema().load(document)
+    except ValidationError as exc:
+        problems = [f"{name}: {where}: {message}" for where, message in _flatten(exc.messages)]
+        raise CatalogError("\n".join(problems)) from None
+
+
+def _quoted_line(text: str, error: str) -> str:
+    """The line a TOML error points at, quoted, since the parser names only its number."""
+    found = re.search(r"at line (\d+)", error)
+    lines = text.splitlines()
+    if found is None or not 0 < int(found[1]) <= len(lines):
+        return ""
+    return f": {lines[int(found[1]) - 1].strip()}"
+
+
+def _flatten(messages: Any, path: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """marshmallow's nested messages as (dotted entry, message) pairs; a list's items are counted from 1."""
+    if isinstance(messages, dict):
+        found = []
+        for key, nested in messages.items():
+            if key == "value":  # a Dict field's value: the entry itself
+                step = ()
+            elif key == "key":
+                step = ("(key)",)
+            elif isinstance(key, int):
+                step = (f"#{key + 1}",)
+            else:
+                step = (str(key),)
+            found += _flatten(nested, path + step)
+        return found
+    if isinstance(messages, list) and all(isinstance(item, str) for item in messages):
+        return [(".".join(path) or "(file)", message) for message in messages]
+    return [(".".join(path) or "(file)", str(messages))]
+
+
+# --- fields: each turns the file's text into the value the seed stores ----------------------------
+
+
+def _key() -> fields.Str:
+    return fields.Str(validate=[
+        validate.Regexp(r"[a-z0-9]+(-[a-z0-9]+)*\Z",
+                        error="A key is lowercase letters, digits and single dashes, e.g. 'olena-kovalenko'."),
+        validate.Length(max=64),
+    ])
+
+
+def _text(max_length: int | None = None) -> fields.Str:
+    return fields.Str(required=True, validate=[validate.Length(min=1, max=max_length),
+                                               validate.Regexp(r"\s*\S", error="Must not be blank.")])
+
+
+class Prose(fields.Str):
+    """Text that may be wrapped over several lines in the file; line breaks and runs of spaces become one space."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        folded = " ".join(super()._deserialize(value, attr, data, **kwargs).split())
+        if not folded:
+            raise ValidationError("Must not be blank.")
+        return folded
+
+
+class Lines(fields.List):
+    """A list of one-line texts, stored as one text with a line per item."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(_text(), required=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        items = super()._deserialize(value, attr, data, **kwargs)
+        if not items:
+            raise ValidationError("List at least one.")
+        if any("\n" in item for item in items):
+            raise ValidationError("One line per item.")
+        return "\n".join(items)
+
+
+class WholeHour(fields.Str):
+    """"HH:00", a clinic-local time: the original Mini App offers only whole-hour slots."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> time:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        match = re.fullmatch(r"([01][0-9]|2[0-3]):00", text)
+        if match is None:
+            raise ValidationError(f"{text!r} is not a whole hour written as 'HH:00', e.g. '08:00'.")
+        return time(int(match[1]))
+
+
+class Price(fields.Str):
+    """A price in UAH as text with up to two decimals, e.g. "600.00" (text, so no float rounding creeps in)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not re.fullmatch(r"[0-9]{1,8}(\.[0-9]{1,2})?", text):
+            raise ValidationError(f"{text!r} is not a price like '600.00' (up to two decimals, below 100000000).")
+        return Decimal(text).quantize(Decimal("0.01"))
+
+
+class MonthDay(fields.Str):
+    """"MM-DD", a day that comes every year (so not 29 February)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[int, int]:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        match = re.fullmatch(r"([0-9]{2})-([0-9]{2})", text)
+        try:
+            # 2025 has no 29 February: a closure that repeats every year needs its day in every year.
+            day = date(2025, int(match[1]), int(match[2])) if match else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise ValidationError(f"{text!r} is not a day of every year written as 'MM-DD', e.g. '12-31'.")
+        return day.month, day.day
+
+
+def _divides_an_hour(minutes: int) -> None:
+    if minutes <= 0 or 60 % minutes:
+        raise ValidationError(f"{minutes} does not divide 60: whole hours would fall between slots.")
+
+
+def _time_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{name!r} is not an IANA time zone, e.g. 'Europe/Kyiv'.") from None
+
+
+# --- schemas: one per kind of entry ---------------------------------------------------------------
+
+
+class HoursSchema(Schema):
+    opens = WholeHour(required=True)
+    closes = WholeHour(required=True)
+    breaks = fields.List(fields.List(WholeHour(), validate=validate.Length(equal=2, error="A break is [start, end].")),
+                         load_default=list)
+
+    @validates_schema
+    def _inside_opening_hours(self, data: dict[str, Any], **_: Any) -> None:
+        if data["opens"] >= data["closes"]:
+            raise ValidationError("Closes before it opens.", "closes")
+        ends = data["opens"]
+        for start, end in sorted(data["breaks"]):
+            if not data["opens"] < start < end < data["closes"]:
+                raise ValidationError(f"The break {start:%H:%M}-{end:%H:%M} is not inside opening hours.", "breaks")
+            if start < ends:
+                raise ValidationError(f"The break {start:%H:%M}-{end:%H:%M} overlaps another break.", "breaks")
+            ends = end
+
+    @post_load
+    def _in_order(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return {**data, "breaks": tuple(tuple(pause) for pause in sorted(data["breaks"]))}
+
+
+class ClinicSchema(Schema):
+    name = _text(200)
+    address = _text(300)
+    timezone = fields.Str(required=True, validate=_time_zone)
+    hours = fields.Dict(keys=fields.Str(validate=validate.OneOf(WEEKDAYS, error="Not a weekday: {input}.")),
+                        values=fields.Nested(HoursSchema), required=True)
+
+    @post_load
+    def _weekly(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        days = sorted((WEEKDAYS.index(day) + 1, hours) for day, hours in data["hours"].items())
+        data["hours"] = tuple(DemoHours(weekday, **hours) for weekday, hours in days)
+        return data
+
+
+class ClosureSchema(Schema):
+    clinic = fields.Str(required=True)
+    first_day = MonthDay(required=True)
+    last_day = MonthDay(required=True)
+
+
+class RatingSchema(Schema):
+    score = fields.Int(required=True, strict=True, validate=validate.Range(1, 5, error="A score is 1 to 5."))
+    comment = _text()
+
+    @post_load
+    def _rating(self, data: dict[str, Any], **_: Any) -> DemoRating:
+        return DemoRating(**data)
+
+
+class DoctorSchema(Schema):
+    full_name = _text(200)
+    specialty = fields.Str(required=True)
+    clinic = fields.Str(required=True)
+    price = Price(required=True)
+    appointment_minutes = fields.Int(required=True, strict=True, validate=_divides_an_hour)
+    experience = Prose(required=True)
+    certificates = Lines()
+    services = Lines()
+    bio = Prose(required=True)
+    ratings = fields.List(fields.Nested(RatingSchema), load_default=list)
+
+
+class DiagnosticSchema(Schema):
+    name = _text(120)
+    price = Price(required=True)
+    duration_minutes = fields.Int(required=True, strict=True, validate=_divides_an_hour)
+    clinics = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
+    description = Prose(required=True)
+
+
+class CatalogSchema(Schema):
+    specialties = fields.Dict(keys=_key(), values=_text(120), required=True)
+    clinics = fields.Dict(keys=_key(), values=fields.Nested(ClinicSchema), required=True)
+    closures = fields.List(fields.Nested(ClosureSchema), load_default=list)
+    doctors = fields.Dict(keys=_key(), values=fields.Nested(DoctorSchema), required=True)
+    diagnostics = fields.Dict(keys=_key(), values=fields.Nested(DiagnosticSchema), required=True)
+
+    @validates_schema
+    def _references(self, data: dict[str, Any], **_: Any) -> None:
+        """Every clinic and specialty named by another entry exists; names the database keeps unique are unique."""
+        problems: dict[str, Any] = {}
+
+        def refuse(*where: str | int, message: str) -> None:
+            *parents, leaf = where
+            node = problems
+            for step in parents:
+                node = node.setdefault(step, {})
+            node.setdefault(leaf, []).append(message)
+
+        clinics, specialties = data["clinics"], data["specialties"]
+        for key, doctor in data["doctors"].items():
+            if doctor["clinic"] not in clinics:
+                refuse("doctors", key, "clinic", message=f"Unknown clinic {doctor['clinic']!r}.")
+            if doctor["specialty"] not in specialties:
+                refuse("doctors", key, "specialty", message=f"Unknown specialty {doctor['specialty']!r}.")
+        for key, diagnostic in data["diagnostics"].items():
+            for clinic in diagnostic["clinics"]:
+                if clinic not in clinics:
+                    refuse("diagnostics", key, "clinics", message=f"Unknown clinic {clinic!r}.")
+            for clinic, count in Counter(diagnostic["clinics"]).items():
+                if count > 1:
+                    refuse("diagnostics", key, "clinics", message=f"{clinic!r} is listed {count} times.")
+        for number, closure in enumerate(data["closures"]):
+            if closure["clinic"] not in clinics:
+                refuse("closures", number, "clinic", message=f"Unknown clinic {closure['clinic']!r}.")
+        for kind, names in (("specialties", data["specialties"]),
+                            ("diagnostics", {key: item["name"] for key, item in data["diagnostics"].items()})):
+            for name, count in Counter(names.values()).items():
+                if count > 1:
+                    refuse(kind, message=f"{count} entries are named {name!r}; names must differ.")
+        if problems:
+            raise ValidationError(problems)
+
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> DemoCatalog:
+        return DemoCatalog(
+            specialties=tuple(DemoSpecialty(key, name) for key, name in data["specialties"].items()),
+            clinics=tuple(DemoClinic(key=key, **clinic) for key, clinic in data["clinics"].items()),
+            closures=tuple(DemoClosure(**closure) for closure in data["closures"]),
+            doctors=tuple(
+                DemoDoctor(key=key, **{**doctor, "ratings": tuple(doctor["ratings"])},
+                           photo_url=photo_url("doctors", key))
+                for key, doctor in data["doctors"].items()
+            ),
+            diagnostics=tuple(
+                DemoDiagnostic(key=key, **{**diagnostic, "clinics": tuple(diagnostic["clinics"])},
+                               photo_url=photo_url("diagnostics", key))
+                for key, diagnostic in data["diagnostics"].items()
+            ),
+        )

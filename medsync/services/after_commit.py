@@ -1,0 +1,56 @@
+"""What a transaction hands over once it commits (outbox rows to enqueue, a catalog change to announce),
+kept savepoint-safe.
+
+Each value is tagged with the (sub)transaction it was added in. A SAVEPOINT that rolls back drops
+only what was added inside it; the outermost commit hands everything over; the outermost rollback
+drops it all. (SQLAlchemy's `after_rollback` also fires for a rolled-back SAVEPOINT, so a listener
+that simply forgot everything there would lose the enclosing transaction's work.)
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+_KEY = "medsync_after_commit"
+
+
+def add(session: Session, topic: str, value: Any) -> None:
+    """Hand `value` to `topic`'s taker once the outermost transaction commits (unless its savepoint rolls back)."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_KEY, []).append((transaction, topic, value))
+
+
+def take(session: Session, topic: str) -> list[Any]:
+    """The values of `topic` added in the transaction that just committed; call from `after_commit`."""
+    entries = session.info.get(_KEY)
+    if not entries:
+        return []
+    session.info[_KEY] = [entry for entry in entries if entry[1] != topic]
+    return [value for _, entry_topic, value in entries if entry_topic == topic]
+
+
+def _inside(transaction: SessionTransaction | None, rolled_back: SessionTransaction) -> bool:
+    """Was `transaction` the rolled-back one or opened inside it?"""
+    if transaction is None:
+        return rolled_back.parent is None
+    while transaction is not None:
+        if transaction is rolled_back:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    entries = session.info.get(_KEY)
+    if entries:
+        session.info[_KEY] = [entry for entry in entries if not _inside(entry[0], previous_transaction)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
+    """After the outermost transaction (its `after_commit` takers have run): nothing outlives it."""
+    if transaction.parent is None:
+        session.info.pop(_KEY, None)

@@ -1,0 +1,226 @@
+"""The demo catalog file: bad data is refused naming the file and the entry; the shipped demo is what clinics offer."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter
+from datetime import date, time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from medsync.demo_catalog import CatalogError, DemoCatalog, load_demo_catalog, photo_url
+
+SMALL_CATALOG = """
+[specialties]
+therapist = "Therapist"
+
+[clinics.main]
+name = "MedSync Main"
+address = "1 Main St"
+timezone = "Europe/Kyiv"
+
+[clinics.main.hours]
+monday = { opens = "09:00", closes = "18:00", breaks = [["13:00", "14:00"]] }
+saturday = { opens = "09:00", closes = "14:00" }
+
+[[closures]]
+clinic = "main"
+first_day = "12-31"
+last_day = "01-01"
+
+[doctors.dr-a]
+full_name = "Dr. A"
+specialty = "therapist"
+clinic = "main"
+price = "600.00"
+appointment_minutes = 30
+experience = "10 years"
+certificates = ["Diploma (2010)"]
+services = ["Consultation"]
+bio = \"\"\"
+A general practitioner
+who listens.
+\"\"\"
+ratings = [{ score = 5, comment = "Kind." }]
+
+[diagnostics.mri]
+name = "MRI"
+price = "3200"
+duration_minutes = 60
+clinics = ["main"]
+description = "Magnetic resonance imaging."
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "catalog.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refusal(tmp_path: Path, old: str, new: str) -> str:
+    """The loader's message for the small catalog with `old` replaced by `new`."""
+    assert old in SMALL_CATALOG
+    path = write(tmp_path, SMALL_CATALOG.replace(old, new, 1))
+    with pytest.raises(CatalogError) as refused:
+        load_demo_catalog(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: ")
+    return message
+
+
+def test_a_small_catalog_loads_into_typed_entries(tmp_path):
+    catalog = load_demo_catalog(write(tmp_path, SMALL_CATALOG))
+    clinic, doctor, mri = catalog.clinics[0], catalog.doctors[0], catalog.diagnostics[0]
+    assert [(day.iso_weekday, day.opens, day.closes, day.breaks) for day in clinic.hours] == [
+        (1, time(9), time(18), ((time(13), time(14)),)), (6, time(9), time(14), ()),
+    ]
+    assert doctor.price == Decimal("600.00") and mri.price == Decimal("3200.00")
+    assert doctor.bio == "A general practitioner who listens."  # wrapped prose is folded
+    assert doctor.photo_url == photo_url("doctors", "dr-a") and mri.photo_url == photo_url("diagnostics", "mri")
+    assert catalog.closures[0].days(2026) == (date(2026, 12, 31), date(2027, 1, 1))
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ('clinic = "main"\nprice', 'clinic = "nowhere"\nprice', "doctors.dr-a.clinic: Unknown clinic 'nowhere'."),
+    ('specialty = "therapist"', 'specialty = "surgeon"', "doctors.dr-a.specialty: Unknown specialty 'surgeon'."),
+    ('clinics = ["main"]', 'clinics = ["main", "annex"]', "diagnostics.mri.clinics: Unknown clinic 'annex'."),
+    ('clinics = ["main"]', 'clinics = ["main", "main"]', "diagnostics.mri.clinics: 'main' is listed 2 times."),
+    ('clinic = "main"\nfirst_day', 'clinic = "annex"\nfirst_day', "closures.#1.clinic: Unknown clinic 'annex'."),
+    ('name = "MRI"', 'name = "MRI"\nprise = "1.00"', "diagnostics.mri.prise: Unknown field."),
+    ("[doctors.dr-a]", "[doctors.Dr_A]", "doctors.Dr_A.(key): A key is lowercase letters"),
+    ('"Europe/Kyiv"', '"Europe/Kyiev"', "clinics.main.timezone: 'Europe/Kyiev' is not an IANA time zone"),
+    ('opens = "09:00", closes = "18:00"', 'opens = "08:30", closes = "18:00"',
+     "clinics.main.hours.monday.opens: '08:30' is not a whole hour"),
+    ('opens = "09:00", closes = "18:00"', 'opens = "9:00", closes = "18:00"',
+     "clinics.main.hours.monday.opens: '9:00' is not a whole hour"),
+    ('opens = "09:00", closes = "18:00"', 'opens = "18:00", closes = "09:00"',
+     "clinics.main.hours.monday.closes: Closes before it opens."),
+    ('[["13:00", "14:00"]]', '[["17:00", "19:00"]]',
+     "clinics.main.hours.monday.breaks: The break 17:00-19:00 is not inside opening hours."),
+    ('[["13:00", "14:00"]]', '[["13:00", "15:00"], ["14:00", "16:00"]]',
+     "clinics.main.hours.monday.breaks: The break 14:00-16:00 overlaps another break."),
+    ("monday =", "funday =", "clinics.main.hours.funday.(key): Not a weekday: funday."),
+    ('first_day = "12-31"', 'first_day = "02-30"', "closures.#1.first_day: '02-30' is not a day of every year"),
+    ('first_day = "12-31"', 'first_day = "02-29"', "closures.#1.first_day: '02-29' is not a day of every year"),
+    ('first_day = "12-31"', 'first_day = "2026-12-31"', "closures.#1.first_day: '2026-12-31' is not a day"),
+    ("score = 5", "score = 6", "doctors.dr-a.ratings.#1.score: A score is 1 to 5."),
+    ("score = 5", "score = 4.5", "doctors.dr-a.ratings.#1.score: Not a valid integer."),
+    ('price = "600.00"', 'price = "six hundred"', "doctors.dr-a.price: 'six hundred' is not a price like '600.00'"),
+    ('price = "600.00"', 'price = "600.005"', "doctors.dr-a.price: '600.005' is not a price"),
+    ('price = "600.00"', "price = 600.0", "doctors.dr-a.price: Not a valid string."),
+    ("appointment_minutes = 30", "appointment_minutes = 45",
+     "doctors.dr-a.appointment_minutes: 45 does not divide 60"),
+    ("duration_minutes = 60", "duration_minutes = 0", "diagnostics.mri.duration_minutes: 0 does not divide 60"),
+    ('full_name = "Dr. A"', 'full_name = "  "', "doctors.dr-a.full_name: Must not be blank."),
+    ('services = ["Consultation"]', "services = []", "doctors.dr-a.services: List at least one."),
+    ('services = ["Consultation"]', 'services = ["Consultation", " "]', "doctors.dr-a.services.#2: Must not be blank."),
+    ('services = ["Consultation"]', 'services = ["Consultation\\nECG"]', "doctors.dr-a.services: One line per item."),
+    ('therapist = "Therapist"', 'therapist = "Therapist"\ngp = "Therapist"',
+     "specialties: 2 entries are named 'Therapist'; names must differ."),
+])
+def test_the_loader_refuses_bad_data_naming_the_file_and_the_entry(tmp_path, old, new, expected):
+    assert expected in refusal(tmp_path, old, new)
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("[diagnostics.mri]", "[doctors.dr-a]\n[diagnostics.mri]", "Cannot declare ('doctors', 'dr-a') twice (at line 34"),
+    ('price = "600.00"', 'price = "600.00"\nprice = "700.00"', 'Cannot overwrite a value (at line 24, column 17): '
+                                                               'price = "700.00"'),
+])
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path, old, new, expected):
+    assert expected in refusal(tmp_path, old, new)
+
+
+def test_every_problem_is_listed_at_once(tmp_path):
+    path = write(tmp_path, SMALL_CATALOG.replace('"Europe/Kyiv"', '"Mars/Olympus"').replace("score = 5", "score = 0"))
+    with pytest.raises(CatalogError) as refused:
+        load_demo_catalog(path)
+    assert str(refused.value).splitlines() == [
+        f"{path}: clinics.main.timezone: 'Mars/Olympus' is not an IANA time zone, e.g. 'Europe/Kyiv'.",
+        f"{path}: doctors.dr-a.ratings.#1.score: A score is 1 to 5.",
+    ]
+
+
+def test_a_missing_or_unparsable_file_is_refused(tmp_path):
+    with pytest.raises(CatalogError, match="cannot be read"):
+        load_demo_catalog(tmp_path / "missing.toml")
+    with pytest.raises(CatalogError, match=r"catalog\.toml: .*line 1"):
+        load_demo_catalog(write(tmp_path, "clinics = ]\n"))
+
+
+def test_the_loader_still_refuses_under_python_optimisations(tmp_path):
+    """No check is an assert, so `python -O` (which drops asserts) refuses the same mistakes."""
+    path = write(tmp_path, SMALL_CATALOG.replace("appointment_minutes = 30", "appointment_minutes = 45"))
+    script = ("import sys\nfrom medsync.demo_catalog import CatalogError, load_demo_catalog\nload_demo_catalog()\n"
+              "try:\n    load_demo_catalog(__import__('pathlib').Path(sys.argv[1]))\n"
+              "except CatalogError as exc:\n    print(exc)\nelse:\n    sys.exit('accepted')\n")
+    run = subprocess.run([sys.executable, "-O", "-c", script, str(path)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "doctors.dr-a.appointment_minutes: 45 does not divide 60" in run.stdout
+
+
+# --- the shipped demo: what the Mini App, the bot and the tests expect of it ----------------------
+
+
+@pytest.fixture(scope="module")
+def demo() -> DemoCatalog:
+    return load_demo_catalog()
+
+
+def test_demo_clinics_are_in_two_zones_open_monday_to_saturday_with_lunch(demo):
+    assert len(demo.clinics) >= 3
+    assert len({clinic.timezone for clinic in demo.clinics}) >= 2
+    for clinic in demo.clinics:
+        days = {day.iso_weekday: day for day in clinic.hours}
+        assert set(range(1, 7)) <= set(days), clinic.key
+        saturday = days[6]
+        assert saturday.breaks == (), clinic.key
+        for weekday in range(1, 6):
+            assert days[weekday].breaks == ((time(13), time(14)),), clinic.key
+            assert saturday.closes.hour - saturday.opens.hour < days[weekday].closes.hour - days[weekday].opens.hour
+    sunday_hours = [(day.opens, day.closes) for clinic in demo.clinics for day in clinic.hours if day.iso_weekday == 7]
+    assert sunday_hours == [(time(10), time(14))]  # one clinic opens on Sundays, most do not
+
+
+def test_demo_closure_wraps_over_new_year(demo):
+    assert [closure.days(2026) for closure in demo.closures] == [(date(2026, 12, 31), date(2027, 1, 1))]
+
+
+def test_demo_doctors_cover_every_specialty_and_every_clinic(demo):
+    assert len(demo.specialties) == 12
+    assert 14 <= len(demo.doctors) <= 16
+    assert {doctor.specialty for doctor in demo.doctors} == {specialty.key for specialty in demo.specialties}
+    per_clinic = Counter(doctor.clinic for doctor in demo.doctors)
+    assert all(per_clinic[clinic.key] >= 4 for clinic in demo.clinics), per_clinic
+    for doctor in demo.doctors:
+        assert doctor.appointment_minutes in (30, 60), doctor.key
+        assert 2 <= len(doctor.certificates.split("\n")) <= 3, doctor.key
+        assert 3 <= len(doctor.services.split("\n")) <= 5, doctor.key
+        assert 3 <= len(doctor.ratings) <= 8, doctor.key
+        assert doctor.price.as_tuple().exponent == -2 and doctor.price > 0, doctor.key
+
+
+def test_demo_diagnostics_are_the_twelve_tests_basic_ones_everywhere(demo):
+    assert sorted(item.name for item in demo.diagnostics) == sorted([
+        "MRI", "CT", "X-ray", "Ultrasound", "PET", "Blood test", "Urine test", "Biopsy", "ECG",
+        "Bone density (DEXA)", "Endoscopy", "Colonoscopy",
+    ])
+    by_key = {item.key: item for item in demo.diagnostics}
+    everywhere = {clinic.key for clinic in demo.clinics}
+    for key in ("blood-test", "urine-test", "ecg", "x-ray", "ultrasound"):
+        assert set(by_key[key].clinics) == everywhere, key
+    big_clinics = set(by_key["mri"].clinics)
+    assert big_clinics and all(set(by_key[key].clinics) == big_clinics for key in ("ct", "pet"))
+    for clinic in demo.clinics:
+        assert sum(clinic.key in item.clinics for item in demo.diagnostics) >= 6, clinic.key
+
+
+def test_demo_photos_come_from_one_rule_one_per_entry(demo):
+    doctors = [doctor.photo_url for doctor in demo.doctors]
+    diagnostics = [item.photo_url for item in demo.diagnostics]
+    assert doctors == [photo_url("doctors", doctor.key) for doctor in demo.doctors]
+    assert diagnostics == [photo_url("diagnostics", item.key) for item in demo.diagnostics]
+    assert len(set(doctors + diagnostics)) == len(doctors) + len(diagnostics)
