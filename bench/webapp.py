@@ -12,74 +12,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import redis
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api import free_port  # noqa: E402 - the repository root must be importable first
-from tests.support.database import recreate_database  # noqa: E402
+from bench.api import BOT_TOKEN, REDIS_URL, free_port, prepare_database, start_gunicorn  # noqa: E402
 from tests.support.initdata import sign_init_data  # noqa: E402
 
 DB_NAME = "medsync_bench_webapp"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-BOT_TOKEN = "123456:BENCH-medsync-token"
+# As make run serves it.
+GUNICORN = argparse.Namespace(workers=2, threads=4, worker_class="gthread")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STUB = (ROOT / "tests" / "browser" / "telegram_stub.js").read_text()
 BUDGET = 60 * 1024
 USER = {"id": 900_000_001, "first_name": "Bench", "last_name": "Patient", "language_code": "en"}
-
-
-def prepare_database() -> str:
-    """A freshly migrated and seeded database for this benchmark; returns its URL."""
-    database_url = recreate_database(DB_NAME)
-    redis.Redis.from_url(REDIS_URL).flushdb()
-
-    from flask_migrate import upgrade
-
-    from medsync import create_app
-    from medsync.extensions import db
-    from medsync.services.seed import seed_demo_catalog
-
-    app = create_app({"DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "BOT_TOKEN": BOT_TOKEN,
-                      "LOG_LEVEL": "WARNING"})
-    with app.app_context():
-        upgrade()
-        seed_demo_catalog()
-        db.session.commit()
-        db.engine.dispose()
-    return database_url
-
-
-def start_gunicorn(database_url: str, port: int) -> subprocess.Popen:
-    """The app as make run serves it (gthread, 2 workers × 4 threads)."""
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "BOT_TOKEN": BOT_TOKEN,
-           "LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )
-    for _ in range(100):
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    server.terminate()
-    raise SystemExit("gunicorn did not start")
 
 
 def measure(browser: Any, base: str) -> dict[str, float]:
@@ -116,9 +70,9 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    database_url = prepare_database()
+    database_url = prepare_database(DB_NAME)
     port = free_port()
-    server = start_gunicorn(database_url, port)
+    server = start_gunicorn(database_url, port, GUNICORN)
     base = f"http://127.0.0.1:{port}"
     try:
         with sync_playwright() as playwright:
@@ -133,7 +87,7 @@ def main() -> None:
 
     size = runs[0]["bytes"]
     print(f"Mini App in headless Chromium, {options.runs} cold runs (fresh context each), gunicorn gthread 2x4")
-    print(f"| measure | median | best | worst |\n|---|---|---|---|")
+    print("| measure | median | best | worst |\n|---|---|---|---|")
     print(f"| first page HTML+CSS+JS transferred | {size / 1024:.1f} KB (budget {BUDGET // 1024} KB) | | |")
     for key, label in (("fcp_ms", "first contentful paint, ms"), ("picker_ms", "slot picker offers a time, ms")):
         values = [run[key] for run in runs]
