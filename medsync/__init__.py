@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from medsync.config import Settings, load_settings
 
@@ -20,6 +21,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(**(config or {}))
     app = Flask(__name__)
     _configure(app, settings)
+    if settings.TRUSTED_PROXIES:
+        hops = settings.TRUSTED_PROXIES
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
     from medsync import cli, health
     from medsync.api import init_api

@@ -138,6 +138,9 @@ class Settings:
     BOOKING_RATE_LIMIT: str = "20 per minute"
     RATELIMIT_ENABLED: bool = True
     LOG_LEVEL: str = "INFO"
+    # How many reverse proxies in front of the app to believe about X-Forwarded-For/-Proto/-Host/-Port/-Prefix
+    # (0: none; a client's own X-Forwarded-* headers are ignored).
+    TRUSTED_PROXIES: int = 0
 
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
@@ -166,6 +169,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "RATELIMIT_ENABLED": parse_bool,
     "BOOKING_RATE_LIMIT": parse_rate_limit,
     "LOG_LEVEL": lambda text: parse_log_level(text),
+    "TRUSTED_PROXIES": parse_int,
 }
 
 

@@ -13,9 +13,8 @@ from medsync.api.auth import patient_id_if_signed_in
 from medsync.api.pages import page_body, page_of
 from medsync.api.schemas import (
     ClinicSchema, ClinicSummarySchema, DiagnosticSchema, DiagnosticSlotQuerySchema, DoctorDetailSchema,
-    DoctorPageSchema, DoctorQuerySchema, SLOT_RANGE_DAYS, SlotQuerySchema, SlotSchema, SpecialtySchema,
+    DoctorPageSchema, DoctorQuerySchema, SlotQuerySchema, SlotSchema, SpecialtySchema,
 )
-from medsync.errors import InvalidRequest
 from medsync.services import availability, catalog
 from medsync.services.availability import Slot
 
@@ -138,8 +137,4 @@ def slot_days(query: dict[str, Any], zone: ZoneInfo) -> tuple[date, date]:
     """The asked clinic-local days; from defaults to today, to to a week from `from`."""
     first = query.get("date_from") or clock.now().astimezone(zone).date()
     last = query.get("date_to") or first + timedelta(days=DEFAULT_SLOT_DAYS - 1)
-    if last < first:
-        raise InvalidRequest("The range ends before it starts.", errors={"to": ["Must not be before 'from'."]})
-    if (last - first).days >= SLOT_RANGE_DAYS:
-        raise InvalidRequest(f"The range is limited to {SLOT_RANGE_DAYS} days.", errors={"to": ["Range too long."]})
-    return first, last
+    return first, last  # the range's rules (order, length) are the availability service's

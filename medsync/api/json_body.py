@@ -5,7 +5,7 @@ import json
 from typing import Any
 
 from flask import request
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
 
@@ -27,6 +27,10 @@ def json_object() -> dict[str, Any]:
     if not request.is_json and not request.content_length:
         return {}
     raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # A chunked body is cut at the limit without a word (werkzeug's LimitedStream): too large, not malformed.
+        raise RequestEntityTooLarge()
     if not raw.strip():
         raise BadRequest("The request body is empty; send a JSON object.")
     try:

@@ -13,7 +13,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import redis
-from flask import Flask, current_app, request
+from flask import Flask, current_app
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -21,7 +21,6 @@ from werkzeug.exceptions import TooManyRequests
 
 from medsync.api.auth import body_init_data, current_patient_id
 from medsync.config import current_settings
-from medsync.errors import Unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -35,22 +34,16 @@ def init_limiter(app: Flask) -> None:
     app.extensions["booking_limiter"] = MovingWindowRateLimiter(storage)
 
 
-def patient_rate_key() -> str:
-    """The verified Telegram id; callers without valid initData share a bucket per address."""
-    try:
-        return f"patient:{current_patient_id(body_init_data())}"
-    except Unauthorized:
-        return f"address:{request.remote_addr}"
-
-
 def limit_booking_writes(view: View) -> View:
-    """Refuse with 429 (and Retry-After) once a user exceeds BOOKING_RATE_LIMIT booking writes."""
+    """Authenticate (401 first: a stranger is not counted), then refuse with 429 and Retry-After once a
+    Telegram user exceeds BOOKING_RATE_LIMIT booking writes."""
 
     @wraps(view)
     def limited(*args: Any, **kwargs: Any) -> Any:
+        patient_id = current_patient_id(body_init_data())
         settings = current_settings()
         if settings.RATELIMIT_ENABLED:
-            _count_or_refuse(parse(settings.BOOKING_RATE_LIMIT), patient_rate_key())
+            _count_or_refuse(parse(settings.BOOKING_RATE_LIMIT), f"patient:{patient_id}")
         return view(*args, **kwargs)
 
     return limited  # type: ignore[return-value]

@@ -9,9 +9,10 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 from medsync import clock
 from medsync.api.urls import photo_url
 from medsync.errors import error_body
+from medsync.models import PATIENT_FIELD_LIMITS, BookingStatus
+from medsync.services.availability import MAX_RANGE_DAYS
 
 DB_INT = validate.Range(min=1, max=2**31 - 1)
-SLOT_RANGE_DAYS = 31
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 CALENDAR_DAYS = validate.Range(min=date(EARLIEST_YEAR, 1, 1), max=date(LATEST_YEAR, 12, 31))
 
@@ -42,7 +43,7 @@ class Phone(Text):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {"description": "Digits, spaces, +, -, ( and )."})
-        super().__init__(min_length=5, max_length=32, **kwargs)
+        super().__init__(min_length=5, max_length=PATIENT_FIELD_LIMITS["phone"], **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         phone = super()._deserialize(value, attr, data, **kwargs)
@@ -52,7 +53,7 @@ class Phone(Text):
 
 
 def EmailAddress(**kwargs: Any) -> fields.Email:  # noqa: N802 - reads like a field class
-    return fields.Email(validate=[_storable, validate.Length(max=254)], **kwargs)
+    return fields.Email(validate=[_storable, validate.Length(max=PATIENT_FIELD_LIMITS["email"])], **kwargs)
 
 
 class NumericId(fields.Integer):
@@ -224,7 +225,7 @@ class DiagnosticSchema(Schema):
 class SlotQuerySchema(Schema):
     date_from = fields.Date(data_key="from", validate=CALENDAR_DAYS, metadata={"description": "First clinic-local day; default today."})
     date_to = fields.Date(data_key="to", validate=CALENDAR_DAYS, metadata={
-        "description": f"Last day, inclusive; default from + 6 days; at most {SLOT_RANGE_DAYS} days after from."
+        "description": f"Last day, inclusive; default from + 6 days; {MAX_RANGE_DAYS} days at most."
     })
 
 
@@ -241,11 +242,11 @@ class SlotSchema(Schema):
 
 
 class PatientSchema(Schema):
-    first_name = Text(required=True, min_length=1, max_length=100)
-    last_name = Text(required=True, min_length=1, max_length=100)
+    first_name = Text(required=True, min_length=1, max_length=PATIENT_FIELD_LIMITS["first_name"])
+    last_name = Text(required=True, min_length=1, max_length=PATIENT_FIELD_LIMITS["last_name"])
     phone = Phone(required=True)
     email = EmailAddress(allow_none=True)
-    message = Text(allow_none=True, max_length=2000)
+    message = Text(allow_none=True, max_length=PATIENT_FIELD_LIMITS["message"])
 
 
 class BookingCreateSchema(Schema):
@@ -300,7 +301,7 @@ class BookingPatientSchema(Schema):
 
 class BookingSchema(Schema):
     id = fields.Integer()
-    status = fields.String(metadata={"enum": ["booked", "arrived", "fulfilled", "cancelled", "noshow"]})
+    status = fields.String(metadata={"enum": [status.value for status in BookingStatus]})
     service_name = fields.String()
     clinic = fields.Nested(ClinicSummarySchema)
     doctor = fields.Nested(BookedDoctorSchema, allow_none=True)
@@ -351,11 +352,11 @@ class CompatBookingSchema(Schema):
 
     location_id = NumericId(required=True, validate=DB_INT)
     booking_date_time = OffsetDateTime(required=True)
-    user_name = Text(required=True, min_length=1, max_length=100)
-    user_surname = Text(required=True, min_length=1, max_length=100)
+    user_name = Text(required=True, min_length=1, max_length=PATIENT_FIELD_LIMITS["first_name"])
+    user_surname = Text(required=True, min_length=1, max_length=PATIENT_FIELD_LIMITS["last_name"])
     user_phone = Phone(required=True)
     user_email = EmailAddress(required=True, allow_none=True)
-    user_message = Text(allow_none=True, max_length=2000)
+    user_message = Text(allow_none=True, max_length=PATIENT_FIELD_LIMITS["message"])
 
     @pre_load
     def _blank_email_is_none(self, data: Any, **_: Any) -> Any:

@@ -1,6 +1,6 @@
 """All models, imported so that Alembic and relationships see every table."""
 from medsync.models.booking import (
-    ACTIVE_STATUSES, ALLOWED_TRANSITIONS, Actor, Booking, BookingEvent, BookingStatus, Result,
+    ACTIVE_STATUSES, ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Result,
 )
 from medsync.models.catalog import ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty
 from medsync.models.clinic import Clinic, ClinicClosure, WorkingBreak, WorkingHours
@@ -10,6 +10,6 @@ from medsync.models.user import StaffToken, User
 __all__ = [
     "ACTIVE_STATUSES", "ALLOWED_TRANSITIONS", "Actor", "Booking", "BookingEvent", "BookingStatus", "Clinic",
     "ClinicClosure", "ClinicDiagnostic", "DiagnosticType", "Doctor", "DoctorAbsence", "DoctorRating",
-    "MessageKind", "MessageStatus", "OutboxMessage", "Result", "Specialty", "StaffToken", "User",
+    "MessageKind", "MessageStatus", "OutboxMessage", "PATIENT_FIELD_LIMITS", "Result", "Specialty", "StaffToken", "User",
     "WorkingBreak", "WorkingHours",
 ]

@@ -41,6 +41,11 @@ ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
 }
 
 
+# What patients tell us about themselves and how long each may be: the columns below are this long, and
+# every schema and the booking service check against this one table.
+PATIENT_FIELD_LIMITS = {"first_name": 100, "last_name": 100, "phone": 32, "email": 254, "message": 2000}
+
+
 class Actor(str, enum.Enum):
     PATIENT = "patient"
     STAFF = "staff"
@@ -94,10 +99,10 @@ class Booking(db.Model):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(16), default=BookingStatus.BOOKED.value)
-    patient_first_name: Mapped[str] = mapped_column(String(100))
-    patient_last_name: Mapped[str] = mapped_column(String(100))
-    patient_phone: Mapped[str] = mapped_column(String(32))
-    patient_email: Mapped[str | None] = mapped_column(String(254))
+    patient_first_name: Mapped[str] = mapped_column(String(PATIENT_FIELD_LIMITS["first_name"]))
+    patient_last_name: Mapped[str] = mapped_column(String(PATIENT_FIELD_LIMITS["last_name"]))
+    patient_phone: Mapped[str] = mapped_column(String(PATIENT_FIELD_LIMITS["phone"]))
+    patient_email: Mapped[str | None] = mapped_column(String(PATIENT_FIELD_LIMITS["email"]))
     patient_message: Mapped[str | None] = mapped_column(Text)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_by: Mapped[str | None] = mapped_column(String(16))

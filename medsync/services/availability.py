@@ -25,7 +25,8 @@ from medsync.models import (
 )
 from medsync.models.booking import ACTIVE_SQL
 
-MAX_RANGE_DAYS = 62
+# The longest range of days one free-slots request may ask for (the API documents and enforces this).
+MAX_RANGE_DAYS = 31
 
 
 @dataclass(frozen=True)

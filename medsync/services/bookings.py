@@ -16,7 +16,9 @@ from medsync.errors import (
     BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, PatientBusy, SlotTaken,
 )
 from medsync.extensions import db
-from medsync.models import ALLOWED_TRANSITIONS, Actor, Booking, BookingEvent, BookingStatus, MessageKind
+from medsync.models import (
+    ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, MessageKind,
+)
 from medsync.services import availability, outbox
 from medsync.services.pagination import Page, paginate
 
@@ -27,8 +29,6 @@ _CONSTRAINT_ERRORS = {
 }
 _NOT_YET_SENT = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
 DEADLOCK_DETECTED = "40P01"  # SQLSTATE
-# The column sizes of bookings.patient_*.
-_PATIENT_FIELD_LIMITS = {"first_name": 100, "last_name": 100, "phone": 32, "email": 254, "message": 2000}
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class PatientDetails:
     def __post_init__(self) -> None:
         errors = {
             name: [f"At most {limit} characters."]
-            for name, limit in _PATIENT_FIELD_LIMITS.items()
+            for name, limit in PATIENT_FIELD_LIMITS.items()
             if len(getattr(self, name) or "") > limit
         }
         errors.update({name: ["Required."] for name in ("first_name", "last_name", "phone")

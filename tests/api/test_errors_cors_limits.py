@@ -4,14 +4,16 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import func, select
 
+from medsync import create_app
 from medsync.extensions import db
 from medsync.models import Booking, User
 from medsync.services import bookings
 from tests.api.conftest import book_slot_body, first_doctor, local_slot
 from tests.conftest import WEBAPP_URL
+from tests.support.database import database_url
 
 ERROR_KEYS = {"code", "status", "message", "errors"}
 
@@ -132,3 +134,28 @@ def test_bookings_go_through_when_the_limiter_cannot_reach_redis(app, client, se
     response = client.post("/api/doctors/book_slot", json=book_slot_body(doctor, local_slot(doctor.clinic), init_data()))
 
     assert response.status_code == 200
+
+
+def test_strangers_get_401_not_429_however_often_they_try(client, seeded, two_bookings_a_minute):
+    doctor = first_doctor()
+    body = book_slot_body(doctor, local_slot(doctor.clinic, days_ahead=2), "user=%7B%7D&hash=forged")
+
+    statuses = {client.post("/api/doctors/book_slot", json=body).status_code for _ in range(25)}
+
+    assert statuses == {401}
+
+
+@pytest.mark.parametrize(("trusted", "expected"), [
+    (0, ("127.0.0.1", "http://localhost/")),
+    (1, ("203.0.113.7", "https://clinic.example/")),
+])
+def test_forwarded_headers_count_only_from_trusted_proxies(tmp_path, trusted, expected):
+    app = create_app({"DATABASE_URL": database_url("unused"), "RESULTS_DIR": str(tmp_path),
+                      "TRUSTED_PROXIES": trusted})
+    app.add_url_rule("/whoami", "whoami", lambda: {"address": request.remote_addr, "root": request.url_root})
+
+    response = app.test_client().get("/whoami", headers={
+        "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "clinic.example",
+    })
+
+    assert (response.json["address"], response.json["root"]) == expected

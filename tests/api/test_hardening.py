@@ -1,7 +1,11 @@
 """Hostile or sloppy input is refused with a clear 4xx and changes nothing."""
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 from sqlalchemy import func, select
 
 from medsync.extensions import db
@@ -44,6 +48,21 @@ def test_an_oversized_body_is_413_before_anything_reads_it(client, seeded):
 
     assert response.status_code == 413
     assert response.get_json()["code"] == 413
+
+
+@pytest.mark.parametrize("path", ["/api/doctors/book_slot", "/api/v1/bookings"])
+def test_an_oversized_chunked_body_is_413_like_a_sized_one(app, seeded, tma_headers, path):
+    environ = EnvironBuilder(path=path, method="POST", content_type="application/json",
+                             headers=tma_headers()).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    # As gunicorn hands over a chunked upload: no length, a stream the server ends.
+    environ.update({"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True,
+                    "wsgi.input": io.BytesIO(b"{" + b" " * 5_000_000 + b"}")})
+
+    body, status, _ = run_wsgi_app(app, environ, buffered=True)
+
+    assert status.startswith("413")
+    assert json.loads(b"".join(body))["code"] == 413
 
 
 @pytest.mark.parametrize("path", ["/api/v1/staff/reminders/run", "/api/v1/staff/bookings/1/status"])

@@ -190,3 +190,15 @@ def test_range_is_capped(frozen_now, make_doctor):
     doctor = make_doctor()
     with pytest.raises(InvalidRequest):
         availability.free_slots(availability.doctor_resource(doctor.id), date(2026, 12, 1), date(2027, 3, 1))
+
+
+def test_the_service_and_the_api_cap_a_range_at_the_same_31_days(frozen_now, make_doctor, client):
+    doctor = make_doctor()
+    resource = availability.doctor_resource(doctor.id)
+    first = date(2026, 12, 1)
+
+    assert availability.free_slots(resource, first, first + timedelta(days=30))  # 31 days: fine
+    with pytest.raises(InvalidRequest, match="31 days"):
+        availability.free_slots(resource, first, first + timedelta(days=31))
+    over = client.get(f"/api/v1/doctors/{doctor.id}/slots?from=2026-12-01&to=2027-01-01")
+    assert (over.status_code, over.json["message"]) == (422, "The range is limited to 31 days.")

@@ -1,0 +1,93 @@
+"""The rules the database enforces are the ones the code defines: each is written once in Python and the
+migrated schema is checked against it here."""
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from medsync.extensions import db
+from medsync.models import (
+    ACTIVE_STATUSES, ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingStatus, MessageKind,
+    MessageStatus,
+)
+from medsync.api.schemas import CompatDoctorBookingSchema, PatientSchema
+
+VALUE_LISTS = {
+    "ck_bookings_status_known": BookingStatus,
+    "ck_bookings_cancelled_by_known": Actor,
+    "ck_booking_events_actor_known": Actor,
+    "ck_outbox_messages_kind_known": MessageKind,
+    "ck_outbox_messages_status_known": MessageStatus,
+}
+
+
+def constraint_values(name: str) -> set[str]:
+    definition = db.session.scalar(
+        text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = :name"), {"name": name}
+    )
+    assert definition is not None, f"{name} is not in the migrated schema"
+    return set(re.findall(r"'([a-z_]+)'", definition))
+
+
+@pytest.mark.parametrize("constraint", sorted(VALUE_LISTS))
+def test_check_constraints_list_exactly_the_enum_values(app_context, constraint):
+    assert constraint_values(constraint) == {member.value for member in VALUE_LISTS[constraint]}
+
+
+@pytest.mark.parametrize("constraint", ["ex_bookings_doctor_overlap", "ex_bookings_diagnostic_overlap",
+                                        "ex_bookings_patient_overlap"])
+def test_the_exclusion_constraints_hold_exactly_the_active_statuses(app_context, constraint):
+    assert constraint_values(constraint) == {status.value for status in ACTIVE_STATUSES}
+
+
+def test_the_database_allows_exactly_the_status_moves_the_code_allows(app_context, make_booking):
+    booking_id = make_booking().id
+    allowed_by_database = set()
+    for old, new in itertools.permutations(BookingStatus, 2):
+        with db.session.begin_nested():
+            # Put the booking in `old` behind the trigger's back (as a superuser may), then try the move.
+            db.session.execute(text("SET LOCAL session_replication_role = replica"))
+            _set_status(booking_id, old)
+            db.session.execute(text("SET LOCAL session_replication_role = origin"))
+            try:
+                with db.session.begin_nested():
+                    _set_status(booking_id, new)
+                allowed_by_database.add((old, new))
+            except IntegrityError as exc:
+                assert "booking_status_forward_only" in str(exc.orig)
+    db.session.rollback()
+
+    allowed_by_code = {(old, new) for old, targets in ALLOWED_TRANSITIONS.items() for new in targets}
+    assert allowed_by_database == allowed_by_code
+
+
+def _set_status(booking_id: int, status: BookingStatus) -> None:
+    cancelled_by = Actor.STAFF.value if status is BookingStatus.CANCELLED else None
+    db.session.execute(
+        text("UPDATE bookings SET status = :status, cancelled_by = :by WHERE id = :id"),
+        {"status": status.value, "by": cancelled_by, "id": booking_id},
+    )
+
+
+@pytest.mark.parametrize(("field", "column"), [
+    ("first_name", "patient_first_name"), ("last_name", "patient_last_name"), ("phone", "patient_phone"),
+    ("email", "patient_email"),
+])
+def test_patient_field_limits_are_the_columns_sizes(field, column):
+    assert Booking.__table__.c[column].type.length == PATIENT_FIELD_LIMITS[field]
+
+
+@pytest.mark.parametrize(("schema", "field", "limit"), [
+    (PatientSchema, "first_name", "first_name"), (PatientSchema, "last_name", "last_name"),
+    (PatientSchema, "message", "message"), (CompatDoctorBookingSchema, "user_name", "first_name"),
+    (CompatDoctorBookingSchema, "user_surname", "last_name"), (CompatDoctorBookingSchema, "user_message", "message"),
+])
+def test_every_booking_schema_refuses_one_character_over_the_limit(schema, field, limit):
+    too_long = "a" * (PATIENT_FIELD_LIMITS[limit] + 1)
+    errors = schema().validate({field: too_long}, partial=True)
+    assert field in errors
+    assert field not in schema().validate({field: too_long[:-1]}, partial=True)
