@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from flask_babel import Babel, get_locale, gettext
 
+from medsync.models import PATIENT_FIELD_LIMITS
+
 TRANSLATIONS = "webapp/translations"  # relative to the medsync package (the app's root path)
 DEFAULT_LOCALE = "en"
 _LOCALES = "medsync_locales"
@@ -49,7 +51,8 @@ def script_texts() -> dict[str, str]:
         "booked_chat": gettext("The confirmation is on its way to your Telegram chat."),
         "slot_taken": gettext("Someone has just taken this time. Here are the times still free."),
         "field_required": gettext("Please fill this in."),
-        "phone_invalid": gettext("Use digits, spaces, +, -, ( and ) only (5 to 32 characters)."),
+        "phone_invalid": gettext("Use digits, spaces, +, -, ( and ) only (5 to %(most)d characters).",
+                                 most=PATIENT_FIELD_LIMITS["phone"]),
         "email_invalid": gettext("This does not look like an e-mail address."),
         "too_long": gettext("This is too long."),
         "fix_fields": gettext("Please check the highlighted fields."),

@@ -2,7 +2,6 @@
 trip before the first paint); the patient's pages are shells whose scripts call /api/v1 with initData."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, make_response, render_template, request
@@ -13,6 +12,7 @@ from medsync import clock
 from medsync.api.schemas import DB_INT, Text
 from medsync.config import current_settings
 from medsync.errors import DomainError, InvalidRequest, NotFound
+from medsync.models import PATIENT_FIELD_LIMITS
 from medsync.services import catalog
 from medsync.webapp import avatars
 from medsync.webapp.i18n import locale_tag, script_texts
@@ -163,8 +163,7 @@ def booking_page(*, kind: str, back: str, clinic: catalog.ClinicInfo | None = No
     settings = current_settings()
     response = make_response(render_template(
         "book.html", kind=kind, clinic=clinic, back=back, now=clock.now().isoformat(),
-        horizon_days=settings.BOOKING_HORIZON_DAYS, notice_minutes=int(settings.MIN_BOOKING_NOTICE / timedelta(minutes=1)),
-        **context,
+        horizon_days=settings.BOOKING_HORIZON_DAYS, limits=PATIENT_FIELD_LIMITS, **context,
     ))
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -181,19 +181,23 @@
       return true;
     }
 
-    /* The same rules as the API's PatientSchema, so most mistakes are caught before the round trip. */
+    /* The same rules as the API's PatientSchema (its length limits rendered into the inputs' maxlength), so
+       most mistakes are caught before the round trip; the server still decides. */
     function validate(patient) {
       var errors = {};
+      var tooLong = function (name) { return patient[name] && patient[name].length > form.querySelector("#" + name).maxLength; };
       ["first_name", "last_name"].forEach(function (name) {
         if (!patient[name]) errors[name] = M.t("field_required");
-        else if (patient[name].length > 100) errors[name] = M.t("too_long");
+        else if (tooLong(name)) errors[name] = M.t("too_long");
       });
       if (!patient.phone) errors.phone = M.t("field_required");
-      else if (!/^[0-9+\-() ]{5,32}$/.test(patient.phone)) errors.phone = M.t("phone_invalid");
-      if (patient.email && (patient.email.length > 254 || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(patient.email))) {
+      else if (patient.phone.length < 5 || tooLong("phone") || !/^[0-9+\-() ]+$/.test(patient.phone)) {
+        errors.phone = M.t("phone_invalid");
+      }
+      if (patient.email && (tooLong("email") || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(patient.email))) {
         errors.email = M.t("email_invalid");
       }
-      if (patient.message && patient.message.length > 2000) errors.message = M.t("too_long");
+      if (tooLong("message")) errors.message = M.t("too_long");
       return errors;
     }
 
