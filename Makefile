@@ -6,10 +6,12 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 PORT ?= 8000
+CHROMIUM := /usr/bin/chromium
+TRANSLATIONS := medsync/webapp/translations
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test bench setup services db migrate seed worker beat web lint clean
+.PHONY: run test bench setup services db migrate seed worker beat web lint clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +19,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)  ## create the virtualenv with the pinned dependencies
+setup: $(STAMP) $(CHROMIUM)  ## the virtualenv with the pinned dependencies; Chromium for the browser tests
+
+# Debian's Chromium drives the Mini App's browser tests and benchmark (Playwright never downloads its own).
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 services:  ## start local PostgreSQL and Redis if they are down
 	@./scripts/ensure-services
@@ -28,22 +35,31 @@ db: setup services  ## create the database, apply migrations, seed the demo cata
 	$(FLASK) medsync seed-if-empty
 
 run: db  ## web (gunicorn), Celery worker and beat together
-	@echo "MedSync API on http://127.0.0.1:$(PORT)  (health: /healthz, readiness: /readyz, OpenAPI: /api/v1/openapi.json)"
-	PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile
+	@# The Mini App's URL as the app computes it (honcho run reads .env as honcho start will); every process gets it.
+	@url="$$(PORT=$(PORT) $(VENV)/bin/honcho run $(FLASK) medsync webapp-url)"; \
+	echo "MedSync API on http://127.0.0.1:$(PORT)  (health: /healthz, readiness: /readyz, OpenAPI: /api/v1/openapi.json)"; \
+	echo "Mini App: $$url/  (open it in a browser; book from Telegram)"; \
+	PORT=$(PORT) WEBAPP_URL="$$url" $(VENV)/bin/honcho start -f Procfile
 
 test: setup services  ## every test, against real PostgreSQL and Redis
 	$(PY) -m pytest -q
 
-bench: setup services  ## benchmarks: API, webhook, delivery (each on its own database)
+bench: setup services  ## benchmarks: API, webhook, delivery, the Mini App in Chromium (each on its own database)
 	$(PY) -m bench.api
 	$(PY) -m bench.webhook
 	$(PY) -m bench.delivery
+	$(PY) -m bench.webapp
 
 migrate: setup  ## apply migrations to DATABASE_URL
 	$(FLASK) db upgrade
 
 seed: setup  ## load (or refresh) the demo catalog
 	$(FLASK) medsync seed-demo
+
+translations: setup  ## re-extract the Mini App's texts, update every catalog, compile them
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --project MedSync -o $(TRANSLATIONS)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d $(TRANSLATIONS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

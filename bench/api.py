@@ -58,9 +58,9 @@ class Outcome:
     elapsed: float = 0.0
 
 
-def prepare_database() -> str:
+def prepare_database(name: str = DB_NAME) -> str:
     """A freshly migrated and seeded bench database; returns its URL."""
-    database_url = recreate_database(DB_NAME)
+    database_url = recreate_database(name)
     redis.Redis.from_url(REDIS_URL).flushdb()
 
     from flask_migrate import upgrade

@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from medsync.extensions import celery_init_app, db, migrate, redis_client
     from medsync.http_errors import register_error_handlers
     from medsync.services.outbox import install_commit_hook
+    from medsync.webapp import init_webapp
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.blueprint)
     init_api(app)
     init_bot(app)
+    init_webapp(app)
     app.cli.add_command(cli.medsync)
     if not settings.BOT_TOKEN:
         log.warning("BOT_TOKEN is not set: the Telegram bot is disabled; the API still serves")

@@ -62,6 +62,14 @@ def _seed(catalog: Path | None = None) -> str:
     return ", ".join(f"{count} {name}" for name, count in counts.items())
 
 
+@medsync.command("webapp-url")
+def webapp_url() -> None:
+    """Print the Mini App's URL (WEBAPP_URL, by default this service's /app)."""
+    from medsync.config import current_settings
+
+    click.echo(current_settings().WEBAPP_URL)
+
+
 # Commands defined next to what they operate; importing them registers them on the group.
 from medsync import staff_commands as _staff_commands  # noqa: E402
 from medsync.bot import commands as _bot_commands  # noqa: E402

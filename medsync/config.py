@@ -110,7 +110,9 @@ class Settings:
     BOT_TOKEN: str = ""
     WEBHOOK_SECRET: str = ""
     PUBLIC_URL: str = ""
-    WEBAPP_URL: str = "https://medsync.example"
+    # The Mini App served by this app; when unset: PUBLIC_URL/app, else http://127.0.0.1:PORT/app (make run).
+    WEBAPP_URL: str = ""
+    PORT: int = 8000
     TELEGRAM_API_URL: str = "https://api.telegram.org"
     WEBHOOK_MAX_CONNECTIONS: int = 40
     INITDATA_MAX_AGE: int = 86400
@@ -147,6 +149,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "REDIS_URL": parse_redis_url,
     "PUBLIC_URL": parse_url,
     "WEBAPP_URL": parse_url,
+    "PORT": parse_positive_int,
     "TELEGRAM_API_URL": parse_url,
     "WEBHOOK_MAX_CONNECTIONS": parse_positive_int,
     "INITDATA_MAX_AGE": parse_positive_int,
@@ -189,7 +192,14 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     unknown = set(overrides) - {field.name for field in fields(Settings)}
     if unknown:
         raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+    if not values.get("WEBAPP_URL"):
+        values["WEBAPP_URL"] = default_webapp_url(values.get("PUBLIC_URL", ""), values.get("PORT", Settings.PORT))
     return Settings(**values)
+
+
+def default_webapp_url(public_url: str, port: int) -> str:
+    """The Mini App this service serves itself: under PUBLIC_URL when there is one, else on the local port."""
+    return f"{public_url or f'http://127.0.0.1:{port}'}/app"
 
 
 def current_settings() -> Settings:

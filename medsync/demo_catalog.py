@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-PHOTO_BASE_URL = "https://medsync.example/photos"
+from medsync.services.photos import AVATAR_PATH
+
 # ISO order: Monday = 1 … Sunday = 7, as WorkingHours.weekday stores them.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SHIPPED_FILE = "demo_catalog.toml"
@@ -31,8 +32,8 @@ class CatalogError(ValueError):
 
 
 def photo_url(kind: str, key: str) -> str:
-    """The one rule for demo photos: a doctor's or diagnostic's photo is found by its key."""
-    return f"{PHOTO_BASE_URL}/{kind}/{key}.jpg"
+    """The one rule for demo photos: the avatar this service draws for the key (same origin as the Mini App)."""
+    return AVATAR_PATH.format(kind=kind, slug=key)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,16 @@ def current_patient_id(body_init_data: str | None = None) -> int:
     return verified_init_data(body_init_data).user.id
 
 
+def patient_id_if_signed_in() -> int | None:
+    """The caller's verified Telegram id when the request carries `Authorization`, else None (a public read).
+
+    A header that is present but invalid is refused (401), not silently read as anonymous.
+    """
+    if not request.headers.get("Authorization"):
+        return None
+    return current_patient_id()
+
+
 def current_patient(body_init_data: str | None = None) -> User:
     """The verified caller, created or refreshed from what Telegram says about them (writes)."""
     profile = verified_init_data(body_init_data).user

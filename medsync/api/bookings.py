@@ -13,7 +13,7 @@ from medsync.api.limits import limit_booking_writes
 from medsync.api.pages import page_body
 from medsync.api.schemas import (
     BookingCreateSchema, BookingListQuerySchema, BookingPageSchema, BookingSchema, CancelSchema,
-    IdempotencyHeaderSchema, PageQuerySchema, RescheduleSchema, ResultPageSchema,
+    IdempotencyHeaderSchema, PageQuerySchema, RescheduleSchema, ResultPageSchema, ResultSentSchema,
 )
 from medsync.errors import ResultNotFound
 from medsync.extensions import db
@@ -157,3 +157,16 @@ class ResultFile(MethodView):
         response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=result.file_name)
         response.headers["Cache-Control"] = "private, no-store"
         return response
+
+
+@blp.route("/results/<int(max=2147483647):result_id>/send")
+class SendResult(MethodView):
+    decorators = [limit_booking_writes]
+
+    @blp.response(202, ResultSentSchema)
+    @blp.doc(security=TMA)
+    def post(self, result_id: int) -> dict[str, Any]:
+        """Send my result's PDF to my Telegram chat (the bot sends it through the outbox)."""
+        results.send_to_chat(result_id, user_id=current_patient_id())
+        db.session.commit()
+        return {"result_id": result_id, "status": "queued"}

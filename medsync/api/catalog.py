@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from medsync import clock
+from medsync.api.auth import patient_id_if_signed_in
 from medsync.api.pages import page_body, page_of
 from medsync.api.schemas import (
     ClinicSchema, ClinicSummarySchema, DiagnosticSchema, DiagnosticSlotQuerySchema, DoctorDetailSchema,
@@ -23,6 +24,10 @@ blp = Blueprint(
 )
 
 DEFAULT_SLOT_DAYS = 7
+# Free slots change with every booking: a public answer may be reused briefly; a patient's own never.
+PUBLIC_SLOTS_CACHE = "public, max-age=15"
+TMA = [{}, {"tma": []}]
+SlotsAnswer = tuple[list[Slot], int, dict[str, str]]
 
 
 @blp.route("/clinics")
@@ -73,10 +78,13 @@ class DoctorById(MethodView):
 class DoctorSlots(MethodView):
     @blp.arguments(SlotQuerySchema, location="query")
     @blp.response(200, SlotSchema(many=True))
-    def get(self, query: dict[str, Any], doctor_id: int) -> list[Slot]:
-        """Free slots of the doctor between two clinic-local days (at most 31 days), in the clinic's offset."""
-        resource = availability.doctor_resource(doctor_id)
-        return availability.free_slots(resource, *slot_days(query, resource.clinic.zone))
+    @blp.doc(security=TMA)
+    def get(self, query: dict[str, Any], doctor_id: int) -> SlotsAnswer:
+        """Free slots of the doctor between two clinic-local days (at most 31 days), in the clinic's offset.
+
+        With `Authorization: tma …` the times the patient already holds anywhere are left out too.
+        """
+        return free_slots_answer(availability.doctor_resource(doctor_id), query)
 
 
 @blp.route("/diagnostics")
@@ -108,10 +116,21 @@ class DiagnosticClinics(MethodView):
 class DiagnosticSlots(MethodView):
     @blp.arguments(DiagnosticSlotQuerySchema, location="query")
     @blp.response(200, SlotSchema(many=True))
-    def get(self, query: dict[str, Any], diagnostic_id: int) -> list[Slot]:
-        """Free slots of the test at a clinic (`clinic_id` required; at most 31 days), in the clinic's offset."""
-        resource = availability.diagnostic_resource(diagnostic_id, query["clinic_id"])
-        return availability.free_slots(resource, *slot_days(query, resource.clinic.zone))
+    @blp.doc(security=TMA)
+    def get(self, query: dict[str, Any], diagnostic_id: int) -> SlotsAnswer:
+        """Free slots of the test at a clinic (`clinic_id` required; at most 31 days), in the clinic's offset.
+
+        With `Authorization: tma …` the times the patient already holds anywhere are left out too.
+        """
+        return free_slots_answer(availability.diagnostic_resource(diagnostic_id, query["clinic_id"]), query)
+
+
+def free_slots_answer(resource: availability.Resource, query: dict[str, Any]) -> SlotsAnswer:
+    """The free slots, public and briefly cacheable, or the signed-in patient's own (never cached)."""
+    patient_id = patient_id_if_signed_in()
+    slots = availability.free_slots(resource, *slot_days(query, resource.clinic.zone), patient_id=patient_id)
+    cache = PUBLIC_SLOTS_CACHE if patient_id is None else "private, no-store"
+    return slots, 200, {"Cache-Control": cache, "Vary": "Authorization"}
 
 
 def slot_days(query: dict[str, Any], zone: ZoneInfo) -> tuple[date, date]:

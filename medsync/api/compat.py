@@ -20,6 +20,7 @@ from medsync.api.auth import current_patient
 from medsync.api.json_body import json_object, require_json_object
 from medsync.api.limits import limit_booking_writes
 from medsync.api.schemas import CompatDiagnosticBookingSchema, CompatDoctorBookingSchema
+from medsync.api.urls import photo_url, service_base
 from medsync.errors import InvalidRequest, NotFound
 from medsync.extensions import db
 from medsync.services import availability, bookings, catalog
@@ -144,7 +145,10 @@ def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
 
 def cached_json(name: str, build: Callable[[catalog.Catalog], Any]) -> Response:
     """A catalog list as JSON, serialised once per catalog snapshot (these lists are read on every screen)."""
-    body = catalog.current_catalog().rendered(f"compat:{name}", lambda snapshot: json.dumps(build(snapshot)))
+    # Per base URL too: photo URLs are absolute, and without PUBLIC_URL they follow the request's host.
+    body = catalog.current_catalog().rendered(
+        f"compat:{name}:{service_base()}", lambda snapshot: json.dumps(build(snapshot))
+    )
     return Response(body, mimetype="application/json")
 
 
@@ -152,7 +156,7 @@ def doctor_card(doctor: DoctorInfo) -> dict[str, Any]:
     return {
         "doctor_id": doctor.id, "location_id": doctor.clinic.id, "full_name": doctor.full_name,
         "specialty_id": doctor.specialty.id, "specialty_name": doctor.specialty.name, "price": float(doctor.price),
-        "photo_url": doctor.photo_url, "location_name": doctor.clinic.name,
+        "photo_url": photo_url(doctor.photo_url), "location_name": doctor.clinic.name,
         "location_address": doctor.clinic.address, "avg_rating": doctor.avg_rating, "reviews": doctor.rating_count,
     }
 
@@ -160,7 +164,7 @@ def doctor_card(doctor: DoctorInfo) -> dict[str, Any]:
 def diagnostic_card(diagnostic: DiagnosticInfo) -> dict[str, Any]:
     return {
         "diagnostic_id": diagnostic.id, "type_name": diagnostic.name, "description": diagnostic.description,
-        "price": float(diagnostic.price), "photo_url": diagnostic.photo_url, "clinics_count": len(diagnostic.clinics),
+        "price": float(diagnostic.price), "photo_url": photo_url(diagnostic.photo_url), "clinics_count": len(diagnostic.clinics),
     }
 
 

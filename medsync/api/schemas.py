@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from medsync import clock
+from medsync.api.urls import photo_url
 from medsync.errors import error_body
 from medsync.models import PATIENT_FIELD_LIMITS, BookingStatus
 from medsync.services.availability import MAX_RANGE_DAYS
@@ -88,6 +89,11 @@ class ClinicTime(fields.DateTime):
 
     def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else value.astimezone(obj.clinic.zone).isoformat()
+
+
+def PhotoUrl() -> fields.Function:  # noqa: N802 - reads like a field class
+    """A catalog picture as an absolute URL that answers 200 (a stored photo or the generated avatar)."""
+    return fields.Function(lambda item: photo_url(item.photo_url), metadata={"type": "string", "format": "uri"})
 
 
 def Price() -> fields.Float:  # noqa: N802 - reads like a field class
@@ -176,7 +182,7 @@ class DoctorSchema(Schema):
     specialty = fields.Nested(SpecialtySchema)
     clinic = fields.Nested(ClinicSummarySchema)
     price = Price()
-    photo_url = fields.String(allow_none=True)
+    photo_url = PhotoUrl()
     appointment_minutes = fields.Integer()
     avg_rating = fields.Float(metadata={"description": "0 when unrated."})
     rating_count = fields.Integer()
@@ -208,7 +214,7 @@ class DiagnosticSchema(Schema):
     name = fields.String()
     description = fields.String(allow_none=True)
     price = Price()
-    photo_url = fields.String(allow_none=True)
+    photo_url = PhotoUrl()
     duration_minutes = fields.Integer()
     clinics_count = fields.Function(lambda diagnostic: len(diagnostic.clinics), metadata={"type": "integer"})
 
@@ -323,6 +329,11 @@ class ResultSchema(Schema):
     content_type = fields.String()
     size_bytes = fields.Integer()
     created_at = fields.DateTime()
+
+
+class ResultSentSchema(Schema):
+    result_id = fields.Integer()
+    status = fields.String(metadata={"example": "queued"})
 
 
 class ResultPageSchema(Schema):

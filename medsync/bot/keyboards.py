@@ -19,8 +19,8 @@ def _callback(text: str, data: str) -> InlineKeyboardButton:
 
 
 def reschedule_url(webapp_url: str, booking_id: int) -> str:
-    """The Mini App's page for moving this booking: WEBAPP_URL/reschedule/<booking id> (the front end serves it
-    and calls POST /api/v1/bookings/<id>/reschedule)."""
+    """The Mini App's page for moving this booking: WEBAPP_URL/reschedule/<booking id> (served by medsync.webapp,
+    which calls POST /api/v1/bookings/<id>/reschedule)."""
     return f"{webapp_url}/reschedule/{booking_id}"
 
 

@@ -65,17 +65,26 @@ def diagnostic_resource(diagnostic_id: int, clinic_id: int) -> Resource:
     return Resource(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic.id)
 
 
-def free_slots(resource: Resource, date_from: date, date_to: date, *, now: datetime | None = None) -> list[Slot]:
-    """Bookable slots between two clinic-local dates (inclusive), earliest first."""
+def free_slots(
+    resource: Resource, date_from: date, date_to: date, *, now: datetime | None = None, patient_id: int | None = None,
+) -> list[Slot]:
+    """Bookable slots between two clinic-local dates (inclusive), earliest first.
+
+    With `patient_id`, the times that patient already holds (any active booking, anywhere) are left out too.
+    """
     if date_to < date_from:
         raise InvalidRequest("The range ends before it starts.", errors={"to": ["Must not be before 'from'."]})
     if (date_to - date_from).days >= MAX_RANGE_DAYS:
         raise InvalidRequest(f"The range is limited to {MAX_RANGE_DAYS} days.", errors={"to": ["Range too long."]})
     zone = resource.clinic.zone
-    return [
-        Slot(start.astimezone(zone), end.astimezone(zone))
-        for start, end in _free_spans(resource, date_from, date_to, now or clock.now())
-    ]
+    spans = _free_spans(resource, date_from, date_to, now or clock.now())
+    if patient_id is not None:
+        # Kept apart from the resource's bookings: _overlaps needs intervals that never overlap each other,
+        # which holds within each list (the exclusion constraints) but not across them.
+        own = _patient_intervals(patient_id, zone, date_from, date_to)
+        own_starts = [start for start, _ in own]
+        spans = [(start, end) for start, end in spans if not _overlaps(start, end, own, own_starts)]
+    return [Slot(start.astimezone(zone), end.astimezone(zone)) for start, end in spans]
 
 
 def refused_whole_hours(
@@ -231,14 +240,23 @@ def _closed_days(resource: Resource, date_from: date, date_to: date) -> set[date
 
 def _busy_intervals(resource: Resource, date_from: date, date_to: date) -> list[Span]:
     """Active bookings of the resource overlapping the local date range (UTC), sorted by start."""
-    zone = resource.clinic.zone
+    return _intervals(
+        holding_time(clinic_id=resource.clinic.id, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id),
+        resource.clinic.zone, date_from, date_to,
+    )
+
+
+def _patient_intervals(patient_id: int, zone: ZoneInfo, date_from: date, date_to: date) -> list[Span]:
+    """The patient's active bookings (at any clinic) overlapping the local date range (UTC), sorted by start."""
+    return _intervals([text(ACTIVE_SQL), Booking.user_id == patient_id], zone, date_from, date_to)
+
+
+def _intervals(conditions: list[ColumnElement[bool]], zone: ZoneInfo, date_from: date, date_to: date) -> list[Span]:
     # One day of margin either side covers any offset and bookings spanning midnight.
     range_start = datetime.combine(date_from - timedelta(days=1), time.min, zone)
     range_end = datetime.combine(date_to + timedelta(days=2), time.min, zone)
     query = select(Booking.starts_at, Booking.ends_at).where(
-        *holding_time(clinic_id=resource.clinic.id, doctor_id=resource.doctor_id,
-                      diagnostic_id=resource.diagnostic_id),
-        Booking.starts_at < range_end, Booking.ends_at > range_start,
+        *conditions, Booking.starts_at < range_end, Booking.ends_at > range_start,
     )
     return sorted(
         (row.starts_at.astimezone(timezone.utc), row.ends_at.astimezone(timezone.utc))

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from medsync.errors import NotFound
 from medsync.extensions import db, redis_client
 from medsync.services import after_commit
+from medsync.services.photos import photo_or_avatar
 from medsync.models import (
     Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty,
     WorkingBreak, WorkingHours,
@@ -85,7 +86,7 @@ class DoctorInfo:
     clinic: ClinicInfo
     specialty: SpecialtyInfo
     price: Decimal
-    photo_url: str | None
+    photo_url: str  # the stored picture or the generated avatar: a path here, or an absolute URL elsewhere
     bio: str | None
     experience: str | None
     certificates: str | None
@@ -102,7 +103,7 @@ class DiagnosticInfo:
     name: str
     description: str | None
     price: Decimal
-    photo_url: str | None
+    photo_url: str  # as DoctorInfo.photo_url
     duration_minutes: int
     clinics: tuple[ClinicInfo, ...]
 
@@ -223,7 +224,7 @@ def _load_catalog() -> Catalog:
         specialty = specialties[row.specialty_id]
         doctors[row.id] = DoctorInfo(
             id=row.id, full_name=row.full_name, clinic=clinics[row.clinic_id], specialty=specialty,
-            price=row.price, photo_url=row.photo_url, bio=row.bio, experience=row.experience,
+            price=row.price, photo_url=photo_or_avatar(row.photo_url, kind="doctors", slug=row.slug), bio=row.bio, experience=row.experience,
             certificates=row.certificates, services=row.services, appointment_minutes=row.appointment_minutes,
             rating_count=row.rating_count, avg_rating=row.avg_rating,
             search_text=" ".join(filter(None, (row.full_name, specialty.name, row.services))).casefold(),
@@ -235,8 +236,8 @@ def _load_catalog() -> Catalog:
         offered.setdefault(diagnostic_id, []).append(clinics[clinic_id])
     diagnostics = {
         row.id: DiagnosticInfo(
-            id=row.id, name=row.name, description=row.description, price=row.price, photo_url=row.photo_url,
-            duration_minutes=row.duration_minutes, clinics=tuple(offered.get(row.id, ())),
+            id=row.id, name=row.name, description=row.description, price=row.price,
+            photo_url=photo_or_avatar(row.photo_url, kind="diagnostics", slug=row.slug), duration_minutes=row.duration_minutes, clinics=tuple(offered.get(row.id, ())),
         )
         for row in db.session.scalars(select(DiagnosticType).order_by(DiagnosticType.id))
     }

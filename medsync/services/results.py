@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import uuid
 from pathlib import Path
 
 from sqlalchemy import select
@@ -40,6 +41,18 @@ def get_result(result_id: int, *, user_id: int) -> Result:
     if result is None or result.booking.user_id != user_id:
         raise ResultNotFound()
     return result
+
+
+def send_to_chat(result_id: int, *, user_id: int) -> int:
+    """Queue the owner's result PDF to their Telegram chat again (a new outbox row each time); returns its id."""
+    result = get_result(result_id, user_id=user_id)
+    # A fresh key: every request is a new send, while each row is still delivered once.
+    message_id = outbox.queue_message(
+        MessageKind.RESULT, booking_id=result.booking_id, chat_id=user_id, result_id=result.id,
+        dedupe_key=f"result:{result.id}:resend:{uuid.uuid4().hex}",
+    )
+    assert message_id is not None  # a random key never collides
+    return message_id
 
 
 def file_path(result: Result) -> Path:

@@ -187,3 +187,21 @@ def test_a_result_whose_file_is_gone_is_404(client, booked, tma_headers):
     results.file_path(result).unlink()
     response = client.get(f"/api/v1/results/{result.id}/file", headers=tma_headers(PATIENT_ID))
     assert response.status_code == 404 and response.get_json()["code"] == 404
+
+
+def test_a_result_is_sent_to_the_owners_chat_again_on_request_and_only_theirs(client, booked, tma_headers):
+    result = results.store_result(booked["id"], content=PDF, file_name="x.pdf")
+    db.session.commit()
+
+    first = client.post(f"/api/v1/results/{result.id}/send", headers=tma_headers(PATIENT_ID))
+    second = client.post(f"/api/v1/results/{result.id}/send", headers=tma_headers(PATIENT_ID))
+    stranger = client.post(f"/api/v1/results/{result.id}/send", headers=tma_headers(STRANGER_ID))
+    anonymous = client.post(f"/api/v1/results/{result.id}/send")
+
+    assert first.status_code == second.status_code == 202
+    assert first.get_json() == {"result_id": result.id, "status": "queued"}
+    assert stranger.status_code == 404 and anonymous.status_code == 401
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "result").order_by(OutboxMessage.id)).all()
+    assert len(rows) == 3  # the upload's own delivery and the two requested ones
+    assert {row.chat_id for row in rows} == {PATIENT_ID} and {row.result_id for row in rows} == {result.id}
+    assert len({row.dedupe_key for row in rows}) == 3

@@ -167,3 +167,39 @@ def test_reseeding_refreshes_the_cached_catalog(client, seeded):
     db.session.commit()
     names = {card["doctor_id"]: card["full_name"] for card in client.get("/api/doctors/").get_json()}
     assert names[doctor.id] != "Renamed"
+
+
+def test_a_signed_in_patient_is_not_offered_times_they_already_hold_elsewhere(
+    client, seeded, make_user, tma_headers
+):
+    doctor = first_doctor()
+    other = db.session.scalars(
+        select(Doctor).where(Doctor.clinic_id != doctor.clinic_id).order_by(Doctor.id)
+    ).first()
+    patient = make_user(telegram_id=700_000_001)
+    visit = local_slot(doctor.clinic, days_ahead=1, hour=9)
+    bookings.book(user_id=patient.telegram_id, clinic_id=doctor.clinic_id, doctor_id=doctor.id,
+                  starts_at=visit, patient=PATIENT)
+    db.session.commit()
+    day = visit.astimezone(other.clinic.zone).date().isoformat()
+    path = f"/api/v1/doctors/{other.id}/slots?from={day}&to={day}"
+
+    public = client.get(path)
+    own = client.get(path, headers=tma_headers(patient.telegram_id))
+    stranger = client.get(path, headers=tma_headers(700_000_999))
+
+    instant = visit.astimezone(other.clinic.zone).isoformat()
+    assert instant in [slot["starts_at"] for slot in public.get_json()]
+    assert instant not in [slot["starts_at"] for slot in own.get_json()]
+    assert instant in [slot["starts_at"] for slot in stranger.get_json()]
+    assert len(own.get_json()) == len(public.get_json()) - 1
+    assert public.headers["Cache-Control"] == "public, max-age=15"
+    assert own.headers["Cache-Control"] == "private, no-store"
+    assert "Authorization" in public.headers["Vary"]
+
+
+def test_slots_with_a_bad_tma_header_are_refused_not_served_as_public(client, seeded):
+    doctor = first_doctor()
+    response = client.get(f"/api/v1/doctors/{doctor.id}/slots", headers={"Authorization": "tma forged"})
+    assert response.status_code == 401
+    assert response.get_json()["message"]

@@ -70,3 +70,12 @@ def test_duration_units():
     assert parse_duration("45s") == timedelta(seconds=45)
     assert parse_duration("2H") == timedelta(hours=2)
     assert isinstance(load_settings({}), Settings)
+
+
+def test_the_mini_app_url_defaults_to_this_service():
+    assert load_settings({}).WEBAPP_URL == "http://127.0.0.1:8000/app"
+    assert load_settings({"PORT": "9000"}).WEBAPP_URL == "http://127.0.0.1:9000/app"
+    assert load_settings({"PUBLIC_URL": "https://clinic.example/"}).WEBAPP_URL == "https://clinic.example/app"
+    assert load_settings({"WEBAPP_URL": "", "PUBLIC_URL": "https://clinic.example"}).WEBAPP_URL == "https://clinic.example/app"
+    assert load_settings({"WEBAPP_URL": "https://other.example/mini", "PUBLIC_URL": "https://clinic.example"}).WEBAPP_URL \
+        == "https://other.example/mini"

@@ -1,0 +1,17 @@
+"""Absolute URLs of this service's own resources, for clients hosted elsewhere."""
+from __future__ import annotations
+
+from flask import request
+
+from medsync.config import current_settings
+from medsync.services import photos
+
+
+def service_base() -> str:
+    """scheme://host of this service as clients reach it: PUBLIC_URL when set, else the request's own host."""
+    return current_settings().PUBLIC_URL or request.host_url.rstrip("/")
+
+
+def photo_url(stored_or_avatar: str) -> str:
+    """A catalog picture as an absolute URL (the compatible front end is hosted on another origin)."""
+    return photos.absolute(stored_or_avatar, service_base())

@@ -1,0 +1,21 @@
+"""The Mini App under /app/: server-rendered catalog pages, a little JavaScript calling /api/v1 for the patient."""
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+from flask.typing import ResponseReturnValue
+
+from medsync.webapp import assets, i18n
+from medsync.webapp.views import blueprint
+
+
+def init_webapp(app: Flask) -> None:
+    """Register the Mini App's blueprint, its translations and asset URLs; `/` leads to it."""
+    i18n.init_i18n(app)
+    assets.init_assets(app)
+    app.register_blueprint(blueprint)
+    app.add_url_rule("/", "root", _to_the_mini_app)
+
+
+def _to_the_mini_app() -> ResponseReturnValue:
+    """A newcomer opening the service's root lands on the Mini App's home."""
+    return redirect(url_for("webapp.home"))

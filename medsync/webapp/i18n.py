@@ -1,0 +1,79 @@
+"""Texts through gettext (Flask-Babel): templates use _(), the page scripts get theirs as JSON from base.html."""
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_babel import Babel, get_locale, gettext
+
+from medsync.models import PATIENT_FIELD_LIMITS
+
+TRANSLATIONS = "webapp/translations"  # relative to the medsync package (the app's root path)
+DEFAULT_LOCALE = "en"
+_LOCALES = "medsync_locales"
+
+
+def init_i18n(app: Flask) -> None:
+    """Flask-Babel with the Mini App's catalog; the language from the browser's Accept-Language."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    babel = Babel(app, locale_selector=_select_locale, default_translation_directories=TRANSLATIONS)
+    with app.app_context():
+        # Read once: the catalogs on disk do not change while the app runs.
+        app.extensions[_LOCALES] = [str(locale) for locale in babel.list_translations()]
+
+
+def _select_locale() -> str:
+    return request.accept_languages.best_match(current_app.extensions[_LOCALES]) or DEFAULT_LOCALE
+
+
+def locale_tag() -> str:
+    """The page's language as an HTML lang tag (en, pt-BR)."""
+    return str(get_locale() or DEFAULT_LOCALE).replace("_", "-")
+
+
+def script_texts() -> dict[str, str]:
+    """Every text the page scripts show, translated; `{name}` marks a value the script fills in."""
+    return {
+        "network_error": gettext("No connection to MedSync. Check your internet and try again."),
+        "server_error": gettext("Something went wrong on our side. Please try again."),
+        "open_in_telegram": gettext("Open MedSync from our Telegram bot to book: booking needs your Telegram account."),
+        "loading": gettext("Loading…"),
+        "no_slots_day": gettext("No free times on this day."),
+        "no_slots_at_all": gettext("No free times in the next {days} days. Please try another doctor or clinic."),
+        "clinic_time": gettext("Times are the clinic's local time: {zone}."),
+        "zone_label": gettext("{city} time, UTC{offset}"),
+        "choose_time": gettext("Choose a time"),
+        "day_closed": gettext("{day}: no free times"),
+        "confirm_booking": gettext("Confirm booking"),
+        "confirm_move": gettext("Move my booking here"),
+        "booking": gettext("Booking…"),
+        "done": gettext("Done"),
+        "booked_title": gettext("You are booked"),
+        "moved_title": gettext("Your booking is moved"),
+        "booked_chat": gettext("The confirmation is on its way to your Telegram chat."),
+        "slot_taken": gettext("Someone has just taken this time. Here are the times still free."),
+        "field_required": gettext("Please fill this in."),
+        "phone_invalid": gettext("Use digits, spaces, +, -, ( and ) only (5 to %(most)d characters).",
+                                 most=PATIENT_FIELD_LIMITS["phone"]),
+        "email_invalid": gettext("This does not look like an e-mail address."),
+        "too_long": gettext("This is too long."),
+        "fix_fields": gettext("Please check the highlighted fields."),
+        "upcoming_empty": gettext("You have no upcoming bookings."),
+        "past_empty": gettext("You have no past bookings yet."),
+        "results_empty": gettext("You have no test results yet. We send them to your chat as soon as they are ready."),
+        "cancel": gettext("Cancel"),
+        "reschedule": gettext("Reschedule"),
+        "add_to_calendar": gettext("Add to calendar"),
+        "cancel_confirm": gettext("Cancel your visit on {when}?"),
+        "cancelled": gettext("Your booking is cancelled."),
+        "show_more": gettext("Show more"),
+        "open_pdf": gettext("Open"),
+        "send_to_chat": gettext("Send to my chat"),
+        "sent_to_chat": gettext("The bot is sending it to your chat."),
+        "status_booked": gettext("Booked"),
+        "status_arrived": gettext("Arrived"),
+        "status_fulfilled": gettext("Visited"),
+        "status_cancelled": gettext("Cancelled"),
+        "status_noshow": gettext("Missed"),
+        "reschedule_from": gettext("Now: {when}"),
+        "not_movable": gettext("This booking can no longer be moved."),
+        "size_kb": gettext("{size} KB"),
+    }

@@ -1,0 +1,169 @@
+"""The Mini App's pages. Catalog pages are rendered here from the catalog snapshot (cacheable, no API round
+trip before the first paint); the patient's pages are shells whose scripts call /api/v1 with initData."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, make_response, render_template, request
+from flask_babel import gettext
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from medsync import clock
+from medsync.api.schemas import DB_INT, Text
+from medsync.config import current_settings
+from medsync.errors import DomainError, InvalidRequest, NotFound
+from medsync.models import PATIENT_FIELD_LIMITS
+from medsync.services import catalog
+from medsync.webapp import avatars
+from medsync.webapp.i18n import locale_tag, script_texts
+
+blueprint = Blueprint(
+    "webapp", __name__, url_prefix="/app", template_folder="templates", static_folder="static",
+)
+
+# Catalog pages hold nothing personal: any cache may keep them for a minute, then revalidate by ETag.
+CATALOG_CACHE = "public, max-age=60"
+# Telegram's script (telegram.org) drives the Mini App; in web.telegram.org's frame it injects a <style>
+# element, hence 'unsafe-inline' for styles only. Pictures may be hosted elsewhere (https:).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' https://telegram.org; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+class DoctorFilterSchema(Schema):
+    """The doctors page's filters: specialty and clinic chips, a name search."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    specialty_id = fields.Integer(validate=DB_INT)
+    clinic_id = fields.Integer(validate=DB_INT)
+    q = Text(max_length=100)
+
+
+@blueprint.context_processor
+def _page_globals() -> dict[str, Any]:
+    return {"locale": locale_tag(), "script_texts": script_texts()}
+
+
+@blueprint.after_request
+def _security_headers(response: Response) -> Response:
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.errorhandler(DomainError)
+def _error_page(error: DomainError) -> tuple[str, int]:
+    """A missing doctor or a bad filter: a page saying so, not a JSON body."""
+    return render_template("error.html", message=error.message), error.http_status
+
+
+@blueprint.get("/", strict_slashes=False)
+def home() -> Response:
+    """See a doctor · Get tested · My bookings · My results."""
+    return catalog_page("home.html")
+
+
+@blueprint.get("/see_a_doctor")
+def doctors() -> Response:
+    """Doctors, filtered by specialty and clinic chips and a name search (a plain GET form)."""
+    try:
+        chosen = DoctorFilterSchema().load(request.args)
+    except ValidationError as exc:
+        raise InvalidRequest(gettext("This filter is not valid."), errors=exc.normalized_messages()) from None
+    snapshot = catalog.current_catalog()
+    found = catalog.find_doctors(
+        specialty_id=chosen.get("specialty_id"), clinic_id=chosen.get("clinic_id"), query=chosen.get("q")
+    )
+    return catalog_page(
+        "doctors.html", doctors=found, specialties=snapshot.specialties, clinics=list(snapshot.clinics.values()),
+        chosen=chosen,
+    )
+
+
+@blueprint.get("/doctors/<int(max=2147483647):doctor_id>")
+def doctor(doctor_id: int) -> Response:
+    """A doctor's profile: photo, rating, price, experience, services, clinic and address."""
+    return catalog_page("doctor.html", doctor=catalog.get_doctor(doctor_id))
+
+
+@blueprint.get("/get_tested")
+def diagnostics() -> Response:
+    """The tests one can book."""
+    return catalog_page("diagnostics.html", diagnostics=list(catalog.current_catalog().diagnostics.values()))
+
+
+@blueprint.get("/diagnostics/<int(max=2147483647):diagnostic_id>")
+def diagnostic(diagnostic_id: int) -> Response:
+    """A test and the clinics offering it."""
+    return catalog_page("diagnostic.html", diagnostic=catalog.get_diagnostic(diagnostic_id))
+
+
+@blueprint.get("/doctors/<int(max=2147483647):doctor_id>/book")
+def book_doctor(doctor_id: int) -> Response:
+    """The slot picker and the form for a doctor's visit."""
+    doctor = catalog.get_doctor(doctor_id)
+    return booking_page(
+        kind="doctor", service_id=doctor.id, clinic=doctor.clinic, service=doctor.full_name,
+        subtitle=doctor.specialty.name, price=doctor.price, back=f"/app/doctors/{doctor.id}",
+    )
+
+
+@blueprint.get("/diagnostics/<int(max=2147483647):diagnostic_id>/clinics/<int(max=2147483647):clinic_id>/book")
+def book_diagnostic(diagnostic_id: int, clinic_id: int) -> Response:
+    """The slot picker and the form for a test at the chosen clinic."""
+    diagnostic = catalog.get_diagnostic(diagnostic_id)
+    clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == clinic_id), None)
+    if clinic is None:
+        raise NotFound(gettext("This clinic does not offer this test."))
+    return booking_page(
+        kind="diagnostic", service_id=diagnostic.id, clinic=clinic, service=diagnostic.name,
+        subtitle=None, price=diagnostic.price, back=f"/app/diagnostics/{diagnostic.id}",
+    )
+
+
+@blueprint.get("/reschedule/<int(max=2147483647):booking_id>")
+def reschedule(booking_id: int) -> Response:
+    """The bot's Reschedule deep link: the same slot picker, for one of the patient's bookings."""
+    return booking_page(kind="reschedule", booking_id=booking_id, back="/app/bookings")
+
+
+@blueprint.get("/bookings")
+def my_bookings() -> Response:
+    """Upcoming and past bookings, with cancel and reschedule (loaded by the page's script)."""
+    return catalog_page("bookings.html")
+
+
+@blueprint.get("/results")
+def my_results() -> Response:
+    """Test results: open the PDF or have the bot send it to the chat (loaded by the page's script)."""
+    return catalog_page("results.html")
+
+
+@blueprint.get("/photos/<any(doctors, diagnostics):kind>/<slug>.svg")
+def photo(kind: str, slug: str) -> Response:
+    """Never a broken image: a drawn avatar for a doctor or a test without a photo (cached for a day)."""
+    return avatars.svg_response(kind, slug)
+
+
+def catalog_page(template: str, **context: Any) -> Response:
+    """A page the same for everyone: ETag and a short public cache; 304 when unchanged."""
+    response = make_response(render_template(template, **context))
+    response.headers["Cache-Control"] = CATALOG_CACHE
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def booking_page(*, kind: str, back: str, clinic: catalog.ClinicInfo | None = None, **context: Any) -> Response:
+    """The slot picker: the server's now and horizon go into the page, so the days shown follow the server."""
+    settings = current_settings()
+    response = make_response(render_template(
+        "book.html", kind=kind, clinic=clinic, back=back, now=clock.now().isoformat(),
+        horizon_days=settings.BOOKING_HORIZON_DAYS, limits=PATIENT_FIELD_LIMITS, **context,
+    ))
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -1,0 +1,187 @@
+"""Booking in the Mini App as a patient does it: in Chromium, through Telegram's buttons, against the live app."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from medsync.extensions import db
+from medsync.models import Booking, ClinicClosure, MessageKind, MessageStatus
+from tests.browser.conftest import (
+    PATIENT_ID, choose_slot, clinic_today, open_day, tap_main_button, telegram_record, wait_for_main_button,
+    wait_for_popup,
+)
+from tests.workers.conftest import message_rows, running_worker, wait_for_status
+
+
+def bookings_of(user_id: int) -> list[Booking]:
+    db.session.expire_all()
+    rows = list(db.session.scalars(select(Booking).where(Booking.user_id == user_id).order_by(Booking.id)))
+    db.session.commit()
+    return rows
+
+
+def fill_phone(page, phone: str = "+380 50 123 4567") -> None:
+    page.get_by_label("Phone").fill(phone)
+
+
+def confirm_with_phone(page) -> None:
+    """Give the one detail Telegram does not, confirm on the MainButton, and see the success screen."""
+    fill_phone(page)
+    tap_main_button(page, "Confirm booking")
+    expect(page.get_by_role("heading", name="You are booked")).to_be_visible()
+
+
+def test_a_patient_books_a_doctor_and_gets_the_confirmation_in_the_chat(app, open_app, make_doctor, telegram_api):
+    doctor = make_doctor(full_name="Olena Kovalenko")
+    day = open_day(doctor.clinic)
+
+    with running_worker(app):
+        page = open_app(f"/app/doctors/{doctor.id}")
+        expect(page.get_by_role("heading", name="Olena Kovalenko")).to_be_visible()
+        tap_main_button(page, "Choose a time")
+        page.wait_for_url(f"**/app/doctors/{doctor.id}/book")
+        choose_slot(page, day, "11:00")
+        page.evaluate("window.__tg.clickBack()")  # Telegram's BackButton: from the form back to the times
+        expect(page.locator("[data-step=pick]")).to_be_visible()
+        choose_slot(page, day, "10:00")
+        expect(page.get_by_label("First name")).to_have_value("Taras")  # from Telegram's user
+        expect(page.get_by_label("Last name")).to_have_value("Shevchenko")
+        confirm_with_phone(page)
+
+        (booking,) = bookings_of(PATIENT_ID)
+        assert booking.starts_at == datetime.combine(day, time(10), doctor.clinic.zone)
+        assert booking.patient_phone == "+380 50 123 4567" and booking.doctor_id == doctor.id
+        (confirmation,) = message_rows(MessageKind.CONFIRMATION)
+        wait_for_status(confirmation.id, MessageStatus.SENT)
+    sent = telegram_api.wait_for("sendMessage")[0]
+    assert sent.params["chat_id"] == str(PATIENT_ID) and "Olena Kovalenko" in sent.params["text"]
+
+    assert "success" in telegram_record(page)["haptics"]
+    assert "MainButton.showProgress" in telegram_record(page)["calls"]
+    tap_main_button(page, "Done")
+    page.wait_for_function("window.__tg.closed")
+
+
+def test_a_patient_books_a_test_at_the_clinic_they_choose(open_app, make_clinic, make_diagnostic):
+    near, chosen = make_clinic(name="MedSync Podil"), make_clinic(name="MedSync Obolon")
+    diagnostic = make_diagnostic(name="MRI", clinics=[near, chosen], duration_minutes=30)
+    day = open_day(chosen)
+
+    page = open_app(f"/app/diagnostics/{diagnostic.id}")
+    page.get_by_role("link", name="MedSync Obolon").click()
+    page.wait_for_url(f"**/app/diagnostics/{diagnostic.id}/clinics/{chosen.id}/book")
+    choose_slot(page, day, "10:30")
+    fill_phone(page)
+    page.get_by_label("E-mail (optional)").fill("taras@example.com")
+    tap_main_button(page, "Confirm booking")
+    expect(page.get_by_role("heading", name="You are booked")).to_be_visible()
+
+    (booking,) = bookings_of(PATIENT_ID)
+    assert (booking.diagnostic_id, booking.clinic_id) == (diagnostic.id, chosen.id)
+    assert booking.starts_at == datetime.combine(day, time(10, 30), chosen.zone)
+
+
+def test_the_picker_offers_only_what_the_clinic_takes(app, open_app, make_doctor):
+    doctor = make_doctor()
+    clinic = doctor.clinic
+    closed = open_day(clinic, 3)
+    db.session.add(ClinicClosure(clinic_id=clinic.id, first_day=closed, last_day=closed, reason="Inventory"))
+    db.session.commit()
+    horizon = app.config["SETTINGS"].BOOKING_HORIZON_DAYS
+    today = clinic_today(clinic)
+
+    page = open_app(f"/app/doctors/{doctor.id}/book")
+    days = page.locator("button.day")
+    expect(days).to_have_count(horizon + 1)
+    assert days.first.get_attribute("data-day") == today.isoformat()
+    assert days.last.get_attribute("data-day") == (today + timedelta(days=horizon)).isoformat()
+    expect(page.locator(f'button.day[data-day="{closed}"]')).to_be_disabled()
+    sunday = next(today + timedelta(days=n) for n in range(1, 8) if (today + timedelta(days=n)).isoweekday() == 7)
+    expect(page.locator(f'button.day[data-day="{sunday}"]')).to_be_disabled()
+    for offset in range(4):
+        day = open_day(clinic, 1 + offset, skip=(closed,))
+        page.locator(f'button.day[data-day="{day}"]').click()
+        times = page.locator("button.time")
+        expect(times.first).to_be_visible()
+        offered = times.all_inner_texts()
+        assert "12:00" in offered and "14:00" in offered and "13:00" not in offered  # lunch 13:00–14:00
+        assert offered[0] == "09:00" and offered[-1] == "17:00"
+
+
+def test_a_browser_in_new_york_sees_and_books_kyiv_clinic_time(open_app, make_doctor):
+    doctor = make_doctor(full_name="Andrii Shevchuk")
+    day = open_day(doctor.clinic)
+
+    page = open_app(f"/app/doctors/{doctor.id}/book", timezone_id="America/New_York")
+    note = page.locator("[data-zone-note]")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("Kyiv time, UTC+02:00")
+    page.locator(f'button.day[data-day="{day}"]').click()
+    expect(page.locator("[data-times-title]")).to_contain_text("Kyiv time")
+    assert page.locator("button.time").first.inner_text() == "09:00"
+    choose_slot(page, day, "09:00")
+    expect(page.locator("[data-step=details] [data-chosen]")).to_contain_text("09:00 (Kyiv time, UTC+02:00)")
+    confirm_with_phone(page)
+
+    (booking,) = bookings_of(PATIENT_ID)
+    assert booking.starts_at == datetime.combine(day, time(9), doctor.clinic.zone)
+
+
+def test_a_patient_with_a_visit_at_8_is_not_offered_8_elsewhere(open_app, make_clinic, make_doctor, make_user,
+                                                               make_booking):
+    first = make_doctor(clinic=make_clinic(opens=time(8)))
+    second = make_doctor(clinic=make_clinic(opens=time(8)), full_name="Iryna Bondarenko")
+    patient = make_user(telegram_id=PATIENT_ID)
+    day = open_day(first.clinic)
+    make_booking(user=patient, doctor=first, starts_at=datetime.combine(day, time(8), first.clinic.zone))
+
+    page = open_app(f"/app/doctors/{second.id}/book")
+    page.locator(f'button.day[data-day="{day}"]').click()
+    times = page.locator("button.time")
+    expect(times.first).to_have_text("09:00")
+    assert "08:00" not in times.all_inner_texts()
+    other_day = open_day(first.clinic, skip=(day,))
+    page.locator(f'button.day[data-day="{other_day}"]').click()
+    expect(times.first).to_have_text("08:00")
+
+
+def test_a_slot_taken_between_listing_and_confirming_says_so_and_refreshes(open_app, make_doctor, make_user,
+                                                                         make_booking):
+    doctor = make_doctor()
+    day = open_day(doctor.clinic)
+    page = open_app(f"/app/doctors/{doctor.id}/book")
+    choose_slot(page, day, "10:00")
+    fill_phone(page)
+    wait_for_main_button(page, "Confirm booking")
+    someone_else = make_user(telegram_id=PATIENT_ID + 500)
+    make_booking(user=someone_else, doctor=doctor, starts_at=datetime.combine(day, time(10), doctor.clinic.zone))
+
+    page.evaluate("window.__tg.clickMain()")
+    (popup,) = wait_for_popup(page)
+    assert popup["message"] == "This time has just been taken. Please choose another slot."
+    expect(page.locator("#toast")).to_contain_text("Someone has just taken this time")
+    expect(page.locator("[data-step=pick]")).to_be_visible()
+    expect(page.locator(f'button.day[data-day="{day}"][aria-pressed="true"]')).to_be_visible()
+    expect(page.locator("button.time").first).to_be_visible()
+    assert "10:00" not in page.locator("button.time").all_inner_texts()
+    assert "error" in telegram_record(page)["haptics"]
+    assert bookings_of(PATIENT_ID) == []
+
+
+def test_without_telegram_the_catalog_renders_and_booking_says_to_open_the_bot(open_app, make_doctor):
+    doctor = make_doctor(full_name="Roman Kravets")
+    day = open_day(doctor.clinic)
+
+    page = open_app("/app/", telegram=False)
+    expect(page.locator("[data-outside-telegram]")).to_be_visible()
+    page.get_by_role("link", name="See a doctor").click()
+    page.get_by_role("link", name="Roman Kravets").click()
+    expect(page.get_by_role("heading", name="Roman Kravets")).to_be_visible()
+    page.get_by_role("link", name="Choose a time").click()
+    choose_slot(page, day, "10:00")
+    expect(page.locator("[data-step=details] [data-outside-telegram]")).to_be_visible()
+    expect(page.locator("[data-submit]")).to_be_hidden()
+    expect(page.get_by_label("Phone")).to_be_hidden()
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 0

@@ -1,0 +1,129 @@
+"""The Mini App's server side: pages render from the catalog, are cacheable, secure, and every picture answers 200."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from medsync.extensions import db
+from medsync.models import DiagnosticType, Doctor
+from tests.api.conftest import first_doctor
+
+
+def test_the_root_leads_to_the_mini_app(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/app/")
+    assert client.get("/app").status_code == 200
+
+
+def test_home_offers_the_four_ways_in(client, seeded):
+    page = client.get("/app/").get_data(as_text=True)
+    for link in ("/app/see_a_doctor", "/app/get_tested", "/app/bookings", "/app/results"):
+        assert f'href="{link}"' in page
+    assert '<script defer src="https://telegram.org/js/telegram-web-app.js"></script>' in page
+
+
+@pytest.mark.parametrize("path", ["/app/", "/app/see_a_doctor", "/app/doctors/1", "/app/get_tested",
+                                  "/app/diagnostics/1", "/app/bookings", "/app/results"])
+def test_catalog_pages_are_cacheable_with_an_etag_and_carry_a_content_security_policy(client, seeded, path):
+    first = client.get(path)
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert first.status_code == 200 and "public" in first.headers["Cache-Control"]
+    assert again.status_code == 304
+    assert "script-src 'self' https://telegram.org" in first.headers["Content-Security-Policy"]
+
+
+def test_the_doctors_page_filters_by_specialty_clinic_and_name(client, seeded):
+    doctor = first_doctor()
+    by_specialty = client.get(f"/app/see_a_doctor?specialty_id={doctor.specialty_id}").get_data(as_text=True)
+    by_name = client.get(f"/app/see_a_doctor?q={doctor.full_name.split()[-1]}").get_data(as_text=True)
+    by_clinic = client.get(f"/app/see_a_doctor?clinic_id={doctor.clinic_id}").get_data(as_text=True)
+    nobody = client.get("/app/see_a_doctor?q=zzzz").get_data(as_text=True)
+    others = db.session.scalars(select(Doctor).where(Doctor.specialty_id != doctor.specialty_id)).all()
+    assert doctor.full_name in by_specialty and not any(other.full_name in by_specialty for other in others)
+    assert by_name.count('class="card"') == 1 and doctor.full_name in by_name
+    assert doctor.full_name in by_clinic
+    assert "No doctor matches" in nobody
+    assert client.get("/app/see_a_doctor?specialty_id=abc").status_code == 422
+
+
+def test_a_doctor_profile_shows_what_a_patient_decides_by(client, seeded):
+    doctor = first_doctor()
+    page = client.get(f"/app/doctors/{doctor.id}").get_data(as_text=True)
+    assert doctor.full_name in page and doctor.clinic.address in page and doctor.experience in page
+    assert doctor.services.splitlines()[0] in page
+    assert f'href="/app/doctors/{doctor.id}/book"' in page
+    missing = client.get("/app/doctors/9999")
+    assert missing.status_code == 404 and "Doctor not found." in missing.get_data(as_text=True)
+
+
+def test_a_test_page_lists_the_clinics_offering_it(client, seeded):
+    diagnostic = db.session.scalars(select(DiagnosticType).order_by(DiagnosticType.id)).first()
+    page = client.get(f"/app/diagnostics/{diagnostic.id}").get_data(as_text=True)
+    for clinic in diagnostic.clinics:
+        assert f'href="/app/diagnostics/{diagnostic.id}/clinics/{clinic.id}/book"' in page
+    offered = diagnostic.clinics[0].id
+    assert client.get(f"/app/diagnostics/{diagnostic.id}/clinics/{offered}/book").status_code == 200
+    assert client.get(f"/app/diagnostics/{diagnostic.id}/clinics/9999/book").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/app/see_a_doctor", "/app/get_tested", "/app/reschedule/1", "/app/bookings",
+                                  "/app/results"])
+def test_every_page_the_bot_links_to_exists(client, seeded, path):
+    assert client.get(path).status_code == 200
+
+
+def test_every_picture_in_both_apis_and_on_the_pages_answers_200(client, seeded, make_doctor, make_diagnostic):
+    make_doctor(photo_url=None, full_name="Nadiia Without Photo")
+    make_diagnostic(photo_url=None)
+    urls = [item["photo_url"] for item in client.get("/api/doctors/").get_json()]
+    urls += [item["photo_url"] for item in client.get("/api/diagnostics/").get_json()]
+    urls += [item["photo_url"] for item in client.get("/api/v1/doctors?per_page=100").get_json()["items"]]
+    urls += [item["photo_url"] for item in client.get("/api/v1/diagnostics").get_json()]
+    assert len(urls) == 2 * (len(db.session.scalars(select(Doctor)).all())
+                             + len(db.session.scalars(select(DiagnosticType)).all()))
+    assert all(url.startswith("https://api.medsync.test/app/photos/") for url in urls)  # absolute, on PUBLIC_URL
+    for url in set(urls):
+        picture = client.get(url.removeprefix("https://api.medsync.test"))
+        assert picture.status_code == 200 and picture.mimetype == "image/svg+xml", url
+    page = client.get("/app/see_a_doctor").get_data(as_text=True)
+    for src in re.findall(r'<img class="photo" src="([^"]+)"', page):
+        assert src.startswith("/app/photos/") and client.get(src).status_code == 200
+
+
+def test_without_public_url_photo_urls_follow_the_requests_host(app, seeded):
+    from medsync import create_app
+
+    other = create_app({**app.config["SETTINGS"].__dict__, "PUBLIC_URL": ""})
+    with other.test_client() as client:
+        doctors = client.get("/api/doctors/", base_url="http://clinic.example:8000").get_json()
+    assert doctors[0]["photo_url"].startswith("http://clinic.example:8000/app/photos/doctors/")
+
+
+def test_an_avatar_refuses_what_is_not_a_slug(client):
+    assert client.get("/app/photos/doctors/olena-kovalenko.svg").status_code == 200
+    assert client.get("/app/photos/doctors/..%2Fsecret.svg").status_code == 404
+    assert client.get("/app/photos/patients/olena.svg").status_code == 404
+
+
+def test_static_files_are_versioned_and_kept_for_a_year(client, seeded):
+    page = client.get("/app/").get_data(as_text=True)
+    (css,) = re.findall(r'href="(/app/static/css/app\.css\?v=[0-9a-f]{12})"', page)
+    response = client.get(css)
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["Cache-Control"] and "immutable" in response.headers["Cache-Control"]
+
+
+def test_the_first_page_with_its_styles_and_scripts_stays_under_60_kb(client, seeded):
+    page = client.get("/app/")
+    assets = re.findall(r'(?:href|src)="(/app/static/[^"]+)"', page.get_data(as_text=True))
+    assert {asset.split("?")[0] for asset in assets} == {"/app/static/css/app.css", "/app/static/js/app.js"}
+    total = len(page.data) + sum(len(client.get(asset).data) for asset in assets)
+    assert total <= 60 * 1024, total
+
+
+def test_the_page_scripts_get_their_texts_from_the_catalog(client, seeded):
+    page = client.get("/app/bookings").get_data(as_text=True)
+    texts = re.search(r'<script type="application/json" id="texts">(.*?)</script>', page, re.S).group(1)
+    assert '"cancel_confirm": "Cancel your visit on {when}?"' in texts
