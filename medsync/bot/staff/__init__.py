@@ -10,7 +10,7 @@ import telebot
 
 def register(bot: telebot.TeleBot) -> None:
     """Register every staff handler."""
-    from medsync.bot.staff import invites
+    from medsync.bot.staff import agenda, cancellations, invites, visits
 
-    for module in (invites,):
+    for module in (invites, agenda, visits, cancellations):
         module.register(bot)
