@@ -151,11 +151,11 @@ def test_someone_who_is_not_staff_gets_the_patient_menu_and_nothing_else(
     patient = make_user()
     booking = make_booking()
 
-    for command in ("/today", "/agenda 2026-12-01", "/staff"):
+    for command in ("/today", "/agenda 2026-12-01", "/remind", "/staff"):
         post_update(message_update(patient, command))
     post_update(callback_update(patient, callbacks.visit_card.new(booking.id, 1)))
 
-    assert [call.params["text"][:13] for call in telegram_api.calls("sendMessage")] == ["Hello, Taras!"] * 3
+    assert [call.params["text"][:13] for call in telegram_api.calls("sendMessage")] == ["Hello, Taras!"] * 4
     assert telegram_api.last("answerCallbackQuery").params["text"] == "Not found."
 
 
