@@ -10,7 +10,7 @@ from medsync.bot import replies
 from medsync.bot.handlers.common import answer, not_found, on_callback, show
 from medsync.bot.staff import callbacks, keyboards, prompts, texts
 from medsync.bot.staff.common import member_of
-from medsync.bot.staff.visits import page_of, pressed_visit, show_card
+from medsync.bot.staff.visits import change_on_card, page_of, pressed_visit, show_card
 from medsync.errors import BookingNotFound, IllegalTransition
 from medsync.extensions import db
 from medsync.models import BookingStatus
@@ -46,16 +46,8 @@ def cancel_for_reason(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     if found is None or reason is None:
         return not_found(bot, call)
     member, booking, data = found
-    try:
-        with db.session.begin_nested():
-            booking = staff_agenda.cancel(member, booking.id, reason)
-        db.session.commit()  # cancelled (and the patient's notice queued) before the desk sees it
-    except IllegalTransition as refused:
-        db.session.refresh(booking)
-        show_card(bot, call.message, booking, page_of(data))
-        return answer(bot, call, refused.message, alert=True)
-    show_card(bot, call.message, booking, page_of(data))
-    answer(bot, call, texts.CANCELLED)
+    change_on_card(bot, call, booking, page_of(data), lambda: staff_agenda.cancel(member, booking.id, reason),
+                   texts.CANCELLED)
 
 
 def ask_other_reason(call: CallbackQuery, bot: telebot.TeleBot) -> None:

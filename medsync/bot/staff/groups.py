@@ -2,12 +2,15 @@
 becoming a supergroup keeps the choice true."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import telebot
 from telebot.types import ChatMemberUpdated, Message
 
 from medsync.bot import replies
 from medsync.bot.staff import texts
 from medsync.bot.staff.common import member_of
+from medsync.models import Clinic, StaffMember
 from medsync.services import staff_groups
 from medsync.services.staff_accounts import NotAllowed
 
@@ -23,27 +26,26 @@ def register(bot: telebot.TeleBot) -> None:
 
 
 def set_group(message: Message, bot: telebot.TeleBot) -> None:
-    """An admin makes this group their clinics' staff group; anyone who is not staff is not answered at all."""
-    member = member_of(message.from_user.id)
-    if member is None:
-        return
-    try:
-        clinics = staff_groups.set_group(member, message.chat.id)
-    except NotAllowed:
-        return replies.send_message(bot, message.chat.id, texts.GROUP_ADMINS_ONLY)
-    replies.send_message(bot, message.chat.id, texts.group_set(clinics))
+    """An admin makes this group their clinics' staff group."""
+    _as_admin(message, bot, staff_groups.set_group, texts.group_set)
 
 
 def unset_group(message: Message, bot: telebot.TeleBot) -> None:
     """An admin stops this group getting their clinics' news."""
+    _as_admin(message, bot, staff_groups.unset_group, texts.group_unset)
+
+
+def _as_admin(message: Message, bot: telebot.TeleBot, change: Callable[[StaffMember, int], list[Clinic]],
+              done: Callable[[list[Clinic]], str]) -> None:
+    """Run the change for an admin; staff of other roles are told no, and anyone else is not answered at all."""
     member = member_of(message.from_user.id)
     if member is None:
         return
     try:
-        clinics = staff_groups.unset_group(member, message.chat.id)
+        clinics = change(member, message.chat.id)
     except NotAllowed:
         return replies.send_message(bot, message.chat.id, texts.GROUP_ADMINS_ONLY)
-    replies.send_message(bot, message.chat.id, texts.group_unset(clinics))
+    replies.send_message(bot, message.chat.id, done(clinics))
 
 
 def follow_migration(message: Message) -> None:

@@ -1,6 +1,8 @@
 """A visit's card in place of the day's list: Arrived, No-show, Completed — the booking service's own moves."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import telebot
 from telebot.callback_data import CallbackData
 from telebot.types import CallbackQuery, Message
@@ -62,13 +64,20 @@ def move_visit(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     if found is None or status is None:
         return not_found(bot, call)
     member, booking, data = found
+    change_on_card(bot, call, booking, page_of(data), lambda: staff_agenda.move(member, booking.id, status),
+                   texts.MOVED[status.value])
+
+
+def change_on_card(bot: telebot.TeleBot, call: CallbackQuery, booking: Booking, page: int,
+                   change: Callable[[], Booking], done: str) -> None:
+    """Make the change, commit it before the desk sees it, show the card again; a refused change says why."""
     try:
         with db.session.begin_nested():
-            booking = staff_agenda.move(member, booking.id, status)
-        db.session.commit()  # recorded before the desk sees it
+            booking = change()
+        db.session.commit()
     except IllegalTransition as refused:
         db.session.refresh(booking)
-        show_card(bot, call.message, booking, page_of(data))
+        show_card(bot, call.message, booking, page)
         return answer(bot, call, refused.message, alert=True)
-    show_card(bot, call.message, booking, page_of(data))
-    answer(bot, call, texts.MOVED[status.value])
+    show_card(bot, call.message, booking, page)
+    answer(bot, call, done)
