@@ -115,3 +115,19 @@ def test_clinics_without_a_group_collect_no_events_and_a_group_the_bot_left_gets
     assert send_group_digests() == 0
     db.session.expire_all()
     assert db.session.scalar(select(StaffGroupEvent.digested_at)) is not None  # done, without a digest
+
+
+def test_a_digest_the_group_could_not_take_is_not_listed_as_a_patients_failed_delivery(
+    client, staff_headers, staff_group, frozen_now, make_booking
+):
+    make_booking(doctor=staff_group)
+    [digest_id] = staff_groups.queue_digests()
+    db.session.commit()
+    claim, _ = delivery.claim(digest_id)
+    delivery.mark_failed(claim, "403: Forbidden: bot was kicked from the supergroup chat")
+    db.session.commit()
+
+    response = client.get("/api/v1/staff/deliveries/failed", headers=staff_headers)
+
+    assert response.status_code == 200 and response.json["items"] == []
+    assert db.session.scalar(select(func.count(StaffGroupEvent.id))) == 1  # a digest's failure is no new event
