@@ -131,3 +131,17 @@ def test_a_digest_the_group_could_not_take_is_not_listed_as_a_patients_failed_de
 
     assert response.status_code == 200 and response.json["items"] == []
     assert db.session.scalar(select(func.count(StaffGroupEvent.id))) == 1  # a digest's failure is no new event
+
+
+def test_a_group_that_becomes_a_supergroup_keeps_getting_the_digests(
+    post_update, staff_group, telegram_api: FakeTelegramAPI, make_user
+):
+    update = group_update(make_user(), "-")
+    message = update["message"]
+    del message["text"], message["entities"]
+    message["chat"]["type"] = "group"  # Telegram says so in the old group
+    message["migrate_to_chat_id"] = GROUP_CHAT_ID - 1
+
+    post_update(update)
+
+    assert db.session.scalar(select(ClinicStaffGroup.chat_id)) == GROUP_CHAT_ID - 1
