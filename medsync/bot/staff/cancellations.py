@@ -34,7 +34,7 @@ def ask_reason(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     _, booking, data = found
     if booking.status != BookingStatus.BOOKED.value:
         show_card(bot, call.message, booking, page_of(data))
-        return answer(bot, call, f"This visit is {texts.STATUS_NAMES[booking.status]}.")
+        return answer(bot, call, texts.no_longer_booked(booking))
     show(bot, call.message, texts.cancel_question(booking), keyboards.cancel_reasons(booking, page_of(data)))
     answer(bot, call)
 

@@ -139,6 +139,11 @@ def cancel_question(booking: Booking) -> str:
     return f"{visit_card(booking)}\n\n<b>Cancel this visit?</b> The patient will be told. Choose a reason:"
 
 
+def no_longer_booked(booking: Booking) -> str:
+    """Why a visit cannot be cancelled any more."""
+    return f"This visit is {STATUS_NAMES.get(booking.status, booking.status)}."
+
+
 def reason_prompt(booking: Booking) -> str:
     """The question answered by replying with the reason."""
     return f"Why is visit #{booking.id} ({escape(patient_name(booking))}) cancelled? Reply with the reason."
