@@ -95,10 +95,12 @@ def test_digests_to_one_group_are_spaced_within_its_limit_and_a_backlog_is_split
         wait_until_idle()
 
     first, second = telegram_api.calls("sendMessage", chat_id=GROUP_CHAT_ID)[1:]
-    assert [len(call.params["text"].splitlines()) - 1 for call in (first, second)] == [2, 1]
-    # 20 messages a minute to one group: slots 3.15 s apart (a private chat's are 1.05 s); the requests
-    # themselves may land a little closer on a busy machine.
-    assert second.at - first.at >= 2.5
+    # Two workers took the two digests at once: either may have had the group's first slot.
+    assert sorted(len(call.params["text"].splitlines()) - 1 for call in (first, second)) == [1, 2]
+    # 20 messages a minute to one group: slots 3.15 s apart (a private chat's are 1.05 s); a worker's
+    # database round trips between its slot and its request may move the requests a little closer.
+    gap = second.at - first.at
+    assert gap >= 2.0, f"{gap:.2f} s apart"
 
 
 def test_clinics_without_a_group_collect_no_events_and_a_group_the_bot_left_gets_nothing(
