@@ -48,7 +48,7 @@ def test_a_pdf_replied_to_a_visits_card_reaches_the_patient_once_and_the_sender_
     assert sent.files["document"] == ("blood-test.pdf", PDF)
     assert sent.params["protect_content"].lower() == "true"
     # The worker may be quicker than the webhook's own answer: which comes first is not the point.
-    stored, delivered = sorted(_texts_to(telegram_api, member.telegram_id), key=lambda text: "delivered" in text)
+    stored, delivered = sorted(_texts_to(telegram_api, member.telegram_id), key=lambda text: "was delivered" in text)
     assert stored.startswith(f"📄 The result for visit #{booking.id} (Taras Shevchenko) is stored")
     assert delivered == f"📬 The result for visit #{booking.id} (Taras Shevchenko) was delivered to the patient."
     db.session.expire_all()
