@@ -106,5 +106,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "workers.delivery.sweep_outbox", "schedule": settings.OUTBOX_SWEEP_INTERVAL.total_seconds(),
             },
             "mark-noshows": {"task": "workers.maintenance.mark_noshows", "schedule": crontab(hour=3, minute=0)},
+            # Staff in Telegram: group digests, and reminder runs whose follow-up was lost.
+            "staff-group-digests": {
+                "task": "workers.staff_digests.send_group_digests",
+                "schedule": settings.STAFF_DIGEST_INTERVAL.total_seconds(),
+            },
+            "staff-reminder-runs": {
+                "task": "workers.staff_reminders.sweep_reminder_runs",
+                "schedule": settings.OUTBOX_SWEEP_INTERVAL.total_seconds(),
+            },
         },
     }

@@ -101,6 +101,14 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+def parse_bot_username(text: str) -> str:
+    """The bot's @username, stored without the @ (Telegram usernames: 5-32 of a-z, 0-9 and _)."""
+    name = text.strip().lstrip("@")
+    if name and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{4,31}", name):
+        raise ValueError(f"{text!r} is not a Telegram username")
+    return name
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed settings; each field is read from the environment variable of the same name."""
@@ -142,6 +150,16 @@ class Settings:
     # How many reverse proxies in front of the app to believe about X-Forwarded-For/-Proto/-Host/-Port/-Prefix
     # (0: none; a client's own X-Forwarded-* headers are ignored).
     TRUSTED_PROXIES: int = 0
+    # Staff in Telegram. The bot's username for invite links (empty: asked from Telegram with getMe).
+    BOT_USERNAME: str = ""
+    STAFF_INVITE_TTL: timedelta = timedelta(hours=24)
+    # Telegram allows a bot about 20 messages a minute in one group.
+    TELEGRAM_GROUP_RATE: int = 20
+    # How often a clinic's staff group may get a digest of new bookings, cancellations, failed deliveries.
+    STAFF_DIGEST_INTERVAL: timedelta = timedelta(seconds=30)
+    # A /remind progress message is edited at most this often, and followed for at most this long.
+    STAFF_PROGRESS_INTERVAL: timedelta = timedelta(seconds=3)
+    STAFF_PROGRESS_FOR: timedelta = timedelta(minutes=30)
 
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
@@ -171,6 +189,12 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "BOOKING_RATE_LIMIT": parse_rate_limit,
     "LOG_LEVEL": lambda text: parse_log_level(text),
     "TRUSTED_PROXIES": parse_int,
+    "BOT_USERNAME": parse_bot_username,
+    "STAFF_INVITE_TTL": parse_duration,
+    "TELEGRAM_GROUP_RATE": parse_positive_int,
+    "STAFF_DIGEST_INTERVAL": parse_duration,
+    "STAFF_PROGRESS_INTERVAL": parse_duration,
+    "STAFF_PROGRESS_FOR": parse_duration,
 }
 
 

@@ -26,7 +26,7 @@ from medsync.config import current_settings
 from medsync.extensions import db, redis_client
 from medsync.logs import log_failure
 from medsync.models import Actor, BookingEvent, OutboxMessage, User
-from medsync.services import delivery, users
+from medsync.services import delivery, staff_results, users
 from medsync.services.delivery import Claim
 from medsync.services.ratelimit import TelegramRateLimiter
 from workers.leases import lease_keeper
@@ -152,6 +152,8 @@ def _record_sent(claimed: Claimed, notification: Notification, sent: Message | N
         booking_id=claimed.booking_id, actor=Actor.SYSTEM.value, action="result_delivered",
         details={"result_id": document.result_id, "message_id": claimed.id},
     ))
+    # In the transaction that marks the result sent: the staff member who sent it is told once.
+    staff_results.tell_uploader_delivered(document.result_id)
 
 
 def _telegram_refused(claimed: Claimed, exc: ApiTelegramException) -> str:

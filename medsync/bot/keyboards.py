@@ -37,8 +37,8 @@ def main_menu(webapp_url: str) -> InlineKeyboardMarkup:
     ])
 
 
-def _navigation(page: Page, to_page: Callable[[int], str]) -> list[InlineKeyboardButton]:
-    """◀ page/total ▶; empty on a single page."""
+def page_navigation(page: Page, to_page: Callable[[int], str]) -> list[InlineKeyboardButton]:
+    """◀ page/total ▶; empty on a single page (the staff screens page the same way)."""
     if page.pages == 1:
         return []
     row = []
@@ -56,7 +56,7 @@ def bookings_page(page: Page[Booking], when: str, webapp_url: str) -> InlineKeyb
         [_callback(texts.booking_button(booking), callbacks.booking_details.new(booking.id, when, page.page))]
         for booking in page.items
     ]
-    navigation = _navigation(page, lambda number: callbacks.bookings_page.new(when, number))
+    navigation = page_navigation(page, lambda number: callbacks.bookings_page.new(when, number))
     if navigation:
         rows.append(navigation)
     if page.total == 0:
@@ -98,7 +98,7 @@ def results_page(page: Page[Result]) -> InlineKeyboardMarkup:
         [_callback(texts.result_button(result), callbacks.result_document.new(result.id))]
         for result in page.items
     ]
-    navigation = _navigation(page, lambda number: callbacks.results_page.new(number))
+    navigation = page_navigation(page, lambda number: callbacks.results_page.new(number))
     if navigation:
         rows.append(navigation)
     return InlineKeyboardMarkup(rows)

@@ -10,6 +10,7 @@ from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
 from medsync.bot import texts
 from medsync.bot.callbacks import reminder_cancel, reminder_confirm
 from medsync.bot.documents import ResultDocument
+from medsync.bot.staff import notices as staff_notices
 from medsync.models import Booking, MessageKind, OutboxMessage, Result
 
 
@@ -25,9 +26,11 @@ class Notification:
 
 
 def render(message: OutboxMessage) -> Notification:
-    """The message a patient receives for this outbox row."""
+    """The message a patient (or, for the staff kinds, a staff member or group) receives for this outbox row."""
     if message.kind == MessageKind.REPLY.value:
         return Notification("", reply=message.payload["reply"])
+    if message.kind in staff_notices.STAFF_KINDS:
+        return Notification(staff_notices.render_text(message))
     booking = message.booking
     if message.kind == MessageKind.RESULT.value:
         return _result(booking, message.result)

@@ -30,12 +30,13 @@ def handling_update(update_id: int) -> None:
 
 
 def send_message(bot: telebot.TeleBot, chat_id: int, text: str,
-                 reply_markup: InlineKeyboardMarkup | None = None) -> None:
-    """sendMessage now, or later through the outbox."""
+                 reply_markup: InlineKeyboardMarkup | None = None) -> Message | None:
+    """sendMessage now (returns the message), or later through the outbox (returns None)."""
     try:
-        bot.send_message(chat_id, text, reply_markup=reply_markup)
+        return bot.send_message(chat_id, text, reply_markup=reply_markup)
     except Exception as exc:
         _later_or_raise(exc, chat_id, {"method": "sendMessage", "text": text, "reply_markup": _markup(reply_markup)})
+    return None
 
 
 def edit_message_text(bot: telebot.TeleBot, message: Message, text: str, reply_markup: InlineKeyboardMarkup) -> None:

@@ -5,11 +5,15 @@ from medsync.models.booking import (
 from medsync.models.catalog import ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty
 from medsync.models.clinic import Clinic, ClinicClosure, WorkingBreak, WorkingHours
 from medsync.models.outbox import MessageKind, MessageStatus, OutboxMessage
+from medsync.models.reminder_run import ReminderRun
+from medsync.models.staff import StaffMember, StaffRole, staff_clinics
+from medsync.models.staff_group import ClinicStaffGroup, GroupEventKind, StaffGroupEvent
 from medsync.models.user import StaffToken, User
 
 __all__ = [
     "ACTIVE_STATUSES", "ALLOWED_TRANSITIONS", "Actor", "Booking", "BookingEvent", "BookingStatus", "Clinic",
-    "ClinicClosure", "ClinicDiagnostic", "DiagnosticType", "Doctor", "DoctorAbsence", "DoctorRating",
-    "MessageKind", "MessageStatus", "OutboxMessage", "PATIENT_FIELD_LIMITS", "Result", "Specialty", "StaffToken", "User",
-    "WorkingBreak", "WorkingHours",
+    "ClinicClosure", "ClinicDiagnostic", "ClinicStaffGroup", "DiagnosticType", "Doctor", "DoctorAbsence",
+    "DoctorRating", "GroupEventKind", "MessageKind", "MessageStatus", "OutboxMessage", "PATIENT_FIELD_LIMITS", "ReminderRun", "Result",
+    "Specialty", "StaffGroupEvent", "StaffMember", "StaffRole", "StaffToken", "User", "WorkingBreak",
+    "WorkingHours", "staff_clinics",
 ]

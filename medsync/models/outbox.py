@@ -21,10 +21,16 @@ class MessageKind(str, enum.Enum):
     RESULT = "result"
     # A bot reply that Telegram failed to take during the webhook (5xx, network): delivered later instead.
     REPLY = "reply"
+    # To a staff member about one booking (the result they sent was delivered).
+    STAFF_NOTICE = "staff_notice"
+    # To a clinic's staff group: a batch of new bookings, cancellations and failed deliveries.
+    STAFF_DIGEST = "staff_digest"
 
 
-# Every kind but a reply is about one booking.
-BOOKING_KINDS = tuple(kind for kind in MessageKind if kind is not MessageKind.REPLY)
+# Every kind but a reply and a digest is about one booking.
+BOOKING_KINDS = tuple(kind for kind in MessageKind if kind not in (MessageKind.REPLY, MessageKind.STAFF_DIGEST))
+# What patients receive; one that fails is reported to the clinic's staff group.
+PATIENT_KINDS = (MessageKind.CONFIRMATION, MessageKind.CANCELLATION, MessageKind.REMINDER, MessageKind.RESULT)
 
 
 class MessageStatus(str, enum.Enum):

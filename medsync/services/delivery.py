@@ -20,6 +20,7 @@ from medsync import clock
 from medsync.config import current_settings
 from medsync.extensions import db, redis_client
 from medsync.models import Booking, BookingStatus, MessageKind, MessageStatus, OutboxMessage
+from medsync.models.outbox import PATIENT_KINDS
 from medsync.services.pagination import Page, paginate
 
 # Retries after a network error or a Telegram 5xx: 5 s, 10 s, 20 s … at most an hour apart.
@@ -79,8 +80,8 @@ def renew(claims: list[Claim], *, now: datetime | None = None) -> list[Claim]:
 
 def reason_to_skip(message: OutboxMessage, *, now: datetime | None = None) -> str | None:
     """Why this message must not go out any more (re-checked just before sending), or None."""
-    if message.kind == MessageKind.REPLY.value:
-        return None  # a chat reply the patient asked for: nothing about it expires
+    if message.booking_id is None:
+        return None  # a chat reply the user asked for, a staff group's digest: nothing about it expires
     now = now or clock.now()
     booking = db.session.get(Booking, message.booking_id, populate_existing=True)
     if booking is None:
@@ -212,10 +213,11 @@ def forget_handed_out(message_ids: list[int]) -> None:
 
 
 def failed_deliveries(*, page: int = 1, per_page: int = 20) -> Page[OutboxMessage]:
-    """Messages given up on, newest first, with their booking: who did not get what."""
+    """Messages to patients given up on, newest first, with their booking: who did not get what."""
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == MessageStatus.FAILED.value)
+        .where(OutboxMessage.status == MessageStatus.FAILED.value,
+               OutboxMessage.kind.in_([kind.value for kind in PATIENT_KINDS]))
         .options(joinedload(OutboxMessage.booking))
         .order_by(OutboxMessage.updated_at.desc(), OutboxMessage.id.desc())
     )

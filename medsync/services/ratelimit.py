@@ -1,9 +1,10 @@
-"""One Telegram rate limiter for every worker, kept in Redis: TELEGRAM_RATE sends/s overall, TELEGRAM_CHAT_RATE per chat.
+"""One Telegram rate limiter for every worker, kept in Redis: TELEGRAM_RATE sends/s overall, TELEGRAM_CHAT_RATE per
+chat, TELEGRAM_GROUP_RATE a minute per group chat.
 
 Each send reserves its own time slot with one atomic Lua script (Redis's clock, so workers on
-different machines agree): slots overall are spaced 1/TELEGRAM_RATE apart, a chat's slots
-1/TELEGRAM_CHAT_RATE apart. A worker sleeps until its slot and then sends. After a 429 the
-limiter is paused for Telegram's retry_after, so every worker slows down, not just the one hit.
+different machines agree): slots overall are spaced 1/TELEGRAM_RATE apart, a private chat's slots
+1/TELEGRAM_CHAT_RATE apart, a group's 60/TELEGRAM_GROUP_RATE apart (groups have negative ids). A worker
+sleeps until its slot and then sends. After a 429 the limiter is paused for Telegram's retry_after, so every worker slows down, not just the one hit.
 """
 from __future__ import annotations
 
@@ -70,24 +71,27 @@ class Reservation:
 class TelegramRateLimiter:
     """The shared limiter; cheap to create, all state lives in Redis."""
 
-    def __init__(self, client: redis.Redis, *, rate: int, chat_rate: int,
+    def __init__(self, client: redis.Redis, *, rate: int, chat_rate: int, group_rate_per_minute: int = 20,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self._client = client
         self._overall_spacing = round(1_000_000 * SAFETY_MARGIN / rate)
         self._chat_spacing = round(1_000_000 * SAFETY_MARGIN / chat_rate)
+        self._group_spacing = round(60_000_000 * SAFETY_MARGIN / group_rate_per_minute)
         self._reserve = client.register_script(_RESERVE)
         self._pause = client.register_script(_PAUSE)
         self._sleep = sleep
 
     @classmethod
     def from_settings(cls, client: redis.Redis, settings: Settings) -> TelegramRateLimiter:
-        return cls(client, rate=settings.TELEGRAM_RATE, chat_rate=settings.TELEGRAM_CHAT_RATE)
+        return cls(client, rate=settings.TELEGRAM_RATE, chat_rate=settings.TELEGRAM_CHAT_RATE,
+                   group_rate_per_minute=settings.TELEGRAM_GROUP_RATE)
 
     def reserve(self, chat_id: int, *, max_wait: float) -> Reservation:
         """Reserve the next slot for a send to this chat, unless it is more than `max_wait` seconds away."""
         keys = [f"{_KEY_PREFIX}:overall", f"{_KEY_PREFIX}:chat:{chat_id}", f"{_KEY_PREFIX}:paused"]
+        chat_spacing = self._group_spacing if chat_id < 0 else self._chat_spacing
         granted, wait = self._reserve(
-            keys=keys, args=[self._overall_spacing, self._chat_spacing, round(max_wait * 1_000_000)]
+            keys=keys, args=[self._overall_spacing, chat_spacing, round(max_wait * 1_000_000)]
         )
         return Reservation(bool(granted), int(wait) / 1_000_000)
 

@@ -12,7 +12,8 @@ from tests.support.database import drop_database, recreate_database
 EXPECTED_TABLES = {
     "clinics", "working_hours", "working_breaks", "clinic_closures", "specialties", "doctors", "doctor_ratings",
     "doctor_absences", "diagnostic_types", "clinic_diagnostics", "users", "staff_tokens", "bookings",
-    "booking_events", "results", "outbox_messages",
+    "booking_events", "results", "outbox_messages", "staff_members", "staff_clinics", "clinic_staff_groups",
+    "staff_group_events", "staff_reminder_runs",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import telebot
 from telebot.types import CallbackQuery
 
-from medsync.bot import callbacks, texts
+from medsync.bot import callbacks, staff, texts
 from medsync.bot.handlers import bookings, menu, reminders, results, users, webapp
 from medsync.bot.handlers.common import answer, on_callback
 from medsync.bot.handlers.users import remember_sender
@@ -13,7 +13,8 @@ __all__ = ["register_handlers", "remember_sender"]
 
 
 def register_handlers(bot: telebot.TeleBot) -> None:
-    """Register every handler; the catch-all for stale buttons comes last."""
+    """Register every handler: staff first (an invite is a /start deep link), the catch-all for stale buttons last."""
+    staff.register(bot)
     for module in (menu, bookings, results, reminders, webapp, users):
         module.register(bot)
     on_callback(bot, callbacks.page_label, answer_page_label)

@@ -1,0 +1,17 @@
+"""Callback data of the staff screens (ids only; every press re-checks the member's role and clinics)."""
+from __future__ import annotations
+
+from telebot.callback_data import CallbackData
+
+# A clinic day's visits: the clinic, the clinic-local day as YYYYMMDD, the page.
+agenda_page = CallbackData("clinic_id", "day", "page", prefix="sa")
+# The clinic choice for members of several clinics.
+agenda_clinics = CallbackData("day", prefix="sk")
+# A visit's card, opened from a page of its day (Back returns there).
+visit_card = CallbackData("booking_id", "page", prefix="sv")
+# Arrived / no-show / completed.
+visit_move = CallbackData("booking_id", "status", "page", prefix="sm")
+# Cancel: the reason question, a chosen reason, or "other" (asked as a reply).
+visit_cancel = CallbackData("booking_id", "page", prefix="sc")
+visit_cancel_reason = CallbackData("booking_id", "reason", "page", prefix="sr")
+visit_cancel_other = CallbackData("booking_id", prefix="so")

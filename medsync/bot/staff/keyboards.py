@@ -1,0 +1,80 @@
+"""Inline keyboards of the staff screens. Callback buttons carry data built by staff/callbacks.py only."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from medsync.bot.keyboards import page_navigation
+from medsync.bot.staff import callbacks, texts
+from medsync.models import Booking, BookingStatus, Clinic
+from medsync.services.pagination import Page
+
+DAY_FORMAT = "%Y%m%d"
+
+
+def _callback(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def day_key(day: date) -> str:
+    """A day in callback data: YYYYMMDD."""
+    return day.strftime(DAY_FORMAT)
+
+
+def clinic_choice(clinics: list[Clinic], day: date) -> InlineKeyboardMarkup:
+    """One button per clinic, each opening that clinic's day."""
+    return InlineKeyboardMarkup([
+        [_callback(clinic.name, callbacks.agenda_page.new(clinic.id, day_key(day), 1))] for clinic in clinics
+    ])
+
+
+def agenda(page: Page[Booking], clinic_id: int, day: date, *, several_clinics: bool) -> InlineKeyboardMarkup:
+    """A button per visit, ◀ page ▶, the previous and next day, and the clinic choice for several clinics."""
+    rows = [[_callback(texts.visit_button(booking), callbacks.visit_card.new(booking.id, page.page))]
+            for booking in page.items]
+    pages = page_navigation(page, lambda number: callbacks.agenda_page.new(clinic_id, day_key(day), number))
+    if pages:
+        rows.append(pages)
+    before, after = day - timedelta(days=1), day + timedelta(days=1)
+    rows.append([
+        _callback(f"« {texts.short_day(before)}", callbacks.agenda_page.new(clinic_id, day_key(before), 1)),
+        _callback(f"{texts.short_day(after)} »", callbacks.agenda_page.new(clinic_id, day_key(after), 1)),
+    ])
+    if several_clinics:
+        rows.append([_callback(texts.BUTTON_CLINICS, callbacks.agenda_clinics.new(day_key(day)))])
+    return InlineKeyboardMarkup(rows)
+
+
+def visit_card(booking: Booking, page: int) -> InlineKeyboardMarkup:
+    """The moves the visit's status allows, then Refresh (it names the visit, which a PDF reply relies on) and Back."""
+    rows = []
+    if booking.status == BookingStatus.BOOKED.value:
+        rows.append([_move(booking, BookingStatus.ARRIVED, page), _move(booking, BookingStatus.NOSHOW, page)])
+        rows.append([_callback(texts.BUTTON_CANCEL, callbacks.visit_cancel.new(booking.id, page))])
+    elif booking.status == BookingStatus.ARRIVED.value:
+        rows.append([_move(booking, BookingStatus.FULFILLED, page)])
+    rows.append([
+        _callback(texts.BUTTON_REFRESH, callbacks.visit_card.new(booking.id, page)),
+        _callback(texts.BUTTON_BACK_TO_DAY, back_to_day(booking, page)),
+    ])
+    return InlineKeyboardMarkup(rows)
+
+
+def back_to_day(booking: Booking, page: int) -> str:
+    """The callback data of the card's way back to its day and page."""
+    day = texts.local_time(booking).date()
+    return callbacks.agenda_page.new(booking.clinic_id, day_key(day), page)
+
+
+def _move(booking: Booking, status: BookingStatus, page: int) -> InlineKeyboardButton:
+    return _callback(texts.BUTTON_MOVES[status.value], callbacks.visit_move.new(booking.id, status.value, page))
+
+
+def cancel_reasons(booking: Booking, page: int) -> InlineKeyboardMarkup:
+    """A button per common reason, "other" (asked as a reply), and keeping the visit."""
+    rows = [[_callback(text, callbacks.visit_cancel_reason.new(booking.id, code, page))]
+            for code, text in texts.CANCEL_REASONS.items()]
+    rows.append([_callback(texts.BUTTON_OTHER_REASON, callbacks.visit_cancel_other.new(booking.id))])
+    rows.append([_callback(texts.BUTTON_KEEP, callbacks.visit_card.new(booking.id, page))])
+    return InlineKeyboardMarkup(rows)

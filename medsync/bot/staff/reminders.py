@@ -1,0 +1,36 @@
+"""/remind [YYYY-MM-DD]: send a day's reminders now (default: tomorrow) and follow them in one progress message."""
+from __future__ import annotations
+
+import telebot
+from telebot.types import Message
+
+from medsync.bot import replies
+from medsync.bot.staff import texts
+from medsync.bot.staff.common import as_patient, command_day, has_argument, member_of
+from medsync.extensions import db
+from medsync.services import staff_reminders
+from medsync.services.staff_accounts import NotAllowed
+
+
+def register(bot: telebot.TeleBot) -> None:
+    """Register /remind."""
+    bot.register_message_handler(start_reminders, commands=["remind"], chat_types=["private"], pass_bot=True)
+
+
+def start_reminders(message: Message, bot: telebot.TeleBot) -> None:
+    """Queue the run; the workers send the reminders and edit the progress message (nothing waits here)."""
+    member = member_of(message.from_user.id)
+    if member is None:
+        return as_patient(message, bot)
+    day = command_day(message)
+    if has_argument(message) and day is None:
+        return replies.send_message(bot, message.chat.id, texts.REMIND_DATE_HELP)
+    try:
+        run = staff_reminders.start_run(member, day=day, chat_id=message.chat.id)
+    except NotAllowed:
+        return replies.send_message(bot, message.chat.id, texts.REMIND_NOT_ALLOWED)
+    if run is None:
+        return replies.send_message(bot, message.chat.id, texts.remind_nothing(day))
+    db.session.commit()  # the run and its reminders are committed before the desk is told
+    sent = replies.send_message(bot, message.chat.id, texts.remind_queued(run.day, len(run.message_ids)))
+    staff_reminders.show_in(run, sent.message_id if sent is not None else None)

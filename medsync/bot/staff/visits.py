@@ -1,0 +1,83 @@
+"""A visit's card in place of the day's list: Arrived, No-show, Completed — the booking service's own moves."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import telebot
+from telebot.callback_data import CallbackData
+from telebot.types import CallbackQuery, Message
+
+from medsync.bot.handlers.common import answer, identifier, not_found, on_callback, show
+from medsync.bot.staff import callbacks, keyboards, texts
+from medsync.bot.staff.common import member_and_data
+from medsync.errors import BookingNotFound, IllegalTransition
+from medsync.extensions import db
+from medsync.models import Booking, StaffMember
+from medsync.services import staff_agenda
+
+_MOVES = {status.value: status for status in staff_agenda.CHAT_MOVES}
+
+
+def register(bot: telebot.TeleBot) -> None:
+    """Register the card's handlers."""
+    on_callback(bot, callbacks.visit_card, open_card)
+    on_callback(bot, callbacks.visit_move, move_visit)
+
+
+def pressed_visit(call: CallbackQuery, factory: CallbackData) -> tuple[StaffMember, Booking, dict[str, str]] | None:
+    """The presser (still staff), the visit named in the data if they may see it, and the data; else None."""
+    found = member_and_data(call, factory)
+    booking_id = identifier(found[1]["booking_id"]) if found is not None else None
+    if found is None or booking_id is None:
+        return None
+    member, data = found
+    try:
+        return member, staff_agenda.visit(member, booking_id), data
+    except BookingNotFound:
+        return None
+
+
+def page_of(data: dict[str, str]) -> int:
+    """The agenda page a card was opened from (a forged one just means page 1)."""
+    return identifier(data.get("page")) or 1
+
+
+def show_card(bot: telebot.TeleBot, message: Message, booking: Booking, page: int) -> None:
+    """The visit's card in place of the message."""
+    show(bot, message, texts.visit_card(booking), keyboards.visit_card(booking, page))
+
+
+def open_card(call: CallbackQuery, bot: telebot.TeleBot) -> None:
+    """The visit's card (also its Refresh button)."""
+    found = pressed_visit(call, callbacks.visit_card)
+    if found is None:
+        return not_found(bot, call)
+    _, booking, data = found
+    show_card(bot, call.message, booking, page_of(data))
+    answer(bot, call)
+
+
+def move_visit(call: CallbackQuery, bot: telebot.TeleBot) -> None:
+    """Arrived / No-show / Completed, audited as the member; a move the visit does not allow says why."""
+    found = pressed_visit(call, callbacks.visit_move)
+    status = _MOVES.get(found[2]["status"]) if found is not None else None
+    if found is None or status is None:
+        return not_found(bot, call)
+    member, booking, data = found
+    change_on_card(bot, call, booking, page_of(data), lambda: staff_agenda.move(member, booking.id, status),
+                   texts.MOVED[status.value])
+
+
+def change_on_card(bot: telebot.TeleBot, call: CallbackQuery, booking: Booking, page: int,
+                   change: Callable[[], Booking], done: str) -> None:
+    """Make the change, commit it before the desk sees it, show the card again; a refused change says why."""
+    try:
+        with db.session.begin_nested():
+            booking = change()
+        db.session.commit()
+    except IllegalTransition as refused:
+        db.session.refresh(booking)
+        show_card(bot, call.message, booking, page)
+        return answer(bot, call, refused.message, alert=True)
+    show_card(bot, call.message, booking, page)
+    answer(bot, call, done)

@@ -1,0 +1,180 @@
+"""/today and /agenda: a clinic day's visits in clinic time, paged in place; each member sees only what is theirs."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from medsync import clock
+from medsync.bot.staff import callbacks
+from medsync.extensions import db
+from medsync.models import Booking
+from medsync.services import staff_accounts
+from tests.bot.conftest import button, buttons, callback_update, message_update
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+KYIV = ZoneInfo("Europe/Kyiv")
+EVERY_DAY = (1, 2, 3, 4, 5, 6, 7)
+
+
+def _visit_buttons(call) -> list[str]:
+    return [item["text"] for item in buttons(call) if item.get("callback_data", "").startswith("sv:")]
+
+
+def _today_at(clinic, hour: int) -> datetime:
+    return datetime.combine(clock.now().astimezone(clinic.zone).date(), time(hour), clinic.zone)
+
+
+def test_today_lists_the_clinic_day_in_clinic_time_across_the_autumn_clock_change(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_doctor, make_booking, make_staff
+):
+    # Kyiv leaves summer time on Sunday 25 October 2026: that clinic day runs from 21:00 UTC on the 24th
+    # to 22:00 UTC on the 25th (25 hours). Visits at its first and last hour belong to it; the ones just
+    # outside do not, though two of them share a UTC date with it.
+    frozen_now(datetime(2026, 10, 20, 6, 0, tzinfo=timezone.utc))
+    clinic = make_clinic(name="Podil Clinic", weekdays=EVERY_DAY, opens=time(0), closes=time(23), lunch=None)
+    doctor = make_doctor(clinic=clinic, full_name="Dr. Iryna Koval")
+    for day, hour in ((24, 22), (25, 0), (25, 22), (26, 0)):
+        make_booking(doctor=doctor, starts_at=datetime(2026, 10, day, hour, tzinfo=KYIV))
+    member = make_staff(clinics=[clinic])
+    frozen_now(datetime(2026, 10, 25, 10, 0, tzinfo=timezone.utc))  # noon in Kyiv
+
+    post_update(message_update(member.telegram_id, "/today"))
+
+    sent = telegram_api.last("sendMessage")
+    text = sent.params["text"]
+    assert "Podil Clinic · Sunday, 25 October 2026" in text and "2 visits" in text
+    assert "00:00 <b>Taras Shevchenko</b> · Dr. Iryna Koval · booked" in text
+    assert "22:00 <b>Taras Shevchenko</b>" in text
+    assert _visit_buttons(sent) == ["🕘 00:00 · Taras Shevchenko", "🕘 22:00 · Taras Shevchenko"]
+
+
+def test_agenda_shows_another_day_and_refuses_a_malformed_date(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
+):
+    doctor = make_doctor()
+    tomorrow = _today_at(doctor.clinic, 10) + timedelta(days=1)
+    make_booking(doctor=doctor, starts_at=tomorrow)
+    member = make_staff(clinics=[doctor.clinic])
+
+    post_update(message_update(member.telegram_id, f"/agenda {tomorrow.date().isoformat()}"))
+    post_update(message_update(member.telegram_id, "/agenda tomorrow"))
+
+    agenda, refusal = telegram_api.calls("sendMessage")
+    assert "Wednesday, 2 December 2026" in agenda.params["text"] and "1 visit\n" in agenda.params["text"]
+    assert refusal.params["text"] == "Send a date like this: /agenda 2026-12-03"
+
+
+def test_a_long_day_pages_in_one_message_edited_in_place(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_doctor, make_booking, make_staff
+):
+    clinic = make_clinic(opens=time(8), closes=time(20), lunch=None)
+    doctors = [make_doctor(clinic=clinic), make_doctor(clinic=clinic)]
+    for hour in range(9, 14):
+        for doctor in doctors:
+            make_booking(doctor=doctor, starts_at=_today_at(clinic, hour))
+    member = make_staff(clinics=[clinic])
+    post_update(message_update(member.telegram_id, "/today"))
+    first = telegram_api.last("sendMessage")
+    assert len(_visit_buttons(first)) == 8 and "10 visits" in first.params["text"]
+
+    post_update(callback_update(member.telegram_id, button(first, "▶")["callback_data"],
+                                message_id=first.result["message_id"]))
+
+    edit = telegram_api.last("editMessageText")
+    assert edit.params["message_id"] == str(first.result["message_id"])
+    assert len(_visit_buttons(edit)) == 2
+    assert [item["text"] for item in buttons(edit)][2:4] == ["◀", "2/2"]
+
+
+def test_a_doctor_sees_only_their_own_visits(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_doctor, make_booking, make_staff
+):
+    clinic = make_clinic()
+    mine, colleague = make_doctor(clinic=clinic, full_name="Dr. Mine"), make_doctor(clinic=clinic)
+    make_booking(doctor=mine, starts_at=_today_at(clinic, 10))
+    other = make_booking(doctor=colleague, starts_at=_today_at(clinic, 11))
+    member = make_staff("doctor", doctor=mine)
+
+    post_update(message_update(member.telegram_id, "/today"))
+    post_update(callback_update(member.telegram_id, callbacks.visit_card.new(other.id, 1)))
+
+    text = telegram_api.last("sendMessage").params["text"]
+    assert "1 visit\n" in text and "Dr. Mine" in text
+    assert telegram_api.last("answerCallbackQuery").params["text"] == "Not found."
+
+
+def test_a_member_of_several_clinics_chooses_one(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_doctor, make_booking, make_staff
+):
+    first, second = make_clinic(name="Podil Clinic"), make_clinic(name="Obolon Clinic")
+    make_booking(doctor=make_doctor(clinic=second), starts_at=_today_at(second, 10))
+    member = make_staff(clinics=[first, second])
+    post_update(message_update(member.telegram_id, "/today"))
+    choice = telegram_api.last("sendMessage")
+    assert [item["text"] for item in buttons(choice)] == ["Podil Clinic", "Obolon Clinic"]
+
+    post_update(callback_update(member.telegram_id, button(choice, "Obolon Clinic")["callback_data"]))
+
+    edit = telegram_api.last("editMessageText")
+    assert "Obolon Clinic · Tuesday, 1 December 2026" in edit.params["text"]
+    assert button(edit, "Clinics")
+
+
+def test_reception_of_one_clinic_cannot_see_or_touch_another_clinics_visits(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_doctor, make_booking, make_staff
+):
+    mine, theirs = make_clinic(), make_clinic()
+    foreign = make_booking(doctor=make_doctor(clinic=theirs), starts_at=_today_at(theirs, 10))
+    member = make_staff(clinics=[mine])
+    frozen_now(foreign.starts_at)
+    day = foreign.starts_at.astimezone(theirs.zone).strftime("%Y%m%d")
+    forged = [
+        callbacks.visit_card.new(foreign.id, 1), callbacks.visit_move.new(foreign.id, "arrived", 1),
+        callbacks.visit_cancel.new(foreign.id, 1), callbacks.visit_cancel_reason.new(foreign.id, "patient", 1),
+        callbacks.visit_cancel_other.new(foreign.id), callbacks.agenda_page.new(theirs.id, day, 1),
+        callbacks.visit_card.new("1 OR 1=1", 1), callbacks.agenda_page.new(mine.id, "2026-13-01", 1),
+    ]
+
+    for data in forged:
+        post_update(callback_update(member.telegram_id, data))
+
+    answers = [call.params["text"] for call in telegram_api.calls("answerCallbackQuery")]
+    assert answers == ["Not found."] * len(forged)
+    assert telegram_api.calls("editMessageText") == [] and telegram_api.calls("sendMessage") == []
+    db.session.expire_all()
+    assert db.session.get(Booking, foreign.id).status == "booked"
+
+
+def test_someone_who_is_not_staff_gets_the_patient_menu_and_nothing_else(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_user, make_booking
+):
+    patient = make_user()
+    booking = make_booking()
+
+    for command in ("/today", "/agenda 2026-12-01", "/remind", "/staff"):
+        post_update(message_update(patient, command))
+    post_update(callback_update(patient, callbacks.visit_card.new(booking.id, 1)))
+
+    assert [call.params["text"][:13] for call in telegram_api.calls("sendMessage")] == ["Hello, Taras!"] * 4
+    assert telegram_api.last("answerCallbackQuery").params["text"] == "Not found."
+
+
+def test_a_revoked_member_is_refused_on_their_next_update(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
+):
+    doctor = make_doctor()
+    booking = make_booking(doctor=doctor, starts_at=_today_at(doctor.clinic, 10))
+    member = make_staff(clinics=[doctor.clinic])
+    post_update(message_update(member.telegram_id, "/today"))
+    staff_accounts.revoke(member.id)
+    db.session.commit()
+
+    post_update(message_update(member.telegram_id, "/today"))
+    post_update(callback_update(member.telegram_id, callbacks.visit_move.new(booking.id, "arrived", 1)))
+
+    agenda, menu = telegram_api.calls("sendMessage")
+    assert "1 visit" in agenda.params["text"]
+    assert menu.params["text"].startswith("Hello, Taras!")  # their Telegram name: the patient menu
+    assert telegram_api.last("answerCallbackQuery").params["text"] == "Not found."
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "booked"

@@ -1,0 +1,106 @@
+"""/remind: the day's reminders queued like the staff API's run, followed in one progress message until settled."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from medsync import clock
+from medsync.extensions import db, redis_client
+from medsync.models import MessageKind, MessageStatus, OutboxMessage, ReminderRun
+from medsync.services.bookings import PatientDetails
+from tests.bot.conftest import message_update
+from tests.conftest import next_local_slot
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.workers.conftest import QUEUE, running_worker, wait_until, wait_until_idle
+from workers.staff_reminders import follow_reminder_run, sweep_reminder_runs
+
+BLOCKED = PatientDetails(first_name="Olha", last_name="Blocked", phone="+380670000000")
+
+
+def _tomorrows_visits(make_doctor, make_booking, count: int, **last_overrides):
+    doctor = make_doctor()
+    visits = [make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, hour=10 + number))
+              for number in range(count - 1)]
+    visits.append(make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, hour=16), **last_overrides))
+    return doctor.clinic, visits
+
+
+def _progress_edits(telegram_api: FakeTelegramAPI, chat_id: int):
+    return [call for call in telegram_api.calls("editMessageText", chat_id=chat_id, failed=False)]
+
+
+def test_the_progress_message_ends_with_the_right_counts_naming_the_failure(
+    app, monkeypatch, post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
+):
+    interval = timedelta(seconds=1)
+    monkeypatch.setitem(app.config, "SETTINGS",
+                        dataclasses.replace(app.config["SETTINGS"], STAFF_PROGRESS_INTERVAL=interval))
+    clinic, visits = _tomorrows_visits(make_doctor, make_booking, 3, patient=BLOCKED)
+    telegram_api.fail_chat(visits[-1].user_id, 403)
+    member = make_staff(clinics=[clinic])
+
+    with running_worker(app):
+        post_update(message_update(member.telegram_id, "/remind"))
+        wait_until(lambda: any("done" in edit.params["text"]
+                               for edit in _progress_edits(telegram_api, member.telegram_id)),
+                   timeout=30, what="the progress message to say done")
+        wait_until_idle()
+
+    queued = telegram_api.calls("sendMessage", chat_id=member.telegram_id)[0]
+    assert queued.params["text"] == "⏰ Reminders for Wed 2 Dec: 3 queued…"
+    edits = _progress_edits(telegram_api, member.telegram_id)
+    assert {edit.params["message_id"] for edit in edits} == {str(queued.result["message_id"])}
+    assert edits[-1].params["text"] == (
+        "✅ Reminders for Wed 2 Dec: done — 2 sent, 1 failed: Olha Blocked (blocked the bot).")
+    gaps = [later.at - earlier.at for earlier, later in zip(edits, edits[1:])]
+    assert all(gap >= 0.9 * interval.total_seconds() for gap in gaps)
+    reminded = {call.chat_id for call in telegram_api.calls("sendMessage", failed=False)
+                if "Reminder: your visit" in call.params["text"]}
+    assert reminded == {str(visit.user_id) for visit in visits[:2]}
+    db.session.expire_all()
+    assert db.session.scalar(select(ReminderRun.finished_at)) is not None
+
+
+def test_a_run_whose_follow_up_was_lost_is_found_by_the_sweep_and_finished(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
+):
+    clinic, _ = _tomorrows_visits(make_doctor, make_booking, 2)
+    member = make_staff(clinics=[clinic])
+    post_update(message_update(member.telegram_id, "/remind"))
+    run = db.session.scalar(select(ReminderRun))
+    lost_chain = run.follower
+    redis_client.delete(QUEUE)  # the queue lost every message: deliveries and the follow-up
+    frozen_now(clock.now() + timedelta(minutes=1))
+
+    assert sweep_reminder_runs() == 1
+    db.session.expire_all()
+    chain = db.session.get(ReminderRun, run.id).follower
+    assert follow_reminder_run(run.id, lost_chain) == "not this chain's"
+    assert follow_reminder_run(run.id, chain) == "following"
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.kind == MessageKind.REMINDER.value)
+                       .values(status=MessageStatus.SENT.value))
+    db.session.commit()
+    assert follow_reminder_run(run.id, chain) == "finished"
+
+    texts = [call.params["text"] for call in _progress_edits(telegram_api, member.telegram_id)]
+    assert texts == ["⏰ Reminders for Wed 2 Dec: sent 0/2…", "✅ Reminders for Wed 2 Dec: done — 2 sent."]
+
+
+def test_a_doctor_cannot_start_a_run_and_an_empty_day_says_so(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_staff
+):
+    doctor = make_doctor()
+    reception, own_doctor = make_staff(clinics=[doctor.clinic]), make_staff("doctor", doctor=doctor)
+
+    post_update(message_update(own_doctor.telegram_id, "/remind"))
+    post_update(message_update(reception.telegram_id, "/remind 2026-12-03"))
+    post_update(message_update(reception.telegram_id, "/remind soon"))
+
+    assert [call.params["text"] for call in telegram_api.calls("sendMessage")] == [
+        "Reminder runs are for reception and admins.",
+        "No reminders to send for Thu 3 Dec: no booked visits, or their reminders went out today already.",
+        "Send a date like this: /remind 2026-12-03",
+    ]
+    assert db.session.scalar(select(ReminderRun)) is None
