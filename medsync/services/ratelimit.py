@@ -4,7 +4,8 @@ chat, TELEGRAM_GROUP_RATE a minute per group chat.
 Each send reserves its own time slot with one atomic Lua script (Redis's clock, so workers on
 different machines agree): slots overall are spaced 1/TELEGRAM_RATE apart, a private chat's slots
 1/TELEGRAM_CHAT_RATE apart, a group's 60/TELEGRAM_GROUP_RATE apart (groups have negative ids). A worker
-sleeps until its slot and then sends. After a 429 the limiter is paused for Telegram's retry_after, so every worker slows down, not just the one hit.
+sleeps until its slot and then sends. After a 429 the limiter is paused for Telegram's retry_after, so
+every worker slows down, not just the one hit.
 """
 from __future__ import annotations
 
