@@ -25,7 +25,7 @@ from medsync.bot.notifications import Notification, render
 from medsync.config import current_settings
 from medsync.extensions import db, redis_client
 from medsync.logs import log_failure
-from medsync.models import Actor, BookingEvent, OutboxMessage, User
+from medsync.models import Actor, BookingEvent, MessageKind, OutboxMessage, User
 from medsync.services import delivery, staff_results, users
 from medsync.services.delivery import Claim
 from medsync.services.ratelimit import TelegramRateLimiter
@@ -125,6 +125,10 @@ def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
 
 def _skip_if_irrelevant(claimed: Claimed, message: OutboxMessage) -> str | None:
     reason = delivery.reason_to_skip(message)
+    if reason is None and message.kind == MessageKind.REPLY.value and replies.stale_edit(
+        message.chat_id, message.payload["reply"]
+    ):
+        reason = "superseded by a newer update in the chat"
     if reason is None:
         return None
     delivery.mark_skipped(claimed.claim, reason)

@@ -28,6 +28,11 @@ from medsync.services.bookings import PatientDetails
 from medsync.services.catalog import ClinicInfo, DiagnosticInfo, DoctorInfo
 
 blueprint = Blueprint("compat", __name__, url_prefix="/api")
+
+# Stands for this service's base URL in a cached list. Without PUBLIC_URL photo URLs follow the request's
+# host, so the base is put in per request: one cached body per snapshot, whatever Host headers arrive.
+_BASE = "\u0000medsync-base\u0000"
+
 blueprint.before_request(require_json_object)
 
 
@@ -38,7 +43,7 @@ def route(rule: str, **options: Any):
 
 @route("/doctors/")
 def list_doctors() -> ResponseReturnValue:
-    return cached_json("doctors", lambda snapshot: [doctor_card(doctor) for doctor in snapshot.doctors.values()])
+    return cached_json("doctors", lambda snapshot: [doctor_card(doctor, _BASE) for doctor in snapshot.doctors.values()])
 
 
 @route("/doctors/<int:doctor_id>")
@@ -60,7 +65,7 @@ def list_specialties() -> ResponseReturnValue:
 @route("/diagnostics/")
 def list_diagnostics() -> ResponseReturnValue:
     return cached_json(
-        "diagnostics", lambda snapshot: [diagnostic_card(item) for item in snapshot.diagnostics.values()]
+        "diagnostics", lambda snapshot: [diagnostic_card(item, _BASE) for item in snapshot.diagnostics.values()]
     )
 
 
@@ -145,26 +150,24 @@ def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
 
 def cached_json(name: str, build: Callable[[catalog.Catalog], Any]) -> Response:
     """A catalog list as JSON, serialised once per catalog snapshot (these lists are read on every screen)."""
-    # Per base URL too: photo URLs are absolute, and without PUBLIC_URL they follow the request's host.
-    body = catalog.current_catalog().rendered(
-        f"compat:{name}:{service_base()}", lambda snapshot: json.dumps(build(snapshot))
-    )
-    return Response(body, mimetype="application/json")
+    body = catalog.current_catalog().rendered(f"compat:{name}", lambda snapshot: json.dumps(build(snapshot)))
+    base = json.dumps(service_base())[1:-1]  # escaped as a JSON string's content
+    return Response(body.replace(json.dumps(_BASE)[1:-1], base), mimetype="application/json")
 
 
-def doctor_card(doctor: DoctorInfo) -> dict[str, Any]:
+def doctor_card(doctor: DoctorInfo, base: str | None = None) -> dict[str, Any]:
     return {
         "doctor_id": doctor.id, "location_id": doctor.clinic.id, "full_name": doctor.full_name,
         "specialty_id": doctor.specialty.id, "specialty_name": doctor.specialty.name, "price": float(doctor.price),
-        "photo_url": photo_url(doctor.photo_url), "location_name": doctor.clinic.name,
+        "photo_url": photo_url(doctor.photo_url, base), "location_name": doctor.clinic.name,
         "location_address": doctor.clinic.address, "avg_rating": doctor.avg_rating, "reviews": doctor.rating_count,
     }
 
 
-def diagnostic_card(diagnostic: DiagnosticInfo) -> dict[str, Any]:
+def diagnostic_card(diagnostic: DiagnosticInfo, base: str | None = None) -> dict[str, Any]:
     return {
         "diagnostic_id": diagnostic.id, "type_name": diagnostic.name, "description": diagnostic.description,
-        "price": float(diagnostic.price), "photo_url": photo_url(diagnostic.photo_url), "clinics_count": len(diagnostic.clinics),
+        "price": float(diagnostic.price), "photo_url": photo_url(diagnostic.photo_url, base), "clinics_count": len(diagnostic.clinics),
     }
 
 

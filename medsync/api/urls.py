@@ -12,6 +12,6 @@ def service_base() -> str:
     return current_settings().PUBLIC_URL or request.host_url.rstrip("/")
 
 
-def photo_url(stored_or_avatar: str) -> str:
+def photo_url(stored_or_avatar: str, base: str | None = None) -> str:
     """A catalog picture as an absolute URL (the compatible front end is hosted on another origin)."""
-    return photos.absolute(stored_or_avatar, service_base())
+    return photos.absolute(stored_or_avatar, service_base() if base is None else base)

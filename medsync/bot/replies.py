@@ -11,22 +11,45 @@ import uuid
 from io import BytesIO
 from typing import Any
 
+import redis
 import requests
 import telebot
 from flask import has_request_context, request
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
-from telebot.types import InlineKeyboardMarkup, InputFile, Message
+from telebot.types import Chat, InlineKeyboardMarkup, InputFile, Message, Update
 
 from medsync.bot.documents import ResultDocument, send_result_document
+from medsync.extensions import redis_client
 from medsync.models import MessageKind, Result
 from medsync.services import outbox
 
 _UPDATE_KEY = "medsync.telegram_update_id"
+_CHAT_NEWEST_KEY = "medsync:telegram:chat:{}:newest-update"
+CHAT_ACTIVITY_TTL = 24 * 3600  # longer than any retry of a queued reply
 
 
 def handling_update(update_id: int) -> None:
     """The webhook names the update being handled, so a queued reply can be traced to it."""
     request.environ[_UPDATE_KEY] = update_id
+
+
+def note_chat_activity(pipe: redis.client.Pipeline, update: Update) -> None:
+    """Remember the chat's newest update: an edit queued while handling an older one is stale (see `stale_edit`)."""
+    chat = _chat_of(update)
+    if chat is not None:
+        pipe.set(_CHAT_NEWEST_KEY.format(chat.id), update.update_id, ex=CHAT_ACTIVITY_TTL)
+
+
+def stale_edit(chat_id: int, reply: dict[str, Any]) -> bool:
+    """Has the chat sent a newer update since this queued edit was made? Then its screen has moved on: a late
+    edit would put an old screen (a "booked" card, an old page) over the newer one."""
+    if reply.get("method") != "editMessageText" or reply.get("update_id") is None:
+        return False
+    try:
+        newest = redis_client.get(_CHAT_NEWEST_KEY.format(chat_id))
+    except redis.RedisError:
+        return False  # unsure: deliver; an extra edit is better than a lost one
+    return newest is not None and int(newest) > reply["update_id"]
 
 
 def send_message(bot: telebot.TeleBot, chat_id: int, text: str,
@@ -95,6 +118,7 @@ def deliver(bot: telebot.TeleBot, chat_id: int, reply: dict[str, Any]) -> Messag
 def _later_or_raise(exc: Exception, chat_id: int, reply: dict[str, Any]) -> None:
     if not _transient(exc):
         raise exc
+    reply["update_id"] = request.environ.get(_UPDATE_KEY) if has_request_context() else None
     outbox.queue_message(MessageKind.REPLY, booking_id=None, chat_id=chat_id, dedupe_key=_reply_key(),
                          payload={"reply": reply})
 
@@ -113,6 +137,16 @@ def _not_modified(exc: Exception) -> bool:
 
 def _markup(markup: InlineKeyboardMarkup | None) -> str | None:
     return markup.to_json() if markup is not None else None
+
+
+def _chat_of(update: Update) -> Chat | None:
+    if update.message is not None:
+        return update.message.chat
+    if update.callback_query is not None and update.callback_query.message is not None:
+        return update.callback_query.message.chat
+    if update.my_chat_member is not None:
+        return update.my_chat_member.chat
+    return None
 
 
 def _reply_key() -> str:

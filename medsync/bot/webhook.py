@@ -55,7 +55,7 @@ def receive_update() -> tuple[Response, int]:
         log.warning("telegram update %s could not be parsed; acknowledged and ignored", body["update_id"])
         return jsonify({"ok": True}), 200
     reply = None
-    if _first_delivery(update.update_id):
+    if _first_delivery(update):
         reply = _handle(update)
         _mark_handled(update.update_id)
     # Telegram performs a method given in the webhook's response (here: answering the button press).
@@ -94,9 +94,14 @@ def _parse_update(body: dict[str, Any]) -> Update | None:
         return None
 
 
-def _first_delivery(update_id: int) -> bool:
-    """Claim the update id before handling it, so a concurrent or later redelivery is only acknowledged."""
-    return bool(redis_client.set(_seen_key(update_id), 1, nx=True, ex=IN_FLIGHT_TTL))
+def _first_delivery(update: Update) -> bool:
+    """Claim the update id before handling it, so a concurrent or later redelivery is only acknowledged (and
+    note the chat's newest update in the same round trip)."""
+    with redis_client.pipeline(transaction=False) as pipe:
+        pipe.set(_seen_key(update.update_id), 1, nx=True, ex=IN_FLIGHT_TTL)
+        replies.note_chat_activity(pipe, update)
+        first, *_ = pipe.execute()
+    return bool(first)
 
 
 def _mark_handled(update_id: int) -> None:

@@ -154,6 +154,7 @@ def catalog_page(template: str, **context: Any) -> Response:
     """A page the same for everyone: ETag and a short public cache; 304 when unchanged."""
     response = make_response(render_template(template, **context))
     response.headers["Cache-Control"] = CATALOG_CACHE
+    response.vary.add("Accept-Language")  # the page's language follows it (see i18n.locale)
     response.add_etag()
     return response.make_conditional(request)
 

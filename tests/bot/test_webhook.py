@@ -271,6 +271,24 @@ def test_a_page_turn_telegram_fails_to_show_is_edited_in_later(
     assert edits[1].params["message_id"] == "55" and "past bookings" in edits[1].params["text"]
 
 
+def test_a_late_edit_is_dropped_once_the_chat_has_moved_on(
+    post_update, telegram_api: FakeTelegramAPI, make_user, make_booking, frozen_now
+):
+    user = make_user()
+    make_booking(user=user)
+    telegram_api.fail_next("editMessageText", status=502)
+    post_update(callback_update(user, "bl:past:1", message_id=55))  # this screen's edit is queued
+    post_update(callback_update(user, "bl:upcoming:1", message_id=55))  # and the patient pressed on meanwhile
+    [queued] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply")).all()
+
+    assert deliver_message(queued.id) == "skipped"
+
+    edits = [call for call in telegram_api.calls("editMessageText") if call.ok]
+    assert len(edits) == 1 and "upcoming bookings" in edits[0].params["text"]  # the newer screen stays
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, queued.id).last_error == "superseded by a newer update in the chat"
+
+
 def test_the_senders_row_is_not_locked_while_handlers_talk_to_telegram(
     app, post_update, telegram_api: FakeTelegramAPI, make_user, monkeypatch
 ):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from medsync.extensions import db
 from medsync.models import DiagnosticType, Doctor
+from medsync.services import catalog
 from tests.api.conftest import first_doctor
 
 
@@ -30,6 +31,7 @@ def test_catalog_pages_are_cacheable_with_an_etag_and_carry_a_content_security_p
     first = client.get(path)
     again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
     assert first.status_code == 200 and "public" in first.headers["Cache-Control"]
+    assert "Accept-Language" in first.headers["Vary"]  # a shared cache keeps one copy per language
     assert again.status_code == 304
     assert "script-src 'self' https://telegram.org" in first.headers["Content-Security-Policy"]
 
@@ -98,7 +100,13 @@ def test_without_public_url_photo_urls_follow_the_requests_host(app, seeded):
     other = create_app({**app.config["SETTINGS"].__dict__, "PUBLIC_URL": ""})
     with other.test_client() as client:
         doctors = client.get("/api/doctors/", base_url="http://clinic.example:8000").get_json()
+        hosts = [f"http://h{number}.example" for number in range(50)]
+        for host in hosts:  # any Host header a client sends: the cached list is not kept once per host
+            assert client.get("/api/diagnostics/", base_url=host).get_json()[0]["photo_url"].startswith(host + "/app/")
+        with other.app_context():
+            rendered = [name for name in catalog.current_catalog()._rendered if name.startswith("compat:")]
     assert doctors[0]["photo_url"].startswith("http://clinic.example:8000/app/photos/doctors/")
+    assert sorted(rendered) == ["compat:diagnostics", "compat:doctors"]
 
 
 def test_an_avatar_refuses_what_is_not_a_slug(client):
