@@ -23,7 +23,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _configure(app, settings)
     if settings.TRUSTED_PROXIES:
         hops = settings.TRUSTED_PROXIES
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+        # Not X-Forwarded-Prefix: the Mini App's pages and scripts address /app and /api at the root.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     from medsync import cli, health
     from medsync.api import init_api

@@ -147,7 +147,7 @@ class Settings:
     BOOKING_RATE_LIMIT: str = "20 per minute"
     RATELIMIT_ENABLED: bool = True
     LOG_LEVEL: str = "INFO"
-    # How many reverse proxies in front of the app to believe about X-Forwarded-For/-Proto/-Host/-Port/-Prefix
+    # How many reverse proxies in front of the app to believe about X-Forwarded-For/-Proto/-Host/-Port
     # (0: none; a client's own X-Forwarded-* headers are ignored).
     TRUSTED_PROXIES: int = 0
     # Staff in Telegram. The bot's username for invite links (empty: asked from Telegram with getMe).
