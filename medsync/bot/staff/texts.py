@@ -158,6 +158,7 @@ def cancelled_with_reason(booking: Booking) -> str:
 
 RESULT_HOW = ("To send a result, reply to a visit's card with the PDF, or send the PDF with the visit's number "
               "as its caption (for example 42).")
+RESULT_REPLY_TO_A_CARD = "Reply to a visit's card, or send the PDF with the visit number as the caption."
 RESULT_NOT_PDF = "This file is not a PDF. Results are accepted as PDF documents only."
 RESULT_NOT_FOUND = "There is no visit #{number} among yours."
 RESULT_DOWNLOAD_FAILED = "Telegram did not hand over the file; please send it again."
@@ -167,6 +168,19 @@ def result_too_large(limit_bytes: int) -> str:
     """The refusal of a file over RESULT_MAX_BYTES."""
     size = f"{limit_bytes // 1_048_576} MB" if limit_bytes >= 1_048_576 else f"{limit_bytes:,} bytes"
     return f"This file is too large: a result can be at most {size}."
+
+
+BUTTON_SEND_RESULT = "📄 Send to the patient"
+BUTTON_DONT_SEND = "Don't send"
+RESULT_NOT_SENT = "Not sent: nothing was stored."
+RESULT_NOT_WAITING = "This PDF is no longer waiting to be sent. If it was not stored, send it again."
+
+
+def result_confirmation(booking: Booking, file_name: str) -> str:
+    """The question before a PDF named by its caption is stored: whose visit it is, in full."""
+    start = local_time(booking)
+    return (f"📄 Send <b>{escape(file_name)}</b> to <b>{escape(patient_name(booking))}</b> as the result of visit "
+            f"#{booking.id} ({short_day(start.date())} {start:%H:%M}, {escape(booking.service_name)})?")
 
 
 def result_stored(booking: Booking) -> str:

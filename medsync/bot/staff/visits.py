@@ -21,6 +21,7 @@ _MOVES = {status.value: status for status in staff_agenda.CHAT_MOVES}
 def register(bot: telebot.TeleBot) -> None:
     """Register the card's handlers."""
     on_callback(bot, callbacks.visit_card, open_card)
+    on_callback(bot, callbacks.visit_refresh, refresh_card)
     on_callback(bot, callbacks.visit_move, move_visit)
 
 
@@ -48,8 +49,17 @@ def show_card(bot: telebot.TeleBot, message: Message, booking: Booking, page: in
 
 
 def open_card(call: CallbackQuery, bot: telebot.TeleBot) -> None:
-    """The visit's card (also its Refresh button)."""
-    found = pressed_visit(call, callbacks.visit_card)
+    """The visit's card, opened from its day (or kept after "Cancel visit")."""
+    _show_pressed(call, bot, callbacks.visit_card)
+
+
+def refresh_card(call: CallbackQuery, bot: telebot.TeleBot) -> None:
+    """The card's Refresh: the visit as it is now."""
+    _show_pressed(call, bot, callbacks.visit_refresh)
+
+
+def _show_pressed(call: CallbackQuery, bot: telebot.TeleBot, factory: CallbackData) -> None:
+    found = pressed_visit(call, factory)
     if found is None:
         return not_found(bot, call)
     _, booking, data = found
