@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from medsync.bot import replies
+from medsync.bot.replies import send_message
 from medsync.extensions import db
 from medsync.models import ClinicStaffGroup, MessageKind, OutboxMessage, StaffGroupEvent
 from medsync.services import bookings, delivery, staff_groups
@@ -44,6 +46,27 @@ def test_an_admin_makes_a_group_the_clinics_staff_group_and_nobody_else_can(
         "This group now gets Podil Clinic: new bookings, cancellations and failed deliveries, in digests.",
     ]
     assert db.session.scalar(select(ClinicStaffGroup.chat_id)) == GROUP_CHAT_ID
+
+
+def test_setgroup_and_unsetgroup_are_committed_before_the_group_is_told(
+    monkeypatch, post_update, telegram_api: FakeTelegramAPI, make_clinic, make_staff
+):
+    admin = make_staff("admin", clinics=[make_clinic()])
+    seen_when_told = []
+
+    def tell(bot, chat_id, text, reply_markup=None):
+        # What any other connection sees at that moment (a row still locked or uncommitted is not there yet).
+        with db.engine.connect() as other:
+            seen_when_told.append(other.scalar(select(ClinicStaffGroup.chat_id)))
+        return send_message(bot, chat_id, text, reply_markup)
+
+    monkeypatch.setattr(replies, "send_message", tell)
+
+    post_update(group_update(admin.telegram_id, "/setgroup"))
+    post_update(group_update(admin.telegram_id, "/unsetgroup"))
+
+    assert seen_when_told == [GROUP_CHAT_ID, None]
+    assert len(_group_texts(telegram_api)) == 2
 
 
 def test_the_group_gets_one_digest_of_bookings_cancellations_moves_and_failed_deliveries(
