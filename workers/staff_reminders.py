@@ -43,12 +43,15 @@ def follow_reminder_run(run_id: int, follower: str) -> str:
         try:
             message_id = _show(look, text, final=finished)
         except _Unreachable:
-            message_id, finished = look.message_id, True
-        if message_id is None and not (finished and look.overdue):
-            staff_reminders.follow_again(run_id, follower)
-            return "not shown yet"
-    staff_reminders.record_shown(run_id, text=text, message_id=message_id, finished=finished)
+            message_id, finished = look.message_id, True  # nobody to show it to, with a message or without
+        else:
+            if message_id is None and not (finished and look.overdue):
+                staff_reminders.follow_again(run_id, follower)
+                return "not shown yet"
+    recorded = staff_reminders.record_shown(run_id, follower, text=text, message_id=message_id, finished=finished)
     db.session.commit()
+    if not recorded:
+        return "not this chain's"  # it stalled while the sweep handed the run to a newer chain
     if finished:
         return "finished"
     staff_reminders.follow_again(run_id, follower)

@@ -120,13 +120,17 @@ def progress(message_ids: list[int]) -> Progress:
     )
 
 
-def record_shown(run_id: int, *, text: str, message_id: int | None, finished: bool,
-                 now: datetime | None = None) -> None:
-    """The progress message now says `text`; a finished run is followed no more."""
+def record_shown(run_id: int, follower: str, *, text: str, message_id: int | None, finished: bool,
+                 now: datetime | None = None) -> bool:
+    """The progress message now says `text`; a finished run is followed no more. False (nothing written) when
+    another chain holds the run now: an old one that stalled must not overwrite what the new one showed."""
     values: dict = {"shown_text": text, "progress_message_id": message_id}
     if finished:
         values["finished_at"] = now or clock.now()
-    db.session.execute(update(ReminderRun).where(ReminderRun.id == run_id).values(**values))
+    return db.session.execute(
+        update(ReminderRun).where(ReminderRun.id == run_id, ReminderRun.follower == follower).values(**values)
+        .returning(ReminderRun.id)
+    ).scalar_one_or_none() is not None
 
 
 def revive_lost(*, now: datetime | None = None) -> list[int]:

@@ -14,6 +14,7 @@ from tests.bot.conftest import message_update
 from tests.conftest import next_local_slot
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.workers.conftest import QUEUE, running_worker, wait_until, wait_until_idle
+from workers import staff_reminders as staff_reminders_worker
 from workers.staff_reminders import follow_reminder_run, sweep_reminder_runs
 
 BLOCKED = PatientDetails(first_name="Olha", last_name="Blocked", phone="+380670000000")
@@ -104,3 +105,58 @@ def test_a_doctor_cannot_start_a_run_and_an_empty_day_says_so(
         "Send a date like this: /remind 2026-12-03",
     ]
     assert db.session.scalar(select(ReminderRun)) is None
+
+
+def _settle_reminders() -> None:
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.kind == MessageKind.REMINDER.value)
+                       .values(status=MessageStatus.SENT.value))
+    db.session.commit()
+
+
+def test_a_member_who_blocked_the_bot_ends_the_run_even_without_a_progress_message(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
+):
+    clinic, _ = _tomorrows_visits(make_doctor, make_booking, 2)
+    member = make_staff(clinics=[clinic])
+    post_update(message_update(member.telegram_id, "/remind"))
+    run = db.session.scalar(select(ReminderRun))
+    run.progress_message_id = None  # Telegram did not take the "queued" message
+    db.session.commit()
+    _settle_reminders()
+    telegram_api.fail_chat(member.telegram_id, 403)
+
+    assert follow_reminder_run(run.id, run.follower) == "finished"
+    assert follow_reminder_run(run.id, run.follower) == "not this chain's"
+
+    assert len(telegram_api.calls("sendMessage", chat_id=member.telegram_id, failed=True)) == 1
+    db.session.expire_all()
+    assert db.session.get(ReminderRun, run.id).finished_at is not None
+
+
+def test_a_chain_that_stalled_while_the_sweep_replaced_it_does_not_overwrite_the_new_chains_progress(
+    monkeypatch, post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
+):
+    clinic, _ = _tomorrows_visits(make_doctor, make_booking, 2)
+    member = make_staff(clinics=[clinic])
+    post_update(message_update(member.telegram_id, "/remind"))
+    run = db.session.scalar(select(ReminderRun))
+    stalled_chain = run.follower
+    show = staff_reminders_worker._show
+
+    def stall_while_a_new_chain_finishes(look, text, *, final):
+        # The old chain hangs on Telegram past LOST_AFTER; meanwhile the sweep hands the run to a new chain,
+        # which sees every reminder sent and shows "done".
+        monkeypatch.setattr(staff_reminders_worker, "_show", show)
+        _settle_reminders()
+        frozen_now(clock.now() + timedelta(minutes=1))
+        assert sweep_reminder_runs() == 1
+        db.session.expire_all()
+        assert follow_reminder_run(run.id, db.session.get(ReminderRun, run.id).follower) == "finished"
+        return look.message_id
+
+    monkeypatch.setattr(staff_reminders_worker, "_show", stall_while_a_new_chain_finishes)
+
+    assert follow_reminder_run(run.id, stalled_chain) == "not this chain's"
+
+    db.session.expire_all()
+    assert db.session.get(ReminderRun, run.id).shown_text == "✅ Reminders for Wed 2 Dec: done — 2 sent."
