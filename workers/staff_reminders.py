@@ -37,7 +37,7 @@ def follow_reminder_run(run_id: int, follower: str) -> str:
     if look is None:
         return "not this chain's"  # finished, or the sweep handed the run to a newer chain
     finished = look.progress.settled or look.overdue
-    text = texts.remind_progress(look.day, look.progress, finished=finished)
+    text = texts.remind_progress(look.days, look.progress, finished=finished)
     message_id = look.message_id
     if text != look.shown_text:
         try:

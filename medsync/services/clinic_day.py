@@ -11,9 +11,14 @@ from medsync.extensions import db
 from medsync.models import Booking, BookingStatus, Clinic
 
 
+def local_start_date() -> ColumnElement[date]:
+    """A booking's start date in its clinic's time zone. Needs Clinic joined."""
+    return cast(func.timezone(Clinic.timezone, Booking.starts_at), Date)
+
+
 def on_local_day(day: date | None, *, now: datetime | None = None) -> ColumnElement[bool]:
     """Bookings that start on `day` in their clinic's time zone (default: that clinic's today). Needs Clinic joined."""
-    local_start = cast(func.timezone(Clinic.timezone, Booking.starts_at), Date)
+    local_start = local_start_date()
     if day is not None:
         return local_start == day
     return local_start == cast(func.timezone(Clinic.timezone, literal(now or clock.now())), Date)

@@ -22,10 +22,13 @@ def day_key(day: date) -> str:
     return day.strftime(DAY_FORMAT)
 
 
-def clinic_choice(clinics: list[Clinic], day: date) -> InlineKeyboardMarkup:
-    """One button per clinic, each opening that clinic's day."""
+def clinic_choice(clinics: list[Clinic], days: list[date]) -> InlineKeyboardMarkup:
+    """One button per clinic, each opening its day (named on the button when the clinics' days differ)."""
+    dated = len(set(days)) > 1
     return InlineKeyboardMarkup([
-        [_callback(clinic.name, callbacks.agenda_page.new(clinic.id, day_key(day), 1))] for clinic in clinics
+        [_callback(f"{clinic.name} · {texts.short_day(day)}" if dated else clinic.name,
+                   callbacks.agenda_page.new(clinic.id, day_key(day), 1))]
+        for clinic, day in zip(clinics, days, strict=True)
     ])
 
 

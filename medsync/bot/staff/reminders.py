@@ -32,5 +32,6 @@ def start_reminders(message: Message, bot: telebot.TeleBot) -> None:
     if run is None:
         return replies.send_message(bot, message.chat.id, texts.remind_nothing(day))
     db.session.commit()  # the run and its reminders are committed before the desk is told
-    sent = replies.send_message(bot, message.chat.id, texts.remind_queued(run.day, len(run.message_ids)))
+    days = staff_reminders.run_days(run.message_ids)
+    sent = replies.send_message(bot, message.chat.id, texts.remind_queued(days, len(run.message_ids)))
     staff_reminders.show_in(run, sent.message_id if sent is not None else None)

@@ -38,7 +38,6 @@ def welcome(member: StaffMember) -> str:
 # --- the day's visits ------------------------------------------------------------------------------
 
 AGENDA_DATE_HELP = "Send a date like this: /agenda 2026-12-03"
-CHOOSE_CLINIC = "<b>{day}</b>\nChoose a clinic:"
 BUTTON_CLINICS = "Clinics"
 BUTTON_BACK_TO_DAY = "« The day"
 BUTTON_REFRESH = "Refresh"
@@ -63,6 +62,12 @@ def day_name(day: date) -> str:
 def short_day(day: date) -> str:
     """'Tue 1 Dec'."""
     return f"{day:%a} {day.day} {day:%b}"
+
+
+def choose_clinic(days: list[date]) -> str:
+    """The question before a member of several clinics sees a day: the day, or each clinic's own when they differ."""
+    heading = day_name(days[0]) if len(set(days)) == 1 else "Today at each clinic"
+    return f"<b>{heading}</b>\nChoose a clinic:"
 
 
 def agenda(clinic: Clinic, day: date, visits: list[Booking], total: int) -> str:
@@ -206,18 +211,18 @@ def remind_nothing(day: date | None) -> str:
     return f"No reminders to send for {when}: no booked visits, or their reminders went out today already."
 
 
-def remind_queued(day: date, total: int) -> str:
+def remind_queued(days: list[date], total: int) -> str:
     """The progress message as the run starts."""
-    return f"⏰ Reminders for {short_day(day)}: {total} queued…"
+    return f"⏰ Reminders for {_short_days(days)}: {total} queued…"
 
 
-def remind_progress(day: date, progress: Progress, *, finished: bool) -> str:
+def remind_progress(days: list[date], progress: Progress, *, finished: bool) -> str:
     """queued → sent n/N → done (with the failures named)."""
     done = progress.sent + progress.skipped + len(progress.failed)
     if not finished:
-        return f"⏰ Reminders for {short_day(day)}: sent {progress.sent}/{progress.total}…"
+        return f"⏰ Reminders for {_short_days(days)}: sent {progress.sent}/{progress.total}…"
     head = "✅" if progress.settled else "⏳"
-    text = f"{head} Reminders for {short_day(day)}: done — {progress.sent} sent"
+    text = f"{head} Reminders for {_short_days(days)}: done — {progress.sent} sent"
     if progress.skipped:
         text += f", {progress.skipped} no longer needed"
     if progress.failed:
@@ -226,6 +231,11 @@ def remind_progress(day: date, progress: Progress, *, finished: bool) -> str:
     if done < progress.total:
         text += f"; {progress.total - done} still waiting (stopped following)"
     return text + "."
+
+
+def _short_days(days: list[date]) -> str:
+    """The run's clinic days: one, unless the member's clinics are in zones on different dates."""
+    return ", ".join(short_day(day) for day in days)
 
 
 def failure_reason(error: str | None) -> str:

@@ -89,6 +89,25 @@ def test_a_run_whose_follow_up_was_lost_is_found_by_the_sweep_and_finished(
     assert texts == ["⏰ Reminders for Wed 2 Dec: sent 0/2…", "✅ Reminders for Wed 2 Dec: done — 2 sent."]
 
 
+def test_a_run_at_clinics_in_zones_on_different_dates_reminds_each_clinics_own_tomorrow_and_says_so(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_doctor, make_booking, make_staff
+):
+    # 06:00 UTC on Tuesday 1 December: tomorrow is Wednesday in Kyiv, but Tuesday in Los Angeles (22:00 Monday).
+    kyiv = make_clinic(name="Podil Clinic")
+    los_angeles = make_clinic(name="Venice Clinic", timezone_name="America/Los_Angeles")
+    for clinic in (kyiv, los_angeles):
+        make_booking(doctor=make_doctor(clinic=clinic), starts_at=next_local_slot(clinic, hour=10))
+    member = make_staff(clinics=[kyiv, los_angeles])
+
+    post_update(message_update(member.telegram_id, "/remind"))
+
+    queued = telegram_api.last("sendMessage")
+    assert queued.params["text"] == "⏰ Reminders for Tue 1 Dec, Wed 2 Dec: 2 queued…"
+    run = db.session.scalar(select(ReminderRun))
+    assert follow_reminder_run(run.id, run.follower) == "following"
+    assert telegram_api.last("editMessageText").params["text"] == "⏰ Reminders for Tue 1 Dec, Wed 2 Dec: sent 0/2…"
+
+
 def test_a_doctor_cannot_start_a_run_and_an_empty_day_says_so(
     post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_staff
 ):
