@@ -58,6 +58,22 @@ def test_a_failed_savepoint_inside_a_booking_transaction_keeps_the_transaction_s
     assert db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == "undone")) is None
 
 
+def test_messages_written_in_a_released_savepoint_are_handed_over_only_when_the_transaction_commits(
+    frozen_now, make_doctor, make_user, sent
+):
+    # SQLAlchemy fires after_commit when a SAVEPOINT is released, too: a worker handed the row then would not
+    # find it (not yet committed) and it would wait for the sweep.
+    user = make_user()
+    with db.session.begin_nested():
+        message_id = outbox.queue_message(outbox.MessageKind.REPLY, booking_id=None, chat_id=user.telegram_id,
+                                          dedupe_key="in-a-savepoint", payload={"reply": {}})
+    assert sent == []
+
+    db.session.commit()
+
+    assert sent == [message_id]
+
+
 def test_a_failed_savepoint_does_not_hide_a_catalog_change_from_other_processes(app_context, make_clinic):
     clinic = make_clinic()
     before = redis_client.get(catalog.VERSION_KEY)
