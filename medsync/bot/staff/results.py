@@ -11,11 +11,10 @@ from telebot.types import CallbackQuery, InlineKeyboardMarkup, Message
 from medsync.bot import replies
 from medsync.bot.handlers.common import answer, identifier, not_found, on_callback, show
 from medsync.bot.staff import callbacks, files, keyboards, texts, uploads
-from medsync.bot.staff.common import member_and_data, member_of
+from medsync.bot.staff.common import committed, member_and_data, member_of
 from medsync.bot.staff.uploads import Upload
 from medsync.config import current_settings
 from medsync.errors import BookingNotFound, InvalidRequest
-from medsync.extensions import db
 from medsync.models import StaffMember
 from medsync.services import staff_agenda, staff_results
 
@@ -87,9 +86,7 @@ def _store(bot: telebot.TeleBot, member: StaffMember, upload: Upload) -> str:
     try:
         booking = staff_agenda.visit(member, upload.booking_id)
         content = files.download(bot, upload.file_id, max_bytes=limit)
-        with db.session.begin_nested():
-            staff_results.store(member, booking.id, content=content, file_name=upload.file_name)
-        db.session.commit()  # stored before the member is told so
+        committed(lambda: staff_results.store(member, booking.id, content=content, file_name=upload.file_name))
     except BookingNotFound:
         return texts.RESULT_NOT_FOUND.format(number=upload.booking_id)
     except files.DownloadFailed:

@@ -9,7 +9,7 @@ from telebot.types import CallbackQuery, Message
 
 from medsync.bot.handlers.common import answer, identifier, not_found, on_callback, show
 from medsync.bot.staff import callbacks, keyboards, texts
-from medsync.bot.staff.common import member_and_data
+from medsync.bot.staff.common import committed, member_and_data
 from medsync.errors import BookingNotFound, IllegalTransition
 from medsync.extensions import db
 from medsync.models import Booking, StaffMember
@@ -82,9 +82,7 @@ def change_on_card(bot: telebot.TeleBot, call: CallbackQuery, booking: Booking, 
                    change: Callable[[], Booking], done: str) -> None:
     """Make the change, commit it before the desk sees it, show the card again; a refused change says why."""
     try:
-        with db.session.begin_nested():
-            booking = change()
-        db.session.commit()
+        booking = committed(change)
     except IllegalTransition as refused:
         db.session.refresh(booking)
         show_card(bot, call.message, booking, page)
