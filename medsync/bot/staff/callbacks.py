@@ -18,5 +18,5 @@ visit_cancel = CallbackData("booking_id", "page", prefix="sc")
 visit_cancel_reason = CallbackData("booking_id", "reason", "page", prefix="sr")
 visit_cancel_other = CallbackData("booking_id", prefix="so")
 # A PDF sent with a visit's number as its caption: send it to the patient named, or not (the upload waits in Redis).
-result_send = CallbackData("upload", prefix="rs")
-result_drop = CallbackData("upload", prefix="rd")
+result_send = CallbackData("upload", prefix="su")
+result_drop = CallbackData("upload", prefix="sd")
