@@ -17,7 +17,7 @@ from medsync.bot.staff import texts
 from medsync.config import current_settings
 from medsync.extensions import db, redis_client
 from medsync.services import staff_reminders
-from medsync.services.ratelimit import TelegramRateLimiter
+from medsync.services.ratelimit import TelegramRateLimiter, retry_after
 from medsync.services.staff_reminders import Look
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _show(look: Look, text: str, *, final: bool) -> int | None:
         return bot.send_message(look.chat_id, text).message_id
     except ApiTelegramException as exc:
         if exc.error_code == 429:
-            limiter.pause(int((exc.result_json.get("parameters") or {}).get("retry_after") or 1))
+            limiter.pause(retry_after(exc))
             return None
         if exc.error_code >= 500:
             return None
