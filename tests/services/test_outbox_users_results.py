@@ -175,6 +175,18 @@ def test_results_belong_to_the_booking_owner(frozen_now, make_booking, make_user
     assert result.telegram_file_id == "file-1"
 
 
+def test_sending_a_result_again_fails_loudly_when_the_outbox_takes_no_row(monkeypatch, frozen_now, make_booking):
+    # A fresh random key never collides; if the outbox still wrote nothing, say so (an assert would vanish under
+    # python -O and the caller would report a send that never happens).
+    booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
+    result = results.store_result(booking.id, content=PDF, file_name="r.pdf")
+    db.session.commit()
+    monkeypatch.setattr(outbox, "queue_message", lambda *args, **kwargs: None)
+
+    with pytest.raises(RuntimeError, match=f"result {result.id}"):
+        results.send_to_chat(result.id, user_id=booking.user_id)
+
+
 def test_calendar_event_keeps_its_uid_and_bumps_sequence_on_reschedule(frozen_now, make_booking):
     old = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
     new = bookings.reschedule(old.id, starts_at=datetime(2026, 12, 4, 10, tzinfo=KYIV),
