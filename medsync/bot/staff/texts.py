@@ -20,7 +20,8 @@ HELP = (
     "<b>Clinic staff</b>\n"
     "/today — today's visits; /agenda 2026-12-03 — another day's.\n"
     "Open a visit to mark <b>Arrived</b> or <b>No-show</b>, or to cancel it (the patient is told).\n"
-    "Reply to a visit's card with a PDF to send the patient their result.\n"
+    "Reply to a visit's card with a PDF to send the patient their result (or send the PDF with the visit's "
+    "number as its caption, then confirm the patient).\n"
     "/remind — send tomorrow's reminders now (/remind 2026-12-03 for another day).\n"
     "/setgroup — sent in a group chat: it gets the clinic's news (admins)."
 )
