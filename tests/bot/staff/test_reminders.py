@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from medsync import clock
 from medsync.extensions import db, redis_client
-from medsync.models import MessageKind, MessageStatus, OutboxMessage, ReminderRun
+from medsync.models import MessageKind, MessageStatus, OutboxMessage, ReminderRun, StaffMember
 from medsync.services.bookings import PatientDetails
 from tests.bot.conftest import message_update
 from tests.conftest import next_local_slot
@@ -26,6 +26,21 @@ def _tomorrows_visits(make_doctor, make_booking, count: int, **last_overrides):
               for number in range(count - 1)]
     visits.append(make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, hour=16), **last_overrides))
     return doctor.clinic, visits
+
+
+def _run_of_two(post_update, make_doctor, make_booking, make_staff) -> tuple[StaffMember, ReminderRun]:
+    """A member's /remind for tomorrow's two visits: the member and the run."""
+    clinic, _ = _tomorrows_visits(make_doctor, make_booking, 2)
+    member = make_staff(clinics=[clinic])
+    post_update(message_update(member.telegram_id, "/remind"))
+    return member, db.session.scalar(select(ReminderRun))
+
+
+def _settle_reminders() -> None:
+    """Every reminder of the run is sent (as the workers would mark them)."""
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.kind == MessageKind.REMINDER.value)
+                       .values(status=MessageStatus.SENT.value))
+    db.session.commit()
 
 
 def _progress_edits(telegram_api: FakeTelegramAPI, chat_id: int):
@@ -67,10 +82,7 @@ def test_the_progress_message_ends_with_the_right_counts_naming_the_failure(
 def test_a_run_whose_follow_up_was_lost_is_found_by_the_sweep_and_finished(
     post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
 ):
-    clinic, _ = _tomorrows_visits(make_doctor, make_booking, 2)
-    member = make_staff(clinics=[clinic])
-    post_update(message_update(member.telegram_id, "/remind"))
-    run = db.session.scalar(select(ReminderRun))
+    member, run = _run_of_two(post_update, make_doctor, make_booking, make_staff)
     lost_chain = run.follower
     redis_client.delete(QUEUE)  # the queue lost every message: deliveries and the follow-up
     frozen_now(clock.now() + timedelta(minutes=1))
@@ -80,9 +92,7 @@ def test_a_run_whose_follow_up_was_lost_is_found_by_the_sweep_and_finished(
     chain = db.session.get(ReminderRun, run.id).follower
     assert follow_reminder_run(run.id, lost_chain) == "not this chain's"
     assert follow_reminder_run(run.id, chain) == "following"
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.kind == MessageKind.REMINDER.value)
-                       .values(status=MessageStatus.SENT.value))
-    db.session.commit()
+    _settle_reminders()
     assert follow_reminder_run(run.id, chain) == "finished"
 
     texts = [call.params["text"] for call in _progress_edits(telegram_api, member.telegram_id)]
@@ -126,19 +136,10 @@ def test_a_doctor_cannot_start_a_run_and_an_empty_day_says_so(
     assert db.session.scalar(select(ReminderRun)) is None
 
 
-def _settle_reminders() -> None:
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.kind == MessageKind.REMINDER.value)
-                       .values(status=MessageStatus.SENT.value))
-    db.session.commit()
-
-
 def test_a_member_who_blocked_the_bot_ends_the_run_even_without_a_progress_message(
     post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
 ):
-    clinic, _ = _tomorrows_visits(make_doctor, make_booking, 2)
-    member = make_staff(clinics=[clinic])
-    post_update(message_update(member.telegram_id, "/remind"))
-    run = db.session.scalar(select(ReminderRun))
+    member, run = _run_of_two(post_update, make_doctor, make_booking, make_staff)
     run.progress_message_id = None  # Telegram did not take the "queued" message
     db.session.commit()
     _settle_reminders()
@@ -155,10 +156,7 @@ def test_a_member_who_blocked_the_bot_ends_the_run_even_without_a_progress_messa
 def test_a_chain_that_stalled_while_the_sweep_replaced_it_does_not_overwrite_the_new_chains_progress(
     monkeypatch, post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
 ):
-    clinic, _ = _tomorrows_visits(make_doctor, make_booking, 2)
-    member = make_staff(clinics=[clinic])
-    post_update(message_update(member.telegram_id, "/remind"))
-    run = db.session.scalar(select(ReminderRun))
+    member, run = _run_of_two(post_update, make_doctor, make_booking, make_staff)
     stalled_chain = run.follower
     show = staff_reminders_worker._show
 
