@@ -28,7 +28,7 @@ from medsync.logs import log_failure
 from medsync.models import Actor, BookingEvent, MessageKind, OutboxMessage, User
 from medsync.services import delivery, staff_results, users
 from medsync.services.delivery import Claim
-from medsync.services.ratelimit import TelegramRateLimiter
+from medsync.services.ratelimit import TelegramRateLimiter, retry_after
 from workers.leases import lease_keeper
 
 log = logging.getLogger(__name__)
@@ -163,9 +163,9 @@ def _record_sent(claimed: Claimed, notification: Notification, sent: Message | N
 def _telegram_refused(claimed: Claimed, exc: ApiTelegramException) -> str:
     description = str(exc.description or "")
     if exc.error_code == 429:
-        retry_after = int((exc.result_json.get("parameters") or {}).get("retry_after") or 1)
-        _limiter().pause(retry_after)
-        return _defer(claimed, retry_after, error=f"429: retry after {retry_after}")
+        wait = retry_after(exc)
+        _limiter().pause(wait)
+        return _defer(claimed, wait, error=f"429: retry after {wait}")
     if exc.error_code == 403 or (exc.error_code == 400 and "chat not found" in description.lower()):
         users.set_reachable(claimed.chat_id, False)
         delivery.mark_failed(claimed.claim, f"{exc.error_code}: {description}")

@@ -17,7 +17,7 @@ from medsync.bot.staff import texts
 from medsync.config import current_settings
 from medsync.extensions import db, redis_client
 from medsync.services import staff_reminders
-from medsync.services.ratelimit import TelegramRateLimiter
+from medsync.services.ratelimit import TelegramRateLimiter, retry_after
 from medsync.services.staff_reminders import Look
 
 log = logging.getLogger(__name__)
@@ -37,18 +37,21 @@ def follow_reminder_run(run_id: int, follower: str) -> str:
     if look is None:
         return "not this chain's"  # finished, or the sweep handed the run to a newer chain
     finished = look.progress.settled or look.overdue
-    text = texts.remind_progress(look.day, look.progress, finished=finished)
+    text = texts.remind_progress(look.days, look.progress, finished=finished)
     message_id = look.message_id
     if text != look.shown_text:
         try:
             message_id = _show(look, text, final=finished)
         except _Unreachable:
-            message_id, finished = look.message_id, True
-        if message_id is None and not (finished and look.overdue):
-            staff_reminders.follow_again(run_id, follower)
-            return "not shown yet"
-    staff_reminders.record_shown(run_id, text=text, message_id=message_id, finished=finished)
+            message_id, finished = look.message_id, True  # nobody to show it to, with a message or without
+        else:
+            if message_id is None and not (finished and look.overdue):
+                staff_reminders.follow_again(run_id, follower)
+                return "not shown yet"
+    recorded = staff_reminders.record_shown(run_id, follower, text=text, message_id=message_id, finished=finished)
     db.session.commit()
+    if not recorded:
+        return "not this chain's"  # it stalled while the sweep handed the run to a newer chain
     if finished:
         return "finished"
     staff_reminders.follow_again(run_id, follower)
@@ -80,7 +83,7 @@ def _show(look: Look, text: str, *, final: bool) -> int | None:
         return bot.send_message(look.chat_id, text).message_id
     except ApiTelegramException as exc:
         if exc.error_code == 429:
-            limiter.pause(int((exc.result_json.get("parameters") or {}).get("retry_after") or 1))
+            limiter.pause(retry_after(exc))
             return None
         if exc.error_code >= 500:
             return None

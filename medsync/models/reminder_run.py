@@ -19,6 +19,8 @@ class ReminderRun(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="RESTRICT"), index=True)
+    # The (earliest) clinic day its reminders are for; members of clinics in zones on different dates remind each
+    # clinic's own tomorrow, so what the progress message names is read from the reminders (run_days).
     day: Mapped[date] = mapped_column(Date)
     # The reminders this run queued (outbox ids): their statuses are the progress.
     message_ids: Mapped[list[int]] = mapped_column(ARRAY(Integer))

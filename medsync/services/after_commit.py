@@ -2,8 +2,8 @@
 kept savepoint-safe.
 
 Each value is tagged with the (sub)transaction it was added in. A SAVEPOINT that rolls back drops
-only what was added inside it; the outermost commit hands everything over; the outermost rollback
-drops it all. (SQLAlchemy's `after_rollback` also fires for a rolled-back SAVEPOINT, so a listener
+only what was added inside it; a SAVEPOINT released hands nothing over; the outermost commit hands
+everything over; the outermost rollback drops it all. (SQLAlchemy's `after_rollback` also fires for a rolled-back SAVEPOINT, so a listener
 that simply forgot everything there would lose the enclosing transaction's work.)
 """
 from __future__ import annotations
@@ -23,7 +23,13 @@ def add(session: Session, topic: str, value: Any) -> None:
 
 
 def take(session: Session, topic: str) -> list[Any]:
-    """The values of `topic` added in the transaction that just committed; call from `after_commit`."""
+    """The values of `topic` added in the transaction that just committed; call from `after_commit`.
+
+    SQLAlchemy fires `after_commit` when a SAVEPOINT is released as well: then nothing is handed over yet (the
+    rows are not committed, and a worker given them now would not find them); they wait for the outermost commit.
+    """
+    if session.get_nested_transaction() is not None:
+        return []
     entries = session.info.get(_KEY)
     if not entries:
         return []

@@ -12,10 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import redis
 
 from medsync.config import Settings
+
+if TYPE_CHECKING:
+    from telebot.apihelper import ApiTelegramException
 
 # Telegram counts arrivals in its own one-second windows; a little spacing to spare absorbs
 # network jitter between the slot and the moment the request reaches Telegram.
@@ -59,6 +63,12 @@ if until_at > current then
 end
 return 1
 """
+
+
+def retry_after(refusal: ApiTelegramException) -> int:
+    """The seconds a 429 asks every sender to wait: Telegram's parameters.retry_after, or 1 when it names none."""
+    parameters = (refusal.result_json or {}).get("parameters") or {}
+    return int(parameters.get("retry_after") or 1)
 
 
 @dataclass(frozen=True)

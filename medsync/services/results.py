@@ -51,7 +51,8 @@ def send_to_chat(result_id: int, *, user_id: int) -> int:
         MessageKind.RESULT, booking_id=result.booking_id, chat_id=user_id, result_id=result.id,
         dedupe_key=f"result:{result.id}:resend:{uuid.uuid4().hex}",
     )
-    assert message_id is not None  # a random key never collides
+    if message_id is None:  # a random key never collides: the outbox refused the row for another reason
+        raise RuntimeError(f"result {result.id}: the outbox wrote no row for a send with a fresh key")
     return message_id
 
 

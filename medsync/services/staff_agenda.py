@@ -8,14 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
 from medsync import clock
 from medsync.errors import BookingNotFound, NotFound
 from medsync.models import Actor, Booking, BookingStatus, Clinic, StaffMember
-from medsync.services import bookings
-from medsync.services.clinic_day import on_local_day
+from medsync.services import bookings, clinic_day
 from medsync.services.pagination import Page, paginate
 
 # What a visit's card offers; cancelling has its own call (it needs a reason).
@@ -49,14 +45,7 @@ def day_page(member: StaffMember, clinic_id: int, day: date | None = None, *, pa
     """The clinic day's visits the member may see (a doctor: their own), by start time; default: the clinic's today."""
     clinic = clinic_for(member, clinic_id)
     day = day or clinic_today(clinic)
-    query = (
-        select(Booking).join(Booking.clinic)
-        .where(Booking.clinic_id == clinic.id, on_local_day(day))
-        .options(joinedload(Booking.clinic), joinedload(Booking.doctor), joinedload(Booking.diagnostic))
-        .order_by(Booking.starts_at, Booking.id)
-    )
-    if member.is_doctor:
-        query = query.where(Booking.doctor_id == member.doctor_id)
+    query = clinic_day.day_query(day, clinic_id=clinic.id, doctor_id=member.doctor_id if member.is_doctor else None)
     return ClinicDay(clinic, day, paginate(query, page=page, per_page=per_page))
 
 

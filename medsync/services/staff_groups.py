@@ -6,6 +6,7 @@ event is neither lost nor told twice. Digests go out through the outbox and its 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import and_, delete, exists, or_, select, update
@@ -20,8 +21,19 @@ from medsync.models import (
 from medsync.services import outbox
 from medsync.services.staff_accounts import NotAllowed
 
-# Lines in one digest: well inside Telegram's 4096 characters; a longer backlog continues in the next digest.
+# Events in one digest, for a readable message; a longer backlog continues in the next digest.
 DIGEST_MAX_EVENTS = 25
+# Telegram refuses a message over 4096 characters (counted after HTML parsing). A digest is filled up to this
+# many UTF-16 code units of its HTML, which is never less than Telegram's count, with room to spare; the events
+# that do not fit whole wait for the next digest.
+DIGEST_MAX_LENGTH = 3900
+# What a digest shows of each event: its visit (with what the line names), and the message that failed.
+_WITH_VISITS = (
+    joinedload(StaffGroupEvent.booking).joinedload(Booking.clinic),
+    joinedload(StaffGroupEvent.booking).joinedload(Booking.doctor),
+    joinedload(StaffGroupEvent.booking).joinedload(Booking.diagnostic),
+    joinedload(StaffGroupEvent.failed_message),
+)
 
 
 def set_group(member: StaffMember, chat_id: int) -> list[Clinic]:
@@ -59,8 +71,9 @@ def move_chat(old_chat_id: int, new_chat_id: int) -> None:
     )
 
 
-def queue_digests(*, now: datetime | None = None) -> list[int]:
-    """One digest per group with news (its oldest DIGEST_MAX_EVENTS events); returns the outbox ids."""
+def queue_digests(render: Callable[[list[StaffGroupEvent]], str], *, now: datetime | None = None) -> list[int]:
+    """One digest per group with news: its oldest events, as many as `render` (the bot's text of a digest) keeps
+    within DIGEST_MAX_LENGTH, at most DIGEST_MAX_EVENTS; returns the outbox ids."""
     now = now or clock.now()
     _leave_out_unsendable(now)
     pending = db.session.execute(
@@ -75,7 +88,7 @@ def queue_digests(*, now: datetime | None = None) -> list[int]:
         by_chat.setdefault(chat_id, []).append(event_id)
     queued = []
     for chat_id, event_ids in by_chat.items():
-        batch = event_ids[:DIGEST_MAX_EVENTS]
+        batch = [event.id for event in _fitting(_events(event_ids[:DIGEST_MAX_EVENTS]), render)]
         message_id = outbox.queue_message(
             MessageKind.STAFF_DIGEST, booking_id=None, chat_id=chat_id, dedupe_key=f"digest:{chat_id}:{batch[0]}",
             payload={"events": len(batch)},
@@ -87,16 +100,32 @@ def queue_digests(*, now: datetime | None = None) -> list[int]:
     return queued
 
 
+def _fitting(events: list[StaffGroupEvent], render: Callable[[list[StaffGroupEvent]], str]) -> list[StaffGroupEvent]:
+    """The oldest events whose digest stays within DIGEST_MAX_LENGTH; the first always goes (alone it fits: the
+    longest names the columns allow, every character escaped, come to about 2,300)."""
+    batch = events[:1]
+    for event in events[1:]:
+        if _length(render([*batch, event])) > DIGEST_MAX_LENGTH:
+            break
+        batch.append(event)
+    return batch
+
+
+def _length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _events(event_ids: list[int]) -> list[StaffGroupEvent]:
+    return list(db.session.scalars(
+        select(StaffGroupEvent).where(StaffGroupEvent.id.in_(event_ids)).options(*_WITH_VISITS)
+        .order_by(StaffGroupEvent.id)
+    ))
+
+
 def digest_events(message_id: int) -> list[StaffGroupEvent]:
     """The events one digest carries, oldest first, with their visits."""
     return list(db.session.scalars(
-        select(StaffGroupEvent).where(StaffGroupEvent.digest_id == message_id)
-        .options(
-            joinedload(StaffGroupEvent.booking).joinedload(Booking.clinic),
-            joinedload(StaffGroupEvent.booking).joinedload(Booking.doctor),
-            joinedload(StaffGroupEvent.booking).joinedload(Booking.diagnostic),
-            joinedload(StaffGroupEvent.failed_message),
-        )
+        select(StaffGroupEvent).where(StaffGroupEvent.digest_id == message_id).options(*_WITH_VISITS)
         .order_by(StaffGroupEvent.id)
     ))
 

@@ -20,6 +20,7 @@ from medsync.config import current_settings
 from medsync.extensions import db
 from medsync.models import Booking, MessageStatus, OutboxMessage, ReminderRun, StaffMember
 from medsync.services import after_commit, delivery, reminders, staff_agenda
+from medsync.services.clinic_day import local_start_date
 from medsync.services.staff_accounts import NotAllowed
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class Look:
     run_id: int
     chat_id: int
     message_id: int | None
-    day: date
+    days: list[date]
     shown_text: str | None
     progress: Progress
     overdue: bool
@@ -69,14 +70,18 @@ def start_run(member: StaffMember, *, day: date | None, chat_id: int,
         raise NotAllowed("Reminder runs are for reception and admins.")
     now = now or clock.now()
     message_ids: list[int] = []
+    days: set[date] = set()
     for clinic in member.clinics:
-        clinic_day = day or staff_agenda.clinic_today(clinic, now=now) + timedelta(days=1)
-        message_ids += reminders.queue_manual_reminders(day=clinic_day, clinic_id=clinic.id, now=now)
+        clinic_day = day or staff_agenda.clinic_today(clinic, now=now) + timedelta(days=1)  # each clinic's own
+        queued = reminders.queue_manual_reminders(day=clinic_day, clinic_id=clinic.id, now=now)
+        if queued:
+            message_ids += queued
+            days.add(clinic_day)
     if not message_ids:
         return None
     run = ReminderRun(
-        staff_id=member.id, day=day or staff_agenda.clinic_today(member.clinics[0], now=now) + timedelta(days=1),
-        message_ids=message_ids, chat_id=chat_id, follower=uuid.uuid4().hex, checked_at=now, created_at=now,
+        staff_id=member.id, day=min(days), message_ids=message_ids, chat_id=chat_id, follower=uuid.uuid4().hex,
+        checked_at=now, created_at=now,
     )
     db.session.add(run)
     db.session.flush()
@@ -100,8 +105,18 @@ def look(run_id: int, follower: str, *, now: datetime | None = None) -> Look | N
     if taken is None:
         return None
     run = db.session.get(ReminderRun, run_id, populate_existing=True)
-    return Look(run.id, run.chat_id, run.progress_message_id, run.day, run.shown_text, progress(run.message_ids),
+    return Look(run.id, run.chat_id, run.progress_message_id, run_days(run.message_ids), run.shown_text,
+                progress(run.message_ids),
                 overdue=now - run.created_at > current_settings().STAFF_PROGRESS_FOR)
+
+
+def run_days(message_ids: list[int]) -> list[date]:
+    """The clinic days a run's reminders are for: one, unless the member's clinics are in zones on different dates."""
+    local_day = local_start_date()
+    return list(db.session.scalars(
+        select(local_day).select_from(OutboxMessage).join(OutboxMessage.booking).join(Booking.clinic)
+        .where(OutboxMessage.id.in_(message_ids)).distinct().order_by(local_day)
+    ))
 
 
 def progress(message_ids: list[int]) -> Progress:
@@ -120,13 +135,17 @@ def progress(message_ids: list[int]) -> Progress:
     )
 
 
-def record_shown(run_id: int, *, text: str, message_id: int | None, finished: bool,
-                 now: datetime | None = None) -> None:
-    """The progress message now says `text`; a finished run is followed no more."""
+def record_shown(run_id: int, follower: str, *, text: str, message_id: int | None, finished: bool,
+                 now: datetime | None = None) -> bool:
+    """The progress message now says `text`; a finished run is followed no more. False (nothing written) when
+    another chain holds the run now: an old one that stalled must not overwrite what the new one showed."""
     values: dict = {"shown_text": text, "progress_message_id": message_id}
     if finished:
         values["finished_at"] = now or clock.now()
-    db.session.execute(update(ReminderRun).where(ReminderRun.id == run_id).values(**values))
+    return db.session.execute(
+        update(ReminderRun).where(ReminderRun.id == run_id, ReminderRun.follower == follower).values(**values)
+        .returning(ReminderRun.id)
+    ).scalar_one_or_none() is not None
 
 
 def revive_lost(*, now: datetime | None = None) -> list[int]:

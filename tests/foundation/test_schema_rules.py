@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from medsync.extensions import db
 from medsync.models import (
-    ACTIVE_STATUSES, ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingStatus, MessageKind,
-    MessageStatus,
+    ACTIVE_STATUSES, ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingStatus, GroupEventKind,
+    MessageKind, MessageStatus, StaffRole,
 )
+from medsync.models.outbox import BOOKING_KINDS, PATIENT_KINDS
 from medsync.api.schemas import CompatDoctorBookingSchema, PatientSchema
 
 VALUE_LISTS = {
@@ -22,6 +23,16 @@ VALUE_LISTS = {
     "ck_booking_events_actor_known": Actor,
     "ck_outbox_messages_kind_known": MessageKind,
     "ck_outbox_messages_status_known": MessageStatus,
+    "ck_outbox_messages_booking_kind_has_booking": BOOKING_KINDS,
+    "ck_staff_members_role_known": StaffRole,
+    "ck_staff_group_events_kind_known": GroupEventKind,
+}
+# The conditions of migration 0003's triggers: which rows are news for a clinic's staff group.
+TRIGGER_LISTS = {
+    # A message to a patient given up on (not a staff notice, nor a digest the group itself could not take).
+    ("staff_group_event_from_failed_delivery", "new.kind"): PATIENT_KINDS,
+    # A booking's audit events that are group events of the same name.
+    ("staff_group_event_from_booking_event", "new.action"): (GroupEventKind.BOOKED, GroupEventKind.CANCELLED),
 }
 
 
@@ -36,6 +47,20 @@ def constraint_values(name: str) -> set[str]:
 @pytest.mark.parametrize("constraint", sorted(VALUE_LISTS))
 def test_check_constraints_list_exactly_the_enum_values(app_context, constraint):
     assert constraint_values(constraint) == {member.value for member in VALUE_LISTS[constraint]}
+
+
+def trigger_values(name: str, column: str) -> set[str]:
+    definition = db.session.scalar(text("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = :name"),
+                                   {"name": name})
+    assert definition is not None, f"{name} is not in the migrated schema"
+    condition = re.search(rf"\({re.escape(column)}\)::text = ANY \(\(ARRAY\[([^]]*)\]", definition)
+    assert condition is not None, f"{name} does not test {column} against a list: {definition}"
+    return set(re.findall(r"'([a-z_]+)'", condition.group(1)))
+
+
+@pytest.mark.parametrize(("trigger", "column"), sorted(TRIGGER_LISTS))
+def test_the_staff_group_triggers_list_exactly_the_kinds_the_code_names(app_context, trigger, column):
+    assert trigger_values(trigger, column) == {member.value for member in TRIGGER_LISTS[(trigger, column)]}
 
 
 @pytest.mark.parametrize("constraint", ["ex_bookings_doctor_overlap", "ex_bookings_diagnostic_overlap",

@@ -58,6 +58,22 @@ def test_a_failed_savepoint_inside_a_booking_transaction_keeps_the_transaction_s
     assert db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == "undone")) is None
 
 
+def test_messages_written_in_a_released_savepoint_are_handed_over_only_when_the_transaction_commits(
+    frozen_now, make_doctor, make_user, sent
+):
+    # SQLAlchemy fires after_commit when a SAVEPOINT is released, too: a worker handed the row then would not
+    # find it (not yet committed) and it would wait for the sweep.
+    user = make_user()
+    with db.session.begin_nested():
+        message_id = outbox.queue_message(outbox.MessageKind.REPLY, booking_id=None, chat_id=user.telegram_id,
+                                          dedupe_key="in-a-savepoint", payload={"reply": {}})
+    assert sent == []
+
+    db.session.commit()
+
+    assert sent == [message_id]
+
+
 def test_a_failed_savepoint_does_not_hide_a_catalog_change_from_other_processes(app_context, make_clinic):
     clinic = make_clinic()
     before = redis_client.get(catalog.VERSION_KEY)
@@ -157,6 +173,18 @@ def test_results_belong_to_the_booking_owner(frozen_now, make_booking, make_user
     db.session.commit()
     db.session.refresh(result)
     assert result.telegram_file_id == "file-1"
+
+
+def test_sending_a_result_again_fails_loudly_when_the_outbox_takes_no_row(monkeypatch, frozen_now, make_booking):
+    # A fresh random key never collides; if the outbox still wrote nothing, say so (an assert would vanish under
+    # python -O and the caller would report a send that never happens).
+    booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
+    result = results.store_result(booking.id, content=PDF, file_name="r.pdf")
+    db.session.commit()
+    monkeypatch.setattr(outbox, "queue_message", lambda *args, **kwargs: None)
+
+    with pytest.raises(RuntimeError, match=f"result {result.id}"):
+        results.send_to_chat(result.id, user_id=booking.user_id)
 
 
 def test_calendar_event_keeps_its_uid_and_bumps_sequence_on_reschedule(frozen_now, make_booking):

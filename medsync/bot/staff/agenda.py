@@ -54,9 +54,9 @@ def send_staff_help(message: Message, bot: telebot.TeleBot) -> None:
 def send_day(bot: telebot.TeleBot, chat_id: int, member: StaffMember, day: date | None) -> None:
     """A new message: the day's first page, or first the clinic choice for a member of several clinics."""
     if len(member.clinics) > 1:
-        day = day or staff_agenda.clinic_today(member.clinics[0])
-        text = texts.CHOOSE_CLINIC.format(day=texts.day_name(day))
-        return replies.send_message(bot, chat_id, text, keyboards.clinic_choice(member.clinics, day))
+        days = [day or staff_agenda.clinic_today(clinic) for clinic in member.clinics]  # zones may differ in date
+        markup = keyboards.clinic_choice(member.clinics, days)
+        return replies.send_message(bot, chat_id, texts.choose_clinic(days), markup)
     clinic_day = staff_agenda.day_page(member, member.clinics[0].id, day)
     replies.send_message(bot, chat_id, _agenda_text(clinic_day), _agenda_keyboard(member, clinic_day))
 
@@ -84,9 +84,8 @@ def choose_clinic(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     day = callback_day(found[1]["day"]) if found is not None else None
     if found is None or day is None:
         return not_found(bot, call)
-    member = found[0]
-    show(bot, call.message, texts.CHOOSE_CLINIC.format(day=texts.day_name(day)),
-         keyboards.clinic_choice(member.clinics, day))
+    days = [day] * len(found[0].clinics)
+    show(bot, call.message, texts.choose_clinic(days), keyboards.clinic_choice(found[0].clinics, days))
     answer(bot, call)
 
 

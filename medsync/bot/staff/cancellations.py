@@ -9,10 +9,9 @@ from telebot.types import CallbackQuery, ForceReply, Message
 from medsync.bot import replies
 from medsync.bot.handlers.common import answer, not_found, on_callback, show
 from medsync.bot.staff import callbacks, keyboards, prompts, texts
-from medsync.bot.staff.common import member_of
+from medsync.bot.staff.common import committed, member_of
 from medsync.bot.staff.visits import change_on_card, page_of, pressed_visit, show_card
 from medsync.errors import BookingNotFound, IllegalTransition
-from medsync.extensions import db
 from medsync.models import BookingStatus
 from medsync.services import staff_agenda
 
@@ -78,9 +77,7 @@ def cancel_for_typed_reason(message: Message, bot: telebot.TeleBot) -> None:
     if booking_id is None or member is None:
         return
     try:
-        with db.session.begin_nested():
-            booking = staff_agenda.cancel(member, booking_id, message.text)
-        db.session.commit()
+        booking = committed(lambda: staff_agenda.cancel(member, booking_id, message.text))
     except BookingNotFound:
         return
     except IllegalTransition as refused:

@@ -1,8 +1,11 @@
-"""What the staff handlers share: who is asking (from the database, on every update) and reading dates."""
+"""What the staff handlers share: who is asking (from the database, on every update), committing a change before
+anyone is told of it, and reading dates."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 
 import telebot
 from telebot import util
@@ -10,16 +13,27 @@ from telebot.types import CallbackQuery, Message
 
 from medsync.bot.handlers import menu
 from medsync.bot.handlers.common import fields
+from medsync.extensions import db
 from medsync.models import StaffMember
 from medsync.services import staff_accounts
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _KEY_DAY = re.compile(r"\d{8}")
+T = TypeVar("T")
 
 
 def member_of(user_id: int) -> StaffMember | None:
     """The active staff member behind this Telegram account, read afresh: a revocation counts at once."""
     return staff_accounts.active_member(user_id)
+
+
+def committed(change: Callable[[], T]) -> T:
+    """Make the change in a savepoint and commit it: staff are told only what is committed. A refused change (a
+    domain error) leaves nothing, and the update's session stays usable for the answer."""
+    with db.session.begin_nested():
+        done = change()
+    db.session.commit()
+    return done
 
 
 def as_patient(message: Message, bot: telebot.TeleBot) -> None:

@@ -9,7 +9,7 @@ from telebot.types import ChatMemberUpdated, Message
 
 from medsync.bot import replies
 from medsync.bot.staff import texts
-from medsync.bot.staff.common import member_of
+from medsync.bot.staff.common import committed, member_of
 from medsync.models import Clinic, StaffMember
 from medsync.services import staff_groups
 from medsync.services.staff_accounts import NotAllowed
@@ -42,7 +42,8 @@ def _as_admin(message: Message, bot: telebot.TeleBot, change: Callable[[StaffMem
     if member is None:
         return
     try:
-        clinics = change(member, message.chat.id)
+        # Committed before the group is told so, and the clinics' group rows are not locked while Telegram answers.
+        clinics = committed(lambda: change(member, message.chat.id))
     except NotAllowed:
         return replies.send_message(bot, message.chat.id, texts.GROUP_ADMINS_ONLY)
     replies.send_message(bot, message.chat.id, done(clinics))

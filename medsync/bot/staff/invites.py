@@ -7,7 +7,7 @@ from telebot.types import Message
 
 from medsync.bot import replies
 from medsync.bot.staff import texts
-from medsync.extensions import db
+from medsync.bot.staff.common import committed
 from medsync.services import staff_accounts
 from medsync.services.staff_accounts import INVITE_PREFIX, AlreadyStaff, InviteInvalid
 
@@ -28,10 +28,8 @@ def open_invite(message: Message, bot: telebot.TeleBot) -> None:
     code = util.extract_arguments(message.text)[len(INVITE_PREFIX):]
     sender = message.from_user
     try:
-        with db.session.begin_nested():
-            member = staff_accounts.bind(code, telegram_id=sender.id,
-                                         display_name=" ".join(filter(None, (sender.first_name, sender.last_name))))
-        db.session.commit()  # bound before the member is told so
+        member = committed(lambda: staff_accounts.bind(
+            code, telegram_id=sender.id, display_name=" ".join(filter(None, (sender.first_name, sender.last_name)))))
     except InviteInvalid:
         return replies.send_message(bot, message.chat.id, texts.INVITE_INVALID)
     except AlreadyStaff:

@@ -22,10 +22,13 @@ def day_key(day: date) -> str:
     return day.strftime(DAY_FORMAT)
 
 
-def clinic_choice(clinics: list[Clinic], day: date) -> InlineKeyboardMarkup:
-    """One button per clinic, each opening that clinic's day."""
+def clinic_choice(clinics: list[Clinic], days: list[date]) -> InlineKeyboardMarkup:
+    """One button per clinic, each opening its day (named on the button when the clinics' days differ)."""
+    dated = len(set(days)) > 1
     return InlineKeyboardMarkup([
-        [_callback(clinic.name, callbacks.agenda_page.new(clinic.id, day_key(day), 1))] for clinic in clinics
+        [_callback(f"{clinic.name} · {texts.short_day(day)}" if dated else clinic.name,
+                   callbacks.agenda_page.new(clinic.id, day_key(day), 1))]
+        for clinic, day in zip(clinics, days, strict=True)
     ])
 
 
@@ -47,7 +50,8 @@ def agenda(page: Page[Booking], clinic_id: int, day: date, *, several_clinics: b
 
 
 def visit_card(booking: Booking, page: int) -> InlineKeyboardMarkup:
-    """The moves the visit's status allows, then Refresh (it names the visit, which a PDF reply relies on) and Back."""
+    """The moves the visit's status allows, then Refresh (card-only: a PDF replied to the card is for its visit) and
+    Back."""
     rows = []
     if booking.status == BookingStatus.BOOKED.value:
         rows.append([_move(booking, BookingStatus.ARRIVED, page), _move(booking, BookingStatus.NOSHOW, page)])
@@ -55,7 +59,7 @@ def visit_card(booking: Booking, page: int) -> InlineKeyboardMarkup:
     elif booking.status == BookingStatus.ARRIVED.value:
         rows.append([_move(booking, BookingStatus.FULFILLED, page)])
     rows.append([
-        _callback(texts.BUTTON_REFRESH, callbacks.visit_card.new(booking.id, page)),
+        _callback(texts.BUTTON_REFRESH, callbacks.visit_refresh.new(booking.id, page)),
         _callback(texts.BUTTON_BACK_TO_DAY, back_to_day(booking, page)),
     ])
     return InlineKeyboardMarkup(rows)
@@ -78,3 +82,11 @@ def cancel_reasons(booking: Booking, page: int) -> InlineKeyboardMarkup:
     rows.append([_callback(texts.BUTTON_OTHER_REASON, callbacks.visit_cancel_other.new(booking.id))])
     rows.append([_callback(texts.BUTTON_KEEP, callbacks.visit_card.new(booking.id, page))])
     return InlineKeyboardMarkup(rows)
+
+
+def result_confirmation(upload: str) -> InlineKeyboardMarkup:
+    """Send the waiting PDF to the patient named, or not."""
+    return InlineKeyboardMarkup([[
+        _callback(texts.BUTTON_SEND_RESULT, callbacks.result_send.new(upload)),
+        _callback(texts.BUTTON_DONT_SEND, callbacks.result_drop.new(upload)),
+    ]])

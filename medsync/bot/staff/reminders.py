@@ -6,8 +6,7 @@ from telebot.types import Message
 
 from medsync.bot import replies
 from medsync.bot.staff import texts
-from medsync.bot.staff.common import as_patient, command_day, has_argument, member_of
-from medsync.extensions import db
+from medsync.bot.staff.common import as_patient, command_day, committed, has_argument, member_of
 from medsync.services import staff_reminders
 from medsync.services.staff_accounts import NotAllowed
 
@@ -26,11 +25,12 @@ def start_reminders(message: Message, bot: telebot.TeleBot) -> None:
     if has_argument(message) and day is None:
         return replies.send_message(bot, message.chat.id, texts.REMIND_DATE_HELP)
     try:
-        run = staff_reminders.start_run(member, day=day, chat_id=message.chat.id)
+        # The run and its reminders are committed before the desk is told (and before its follower is queued).
+        run = committed(lambda: staff_reminders.start_run(member, day=day, chat_id=message.chat.id))
     except NotAllowed:
         return replies.send_message(bot, message.chat.id, texts.REMIND_NOT_ALLOWED)
     if run is None:
         return replies.send_message(bot, message.chat.id, texts.remind_nothing(day))
-    db.session.commit()  # the run and its reminders are committed before the desk is told
-    sent = replies.send_message(bot, message.chat.id, texts.remind_queued(run.day, len(run.message_ids)))
+    days = staff_reminders.run_days(run.message_ids)
+    sent = replies.send_message(bot, message.chat.id, texts.remind_queued(days, len(run.message_ids)))
     staff_reminders.show_in(run, sent.message_id if sent is not None else None)

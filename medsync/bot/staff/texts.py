@@ -20,7 +20,8 @@ HELP = (
     "<b>Clinic staff</b>\n"
     "/today — today's visits; /agenda 2026-12-03 — another day's.\n"
     "Open a visit to mark <b>Arrived</b> or <b>No-show</b>, or to cancel it (the patient is told).\n"
-    "Reply to a visit's card with a PDF to send the patient their result.\n"
+    "Reply to a visit's card with a PDF to send the patient their result (or send the PDF with the visit's "
+    "number as its caption, then confirm the patient).\n"
     "/remind — send tomorrow's reminders now (/remind 2026-12-03 for another day).\n"
     "/setgroup — sent in a group chat: it gets the clinic's news (admins)."
 )
@@ -38,7 +39,6 @@ def welcome(member: StaffMember) -> str:
 # --- the day's visits ------------------------------------------------------------------------------
 
 AGENDA_DATE_HELP = "Send a date like this: /agenda 2026-12-03"
-CHOOSE_CLINIC = "<b>{day}</b>\nChoose a clinic:"
 BUTTON_CLINICS = "Clinics"
 BUTTON_BACK_TO_DAY = "« The day"
 BUTTON_REFRESH = "Refresh"
@@ -63,6 +63,12 @@ def day_name(day: date) -> str:
 def short_day(day: date) -> str:
     """'Tue 1 Dec'."""
     return f"{day:%a} {day.day} {day:%b}"
+
+
+def choose_clinic(days: list[date]) -> str:
+    """The question before a member of several clinics sees a day: the day, or each clinic's own when they differ."""
+    heading = day_name(days[0]) if len(set(days)) == 1 else "Today at each clinic"
+    return f"<b>{heading}</b>\nChoose a clinic:"
 
 
 def agenda(clinic: Clinic, day: date, visits: list[Booking], total: int) -> str:
@@ -158,6 +164,7 @@ def cancelled_with_reason(booking: Booking) -> str:
 
 RESULT_HOW = ("To send a result, reply to a visit's card with the PDF, or send the PDF with the visit's number "
               "as its caption (for example 42).")
+RESULT_REPLY_TO_A_CARD = "Reply to a visit's card, or send the PDF with the visit number as the caption."
 RESULT_NOT_PDF = "This file is not a PDF. Results are accepted as PDF documents only."
 RESULT_NOT_FOUND = "There is no visit #{number} among yours."
 RESULT_DOWNLOAD_FAILED = "Telegram did not hand over the file; please send it again."
@@ -167,6 +174,19 @@ def result_too_large(limit_bytes: int) -> str:
     """The refusal of a file over RESULT_MAX_BYTES."""
     size = f"{limit_bytes // 1_048_576} MB" if limit_bytes >= 1_048_576 else f"{limit_bytes:,} bytes"
     return f"This file is too large: a result can be at most {size}."
+
+
+BUTTON_SEND_RESULT = "📄 Send to the patient"
+BUTTON_DONT_SEND = "Don't send"
+RESULT_NOT_SENT = "Not sent: nothing was stored."
+RESULT_NOT_WAITING = "This PDF is no longer waiting to be sent. If it was not stored, send it again."
+
+
+def result_confirmation(booking: Booking, file_name: str) -> str:
+    """The question before a PDF named by its caption is stored: whose visit it is, in full."""
+    start = local_time(booking)
+    return (f"📄 Send <b>{escape(file_name)}</b> to <b>{escape(patient_name(booking))}</b> as the result of visit "
+            f"#{booking.id} ({short_day(start.date())} {start:%H:%M}, {escape(booking.service_name)})?")
 
 
 def result_stored(booking: Booking) -> str:
@@ -192,18 +212,18 @@ def remind_nothing(day: date | None) -> str:
     return f"No reminders to send for {when}: no booked visits, or their reminders went out today already."
 
 
-def remind_queued(day: date, total: int) -> str:
+def remind_queued(days: list[date], total: int) -> str:
     """The progress message as the run starts."""
-    return f"⏰ Reminders for {short_day(day)}: {total} queued…"
+    return f"⏰ Reminders for {_short_days(days)}: {total} queued…"
 
 
-def remind_progress(day: date, progress: Progress, *, finished: bool) -> str:
+def remind_progress(days: list[date], progress: Progress, *, finished: bool) -> str:
     """queued → sent n/N → done (with the failures named)."""
     done = progress.sent + progress.skipped + len(progress.failed)
     if not finished:
-        return f"⏰ Reminders for {short_day(day)}: sent {progress.sent}/{progress.total}…"
+        return f"⏰ Reminders for {_short_days(days)}: sent {progress.sent}/{progress.total}…"
     head = "✅" if progress.settled else "⏳"
-    text = f"{head} Reminders for {short_day(day)}: done — {progress.sent} sent"
+    text = f"{head} Reminders for {_short_days(days)}: done — {progress.sent} sent"
     if progress.skipped:
         text += f", {progress.skipped} no longer needed"
     if progress.failed:
@@ -212,6 +232,11 @@ def remind_progress(day: date, progress: Progress, *, finished: bool) -> str:
     if done < progress.total:
         text += f"; {progress.total - done} still waiting (stopped following)"
     return text + "."
+
+
+def _short_days(days: list[date]) -> str:
+    """The run's clinic days: one, unless the member's clinics are in zones on different dates."""
+    return ", ".join(short_day(day) for day in days)
 
 
 def failure_reason(error: str | None) -> str:

@@ -9,7 +9,7 @@ from telebot.types import CallbackQuery, Message
 
 from medsync.bot.handlers.common import answer, identifier, not_found, on_callback, show
 from medsync.bot.staff import callbacks, keyboards, texts
-from medsync.bot.staff.common import member_and_data
+from medsync.bot.staff.common import committed, member_and_data
 from medsync.errors import BookingNotFound, IllegalTransition
 from medsync.extensions import db
 from medsync.models import Booking, StaffMember
@@ -21,6 +21,7 @@ _MOVES = {status.value: status for status in staff_agenda.CHAT_MOVES}
 def register(bot: telebot.TeleBot) -> None:
     """Register the card's handlers."""
     on_callback(bot, callbacks.visit_card, open_card)
+    on_callback(bot, callbacks.visit_refresh, refresh_card)
     on_callback(bot, callbacks.visit_move, move_visit)
 
 
@@ -48,8 +49,17 @@ def show_card(bot: telebot.TeleBot, message: Message, booking: Booking, page: in
 
 
 def open_card(call: CallbackQuery, bot: telebot.TeleBot) -> None:
-    """The visit's card (also its Refresh button)."""
-    found = pressed_visit(call, callbacks.visit_card)
+    """The visit's card, opened from its day (or kept after "Cancel visit")."""
+    _show_pressed(call, bot, callbacks.visit_card)
+
+
+def refresh_card(call: CallbackQuery, bot: telebot.TeleBot) -> None:
+    """The card's Refresh: the visit as it is now."""
+    _show_pressed(call, bot, callbacks.visit_refresh)
+
+
+def _show_pressed(call: CallbackQuery, bot: telebot.TeleBot, factory: CallbackData) -> None:
+    found = pressed_visit(call, factory)
     if found is None:
         return not_found(bot, call)
     _, booking, data = found
@@ -72,9 +82,7 @@ def change_on_card(bot: telebot.TeleBot, call: CallbackQuery, booking: Booking, 
                    change: Callable[[], Booking], done: str) -> None:
     """Make the change, commit it before the desk sees it, show the card again; a refused change says why."""
     try:
-        with db.session.begin_nested():
-            booking = change()
-        db.session.commit()
+        booking = committed(change)
     except IllegalTransition as refused:
         db.session.refresh(booking)
         show_card(bot, call.message, booking, page)

@@ -120,6 +120,25 @@ def test_a_member_of_several_clinics_chooses_one(
     assert button(edit, "Clinics")
 
 
+def test_a_member_of_clinics_in_zones_on_different_dates_gets_each_clinics_own_today(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_staff
+):
+    # 06:00 UTC on Tuesday 1 December: 08:00 that Tuesday in Kyiv, 22:00 on Monday 30 November in Los Angeles.
+    kyiv = make_clinic(name="Podil Clinic")
+    los_angeles = make_clinic(name="Venice Clinic", timezone_name="America/Los_Angeles")
+    member = make_staff(clinics=[kyiv, los_angeles])
+
+    post_update(message_update(member.telegram_id, "/today"))
+    choice = telegram_api.last("sendMessage")
+    for name in ("Venice Clinic · Mon 30 Nov", "Podil Clinic · Tue 1 Dec"):
+        post_update(callback_update(member.telegram_id, button(choice, name)["callback_data"]))
+
+    venice, podil = (call.params["text"] for call in telegram_api.calls("editMessageText"))
+    assert choice.params["text"].startswith("<b>Today at each clinic</b>")
+    assert "Venice Clinic · Monday, 30 November 2026</b> (America/Los_Angeles)" in venice
+    assert "Podil Clinic · Tuesday, 1 December 2026</b> (Europe/Kyiv)" in podil
+
+
 def test_reception_of_one_clinic_cannot_see_or_touch_another_clinics_visits(
     post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_doctor, make_booking, make_staff
 ):

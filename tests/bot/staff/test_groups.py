@@ -2,12 +2,19 @@
 in digests, each event once, spaced within Telegram's group limit."""
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlalchemy import func, select
 
+from medsync.bot import replies
+from medsync.bot.staff import notices, texts
+from medsync.bot.replies import send_message
 from medsync.extensions import db
 from medsync.models import ClinicStaffGroup, MessageKind, OutboxMessage, StaffGroupEvent
 from medsync.services import bookings, delivery, staff_groups
+from medsync.services.bookings import PatientDetails
 from tests.bot.conftest import BOT_USER, DATE, sender
 from tests.bot.staff.conftest import GROUP_CHAT_ID, group_update
 from tests.conftest import PATIENT, next_local_slot
@@ -44,6 +51,27 @@ def test_an_admin_makes_a_group_the_clinics_staff_group_and_nobody_else_can(
         "This group now gets Podil Clinic: new bookings, cancellations and failed deliveries, in digests.",
     ]
     assert db.session.scalar(select(ClinicStaffGroup.chat_id)) == GROUP_CHAT_ID
+
+
+def test_setgroup_and_unsetgroup_are_committed_before_the_group_is_told(
+    monkeypatch, post_update, telegram_api: FakeTelegramAPI, make_clinic, make_staff
+):
+    admin = make_staff("admin", clinics=[make_clinic()])
+    seen_when_told = []
+
+    def tell(bot, chat_id, text, reply_markup=None):
+        # What any other connection sees at that moment (a row still locked or uncommitted is not there yet).
+        with db.engine.connect() as other:
+            seen_when_told.append(other.scalar(select(ClinicStaffGroup.chat_id)))
+        return send_message(bot, chat_id, text, reply_markup)
+
+    monkeypatch.setattr(replies, "send_message", tell)
+
+    post_update(group_update(admin.telegram_id, "/setgroup"))
+    post_update(group_update(admin.telegram_id, "/unsetgroup"))
+
+    assert seen_when_told == [GROUP_CHAT_ID, None]
+    assert len(_group_texts(telegram_api)) == 2
 
 
 def test_the_group_gets_one_digest_of_bookings_cancellations_moves_and_failed_deliveries(
@@ -103,6 +131,34 @@ def test_digests_to_one_group_are_spaced_within_its_limit_and_a_backlog_is_split
     assert gap >= 2.0, f"{gap:.2f} s apart"
 
 
+def _telegram_length(text: str) -> int:
+    """What Telegram counts against its 4096: the text after HTML parsing, in UTF-16 code units."""
+    return len(html.unescape(re.sub(r"<[^>]+>", "", text)).encode("utf-16-le")) // 2
+
+
+def test_a_digest_of_the_longest_names_stays_within_telegrams_length_and_the_rest_follow_whole(
+    staff_group, frozen_now, make_booking, make_doctor
+):
+    doctor = make_doctor(clinic=staff_group.clinic, full_name=("Dr. Olena & Co " * 14)[:200])
+    patient = PatientDetails(first_name=("Anna-Maria & <Ola> " * 6)[:100],
+                             last_name=("Kovalenko-Shevchenko & Sons " * 4)[:100], phone=PATIENT.phone)
+    booked = [make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, days_ahead=days, hour=hour),
+                           patient=patient)
+              for days in (1, 2) for hour in (9, 10, 11, 12, 14, 15, 16, 17)]
+
+    while send_group_digests():
+        pass
+
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == MessageKind.STAFF_DIGEST.value)
+                              .order_by(OutboxMessage.id)).all()
+    digests = [notices.render_text(row) for row in rows]
+    assert len(digests) > 1
+    assert max(_telegram_length(text) for text in digests) <= 4096
+    lines = [line for text in digests for line in text.splitlines()[1:]]
+    assert [line.split(" ")[2] for line in lines] == [f"#{booking.id}" for booking in booked]  # each once, in order
+    assert all(line.endswith(f" · {html.escape(doctor.full_name)}") for line in lines)  # none cut short
+
+
 def test_clinics_without_a_group_collect_no_events_and_a_group_the_bot_left_gets_nothing(
     post_update, staff_group, telegram_api: FakeTelegramAPI, frozen_now, make_booking, make_doctor, make_user
 ):
@@ -124,7 +180,7 @@ def test_a_digest_the_group_could_not_take_is_not_listed_as_a_patients_failed_de
     client, staff_headers, staff_group, frozen_now, make_booking
 ):
     make_booking(doctor=staff_group)
-    [digest_id] = staff_groups.queue_digests()
+    [digest_id] = staff_groups.queue_digests(texts.digest)
     db.session.commit()
     claim, _ = delivery.claim(digest_id)
     delivery.mark_failed(claim, "403: Forbidden: bot was kicked from the supergroup chat")

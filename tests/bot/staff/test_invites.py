@@ -1,6 +1,9 @@
 """A staff invite link binds the first Telegram account that opens it, once, within its time."""
 from __future__ import annotations
 
+import hashlib
+import logging
+import re
 import threading
 from datetime import timedelta
 
@@ -44,7 +47,7 @@ def test_an_invite_binds_the_first_account_and_refuses_a_second_use(
     assert refusal == INVALID
     member = _member()
     assert member.telegram_id == first.telegram_id and member.bound_at is not None
-    assert code not in member.invite_hash  # only its SHA-256 is kept
+    assert member.invite_hash == hashlib.sha256(code.encode()).hexdigest()  # only its SHA-256 is kept
 
 
 def test_an_expired_invite_is_refused(post_update, telegram_api: FakeTelegramAPI, make_clinic, make_user, frozen_now):
@@ -105,3 +108,20 @@ def test_a_made_up_code_is_refused_and_a_plain_start_still_shows_the_patient_men
     refusal, menu = telegram_api.calls("sendMessage")
     assert refusal.params["text"] == INVALID
     assert menu.params["text"].startswith("Hello, Taras!")
+
+
+def test_an_invite_code_never_reaches_the_logs(app, caplog, post_update, telegram_api: FakeTelegramAPI, make_clinic,
+                                               make_user):
+    caplog.set_level(logging.DEBUG)
+    clinic = make_clinic()
+    invited = app.test_cli_runner().invoke(args=["medsync", "invite-staff", "--role", "admin", "--clinic",
+                                                 str(clinic.id)])
+    code = re.search(r"start=staff-([A-Za-z0-9_-]+)", invited.stdout).group(1)
+
+    post_update(message_update(make_user(), f"/start staff-{code}"))  # binds
+    post_update(message_update(make_user(), f"/start staff-{code}"))  # refused: used
+    post_update(message_update(make_user(), f"/start staff-{code[:-1]}"))  # refused: unknown
+
+    assert _member().telegram_id is not None
+    assert caplog.records, "nothing was logged at all: the check would prove nothing"
+    assert code[:-1] not in caplog.text

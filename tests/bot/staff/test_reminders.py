@@ -8,12 +8,13 @@ from sqlalchemy import select, update
 
 from medsync import clock
 from medsync.extensions import db, redis_client
-from medsync.models import MessageKind, MessageStatus, OutboxMessage, ReminderRun
+from medsync.models import MessageKind, MessageStatus, OutboxMessage, ReminderRun, StaffMember
 from medsync.services.bookings import PatientDetails
 from tests.bot.conftest import message_update
 from tests.conftest import next_local_slot
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.workers.conftest import QUEUE, running_worker, wait_until, wait_until_idle
+from workers import staff_reminders as staff_reminders_worker
 from workers.staff_reminders import follow_reminder_run, sweep_reminder_runs
 
 BLOCKED = PatientDetails(first_name="Olha", last_name="Blocked", phone="+380670000000")
@@ -25,6 +26,21 @@ def _tomorrows_visits(make_doctor, make_booking, count: int, **last_overrides):
               for number in range(count - 1)]
     visits.append(make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, hour=16), **last_overrides))
     return doctor.clinic, visits
+
+
+def _run_of_two(post_update, make_doctor, make_booking, make_staff) -> tuple[StaffMember, ReminderRun]:
+    """A member's /remind for tomorrow's two visits: the member and the run."""
+    clinic, _ = _tomorrows_visits(make_doctor, make_booking, 2)
+    member = make_staff(clinics=[clinic])
+    post_update(message_update(member.telegram_id, "/remind"))
+    return member, db.session.scalar(select(ReminderRun))
+
+
+def _settle_reminders() -> None:
+    """Every reminder of the run is sent (as the workers would mark them)."""
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.kind == MessageKind.REMINDER.value)
+                       .values(status=MessageStatus.SENT.value))
+    db.session.commit()
 
 
 def _progress_edits(telegram_api: FakeTelegramAPI, chat_id: int):
@@ -66,10 +82,7 @@ def test_the_progress_message_ends_with_the_right_counts_naming_the_failure(
 def test_a_run_whose_follow_up_was_lost_is_found_by_the_sweep_and_finished(
     post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
 ):
-    clinic, _ = _tomorrows_visits(make_doctor, make_booking, 2)
-    member = make_staff(clinics=[clinic])
-    post_update(message_update(member.telegram_id, "/remind"))
-    run = db.session.scalar(select(ReminderRun))
+    member, run = _run_of_two(post_update, make_doctor, make_booking, make_staff)
     lost_chain = run.follower
     redis_client.delete(QUEUE)  # the queue lost every message: deliveries and the follow-up
     frozen_now(clock.now() + timedelta(minutes=1))
@@ -79,13 +92,30 @@ def test_a_run_whose_follow_up_was_lost_is_found_by_the_sweep_and_finished(
     chain = db.session.get(ReminderRun, run.id).follower
     assert follow_reminder_run(run.id, lost_chain) == "not this chain's"
     assert follow_reminder_run(run.id, chain) == "following"
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.kind == MessageKind.REMINDER.value)
-                       .values(status=MessageStatus.SENT.value))
-    db.session.commit()
+    _settle_reminders()
     assert follow_reminder_run(run.id, chain) == "finished"
 
     texts = [call.params["text"] for call in _progress_edits(telegram_api, member.telegram_id)]
     assert texts == ["⏰ Reminders for Wed 2 Dec: sent 0/2…", "✅ Reminders for Wed 2 Dec: done — 2 sent."]
+
+
+def test_a_run_at_clinics_in_zones_on_different_dates_reminds_each_clinics_own_tomorrow_and_says_so(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_doctor, make_booking, make_staff
+):
+    # 06:00 UTC on Tuesday 1 December: tomorrow is Wednesday in Kyiv, but Tuesday in Los Angeles (22:00 Monday).
+    kyiv = make_clinic(name="Podil Clinic")
+    los_angeles = make_clinic(name="Venice Clinic", timezone_name="America/Los_Angeles")
+    for clinic in (kyiv, los_angeles):
+        make_booking(doctor=make_doctor(clinic=clinic), starts_at=next_local_slot(clinic, hour=10))
+    member = make_staff(clinics=[kyiv, los_angeles])
+
+    post_update(message_update(member.telegram_id, "/remind"))
+
+    queued = telegram_api.last("sendMessage")
+    assert queued.params["text"] == "⏰ Reminders for Tue 1 Dec, Wed 2 Dec: 2 queued…"
+    run = db.session.scalar(select(ReminderRun))
+    assert follow_reminder_run(run.id, run.follower) == "following"
+    assert telegram_api.last("editMessageText").params["text"] == "⏰ Reminders for Tue 1 Dec, Wed 2 Dec: sent 0/2…"
 
 
 def test_a_doctor_cannot_start_a_run_and_an_empty_day_says_so(
@@ -104,3 +134,46 @@ def test_a_doctor_cannot_start_a_run_and_an_empty_day_says_so(
         "Send a date like this: /remind 2026-12-03",
     ]
     assert db.session.scalar(select(ReminderRun)) is None
+
+
+def test_a_member_who_blocked_the_bot_ends_the_run_even_without_a_progress_message(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
+):
+    member, run = _run_of_two(post_update, make_doctor, make_booking, make_staff)
+    run.progress_message_id = None  # Telegram did not take the "queued" message
+    db.session.commit()
+    _settle_reminders()
+    telegram_api.fail_chat(member.telegram_id, 403)
+
+    assert follow_reminder_run(run.id, run.follower) == "finished"
+    assert follow_reminder_run(run.id, run.follower) == "not this chain's"
+
+    assert len(telegram_api.calls("sendMessage", chat_id=member.telegram_id, failed=True)) == 1
+    db.session.expire_all()
+    assert db.session.get(ReminderRun, run.id).finished_at is not None
+
+
+def test_a_chain_that_stalled_while_the_sweep_replaced_it_does_not_overwrite_the_new_chains_progress(
+    monkeypatch, post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
+):
+    member, run = _run_of_two(post_update, make_doctor, make_booking, make_staff)
+    stalled_chain = run.follower
+    show = staff_reminders_worker._show
+
+    def stall_while_a_new_chain_finishes(look, text, *, final):
+        # The old chain hangs on Telegram past LOST_AFTER; meanwhile the sweep hands the run to a new chain,
+        # which sees every reminder sent and shows "done".
+        monkeypatch.setattr(staff_reminders_worker, "_show", show)
+        _settle_reminders()
+        frozen_now(clock.now() + timedelta(minutes=1))
+        assert sweep_reminder_runs() == 1
+        db.session.expire_all()
+        assert follow_reminder_run(run.id, db.session.get(ReminderRun, run.id).follower) == "finished"
+        return look.message_id
+
+    monkeypatch.setattr(staff_reminders_worker, "_show", stall_while_a_new_chain_finishes)
+
+    assert follow_reminder_run(run.id, stalled_chain) == "not this chain's"
+
+    db.session.expire_all()
+    assert db.session.get(ReminderRun, run.id).shown_text == "✅ Reminders for Wed 2 Dec: done — 2 sent."

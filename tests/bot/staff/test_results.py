@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -10,7 +10,7 @@ from medsync import clock
 from medsync.bot.staff import callbacks
 from medsync.extensions import db
 from medsync.models import Booking, MessageKind, MessageStatus, OutboxMessage, Result
-from tests.bot.conftest import callback_update
+from tests.bot.conftest import button, buttons, callback_update, message_update
 from tests.bot.staff.conftest import card_message, document_update, uploaded_file
 from tests.conftest import PDF
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -25,6 +25,12 @@ def _visit_today(make_doctor, make_booking) -> Booking:
     return make_booking(doctor=doctor, starts_at=datetime.combine(day, time(10), doctor.clinic.zone))
 
 
+def _open_card(post_update, telegram_api: FakeTelegramAPI, member, booking: Booking) -> dict:
+    """Open the visit's card; returns it as a reply_to_message."""
+    post_update(callback_update(member.telegram_id, callbacks.visit_card.new(booking.id, 1)))
+    return card_message(telegram_api.last("editMessageText"), member.telegram_id)
+
+
 def _texts_to(telegram_api: FakeTelegramAPI, chat_id: int) -> list[str]:
     return [call.params["text"] for call in telegram_api.calls("sendMessage", chat_id=chat_id, failed=False)]
 
@@ -34,8 +40,7 @@ def test_a_pdf_replied_to_a_visits_card_reaches_the_patient_once_and_the_sender_
 ):
     booking = _visit_today(make_doctor, make_booking)
     member = make_staff(clinics=[booking.clinic])
-    post_update(callback_update(member.telegram_id, callbacks.visit_card.new(booking.id, 1)))
-    card = card_message(telegram_api.last("editMessageText"), member.telegram_id)
+    card = _open_card(post_update, telegram_api, member, booking)
     document = uploaded_file(telegram_api, PDF, "blood-test.pdf")
 
     with running_worker(app):
@@ -58,18 +63,47 @@ def test_a_pdf_replied_to_a_visits_card_reaches_the_patient_once_and_the_sender_
     assert notice.status == MessageStatus.SENT.value
 
 
-def test_a_pdf_with_the_visit_number_as_its_caption_is_stored_for_that_visit(
+def test_a_pdf_with_the_visit_number_as_its_caption_is_stored_once_the_member_confirms_the_patient(
     post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
 ):
     booking = _visit_today(make_doctor, make_booking)
     member = make_staff(clinics=[booking.clinic])
-
     post_update(document_update(member, uploaded_file(telegram_api, PDF, "ecg.pdf"), caption=f"#{booking.id}"))
+    question = telegram_api.last("sendMessage")
+    assert question.params["text"] == (f"📄 Send <b>ecg.pdf</b> to <b>Taras Shevchenko</b> as the result of visit "
+                                       f"#{booking.id} (Tue 1 Dec 10:00, {booking.service_name})?")
+    assert db.session.scalar(select(Result)) is None and telegram_api.calls("getFile") == []
+    send = button(question, "📄 Send to the patient")["callback_data"]
+
+    post_update(callback_update(member.telegram_id, send, message_id=question.result["message_id"]))
+    post_update(callback_update(member.telegram_id, send, message_id=question.result["message_id"]))
 
     assert db.session.scalar(select(Result.booking_id)) == booking.id
-    assert db.session.scalar(select(OutboxMessage.chat_id).where(OutboxMessage.kind == MessageKind.RESULT.value)) == (
-        booking.user_id)
-    assert [call.method for call in telegram_api.calls()] == ["getFile", "sendMessage"]
+    assert db.session.scalars(select(OutboxMessage.chat_id).where(
+        OutboxMessage.kind == MessageKind.RESULT.value)).all() == [booking.user_id]
+    stored = telegram_api.last("editMessageText")
+    assert stored.params["text"].startswith(f"📄 The result for visit #{booking.id} (Taras Shevchenko) is stored")
+    assert telegram_api.last("answerCallbackQuery").params["text"] == (
+        "This PDF is no longer waiting to be sent. If it was not stored, send it again.")
+    assert len(telegram_api.calls("getFile")) == 1
+
+
+def test_a_pdf_named_by_its_caption_is_not_stored_when_the_member_says_dont_send(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
+):
+    booking = _visit_today(make_doctor, make_booking)
+    member = make_staff(clinics=[booking.clinic])
+    post_update(document_update(member, uploaded_file(telegram_api, PDF, "ecg.pdf"), caption=str(booking.id)))
+    question = telegram_api.last("sendMessage")
+
+    post_update(callback_update(member.telegram_id, button(question, "Don't send")["callback_data"],
+                                message_id=question.result["message_id"]))
+    post_update(callback_update(member.telegram_id, button(question, "📄 Send to the patient")["callback_data"],
+                                message_id=question.result["message_id"]))
+
+    assert telegram_api.last("editMessageText").params["text"] == "Not sent: nothing was stored."
+    assert db.session.scalar(select(Result)) is None and telegram_api.calls("getFile") == []
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == MessageKind.RESULT.value)) is None
 
 
 def test_a_file_that_is_not_a_pdf_is_refused_with_a_clear_message(
@@ -77,9 +111,10 @@ def test_a_file_that_is_not_a_pdf_is_refused_with_a_clear_message(
 ):
     booking = _visit_today(make_doctor, make_booking)
     member = make_staff(clinics=[booking.clinic])
+    card = _open_card(post_update, telegram_api, member, booking)
     document = uploaded_file(telegram_api, b"Hb 135 g/L, all fine", "results.txt")
 
-    post_update(document_update(member, document, caption=str(booking.id)))
+    post_update(document_update(member, document, reply_to=card))
 
     assert _texts_to(telegram_api, member.telegram_id) == [NOT_PDF]
     assert db.session.scalar(select(Result)) is None
@@ -116,3 +151,30 @@ def test_a_document_that_names_no_visit_or_someone_elses_is_answered_plainly(
         f"There is no visit #{foreign.id} among yours.",
     ]
     assert telegram_api.calls("getFile") == [] and db.session.scalar(select(Result)) is None
+
+
+def test_a_pdf_replied_to_the_day_list_is_refused_and_stores_and_queues_nothing(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
+):
+    # The list and a card are one message edited in place: /today, open the second visit's card, go back
+    # to the day, then reply to that message (the list again) with the second visit's PDF.
+    first = _visit_today(make_doctor, make_booking)
+    member = make_staff(clinics=[first.clinic])
+    make_booking(doctor=first.doctor, starts_at=first.starts_at + timedelta(hours=1))
+    post_update(message_update(member.telegram_id, "/today"))
+    day = telegram_api.last("sendMessage")
+    post_update(callback_update(member.telegram_id, buttons(day)[1]["callback_data"],
+                                message_id=day.result["message_id"]))
+    post_update(callback_update(member.telegram_id,
+                                button(telegram_api.last("editMessageText"), "« The day")["callback_data"],
+                                message_id=day.result["message_id"]))
+    the_list = card_message(telegram_api.last("editMessageText"), member.telegram_id)
+    document = uploaded_file(telegram_api, PDF, "second-visit.pdf")
+
+    post_update(document_update(member, document, reply_to=the_list))
+
+    assert _texts_to(telegram_api, member.telegram_id) == [
+        "Reply to a visit's card, or send the PDF with the visit number as the caption."]
+    assert telegram_api.calls("getFile") == []
+    assert db.session.scalar(select(Result)) is None
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == MessageKind.RESULT.value)) is None
