@@ -56,6 +56,8 @@ def _configure(app: Flask, settings: Settings) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # pyTelegramBotAPI logs request parameters (message texts, patients' details) at DEBUG: never log them.
     logging.getLogger("TeleBot").setLevel(logging.WARNING)
+    # urllib3 logs every request line at DEBUG, and a Bot API URL carries the bot token: never log them.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
     app.config.update(asdict(settings))
     app.config["SETTINGS"] = settings
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(settings.DATABASE_URL)

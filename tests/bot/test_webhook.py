@@ -338,3 +338,12 @@ def test_an_update_with_an_impossible_id_is_acknowledged_and_ignored_with_one_wa
     ]
     assert telegram_api.calls() == []
     assert db.session.scalar(select(User.telegram_id)) is None
+
+
+def test_even_at_debug_level_nothing_logs_the_bot_token(post_update, telegram_api: FakeTelegramAPI, app_context,
+                                                        caplog):
+    with caplog.at_level(logging.DEBUG):  # the root logger: every library's records reach the capture
+        post_update(message_update(USER_ID, "/start"))
+
+    assert telegram_api.calls("sendMessage")  # the bot did talk to the Bot API
+    assert BOT_TOKEN.split(":")[1] not in caplog.text
