@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Collection
@@ -21,6 +22,8 @@ INVITE_PREFIX = "staff-"
 # Deep-link parameters are at most 64 characters of A-Z a-z 0-9 _ - (Telegram's rule).
 _CODE = re.compile(r"[A-Za-z0-9_-]{16,58}")
 _ACTOR = re.compile(r"staff:(\d{1,18})")
+
+log = logging.getLogger(__name__)
 
 
 class InviteInvalid(NotFound):
@@ -81,6 +84,7 @@ def bind(code: str, *, telegram_id: int, display_name: str, now: datetime | None
     """Open an invite: the first opening binds this account; a later, late or unknown one is refused (InviteInvalid)."""
     # One UPDATE decides: a concurrent opening waits for the row lock and then no longer matches.
     if not _CODE.fullmatch(code):
+        log.info("a staff invite was refused: not a well-formed code")
         raise InviteInvalid()
     now = now or clock.now()
     try:
@@ -94,9 +98,13 @@ def bind(code: str, *, telegram_id: int, display_name: str, now: datetime | None
                 .returning(StaffMember.id)
             ).scalar_one_or_none()
     except IntegrityError:
+        log.info("a staff invite was refused: the account is already an active staff member")
         raise AlreadyStaff() from None  # uq_staff_members_active_account: one active membership per account
     if member_id is None:
+        log.info("a staff invite was refused: unknown, already used, revoked or expired")
         raise InviteInvalid()
+    # The code itself never reaches the logs; the member's id is what an operator needs.
+    log.info("staff member %s bound a Telegram account", member_id)
     return db.session.get(StaffMember, member_id, populate_existing=True)
 
 
