@@ -7,6 +7,7 @@ import telebot
 from flask import Flask, current_app
 from telebot import apihelper
 
+from medsync.bot import transport
 from medsync.config import Settings
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,7 @@ def create_bot(settings: Settings) -> telebot.TeleBot:
     # The Bot API base is configurable (a self-hosted Bot API server, or the fake one in tests).
     apihelper.API_URL = settings.TELEGRAM_API_URL + "/bot{0}/{1}"
     apihelper.FILE_URL = settings.TELEGRAM_API_URL + "/file/bot{0}/{1}"
+    transport.install()
     return telebot.TeleBot(settings.BOT_TOKEN, threaded=False, parse_mode="HTML")
 
 

@@ -14,7 +14,9 @@ from flask import Blueprint, Response, jsonify, request
 from telebot.types import Update
 
 from medsync.bot import get_bot, replies
-from medsync.bot.handlers import remember_sender
+from medsync.bot.handlers.users import (
+    Sender, note_known_profile, read_known_profile, remember_sender, sender_of,
+)
 from medsync.bot.reply import webhook_reply
 from medsync.config import current_settings
 from medsync.errors import error_body
@@ -54,10 +56,12 @@ def receive_update() -> tuple[Response, int]:
         # Signed by Telegram but not parseable by the library: answering 4xx would only make Telegram retry.
         log.warning("telegram update %s could not be parsed; acknowledged and ignored", body["update_id"])
         return jsonify({"ok": True}), 200
+    sender = sender_of(update)
     reply = None
-    if _first_delivery(update):
-        reply = _handle(update)
-        _mark_handled(update.update_id)
+    first, known_profile = _first_delivery(update, sender)
+    if first:
+        reply, sender_stored = _handle(update, sender, known_profile)
+        _mark_handled(update.update_id, sender if sender_stored else None)
     # Telegram performs a method given in the webhook's response (here: answering the button press).
     return jsonify(reply or {"ok": True}), 200
 
@@ -94,40 +98,53 @@ def _parse_update(body: dict[str, Any]) -> Update | None:
         return None
 
 
-def _first_delivery(update: Update) -> bool:
-    """Claim the update id before handling it, so a concurrent or later redelivery is only acknowledged (and
-    note the chat's newest update in the same round trip)."""
+def _first_delivery(update: Update, sender: Sender | None) -> tuple[bool, str | None]:
+    """Claim the update id before handling it, so a concurrent or later redelivery is only acknowledged; in
+    the same round trip note the chat's newest update and read the profile the sender's row last held."""
     with redis_client.pipeline(transaction=False) as pipe:
         pipe.set(_seen_key(update.update_id), 1, nx=True, ex=IN_FLIGHT_TTL)
+        if sender is not None:
+            read_known_profile(pipe, sender)
         replies.note_chat_activity(pipe, update)
-        first, *_ = pipe.execute()
-    return bool(first)
+        first, *rest = pipe.execute()
+    known = rest[0] if sender is not None else None
+    return bool(first), known.decode() if isinstance(known, bytes) else known
 
 
-def _mark_handled(update_id: int) -> None:
-    """Handled (or failed and answered 200): remember it for as long as Telegram could redeliver it."""
-    redis_client.expire(_seen_key(update_id), SEEN_UPDATE_TTL)
+def _mark_handled(update_id: int, stored_sender: Sender | None) -> None:
+    """Handled (or failed and answered 200): remember it for as long as Telegram could redeliver it, and the
+    profile now committed in the sender's row."""
+    with redis_client.pipeline(transaction=False) as pipe:
+        pipe.expire(_seen_key(update_id), SEEN_UPDATE_TTL)
+        if stored_sender is not None:
+            note_known_profile(pipe, stored_sender)
+        pipe.execute()
 
 
 def _seen_key(update_id: int) -> str:
     return f"medsync:telegram:update:{update_id}"
 
 
-def _handle(update: Update) -> dict[str, Any] | None:
+def _handle(update: Update, sender: Sender | None, known_profile: str | None) -> tuple[dict[str, Any] | None, bool]:
     """Run the handlers in this request and commit once; on any error roll back and log the update id.
 
-    Returns the Bot API call to put in the webhook's response, if a handler left one.
+    Returns the Bot API call to put in the webhook's response, if a handler left one, and whether the
+    sender's row is committed with the profile this update carries.
     """
+    sender_stored = False
     try:
         replies.handling_update(update.update_id)
-        if remember_sender(update):
-            # Committed before any handler talks to Telegram: a double tap must not wait on our network
-            # round trips for the sender's row lock.
-            db.session.commit()
+        if sender is not None and known_profile != sender.profile:
+            if remember_sender(sender):
+                # Committed before any handler talks to Telegram: a double tap must not wait on our network
+                # round trips for the sender's row lock.
+                db.session.commit()
+            sender_stored = True
         get_bot().process_new_updates([update])
         db.session.commit()
-        return webhook_reply.take()
+        return webhook_reply.take(), sender_stored
     except Exception as exc:  # noqa: BLE001 - answered 200 on purpose: a retry storm helps nobody
         webhook_reply.take()  # whatever it said may not be true any more
         db.session.rollback()
         log_failure(log, exc, "telegram update %s failed", update.update_id)
+        return None, sender_stored

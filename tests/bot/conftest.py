@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import requests
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from werkzeug.test import TestResponse
 
+from medsync.extensions import db
 from medsync.models import User
 from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET, next_local_slot
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -133,3 +136,31 @@ def book_many(make_booking: Callable[..., Any], make_doctor: Callable[..., Any])
         return [make_booking(user=user, doctor=doctor, starts_at=starts_at) for starts_at in starts[:count]]
 
     return book
+
+
+@pytest.fixture
+def database_work(app) -> Callable[[], Any]:
+    """`with database_work() as work: ...`: work["statements"] run and work["checkouts"] of a pooled connection
+    (each checkout costs a round trip of its own, the pool's pre-ping, and one for COMMIT/ROLLBACK)."""
+
+    @contextmanager
+    def recording() -> Iterator[dict[str, list[Any]]]:
+        work: dict[str, list[Any]] = {"statements": [], "checkouts": []}
+
+        def statement(_conn, _cursor, text, *_args) -> None:
+            work["statements"].append(text)
+
+        def checkout(*_args) -> None:
+            work["checkouts"].append(1)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine.pool, "checkout", checkout)
+        try:
+            yield work
+        finally:
+            event.remove(engine, "before_cursor_execute", statement)
+            event.remove(engine.pool, "checkout", checkout)
+
+    return recording

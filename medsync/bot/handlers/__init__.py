@@ -7,9 +7,7 @@ from telebot.types import CallbackQuery
 from medsync.bot import callbacks, staff, texts
 from medsync.bot.handlers import bookings, menu, reminders, results, users, webapp
 from medsync.bot.handlers.common import answer, on_callback
-from medsync.bot.handlers.users import remember_sender
-
-__all__ = ["register_handlers", "remember_sender"]
+__all__ = ["register_handlers"]
 
 
 def register_handlers(bot: telebot.TeleBot) -> None:

@@ -1,0 +1,61 @@
+"""The Bot API transport: form-encoded calls over kept-alive connections; failures keep their meaning."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+import requests
+from sqlalchemy import select
+from telebot import apihelper
+
+from medsync.bot.transport import BotApiTransport
+from medsync.extensions import db
+from medsync.models import OutboxMessage
+from tests.bot.conftest import message_update
+from tests.conftest import BOT_TOKEN
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+USER_ID = 700_000_321
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_calls_reuse_one_connection_and_arrive_as_the_bot_api_form_fields(telegram_api: FakeTelegramAPI):
+    transport = BotApiTransport()
+    url = f"{telegram_api.url}/bot{BOT_TOKEN}/sendMessage"
+
+    for text in ("first", "Ünïcode & <b>more</b>"):
+        response = transport("post", url, params={"chat_id": USER_ID, "text": text, "disable_notification": None},
+                             timeout=(5, 5))
+        assert response.status_code == 200 and response.json()["ok"] is True
+
+    assert [call.params for call in telegram_api.calls("sendMessage")] == [
+        {"chat_id": str(USER_ID), "text": "first"}, {"chat_id": str(USER_ID), "text": "Ünïcode & <b>more</b>"},
+    ]
+    assert transport._pool_for(url).connection_from_url(url).num_connections == 1
+
+
+def test_a_refusal_is_a_response_and_an_unreachable_api_a_requests_connection_error(telegram_api: FakeTelegramAPI):
+    transport = BotApiTransport()
+    telegram_api.fail_next("sendMessage", status=429)
+
+    refused = transport("post", f"{telegram_api.url}/bot{BOT_TOKEN}/sendMessage", params={"chat_id": 1, "text": "x"},
+                        timeout=(5, 5))
+    assert refused.status_code == 429 and refused.json()["error_code"] == 429
+    with pytest.raises(requests.ConnectionError):
+        transport("post", f"http://127.0.0.1:{_closed_port()}/bot{BOT_TOKEN}/sendMessage", params={"chat_id": 1},
+                  timeout=(5, 5))
+
+
+def test_a_reply_while_the_bot_api_is_unreachable_is_queued(post_update, telegram_api, app_context, monkeypatch):
+    monkeypatch.setattr(apihelper, "API_URL", f"http://127.0.0.1:{_closed_port()}/bot{{0}}/{{1}}")
+
+    response = post_update(message_update(USER_ID, "/help"))
+
+    assert response.status_code == 200
+    [queued] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply")).all()
+    assert queued.chat_id == USER_ID and queued.payload["reply"]["method"] == "sendMessage"
