@@ -1,22 +1,23 @@
 """/api/v1 catalog and free slots: clinics, specialties, doctors, diagnostics. No authentication."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from medsync import clock
 from medsync.api.auth import patient_id_if_signed_in
 from medsync.api.pages import page_body, page_of
+from medsync.api.slot_answers import cached_answer, json_response, slots_json
 from medsync.api.schemas import (
     ClinicSchema, ClinicSummarySchema, DiagnosticSchema, DiagnosticSlotQuerySchema, DoctorDetailSchema,
     DoctorPageSchema, DoctorQuerySchema, SlotQuerySchema, SlotSchema, SpecialtySchema,
 )
 from medsync.services import availability, catalog
-from medsync.services.availability import Slot
 
 blp = Blueprint(
     "catalog", __name__, url_prefix="/api/v1",
@@ -24,10 +25,9 @@ blp = Blueprint(
 )
 
 DEFAULT_SLOT_DAYS = 7
-# Free slots change with every booking: a public answer may be reused briefly; a patient's own never.
-PUBLIC_SLOTS_CACHE = "public, max-age=15"
+# Free slots change with every booking: a public answer is revalidated by ETag every time; a patient's own never kept.
+PUBLIC_SLOTS_CACHE = "public, no-cache"
 TMA = [{}, {"tma": []}]
-SlotsAnswer = tuple[list[Slot], int, dict[str, str]]
 
 
 @blp.route("/clinics")
@@ -79,12 +79,12 @@ class DoctorSlots(MethodView):
     @blp.arguments(SlotQuerySchema, location="query")
     @blp.response(200, SlotSchema(many=True))
     @blp.doc(security=TMA)
-    def get(self, query: dict[str, Any], doctor_id: int) -> SlotsAnswer:
+    def get(self, query: dict[str, Any], doctor_id: int) -> Response:
         """Free slots of the doctor between two clinic-local days (at most 31 days), in the clinic's offset.
 
         With `Authorization: tma …` the times the patient already holds anywhere are left out too.
         """
-        return free_slots_answer(availability.doctor_resource(doctor_id), query)
+        return free_slots_answer(availability.doctor_schedule(doctor_id), query)
 
 
 @blp.route("/diagnostics")
@@ -117,20 +117,25 @@ class DiagnosticSlots(MethodView):
     @blp.arguments(DiagnosticSlotQuerySchema, location="query")
     @blp.response(200, SlotSchema(many=True))
     @blp.doc(security=TMA)
-    def get(self, query: dict[str, Any], diagnostic_id: int) -> SlotsAnswer:
+    def get(self, query: dict[str, Any], diagnostic_id: int) -> Response:
         """Free slots of the test at a clinic (`clinic_id` required; at most 31 days), in the clinic's offset.
 
         With `Authorization: tma …` the times the patient already holds anywhere are left out too.
         """
-        return free_slots_answer(availability.diagnostic_resource(diagnostic_id, query["clinic_id"]), query)
+        return free_slots_answer(availability.diagnostic_schedule(diagnostic_id, query["clinic_id"]), query)
 
 
-def free_slots_answer(resource: availability.Resource, query: dict[str, Any]) -> SlotsAnswer:
-    """The free slots, public and briefly cacheable, or the signed-in patient's own (never cached)."""
+def free_slots_answer(schedule: availability.Schedule, query: dict[str, Any]) -> Response:
+    """The free slots, public (revalidated by ETag), or the signed-in patient's own (never stored)."""
     patient_id = patient_id_if_signed_in()
-    slots = availability.free_slots(resource, *slot_days(query, resource.clinic.zone), patient_id=patient_id)
-    cache = PUBLIC_SLOTS_CACHE if patient_id is None else "private, no-store"
-    return slots, 200, {"Cache-Control": cache, "Vary": "Authorization"}
+    days = slot_days(query, schedule.clinic.zone)
+
+    def compute(now: datetime) -> tuple[str, datetime]:
+        free = availability.free_spans(schedule, *days, now=now, patient_id=patient_id)
+        return slots_json(free.spans, schedule), free.valid_until
+
+    answer = cached_answer("free", schedule, days, patient_id, compute)
+    return json_response(answer, PUBLIC_SLOTS_CACHE if patient_id is None else "private, no-store", vary="Authorization")
 
 
 def slot_days(query: dict[str, Any], zone: ZoneInfo) -> tuple[date, date]:
