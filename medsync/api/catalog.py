@@ -5,14 +5,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from medsync import clock
 from medsync.api.auth import patient_id_if_signed_in
 from medsync.api.pages import page_body, page_of
-from medsync.api.slot_answers import cached_answer, json_response, slots_json
+from medsync.api.answers import cached_answer, catalog_answer, json_response, slots_json
+from medsync.api.urls import service_base
 from medsync.api.schemas import (
     ClinicSchema, ClinicSummarySchema, DiagnosticSchema, DiagnosticSlotQuerySchema, DoctorDetailSchema,
     DoctorPageSchema, DoctorQuerySchema, SlotQuerySchema, SlotSchema, SpecialtySchema,
@@ -27,7 +28,10 @@ blp = Blueprint(
 DEFAULT_SLOT_DAYS = 7
 # Free slots change with every booking: a public answer is revalidated by ETag every time; a patient's own never kept.
 PUBLIC_SLOTS_CACHE = "public, no-cache"
+# Catalog answers are the same for everyone and change rarely, but never stale: revalidated by ETag every time.
+CATALOG_CACHE = "public, no-cache"
 TMA = [{}, {"tma": []}]
+DOCTOR_PAGE = DoctorPageSchema()
 
 
 @blp.route("/clinics")
@@ -56,14 +60,21 @@ class Specialties(MethodView):
 
 @blp.route("/doctors")
 class Doctors(MethodView):
-    @blp.arguments(DoctorQuerySchema, location="query")
+    @blp.arguments(DoctorQuerySchema(), location="query")  # one instance: a class is instantiated per request
     @blp.response(200, DoctorPageSchema)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Response:
         """Doctors, filtered by specialty, clinic and text; paginated (`page`, `per_page` ≤ 100)."""
-        doctors = catalog.find_doctors(
-            specialty_id=query.get("specialty_id"), clinic_id=query.get("clinic_id"), query=query.get("q")
-        )
-        return page_body(page_of(doctors, page=query["page"], per_page=query["per_page"]))
+        filters = (query.get("specialty_id"), query.get("clinic_id"), query.get("q"), query["page"], query["per_page"])
+        answer = catalog_answer(("v1:doctors", service_base(), *filters), lambda _snapshot: doctor_page_json(query))
+        return json_response(answer, CATALOG_CACHE)
+
+
+def doctor_page_json(query: dict[str, Any]) -> str:
+    doctors = catalog.find_doctors(
+        specialty_id=query.get("specialty_id"), clinic_id=query.get("clinic_id"), query=query.get("q")
+    )
+    page = page_body(page_of(doctors, page=query["page"], per_page=query["per_page"]))
+    return current_app.json.dumps(DOCTOR_PAGE.dump(page)) + "\n"
 
 
 @blp.route("/doctors/<int:doctor_id>")
@@ -76,7 +87,7 @@ class DoctorById(MethodView):
 
 @blp.route("/doctors/<int:doctor_id>/slots")
 class DoctorSlots(MethodView):
-    @blp.arguments(SlotQuerySchema, location="query")
+    @blp.arguments(SlotQuerySchema(), location="query")
     @blp.response(200, SlotSchema(many=True))
     @blp.doc(security=TMA)
     def get(self, query: dict[str, Any], doctor_id: int) -> Response:
@@ -114,7 +125,7 @@ class DiagnosticClinics(MethodView):
 
 @blp.route("/diagnostics/<int:diagnostic_id>/slots")
 class DiagnosticSlots(MethodView):
-    @blp.arguments(DiagnosticSlotQuerySchema, location="query")
+    @blp.arguments(DiagnosticSlotQuerySchema(), location="query")
     @blp.response(200, SlotSchema(many=True))
     @blp.doc(security=TMA)
     def get(self, query: dict[str, Any], diagnostic_id: int) -> Response:

@@ -20,7 +20,7 @@ from medsync.api.auth import current_patient
 from medsync.api.json_body import json_object, require_json_object
 from medsync.api.limits import limit_booking_writes
 from medsync.api.schemas import CompatDiagnosticBookingSchema, CompatDoctorBookingSchema
-from medsync.api.slot_answers import cached_answer, json_response
+from medsync.api.answers import Answer, cached_answer, json_response
 from medsync.api.urls import photo_url, service_base
 from medsync.errors import InvalidRequest, NotFound
 from medsync.extensions import db
@@ -155,11 +155,26 @@ def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
     return jsonify({"status": "success", "booking_id": booking.id})
 
 
+class _ListAnswers:
+    """A catalog list's JSON with the base left open, and its bytes for the base most recently asked."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.last: tuple[str, Answer] | None = None  # one entry: any Host header may arrive
+
+    def for_base(self, base: str) -> Answer:
+        last = self.last
+        if last is None or last[0] != base:
+            escaped = json.dumps(base)[1:-1]  # as a JSON string's content
+            last = (base, Answer.of(self.text.replace(json.dumps(_BASE)[1:-1], escaped)))
+            self.last = last
+        return last[1]
+
+
 def cached_json(name: str, build: Callable[[catalog.Catalog], Any]) -> Response:
     """A catalog list as JSON, serialised once per catalog snapshot (these lists are read on every screen)."""
-    body = catalog.current_catalog().rendered(f"compat:{name}", lambda snapshot: json.dumps(build(snapshot)))
-    base = json.dumps(service_base())[1:-1]  # escaped as a JSON string's content
-    return Response(body.replace(json.dumps(_BASE)[1:-1], base), mimetype="application/json")
+    answers = catalog.current_catalog().rendered(f"compat:{name}", lambda snapshot: _ListAnswers(json.dumps(build(snapshot))))
+    return json_response(answers.for_base(service_base()), "no-cache")
 
 
 def doctor_card(doctor: DoctorInfo, base: str | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
@@ -34,6 +34,7 @@ from medsync.models import (
 log = logging.getLogger(__name__)
 
 VERSION_KEY = changes.CATALOG_KEY
+MAX_RENDERED = 256
 _CHANGED = "catalog: changed"
 CATALOG_MODELS = (
     Clinic, WorkingHours, WorkingBreak, ClinicClosure, Specialty, Doctor, DoctorRating, DoctorAbsence,
@@ -115,13 +116,19 @@ class Catalog:
     doctors: dict[int, DoctorInfo]
     diagnostics: dict[int, DiagnosticInfo]
     # Responses rendered from this snapshot (e.g. a list's JSON), built once per snapshot.
-    _rendered: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _rendered: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def rendered(self, name: str, render: Callable[[Catalog], Any]) -> Any:
-        """`render(self)`, computed on first use and kept as long as this snapshot is current."""
-        if name not in self._rendered:
-            self._rendered[name] = render(self)
-        return self._rendered[name]
+    def rendered(self, name: Hashable, render: Callable[[Catalog], Any]) -> Any:
+        """`render(self)`, computed on first use and kept as long as this snapshot is current.
+
+        At most MAX_RENDERED names are kept (names may come from queries): past that, rendered every time.
+        """
+        if name in self._rendered:
+            return self._rendered[name]
+        value = render(self)
+        if len(self._rendered) < MAX_RENDERED:
+            self._rendered[name] = value
+        return value
 
     @property
     def specialties(self) -> list[SpecialtyInfo]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import threading
 import time
 import uuid
@@ -70,6 +71,7 @@ class CatalogFeed:
         self.lock = threading.Lock()
         self.pid: int | None = None
         self.pubsub: redis.client.PubSub | None = None
+        self.poller: select.poll | None = None  # on the subscription's socket: "anything arrived?" without a syscall more
         self.version: str | None = None
         # Bumped on every change this process learns of: cache keys use it, never the version string,
         # so a late message carrying an older version can never revive an entry cached before a change.
@@ -121,12 +123,23 @@ class CatalogFeed:
             self.retry_at = time.monotonic() + RESUBSCRIBE_SECONDS
             return
         self.pubsub, self.pid = pubsub, os.getpid()
+        self.poller = select.poll()
+        self.poller.register(pubsub.connection._sock, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+        self._drain(polled=False)
 
-    def _drain(self) -> None:
+    def _drain(self, *, polled: bool = True) -> None:
+        # redis-py's reader holds nothing back once get_message() said None (it checks its buffer, then the
+        # socket), so after a full drain an idle socket means nothing is waiting: one poll(2), no parsing.
+        if polled and not self.poller.poll(0):
+            return
+        socket = self.pubsub.connection._sock
         while (message := self.pubsub.get_message(timeout=0.0)) is not None:
             if message["type"] == "message":
                 data = message["data"]
                 self._learn(data.decode() if isinstance(data, bytes) else data)
+        if self.pubsub.connection is None or self.pubsub.connection._sock is not socket:
+            # redis-py reconnected and resubscribed on its own: what was published meanwhile is lost.
+            raise redis.ConnectionError("the catalog subscription was re-established")
 
     def _forget(self) -> None:
         if self.pubsub is not None and self.pid == os.getpid():
@@ -134,7 +147,7 @@ class CatalogFeed:
                 self.pubsub.close()
             except (redis.RedisError, OSError):
                 pass
-        self.pubsub, self.pid = None, os.getpid()
+        self.pubsub, self.poller, self.pid = None, None, os.getpid()
 
 
 def _read_version(client: redis.Redis) -> str:
@@ -190,7 +203,7 @@ def slot_tokens(keys: Iterable[str]) -> tuple[str, ...] | None:
     names = [SLOT_KEY + ALL_BOOKINGS, *(SLOT_KEY + key for key in keys)]
     client = redis_client.client
     try:
-        values = client.mget(names)
+        values = _mget(client, names)
         if None in values:
             with client.pipeline(transaction=False) as pipe:
                 for name, value in zip(names, values):
@@ -201,6 +214,21 @@ def slot_tokens(keys: Iterable[str]) -> tuple[str, ...] | None:
     except redis.RedisError:
         return None
     return tuple(value.decode() for value in values)
+
+
+def _mget(client: redis.Redis, names: list[str]) -> list[bytes | None]:
+    """MGET on a pooled connection: redis-py's command wrapper (retries, observability hooks) costs more than
+    the round trip itself on this path, which every free-slots request takes."""
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        connection.send_command("MGET", *names)
+        return connection.read_response()
+    except BaseException:
+        connection.disconnect()  # a half-read reply must not reach the next user of the connection
+        raise
+    finally:
+        pool.release(connection)
 
 
 def _lifetime(name: str) -> int | None:

@@ -1,6 +1,7 @@
-"""Free-slot answers (/api/v1 free slots, the compat taken-hours lists) as JSON bytes, cached but never stale.
+"""Cached JSON answers: rendered once, served as bytes with an ETag, never stale.
 
-An answer is cached per process under everything it depends on: the resource and the days asked, the
+Catalog answers live with the catalog snapshot they were rendered from (`catalog_answer`), so they go
+when it goes. Free-slot answers (/api/v1 free slots, the compat taken-hours lists) are cached here: an answer is cached per process under everything it depends on: the resource and the days asked, the
 patient (for the signed-in variant), the catalog generation (`changes.catalog_generation()`) and the
 slot tokens of the resource and the patient (`changes.slot_tokens()`, one MGET per request) — every
 booking, cancellation or status change replaces its tokens after commit, so the next request anywhere
@@ -15,22 +16,30 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from flask import Response, current_app, request
 
 from medsync import clock
-from medsync.services import changes
+from medsync.services import catalog, changes
 from medsync.services.availability import Schedule
 
 MAX_ANSWERS = 512  # a month of one doctor's slots is ~40 kB: at most ~20 MB per process
+
+
+FOREVER = datetime.max.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
 class Answer:
     body: bytes
     etag: str
-    valid_until: datetime
+    valid_until: datetime = FOREVER
+
+    @classmethod
+    def of(cls, text: str, valid_until: datetime = FOREVER) -> Answer:
+        body = text.encode()
+        return cls(body, hashlib.blake2b(body, digest_size=12).hexdigest(), valid_until)
 
 
 class _AnswerCache:
@@ -77,12 +86,15 @@ def cached_answer(
         answer = _cache().get(key, now)
         if answer is not None:
             return answer
-    text, valid_until = compute(now)
-    body = text.encode()
-    answer = Answer(body, hashlib.blake2b(body, digest_size=12).hexdigest(), valid_until)
+    answer = Answer.of(*compute(now))
     if tokens is not None:
         _cache().put(key, answer)
     return answer
+
+
+def catalog_answer(name: Hashable, render: Callable[[catalog.Catalog], str]) -> Answer:
+    """A catalog answer rendered once per catalog snapshot (`render(snapshot)` gives its JSON)."""
+    return catalog.current_catalog().rendered(name, lambda snapshot: Answer.of(render(snapshot)))
 
 
 def json_response(answer: Answer, cache_control: str, *, vary: str | None = None) -> Response:
