@@ -4,6 +4,10 @@ Slots are generated in the clinic's local time, each with the UTC offset of its 
 clinic's 09:00 stays 09:00 across DST changes. A local time that does not exist (spring-forward
 gap) is skipped; an ambiguous one (fall-back) takes its first occurrence. The original front end's
 month of whole hours is checked against the same slots (`refused_whole_hours`).
+
+The grid comes from the catalog snapshot (a `Schedule`: hours, breaks, closures, absences, slot length),
+so a month of free slots costs one query, for the bookings that hold the time. `free_spans` also says
+until when its answer holds as the clock moves, for the API's answer cache (`medsync.api.answers`).
 """
 from __future__ import annotations
 

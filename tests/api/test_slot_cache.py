@@ -159,3 +159,32 @@ def _doctors():
     from medsync.models import Doctor
 
     return db.session.scalars(select(Doctor).order_by(Doctor.id))
+
+
+def test_a_booked_diagnostic_slot_leaves_the_next_answer_at_that_clinic_only(client, seeded, make_user):
+    from sqlalchemy import select
+
+    from medsync.models import Clinic, ClinicDiagnostic
+
+    offered = db.session.scalars(select(ClinicDiagnostic).order_by(ClinicDiagnostic.diagnostic_id)).first()
+    clinic = db.session.get(Clinic, offered.clinic_id)
+    visit = local_slot(clinic, days_ahead=3, hour=10)
+    day = visit.date()
+    path = f"/api/v1/diagnostics/{offered.diagnostic_id}/slots?clinic_id={clinic.id}&from={day}&to={day}"
+    assert visit.isoformat() in starts(client.get(path))
+    bookings.book(user_id=make_user().telegram_id, clinic_id=clinic.id, diagnostic_id=offered.diagnostic_id,
+                  starts_at=visit, patient=PATIENT)
+    db.session.commit()
+    assert visit.isoformat() not in starts(client.get(path))
+
+
+def test_a_process_whose_subscription_broke_still_sees_the_next_catalog_change(client, seeded, other_process):
+    doctor = first_doctor()
+    other = other_process.test_client()
+    assert other.get(f"/api/v1/doctors/{doctor.id}").status_code == 200  # subscribed, snapshot cached
+    other_process.extensions["medsync_catalog_feed"].pubsub.connection.disconnect()
+
+    doctor.price = 777
+    db.session.commit()
+
+    assert other.get(f"/api/v1/doctors/{doctor.id}").get_json()["price"] == 777
