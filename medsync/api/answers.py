@@ -113,7 +113,12 @@ def json_response(answer: Answer, cache_control: str, *, vary: str | None = None
 def slots_json(spans: list[tuple[datetime, datetime]], schedule: Schedule) -> str:
     """[{"starts_at": ..., "ends_at": ...}] in the clinic's offset, as SlotSchema dumps them."""
     zone = schedule.clinic.zone
-    return "[" + ",".join(
-        f'{{"starts_at":"{start.astimezone(zone).isoformat()}","ends_at":"{end.astimezone(zone).isoformat()}"}}'
-        for start, end in spans
-    ) + "]\n"
+    texts: dict[datetime, str] = {}  # a slot's end is mostly the next one's start: each instant formatted once
+
+    def local(instant: datetime) -> str:
+        text = texts.get(instant)
+        if text is None:
+            text = texts[instant] = instant.astimezone(zone).isoformat()
+        return text
+
+    return "[" + ",".join(f'{{"starts_at":"{local(start)}","ends_at":"{local(end)}"}}' for start, end in spans) + "]\n"
