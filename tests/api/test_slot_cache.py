@@ -188,3 +188,14 @@ def test_a_process_whose_subscription_broke_still_sees_the_next_catalog_change(c
     db.session.commit()
 
     assert other.get(f"/api/v1/doctors/{doctor.id}").get_json()["price"] == 777
+
+
+def test_a_month_of_free_slots_costs_one_query_once_the_catalog_is_loaded(client, seeded, make_user, count_queries):
+    doctor = first_doctor()
+    visit = local_slot(doctor.clinic, days_ahead=3, hour=10)
+    path = month_path(doctor, visit.date() - timedelta(days=2))
+    client.get(path)
+    book(doctor, make_user(), visit)  # the cached answer is dead; the catalog snapshot is not
+    with count_queries() as queries:
+        assert visit.isoformat() not in starts(client.get(path))
+    assert len(queries) == 1  # the bookings holding the doctor's time: hours, closures, absences are in the snapshot
