@@ -77,14 +77,13 @@ class CatalogFeed:
         # so a late message carrying an older version can never revive an entry cached before a change.
         self.generation = 0
         self.retry_at = 0.0
+        self.subscribing = False
 
     def current(self, client: redis.Redis) -> tuple[int, str] | None:
         """(generation, version) after applying every announced change; None when Redis is unreachable."""
         with self.lock:
             if self.pid != os.getpid():
                 self._forget()  # a forked child never reads its parent's socket
-            if self.pubsub is None and time.monotonic() >= self.retry_at:
-                self._subscribe(client)
             if self.pubsub is not None:
                 try:
                     self._drain()
@@ -92,11 +91,17 @@ class CatalogFeed:
                 except (redis.RedisError, OSError):
                     log.warning("lost the catalog subscription; reading the version per request until it is back")
                     self._forget()
-                    self.retry_at = time.monotonic() + RESUBSCRIBE_SECONDS
-            try:
-                self._learn(_read_version(client))
-            except redis.RedisError:
-                return None
+            attempt = not self.subscribing and time.monotonic() >= self.retry_at
+            self.subscribing |= attempt
+        # Network waits happen outside the lock: with Redis slow or gone, readers are not queued behind them.
+        if attempt:
+            return self._subscribe(client)
+        try:
+            version = _read_version(client)
+        except redis.RedisError:
+            return None
+        with self.lock:
+            self._learn(version)
             return self.generation, self.version
 
     def learn(self, version: str) -> None:
@@ -109,23 +114,32 @@ class CatalogFeed:
             self.version = version
             self.generation += 1
 
-    def _subscribe(self, client: redis.Redis) -> None:
+    def _subscribe(self, client: redis.Redis) -> tuple[int, str] | None:
+        """Subscribe (one thread at a time), then read the version: a change after the GET arrives as a message."""
         pubsub = client.pubsub()
         try:
             pubsub.subscribe(CATALOG_CHANNEL)
-            # Subscribed before the version is read: a change after the GET arrives as a message.
             while (confirmation := pubsub.get_message(timeout=2.0)) is None or confirmation["type"] != "subscribe":
                 if confirmation is None:
                     raise redis.TimeoutError("no subscription confirmation")
-            self._learn(_read_version(client))
+            version = _read_version(client)
         except (redis.RedisError, OSError):
             pubsub.close()
-            self.retry_at = time.monotonic() + RESUBSCRIBE_SECONDS
-            return
-        self.pubsub, self.pid = pubsub, os.getpid()
-        self.poller = select.poll()
-        self.poller.register(pubsub.connection._sock, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
-        self._drain(polled=False)
+            with self.lock:
+                self.subscribing = False
+                self.retry_at = time.monotonic() + RESUBSCRIBE_SECONDS
+            return None
+        with self.lock:
+            self.subscribing = False
+            self.pubsub, self.pid = pubsub, os.getpid()
+            self.poller = select.poll()
+            self.poller.register(pubsub.connection._sock, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+            self._learn(version)
+            try:
+                self._drain(polled=False)
+            except (redis.RedisError, OSError):
+                self._forget()  # the GET above still holds: the next read subscribes again
+            return self.generation, self.version
 
     def _drain(self, *, polled: bool = True) -> None:
         # redis-py's reader holds nothing back once get_message() said None (it checks its buffer, then the

@@ -199,3 +199,26 @@ def test_a_month_of_free_slots_costs_one_query_once_the_catalog_is_loaded(client
     with count_queries() as queries:
         assert visit.isoformat() not in starts(client.get(path))
     assert len(queries) == 1  # the bookings holding the doctor's time: hours, closures, absences are in the snapshot
+
+
+def test_without_redis_nothing_is_cached_and_every_answer_is_fresh(client, seeded, make_user, app):
+    settings = {**app.config["SETTINGS"].__dict__, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    without_redis = create_app(settings)
+    try:
+        other = without_redis.test_client()
+        doctor = first_doctor()
+        visit = local_slot(doctor.clinic, days_ahead=3, hour=10)
+        path = month_path(doctor, visit.date() - timedelta(days=2))
+        assert visit.isoformat() in starts(other.get(path))
+        assert other.get("/api/doctors/").status_code == 200
+
+        book(doctor, make_user(), visit)
+        doctor.price = 555
+        db.session.commit()
+
+        assert visit.isoformat() not in starts(other.get(path))
+        assert {card["doctor_id"]: card["price"] for card in other.get("/api/doctors/").get_json()}[doctor.id] == 555
+    finally:
+        app.extensions["celery"].set_default()
+        with without_redis.app_context():
+            db.engine.dispose()
