@@ -10,14 +10,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from medsync import clock
+from medsync.api.answers import cached_answer, catalog_answer, json_response, slots_json
 from medsync.api.auth import patient_id_if_signed_in
 from medsync.api.pages import page_body, page_of
-from medsync.api.answers import cached_answer, catalog_answer, json_response, slots_json
-from medsync.api.urls import service_base
 from medsync.api.schemas import (
     ClinicSchema, ClinicSummarySchema, DiagnosticSchema, DiagnosticSlotQuerySchema, DoctorDetailSchema,
     DoctorPageSchema, DoctorQuerySchema, SlotQuerySchema, SlotSchema, SpecialtySchema,
 )
+from medsync.api.urls import service_base
 from medsync.services import availability, catalog
 
 blp = Blueprint(
