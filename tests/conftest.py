@@ -24,7 +24,7 @@ from medsync.extensions import db
 from medsync.models import (
     Clinic, ClinicDiagnostic, DiagnosticType, Doctor, Specialty, User, WorkingBreak, WorkingHours,
 )
-from medsync.services import bookings, staff_tokens
+from medsync.services import bookings, changes, staff_tokens
 from medsync.services.bookings import PatientDetails
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.support.database import database_url, recreate_database
@@ -123,7 +123,10 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
             sequences = connection.scalars(text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"))
             for sequence in list(sequences):
                 connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
-    redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
+    test_redis = redis.Redis.from_url(app.config["REDIS_URL"])
+    test_redis.flushdb()
+    # The rows went behind the ORM's back: every app's cached catalog must go too, as after a catalog write.
+    changes.announce_catalog_change(test_redis)
 
 
 @pytest.fixture

@@ -1,22 +1,24 @@
 """/api/v1 catalog and free slots: clinics, specialties, doctors, diagnostics. No authentication."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from medsync import clock
+from medsync.api.answers import cached_answer, catalog_answer, json_response, slots_json
 from medsync.api.auth import patient_id_if_signed_in
 from medsync.api.pages import page_body, page_of
 from medsync.api.schemas import (
     ClinicSchema, ClinicSummarySchema, DiagnosticSchema, DiagnosticSlotQuerySchema, DoctorDetailSchema,
     DoctorPageSchema, DoctorQuerySchema, SlotQuerySchema, SlotSchema, SpecialtySchema,
 )
+from medsync.api.urls import service_base
 from medsync.services import availability, catalog
-from medsync.services.availability import Slot
 
 blp = Blueprint(
     "catalog", __name__, url_prefix="/api/v1",
@@ -24,10 +26,12 @@ blp = Blueprint(
 )
 
 DEFAULT_SLOT_DAYS = 7
-# Free slots change with every booking: a public answer may be reused briefly; a patient's own never.
-PUBLIC_SLOTS_CACHE = "public, max-age=15"
+# Free slots change with every booking: a public answer is revalidated by ETag every time; a patient's own never kept.
+PUBLIC_SLOTS_CACHE = "public, no-cache"
+# Catalog answers are the same for everyone and change rarely, but never stale: revalidated by ETag every time.
+CATALOG_CACHE = "public, no-cache"
 TMA = [{}, {"tma": []}]
-SlotsAnswer = tuple[list[Slot], int, dict[str, str]]
+DOCTOR_PAGE = DoctorPageSchema()
 
 
 @blp.route("/clinics")
@@ -56,14 +60,21 @@ class Specialties(MethodView):
 
 @blp.route("/doctors")
 class Doctors(MethodView):
-    @blp.arguments(DoctorQuerySchema, location="query")
+    @blp.arguments(DoctorQuerySchema(), location="query")  # one instance: a class is instantiated per request
     @blp.response(200, DoctorPageSchema)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Response:
         """Doctors, filtered by specialty, clinic and text; paginated (`page`, `per_page` ≤ 100)."""
-        doctors = catalog.find_doctors(
-            specialty_id=query.get("specialty_id"), clinic_id=query.get("clinic_id"), query=query.get("q")
-        )
-        return page_body(page_of(doctors, page=query["page"], per_page=query["per_page"]))
+        filters = (query.get("specialty_id"), query.get("clinic_id"), query.get("q"), query["page"], query["per_page"])
+        answer = catalog_answer(("v1:doctors", service_base(), *filters), lambda _snapshot: doctor_page_json(query))
+        return json_response(answer, CATALOG_CACHE)
+
+
+def doctor_page_json(query: dict[str, Any]) -> str:
+    doctors = catalog.find_doctors(
+        specialty_id=query.get("specialty_id"), clinic_id=query.get("clinic_id"), query=query.get("q")
+    )
+    page = page_body(page_of(doctors, page=query["page"], per_page=query["per_page"]))
+    return current_app.json.dumps(DOCTOR_PAGE.dump(page)) + "\n"
 
 
 @blp.route("/doctors/<int:doctor_id>")
@@ -76,15 +87,15 @@ class DoctorById(MethodView):
 
 @blp.route("/doctors/<int:doctor_id>/slots")
 class DoctorSlots(MethodView):
-    @blp.arguments(SlotQuerySchema, location="query")
+    @blp.arguments(SlotQuerySchema(), location="query")
     @blp.response(200, SlotSchema(many=True))
     @blp.doc(security=TMA)
-    def get(self, query: dict[str, Any], doctor_id: int) -> SlotsAnswer:
+    def get(self, query: dict[str, Any], doctor_id: int) -> Response:
         """Free slots of the doctor between two clinic-local days (at most 31 days), in the clinic's offset.
 
         With `Authorization: tma …` the times the patient already holds anywhere are left out too.
         """
-        return free_slots_answer(availability.doctor_resource(doctor_id), query)
+        return free_slots_answer(availability.doctor_schedule(doctor_id), query)
 
 
 @blp.route("/diagnostics")
@@ -114,23 +125,28 @@ class DiagnosticClinics(MethodView):
 
 @blp.route("/diagnostics/<int:diagnostic_id>/slots")
 class DiagnosticSlots(MethodView):
-    @blp.arguments(DiagnosticSlotQuerySchema, location="query")
+    @blp.arguments(DiagnosticSlotQuerySchema(), location="query")
     @blp.response(200, SlotSchema(many=True))
     @blp.doc(security=TMA)
-    def get(self, query: dict[str, Any], diagnostic_id: int) -> SlotsAnswer:
+    def get(self, query: dict[str, Any], diagnostic_id: int) -> Response:
         """Free slots of the test at a clinic (`clinic_id` required; at most 31 days), in the clinic's offset.
 
         With `Authorization: tma …` the times the patient already holds anywhere are left out too.
         """
-        return free_slots_answer(availability.diagnostic_resource(diagnostic_id, query["clinic_id"]), query)
+        return free_slots_answer(availability.diagnostic_schedule(diagnostic_id, query["clinic_id"]), query)
 
 
-def free_slots_answer(resource: availability.Resource, query: dict[str, Any]) -> SlotsAnswer:
-    """The free slots, public and briefly cacheable, or the signed-in patient's own (never cached)."""
+def free_slots_answer(schedule: availability.Schedule, query: dict[str, Any]) -> Response:
+    """The free slots, public (revalidated by ETag), or the signed-in patient's own (never stored)."""
     patient_id = patient_id_if_signed_in()
-    slots = availability.free_slots(resource, *slot_days(query, resource.clinic.zone), patient_id=patient_id)
-    cache = PUBLIC_SLOTS_CACHE if patient_id is None else "private, no-store"
-    return slots, 200, {"Cache-Control": cache, "Vary": "Authorization"}
+    days = slot_days(query, schedule.clinic.zone)
+
+    def compute(now: datetime) -> tuple[str, datetime]:
+        free = availability.free_spans(schedule, *days, now=now, patient_id=patient_id)
+        return slots_json(free.spans, schedule), free.valid_until
+
+    answer = cached_answer("free", schedule, days, patient_id, compute)
+    return json_response(answer, PUBLIC_SLOTS_CACHE if patient_id is None else "private, no-store", vary="Authorization")
 
 
 def slot_days(query: dict[str, Any], zone: ZoneInfo) -> tuple[date, date]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from medsync.api.auth import current_patient
 from medsync.api.json_body import json_object, require_json_object
 from medsync.api.limits import limit_booking_writes
 from medsync.api.schemas import CompatDiagnosticBookingSchema, CompatDoctorBookingSchema
+from medsync.api.answers import Answer, cached_answer, json_response
 from medsync.api.urls import photo_url, service_base
 from medsync.errors import InvalidRequest, NotFound
 from medsync.extensions import db
@@ -96,23 +97,29 @@ def working_hours(location_id: int) -> ResponseReturnValue:
 
 @route("/slots/doctors/<int:doctor_id>/<int:location_id>/<int(signed=True):month_index>")
 def doctor_taken_hours(doctor_id: int, location_id: int, month_index: int) -> ResponseReturnValue:
-    doctor = catalog.get_doctor(doctor_id)
-    if doctor.clinic.id != location_id:
+    schedule = availability.doctor_schedule(doctor_id)
+    if schedule.clinic.id != location_id:
         raise NotFound("This doctor does not work at this clinic.")
-    first_day, last_day = month_days(month_index, doctor.clinic.zone)
-    refused = availability.refused_whole_hours(availability.doctor_resource(doctor_id), first_day, last_day)
-    return jsonify([start.isoformat() for start in refused])
+    return taken_hours(schedule, month_index)
 
 
 @route("/slots/diagnostics/<int:diagnostic_id>/<int:location_id>/<int(signed=True):month_index>")
 def diagnostic_taken_hours(diagnostic_id: int, location_id: int, month_index: int) -> ResponseReturnValue:
     diagnostic = catalog.get_diagnostic(diagnostic_id)
-    clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == location_id), None)
-    if clinic is None:
+    if not any(clinic.id == location_id for clinic in diagnostic.clinics):
         raise NotFound("This clinic does not offer this diagnostic.")
-    first_day, last_day = month_days(month_index, clinic.zone)
-    resource = availability.diagnostic_resource(diagnostic_id, location_id)
-    return jsonify([start.isoformat() for start in availability.refused_whole_hours(resource, first_day, last_day)])
+    return taken_hours(availability.diagnostic_schedule(diagnostic_id, location_id), month_index)
+
+
+def taken_hours(schedule: availability.Schedule, month_index: int) -> Response:
+    """The month's whole hours the front end must not offer, cached as the free slots are (never stale)."""
+    days = month_days(month_index, schedule.clinic.zone)
+
+    def compute(now: datetime) -> tuple[str, datetime]:
+        refused, valid_until = availability.refused_hours(schedule, *days, now=now)
+        return json.dumps([start.isoformat() for start in refused]) + "\n", valid_until
+
+    return json_response(cached_answer("refused-hours", schedule, days, None, compute), "no-cache")
 
 
 @route("/doctors/book_slot", methods=["POST"])
@@ -148,11 +155,26 @@ def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
     return jsonify({"status": "success", "booking_id": booking.id})
 
 
+class _ListAnswers:
+    """A catalog list's JSON with the base left open, and its bytes for the base most recently asked."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.last: tuple[str, Answer] | None = None  # one entry: any Host header may arrive
+
+    def for_base(self, base: str) -> Answer:
+        last = self.last
+        if last is None or last[0] != base:
+            escaped = json.dumps(base)[1:-1]  # as a JSON string's content
+            last = (base, Answer.of(self.text.replace(json.dumps(_BASE)[1:-1], escaped)))
+            self.last = last
+        return last[1]
+
+
 def cached_json(name: str, build: Callable[[catalog.Catalog], Any]) -> Response:
     """A catalog list as JSON, serialised once per catalog snapshot (these lists are read on every screen)."""
-    body = catalog.current_catalog().rendered(f"compat:{name}", lambda snapshot: json.dumps(build(snapshot)))
-    base = json.dumps(service_base())[1:-1]  # escaped as a JSON string's content
-    return Response(body.replace(json.dumps(_BASE)[1:-1], base), mimetype="application/json")
+    answers = catalog.current_catalog().rendered(f"compat:{name}", lambda snapshot: _ListAnswers(json.dumps(build(snapshot))))
+    return json_response(answers.for_base(service_base()), "no-cache")
 
 
 def doctor_card(doctor: DoctorInfo, base: str | None = None) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from medsync.services import photos
 
 def service_base() -> str:
     """scheme://host of this service as clients reach it: PUBLIC_URL when set, else the request's own host."""
-    return current_settings().PUBLIC_URL or request.host_url.rstrip("/")
+    # Not request.host_url: it round-trips the host through IRI decoding, a cost on every catalog list.
+    return current_settings().PUBLIC_URL or f"{request.scheme}://{request.host}"
 
 
 def photo_url(stored_or_avatar: str, base: str | None = None) -> str:

@@ -37,6 +37,11 @@ def take(session: Session, topic: str) -> list[Any]:
     return [value for _, entry_topic, value in entries if entry_topic == topic]
 
 
+def pending(session: Session, topic: str) -> bool:
+    """Has the open transaction added anything to `topic` (not yet committed)?"""
+    return any(entry[1] == topic for entry in session.info.get(_KEY, ()))
+
+
 def _inside(transaction: SessionTransaction | None, rolled_back: SessionTransaction) -> bool:
     """Was `transaction` the rolled-back one or opened inside it?"""
     if transaction is None:

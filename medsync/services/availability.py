@@ -4,11 +4,15 @@ Slots are generated in the clinic's local time, each with the UTC offset of its 
 clinic's 09:00 stays 09:00 across DST changes. A local time that does not exist (spring-forward
 gap) is skipped; an ambiguous one (fall-back) takes its first occurrence. The original front end's
 month of whole hours is checked against the same slots (`refused_whole_hours`).
+
+The grid comes from the catalog snapshot (a `Schedule`: hours, breaks, closures, absences, slot length),
+so a month of free slots costs one query, for the bookings that hold the time. `free_spans` also says
+until when its answer holds as the clock moves, for the API's answer cache (`medsync.api.answers`).
 """
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -24,6 +28,8 @@ from medsync.models import (
     Booking, Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, WorkingHours,
 )
 from medsync.models.booking import ACTIVE_SQL
+from medsync.services import catalog, changes
+from medsync.services.catalog import ClinicInfo, Closure, DayHours
 
 # The longest range of days one free-slots request may ask for (the API documents and enforces this).
 MAX_RANGE_DAYS = 31
@@ -65,6 +71,47 @@ def diagnostic_resource(diagnostic_id: int, clinic_id: int) -> Resource:
     return Resource(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic.id)
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """What a resource's slot grid is made of: its clinic's week and closures, absences, the slot length."""
+
+    clinic: ClinicInfo
+    length: timedelta
+    absences: tuple[tuple[date, date], ...] = ()
+    doctor_id: int | None = None
+    diagnostic_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The resource's slot-token key (see `changes`)."""
+        if self.doctor_id is not None:
+            return changes.doctor_key(self.doctor_id)
+        return changes.diagnostic_key(self.diagnostic_id, self.clinic.id)
+
+
+@dataclass(frozen=True)
+class FreeSpans:
+    spans: list[Span]  # UTC
+    valid_until: datetime  # the first instant at which the booking window moving changes them
+
+
+def doctor_schedule(doctor_id: int) -> Schedule:
+    """A doctor's schedule from the catalog snapshot (no query when it is cached)."""
+    doctor = catalog.get_doctor(doctor_id)
+    return Schedule(doctor.clinic, timedelta(minutes=doctor.appointment_minutes), doctor.absences, doctor_id=doctor.id)
+
+
+def diagnostic_schedule(diagnostic_id: int, clinic_id: int) -> Schedule:
+    """A diagnostic's schedule at a clinic from the catalog snapshot; refused when the clinic does not offer it."""
+    diagnostic = catalog.get_diagnostic(diagnostic_id)
+    clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == clinic_id), None)
+    if clinic is None:
+        raise InvalidRequest(
+            "This clinic does not offer this diagnostic.", errors={"clinic_id": ["Not offered at this clinic."]}
+        )
+    return Schedule(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic.id)
+
+
 def free_slots(
     resource: Resource, date_from: date, date_to: date, *, now: datetime | None = None, patient_id: int | None = None,
 ) -> list[Slot]:
@@ -72,29 +119,45 @@ def free_slots(
 
     With `patient_id`, the times that patient already holds (any active booking, anywhere) are left out too.
     """
-    if date_to < date_from:
-        raise InvalidRequest("The range ends before it starts.", errors={"to": ["Must not be before 'from'."]})
-    if (date_to - date_from).days >= MAX_RANGE_DAYS:
-        raise InvalidRequest(f"The range is limited to {MAX_RANGE_DAYS} days.", errors={"to": ["Range too long."]})
-    zone = resource.clinic.zone
-    spans = _free_spans(resource, date_from, date_to, now or clock.now())
+    schedule = schedule_of(resource)
+    free = free_spans(schedule, date_from, date_to, now=now or clock.now(), patient_id=patient_id)
+    zone = schedule.clinic.zone
+    return [Slot(start.astimezone(zone), end.astimezone(zone)) for start, end in free.spans]
+
+
+def free_spans(
+    schedule: Schedule, date_from: date, date_to: date, *, now: datetime, patient_id: int | None = None,
+) -> FreeSpans:
+    """The free slots (UTC spans) and until when they stay so if no booking or catalog change intervenes."""
+    _check_range(date_from, date_to)
+    grid = _grid_spans(schedule, date_from, date_to)
+    busy = _intervals(_holding(schedule), schedule.clinic.zone, date_from, date_to)
+    spans = _free_of(grid, busy, now)
     if patient_id is not None:
         # Kept apart from the resource's bookings: _overlaps needs intervals that never overlap each other,
         # which holds within each list (the exclusion constraints) but not across them.
-        own = _patient_intervals(patient_id, zone, date_from, date_to)
+        own = _patient_intervals(patient_id, schedule.clinic.zone, date_from, date_to)
         own_starts = [start for start, _ in own]
         spans = [(start, end) for start, end in spans if not _overlaps(start, end, own, own_starts)]
-    return [Slot(start.astimezone(zone), end.astimezone(zone)) for start, end in spans]
+    return FreeSpans(spans, _window_moves(grid, now))
 
 
 def refused_whole_hours(
     resource: Resource, date_from: date, date_to: date, *, now: datetime | None = None
 ) -> list[datetime]:
     """Whole-hour starts of each day's `offered_hours` that `check_slot` refuses, in clinic time, earliest first."""
+    return refused_hours(schedule_of(resource), date_from, date_to, now=now or clock.now())[0]
+
+
+def refused_hours(
+    schedule: Schedule, date_from: date, date_to: date, *, now: datetime
+) -> tuple[list[datetime], datetime]:
+    """`refused_whole_hours` from a schedule, and until when the answer holds (as `FreeSpans.valid_until`)."""
     # The original front end offers these whole hours and drops the listed ones: what it keeps must be bookable.
-    accepted = {start for start, _ in _free_spans(resource, date_from, date_to, now or clock.now())}
-    zone = resource.clinic.zone
-    hours = {row.weekday: offered_hours(row.opens_at, row.closes_at) for row in _weekly_hours(resource.clinic.id)}
+    free = free_spans(schedule, date_from, date_to, now=now)
+    accepted = {start for start, _ in free.spans}
+    zone = schedule.clinic.zone
+    hours = {day.weekday: offered_hours(day.opens_at, day.closes_at) for day in schedule.clinic.hours}
     refused = []
     day = date_from
     while day <= date_to:
@@ -103,7 +166,7 @@ def refused_whole_hours(
             if starts_at is not None and starts_at not in accepted:
                 refused.append(starts_at.astimezone(zone))
         day += timedelta(days=1)
-    return refused
+    return refused, free.valid_until
 
 
 def offered_hours(opens_at: time, closes_at: time) -> range:
@@ -148,51 +211,113 @@ def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None 
 Span = tuple[datetime, datetime]
 
 
-def _free_spans(resource: Resource, date_from: date, date_to: date, now: datetime) -> list[Span]:
-    """The schedule's slots (UTC) inside the booking window that no active booking overlaps."""
+def _check_range(date_from: date, date_to: date) -> None:
+    if date_to < date_from:
+        raise InvalidRequest("The range ends before it starts.", errors={"to": ["Must not be before 'from'."]})
+    if (date_to - date_from).days >= MAX_RANGE_DAYS:
+        raise InvalidRequest(f"The range is limited to {MAX_RANGE_DAYS} days.", errors={"to": ["Range too long."]})
+
+
+def _free_of(grid: list[Span], busy: list[Span], now: datetime) -> list[Span]:
+    """The grid's slots inside the booking window that no busy interval overlaps."""
     earliest, latest = (instant.astimezone(timezone.utc) for instant in booking_window(now))
-    busy = _busy_intervals(resource, date_from, date_to)
     starts = [start for start, _ in busy]
-    return [
-        (start, end) for start, end in _grid(resource, date_from, date_to)
-        if earliest <= start <= latest and not _overlaps(start, end, busy, starts)
-    ]
+    return [(start, end) for start, end in grid if earliest <= start <= latest and not _overlaps(start, end, busy, starts)]
+
+
+def _window_moves(grid: list[Span], now: datetime) -> datetime:
+    """When the booking window next drops a slot of `grid` (too soon) or takes one in (within the horizon)."""
+    earliest, latest = booking_window(now)
+    settings = current_settings()
+    moves = [datetime.max.replace(tzinfo=timezone.utc)]
+    leaving = next((start for start, _ in grid if start >= earliest), None)
+    if leaving is not None:
+        moves.append(leaving - settings.MIN_BOOKING_NOTICE)
+    entering = next((start for start, _ in grid if start > latest), None)
+    if entering is not None:
+        moves.append(entering - timedelta(days=settings.BOOKING_HORIZON_DAYS))
+    return min(moves)
+
+
+def schedule_of(resource: Resource) -> Schedule:
+    """The resource's schedule: from the catalog snapshot, or from the database while this transaction
+    holds catalog writes not yet committed (no snapshot has them)."""
+    if not catalog.writing_catalog(db.session()):
+        snapshot = catalog.current_catalog()
+        clinic = snapshot.clinics.get(resource.clinic.id)
+        doctor = snapshot.doctors.get(resource.doctor_id) if resource.doctor_id is not None else None
+        if clinic is not None and (resource.doctor_id is None or doctor is not None):
+            return Schedule(clinic, resource.length, doctor.absences if doctor else (),
+                            doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id)
+    return _schedule_from_database(resource)
+
+
+def _schedule_from_database(resource: Resource) -> Schedule:
+    clinic = resource.clinic
+    hours = tuple(
+        DayHours(row.weekday, row.opens_at, row.closes_at,
+                 tuple((pause.starts_at, pause.ends_at) for pause in row.breaks))
+        for row in _weekly_hours(clinic.id)
+    )
+    closures = tuple(Closure(row.first_day, row.last_day, row.reason) for row in db.session.scalars(
+        select(ClinicClosure).where(ClinicClosure.clinic_id == clinic.id)))
+    absences = ()
+    if resource.doctor_id is not None:
+        absences = tuple(db.session.execute(
+            select(DoctorAbsence.first_day, DoctorAbsence.last_day).where(DoctorAbsence.doctor_id == resource.doctor_id)
+        ).tuples())
+    info = ClinicInfo(clinic.id, clinic.name, clinic.address, clinic.timezone, hours, closures)
+    return Schedule(info, resource.length, absences, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id)
 
 
 def _grid(resource: Resource, date_from: date, date_to: date) -> Iterator[Span]:
     """Every slot the schedule offers (UTC start, end), ignoring bookings and the booking window."""
-    clinic = resource.clinic
-    zone = clinic.zone
-    hours = {row.weekday: row for row in _weekly_hours(clinic.id)}
-    closed = _closed_days(resource, date_from, date_to)
+    return iter(_grid_spans(schedule_of(resource), date_from, date_to))
+
+
+def _grid_spans(schedule: Schedule, date_from: date, date_to: date) -> list[Span]:
+    """Every slot the schedule offers between two local dates (UTC start, end), earliest first."""
+    zone = schedule.clinic.zone
+    hours = {day.weekday: day for day in schedule.clinic.hours}
+    closed = _closed_days((*((c.first_day, c.last_day) for c in schedule.clinic.closures), *schedule.absences),
+                          date_from, date_to)
+    spans: list[Span] = []
     day = date_from
     while day <= date_to:
         row = hours.get(day.isoweekday())
         if row is not None and day not in closed:
-            yield from _day_slots(day, row, resource.length, zone)
+            for stretch_start, stretch_end in _working_stretches(row.opens_at, row.closes_at, row.breaks):
+                spans += _stretch_slots(datetime.combine(day, stretch_start), datetime.combine(day, stretch_end),
+                                       schedule.length, zone)
         day += timedelta(days=1)
+    return spans
 
 
-def _day_slots(day: date, row: WorkingHours, length: timedelta, zone: ZoneInfo) -> Iterator[Span]:
-    """Slots of each working stretch (opening → break, break → break, break → closing), each anchored at its start."""
-    for stretch_start, stretch_end in _working_stretches(row):
-        local = datetime.combine(day, stretch_start)
-        closing = datetime.combine(day, stretch_end)
-        while local + length <= closing:
-            starts_at = _to_utc(local, zone)
-            if starts_at is not None:
-                yield starts_at, starts_at + length
-            local += length
+def _stretch_slots(local: datetime, closing: datetime, length: timedelta, zone: ZoneInfo) -> list[Span]:
+    """Slots of one working stretch, anchored at its start; without a DST change inside, by arithmetic."""
+    count = (closing - local) // length
+    if count <= 0:
+        return []
+    first, last = _to_utc(local, zone), _to_utc(local + (count - 1) * length, zone)
+    if first is not None and last is not None and last - first == (count - 1) * length:
+        return [(first + index * length, first + (index + 1) * length) for index in range(count)]
+    spans = []
+    for index in range(count):  # the stretch crosses a DST change: each wall time on its own
+        starts_at = _to_utc(local + index * length, zone)
+        if starts_at is not None:
+            spans.append((starts_at, starts_at + length))
+    return spans
 
 
-def _working_stretches(row: WorkingHours) -> list[tuple[time, time]]:
-    stretches, start = [], row.opens_at
-    for pause in sorted(row.breaks, key=lambda pause: pause.starts_at):
-        if pause.starts_at > start:
-            stretches.append((start, min(pause.starts_at, row.closes_at)))
-        start = max(start, pause.ends_at)
-    if start < row.closes_at:
-        stretches.append((start, row.closes_at))
+def _working_stretches(opens_at: time, closes_at: time, breaks: tuple[tuple[time, time], ...]) -> list[tuple[time, time]]:
+    """Opening → break, break → break, break → closing."""
+    stretches, start = [], opens_at
+    for pause_start, pause_end in sorted(breaks):
+        if pause_start > start:
+            stretches.append((start, min(pause_start, closes_at)))
+        start = max(start, pause_end)
+    if start < closes_at:
+        stretches.append((start, closes_at))
     return stretches
 
 
@@ -210,25 +335,8 @@ def _weekly_hours(clinic_id: int) -> list[WorkingHours]:
     )
 
 
-def _closed_days(resource: Resource, date_from: date, date_to: date) -> set[date]:
-    """Days the clinic is closed or the doctor is away."""
-    ranges = list(
-        db.session.execute(
-            select(ClinicClosure.first_day, ClinicClosure.last_day).where(
-                ClinicClosure.clinic_id == resource.clinic.id,
-                ClinicClosure.first_day <= date_to,
-                ClinicClosure.last_day >= date_from,
-            )
-        )
-    )
-    if resource.doctor_id is not None:
-        ranges += db.session.execute(
-            select(DoctorAbsence.first_day, DoctorAbsence.last_day).where(
-                DoctorAbsence.doctor_id == resource.doctor_id,
-                DoctorAbsence.first_day <= date_to,
-                DoctorAbsence.last_day >= date_from,
-            )
-        )
+def _closed_days(ranges: Iterable[tuple[date, date]], date_from: date, date_to: date) -> set[date]:
+    """Days inside [date_from, date_to] that any (first, last) range covers: closures and absences."""
     days: set[date] = set()
     for first, last in ranges:
         day = max(first, date_from)
@@ -244,6 +352,10 @@ def _busy_intervals(resource: Resource, date_from: date, date_to: date) -> list[
         holding_time(clinic_id=resource.clinic.id, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id),
         resource.clinic.zone, date_from, date_to,
     )
+
+
+def _holding(schedule: Schedule) -> list[ColumnElement[bool]]:
+    return holding_time(clinic_id=schedule.clinic.id, doctor_id=schedule.doctor_id, diagnostic_id=schedule.diagnostic_id)
 
 
 def _patient_intervals(patient_id: int, zone: ZoneInfo, date_from: date, date_to: date) -> list[Span]:

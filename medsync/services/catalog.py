@@ -1,30 +1,30 @@
 """Catalog reads (clinics, specialties, doctors, diagnostics) from an in-process snapshot.
 
 The catalog changes rarely and is read on every screen of the Web App, so each process keeps one
-snapshot of it. A version token in Redis says which snapshot is current: every committed catalog
-write replaces the token (see the session hooks below, and `catalog_changed()` for bulk writes),
-and every read compares it, so no process serves a snapshot older than the last catalog commit.
-Without Redis the snapshot is simply not cached.
+snapshot of it. Every committed catalog write announces a new catalog version (see the session hooks
+below, and `catalog_changed()` for bulk writes); each process learns it through its Redis subscription
+(`changes.catalog_generation()`, no round trip per read) and drops its snapshot, so no process serves a
+snapshot older than the last catalog commit once that commit's request has returned (the guarantee is
+spelled out in `medsync.services.changes`). Without Redis the snapshot is simply not cached.
 """
 from __future__ import annotations
 
 import logging
 import threading
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import redis
+from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, selectinload
 
 from medsync.errors import NotFound
-from medsync.extensions import db, redis_client
-from medsync.services import after_commit
+from medsync.extensions import db
+from medsync.services import after_commit, changes
 from medsync.services.photos import photo_or_avatar
 from medsync.models import (
     Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty,
@@ -33,7 +33,8 @@ from medsync.models import (
 
 log = logging.getLogger(__name__)
 
-VERSION_KEY = "medsync:catalog:version"
+VERSION_KEY = changes.CATALOG_KEY
+MAX_RENDERED = 256
 _CHANGED = "catalog: changed"
 CATALOG_MODELS = (
     Clinic, WorkingHours, WorkingBreak, ClinicClosure, Specialty, Doctor, DoctorRating, DoctorAbsence,
@@ -95,6 +96,7 @@ class DoctorInfo:
     rating_count: int
     avg_rating: float
     search_text: str = field(repr=False)
+    absences: tuple[tuple[date, date], ...] = ()  # (first_day, last_day), inclusive
 
 
 @dataclass(frozen=True)
@@ -114,13 +116,19 @@ class Catalog:
     doctors: dict[int, DoctorInfo]
     diagnostics: dict[int, DiagnosticInfo]
     # Responses rendered from this snapshot (e.g. a list's JSON), built once per snapshot.
-    _rendered: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _rendered: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def rendered(self, name: str, render: Callable[[Catalog], Any]) -> Any:
-        """`render(self)`, computed on first use and kept as long as this snapshot is current."""
-        if name not in self._rendered:
-            self._rendered[name] = render(self)
-        return self._rendered[name]
+    def rendered(self, name: Hashable, render: Callable[[Catalog], Any]) -> Any:
+        """`render(self)`, computed on first use and kept as long as this snapshot is current.
+
+        At most MAX_RENDERED names are kept (names may come from queries): past that, rendered every time.
+        """
+        if name in self._rendered:
+            return self._rendered[name]
+        value = render(self)
+        if len(self._rendered) < MAX_RENDERED:
+            self._rendered[name] = value
+        return value
 
     @property
     def specialties(self) -> list[SpecialtyInfo]:
@@ -130,28 +138,38 @@ class Catalog:
 
 
 class _Snapshot:
-    """The process-wide cached catalog and the version it belongs to."""
+    """The cached catalog and the catalog generation it belongs to (one per app, like its Redis client)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        # One attribute, replaced whole: a reader never pairs one version with another version's catalog.
-        self.current: tuple[str, Catalog] | None = None
+        # One attribute, replaced whole: a reader never pairs one generation with another one's catalog.
+        self.current: tuple[int, Catalog] | None = None
 
 
-_snapshot = _Snapshot()
+def _snapshot() -> _Snapshot:
+    snapshot = current_app.extensions.get("medsync_catalog_snapshot")
+    if snapshot is None:
+        snapshot = current_app.extensions.setdefault("medsync_catalog_snapshot", _Snapshot())
+    return snapshot
 
 
 def current_catalog() -> Catalog:
-    """The whole catalog: from the process cache when its version is current, else loaded (7 queries)."""
-    version = _current_version()
-    current = _snapshot.current
-    if version is not None and current is not None and current[0] == version:
+    """The whole catalog: from the process cache when no change was announced since it was loaded, else loaded."""
+    generation = changes.catalog_generation()
+    snapshot = _snapshot()
+    current = snapshot.current
+    if generation is not None and current is not None and current[0] == generation:
         return current[1]
     catalog = _load_catalog()
-    if version is not None:
-        with _snapshot.lock:
-            _snapshot.current = (version, catalog)
+    if generation is not None:
+        with snapshot.lock:
+            snapshot.current = (generation, catalog)
     return catalog
+
+
+def writing_catalog(session: Session) -> bool:
+    """Has this session flushed catalog rows not yet committed (which no snapshot holds)?"""
+    return after_commit.pending(session, _CHANGED)
 
 
 def get_clinic(clinic_id: int) -> ClinicInfo:
@@ -195,32 +213,27 @@ def catalog_changed() -> None:
 
 
 def bump_version() -> None:
-    """Make every process drop its snapshot on its next read."""
-    with _snapshot.lock:
-        _snapshot.current = None
-    try:
-        redis_client.set(VERSION_KEY, uuid.uuid4().hex)
-    except redis.RedisError:
-        log.warning("could not bump the catalog version in Redis; other processes may serve a stale catalog")
-
-
-def _current_version() -> str | None:
-    try:
-        version = redis_client.get(VERSION_KEY)
-        if version is None:
-            # A fresh Redis: start a version so that snapshots from before the flush are never reused.
-            redis_client.set(VERSION_KEY, uuid.uuid4().hex, nx=True)
-            version = redis_client.get(VERSION_KEY)
-    except redis.RedisError:
-        return None
-    return version.decode() if isinstance(version, bytes) else version
+    """Make every process drop its snapshot: this one now, the others on their next read."""
+    with _snapshot().lock:
+        _snapshot().current = None
+    changes.catalog_committed()
 
 
 def _load_catalog() -> Catalog:
     clinics = _load_clinics()
     specialties = {row.id: SpecialtyInfo(row.id, row.name) for row in db.session.scalars(select(Specialty))}
+    absences: dict[int, list[tuple[date, date]]] = {}
+    rows = db.session.execute(
+        select(Doctor, DoctorAbsence.first_day, DoctorAbsence.last_day).outerjoin(DoctorAbsence)
+        .order_by(Doctor.id, DoctorAbsence.first_day)
+    )
+    doctor_rows = {}
+    for row, first_day, last_day in rows:  # one row per absence (or one without): a query, whatever the count
+        doctor_rows[row.id] = row
+        if first_day is not None:
+            absences.setdefault(row.id, []).append((first_day, last_day))
     doctors = {}
-    for row in db.session.scalars(select(Doctor).order_by(Doctor.id)):
+    for row in doctor_rows.values():
         specialty = specialties[row.specialty_id]
         doctors[row.id] = DoctorInfo(
             id=row.id, full_name=row.full_name, clinic=clinics[row.clinic_id], specialty=specialty,
@@ -228,6 +241,7 @@ def _load_catalog() -> Catalog:
             certificates=row.certificates, services=row.services, appointment_minutes=row.appointment_minutes,
             rating_count=row.rating_count, avg_rating=row.avg_rating,
             search_text=" ".join(filter(None, (row.full_name, specialty.name, row.services))).casefold(),
+            absences=tuple(absences.get(row.id, ())),
         )
     offered: dict[int, list[ClinicInfo]] = {}
     for clinic_id, diagnostic_id in db.session.execute(

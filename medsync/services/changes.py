@@ -1,0 +1,298 @@
+"""Change tokens: what cached answers are keyed by, so that none is served after a change it depends on.
+
+Two kinds, both replaced only after the writing transaction commits (`after_commit`, savepoint-safe):
+
+- **The catalog version**, one token for the whole catalog (clinics, hours, closures, doctors, absences,
+  diagnostics…). The writer SETs it in Redis and PUBLISHes it; every process keeps a subscription and
+  reads the version locally, with no Redis round trip per request (`catalog_generation()`).
+- **Slot tokens**, one per resource (a doctor; a diagnostic at a clinic) and one per patient, replaced
+  whenever a booking of theirs is inserted, changed or deleted. A free-slots read fetches the few it
+  needs in one MGET (`slot_tokens()`), so a booked or freed slot shows on the very next request anywhere.
+
+The catalog guarantee: once a catalog write's request has returned, the next request on *any* process
+sees it. The writing process switches at once (its own after-commit). Others: the writer waits for
+one more Redis round trip after its PUBLISH; Redis writes every pending reply — the message to every
+subscriber included — before it reads the next command, so by then the message sits in each
+subscriber's socket, and every read polls that socket (a non-blocking poll, no round trip) and applies
+what is waiting before it answers. A process whose subscription is down reads the version with a GET
+per request until it has subscribed again; without Redis nothing is cached.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import select
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+
+import redis
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from medsync.extensions import redis_client
+from medsync.models import Booking
+from medsync.services import after_commit
+
+log = logging.getLogger(__name__)
+
+CATALOG_KEY = "medsync:catalog:version"
+CATALOG_CHANNEL = "medsync:catalog:changed"
+SLOT_KEY = "medsync:slots:"
+# Changed by a write to bookings that names no single resource (a bulk UPDATE/DELETE): every slot answer depends on it.
+ALL_BOOKINGS = "all"
+# Patients are many: an idle patient's token may lapse (a missing token is replaced, never reused).
+PATIENT_TOKEN_SECONDS = 7 * 24 * 3600
+RESUBSCRIBE_SECONDS = 1.0
+_SLOTS_CHANGED = "slots: changed"
+
+
+def doctor_key(doctor_id: int) -> str:
+    return f"d{doctor_id}"
+
+
+def diagnostic_key(diagnostic_id: int, clinic_id: int) -> str:
+    return f"x{diagnostic_id}@{clinic_id}"
+
+
+def patient_key(user_id: int) -> str:
+    return f"p{user_id}"
+
+
+# --- the catalog version -------------------------------------------------------------------------
+
+
+class CatalogFeed:
+    """One process's view of the catalog version, kept current by a Redis subscription."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pid: int | None = None
+        self.pubsub: redis.client.PubSub | None = None
+        self.poller: select.poll | None = None  # on the subscription's socket: "anything arrived?" without a syscall more
+        self.version: str | None = None
+        # Bumped on every change this process learns of: cache keys use it, never the version string,
+        # so a late message carrying an older version can never revive an entry cached before a change.
+        self.generation = 0
+        self.retry_at = 0.0
+        self.subscribing = False
+
+    def current(self, client: redis.Redis) -> tuple[int, str] | None:
+        """(generation, version) after applying every announced change; None when Redis is unreachable."""
+        with self.lock:
+            if self.pid != os.getpid():
+                self._forget()  # a forked child never reads its parent's socket
+            if self.pubsub is not None:
+                try:
+                    self._drain()
+                    return self.generation, self.version
+                except (redis.RedisError, OSError):
+                    log.warning("lost the catalog subscription; reading the version per request until it is back")
+                    self._forget()
+            attempt = not self.subscribing and time.monotonic() >= self.retry_at
+            self.subscribing |= attempt
+        # Network waits happen outside the lock: with Redis slow or gone, readers are not queued behind them.
+        if attempt:
+            return self._subscribe(client)
+        try:
+            version = _read_version(client)
+        except redis.RedisError:
+            return None
+        with self.lock:
+            self._learn(version)
+            return self.generation, self.version
+
+    def learn(self, version: str) -> None:
+        """This process wrote the change: switch now, without waiting for its own message."""
+        with self.lock:
+            self._learn(version)
+
+    def _learn(self, version: str) -> None:
+        if version != self.version:
+            self.version = version
+            self.generation += 1
+
+    def _subscribe(self, client: redis.Redis) -> tuple[int, str] | None:
+        """Subscribe (one thread at a time), then read the version: a change after the GET arrives as a message."""
+        pubsub = client.pubsub()
+        try:
+            pubsub.subscribe(CATALOG_CHANNEL)
+            while (confirmation := pubsub.get_message(timeout=2.0)) is None or confirmation["type"] != "subscribe":
+                if confirmation is None:
+                    raise redis.TimeoutError("no subscription confirmation")
+            version = _read_version(client)
+        except (redis.RedisError, OSError):
+            pubsub.close()
+            with self.lock:
+                self.subscribing = False
+                self.retry_at = time.monotonic() + RESUBSCRIBE_SECONDS
+            return None
+        with self.lock:
+            self.subscribing = False
+            self.pubsub, self.pid = pubsub, os.getpid()
+            self.poller = select.poll()
+            self.poller.register(pubsub.connection._sock, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+            self._learn(version)
+            try:
+                self._drain(polled=False)
+            except (redis.RedisError, OSError):
+                self._forget()  # the GET above still holds: the next read subscribes again
+            return self.generation, self.version
+
+    def _drain(self, *, polled: bool = True) -> None:
+        # redis-py's reader holds nothing back once get_message() said None (it checks its buffer, then the
+        # socket), so after a full drain an idle socket means nothing is waiting: one poll(2), no parsing.
+        if polled and not self.poller.poll(0):
+            return
+        socket = self.pubsub.connection._sock
+        while (message := self.pubsub.get_message(timeout=0.0)) is not None:
+            if message["type"] == "message":
+                data = message["data"]
+                self._learn(data.decode() if isinstance(data, bytes) else data)
+        if self.pubsub.connection is None or self.pubsub.connection._sock is not socket:
+            # redis-py reconnected and resubscribed on its own: what was published meanwhile is lost.
+            raise redis.ConnectionError("the catalog subscription was re-established")
+
+    def _forget(self) -> None:
+        if self.pubsub is not None and self.pid == os.getpid():
+            try:
+                self.pubsub.close()
+            except (redis.RedisError, OSError):
+                pass
+        self.pubsub, self.poller, self.pid = None, None, os.getpid()
+
+
+def _read_version(client: redis.Redis) -> str:
+    version = client.get(CATALOG_KEY)
+    if version is None:
+        # A fresh Redis: start a version, so that nothing cached before the flush is taken as current.
+        client.set(CATALOG_KEY, uuid.uuid4().hex, nx=True)
+        version = client.get(CATALOG_KEY)
+    return version.decode() if isinstance(version, bytes) else version
+
+
+def _feed() -> CatalogFeed:
+    # Per app (each app has its own Redis client): two apps in one test process act as two processes.
+    feed = current_app.extensions.get("medsync_catalog_feed")
+    if feed is None:
+        feed = current_app.extensions.setdefault("medsync_catalog_feed", CatalogFeed())
+    return feed
+
+
+def catalog_generation() -> int | None:
+    """A number that changes with every catalog change this process has been told of; None without Redis."""
+    current = _feed().current(redis_client.client)
+    return None if current is None else current[0]
+
+
+def announce_catalog_change(client: redis.Redis) -> str:
+    """Give the catalog a new version and tell every process; returns once every subscriber has the message."""
+    version = uuid.uuid4().hex
+    with client.pipeline(transaction=True) as pipe:
+        pipe.set(CATALOG_KEY, version)
+        pipe.publish(CATALOG_CHANNEL, version)
+        pipe.execute()
+    # Redis flushes all pending output (our message to every subscriber) before it reads another command.
+    client.ping()
+    return version
+
+
+def catalog_committed() -> None:
+    """After a catalog commit: this process switches now, every other one on its next request."""
+    try:
+        version = announce_catalog_change(redis_client.client)
+    except redis.RedisError:
+        log.warning("could not announce a catalog change in Redis; other processes may serve a stale catalog")
+        version = uuid.uuid4().hex
+    _feed().learn(version)
+
+
+# --- slot tokens ---------------------------------------------------------------------------------
+
+
+def slot_tokens(keys: Iterable[str]) -> tuple[str, ...] | None:
+    """The current tokens of these resources/patients (plus the all-bookings one); None without Redis."""
+    names = [SLOT_KEY + ALL_BOOKINGS, *(SLOT_KEY + key for key in keys)]
+    client = redis_client.client
+    try:
+        values = _mget(client, names)
+        if None in values:
+            with client.pipeline(transaction=False) as pipe:
+                for name, value in zip(names, values):
+                    if value is None:
+                        pipe.set(name, uuid.uuid4().hex, nx=True, ex=_lifetime(name))
+                pipe.mget(names)
+                values = pipe.execute()[-1]
+    except redis.RedisError:
+        return None
+    return tuple(value.decode() for value in values)
+
+
+def _mget(client: redis.Redis, names: list[str]) -> list[bytes | None]:
+    """MGET on a pooled connection: redis-py's command wrapper (retries, observability hooks) costs more than
+    the round trip itself on this path, which every free-slots request takes."""
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        connection.send_command("MGET", *names)
+        return connection.read_response()
+    except BaseException:
+        connection.disconnect()  # a half-read reply must not reach the next user of the connection
+        raise
+    finally:
+        pool.release(connection)
+
+
+def _lifetime(name: str) -> int | None:
+    return PATIENT_TOKEN_SECONDS if name.startswith(SLOT_KEY + "p") else None
+
+
+def replace_slot_tokens(keys: Iterable[str]) -> None:
+    """New tokens for these keys: every answer cached under the old ones is dead."""
+    names = {SLOT_KEY + key for key in keys}
+    try:
+        with redis_client.client.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.set(name, uuid.uuid4().hex, ex=_lifetime(name))
+            pipe.execute()
+    except redis.RedisError:
+        # The slot cache cannot be trusted without its tokens: this process stops caching until they are back.
+        log.warning("could not replace slot tokens in Redis; cached free slots may be stale")
+
+
+def booking_keys(booking: Booking) -> list[str]:
+    """The tokens a booking's change replaces: its resource's and its patient's."""
+    keys = [patient_key(booking.user_id)] if booking.user_id is not None else []
+    if booking.doctor_id is not None:
+        keys.append(doctor_key(booking.doctor_id))
+    if booking.diagnostic_id is not None and booking.clinic_id is not None:
+        keys.append(diagnostic_key(booking.diagnostic_id, booking.clinic_id))
+    if booking.doctor_id is None and booking.diagnostic_id is None:
+        keys.append(ALL_BOOKINGS)
+    return keys
+
+
+@event.listens_for(Session, "after_flush")
+def _notice_booking_writes(session: Session, _context: object) -> None:
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, Booking):
+            for key in booking_keys(row):
+                after_commit.add(session, _SLOTS_CHANGED, key)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _notice_bulk_booking_writes(state: ORMExecuteState) -> None:
+    """An UPDATE/DELETE/INSERT statement on bookings names no single row the flush hook sees: change them all."""
+    if (state.is_update or state.is_delete or state.is_insert) and any(
+        mapper.class_ is Booking for mapper in state.all_mappers
+    ):
+        after_commit.add(state.session, _SLOTS_CHANGED, ALL_BOOKINGS)
+
+
+@event.listens_for(Session, "after_commit")
+def _replace_after_commit(session: Session) -> None:
+    keys = after_commit.take(session, _SLOTS_CHANGED)
+    if keys:
+        replace_slot_tokens(keys)

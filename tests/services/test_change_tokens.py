@@ -1,0 +1,81 @@
+"""Change tokens move only when a change is committed: never on rollback, never for a rolled-back savepoint."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from medsync.extensions import db, redis_client
+from medsync.services import bookings, catalog, changes
+from tests.conftest import PATIENT
+
+KYIV = ZoneInfo("Europe/Kyiv")
+VISIT = datetime(2026, 12, 2, 10, 0, tzinfo=KYIV)
+
+
+def tokens(doctor, user):
+    return changes.slot_tokens([changes.doctor_key(doctor.id), changes.patient_key(user.telegram_id)])
+
+
+def book(doctor, user):
+    return bookings.book(user_id=user.telegram_id, clinic_id=doctor.clinic_id, doctor_id=doctor.id,
+                         starts_at=VISIT, patient=PATIENT)
+
+
+def test_a_booking_replaces_its_doctors_and_patients_tokens_only_once_committed(frozen_now, make_doctor, make_user):
+    doctor, user, bystander = make_doctor(), make_user(), make_user()
+    before = tokens(doctor, user)
+    untouched = changes.slot_tokens([changes.patient_key(bystander.telegram_id)])
+    book(doctor, user)
+    assert tokens(doctor, user) == before  # flushed, not committed
+    db.session.commit()
+    after = tokens(doctor, user)
+    assert after[1] != before[1] and after[2] != before[2]
+    assert changes.slot_tokens([changes.patient_key(bystander.telegram_id)]) == untouched
+
+
+def test_a_rolled_back_booking_replaces_no_token(frozen_now, make_doctor, make_user):
+    doctor, user = make_doctor(), make_user()
+    before = tokens(doctor, user)
+    book(doctor, user)
+    db.session.rollback()
+    db.session.commit()
+    assert tokens(doctor, user) == before
+
+
+def test_a_booking_in_a_rolled_back_savepoint_replaces_no_token(frozen_now, make_doctor, make_user):
+    doctor, user = make_doctor(), make_user()
+    before = tokens(doctor, user)
+    savepoint = db.session.begin_nested()
+    book(doctor, user)
+    savepoint.rollback()
+    db.session.commit()
+    assert tokens(doctor, user) == before
+
+
+def test_a_cancellation_replaces_the_tokens(frozen_now, make_booking):
+    booking = make_booking(starts_at=VISIT)
+    before = changes.slot_tokens([changes.doctor_key(booking.doctor_id)])
+    bookings.cancel(booking.id, user_id=booking.user_id)
+    db.session.commit()
+    assert changes.slot_tokens([changes.doctor_key(booking.doctor_id)]) != before
+
+
+def test_the_catalog_version_moves_on_commit_only(frozen_now, make_doctor):
+    doctor = make_doctor()
+    generation = changes.catalog_generation()
+    version = redis_client.get(catalog.VERSION_KEY)
+
+    savepoint = db.session.begin_nested()
+    doctor.price = 1
+    db.session.flush()
+    savepoint.rollback()
+    db.session.commit()
+    doctor.price = 2
+    db.session.flush()
+    db.session.rollback()
+    assert (changes.catalog_generation(), redis_client.get(catalog.VERSION_KEY)) == (generation, version)
+
+    doctor.price = 3
+    db.session.commit()
+    assert changes.catalog_generation() != generation
+    assert redis_client.get(catalog.VERSION_KEY) != version
