@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select, text
+from sqlalchemy import ColumnElement, exists, false, select, text
 from sqlalchemy.orm import selectinload
 
 from medsync import clock
@@ -24,6 +24,8 @@ from medsync.models import (
     Booking, Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, WorkingHours,
 )
 from medsync.models.booking import ACTIVE_SQL
+from medsync.services import catalog
+from medsync.services.catalog import ClinicInfo, DayHours
 
 # The longest range of days one free-slots request may ask for (the API documents and enforces this).
 MAX_RANGE_DAYS = 31
@@ -118,7 +120,12 @@ def booking_window(now: datetime) -> tuple[datetime, datetime]:
 
 
 def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None = None) -> Slot:
-    """The slot starting exactly at `starts_at`, or the domain error a patient should see."""
+    """The slot starting exactly at `starts_at`, or the domain error a patient should see.
+
+    The schedule (hours, breaks, closures, slot length) is checked by arithmetic on the catalog snapshot;
+    one query then asks for what the snapshot does not hold: an absence of the doctor that day, and an
+    active booking overlapping the slot.
+    """
     if starts_at.tzinfo is None:
         raise InvalidRequest("The time needs a UTC offset.", errors={"starts_at": ["Missing UTC offset."]})
     now = now or clock.now()
@@ -131,16 +138,76 @@ def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None 
     if starts_at > latest:
         days = current_settings().BOOKING_HORIZON_DAYS
         raise SlotUnavailable(f"Bookings can be made at most {days} days ahead.")
-    zone = resource.clinic.zone
-    local_day = starts_at.astimezone(zone).date()
-    instant = starts_at.astimezone(timezone.utc)
-    span = next((span for span in _grid(resource, local_day, local_day) if span[0] == instant), None)
-    if span is None:
-        raise SlotUnavailable("The clinic does not take bookings at this time. Please choose a listed slot.")
-    busy = _busy_intervals(resource, local_day, local_day)
-    if _overlaps(*span, busy, [start for start, _ in busy]):
+    clinic = _schedule(resource.clinic)
+    zone = clinic.zone
+    start = starts_at.astimezone(timezone.utc)
+    end = start + resource.length
+    local = start.astimezone(zone)
+    if not _on_grid(clinic, local.replace(tzinfo=None), resource.length, zone, start):
+        raise SlotUnavailable(_OFF_SCHEDULE)
+    absent, busy = _absent_or_busy(resource, local.date(), start, end)
+    if absent:
+        raise SlotUnavailable(_OFF_SCHEDULE)
+    if busy:
         raise SlotTaken()
-    return Slot(span[0].astimezone(zone), span[1].astimezone(zone))
+    return Slot(local, end.astimezone(zone))
+
+
+_OFF_SCHEDULE = "The clinic does not take bookings at this time. Please choose a listed slot."
+
+
+def _schedule(clinic: Clinic | ClinicInfo) -> ClinicInfo:
+    """The clinic's hours, breaks and closures, from the catalog snapshot."""
+    return clinic if isinstance(clinic, ClinicInfo) else catalog.get_clinic(clinic.id)
+
+
+def _on_grid(clinic: ClinicInfo, local: datetime, length: timedelta, zone: ZoneInfo, instant: datetime) -> bool:
+    """Is the clinic wall time `local` (naive; the instant `instant`) one of the day's slot starts?
+
+    The same slots `_grid` lists, found by arithmetic: open that weekday, not closed that day, inside a
+    working stretch and a whole number of slot lengths after its start, not a fall-back hour's repeat.
+    """
+    day = local.date()
+    if any(closure.first_day <= day <= closure.last_day for closure in clinic.closures):
+        return False
+    hours = next((hours for hours in clinic.hours if hours.weekday == day.isoweekday()), None)
+    if hours is None or _to_utc(local, zone) != instant:
+        return False
+    for stretch_start, stretch_end in _stretches(hours):
+        opening = datetime.combine(day, stretch_start)
+        if opening <= local and local + length <= datetime.combine(day, stretch_end):
+            return (local - opening) % length == timedelta(0)
+    return False
+
+
+def _stretches(hours: DayHours) -> list[tuple[time, time]]:
+    """The working stretches of a day of the snapshot (as `_working_stretches` for a row)."""
+    stretches, start = [], hours.opens_at
+    for pause_start, pause_end in sorted(hours.breaks):
+        if pause_start > start:
+            stretches.append((start, min(pause_start, hours.closes_at)))
+        start = max(start, pause_end)
+    if start < hours.closes_at:
+        stretches.append((start, hours.closes_at))
+    return stretches
+
+
+def _absent_or_busy(resource: Resource, day: date, start: datetime, end: datetime) -> tuple[bool, bool]:
+    """In one query: is the doctor away on the clinic-local `day`; does an active booking hold [start, end)?"""
+    busy = exists().where(*_holding(resource), Booking.starts_at < end, Booking.ends_at > start)
+    absent = (
+        exists().where(
+            DoctorAbsence.doctor_id == resource.doctor_id, DoctorAbsence.first_day <= day, DoctorAbsence.last_day >= day,
+        )
+        if resource.doctor_id is not None else false()
+    )
+    return tuple(db.session.execute(select(absent, busy)).one())
+
+
+def _holding(resource: Resource) -> list[ColumnElement[bool]]:
+    return holding_time(
+        clinic_id=resource.clinic.id, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id
+    )
 
 
 # Internally every instant is UTC: comparing datetimes of one fixed zone is cheap and exact, while

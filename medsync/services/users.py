@@ -29,8 +29,9 @@ def upsert_user(
         index_elements=[User.telegram_id],
         set_={**{key: statement.excluded[key] for key in values if key != "telegram_id"}, "updated_at": func.now()},
     )
-    db.session.execute(statement)
-    return db.session.get(User, telegram_id, populate_existing=True)
+    # One round trip: the row as written comes back (RETURNING) instead of being read again.
+    statement = statement.returning(User).execution_options(populate_existing=True)
+    return db.session.scalars(statement).one()
 
 
 def set_reachable(telegram_id: int, reachable: bool) -> None:
