@@ -10,10 +10,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, exists, false, select, text
+from sqlalchemy import ColumnElement, Select, bindparam, exists, false, select, text
 from sqlalchemy.orm import selectinload
 
 from medsync import clock
@@ -194,20 +195,27 @@ def _stretches(hours: DayHours) -> list[tuple[time, time]]:
 
 def _absent_or_busy(resource: Resource, day: date, start: datetime, end: datetime) -> tuple[bool, bool]:
     """In one query: is the doctor away on the clinic-local `day`; does an active booking hold [start, end)?"""
-    busy = exists().where(*_holding(resource), Booking.starts_at < end, Booking.ends_at > start)
-    absent = (
-        exists().where(
-            DoctorAbsence.doctor_id == resource.doctor_id, DoctorAbsence.first_day <= day, DoctorAbsence.last_day >= day,
-        )
-        if resource.doctor_id is not None else false()
-    )
-    return tuple(db.session.execute(select(absent, busy)).one())
+    values = {"day": day, "starts_at": start, "ends_at": end, "clinic_id": resource.clinic.id,
+              "doctor_id": resource.doctor_id, "diagnostic_id": resource.diagnostic_id}
+    absent, busy = db.session.execute(_absent_or_busy_query(resource.doctor_id is not None), values).one()
+    return absent, busy
 
 
-def _holding(resource: Resource) -> list[ColumnElement[bool]]:
-    return holding_time(
-        clinic_id=resource.clinic.id, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id
+@cache
+def _absent_or_busy_query(of_doctor: bool) -> Select:
+    """Built once with bound parameters: building and keying a statement costs more Python than running it."""
+    holder = {"doctor_id": bindparam("doctor_id")} if of_doctor else {"diagnostic_id": bindparam("diagnostic_id")}
+    busy = exists().where(
+        *holding_time(clinic_id=bindparam("clinic_id"), **holder),
+        Booking.starts_at < bindparam("ends_at"), Booking.ends_at > bindparam("starts_at"),
     )
+    if not of_doctor:
+        return select(false(), busy)
+    absent = exists().where(
+        DoctorAbsence.doctor_id == bindparam("doctor_id"),
+        DoctorAbsence.first_day <= bindparam("day"), DoctorAbsence.last_day >= bindparam("day"),
+    )
+    return select(absent, busy)
 
 
 # Internally every instant is UTC: comparing datetimes of one fixed zone is cheap and exact, while

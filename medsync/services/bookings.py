@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import and_, not_, or_, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
@@ -118,24 +119,31 @@ def _insert_booking(
     rescheduled_from: Booking | None,
 ) -> Booking | None:
     """INSERT the booking unless a unique or exclusion constraint refuses it (then None); no SAVEPOINT needed."""
-    statement = insert(Booking).values(
-        user_id=user_id, clinic_id=clinic_id, doctor_id=doctor_id, diagnostic_id=diagnostic_id,
-        starts_at=slot.starts_at, ends_at=slot.ends_at, status=BookingStatus.BOOKED.value,
-        patient_first_name=patient.first_name, patient_last_name=patient.last_name,
-        patient_phone=patient.phone, patient_email=patient.email, patient_message=patient.message,
-        idempotency_key=idempotency_key,
-        rescheduled_from_id=rescheduled_from.id if rescheduled_from else None,
-        ical_uid=rescheduled_from.ical_uid if rescheduled_from else f"{uuid.uuid4()}@medsync",
-        ical_sequence=rescheduled_from.ical_sequence + 1 if rescheduled_from else 0,
-    )
-    # Without a conflict target DO NOTHING covers every unique and exclusion constraint: a lost race waits for
-    # the winner and then writes nothing, instead of aborting the transaction.
-    statement = statement.on_conflict_do_nothing().returning(Booking)
+    values = {
+        "user_id": user_id, "clinic_id": clinic_id, "doctor_id": doctor_id, "diagnostic_id": diagnostic_id,
+        "starts_at": slot.starts_at, "ends_at": slot.ends_at, "status": BookingStatus.BOOKED.value,
+        "patient_first_name": patient.first_name, "patient_last_name": patient.last_name,
+        "patient_phone": patient.phone, "patient_email": patient.email, "patient_message": patient.message,
+        "idempotency_key": idempotency_key,
+        "rescheduled_from_id": rescheduled_from.id if rescheduled_from else None,
+        "ical_uid": rescheduled_from.ical_uid if rescheduled_from else f"{uuid.uuid4()}@medsync",
+        "ical_sequence": rescheduled_from.ical_sequence + 1 if rescheduled_from else 0,
+    }
     try:
-        return db.session.scalars(statement).one_or_none()
+        return db.session.scalars(_insert_booking_statement(), values).one_or_none()
     except (IntegrityError, OperationalError) as exc:
         _raise_booking_conflict(exc)
         raise  # not reached: the line above always raises
+
+
+@cache
+def _insert_booking_statement() -> Insert:
+    """Built once (its values are bound at execution): the booking row back as a Booking, or nothing.
+
+    Without a conflict target DO NOTHING covers every unique and exclusion constraint: a lost race waits for
+    the winner and then writes nothing, instead of aborting the transaction.
+    """
+    return insert(Booking).on_conflict_do_nothing().returning(Booking)
 
 
 def _earlier_or_refusal(
@@ -458,11 +466,17 @@ def _mark_cancelled(booking: Booking, actor: Actor, actor_id: str | None, reason
 def _record(
     booking: Booking, actor: Actor, action: str, details: dict[str, Any], actor_id: str | None = None
 ) -> None:
+    """Append the audit event (a plain INSERT: nothing reads the row back in this transaction)."""
     if actor_id is None and actor is Actor.PATIENT:
         actor_id = str(booking.user_id)
-    db.session.add(
-        BookingEvent(booking_id=booking.id, actor=actor.value, actor_id=actor_id, action=action, details=details)
-    )
+    db.session.execute(_insert_event_statement(), {
+        "booking_id": booking.id, "actor": actor.value, "actor_id": actor_id, "action": action, "details": details,
+    })
+
+
+@cache
+def _insert_event_statement() -> Insert:
+    return insert(BookingEvent.__table__)
 
 
 def _queue_booking_messages(booking: Booking, now: datetime, *, rescheduled_from: Booking | None) -> None:
