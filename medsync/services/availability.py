@@ -10,8 +10,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, false, select, text
