@@ -1,10 +1,16 @@
 """Who is calling: the Telegram user of a Web App request, from verified initData."""
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from datetime import datetime, timedelta
+
 from flask import request
 
 from medsync import clock
-from medsync.auth.initdata import InitData, InitDataError, extract_init_data, verify_init_data
+from medsync.auth.initdata import (
+    FUTURE_SKEW_SECONDS, InitData, InitDataError, InitDataExpired, extract_init_data, verify_init_data,
+)
 from medsync.config import current_settings
 from medsync.errors import Unauthorized
 from medsync.models import User
@@ -32,11 +38,47 @@ def verified_init_data(body_init_data: str | None = None) -> InitData:
         raise Unauthorized("Telegram initData cannot be verified: the server has no BOT_TOKEN configured.")
     raw = extract_init_data(request.headers.get("Authorization"), body_init_data)
     try:
-        init_data = verify_init_data(raw, settings.BOT_TOKEN, max_age=settings.INITDATA_MAX_AGE, now=clock.now())
+        init_data = _verified_signatures.verify(raw, settings.BOT_TOKEN, settings.INITDATA_MAX_AGE, clock.now())
     except InitDataError as exc:
         raise Unauthorized(_REFUSALS.get(exc.reason, "The Telegram initData is invalid.")) from None
     request.environ[_VERIFIED] = init_data  # per request (g may outlive one, e.g. in tests)
     return init_data
+
+
+class _VerifiedSignatures:
+    """initData strings whose signature this process has verified, most recently used last (bounded).
+
+    The Mini App sends the same initData with every request of a session; its signature and fields are a
+    pure function of the string and the bot token, so they are verified once. Freshness depends on the
+    clock and is checked again on every use, so a remembered string expires exactly when a new one would.
+    Only strings that passed are remembered.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.known: OrderedDict[tuple[str, str], InitData] = OrderedDict()
+
+    def verify(self, raw: str | None, bot_token: str, max_age: int, now: datetime) -> InitData:
+        key = (bot_token, raw or "")
+        with self.lock:
+            known = self.known.get(key)
+            if known is not None:
+                self.known.move_to_end(key)
+        if known is None:
+            known = verify_init_data(raw, bot_token, max_age=max_age, now=now)
+            with self.lock:
+                self.known[key] = known
+                if len(self.known) > self.size:
+                    self.known.popitem(last=False)
+        elif now - known.auth_date > timedelta(seconds=max_age) or (
+            known.auth_date - now > timedelta(seconds=FUTURE_SKEW_SECONDS)
+        ):
+            raise InitDataExpired("initData has expired")
+        return known
+
+
+_verified_signatures = _VerifiedSignatures(size=4096)
 
 
 def current_patient_id(body_init_data: str | None = None) -> int:

@@ -51,7 +51,7 @@ class Bookings(MethodView):
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.response(201, BookingSchema)
     @blp.doc(security=TMA)
-    def post(self, fields: dict[str, Any], headers: dict[str, Any]) -> Booking:
+    def post(self, fields: dict[str, Any], headers: dict[str, Any]) -> bookings.BookingDetails:
         """Book a free slot of a doctor or a diagnostic; the same `Idempotency-Key` returns the first booking."""
         patient = current_patient()
         details = fields["patient"]
@@ -64,8 +64,9 @@ class Bookings(MethodView):
             ),
             idempotency_key=headers.get("idempotency_key"),
         )
+        shown = bookings.details(booking)
         db.session.commit()
-        return bookings.get_booking(booking.id, user_id=patient.telegram_id)
+        return shown
 
 
 @blp.route("/me/bookings")
@@ -97,12 +98,12 @@ class CancelBooking(MethodView):
     @blp.arguments(CancelSchema, required=False)
     @blp.response(200, BookingSchema)
     @blp.doc(security=TMA)
-    def post(self, fields: dict[str, Any], booking_id: int) -> Booking:
+    def post(self, fields: dict[str, Any], booking_id: int) -> bookings.BookingDetails:
         """Cancel my booking; too close to the visit (CANCEL_CUTOFF) → 409."""
         user_id = current_patient_id()
-        bookings.cancel(booking_id, user_id=user_id, reason=fields.get("reason") or None)
+        shown = bookings.details(bookings.cancel(booking_id, user_id=user_id, reason=fields.get("reason") or None))
         db.session.commit()
-        return bookings.get_booking(booking_id, user_id=user_id)
+        return shown
 
 
 @blp.route(f"/bookings/{BOOKING_ID}/reschedule")
@@ -112,12 +113,12 @@ class RescheduleBooking(MethodView):
     @blp.arguments(RescheduleSchema)
     @blp.response(200, BookingSchema)
     @blp.doc(security=TMA)
-    def post(self, fields: dict[str, Any], booking_id: int) -> Booking:
+    def post(self, fields: dict[str, Any], booking_id: int) -> bookings.BookingDetails:
         """Move my booking to another free slot: a new booking linked to the cancelled old one."""
         user_id = current_patient_id()
-        moved = bookings.reschedule(booking_id, user_id=user_id, starts_at=fields["starts_at"])
+        shown = bookings.details(bookings.reschedule(booking_id, user_id=user_id, starts_at=fields["starts_at"]))
         db.session.commit()
-        return bookings.get_booking(moved.id, user_id=user_id)
+        return shown
 
 
 @blp.route(f"/bookings/{BOOKING_ID}/calendar.ics")

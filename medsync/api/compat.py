@@ -151,8 +151,9 @@ def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
         ),
         **{service_field: fields[service_field]},
     )
+    booking_id = booking.id  # read before the commit expires the row: no query after it
     db.session.commit()
-    return jsonify({"status": "success", "booking_id": booking.id})
+    return jsonify({"status": "success", "booking_id": booking_id})
 
 
 class _ListAnswers:

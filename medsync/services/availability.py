@@ -15,9 +15,10 @@ import bisect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select, text
+from sqlalchemy import ColumnElement, Select, bindparam, exists, false, select, text
 from sqlalchemy.orm import selectinload
 
 from medsync import clock
@@ -181,7 +182,12 @@ def booking_window(now: datetime) -> tuple[datetime, datetime]:
 
 
 def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None = None) -> Slot:
-    """The slot starting exactly at `starts_at`, or the domain error a patient should see."""
+    """The slot starting exactly at `starts_at`, or the domain error a patient should see.
+
+    The schedule (hours, breaks, closures, slot length) is checked by arithmetic on the catalog snapshot;
+    one query then asks for what the snapshot does not hold: an absence of the doctor that day, and an
+    active booking overlapping the slot.
+    """
     if starts_at.tzinfo is None:
         raise InvalidRequest("The time needs a UTC offset.", errors={"starts_at": ["Missing UTC offset."]})
     now = now or clock.now()
@@ -194,16 +200,71 @@ def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None 
     if starts_at > latest:
         days = current_settings().BOOKING_HORIZON_DAYS
         raise SlotUnavailable(f"Bookings can be made at most {days} days ahead.")
-    zone = resource.clinic.zone
-    local_day = starts_at.astimezone(zone).date()
-    instant = starts_at.astimezone(timezone.utc)
-    span = next((span for span in _grid(resource, local_day, local_day) if span[0] == instant), None)
-    if span is None:
-        raise SlotUnavailable("The clinic does not take bookings at this time. Please choose a listed slot.")
-    busy = _busy_intervals(resource, local_day, local_day)
-    if _overlaps(*span, busy, [start for start, _ in busy]):
+    clinic = _schedule(resource.clinic)
+    zone = clinic.zone
+    start = starts_at.astimezone(timezone.utc)
+    end = start + resource.length
+    local = start.astimezone(zone)
+    if not _on_grid(clinic, local.replace(tzinfo=None), resource.length, zone, start):
+        raise SlotUnavailable(_OFF_SCHEDULE)
+    absent, busy = _absent_or_busy(resource, local.date(), start, end)
+    if absent:
+        raise SlotUnavailable(_OFF_SCHEDULE)
+    if busy:
         raise SlotTaken()
-    return Slot(span[0].astimezone(zone), span[1].astimezone(zone))
+    return Slot(local, end.astimezone(zone))
+
+
+_OFF_SCHEDULE = "The clinic does not take bookings at this time. Please choose a listed slot."
+
+
+def _schedule(clinic: Clinic | ClinicInfo) -> ClinicInfo:
+    """The clinic's hours, breaks and closures, from the catalog snapshot."""
+    return clinic if isinstance(clinic, ClinicInfo) else catalog.get_clinic(clinic.id)
+
+
+def _on_grid(clinic: ClinicInfo, local: datetime, length: timedelta, zone: ZoneInfo, instant: datetime) -> bool:
+    """Is the clinic wall time `local` (naive; the instant `instant`) one of the day's slot starts?
+
+    The same slots `_grid` lists, found by arithmetic: open that weekday, not closed that day, inside a
+    working stretch and a whole number of slot lengths after its start, not a fall-back hour's repeat.
+    """
+    day = local.date()
+    if any(closure.first_day <= day <= closure.last_day for closure in clinic.closures):
+        return False
+    hours = next((hours for hours in clinic.hours if hours.weekday == day.isoweekday()), None)
+    if hours is None or _to_utc(local, zone) != instant:
+        return False
+    for stretch_start, stretch_end in _working_stretches(hours.opens_at, hours.closes_at, hours.breaks):
+        opening = datetime.combine(day, stretch_start)
+        if opening <= local and local + length <= datetime.combine(day, stretch_end):
+            return (local - opening) % length == timedelta(0)
+    return False
+
+
+def _absent_or_busy(resource: Resource, day: date, start: datetime, end: datetime) -> tuple[bool, bool]:
+    """In one query: is the doctor away on the clinic-local `day`; does an active booking hold [start, end)?"""
+    values = {"day": day, "starts_at": start, "ends_at": end, "clinic_id": resource.clinic.id,
+              "doctor_id": resource.doctor_id, "diagnostic_id": resource.diagnostic_id}
+    absent, busy = db.session.execute(_absent_or_busy_query(resource.doctor_id is not None), values).one()
+    return absent, busy
+
+
+@cache
+def _absent_or_busy_query(of_doctor: bool) -> Select:
+    """Built once with bound parameters: building and keying a statement costs more Python than running it."""
+    holder = {"doctor_id": bindparam("doctor_id")} if of_doctor else {"diagnostic_id": bindparam("diagnostic_id")}
+    busy = exists().where(
+        *holding_time(clinic_id=bindparam("clinic_id"), **holder),
+        Booking.starts_at < bindparam("ends_at"), Booking.ends_at > bindparam("starts_at"),
+    )
+    if not of_doctor:
+        return select(false(), busy)
+    absent = exists().where(
+        DoctorAbsence.doctor_id == bindparam("doctor_id"),
+        DoctorAbsence.first_day <= bindparam("day"), DoctorAbsence.last_day >= bindparam("day"),
+    )
+    return select(absent, busy)
 
 
 # Internally every instant is UTC: comparing datetimes of one fixed zone is cheap and exact, while

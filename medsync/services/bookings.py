@@ -4,29 +4,28 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, not_, select
+from sqlalchemy import and_, not_, or_, select, text
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
 from medsync import clock
 from medsync.config import current_settings
 from medsync.errors import (
-    BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, PatientBusy, SlotTaken,
+    BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, NotFound, PatientBusy, SlotTaken,
+    SlotUnavailable,
 )
 from medsync.extensions import db
 from medsync.models import (
     ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, MessageKind,
 )
-from medsync.services import availability, outbox
+from medsync.models.booking import ACTIVE_SQL
+from medsync.services import availability, catalog, outbox
 from medsync.services.pagination import Page, paginate
 
-_CONSTRAINT_ERRORS = {
-    "ex_bookings_doctor_overlap": SlotTaken,
-    "ex_bookings_diagnostic_overlap": SlotTaken,
-    "ex_bookings_patient_overlap": PatientBusy,
-}
 _NOT_YET_SENT = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
 DEADLOCK_DETECTED = "40P01"  # SQLSTATE
 
@@ -71,69 +70,113 @@ def book(
     now: datetime | None = None,
     _rescheduled_from: Booking | None = None,
 ) -> Booking:
-    """Book a free slot for the user; raises SlotTaken, PatientBusy, SlotUnavailable or InvalidRequest."""
+    """Book a free slot for the user; raises SlotTaken, PatientBusy, SlotUnavailable or InvalidRequest.
+
+    Four statements: the slot check (one query), then one INSERT each for the booking, its audit event
+    and its outbox rows. The booking's INSERT leaves to PostgreSQL what was not checked or changed since:
+    a row an exclusion constraint (or this user's Idempotency-Key) refuses is skipped, not an error, and
+    only then is the holder looked up to tell the patient why.
+    """
     if (doctor_id is None) == (diagnostic_id is None):
         raise InvalidRequest(
             "Choose either a doctor or a diagnostic.",
             errors={"doctor_id": ["Give exactly one of doctor_id or diagnostic_id."]},
         )
     request = (clinic_id, doctor_id, diagnostic_id, starts_at)
-    if idempotency_key is not None:
-        earlier = _by_idempotency_key(user_id, idempotency_key)
-        if earlier is not None:
-            return _same_request(earlier, request)
+    now = now or clock.now()
+    resource = _resource(clinic_id, doctor_id, diagnostic_id)
     try:
-        return _insert_booking(
-            user_id=user_id, clinic_id=clinic_id, starts_at=starts_at, patient=patient, doctor_id=doctor_id,
-            diagnostic_id=diagnostic_id, idempotency_key=idempotency_key, actor=actor, actor_id=actor_id,
-            now=now or clock.now(), rescheduled_from=_rescheduled_from,
-        )
-    except (SlotTaken, PatientBusy):
-        # A concurrent repeat of this very request may have won the slot; then it is the answer.
+        slot = availability.check_slot(resource, starts_at, now=now)
+    except (SlotUnavailable, SlotTaken):
+        # A repeat of a request that was booked finds the slot taken (by its own booking) or, later, gone.
         earlier = _by_idempotency_key(user_id, idempotency_key) if idempotency_key is not None else None
         if earlier is None:
             raise
         return _same_request(earlier, request)
+    booking = _insert_booking(
+        user_id=user_id, clinic_id=clinic_id, slot=slot, patient=patient, doctor_id=doctor_id,
+        diagnostic_id=diagnostic_id, idempotency_key=idempotency_key, rescheduled_from=_rescheduled_from,
+    )
+    if booking is None:
+        return _earlier_or_refusal(user_id, idempotency_key, request, resource, slot)
+    details: dict[str, Any] = {"starts_at": slot.starts_at.isoformat()}
+    if _rescheduled_from is not None:
+        details["rescheduled_from"] = _rescheduled_from.id
+    _record(booking, actor, "booked", details, actor_id)
+    _queue_booking_messages(booking, now, rescheduled_from=_rescheduled_from)
+    return booking
 
 
 def _insert_booking(
     *,
     user_id: int,
     clinic_id: int,
-    starts_at: datetime,
+    slot: availability.Slot,
     patient: PatientDetails,
     doctor_id: int | None,
     diagnostic_id: int | None,
     idempotency_key: str | None,
-    actor: Actor,
-    actor_id: str | None,
-    now: datetime,
     rescheduled_from: Booking | None,
-) -> Booking:
-    resource = _resource(clinic_id, doctor_id, diagnostic_id)
-    slot = availability.check_slot(resource, starts_at, now=now)
-    booking = Booking(
-        user_id=user_id, clinic_id=clinic_id, doctor_id=doctor_id, diagnostic_id=diagnostic_id,
-        starts_at=slot.starts_at, ends_at=slot.ends_at, status=BookingStatus.BOOKED.value,
-        patient_first_name=patient.first_name, patient_last_name=patient.last_name,
-        patient_phone=patient.phone, patient_email=patient.email, patient_message=patient.message,
-        idempotency_key=idempotency_key,
-        rescheduled_from_id=rescheduled_from.id if rescheduled_from else None,
-        ical_uid=rescheduled_from.ical_uid if rescheduled_from else f"{uuid.uuid4()}@medsync",
-        ical_sequence=rescheduled_from.ical_sequence + 1 if rescheduled_from else 0,
-    )
+) -> Booking | None:
+    """INSERT the booking unless a unique or exclusion constraint refuses it (then None); no SAVEPOINT needed."""
+    values = {
+        "user_id": user_id, "clinic_id": clinic_id, "doctor_id": doctor_id, "diagnostic_id": diagnostic_id,
+        "starts_at": slot.starts_at, "ends_at": slot.ends_at, "status": BookingStatus.BOOKED.value,
+        "patient_first_name": patient.first_name, "patient_last_name": patient.last_name,
+        "patient_phone": patient.phone, "patient_email": patient.email, "patient_message": patient.message,
+        "idempotency_key": idempotency_key,
+        "rescheduled_from_id": rescheduled_from.id if rescheduled_from else None,
+        "ical_uid": rescheduled_from.ical_uid if rescheduled_from else f"{uuid.uuid4()}@medsync",
+        "ical_sequence": rescheduled_from.ical_sequence + 1 if rescheduled_from else 0,
+    }
     try:
-        with db.session.begin_nested():
-            db.session.add(booking)
-            db.session.flush()
+        return db.session.scalars(_insert_booking_statement(), values).one_or_none()
     except (IntegrityError, OperationalError) as exc:
         _raise_booking_conflict(exc)
-    details: dict[str, Any] = {"starts_at": booking.starts_at.isoformat()}
-    if rescheduled_from is not None:
-        details["rescheduled_from"] = rescheduled_from.id
-    _record(booking, actor, "booked", details, actor_id)
-    _queue_booking_messages(booking, now, rescheduled_from=rescheduled_from)
-    return booking
+        raise  # not reached: the line above always raises
+
+
+@cache
+def _insert_booking_statement() -> Insert:
+    """Built once (its values are bound at execution): the booking row back as a Booking, or nothing.
+
+    Without a conflict target DO NOTHING covers every unique and exclusion constraint: a lost race waits for
+    the winner and then writes nothing, instead of aborting the transaction.
+    """
+    return insert(Booking).on_conflict_do_nothing().returning(Booking)
+
+
+def _earlier_or_refusal(
+    user_id: int, idempotency_key: str | None, request: tuple, resource: availability.Resource,
+    slot: availability.Slot,
+) -> Booking:
+    """The INSERT was refused: this key's earlier booking is the answer, else say who holds the time."""
+    overlapping = and_(Booking.starts_at < slot.ends_at, Booking.ends_at > slot.starts_at, or_(
+        and_(*availability.holding_time(
+            clinic_id=resource.clinic.id, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id,
+        )),
+        and_(text(ACTIVE_SQL), Booking.user_id == user_id),
+    ))
+    if idempotency_key is not None:
+        overlapping = or_(overlapping, and_(Booking.user_id == user_id, Booking.idempotency_key == idempotency_key))
+    holders = db.session.scalars(select(Booking).where(overlapping)).all()
+    earlier = next((booking for booking in holders if idempotency_key is not None
+                    and (booking.user_id, booking.idempotency_key) == (user_id, idempotency_key)), None)
+    if earlier is not None:
+        return _same_request(earlier, request)
+    if any(booking.user_id == user_id for booking in holders) and not any(
+        _holds(booking, resource) for booking in holders
+    ):
+        raise PatientBusy()
+    # Held by someone else (or released again since): the patient lost the race for this slot.
+    raise SlotTaken()
+
+
+def _holds(booking: Booking, resource: availability.Resource) -> bool:
+    """Is this booking one of the resource's (its doctor's, or its diagnostic's at its clinic)?"""
+    if resource.doctor_id is not None:
+        return booking.doctor_id == resource.doctor_id
+    return (booking.diagnostic_id, booking.clinic_id) == (resource.diagnostic_id, resource.clinic.id)
 
 
 def cancel(
@@ -262,6 +305,53 @@ def get_booking_for_staff(booking_id: int) -> Booking:
     return booking
 
 
+@dataclass(frozen=True)
+class BookingDetails:
+    """A booking as it is shown, its clinic and service taken from the catalog snapshot.
+
+    Copied from the row before the commit expires it, so that the answer to a write needs no query after it.
+    """
+
+    id: int
+    status: str
+    clinic: catalog.ClinicInfo
+    doctor: catalog.DoctorInfo | None
+    diagnostic: catalog.DiagnosticInfo | None
+    starts_at: datetime
+    ends_at: datetime
+    patient_first_name: str
+    patient_last_name: str
+    patient_phone: str
+    patient_email: str | None
+    patient_message: str | None
+    cancel_reason: str | None
+    cancelled_by: str | None
+    rescheduled_from_id: int | None
+    ical_sequence: int
+
+    @property
+    def service_name(self) -> str:
+        """What the patient comes for, as `Booking.service_name`."""
+        if self.doctor is not None:
+            return self.doctor.full_name
+        return self.diagnostic.name if self.diagnostic is not None else ""
+
+
+def details(booking: Booking) -> BookingDetails:
+    """The booking as shown to its patient (no query: the row's loaded values and the catalog snapshot)."""
+    snapshot = catalog.current_catalog()
+    return BookingDetails(
+        id=booking.id, status=booking.status, clinic=snapshot.clinics[booking.clinic_id],
+        doctor=snapshot.doctors[booking.doctor_id] if booking.doctor_id is not None else None,
+        diagnostic=snapshot.diagnostics[booking.diagnostic_id] if booking.diagnostic_id is not None else None,
+        starts_at=booking.starts_at, ends_at=booking.ends_at, patient_first_name=booking.patient_first_name,
+        patient_last_name=booking.patient_last_name, patient_phone=booking.patient_phone,
+        patient_email=booking.patient_email, patient_message=booking.patient_message,
+        cancel_reason=booking.cancel_reason, cancelled_by=booking.cancelled_by,
+        rescheduled_from_id=booking.rescheduled_from_id, ical_sequence=booking.ical_sequence,
+    )
+
+
 def _lock_owned(booking_id: int, user_id: int) -> Booking:
     """Lock the patient's own booking for the rest of the transaction; others' do not exist for them."""
     booking = _lock(booking_id)
@@ -287,14 +377,26 @@ def _ensure_not_patient(actor: Actor) -> None:
 
 
 def _resource(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
+    """What is booked, from the catalog snapshot (no query)."""
+    snapshot = catalog.current_catalog()
     if doctor_id is not None:
-        resource = availability.doctor_resource(doctor_id)
-        if resource.clinic.id != clinic_id:
+        doctor = snapshot.doctors.get(doctor_id)
+        if doctor is None:
+            raise NotFound("Doctor not found.")
+        if doctor.clinic.id != clinic_id:
             raise InvalidRequest(
                 "This doctor does not work at this clinic.", errors={"clinic_id": ["The doctor works elsewhere."]}
             )
-        return resource
-    return availability.diagnostic_resource(diagnostic_id, clinic_id)
+        return availability.Resource(doctor.clinic, timedelta(minutes=doctor.appointment_minutes), doctor_id=doctor_id)
+    diagnostic = snapshot.diagnostics.get(diagnostic_id)
+    if diagnostic is None:
+        raise NotFound("Diagnostic not found.")
+    clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == clinic_id), None)
+    if clinic is None:
+        raise InvalidRequest(
+            "This clinic does not offer this diagnostic.", errors={"clinic_id": ["Not offered at this clinic."]}
+        )
+    return availability.Resource(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic_id)
 
 
 def _by_idempotency_key(user_id: int, key: str) -> Booking | None:
@@ -302,16 +404,12 @@ def _by_idempotency_key(user_id: int, key: str) -> Booking | None:
 
 
 def _raise_booking_conflict(exc: IntegrityError | OperationalError) -> None:
-    """Translate the constraint an insert hit into the domain error a patient understands."""
+    """Translate what stopped the insert into the domain error a patient understands."""
     if getattr(exc.orig, "pgcode", None) == DEADLOCK_DETECTED:
         # Two inserts for overlapping times can each wait on the other's exclusion check; PostgreSQL
         # aborts one of them (the other one wins the slot). For that patient it is a taken slot.
         raise SlotTaken() from None
     constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
-    if constraint in _CONSTRAINT_ERRORS:
-        raise _CONSTRAINT_ERRORS[constraint]() from None
-    if constraint == "uq_bookings_user_idempotency_key":
-        raise SlotTaken("This request is already being processed.") from None
     if constraint and constraint.startswith("fk_"):
         raise InvalidRequest("The booking refers to something that does not exist.") from None
     raise exc
@@ -368,25 +466,32 @@ def _mark_cancelled(booking: Booking, actor: Actor, actor_id: str | None, reason
 def _record(
     booking: Booking, actor: Actor, action: str, details: dict[str, Any], actor_id: str | None = None
 ) -> None:
+    """Append the audit event (a plain INSERT: nothing reads the row back in this transaction)."""
     if actor_id is None and actor is Actor.PATIENT:
         actor_id = str(booking.user_id)
-    db.session.add(
-        BookingEvent(booking_id=booking.id, actor=actor.value, actor_id=actor_id, action=action, details=details)
-    )
+    db.session.execute(_insert_event_statement(), {
+        "booking_id": booking.id, "actor": actor.value, "actor_id": actor_id, "action": action, "details": details,
+    })
+
+
+@cache
+def _insert_event_statement() -> Insert:
+    return insert(BookingEvent.__table__)
 
 
 def _queue_booking_messages(booking: Booking, now: datetime, *, rescheduled_from: Booking | None) -> None:
-    """The confirmation now, and one reminder per configured offset that is still ahead."""
+    """The confirmation now, and one reminder per configured offset that is still ahead: one INSERT."""
     payload = {"rescheduled_from": rescheduled_from.id} if rescheduled_from else {}
-    outbox.queue_message(
-        MessageKind.CONFIRMATION, booking_id=booking.id, chat_id=booking.user_id,
-        dedupe_key=f"booking:{booking.id}:confirmation", payload=payload,
-    )
+    messages = [outbox.Message(
+        MessageKind.CONFIRMATION, booking.user_id, f"booking:{booking.id}:confirmation", booking_id=booking.id,
+        payload=payload,
+    )]
     for offset in current_settings().REMINDER_OFFSETS:
         due_at = booking.starts_at - offset
         if due_at > now:
             label = reminder_label(offset)
-            outbox.queue_message(
-                MessageKind.REMINDER, booking_id=booking.id, chat_id=booking.user_id,
-                dedupe_key=f"booking:{booking.id}:reminder:{label}", due_at=due_at, payload={"offset": label},
-            )
+            messages.append(outbox.Message(
+                MessageKind.REMINDER, booking.user_id, f"booking:{booking.id}:reminder:{label}",
+                booking_id=booking.id, due_at=due_at, payload={"offset": label},
+            ))
+    outbox.queue_messages(messages)

@@ -6,13 +6,15 @@ anything not enqueued (Redis down, reminders due later) is found by the beat swe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 
 from medsync import clock
@@ -26,6 +28,19 @@ DELIVER_TASK = "workers.delivery.deliver_message"
 _DUE_NOW = "outbox: due now"
 
 
+@dataclass(frozen=True)
+class Message:
+    """An outbox row to write: what to send, to whom, about which booking or result, and when."""
+
+    kind: MessageKind
+    chat_id: int
+    dedupe_key: str
+    booking_id: int | None = None
+    due_at: datetime | None = None
+    result_id: int | None = None
+    payload: dict[str, Any] | None = None
+
+
 def queue_message(
     kind: MessageKind,
     *,
@@ -37,21 +52,42 @@ def queue_message(
     payload: dict[str, Any] | None = None,
 ) -> int | None:
     """Add an outbox row unless one with the same dedupe key exists; returns the new id or None."""
+    message = Message(kind, chat_id, dedupe_key, booking_id=booking_id, due_at=due_at, result_id=result_id,
+                      payload=payload)
+    written = queue_messages([message])
+    return written[0] if written else None
+
+
+def queue_messages(messages: Sequence[Message]) -> list[int]:
+    """Add outbox rows in one INSERT, skipping any whose dedupe key exists; returns the new ids."""
+    if not messages:
+        return []
     now = clock.now()
-    due_at = due_at or now
-    statement = (
-        insert(OutboxMessage)
-        .values(
-            kind=kind.value, dedupe_key=dedupe_key, booking_id=booking_id, chat_id=chat_id, result_id=result_id,
-            payload=payload or {}, due_at=due_at, status=MessageStatus.PENDING.value,
-        )
+    rows = [
+        {
+            "kind": message.kind.value, "dedupe_key": message.dedupe_key, "booking_id": message.booking_id,
+            "chat_id": message.chat_id, "result_id": message.result_id, "payload": message.payload or {},
+            "due_at": message.due_at or now, "status": MessageStatus.PENDING.value,
+        }
+        for message in messages
+    ]
+    written = db.session.execute(_insert_statement(), rows).all()
+    due_soon = now + timedelta(seconds=5)
+    for message_id, due_at in written:
+        if due_at <= due_soon:
+            after_commit.add(db.session(), _DUE_NOW, message_id)
+    return [message_id for message_id, _ in written]
+
+
+@cache
+def _insert_statement() -> Insert:
+    """Built once. Executed with a list of rows SQLAlchemy sends one multi-row INSERT ("insertmanyvalues"),
+    compiled once per process; a statement built with .values(rows) would be compiled on every call."""
+    return (
+        insert(OutboxMessage.__table__)
         .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
-        .returning(OutboxMessage.id)
+        .returning(OutboxMessage.id, OutboxMessage.due_at)
     )
-    message_id = db.session.execute(statement).scalar_one_or_none()
-    if message_id is not None and due_at <= now + timedelta(seconds=5):
-        after_commit.add(db.session(), _DUE_NOW, message_id)
-    return message_id
 
 
 def skip_pending(booking_id: int, kinds: Iterable[MessageKind], reason: str) -> int:

@@ -1,8 +1,10 @@
 """Telegram users, created or refreshed from every verified contact."""
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 
 from medsync.extensions import db
 from medsync.models import User
@@ -24,13 +26,25 @@ def upsert_user(
         "username": username[:64] if username else None,
         "language_code": language_code[:16] if language_code else None,
     }
-    statement = insert(User).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[User.telegram_id],
-        set_={**{key: statement.excluded[key] for key in values if key != "telegram_id"}, "updated_at": func.now()},
+    # One round trip: the row as written comes back (RETURNING) instead of being read again.
+    return db.session.scalars(_upsert_statement(), values).one()
+
+
+@cache
+def _upsert_statement() -> Insert:
+    """Built once (values bound at execution): building and keying a statement costs more than running it."""
+    statement = insert(User)
+    return (
+        statement.on_conflict_do_update(
+            index_elements=[User.telegram_id],
+            set_={**{key: statement.excluded[key] for key in _PROFILE}, "updated_at": func.now()},
+        )
+        .returning(User)
+        .execution_options(populate_existing=True)
     )
-    db.session.execute(statement)
-    return db.session.get(User, telegram_id, populate_existing=True)
+
+
+_PROFILE = ("first_name", "last_name", "username", "language_code")
 
 
 def set_reachable(telegram_id: int, reachable: bool) -> None:

@@ -20,6 +20,7 @@ from tests.bot.staff.conftest import GROUP_CHAT_ID, group_update
 from tests.conftest import PATIENT, next_local_slot
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.workers.conftest import running_worker, wait_until, wait_until_idle
+from workers import delivery as delivery_worker
 from workers.staff_digests import send_group_digests
 
 
@@ -111,6 +112,10 @@ def test_digests_to_one_group_are_spaced_within_its_limit_and_a_backlog_is_split
     app, monkeypatch, staff_group, telegram_api: FakeTelegramAPI, frozen_now, make_booking
 ):
     monkeypatch.setattr(staff_groups, "DIGEST_MAX_EVENTS", 2)
+    # The group's slots after the /setgroup reply are 3.15 s and 6.3 s later. A worker defers a message whose
+    # slot is over MAX_SLOT_WAIT away to a due time the frozen clock never reaches: how fast the bookings below
+    # were written would decide whether the second digest waits for its slot or is stuck. It waits.
+    monkeypatch.setattr(delivery_worker, "MAX_SLOT_WAIT", 10.0)
     doctor = staff_group
     for hour in (10, 11, 12):
         make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, hour=hour))
