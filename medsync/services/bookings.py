@@ -23,7 +23,7 @@ from medsync.models import (
     ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, MessageKind,
 )
 from medsync.models.booking import ACTIVE_SQL
-from medsync.services import availability, catalog, outbox
+from medsync.services import availability, catalog, changes, outbox
 from medsync.services.pagination import Page, paginate
 
 _NOT_YET_SENT = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
@@ -130,10 +130,13 @@ def _insert_booking(
         "ical_sequence": rescheduled_from.ical_sequence + 1 if rescheduled_from else 0,
     }
     try:
-        return db.session.scalars(_insert_booking_statement(), values).one_or_none()
+        booking = db.session.scalars(_insert_booking_statement(), values).one_or_none()
     except (IntegrityError, OperationalError) as exc:
         _raise_booking_conflict(exc)
         raise  # not reached: the line above always raises
+    if booking is not None:
+        changes.note_booking_written(booking)  # only this doctor's/test's and patient's free slots
+    return booking
 
 
 @cache
@@ -143,7 +146,8 @@ def _insert_booking_statement() -> Insert:
     Without a conflict target DO NOTHING covers every unique and exclusion constraint: a lost race waits for
     the winner and then writes nothing, instead of aborting the transaction.
     """
-    return insert(Booking).on_conflict_do_nothing().returning(Booking)
+    return (insert(Booking).on_conflict_do_nothing().returning(Booking)
+            .execution_options(**{changes.ROWS_NOTED: True}))
 
 
 def _earlier_or_refusal(

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 import redis
 from flask import current_app
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
 from medsync.extensions import redis_client
 from medsync.models import Booking
@@ -282,10 +282,22 @@ def _notice_booking_writes(session: Session, _context: object) -> None:
                 after_commit.add(session, _SLOTS_CHANGED, key)
 
 
+# An execution option for a statement on bookings whose caller names the rows it wrote (note_booking_written).
+ROWS_NOTED = "medsync_booking_rows_noted"
+
+
+def note_booking_written(booking: Booking) -> None:
+    """A booking written by a statement (not a flush): its resource's and patient's tokens change on commit."""
+    session = object_session(booking)
+    for key in booking_keys(booking):
+        after_commit.add(session, _SLOTS_CHANGED, key)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _notice_bulk_booking_writes(state: ORMExecuteState) -> None:
-    """An UPDATE/DELETE/INSERT statement on bookings names no single row the flush hook sees: change them all."""
-    if (state.is_update or state.is_delete or state.is_insert) and any(
+    """An UPDATE/DELETE/INSERT statement on bookings names no single row the flush hook sees: change them all
+    (unless its caller notes each row it wrote)."""
+    if (state.is_update or state.is_delete or state.is_insert) and not state.execution_options.get(ROWS_NOTED) and any(
         mapper.class_ is Booking for mapper in state.all_mappers
     ):
         after_commit.add(state.session, _SLOTS_CHANGED, ALL_BOOKINGS)

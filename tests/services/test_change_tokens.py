@@ -30,6 +30,7 @@ def test_a_booking_replaces_its_doctors_and_patients_tokens_only_once_committed(
     db.session.commit()
     after = tokens(doctor, user)
     assert after[1] != before[1] and after[2] != before[2]
+    assert after[0] == before[0], "a booking drops only its own doctor's and patient's answers, not every answer"
     assert changes.slot_tokens([changes.patient_key(bystander.telegram_id)]) == untouched
 
 
