@@ -38,13 +38,13 @@ def main() -> int:
     wrk.require_wrk()
     started, load_before = datetime.now(timezone.utc), os.getloadavg()
     rows: list[Row] = []
-    healthz_runs: list[wrk.Measure] = []
     with tempfile.TemporaryDirectory(prefix="medsync-bench-") as scratch, server.fake_telegram() as telegram_url:
         env = server.app_env(database_url(server.DB_NAME), telegram_url)
         server.prepare_database(server.DB_NAME, env)
         log = Path(scratch, "gunicorn.log")
-        with log.open("w") as log_file, server.gunicorn(env, log=log_file) as base:
-            bench = Bench(base, args, healthz_runs)
+        with log.open("w") as log_file, server.gunicorn(env, log=log_file) as web:
+            base = web.base
+            bench = Bench(web, args)
             today = started.date()
             webhook.book_patients(base, today, args.patients)
             bench.warm_up([read.path for read in api.reads(today)])
@@ -58,10 +58,11 @@ def main() -> int:
                 rows += _webapp_rows(base, args.browser_runs)
             if "booking" not in args.skip:
                 rows.append(_booking_row(bench, today, Path(scratch)))
-            healthz_runs.append(bench.get("/healthz"))
+            bench.healthz()
+            healthz = bench.healthz_row()
     if "delivery" not in args.skip:
         rows.append(_delivery_row(args.delivery_messages))
-    rows.insert(0, healthz_row(healthz_runs))
+    rows.insert(0, healthz)
     print(_header(started, load_before))
     print(render(rows))
     return 0
@@ -70,9 +71,10 @@ def main() -> int:
 class Bench:
     """wrk against the running server, each scenario right after a /healthz run."""
 
-    def __init__(self, base: str, args: argparse.Namespace, healthz_runs: list[wrk.Measure]) -> None:
-        self.base, self.seconds, self.connections = base, args.seconds, args.connections
-        self.healthz_runs = healthz_runs
+    def __init__(self, web: server.Server, args: argparse.Namespace) -> None:
+        self.web, self.base, self.seconds, self.connections = web, web.base, args.seconds, args.connections
+        self.healthz_runs: list[wrk.Measure] = []
+        self.healthz_cpu_us: list[float] = []
 
     def get(self, path: str, seconds: float | None = None) -> wrk.Measure:
         return wrk.run(f"{self.base}{path}", seconds=seconds or self.seconds, connections=self.connections)
@@ -86,13 +88,29 @@ class Bench:
         for path in ["/healthz", *paths]:
             self.get(path, seconds=1)
 
+    def healthz(self) -> wrk.Measure:
+        measure, cpu_us = self._with_cpu(lambda: self.get("/healthz"))
+        self.healthz_runs.append(measure)
+        self.healthz_cpu_us.append(cpu_us)
+        return measure
+
     def beside_healthz(self, name: str, scenario: Callable[[], wrk.Measure], target: Target | None) -> Row:
-        healthz = self.get("/healthz")
-        self.healthz_runs.append(healthz)
-        row = Row.of(name, scenario(), healthz, target)
+        healthz = self.healthz()
+        measure, cpu_us = self._with_cpu(scenario)
+        row = Row.of(name, measure, healthz, target)
+        row.cpu_us = cpu_us
         print(f"  {name}: {row.rate:,.0f}/s, p99 {row.p99_ms:.1f} ms (/healthz {healthz.rate:,.0f}/s, "
               f"p99 {healthz.p99_ms:.1f} ms)", file=sys.stderr, flush=True)
         return row
+
+    def healthz_row(self) -> Row:
+        return healthz_row(self.healthz_runs, statistics.median(self.healthz_cpu_us))
+
+    def _with_cpu(self, scenario: Callable[[], wrk.Measure]) -> tuple[wrk.Measure, float]:
+        """The run, and gunicorn's CPU microseconds per request during it."""
+        before = self.web.cpu_seconds()
+        measure = scenario()
+        return measure, (self.web.cpu_seconds() - before) / max(1, measure.requests) * 1e6
 
 
 def _webhook_row(bench: Bench, scenario: webhook.Scenario, scratch: Path, log: Path) -> Row:

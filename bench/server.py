@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -57,20 +58,40 @@ def fake_telegram() -> Iterator[str]:
 
 @contextmanager
 def gunicorn(env: dict[str, str], *options: str, config: Path = GUNICORN_CONFIG, log: IO[str] | None = None,
-             ) -> Iterator[str]:
+             ) -> Iterator[Server]:
     """gunicorn -c gunicorn.conf.py wsgi:app (as the Procfile runs it) on a free port; `options` override the
-    config for experiments; its error log goes to `log`. Yields the base URL once /healthz answers."""
+    config for experiments; its error log goes to `log`. Yields the server once /healthz answers."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-c", str(config), "--bind", f"127.0.0.1:{port}",
-               *options, "wsgi:app"]
+               # Many gunicorns share this machine (benches, other checkouts): none takes the default control socket.
+               "--no-control-socket", *options, "wsgi:app"]
     # The access log (if the config keeps one) is written as in production, then dropped.
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base, process)
-        yield base
+        yield Server(base, process.pid)
     finally:
         stop(process)
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the master and its workers have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        pids = [self.pid, *map(int, Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split())]
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:  # a worker that just exited
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
 
 
 def free_port() -> int:

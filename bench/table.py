@@ -25,6 +25,7 @@ class Row:
     p99_ms: float | None = None
     errors: int | None = None
     healthz: Measure | None = None  # the /healthz run just before this scenario's
+    cpu_us: float | None = None  # gunicorn's CPU time (master and workers) per request; PostgreSQL's is not in it
     target: Target | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -61,25 +62,25 @@ def p99_at_most(p99_ms: float) -> Target:
     return Target(f"p99 ≤ {p99_ms:g} ms", lambda row, _: row.p99_ms <= p99_ms)
 
 
-def healthz_row(runs: list[Measure]) -> Row:
+def healthz_row(runs: list[Measure], cpu_us: float | None) -> Row:
     """/healthz over the run: the median of its runs, the range in the notes."""
     rates, tails = [run.rate for run in runs], [run.p99_ms for run in runs]
     row = Row("GET /healthz (touches nothing)", statistics.median(rates),
               statistics.median(run.p50_ms for run in runs), statistics.median(tails),
-              sum(run.errors for run in runs), target=p99_at_most(10))
+              sum(run.errors for run in runs), target=p99_at_most(10), cpu_us=cpu_us)
     row.notes.append(f"{len(runs)} runs: {min(rates):,.0f}–{max(rates):,.0f}/s, p99 {min(tails):.1f}–{max(tails):.1f} ms")
     return row
 
 
 def render(rows: list[Row]) -> str:
     """A Markdown table (README's benchmark section is rewritten from it)."""
-    lines = ["| scenario | req/s | p50 ms | p99 ms | errors | × /healthz | target | result | notes |",
-             "|---|---:|---:|---:|---:|---:|---|---|---|"]
+    lines = ["| scenario | req/s | p50 ms | p99 ms | errors | × /healthz | gunicorn CPU µs/req | target | result | notes |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---|---|"]
     for row in rows:
         cells = [
             row.scenario,
             _number(row.rate, "{:,.0f}"), _number(row.p50_ms, "{:.1f}"), _number(row.p99_ms, "{:.1f}"),
-            _number(row.errors, "{}"), _number(row.ratio, "{:.2f}"),
+            _number(row.errors, "{}"), _number(row.ratio, "{:.2f}"), _number(row.cpu_us, "{:,.0f}"),
             row.target.text if row.target else "—", row.verdict, "; ".join(row.notes),
         ]
         lines.append("| " + " | ".join(cells) + " |")
