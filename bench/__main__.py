@@ -157,7 +157,8 @@ def _delivery_row(messages: int) -> Row:
     """bench.delivery in its own process (its own database, a real Celery worker, the limit-enforcing fake)."""
     output = subprocess.run([sys.executable, "-m", "bench.delivery", "--messages", str(messages), "--json"],
                             cwd=server.ROOT, check=True, capture_output=True, text=True).stdout
-    numbers = json.loads(output.strip().splitlines()[-1])
+    # The Celery worker shares that stdout (its shutdown notice comes after): take the one JSON line.
+    numbers = json.loads(next(line for line in output.splitlines() if line.startswith('{"messages"')))
     clean = numbers["refused_429"] == 0 and numbers["duplicates"] == 0 and numbers["lost"] == 0
     row = Row("delivery, reminders through Celery to the fake Bot API", rate=numbers["rate"],
               errors=numbers["refused_429"] + numbers["duplicates"] + numbers["lost"] + numbers["unsettled"],

@@ -68,7 +68,7 @@ def healthz_row(runs: list[Measure], cpu_us: float | None) -> Row:
     row = Row("GET /healthz (touches nothing)", statistics.median(rates),
               statistics.median(run.p50_ms for run in runs), statistics.median(tails),
               sum(run.errors for run in runs), target=p99_at_most(10), cpu_us=cpu_us)
-    row.notes.append(f"{len(runs)} runs: {min(rates):,.0f}–{max(rates):,.0f}/s, p99 {min(tails):.1f}–{max(tails):.1f} ms")
+    row.notes.append(f"{len(runs)} run{'s' if len(runs) > 1 else ''}: {min(rates):,.0f}–{max(rates):,.0f}/s, p99 {min(tails):.1f}–{max(tails):.1f} ms")
     return row
 
 
