@@ -31,7 +31,10 @@ class Row:
 
     @classmethod
     def of(cls, scenario: str, measure: Measure, healthz: Measure | None, target: Target | None = None) -> "Row":
-        return cls(scenario, measure.rate, measure.p50_ms, measure.p99_ms, measure.errors, healthz, target)
+        row = cls(scenario, measure.rate, measure.p50_ms, measure.p99_ms, measure.errors, healthz, target)
+        if measure.exhausted:
+            row.notes.append("bodies ran out before the time did: the rate is understated, run shorter")
+        return row
 
     @property
     def ratio(self) -> float | None:

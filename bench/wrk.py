@@ -13,13 +13,15 @@ THREADS = 2
 
 @dataclass(frozen=True)
 class Measure:
-    """What one wrk run saw: completed requests, p50/p99 latency, and every non-2xx/3xx or socket error."""
+    """What one wrk run saw: completed requests, p50/p99 latency, every non-2xx/3xx or socket error, and
+    whether its bodies ran out before the time did (then the rate is understated)."""
 
     requests: int
     seconds: float
     p50_ms: float
     p99_ms: float
     errors: int
+    exhausted: bool = False
 
     @property
     def rate(self) -> float:
