@@ -31,7 +31,8 @@ class Row:
 
     @classmethod
     def of(cls, scenario: str, measure: Measure, healthz: Measure | None, target: Target | None = None) -> "Row":
-        row = cls(scenario, measure.rate, measure.p50_ms, measure.p99_ms, measure.errors, healthz, target)
+        row = cls(scenario, rate=measure.rate, p50_ms=measure.p50_ms, p99_ms=measure.p99_ms, errors=measure.errors,
+                  healthz=healthz, target=target)
         if measure.exhausted:
             row.notes.append("bodies ran out before the time did: the rate is understated, run shorter")
         return row
@@ -68,9 +69,9 @@ def p99_at_most(p99_ms: float) -> Target:
 def healthz_row(runs: list[Measure], cpu_us: float | None) -> Row:
     """/healthz over the run: the median of its runs, the range in the notes."""
     rates, tails = [run.rate for run in runs], [run.p99_ms for run in runs]
-    row = Row("GET /healthz (touches nothing)", statistics.median(rates),
-              statistics.median(run.p50_ms for run in runs), statistics.median(tails),
-              sum(run.errors for run in runs), target=p99_at_most(10), cpu_us=cpu_us)
+    row = Row("GET /healthz (touches nothing)", rate=statistics.median(rates),
+              p50_ms=statistics.median(run.p50_ms for run in runs), p99_ms=statistics.median(tails),
+              errors=sum(run.errors for run in runs), target=p99_at_most(10), cpu_us=cpu_us)
     row.notes.append(f"{len(runs)} run{'s' if len(runs) > 1 else ''}: {min(rates):,.0f}–{max(rates):,.0f}/s, p99 {min(tails):.1f}–{max(tails):.1f} ms")
     return row
 
