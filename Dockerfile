@@ -11,4 +11,5 @@ COPY migrations ./migrations
 RUN useradd --create-home medsync && mkdir -p /app/var/results && chown -R medsync /app/var
 USER medsync
 EXPOSE 8000
-CMD ["gunicorn", "wsgi:app", "--bind", "0.0.0.0:8000", "--workers", "2", "--worker-class", "gthread", "--threads", "8"]
+COPY gunicorn.conf.py ./
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "wsgi:app"]

@@ -7,6 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
+WRK := /usr/bin/wrk
 TRANSLATIONS := medsync/webapp/translations
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -26,6 +27,11 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
+# wrk drives the HTTP benchmarks (Debian's package, installed like Chromium when missing).
+$(WRK):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y wrk || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
+
 services:  ## start local PostgreSQL and Redis if they are down
 	@./scripts/ensure-services
 
@@ -44,11 +50,8 @@ run: db  ## web (gunicorn), Celery worker and beat together
 test: setup services  ## every test, against real PostgreSQL and Redis
 	$(PY) -m pytest -q
 
-bench: setup services  ## benchmarks: API, webhook, delivery, the Mini App in Chromium (each on its own database)
-	$(PY) -m bench.api
-	$(PY) -m bench.webhook
-	$(PY) -m bench.delivery
-	$(PY) -m bench.webapp
+bench: setup services $(WRK)  ## every issue-10 scenario beside /healthz in one table (BENCH_ARGS="--seconds 10")
+	$(PY) -m bench $(BENCH_ARGS)
 
 migrate: setup  ## apply migrations to DATABASE_URL
 	$(FLASK) db upgrade

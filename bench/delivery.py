@@ -3,20 +3,21 @@
 The fake Bot API enforces Telegram's flood limits (30 msg/s overall, 1 msg/s per chat; 429 beyond).
 Prints sustained messages/s, 429s received, duplicates and losses. Target: >= 27 msg/s, 0, 0, 0.
 
-    python bench/delivery.py [--messages 2000] [--concurrency 8] [--timeout 240] [--kill-after N]
+    python -m bench.delivery [--messages 2000] [--concurrency 8] [--timeout 240] [--kill-after N] [--json]
 
 With --kill-after N the worker is SIGKILLed once Telegram has received N messages and a replacement
 worker is started: the report adds how many messages were in flight at the kill, how many chats got
 a message twice, and how long the dead worker's messages took to go out again (beat's sweep runs here
 every OUTBOX_SWEEP_INTERVAL, as in production).
 
-Uses its own database (medsync_bench_delivery, recreated) and Redis database (BENCH_REDIS_URL,
-default redis://127.0.0.1:6379/14, flushed).
+Uses its own database (BENCH_DB_NAME + "_delivery", recreated) and Redis database (BENCH_REDIS_URL,
+default redis://127.0.0.1:6379/14, flushed). `python -m bench` runs it with --json and puts it in its table.
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import os
 import signal
 import subprocess
@@ -41,7 +42,7 @@ from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
 from tests.support.database import recreate_database  # noqa: E402
 from workers.delivery import sweep_outbox  # noqa: E402
 
-DB_NAME = "medsync_bench_delivery"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "medsync_bench") + "_delivery"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 BOT_TOKEN = "123456:BENCH-delivery"
 FIRST_CHAT = 800_000_000
@@ -54,6 +55,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for every row to settle")
     parser.add_argument("--kill-after", type=int, default=0, help="SIGKILL the worker after this many sends")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds the fake Bot API takes to answer")
+    parser.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     args = parser.parse_args()
 
     database_url = recreate_database(DB_NAME)
@@ -74,7 +76,8 @@ def main() -> int:
                     crash = _kill_mid_run(fake, workers, settings, args.concurrency, args.kill_after)
                 settled = _wait_until_settled(args.messages, args.timeout, crash)
                 elapsed = time.monotonic() - started
-                _report(fake, args.messages, settled, elapsed, crash)
+                numbers = _numbers(fake, args.messages, settled, elapsed)
+                print(json.dumps(numbers) if args.json else _report(numbers, crash))
             finally:
                 for worker in workers:
                     worker.terminate()
@@ -161,7 +164,8 @@ def _wait_until_settled(count: int, timeout: float, crash: dict[str, float]) -> 
     return settled
 
 
-def _report(fake: FakeTelegramAPI, count: int, settled: int, elapsed: float, crash: dict[str, float]) -> None:
+def _numbers(fake: FakeTelegramAPI, count: int, settled: int, elapsed: float) -> dict[str, float]:
+    """Sustained rate (first to last send), 429s, duplicates and losses, from the rows and the fake's record."""
     statuses = dict(db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     ).all())
@@ -169,20 +173,27 @@ def _report(fake: FakeTelegramAPI, count: int, settled: int, elapsed: float, cra
         select(func.min(OutboxMessage.sent_at), func.max(OutboxMessage.sent_at))
     ).one()
     delivered = collections.Counter(call.chat_id for call in fake.calls("sendMessage", failed=False))
-    refused_429 = len([call for call in fake.calls("sendMessage", failed=True) if call.status == 429])
     span = (last_sent - first_sent).total_seconds() if first_sent and last_sent else 0.0
-    rate = (statuses.get("sent", 1) - 1) / span if span else 0.0
-    duplicates = sum(times - 1 for times in delivered.values() if times > 1)
-    lost = count - len(delivered)
+    return {
+        "messages": count, "sent": statuses.get("sent", 0), "failed": statuses.get("failed", 0),
+        "skipped": statuses.get("skipped", 0), "unsettled": count - settled,
+        "rate": (statuses.get("sent", 1) - 1) / span if span else 0.0, "elapsed": elapsed,
+        "refused_429": len([call for call in fake.calls("sendMessage", failed=True) if call.status == 429]),
+        "duplicates": sum(times - 1 for times in delivered.values() if times > 1),
+        "lost": count - len(delivered),
+    }
+
+
+def _report(numbers: dict[str, float], crash: dict[str, float]) -> str:
     rows = [
-        ("messages", f"{count}"),
-        ("sent / failed / skipped / unsettled", f"{statuses.get('sent', 0)} / {statuses.get('failed', 0)} / "
-                                                f"{statuses.get('skipped', 0)} / {count - settled}"),
-        ("sustained messages/s (first→last send)", f"{rate:.1f}"),
-        ("wall time from sweep to all settled", f"{elapsed:.1f} s"),
-        ("429s received", f"{refused_429}"),
-        ("duplicates (extra sends to a chat)", f"{duplicates}"),
-        ("lost (chats never reached)", f"{lost}"),
+        ("messages", f"{numbers['messages']}"),
+        ("sent / failed / skipped / unsettled", f"{numbers['sent']} / {numbers['failed']} / "
+                                                f"{numbers['skipped']} / {numbers['unsettled']}"),
+        ("sustained messages/s (first→last send)", f"{numbers['rate']:.1f}"),
+        ("wall time from sweep to all settled", f"{numbers['elapsed']:.1f} s"),
+        ("429s received", f"{numbers['refused_429']}"),
+        ("duplicates (extra sends to a chat)", f"{numbers['duplicates']}"),
+        ("lost (chats never reached)", f"{numbers['lost']}"),
     ]
     if crash:
         recovery = crash.get("recovered_at", float("nan")) - crash["killed_at"]
@@ -191,9 +202,9 @@ def _report(fake: FakeTelegramAPI, count: int, settled: int, elapsed: float, cra
             ("in-flight messages sent again within (kill → sent)", f"{recovery:.1f} s"),
         ]
     width = max(len(name) for name, _ in rows)
-    print("delivery benchmark (fake Bot API enforcing 30/s overall, 1/s per chat)")
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value}")
+    lines = ["delivery benchmark (fake Bot API enforcing 30/s overall, 1/s per chat)"]
+    lines += [f"  {name:<{width}}  {value}" for name, value in rows]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

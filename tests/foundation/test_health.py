@@ -1,13 +1,36 @@
 """Liveness and readiness."""
 from __future__ import annotations
 
+import redis
+from sqlalchemy import event
+
 from medsync import create_app
+from medsync.extensions import db
 
 
 def test_healthz_answers_while_the_process_is_up(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_touches_neither_postgresql_nor_redis(app, client, monkeypatch):
+    """The bench's baseline: what every request pays in this app, and nothing else."""
+    redis_commands, checkouts = [], []
+    monkeypatch.setattr(redis.Redis, "execute_command", lambda _client, *command, **_: redis_commands.append(command))
+    with app.app_context():
+        engine = db.engine
+
+    def checked_out(*_: object) -> None:
+        checkouts.append(1)
+
+    event.listen(engine, "checkout", checked_out)
+    try:
+        response = client.get("/healthz")
+    finally:
+        event.remove(engine, "checkout", checked_out)
+    assert response.status_code == 200
+    assert redis_commands == [] and checkouts == []
 
 
 def test_readyz_is_200_when_postgres_and_redis_answer(client):

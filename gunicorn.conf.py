@@ -1,0 +1,14 @@
+"""gunicorn's settings for the web process, in one place: the Procfile, the Dockerfile and `make bench`
+all start `gunicorn -c gunicorn.conf.py wsgi:app` (the bind address comes from the command line).
+`python -m bench.ceiling` measures the alternatives on /healthz; bench/README.md has the numbers."""
+
+wsgi_app = "wsgi:app"
+# Threads overlap what a request waits for (PostgreSQL, the Bot API) and keep connections alive; two
+# processes use both cores. More threads or processes measured no better here, and sync workers
+# close every connection and stall on any Bot API call made while handling an update.
+worker_class = "gthread"
+workers = 2
+threads = 4
+# No access log: it cost 7-30 % more CPU per request and a longer tail (bench/README.md). The app logs its own warnings
+# and errors; switch it on without editing with GUNICORN_CMD_ARGS="--access-logfile -".
+accesslog = None

@@ -1,0 +1,35 @@
+"""The bench table's verdicts: issue 10's targets applied to one run's numbers (no timing here)."""
+from __future__ import annotations
+
+from bench.table import Row, at_least, healthz_row, like_healthz, render
+from bench.wrk import Measure
+
+HEALTHZ = Measure(requests=20_000, seconds=5.0, p50_ms=4.0, p99_ms=8.0, errors=0)
+
+
+def measure(rate: float, p99_ms: float, errors: int = 0, exhausted: bool = False) -> Measure:
+    return Measure(requests=int(rate * 5), seconds=5.0, p50_ms=p99_ms / 2, p99_ms=p99_ms, errors=errors,
+                   exhausted=exhausted)
+
+
+def test_a_catalog_read_passes_at_80_percent_of_healthz_with_a_tail_within_one_and_a_half_times():
+    target = like_healthz(0.8, 1.5)
+    assert Row.of("doctors", measure(3_300, 12.0), HEALTHZ, target).verdict == "pass"
+    assert Row.of("doctors", measure(3_100, 12.0), HEALTHZ, target).verdict == "FAIL"
+    assert Row.of("doctors", measure(3_300, 12.5), HEALTHZ, target).verdict == "FAIL"
+
+
+def test_a_rate_target_needs_both_the_rate_and_the_tail_and_no_errors():
+    target = at_least(500, 150)
+    assert Row.of("book", measure(520, 140.0), HEALTHZ, target).verdict == "pass"
+    assert Row.of("book", measure(520, 160.0), HEALTHZ, target).verdict == "FAIL"
+    assert Row.of("book", measure(480, 140.0), HEALTHZ, target).verdict == "FAIL"
+    assert Row.of("book", measure(520, 140.0, errors=1), HEALTHZ, target).verdict == "FAIL (errors)"
+
+
+def test_the_table_shows_the_ratio_to_the_healthz_run_beside_it_and_says_when_bodies_ran_out():
+    rows = [healthz_row([HEALTHZ], cpu_us=300.0),
+            Row.of("POST /api/doctors/book_slot", measure(2_000, 40.0, exhausted=True), HEALTHZ, at_least(500, 150))]
+    table = render(rows).splitlines()
+    assert table[2].startswith("| GET /healthz (touches nothing) | 4,000 | 4.0 | 8.0 | 0 | — | 300 | p99 ≤ 10 ms | pass |")
+    assert "| 0.50 |" in table[3] and "bodies ran out" in table[3]
