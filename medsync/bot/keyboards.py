@@ -7,6 +7,7 @@ from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from medsync.bot import callbacks, texts
 from medsync.models import Booking, BookingStatus, Result
+from medsync.services.bookings import BookingLine
 from medsync.services.pagination import Page
 
 
@@ -50,7 +51,7 @@ def page_navigation(page: Page, to_page: Callable[[int], str]) -> list[InlineKey
     return row
 
 
-def bookings_page(page: Page[Booking], when: str, webapp_url: str) -> InlineKeyboardMarkup:
+def bookings_page(page: Page[BookingLine], when: str, webapp_url: str) -> InlineKeyboardMarkup:
     """One button per booking, the navigation row, the upcoming/past toggle; a book button when empty."""
     rows = [
         [_callback(texts.booking_button(booking), callbacks.booking_details.new(booking.id, when, page.page))]

@@ -5,6 +5,7 @@ from datetime import datetime
 from html import escape
 
 from medsync.models import Booking, BookingStatus, Result
+from medsync.services.bookings import BookingLine
 
 # --- main menu ----------------------------------------------------------------------------------
 
@@ -110,10 +111,10 @@ def visit_time(booking: Booking) -> str:
     return f"{start:%A}, {start.day} {start:%B %Y}, {start:%H:%M} ({booking.clinic.timezone})"
 
 
-def booking_button(booking: Booking) -> str:
+def booking_button(line: BookingLine) -> str:
     """One line on a list button: clinic-local date and time · doctor or diagnostic (buttons are plain text)."""
-    start = local_time(booking)
-    return f"{start:%a} {start.day} {start:%b} {start:%H:%M} · {booking.service_name}"
+    start = line.starts_at.astimezone(line.zone)
+    return f"{start:%a} {start.day} {start:%b} {start:%H:%M} · {line.service_name}"
 
 
 def bookings_list(when: str, total: int) -> str:

@@ -27,7 +27,7 @@ def register(bot: telebot.TeleBot) -> None:
 
 def send_bookings(bot: telebot.TeleBot, chat_id: int, user_id: int) -> None:
     """A new message with the first page of the user's upcoming bookings."""
-    page = bookings.list_for_user(user_id, when="upcoming", page=1, per_page=PER_PAGE)
+    page = bookings.list_lines_for_user(user_id, when="upcoming", page=1, per_page=PER_PAGE)
     replies.send_message(
         bot, chat_id, texts.bookings_list("upcoming", page.total), keyboards.bookings_page(page, "upcoming", webapp_url())
     )
@@ -52,7 +52,7 @@ def turn_page(call: CallbackQuery, bot: telebot.TeleBot) -> None:
 
 
 def show_page(bot: telebot.TeleBot, call: CallbackQuery, where: Position) -> None:
-    page = bookings.list_for_user(call.from_user.id, when=where.when, page=where.page, per_page=PER_PAGE)
+    page = bookings.list_lines_for_user(call.from_user.id, when=where.when, page=where.page, per_page=PER_PAGE)
     show(bot, call.message, texts.bookings_list(where.when, page.total),
          keyboards.bookings_page(page, where.when, webapp_url()))
 
