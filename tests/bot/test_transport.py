@@ -1,4 +1,4 @@
-"""The Bot API transport: form-encoded calls over kept-alive connections; failures keep their meaning."""
+"""The Bot API transport: JSON calls over kept-alive connections; failures keep their meaning."""
 from __future__ import annotations
 
 import socket
@@ -24,7 +24,7 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_calls_reuse_one_connection_and_arrive_as_the_bot_api_form_fields(telegram_api: FakeTelegramAPI):
+def test_calls_reuse_one_connection_and_arrive_as_the_bot_api_fields(telegram_api: FakeTelegramAPI):
     transport = BotApiTransport()
     url = f"{telegram_api.url}/bot{BOT_TOKEN}/sendMessage"
 
@@ -36,7 +36,7 @@ def test_calls_reuse_one_connection_and_arrive_as_the_bot_api_form_fields(telegr
     assert [call.params for call in telegram_api.calls("sendMessage")] == [
         {"chat_id": str(USER_ID), "text": "first"}, {"chat_id": str(USER_ID), "text": "Ünïcode & <b>more</b>"},
     ]
-    assert transport._pool_for(url).connection_from_url(url).num_connections == 1
+    assert transport._pool_for(telegram_api.url).num_connections == 1
 
 
 def test_a_refusal_is_a_response_and_an_unreachable_api_a_requests_connection_error(telegram_api: FakeTelegramAPI):
