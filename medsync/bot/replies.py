@@ -18,6 +18,7 @@ from flask import has_request_context, request
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
 from telebot.types import Chat, InlineKeyboardMarkup, InputFile, Message, Update
 
+from medsync.bot.batch import RedisBatch
 from medsync.bot.documents import ResultDocument, send_result_document
 from medsync.extensions import redis_client
 from medsync.models import MessageKind, Result
@@ -33,11 +34,11 @@ def handling_update(update_id: int) -> None:
     request.environ[_UPDATE_KEY] = update_id
 
 
-def note_chat_activity(pipe: redis.client.Pipeline, update: Update) -> None:
+def note_chat_activity(batch: RedisBatch, update: Update) -> None:
     """Remember the chat's newest update: an edit queued while handling an older one is stale (see `stale_edit`)."""
     chat = _chat_of(update)
     if chat is not None:
-        pipe.set(_CHAT_NEWEST_KEY.format(chat.id), update.update_id, ex=CHAT_ACTIVITY_TTL)
+        batch.set(_CHAT_NEWEST_KEY.format(chat.id), update.update_id, ex=CHAT_ACTIVITY_TTL)
 
 
 def stale_edit(chat_id: int, reply: dict[str, Any]) -> bool:

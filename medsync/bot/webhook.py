@@ -14,6 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 from telebot.types import Update
 
 from medsync.bot import get_bot, replies
+from medsync.bot.batch import RedisBatch
 from medsync.bot.handlers.users import (
     Sender, note_known_profile, read_known_profile, remember_sender, sender_of,
 )
@@ -101,12 +102,12 @@ def _parse_update(body: dict[str, Any]) -> Update | None:
 def _first_delivery(update: Update, sender: Sender | None) -> tuple[bool, str | None]:
     """Claim the update id before handling it, so a concurrent or later redelivery is only acknowledged; in
     the same round trip note the chat's newest update and read the profile the sender's row last held."""
-    with redis_client.pipeline(transaction=False) as pipe:
-        pipe.set(_seen_key(update.update_id), 1, nx=True, ex=IN_FLIGHT_TTL)
-        if sender is not None:
-            read_known_profile(pipe, sender)
-        replies.note_chat_activity(pipe, update)
-        first, *rest = pipe.execute()
+    batch = RedisBatch(redis_client.client)
+    batch.set(_seen_key(update.update_id), 1, nx=True, ex=IN_FLIGHT_TTL)
+    if sender is not None:
+        read_known_profile(batch, sender)
+    replies.note_chat_activity(batch, update)
+    first, *rest = batch.execute()
     known = rest[0] if sender is not None else None
     return bool(first), known.decode() if isinstance(known, bytes) else known
 
@@ -114,11 +115,11 @@ def _first_delivery(update: Update, sender: Sender | None) -> tuple[bool, str | 
 def _mark_handled(update_id: int, stored_sender: Sender | None) -> None:
     """Handled (or failed and answered 200): remember it for as long as Telegram could redeliver it, and the
     profile now committed in the sender's row."""
-    with redis_client.pipeline(transaction=False) as pipe:
-        pipe.expire(_seen_key(update_id), SEEN_UPDATE_TTL)
-        if stored_sender is not None:
-            note_known_profile(pipe, stored_sender)
-        pipe.execute()
+    batch = RedisBatch(redis_client.client)
+    batch.expire(_seen_key(update_id), SEEN_UPDATE_TTL)
+    if stored_sender is not None:
+        note_known_profile(batch, stored_sender)
+    batch.execute()
 
 
 def _seen_key(update_id: int) -> str:

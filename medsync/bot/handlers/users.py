@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import redis
 import telebot
 from telebot.types import ChatMemberUpdated, Update
 
+from medsync.bot.batch import RedisBatch
 from medsync.extensions import db
 from medsync.models import User as Patient
 from medsync.services import users
@@ -50,14 +50,14 @@ def sender_of(update: Update) -> Sender | None:
     return None
 
 
-def read_known_profile(pipe: redis.client.Pipeline, sender: Sender) -> None:
-    """Queue the read of the profile last stored for this sender (its reply is the pipeline's next result)."""
-    pipe.get(_SENDER_KEY.format(sender.telegram_id))
+def read_known_profile(batch: RedisBatch, sender: Sender) -> None:
+    """Queue the read of the profile last stored for this sender (its reply is the batch's next result)."""
+    batch.get(_SENDER_KEY.format(sender.telegram_id))
 
 
-def note_known_profile(pipe: redis.client.Pipeline, sender: Sender) -> None:
+def note_known_profile(batch: RedisBatch, sender: Sender) -> None:
     """Queue "this sender's row holds this profile" (only once that row is committed)."""
-    pipe.set(_SENDER_KEY.format(sender.telegram_id), sender.profile, ex=SENDER_TTL)
+    batch.set(_SENDER_KEY.format(sender.telegram_id), sender.profile, ex=SENDER_TTL)
 
 
 def remember_sender(sender: Sender) -> bool:
