@@ -15,6 +15,7 @@ import redis
 import requests
 import telebot
 from flask import has_request_context, request
+from telebot import apihelper
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
 from telebot.types import Chat, InlineKeyboardMarkup, InputFile, Message, Update
 
@@ -66,7 +67,10 @@ def send_message(bot: telebot.TeleBot, chat_id: int, text: str,
 def edit_message_text(bot: telebot.TeleBot, message: Message, text: str, reply_markup: InlineKeyboardMarkup) -> None:
     """Replace a message's text and keyboard in place; a double tap's "message is not modified" is fine."""
     try:
-        bot.edit_message_text(text, chat_id=message.chat.id, message_id=message.message_id, reply_markup=reply_markup)
+        # pyTelegramBotAPI's own call, without TeleBot's wrapper: that one parses the edited message Telegram sends
+        # back (every button of its keyboard) into objects nobody reads.
+        apihelper.edit_message_text(bot.token, text, chat_id=message.chat.id, message_id=message.message_id,
+                                    parse_mode=bot.parse_mode, reply_markup=reply_markup)
     except Exception as exc:
         if _not_modified(exc):
             return

@@ -32,7 +32,14 @@ def webapp_url() -> str:
 
 def on_callback(bot: telebot.TeleBot, factory: CallbackData, handler: CallbackHandler) -> None:
     """Route callback queries whose data this factory parses to `handler`."""
-    bot.register_callback_query_handler(handler, func=lambda call: fields(factory, call) is not None, pass_bot=True)
+    bot.register_callback_query_handler(handler, func=lambda call: _may_be(factory, call) and fields(factory, call)
+                                        is not None, pass_bot=True)
+
+
+def _may_be(factory: CallbackData, call: CallbackQuery) -> bool:
+    """Cheap first look (telebot asks every handler in turn): only data with this factory's prefix can parse."""
+    data = call.data or ""
+    return data == factory.prefix or data.startswith(factory.prefix + factory.sep)
 
 
 def fields(factory: CallbackData, call: CallbackQuery) -> dict[str, str] | None:
