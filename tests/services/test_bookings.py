@@ -260,3 +260,20 @@ def test_a_page_past_the_end_shows_the_last_page(frozen_now, make_booking, make_
     assert [booking.id for booking in page.items] == [made[2].id]
     empty = bookings.list_for_user(make_user().telegram_id, page=5)
     assert (empty.page, empty.total, empty.items) == (1, 0, [])
+
+
+def test_the_bots_lines_list_the_same_bookings_and_pages_as_the_full_list(frozen_now, make_booking, make_user,
+                                                                           make_doctor):
+    user, doctor = make_user(), make_doctor()
+    made = [make_booking(user=user, doctor=doctor, starts_at=DEC_3_10AM + timedelta(hours=hour)) for hour in range(3)]
+    bookings.cancel(made[0].id, user_id=user.telegram_id)
+    db.session.commit()
+
+    for when, page in (("upcoming", 1), ("upcoming", 99), ("past", 1), ("all", 2)):
+        full = bookings.list_for_user(user.telegram_id, when=when, page=page, per_page=1)
+        lines = bookings.list_lines_for_user(user.telegram_id, when=when, page=page, per_page=1)
+        assert (lines.page, lines.total) == (full.page, full.total)
+        assert [(line.id, line.starts_at, line.service_name, line.timezone) for line in lines.items] == [
+            (booking.id, booking.starts_at, booking.service_name, booking.clinic.timezone) for booking in full.items
+        ]
+    assert bookings.list_lines_for_user(make_user().telegram_id, page=5).items == []
