@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from flask import Response, current_app, request
+from werkzeug.http import parse_etags
 
 from medsync import clock
 from medsync.services import catalog, changes
@@ -99,14 +100,17 @@ def catalog_answer(name: Hashable, render: Callable[[catalog.Catalog], str]) -> 
 
 def json_response(answer: Answer, cache_control: str, *, vary: str | None = None) -> Response:
     """The answer's bytes with its ETag; 304 to a client that holds them already."""
-    if "If-None-Match" in request.headers and request.if_none_match.contains(answer.etag):
+    # The raw header, not request.headers / request.if_none_match: a read that sends none pays no parsing.
+    asked = request.environ.get("HTTP_IF_NONE_MATCH")
+    if asked and parse_etags(asked).contains(answer.etag):
         response = Response(status=304)
     else:
-        response = Response(answer.body, mimetype="application/json")
-    response.set_etag(answer.etag)
-    response.headers["Cache-Control"] = cache_control
+        response = Response(answer.body, content_type="application/json")
+    headers = response.headers
+    headers["ETag"] = f'"{answer.etag}"'  # a hex digest: nothing to quote
+    headers["Cache-Control"] = cache_control
     if vary:
-        response.headers["Vary"] = vary
+        headers["Vary"] = vary
     return response
 
 

@@ -10,7 +10,11 @@ from medsync.services import photos
 def service_base() -> str:
     """scheme://host of this service as clients reach it: PUBLIC_URL when set, else the request's own host."""
     # Not request.host_url: it round-trips the host through IRI decoding, a cost on every catalog list.
-    return current_settings().PUBLIC_URL or f"{request.scheme}://{request.host}"
+    public_url = current_settings().PUBLIC_URL
+    if public_url:
+        return public_url
+    current = request._get_current_object()  # one context lookup for both attributes
+    return f"{current.scheme}://{current.host}"
 
 
 def photo_url(stored_or_avatar: str, base: str | None = None) -> str:
