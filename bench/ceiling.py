@@ -33,6 +33,11 @@ VARIANTS: dict[str, dict[str, object]] = {
     "sync-4": {"worker_class": "sync", "workers": 4},
     "sync-8": {"worker_class": "sync", "workers": 8},
     "sync-4+access-log": {"worker_class": "sync", "workers": 4, "accesslog": "-"},
+    # Keep-alive (gunicorn's default 2 s) and the listen backlog (default 2048): wrk keeps its 32 connections busy.
+    "gthread-2x4 keepalive-30s": {"worker_class": "gthread", "workers": 2, "threads": 4, "keepalive": 30},
+    "gthread-2x4 backlog-64": {"worker_class": "gthread", "workers": 2, "threads": 4, "backlog": 64},
+    # The worker heartbeat touches a file on every pass of the worker's loop: on tmpfs instead of the disk.
+    "gthread-2x4 tmp-dir-shm": {"worker_class": "gthread", "workers": 2, "threads": 4, "worker_tmp_dir": "/dev/shm"},
     "as configured": {},
 }
 DEFAULTS = {"accesslog": None}
