@@ -10,11 +10,19 @@ from tests.api.conftest import book_slot_body, first_doctor, local_slot
 from tests.support.database import _admin
 
 
-def restart_postgresql_sessions() -> None:
+@pytest.fixture
+def restart_postgresql_sessions(app):
     """What a PostgreSQL restart does to this app's pooled connections: every one of them is cut."""
-    name = db.engine.url.database
-    db.session.remove()
-    _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+
+    def restart() -> None:
+        name = db.engine.url.database
+        db.session.remove()
+        _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
+               "AND pid <> pg_backend_pid()")
+
+    yield restart
+    with app.app_context():
+        db.engine.dispose()  # connections the test did not use are still cut: the next tests start afresh
 
 
 @pytest.fixture
@@ -32,7 +40,9 @@ def booking_body(init_data, hour: int) -> dict:
     return body
 
 
-def test_an_idle_pool_reconnects_after_a_restart_without_an_error(client, init_data, warm_pool, monkeypatch):
+def test_an_idle_pool_reconnects_after_a_restart_without_an_error(
+    client, init_data, warm_pool, monkeypatch, restart_postgresql_sessions
+):
     monkeypatch.setattr(medsync, "PING_IDLE_AFTER_SECONDS", 0.0)  # every pooled connection counts as idle
     body = booking_body(init_data, hour=10)
     restart_postgresql_sessions()
@@ -40,7 +50,7 @@ def test_an_idle_pool_reconnects_after_a_restart_without_an_error(client, init_d
 
 
 def test_a_connection_lost_in_use_answers_503_once_and_the_next_request_reconnects(
-    client, init_data, warm_pool, monkeypatch
+    client, init_data, warm_pool, monkeypatch, restart_postgresql_sessions
 ):
     monkeypatch.setattr(medsync, "PING_IDLE_AFTER_SECONDS", 3600.0)  # in steady use: never pinged
     body = booking_body(init_data, hour=10)
