@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from medsync.errors import DomainError, error_body
@@ -58,6 +59,10 @@ def http_error_response(exc: HTTPException) -> Response:
 def unexpected_error_response(exc: Exception) -> Response:
     """A bug: log it, undo the transaction, tell the client nothing about the internals."""
     db.session.rollback()
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        # PostgreSQL went away under this request (a restart): the pool was invalidated, the next request reconnects.
+        log.warning("database connection lost on %s %s; answered 503", request.method, request.path)
+        return _json(503, "The service is briefly unavailable. Please try again.")
     log_failure(log, exc, "unhandled error on %s %s", request.method, request.path)
     return _json(500, "Something went wrong on our side. Please try again.")
 

@@ -13,7 +13,6 @@ from medsync.auth.initdata import (
 )
 from medsync.config import current_settings
 from medsync.errors import Unauthorized
-from medsync.models import User
 from medsync.services import users
 
 _REFUSALS = {
@@ -96,13 +95,14 @@ def patient_id_if_signed_in() -> int | None:
     return current_patient_id()
 
 
-def current_patient(body_init_data: str | None = None) -> User:
-    """The verified caller, created or refreshed from what Telegram says about them (writes)."""
+def record_current_patient(body_init_data: str | None = None) -> int:
+    """The verified caller's Telegram id, their user row created or refreshed from what Telegram says (writes)."""
     profile = verified_init_data(body_init_data).user
-    return users.upsert_user(
+    users.upsert_user(
         profile.id, first_name=profile.first_name, last_name=profile.last_name, username=profile.username,
         language_code=profile.language_code,
     )
+    return profile.id
 
 
 def body_init_data() -> str | None:

@@ -9,7 +9,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 import redis
@@ -43,10 +43,16 @@ def limit_booking_writes(view: View) -> View:
         patient_id = current_patient_id(body_init_data())
         settings = current_settings()
         if settings.RATELIMIT_ENABLED:
-            _count_or_refuse(parse(settings.BOOKING_RATE_LIMIT), f"patient:{patient_id}")
+            _count_or_refuse(_parsed(settings.BOOKING_RATE_LIMIT), f"patient:{patient_id}")
         return view(*args, **kwargs)
 
     return limited  # type: ignore[return-value]
+
+
+@cache
+def _parsed(rate_limit: str) -> Any:
+    """"20 per minute" as a limit item, parsed once per setting (a regex per request otherwise)."""
+    return parse(rate_limit)
 
 
 def _count_or_refuse(limit: Any, key: str) -> None:

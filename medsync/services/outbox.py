@@ -5,13 +5,18 @@ anything not enqueued (Redis down, reminders due later) is found by the beat swe
 """
 from __future__ import annotations
 
+import base64
+import json
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+import redis
+from celery import Celery
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event, update
 from sqlalchemy.dialects.postgresql import Insert, insert
@@ -111,12 +116,54 @@ def mark_for_dispatch(message_ids: Iterable[int]) -> None:
 
 
 def install_commit_hook(app: Flask, send: Callable[[int], None] | None = None) -> None:
-    """Choose how this app enqueues a delivery (default: a Celery task by name, so nothing imports workers)."""
+    """Choose how this app enqueues a delivery (default: the delivery task by name, so nothing imports workers)."""
+    app.extensions["outbox_sender"] = send or DeliveryHandOver(app.extensions["celery"])
 
-    def send_task(message_id: int) -> None:
-        app.extensions["celery"].send_task(DELIVER_TASK, args=[message_id])
 
-    app.extensions["outbox_sender"] = send or send_task
+class DeliveryHandOver:
+    """Enqueues the delivery task for one row with a single LPUSH of the message Celery itself would send.
+
+    `send_task` costs about a fifth of a booking's CPU (routing, headers, a kombu producer and a new Redis
+    client per publish). The message is the same each time but for the row id and three uuids, so it is built
+    by Celery once per process (`as_task_v2`, protocol 2, JSON) and only those are filled in per row: the
+    worker receives exactly what `send_task` would have pushed to the queue's Redis list (kombu's virtual
+    transport envelope, anonymous exchange). A broker other than Redis falls back to `send_task`.
+    """
+
+    def __init__(self, celery: Celery) -> None:
+        self.celery = celery
+        self.queue = celery.amqp.router.route({}, DELIVER_TASK)["queue"].name
+        self.client: redis.Redis | None = None
+        self.template: dict[str, Any] | None = None
+
+    def __call__(self, message_id: int) -> None:
+        if not str(self.celery.conf.broker_url).startswith(("redis://", "rediss://", "unix://")):
+            self.celery.send_task(DELIVER_TASK, args=[message_id])
+            return
+        if self.client is None:  # redis-py's pool reconnects after a fork; built lazily, nothing at import
+            self.client = redis.Redis.from_url(self.celery.conf.broker_url, socket_connect_timeout=2, socket_timeout=5)
+        self.client.lpush(self.queue, self.message(message_id))
+
+    def message(self, message_id: int) -> str:
+        """The queue entry for this row: Celery's message for deliver_message(message_id) in kombu's envelope."""
+        if self.template is None:
+            self.template = self._template()
+        template, task_id = self.template, str(uuid.uuid4())
+        body = json.dumps([[message_id], {}, template["embed"]]).encode()
+        return json.dumps({
+            "body": base64.b64encode(body).decode(), "content-encoding": "utf-8", "content-type": "application/json",
+            "headers": {**template["headers"], "id": task_id, "root_id": task_id, "argsrepr": repr([message_id])},
+            "properties": {**template["properties"], "correlation_id": task_id, "delivery_tag": str(uuid.uuid4())},
+        })
+
+    def _template(self) -> dict[str, Any]:
+        task = self.celery.amqp.as_task_v2("", DELIVER_TASK, args=[0], ignore_result=self.celery.conf.task_ignore_result)
+        _args, _kwargs, embed = task.body
+        properties = {
+            **task.properties, "delivery_mode": 2, "delivery_info": {"exchange": "", "routing_key": self.queue},
+            "priority": 0, "body_encoding": "base64",
+        }
+        return {"headers": task.headers, "properties": properties, "embed": embed}
 
 
 @event.listens_for(Session, "after_commit")

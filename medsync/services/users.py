@@ -5,6 +5,7 @@ from functools import cache
 
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy.orm.util import identity_key
 
 from medsync.extensions import db
 from medsync.models import User
@@ -17,8 +18,8 @@ def upsert_user(
     last_name: str | None = None,
     username: str | None = None,
     language_code: str | None = None,
-) -> User:
-    """Insert the user or refresh their profile from what Telegram says about them."""
+) -> None:
+    """Insert the user or refresh their profile from what Telegram says about them (one statement)."""
     values = {
         "telegram_id": telegram_id,
         "first_name": (first_name or "")[:128],
@@ -26,21 +27,21 @@ def upsert_user(
         "username": username[:64] if username else None,
         "language_code": language_code[:16] if language_code else None,
     }
-    # One round trip: the row as written comes back (RETURNING) instead of being read again.
-    return db.session.scalars(_upsert_statement(), values).one()
+    # A Core statement with no RETURNING: every caller knows the id, and loading the row as a User through
+    # the ORM cost several times the statement itself on every booking.
+    db.session.execute(_upsert_statement(), values)
+    known = db.session.identity_map.get(identity_key(User, telegram_id))
+    if known is not None:
+        db.session.expire(known)  # a User this session already holds reads the new profile when next used
 
 
 @cache
 def _upsert_statement() -> Insert:
     """Built once (values bound at execution): building and keying a statement costs more than running it."""
-    statement = insert(User)
-    return (
-        statement.on_conflict_do_update(
-            index_elements=[User.telegram_id],
-            set_={**{key: statement.excluded[key] for key in _PROFILE}, "updated_at": func.now()},
-        )
-        .returning(User)
-        .execution_options(populate_existing=True)
+    statement = insert(User.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=[User.telegram_id],
+        set_={**{key: statement.excluded[key] for key in _PROFILE}, "updated_at": func.now()},
     )
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -200,3 +201,26 @@ def test_calendar_event_keeps_its_uid_and_bumps_sequence_on_reschedule(frozen_no
     assert str(before["STATUS"]) == "CANCELLED" and str(after["STATUS"]) == "CONFIRMED"
     assert after.decoded("DTSTART") == datetime(2026, 12, 4, 10, tzinfo=KYIV)
     assert new.clinic.address in str(after["LOCATION"])
+
+
+def test_the_delivery_hand_over_pushes_the_message_celery_would_send(app, app_context):
+    """The committed row reaches the queue as send_task's own message would (a real worker consumes it in
+    tests/workers/test_delivery.py); only the ids Celery makes up per message differ."""
+    client = redis_client.client
+    queue = app.extensions["outbox_sender"].queue
+    client.delete(queue)
+    app.extensions["celery"].send_task(outbox.DELIVER_TASK, args=[41])
+    app.extensions["outbox_sender"](41)
+    handed, by_celery = (json.loads(entry) for entry in client.lrange(queue, 0, -1))  # LPUSH: newest first
+    client.delete(queue)
+
+    def without_made_up_ids(message: dict) -> dict:
+        headers = {key: value for key, value in message["headers"].items()
+                   if key not in ("id", "root_id", "origin", "ignore_result")}
+        properties = {key: value for key, value in message["properties"].items()
+                      if key not in ("correlation_id", "delivery_tag", "reply_to")}
+        return {**message, "headers": headers, "properties": properties}
+
+    assert without_made_up_ids(handed) == without_made_up_ids(by_celery)
+    assert handed["headers"]["id"] == handed["headers"]["root_id"] == handed["properties"]["correlation_id"]
+    assert handed["headers"]["id"] != by_celery["headers"]["id"]
