@@ -39,7 +39,7 @@ from medsync.services import after_commit
 log = logging.getLogger(__name__)
 
 CATALOG_KEY = "medsync:catalog:version"
-CATALOG_CHANNEL = "medsync:catalog:changed"
+CATALOG_CHANNEL = "medsync:catalog:changed"  # + ":<db>": Redis pub/sub is server-wide, keys are per database
 SLOT_KEY = "medsync:slots:"
 # Changed by a write to bookings that names no single resource (a bulk UPDATE/DELETE): every slot answer depends on it.
 ALL_BOOKINGS = "all"
@@ -118,7 +118,7 @@ class CatalogFeed:
         """Subscribe (one thread at a time), then read the version: a change after the GET arrives as a message."""
         pubsub = client.pubsub()
         try:
-            pubsub.subscribe(CATALOG_CHANNEL)
+            pubsub.subscribe(catalog_channel(client))
             while (confirmation := pubsub.get_message(timeout=2.0)) is None or confirmation["type"] != "subscribe":
                 if confirmation is None:
                     raise redis.TimeoutError("no subscription confirmation")
@@ -164,6 +164,12 @@ class CatalogFeed:
         self.pubsub, self.poller, self.pid = None, None, os.getpid()
 
 
+def catalog_channel(client: redis.Redis) -> str:
+    """The channel of this client's database: a deployment (or a test suite) on another database of the same
+    Redis server neither hears this one's changes nor sends it theirs."""
+    return f"{CATALOG_CHANNEL}:{client.connection_pool.connection_kwargs.get('db', 0)}"
+
+
 def _read_version(client: redis.Redis) -> str:
     version = client.get(CATALOG_KEY)
     if version is None:
@@ -195,7 +201,7 @@ def announce_catalog_change(client: redis.Redis) -> str:
     version = uuid.uuid4().hex
     with client.pipeline(transaction=True) as pipe:
         pipe.set(CATALOG_KEY, version)
-        pipe.publish(CATALOG_CHANNEL, version)
+        pipe.publish(catalog_channel(client), version)
         pipe.execute()
     # Redis flushes all pending output (our message to every subscriber) before it reads another command.
     client.ping()

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import redis
+
 from medsync.extensions import db, redis_client
 from medsync.services import bookings, catalog, changes
 from tests.conftest import PATIENT
@@ -80,3 +82,22 @@ def test_the_catalog_version_moves_on_commit_only(frozen_now, make_doctor):
     db.session.commit()
     assert changes.catalog_generation() != generation
     assert redis_client.get(catalog.VERSION_KEY) != version
+
+
+def test_a_catalog_change_is_heard_only_on_its_own_redis_database(app):
+    # Pub/sub is server-wide while keys are per database: a deployment or a test suite on another database of
+    # the same Redis server must neither reload on our changes nor we on theirs.
+    ours = app.extensions["redis"]
+    kwargs = ours.connection_pool.connection_kwargs
+    theirs = redis.Redis(connection_pool=redis.ConnectionPool(**{**kwargs, "db": 15 if kwargs.get("db") != 15 else 13}))
+    assert changes.catalog_channel(ours) != changes.catalog_channel(theirs)
+    listener = changes.CatalogFeed()
+    generation, version = listener.current(ours)
+
+    theirs.publish(changes.catalog_channel(theirs), "a version of another database")
+    theirs.ping()
+    ours.ping()
+    assert listener.current(ours) == (generation, version)
+
+    announced = changes.announce_catalog_change(ours)
+    assert listener.current(ours) == (generation + 1, announced)
