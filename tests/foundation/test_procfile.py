@@ -1,0 +1,27 @@
+"""`make run` starts what the Procfile lists: the web process as bench and Dockerfile start it, a worker, beat."""
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _processes() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+
+
+def test_the_procfile_runs_web_worker_and_beat():
+    processes = _processes()
+    assert set(processes) == {"web", "worker", "beat"}
+    assert "celery -A celery_app worker" in processes["worker"]
+    assert "celery -A celery_app beat" in processes["beat"]
+
+
+def test_the_web_process_takes_its_settings_from_gunicorn_conf_like_the_bench():
+    web = shlex.split(_processes()["web"])
+    assert web[0] == "gunicorn"
+    assert web[web.index("-c") + 1] == "gunicorn.conf.py"
+    assert web[-1] == "wsgi:app"
+    assert "--bind" in web
