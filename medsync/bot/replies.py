@@ -19,7 +19,7 @@ from telebot import apihelper
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
 from telebot.types import Chat, InlineKeyboardMarkup, InputFile, Message, Update
 
-from medsync.bot.batch import RedisBatch
+from medsync.redis_batch import RedisBatch
 from medsync.bot.documents import ResultDocument, send_result_document
 from medsync.extensions import redis_client
 from medsync.models import MessageKind, Result

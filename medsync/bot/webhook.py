@@ -14,7 +14,7 @@ from flask import Blueprint, Response, jsonify, request
 from telebot.types import Update
 
 from medsync.bot import get_bot, replies
-from medsync.bot.batch import RedisBatch
+from medsync.redis_batch import RedisBatch
 from medsync.bot.handlers.users import (
     Sender, note_known_profile, read_known_profile, remember_sender, sender_of,
 )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import telebot
 from telebot.types import ChatMemberUpdated, Update
 
-from medsync.bot.batch import RedisBatch
+from medsync.redis_batch import RedisBatch
 from medsync.extensions import db
 from medsync.models import User as Patient
 from medsync.services import users

@@ -1,4 +1,5 @@
-"""The webhook's Redis commands for one update, sent in one round trip without redis-py's command wrapper.
+"""Redis commands sent in one round trip without redis-py's command wrapper (the webhook's per-update
+commands, the free-slot tokens every slot request reads).
 
 A redis-py pipeline pays, per command, for argument checks, retry and observability hooks and response
 callbacks: for the three tiny commands each update sends before and the two it sends after handling, that
@@ -29,6 +30,9 @@ class RedisBatch:
 
     def get(self, name: str) -> None:
         self._commands.append(("GET", name))
+
+    def mget(self, names: list[str]) -> None:
+        self._commands.append(("MGET", *names))
 
     def expire(self, name: str, seconds: int) -> None:
         self._commands.append(("EXPIRE", name, seconds))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import redis
 
-from medsync.bot.batch import RedisBatch
+from medsync.redis_batch import RedisBatch
 from medsync.extensions import redis_client
 
 
