@@ -7,7 +7,7 @@ slot tokens of the resource and the patient (`changes.slot_tokens()`, one MGET p
 booking, cancellation or status change replaces its tokens after commit, so the next request anywhere
 misses and recomputes. The tokens are read before the answer is computed, so an answer is never filed
 under tokens newer than the data it was computed from. An answer also expires when the booking window
-moves over one of its slots (`valid_until`). Without Redis nothing is cached.
+moves over one of its slots (`valid_until`), and after MAX_ANSWER_AGE at most. Without Redis nothing is cached.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from flask import Response, current_app, request
 from werkzeug.http import parse_etags
@@ -29,6 +29,9 @@ MAX_ANSWERS = 512  # a month of one doctor's slots is ~40 kB: at most ~20 MB per
 
 
 FOREVER = datetime.max.replace(tzinfo=timezone.utc)
+# How long a cached free-slots answer may be served at most: the bound on staleness when Redis lost the
+# after-commit write of a booking's new tokens (everything else replaces them before the next request).
+MAX_ANSWER_AGE = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,8 @@ def cached_answer(
         answer = _cache().get(key, now)
         if answer is not None:
             return answer
-    answer = Answer.of(*compute(now))
+    text, valid_until = compute(now)
+    answer = Answer.of(text, min(valid_until, now + MAX_ANSWER_AGE))
     if tokens is not None:
         _cache().put(key, answer)
     return answer

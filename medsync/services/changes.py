@@ -47,6 +47,10 @@ ALL_BOOKINGS = "all"
 # Patients are many: an idle patient's token may lapse (a missing token is replaced, never reused).
 PATIENT_TOKEN_SECONDS = 7 * 24 * 3600
 RESUBSCRIBE_SECONDS = 1.0
+# A subscription can die without the process hearing of it (an idle connection dropped by a firewall, a
+# failover): nothing arrives, and poll(2) says so forever. Every VERIFY_SECONDS one request per process also
+# reads the version, so a change missed that way is seen within this bound.
+VERIFY_SECONDS = 5.0
 _SLOTS_CHANGED = "slots: changed"
 
 
@@ -78,6 +82,7 @@ class CatalogFeed:
         # so a late message carrying an older version can never revive an entry cached before a change.
         self.generation = 0
         self.retry_at = 0.0
+        self.verify_at = 0.0
         self.subscribing = False
 
     def current(self, client: redis.Redis) -> tuple[int, str] | None:
@@ -85,14 +90,17 @@ class CatalogFeed:
         with self.lock:
             if self.pid != os.getpid():
                 self._forget()  # a forked child never reads its parent's socket
+            verify = False
             if self.pubsub is not None:
                 try:
                     self._drain()
-                    return self.generation, self.version
+                    if time.monotonic() < self.verify_at:
+                        return self.generation, self.version
+                    self.verify_at, verify = time.monotonic() + VERIFY_SECONDS, True
                 except (redis.RedisError, OSError):
                     log.warning("lost the catalog subscription; reading the version per request until it is back")
                     self._forget()
-            attempt = not self.subscribing and time.monotonic() >= self.retry_at
+            attempt = not verify and not self.subscribing and time.monotonic() >= self.retry_at
             self.subscribing |= attempt
         # Network waits happen outside the lock: with Redis slow or gone, readers are not queued behind them.
         if attempt:
@@ -100,6 +108,9 @@ class CatalogFeed:
         try:
             version = _read_version(client)
         except redis.RedisError:
+            if verify:  # the subscription still answers; only the check failed
+                with self.lock:
+                    return self.generation, self.version
             return None
         with self.lock:
             self._learn(version)
@@ -133,6 +144,7 @@ class CatalogFeed:
         with self.lock:
             self.subscribing = False
             self.pubsub, self.pid = pubsub, os.getpid()
+            self.verify_at = time.monotonic() + VERIFY_SECONDS
             self.poller = select.poll()
             self.poller.register(pubsub.connection._sock, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
             self._learn(version)
@@ -261,8 +273,8 @@ def replace_slot_tokens(keys: Iterable[str]) -> None:
                 pipe.set(name, uuid.uuid4().hex, ex=_lifetime(name))
             pipe.execute()
     except redis.RedisError:
-        # The slot cache cannot be trusted without its tokens: this process stops caching until they are back.
-        log.warning("could not replace slot tokens in Redis; cached free slots may be stale")
+        # Answers cached under the old tokens stay until they reach their maximum age (answers.MAX_ANSWER_AGE).
+        log.warning("could not replace slot tokens in Redis; cached free slots may be stale for a short while")
 
 
 def booking_keys(booking: Booking) -> list[str]:

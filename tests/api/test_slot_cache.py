@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
-from medsync import create_app
+from medsync import clock, create_app
+from medsync.api import answers
 from medsync.extensions import db
 from medsync.models import DoctorAbsence
-from medsync.services import bookings
+from medsync.services import bookings, changes
 from tests.api.conftest import first_doctor, local_slot
 from tests.conftest import PATIENT, settings_for_tests
 
@@ -222,3 +223,20 @@ def test_without_redis_nothing_is_cached_and_every_answer_is_fresh(client, seede
         app.extensions["celery"].set_default()
         with without_redis.app_context():
             db.engine.dispose()
+
+
+def test_an_answer_whose_token_write_was_lost_is_served_for_its_maximum_age_at_most(
+    client, seeded, make_user, monkeypatch
+):
+    doctor = first_doctor()
+    visit = local_slot(doctor.clinic, days_ahead=3, hour=10)
+    path = month_path(doctor, visit.date() - timedelta(days=2))
+    instant = visit.isoformat()
+    assert instant in starts(client.get(path))  # cached now
+    monkeypatch.setattr(changes, "replace_slot_tokens", lambda keys: None)  # Redis lost the after-commit write
+    book(doctor, make_user(), visit)
+    assert instant in starts(client.get(path))  # the tokens never moved: the old answer is still served
+
+    real_now = clock.now
+    monkeypatch.setattr(clock, "now", lambda: real_now() + answers.MAX_ANSWER_AGE)
+    assert instant not in starts(client.get(path))

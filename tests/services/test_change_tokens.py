@@ -101,3 +101,18 @@ def test_a_catalog_change_is_heard_only_on_its_own_redis_database(app):
 
     announced = changes.announce_catalog_change(ours)
     assert listener.current(ours) == (generation + 1, announced)
+    listener.pubsub.close()
+
+
+def test_a_catalog_change_whose_message_never_arrived_is_seen_within_the_verify_interval(app, monkeypatch):
+    # A subscription dropped silently (a firewall's idle timeout) hears nothing; poll(2) cannot tell.
+    client = app.extensions["redis"]
+    listener = changes.CatalogFeed()
+    generation, _ = listener.current(client)
+    client.set(changes.CATALOG_KEY, "a version whose message was lost")  # set, never published
+    assert listener.current(client)[0] == generation
+
+    real_monotonic = changes.time.monotonic
+    monkeypatch.setattr(changes.time, "monotonic", lambda: real_monotonic() + changes.VERIFY_SECONDS)
+    assert listener.current(client) == (generation + 1, "a version whose message was lost")
+    listener.pubsub.close()
