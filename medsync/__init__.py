@@ -103,8 +103,7 @@ def _ping_idle_connections(engine: Engine) -> None:
         if time.monotonic() - record.info.get("idle_since", 0.0) < PING_IDLE_AFTER_SECONDS:
             return
         try:
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
+            engine.dialect.do_ping(dbapi_connection)  # as pool_pre_ping does: in autocommit, no transaction left open
         except engine.dialect.loaded_dbapi.Error as exc:
             raise DisconnectionError("the pooled connection is gone") from exc
 
