@@ -27,7 +27,7 @@ from medsync.models import (
 from medsync.services import bookings, changes, staff_tokens
 from medsync.services.bookings import PatientDetails
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.support.database import database_url, recreate_database
+from tests.support.database import _admin, database_url, recreate_database
 from tests.support.initdata import sign_init_data
 
 # No app built by a test may reach the real Telegram, whatever the developer's shell exports
@@ -343,3 +343,17 @@ def upload(client, staff_headers: dict[str, str]) -> Callable[..., Any]:
 
     return post
 
+
+@pytest.fixture
+def restart_postgresql_sessions(app):
+    """What a PostgreSQL restart does to this app's pooled connections: every one of them is cut."""
+
+    def restart() -> None:
+        name = db.engine.url.database
+        db.session.remove()
+        _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
+               "AND pid <> pg_backend_pid()")
+
+    yield restart
+    with app.app_context():
+        db.engine.dispose()  # connections the test did not use are still cut: the next tests start afresh

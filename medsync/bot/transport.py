@@ -28,6 +28,7 @@ from urllib.request import getproxies, proxy_bypass
 import requests
 import urllib3
 from requests.models import RequestEncodingMixin
+from flask import has_request_context, request
 from telebot import apihelper
 
 # More connections than a gunicorn worker has threads: a thread never waits for one (block=False adds
@@ -65,6 +66,8 @@ class BotApiTransport:
 
     def __call__(self, method: str, url: str, params: dict[str, Any] | None = None, files: Any = None,
                  timeout: tuple[float, float] | None = None, proxies: dict[str, str] | None = None) -> Any:
+        if has_request_context():
+            request.environ[_SPOKE] = True  # the update being handled has reached Telegram: see `spoke()`
         if files or proxies:
             # Multipart uploads and an explicitly configured proxy: pyTelegramBotAPI's own session, unchanged.
             return apihelper._get_req_session().request(method, url, params=params, files=files, timeout=timeout,
@@ -134,6 +137,14 @@ def _as_requests_error(exc: urllib3.exceptions.HTTPError) -> requests.RequestExc
     if isinstance(exc, urllib3.exceptions.SSLError):
         return requests.exceptions.SSLError(exc)
     return requests.ConnectionError(exc)
+
+
+_SPOKE = "medsync.bot_api_called"
+
+
+def spoke() -> bool:
+    """Has this request called the Bot API (sent, edited, uploaded — successfully or not)?"""
+    return has_request_context() and bool(request.environ.get(_SPOKE))
 
 
 def install() -> None:

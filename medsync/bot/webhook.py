@@ -11,9 +11,10 @@ import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.exc import DBAPIError
 from telebot.types import Update
 
-from medsync.bot import get_bot, replies
+from medsync.bot import get_bot, replies, transport
 from medsync.redis_batch import RedisBatch
 from medsync.bot.handlers.users import (
     Sender, note_known_profile, read_known_profile, remember_sender, sender_of,
@@ -40,7 +41,8 @@ _IDENTIFIED = frozenset({"from", "chat", "user", "sender_chat"})
 
 @blueprint.post("/telegram/webhook")
 def receive_update() -> tuple[Response, int]:
-    """Check the secret, parse the Update, handle it once; always 200 once the secret matched."""
+    """Check the secret, parse the Update, handle it once; 200 once the secret matched (503 only when the
+    database went away before the update changed or sent anything, so that Telegram delivers it again)."""
     if not _secret_matches(request.headers.get(SECRET_HEADER, "")):
         return jsonify(error_body(401, "Wrong or missing secret token.")), 401
     body = request.get_json(silent=True)
@@ -61,7 +63,11 @@ def receive_update() -> tuple[Response, int]:
     reply = None
     first, known_profile = _first_delivery(update, sender)
     if first:
-        reply, sender_stored = _handle(update, sender, known_profile)
+        try:
+            reply, sender_stored = _handle(update, sender, known_profile)
+        except DeliverAgain:
+            redis_client.delete(_seen_key(update.update_id))  # released: Telegram's redelivery is handled
+            return jsonify(error_body(503, "The service is briefly unavailable; deliver the update again.")), 503
         _mark_handled(update.update_id, sender if sender_stored else None)
     # Telegram performs a method given in the webhook's response (here: answering the button press).
     return jsonify(reply or {"ok": True}), 200
@@ -147,5 +153,15 @@ def _handle(update: Update, sender: Sender | None, known_profile: str | None) ->
     except Exception as exc:  # noqa: BLE001 - answered 200 on purpose: a retry storm helps nobody
         webhook_reply.take()  # whatever it said may not be true any more
         db.session.rollback()
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated and not transport.spoke():
+            # PostgreSQL went away under this update (a restart) before anything reached the chat: nothing
+            # happened, so Telegram may deliver it again (it retries a webhook answered 5xx) without a duplicate.
+            log.warning("telegram update %s met a lost database connection; asked Telegram to deliver it again",
+                        update.update_id)
+            raise DeliverAgain() from exc
         log_failure(log, exc, "telegram update %s failed", update.update_id)
         return None, sender_stored
+
+
+class DeliverAgain(Exception):
+    """The update changed nothing and told nobody: answer 5xx so Telegram delivers it again."""

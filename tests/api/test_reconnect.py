@@ -7,22 +7,6 @@ from sqlalchemy import text
 import medsync
 from medsync.extensions import db
 from tests.api.conftest import book_slot_body, first_doctor, local_slot
-from tests.support.database import _admin
-
-
-@pytest.fixture
-def restart_postgresql_sessions(app):
-    """What a PostgreSQL restart does to this app's pooled connections: every one of them is cut."""
-
-    def restart() -> None:
-        name = db.engine.url.database
-        db.session.remove()
-        _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' "
-               "AND pid <> pg_backend_pid()")
-
-    yield restart
-    with app.app_context():
-        db.engine.dispose()  # connections the test did not use are still cut: the next tests start afresh
 
 
 @pytest.fixture
