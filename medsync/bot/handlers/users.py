@@ -56,7 +56,12 @@ def read_known_profile(batch: RedisBatch, sender: Sender) -> None:
 
 
 def note_known_profile(batch: RedisBatch, sender: Sender) -> None:
-    """Queue "this sender's row holds this profile" (only once that row is committed)."""
+    """Queue "this sender's row holds this profile" (only once that row is committed).
+
+    Only the webhook keeps this hint: a Mini App booking that rewrites the row from its initData leaves it,
+    so for up to SENDER_TTL the bot may skip writing a profile the row held before that booking. Both are
+    the same person's Telegram profile; the row catches up when the profile next changes or the hint expires.
+    """
     batch.set(_SENDER_KEY.format(sender.telegram_id), sender.profile, ex=SENDER_TTL)
 
 
