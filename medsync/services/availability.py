@@ -184,7 +184,7 @@ def booking_window(now: datetime) -> tuple[datetime, datetime]:
 def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None = None) -> Slot:
     """The slot starting exactly at `starts_at`, or the domain error a patient should see.
 
-    The schedule (hours, breaks, closures, slot length) is checked by arithmetic on the catalog snapshot;
+    The schedule (hours, breaks, closures, slot length) is checked by arithmetic on `schedule_of`'s clinic;
     one query then asks for what the snapshot does not hold: an absence of the doctor that day, and an
     active booking overlapping the slot.
     """
@@ -200,7 +200,7 @@ def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None 
     if starts_at > latest:
         days = current_settings().BOOKING_HORIZON_DAYS
         raise SlotUnavailable(f"Bookings can be made at most {days} days ahead.")
-    clinic = _schedule(resource.clinic)
+    clinic = schedule_of(resource).clinic  # the same hours the free-slot lists offer, uncommitted changes too
     zone = clinic.zone
     start = starts_at.astimezone(timezone.utc)
     end = start + resource.length
@@ -216,11 +216,6 @@ def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None 
 
 
 _OFF_SCHEDULE = "The clinic does not take bookings at this time. Please choose a listed slot."
-
-
-def _schedule(clinic: Clinic | ClinicInfo) -> ClinicInfo:
-    """The clinic's hours, breaks and closures, from the catalog snapshot."""
-    return clinic if isinstance(clinic, ClinicInfo) else catalog.get_clinic(clinic.id)
 
 
 def _on_grid(clinic: ClinicInfo, local: datetime, length: timedelta, zone: ZoneInfo, instant: datetime) -> bool:
