@@ -184,9 +184,25 @@ def booking_window(now: datetime) -> tuple[datetime, datetime]:
 def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None = None) -> Slot:
     """The slot starting exactly at `starts_at`, or the domain error a patient should see.
 
-    The schedule (hours, breaks, closures, slot length) is checked by arithmetic on `schedule_of`'s clinic;
-    one query then asks for what the snapshot does not hold: an absence of the doctor that day, and an
-    active booking overlapping the slot.
+    The schedule (hours, breaks, closures, slot length) is checked by arithmetic on `schedule_of`'s clinic
+    (`slot_on_grid`); one query then asks for what the snapshot does not hold: an absence of the doctor that
+    day, and an active booking overlapping the slot.
+    """
+    slot = slot_on_grid(resource, starts_at, now=now)
+    start, end = slot.starts_at.astimezone(timezone.utc), slot.ends_at.astimezone(timezone.utc)
+    absent, busy = _absent_or_busy(resource, slot.starts_at.date(), start, end)
+    if absent:
+        raise SlotUnavailable(_OFF_SCHEDULE)
+    if busy:
+        raise SlotTaken()
+    return slot
+
+
+def slot_on_grid(resource: Resource, starts_at: datetime, *, now: datetime | None = None) -> Slot:
+    """The slot starting exactly at `starts_at` if the schedule offers it (no query), else SlotUnavailable.
+
+    What the catalog snapshot cannot tell (the doctor's absences, other bookings) is left to the caller:
+    `check_slot` asks, a booking's INSERT refuses.
     """
     if starts_at.tzinfo is None:
         raise InvalidRequest("The time needs a UTC offset.", errors={"starts_at": ["Missing UTC offset."]})
@@ -207,11 +223,6 @@ def check_slot(resource: Resource, starts_at: datetime, *, now: datetime | None 
     local = start.astimezone(zone)
     if not _on_grid(clinic, local.replace(tzinfo=None), resource.length, zone, start):
         raise SlotUnavailable(_OFF_SCHEDULE)
-    absent, busy = _absent_or_busy(resource, local.date(), start, end)
-    if absent:
-        raise SlotUnavailable(_OFF_SCHEDULE)
-    if busy:
-        raise SlotTaken()
     return Slot(local, end.astimezone(zone))
 
 

@@ -1,6 +1,7 @@
 """Booking use cases: book, cancel, reschedule, status changes. Each writes its audit event and outbox rows."""
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, text
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from medsync import clock
 from medsync.config import current_settings
@@ -74,10 +75,10 @@ def book(
 ) -> Booking:
     """Book a free slot for the user; raises SlotTaken, PatientBusy, SlotUnavailable or InvalidRequest.
 
-    Four statements: the slot check (one query), then one INSERT each for the booking, its audit event
-    and its outbox rows. The booking's INSERT leaves to PostgreSQL what was not checked or changed since:
-    a row an exclusion constraint (or this user's Idempotency-Key) refuses is skipped, not an error, and
-    only then is the holder looked up to tell the patient why.
+    The schedule is checked by arithmetic on the catalog snapshot; then one statement writes the booking, its
+    audit event and its outbox rows, and leaves to PostgreSQL what the snapshot does not hold: the doctor's
+    absence that day refuses the row, and so does an exclusion constraint (or this user's Idempotency-Key),
+    without an error. Only a refused booking looks up why, to tell the patient.
     """
     if (doctor_id is None) == (diagnostic_id is None):
         raise InvalidRequest(
@@ -88,9 +89,9 @@ def book(
     now = now or clock.now()
     resource = _resource(clinic_id, doctor_id, diagnostic_id)
     try:
-        slot = availability.check_slot(resource, starts_at, now=now)
-    except (SlotUnavailable, SlotTaken):
-        # A repeat of a request that was booked finds the slot taken (by its own booking) or, later, gone.
+        slot = availability.slot_on_grid(resource, starts_at, now=now)
+    except SlotUnavailable:
+        # A repeat of a request that was booked may find its slot gone since (too soon now).
         earlier = _by_idempotency_key(user_id, idempotency_key) if idempotency_key is not None else None
         if earlier is None:
             raise
@@ -98,15 +99,16 @@ def book(
     booking = _insert_booking(
         user_id=user_id, clinic_id=clinic_id, slot=slot, patient=patient, doctor_id=doctor_id,
         diagnostic_id=diagnostic_id, idempotency_key=idempotency_key, rescheduled_from=_rescheduled_from,
+        actor=actor, actor_id=actor_id, now=now,
     )
-    if booking is None:
-        return _earlier_or_refusal(user_id, idempotency_key, request, resource, slot)
-    details: dict[str, Any] = {"starts_at": slot.starts_at.isoformat()}
-    if _rescheduled_from is not None:
-        details["rescheduled_from"] = _rescheduled_from.id
-    _record(booking, actor, "booked", details, actor_id)
-    _queue_booking_messages(booking, now, rescheduled_from=_rescheduled_from)
-    return booking
+    if booking is not None:
+        return booking
+    if idempotency_key is not None:
+        earlier = _by_idempotency_key(user_id, idempotency_key)
+        if earlier is not None:  # a repeat of a request that was booked (its slot is taken by itself)
+            return _same_request(earlier, request)
+    availability.check_slot(resource, starts_at, now=now)  # the doctor is away, or the slot is held
+    return _earlier_or_refusal(user_id, None, request, resource, slot)
 
 
 def _insert_booking(
@@ -119,8 +121,16 @@ def _insert_booking(
     diagnostic_id: int | None,
     idempotency_key: str | None,
     rescheduled_from: Booking | None,
+    actor: Actor,
+    actor_id: str | None,
+    now: datetime,
 ) -> Booking | None:
-    """INSERT the booking unless a unique or exclusion constraint refuses it (then None); no SAVEPOINT needed."""
+    """Write the booking, its audit event and its messages in one statement (`_BOOK`), unless the doctor is
+    away that day or a unique or exclusion constraint refuses the booking: then nothing is written (None).
+
+    The booking comes back as a Booking the session knows as persistent, built from the values written, so
+    that neither the ORM's INSERT nor a SELECT is needed to hand it to the caller.
+    """
     values = {
         "user_id": user_id, "clinic_id": clinic_id, "doctor_id": doctor_id, "diagnostic_id": diagnostic_id,
         "starts_at": slot.starts_at, "ends_at": slot.ends_at, "status": BookingStatus.BOOKED.value,
@@ -131,25 +141,72 @@ def _insert_booking(
         "ical_uid": rescheduled_from.ical_uid if rescheduled_from else f"{uuid.uuid4()}@medsync",
         "ical_sequence": rescheduled_from.ical_sequence + 1 if rescheduled_from else 0,
     }
+    event_details: dict[str, Any] = {"starts_at": slot.starts_at.isoformat()}
+    if rescheduled_from is not None:
+        event_details["rescheduled_from"] = rescheduled_from.id
+    if actor_id is None and actor is Actor.PATIENT:
+        actor_id = str(user_id)
+    queued_at = clock.now()  # as outbox.queue_messages: the confirmation is due at once
+    messages = _booking_messages(slot.starts_at, now, rescheduled_from=rescheduled_from)
+    parameters = {
+        **values, "day": slot.starts_at.date(), "actor": actor.value, "actor_id": actor_id,
+        "event_details": json.dumps(event_details),
+        "kinds": [kind.value for kind, _, _, _ in messages], "purposes": [purpose for _, purpose, _, _ in messages],
+        "payloads": [json.dumps(payload) for _, _, payload, _ in messages],
+        "dues": [due_at or queued_at for _, _, _, due_at in messages],
+        "due_soon": queued_at + outbox.DUE_SOON,
+    }
     try:
-        booking = db.session.scalars(_insert_booking_statement(), values).one_or_none()
+        written = db.session.execute(_BOOK, parameters).one_or_none()
     except (IntegrityError, OperationalError) as exc:
         _raise_booking_conflict(exc)
         raise  # not reached: the line above always raises
-    if booking is not None:
-        changes.note_booking_written(booking)  # only this doctor's/test's and patient's free slots
+    if written is None:
+        return None
+    booking_id, due_message_ids = written
+    outbox.mark_for_dispatch(due_message_ids)
+    booking = Booking(id=booking_id, cancel_reason=None, cancelled_by=None, **values)
+    make_transient_to_detached(booking)  # what was not written here (created_at …) loads when first read
+    db.session.add(booking)
+    changes.note_booking_written(booking)  # only this doctor's/test's and patient's free slots
     return booking
 
 
-@cache
-def _insert_booking_statement() -> Insert:
-    """Built once (its values are bound at execution): the booking row back as a Booking, or nothing.
-
-    Without a conflict target DO NOTHING covers every unique and exclusion constraint: a lost race waits for
-    the winner and then writes nothing, instead of aborting the transaction.
-    """
-    return (insert(Booking).on_conflict_do_nothing().returning(Booking)
-            .execution_options(**{changes.ROWS_NOTED: True}))
+# One round trip for a booking. The INSERT ... SELECT writes no row when the doctor is away that day; without a
+# conflict target DO NOTHING covers every unique and exclusion constraint: a lost race waits for the winner and
+# then writes nothing, instead of aborting the transaction. The audit event and the messages are written from
+# the booking's row, so they exist exactly when it does; the ids of messages due now come back for the hand-over.
+_BOOK = text("""
+WITH booked AS (
+    INSERT INTO bookings (user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status,
+                          patient_first_name, patient_last_name, patient_phone, patient_email, patient_message,
+                          idempotency_key, rescheduled_from_id, ical_uid, ical_sequence)
+    SELECT CAST(:user_id AS bigint), CAST(:clinic_id AS integer), CAST(:doctor_id AS integer),
+           CAST(:diagnostic_id AS integer), CAST(:starts_at AS timestamptz), CAST(:ends_at AS timestamptz),
+           CAST(:status AS text), CAST(:patient_first_name AS text), CAST(:patient_last_name AS text),
+           CAST(:patient_phone AS text), CAST(:patient_email AS text), CAST(:patient_message AS text),
+           CAST(:idempotency_key AS text), CAST(:rescheduled_from_id AS integer), CAST(:ical_uid AS text),
+           CAST(:ical_sequence AS integer)
+    WHERE NOT EXISTS (SELECT FROM doctor_absences
+                      WHERE doctor_id = CAST(:doctor_id AS integer)
+                        AND first_day <= CAST(:day AS date) AND last_day >= CAST(:day AS date))
+    ON CONFLICT DO NOTHING
+    RETURNING id
+), audited AS (
+    INSERT INTO booking_events (booking_id, actor, actor_id, action, details)
+    SELECT id, CAST(:actor AS text), CAST(:actor_id AS text), 'booked', CAST(:event_details AS jsonb) FROM booked
+), queued AS (
+    INSERT INTO outbox_messages (kind, dedupe_key, booking_id, chat_id, payload, due_at, status)
+    SELECT message.kind, 'booking:' || booked.id || message.purpose, booked.id, CAST(:user_id AS bigint),
+           message.payload, message.due_at, 'pending'
+    FROM booked, unnest(CAST(:kinds AS text[]), CAST(:purposes AS text[]), CAST(:payloads AS jsonb[]),
+                        CAST(:dues AS timestamptz[])) AS message (kind, purpose, payload, due_at)
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id, due_at
+)
+SELECT booked.id, ARRAY(SELECT id FROM queued WHERE due_at <= CAST(:due_soon AS timestamptz) ORDER BY id)
+FROM booked
+""")
 
 
 def _earlier_or_refusal(
@@ -527,19 +584,18 @@ def _insert_event_statement() -> Insert:
     return insert(BookingEvent.__table__)
 
 
-def _queue_booking_messages(booking: Booking, now: datetime, *, rescheduled_from: Booking | None) -> None:
-    """The confirmation now, and one reminder per configured offset that is still ahead: one INSERT."""
+def _booking_messages(
+    starts_at: datetime, now: datetime, *, rescheduled_from: Booking | None
+) -> list[tuple[MessageKind, str, dict[str, Any], datetime | None]]:
+    """The confirmation (due at once: None), and one reminder per configured offset that is still ahead, as
+    (kind, the dedupe key after "booking:<id>", payload, due_at)."""
     payload = {"rescheduled_from": rescheduled_from.id} if rescheduled_from else {}
-    messages = [outbox.Message(
-        MessageKind.CONFIRMATION, booking.user_id, f"booking:{booking.id}:confirmation", booking_id=booking.id,
-        payload=payload,
-    )]
+    messages: list[tuple[MessageKind, str, dict[str, Any], datetime | None]] = [
+        (MessageKind.CONFIRMATION, ":confirmation", payload, None),
+    ]
     for offset in current_settings().REMINDER_OFFSETS:
-        due_at = booking.starts_at - offset
+        due_at = starts_at - offset
         if due_at > now:
             label = reminder_label(offset)
-            messages.append(outbox.Message(
-                MessageKind.REMINDER, booking.user_id, f"booking:{booking.id}:reminder:{label}",
-                booking_id=booking.id, due_at=due_at, payload={"offset": label},
-            ))
-    outbox.queue_messages(messages)
+            messages.append((MessageKind.REMINDER, f":reminder:{label}", {"offset": label}, due_at))
+    return messages

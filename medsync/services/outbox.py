@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 DELIVER_TASK = "workers.delivery.deliver_message"
 _DUE_NOW = "outbox: due now"
+# A row due within this much of its commit is handed to the workers at once; later ones wait for the sweep.
+DUE_SOON = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def queue_messages(messages: Sequence[Message]) -> list[int]:
         for message in messages
     ]
     written = db.session.execute(_insert_statement(), rows).all()
-    due_soon = now + timedelta(seconds=5)
+    due_soon = now + DUE_SOON
     for message_id, due_at in written:
         if due_at <= due_soon:
             after_commit.add(db.session(), _DUE_NOW, message_id)

@@ -69,10 +69,10 @@ def test_overlapping_starts_racing_past_the_availability_check_hit_the_constrain
     from medsync.services import availability
 
     doctor = make_doctor(appointment_minutes=60)
-    def no_busy_check(resource, starts_at, *, now=None):
+    def any_start(resource, starts_at, *, now=None):
         return availability.Slot(starts_at, starts_at + timedelta(hours=1))
 
-    monkeypatch.setattr(availability, "check_slot", no_busy_check)
+    monkeypatch.setattr(availability, "slot_on_grid", any_start)
     users = [make_user() for _ in range(THREADS)]
     outcomes = race(app, [
         {"user_id": user.telegram_id, "clinic_id": doctor.clinic_id, "doctor_id": doctor.id,

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import inspect
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from medsync.errors import CancelTooLate, IllegalTransition, InvalidRequest, SlotTaken, SlotUnavailable
 from medsync.extensions import db
-from medsync.models import Actor, Booking, BookingEvent, BookingStatus, OutboxMessage
+from medsync.models import Actor, Booking, BookingEvent, BookingStatus, DoctorAbsence, OutboxMessage
 from medsync.services import bookings, results
-from tests.conftest import PATIENT
+from tests.conftest import FROZEN_NOW, PATIENT
 
 KYIV = ZoneInfo("Europe/Kyiv")
 DEC_3_10AM = datetime(2026, 12, 3, 10, tzinfo=KYIV)
@@ -133,6 +133,49 @@ def test_staff_see_any_booking_and_a_patient_only_their_own(frozen_now, make_boo
     assert bookings.get_booking(booking.id, user_id=booking.user_id).id == booking.id
     with pytest.raises(bookings.BookingNotFound):
         bookings.get_booking(booking.id, user_id=make_user().telegram_id)
+
+
+def test_a_doctor_away_that_day_is_not_booked_and_nothing_is_written(frozen_now, make_doctor, make_user):
+    doctor, user = make_doctor(), make_user()
+    db.session.add(DoctorAbsence(doctor_id=doctor.id, first_day=date(2026, 12, 3), last_day=date(2026, 12, 3)))
+    db.session.commit()
+    with pytest.raises(SlotUnavailable):
+        bookings.book(user_id=user.telegram_id, clinic_id=doctor.clinic_id, doctor_id=doctor.id,
+                      starts_at=DEC_3_10AM, patient=PATIENT)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    # The next day the doctor is back.
+    booking = bookings.book(user_id=user.telegram_id, clinic_id=doctor.clinic_id, doctor_id=doctor.id,
+                            starts_at=DEC_3_10AM + timedelta(days=1), patient=PATIENT)
+    assert booking.starts_at == DEC_3_10AM + timedelta(days=1)
+
+
+def test_a_booking_is_returned_as_written_with_its_trail_and_messages(frozen_now, make_doctor, make_user):
+    doctor, user = make_doctor(), make_user()
+    booking = bookings.book(user_id=user.telegram_id, clinic_id=doctor.clinic_id, doctor_id=doctor.id,
+                            starts_at=DEC_3_10AM, patient=PATIENT, actor=Actor.STAFF, actor_id="staff:7")
+    returned = {column: getattr(booking, column) for column in (
+        "id", "user_id", "clinic_id", "doctor_id", "diagnostic_id", "starts_at", "ends_at", "status",
+        "patient_first_name", "patient_last_name", "patient_phone", "patient_email", "patient_message",
+        "ical_uid", "ical_sequence", "rescheduled_from_id", "cancel_reason", "cancelled_by")}
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Booking, returned["id"])
+    assert returned == {column: getattr(stored, column) for column in returned}
+    assert stored.created_at is not None and booking.doctor.id == doctor.id  # the rest loads when read
+    event = db.session.scalar(select(BookingEvent).where(BookingEvent.booking_id == stored.id))
+    assert (event.actor, event.actor_id, event.action, event.details) == (
+        "staff", "staff:7", "booked", {"starts_at": DEC_3_10AM.isoformat()})
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.booking_id == stored.id)
+                              .order_by(OutboxMessage.due_at)).all()
+    assert [(row.kind, row.dedupe_key, row.chat_id, row.payload, row.due_at, row.status) for row in rows] == [
+        ("confirmation", f"booking:{stored.id}:confirmation", user.telegram_id, {}, FROZEN_NOW, "pending"),
+        ("reminder", f"booking:{stored.id}:reminder:24h", user.telegram_id, {"offset": "24h"},
+         DEC_3_10AM - timedelta(hours=24), "pending"),
+        ("reminder", f"booking:{stored.id}:reminder:2h", user.telegram_id, {"offset": "2h"},
+         DEC_3_10AM - timedelta(hours=2), "pending"),
+    ]
 
 
 def test_reschedule_books_new_cancels_old_and_links_them(frozen_now, make_booking):
