@@ -1,10 +1,11 @@
 """Redis commands sent in one round trip without redis-py's command wrapper (the webhook's per-update
-commands, the free-slot tokens every slot request reads).
+commands, the free-slot tokens every slot request reads and every booking replaces, a booking's hand-over).
 
 A redis-py pipeline pays, per command, for argument checks, retry and observability hooks and response
 callbacks: for the three tiny commands each update sends before and the two it sends after handling, that
 Python cost more than the round trip. A batch packs them, writes them on a pooled connection and reads the
-raw replies (SET: True or None as redis-py returns them; GET: bytes or None; EXPIRE: 0 or 1).
+raw replies (SET: True or None as redis-py returns them; GET: bytes or None; EXPIRE: 0 or 1; LPUSH: the
+list's length).
 """
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ class RedisBatch:
 
     def expire(self, name: str, seconds: int) -> None:
         self._commands.append(("EXPIRE", name, seconds))
+
+    def lpush(self, name: str, value: Any) -> None:
+        self._commands.append(("LPUSH", name, value))
 
     def execute(self) -> list[Any]:
         """Every queued command's reply, in order."""

@@ -266,12 +266,11 @@ def _lifetime(name: str) -> int | None:
 
 def replace_slot_tokens(keys: Iterable[str]) -> None:
     """New tokens for these keys: every answer cached under the old ones is dead."""
-    names = {SLOT_KEY + key for key in keys}
+    batch = RedisBatch(redis_client.client)  # after every booking's commit: no redis-py pipeline (see _mget)
+    for name in {SLOT_KEY + key for key in keys}:
+        batch.set(name, uuid.uuid4().hex, ex=_lifetime(name))
     try:
-        with redis_client.client.pipeline(transaction=False) as pipe:
-            for name in names:
-                pipe.set(name, uuid.uuid4().hex, ex=_lifetime(name))
-            pipe.execute()
+        batch.execute()
     except redis.RedisError:
         # Answers cached under the old tokens stay until they reach their maximum age (answers.MAX_ANSWER_AGE).
         log.warning("could not replace slot tokens in Redis; cached free slots may be stale for a short while")

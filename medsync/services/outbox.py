@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from medsync import clock
 from medsync.extensions import db
+from medsync.redis_batch import RedisBatch
 from medsync.models import MessageKind, MessageStatus, OutboxMessage
 from medsync.services import after_commit
 
@@ -144,7 +145,9 @@ class DeliveryHandOver:
             return
         if self.client is None:  # redis-py's pool reconnects after a fork; built lazily, nothing at import
             self.client = redis.Redis.from_url(self.celery.conf.broker_url, socket_connect_timeout=2, socket_timeout=5)
-        self.client.lpush(self.queue, self.message(message_id))
+        batch = RedisBatch(self.client)  # one command without redis-py's wrapper: it cost more than the round trip
+        batch.lpush(self.queue, self.message(message_id))
+        batch.execute()
 
     def message(self, message_id: int) -> str:
         """The queue entry for this row: Celery's message for deliver_message(message_id) in kombu's envelope."""
