@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import request
 
@@ -95,14 +96,14 @@ def patient_id_if_signed_in() -> int | None:
     return current_patient_id()
 
 
-def record_current_patient(body_init_data: str | None = None) -> int:
-    """The verified caller's Telegram id, their user row created or refreshed from what Telegram says (writes)."""
+def current_patient_profile(body_init_data: str | None = None) -> dict[str, Any]:
+    """The verified caller's user row as Telegram describes them (`users.profile_values`), for a write that
+    creates or refreshes it: a booking writes it in its own statement."""
     profile = verified_init_data(body_init_data).user
-    users.upsert_user(
+    return users.profile_values(
         profile.id, first_name=profile.first_name, last_name=profile.last_name, username=profile.username,
         language_code=profile.language_code,
     )
-    return profile.id
 
 
 def body_init_data() -> str | None:

@@ -7,7 +7,7 @@ from flask import Response, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from medsync.api.auth import current_patient_id, record_current_patient, verified_init_data
+from medsync.api.auth import current_patient_id, current_patient_profile, verified_init_data
 from medsync.api.json_body import require_json_object
 from medsync.api.limits import limit_booking_writes
 from medsync.api.pages import page_body
@@ -53,10 +53,11 @@ class Bookings(MethodView):
     @blp.doc(security=TMA)
     def post(self, fields: dict[str, Any], headers: dict[str, Any]) -> bookings.BookingDetails:
         """Book a free slot of a doctor or a diagnostic; the same `Idempotency-Key` returns the first booking."""
-        patient_id = record_current_patient()
+        profile = current_patient_profile()
         details = fields["patient"]
         booking = bookings.book(
-            user_id=patient_id, clinic_id=fields["clinic_id"], starts_at=fields["starts_at"],
+            user_id=profile["telegram_id"], profile=profile, clinic_id=fields["clinic_id"],
+            starts_at=fields["starts_at"],
             doctor_id=fields.get("doctor_id"), diagnostic_id=fields.get("diagnostic_id"),
             patient=PatientDetails(
                 first_name=details["first_name"], last_name=details["last_name"], phone=details["phone"],

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError
 
 from medsync import clock
-from medsync.api.auth import record_current_patient
+from medsync.api.auth import current_patient_profile
 from medsync.api.json_body import json_object, require_json_object
 from medsync.api.limits import limit_booking_writes
 from medsync.api.schemas import CompatDiagnosticBookingSchema, CompatDoctorBookingSchema
@@ -140,16 +140,18 @@ def book_diagnostic() -> ResponseReturnValue:
 
 
 def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
-    """Authenticate, validate, book, commit: {"status": "success", "booking_id": N}."""
+    """Authenticate, validate, book (the patient's user row written with the booking), commit:
+    {"status": "success", "booking_id": N}."""
     body = json_object()
     init_data = body.get("userInitData")
-    patient_id = record_current_patient(init_data if isinstance(init_data, str) else None)
+    profile = current_patient_profile(init_data if isinstance(init_data, str) else None)
     try:
         fields = schema.load(body)
     except ValidationError as exc:
         raise InvalidRequest("Some fields are missing or invalid.", errors=exc.normalized_messages()) from None
     booking = bookings.book(
-        user_id=patient_id, clinic_id=fields["location_id"], starts_at=fields["booking_date_time"],
+        user_id=profile["telegram_id"], profile=profile, clinic_id=fields["location_id"],
+        starts_at=fields["booking_date_time"],
         patient=PatientDetails(
             first_name=fields["user_name"], last_name=fields["user_surname"], phone=fields["user_phone"],
             email=fields["user_email"] or None, message=fields.get("user_message") or None,

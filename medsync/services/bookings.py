@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
@@ -26,7 +27,7 @@ from medsync.models import (
     Doctor, MessageKind,
 )
 from medsync.models.booking import ACTIVE_SQL
-from medsync.services import availability, catalog, changes, outbox
+from medsync.services import availability, catalog, changes, outbox, users
 from medsync.services.pagination import Page, PreparedList, paginate
 
 _NOT_YET_SENT = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
@@ -71,6 +72,7 @@ def book(
     actor: Actor = Actor.PATIENT,
     actor_id: str | None = None,
     now: datetime | None = None,
+    profile: Mapping[str, Any] | None = None,
     _rescheduled_from: Booking | None = None,
 ) -> Booking:
     """Book a free slot for the user; raises SlotTaken, PatientBusy, SlotUnavailable or InvalidRequest.
@@ -78,7 +80,9 @@ def book(
     The schedule is checked by arithmetic on the catalog snapshot; then one statement writes the booking, its
     audit event and its outbox rows, and leaves to PostgreSQL what the snapshot does not hold: the doctor's
     absence that day refuses the row, and so does an exclusion constraint (or this user's Idempotency-Key),
-    without an error. Only a refused booking looks up why, to tell the patient.
+    without an error. Only a refused booking looks up why, to tell the patient. `profile`
+    (`users.profile_values` of the booking user, from Telegram) creates or refreshes their user row in the
+    same statement, whether or not the booking is written.
     """
     if (doctor_id is None) == (diagnostic_id is None):
         raise InvalidRequest(
@@ -88,6 +92,8 @@ def book(
     request = (clinic_id, doctor_id, diagnostic_id, starts_at)
     now = now or clock.now()
     resource = _resource(clinic_id, doctor_id, diagnostic_id)
+    if profile is not None and profile["telegram_id"] != user_id:
+        raise ValueError("the profile is not the booking user's")
     try:
         slot = availability.slot_on_grid(resource, starts_at, now=now)
     except SlotUnavailable:
@@ -95,11 +101,13 @@ def book(
         earlier = _by_idempotency_key(user_id, idempotency_key) if idempotency_key is not None else None
         if earlier is None:
             raise
+        if profile is not None:
+            users.upsert_user(**profile)
         return _same_request(earlier, request)
     booking = _insert_booking(
         user_id=user_id, clinic_id=clinic_id, slot=slot, patient=patient, doctor_id=doctor_id,
         diagnostic_id=diagnostic_id, idempotency_key=idempotency_key, rescheduled_from=_rescheduled_from,
-        actor=actor, actor_id=actor_id, now=now,
+        actor=actor, actor_id=actor_id, now=now, profile=profile,
     )
     if booking is not None:
         return booking
@@ -124,6 +132,7 @@ def _insert_booking(
     actor: Actor,
     actor_id: str | None,
     now: datetime,
+    profile: Mapping[str, Any] | None,
 ) -> Booking | None:
     """Write the booking, its audit event and its messages in one statement (`_BOOK`), unless the doctor is
     away that day or a unique or exclusion constraint refuses the booking: then nothing is written (None).
@@ -156,11 +165,16 @@ def _insert_booking(
         "dues": [due_at or queued_at for _, _, _, due_at in messages],
         "due_soon": queued_at + outbox.DUE_SOON,
     }
+    if profile is not None:
+        parameters.update({f"profile_{name}": value for name, value in profile.items()})
     try:
-        written = db.session.execute(_BOOK, parameters).one_or_none()
+        written = db.session.execute(_BOOK_WITH_PROFILE if profile is not None else _BOOK, parameters).one_or_none()
     except (IntegrityError, OperationalError) as exc:
         _raise_booking_conflict(exc)
         raise  # not reached: the line above always raises
+    finally:
+        if profile is not None:
+            users.profile_written(user_id)
     if written is None:
         return None
     booking_id, due_message_ids = written
@@ -176,8 +190,8 @@ def _insert_booking(
 # conflict target DO NOTHING covers every unique and exclusion constraint: a lost race waits for the winner and
 # then writes nothing, instead of aborting the transaction. The audit event and the messages are written from
 # the booking's row, so they exist exactly when it does; the ids of messages due now come back for the hand-over.
-_BOOK = text("""
-WITH booked AS (
+_BOOKED = """
+booked AS (
     INSERT INTO bookings (user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status,
                           patient_first_name, patient_last_name, patient_phone, patient_email, patient_message,
                           idempotency_key, rescheduled_from_id, ical_uid, ical_sequence)
@@ -206,7 +220,19 @@ WITH booked AS (
 )
 SELECT booked.id, ARRAY(SELECT id FROM queued WHERE due_at <= CAST(:due_soon AS timestamptz) ORDER BY id)
 FROM booked
-""")
+"""
+_BOOK = text("WITH" + _BOOKED)
+# The patient's user row first, as `users.upsert_user` writes it: the booking's foreign key is checked at the end
+# of the statement, when the row exists.
+_BOOK_WITH_PROFILE = text("""
+WITH patient AS (
+    INSERT INTO users (telegram_id, first_name, last_name, username, language_code)
+    VALUES (CAST(:profile_telegram_id AS bigint), CAST(:profile_first_name AS text), CAST(:profile_last_name AS text),
+            CAST(:profile_username AS text), CAST(:profile_language_code AS text))
+    ON CONFLICT (telegram_id) DO UPDATE
+    SET first_name = excluded.first_name, last_name = excluded.last_name, username = excluded.username,
+        language_code = excluded.language_code, updated_at = now()
+),""" + _BOOKED)
 
 
 def _earlier_or_refusal(

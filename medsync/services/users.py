@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import Insert, insert
@@ -20,19 +21,38 @@ def upsert_user(
     language_code: str | None = None,
 ) -> None:
     """Insert the user or refresh their profile from what Telegram says about them (one statement)."""
-    values = {
+    values = profile_values(telegram_id, first_name=first_name, last_name=last_name, username=username,
+                            language_code=language_code)
+    # A Core statement with no RETURNING: every caller knows the id, and loading the row as a User through
+    # the ORM cost several times the statement itself on every booking.
+    db.session.execute(_upsert_statement(), values)
+    profile_written(telegram_id)
+
+
+def profile_values(
+    telegram_id: int,
+    *,
+    first_name: str = "",
+    last_name: str | None = None,
+    username: str | None = None,
+    language_code: str | None = None,
+) -> dict[str, Any]:
+    """A user row's values from what Telegram says (cut to the columns' lengths): `upsert_user` writes them, and
+    so does a booking's statement (`bookings.book(profile=...)`)."""
+    return {
         "telegram_id": telegram_id,
         "first_name": (first_name or "")[:128],
         "last_name": last_name[:128] if last_name else None,
         "username": username[:64] if username else None,
         "language_code": language_code[:16] if language_code else None,
     }
-    # A Core statement with no RETURNING: every caller knows the id, and loading the row as a User through
-    # the ORM cost several times the statement itself on every booking.
-    db.session.execute(_upsert_statement(), values)
+
+
+def profile_written(telegram_id: int) -> None:
+    """After a statement wrote the user's profile: a User this session already holds reads it when next used."""
     known = db.session.identity_map.get(identity_key(User, telegram_id))
     if known is not None:
-        db.session.expire(known)  # a User this session already holds reads the new profile when next used
+        db.session.expire(known)
 
 
 @cache

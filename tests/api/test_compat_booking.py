@@ -60,6 +60,18 @@ def test_a_first_time_user_is_created_from_the_verified_init_data(client, seeded
     assert (user.first_name, user.last_name, user.username, user.language_code) == ("Lesia", "Ukrainka", "lesia", "en")
 
 
+def test_a_returning_users_profile_is_refreshed_by_their_next_booking(client, seeded, init_data):
+    doctor = first_doctor()
+    first = init_data(PATIENT_ID, first_name="Lesia", last_name="Kosach", username="lesia", language_code="uk")
+    later = init_data(PATIENT_ID, first_name="Lesia", last_name="Ukrainka", username="ukrainka", language_code="en")
+    for signed, hour in ((first, 10), (later, 11)):
+        body = book_slot_body(doctor, local_slot(doctor.clinic, days_ahead=2, hour=hour), signed)
+        assert client.post("/api/doctors/book_slot", json=body).status_code == 200
+    db.session.expire_all()
+    user = db.session.get(User, PATIENT_ID)
+    assert (user.first_name, user.last_name, user.username, user.language_code) == ("Lesia", "Ukrainka", "ukrainka", "en")
+
+
 def test_the_booking_shows_in_my_bookings_for_that_user_only(client, seeded, init_data, tma_headers):
     doctor = first_doctor()
     booking_id = client.post(
