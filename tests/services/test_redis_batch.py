@@ -35,3 +35,15 @@ def test_a_refused_command_raises_and_the_next_command_reads_its_own_reply(app_c
 
     assert client.get("medsync:test:batch:c") in (None, b"after")
     assert client.ping() is True and client.get("medsync:test:batch:list:none") is None
+
+
+def test_redis_replies_are_parsed_by_hiredis(app):
+    """hiredis is a pinned dependency for speed: redis-py uses it only if it imports, silently falling back to
+    its Python parser otherwise. The app's client and the batch's connections must use it."""
+    from redis._parsers import _HiredisParser
+
+    connection = app.extensions["redis"].connection_pool.get_connection()
+    try:
+        assert isinstance(connection._parser, _HiredisParser)
+    finally:
+        app.extensions["redis"].connection_pool.release(connection)
