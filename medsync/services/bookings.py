@@ -22,6 +22,7 @@ from medsync.errors import (
     SlotUnavailable,
 )
 from medsync.extensions import db
+from medsync.prepared import PreparedStatement
 from medsync.models import (
     ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
     Doctor, MessageKind,
@@ -168,7 +169,7 @@ def _insert_booking(
     if profile is not None:
         parameters.update({f"profile_{name}": value for name, value in profile.items()})
     try:
-        written = db.session.execute(_BOOK_WITH_PROFILE if profile is not None else _BOOK, parameters).one_or_none()
+        written = (_BOOK_WITH_PROFILE if profile is not None else _BOOK).execute(db.session, parameters).one_or_none()
     except (IntegrityError, OperationalError) as exc:
         _raise_booking_conflict(exc)
         raise  # not reached: the line above always raises
@@ -186,10 +187,11 @@ def _insert_booking(
     return booking
 
 
-# One round trip for a booking. The INSERT ... SELECT writes no row when the doctor is away that day; without a
-# conflict target DO NOTHING covers every unique and exclusion constraint: a lost race waits for the winner and
-# then writes nothing, instead of aborting the transaction. The audit event and the messages are written from
-# the booking's row, so they exist exactly when it does; the ids of messages due now come back for the hand-over.
+# One round trip for a booking, planned once per connection (PreparedStatement). The INSERT ... SELECT writes no
+# row when the doctor is away that day; without a conflict target DO NOTHING covers every unique and exclusion
+# constraint: a lost race waits for the winner and then writes nothing, instead of aborting the transaction. The
+# audit event and the messages are written from the booking's row, so they exist exactly when it does; the ids of
+# messages due now come back for the hand-over.
 _BOOKED = """
 booked AS (
     INSERT INTO bookings (user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status,
@@ -213,18 +215,19 @@ booked AS (
     INSERT INTO outbox_messages (kind, dedupe_key, booking_id, chat_id, payload, due_at, status)
     SELECT message.kind, 'booking:' || booked.id || message.purpose, booked.id, CAST(:user_id AS bigint),
            message.payload, message.due_at, 'pending'
-    FROM booked, unnest(CAST(:kinds AS text[]), CAST(:purposes AS text[]), CAST(:payloads AS jsonb[]),
-                        CAST(:dues AS timestamptz[])) AS message (kind, purpose, payload, due_at)
+    FROM booked, unnest(CAST(:kinds AS text[]), CAST(:purposes AS text[]),
+                        CAST(CAST(:payloads AS text[]) AS jsonb[]), CAST(:dues AS timestamptz[]))
+                 AS message (kind, purpose, payload, due_at)
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id, due_at
 )
 SELECT booked.id, ARRAY(SELECT id FROM queued WHERE due_at <= CAST(:due_soon AS timestamptz) ORDER BY id)
 FROM booked
 """
-_BOOK = text("WITH" + _BOOKED)
+_BOOK = PreparedStatement("medsync_book", "WITH" + _BOOKED)
 # The patient's user row first, as `users.upsert_user` writes it: the booking's foreign key is checked at the end
 # of the statement, when the row exists.
-_BOOK_WITH_PROFILE = text("""
+_BOOK_WITH_PROFILE = PreparedStatement("medsync_book_with_profile", """
 WITH patient AS (
     INSERT INTO users (telegram_id, first_name, last_name, username, language_code)
     VALUES (CAST(:profile_telegram_id AS bigint), CAST(:profile_first_name AS text), CAST(:profile_last_name AS text),

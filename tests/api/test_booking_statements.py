@@ -21,10 +21,10 @@ from tests.api.conftest import book_slot_body, first_doctor, local_slot, utc_tex
 PATIENT_ID = 700_000_001
 
 # What one new booking sends to PostgreSQL, in order, for either surface.
-# One statement: the patient's user row created or refreshed from initData, the booking unless the doctor is
-# away that day (ON CONFLICT DO NOTHING: the exclusion constraints decide, no SAVEPOINT), its audit event, the
-# confirmation and both reminders.
-ONE_BOOKING = ["WITH users"]
+# One statement, prepared once per connection: the patient's user row created or refreshed from initData, the
+# booking unless the doctor is away that day (ON CONFLICT DO NOTHING: the exclusion constraints decide, no
+# SAVEPOINT), its audit event, the confirmation and both reminders.
+ONE_BOOKING = ["EXECUTE medsync_book_with_profile"]
 
 
 @dataclass
@@ -35,14 +35,17 @@ class Traffic:
 
     @property
     def shapes(self) -> list[str]:
-        """Each statement as its verb and first table: "INSERT bookings", "SELECT doctor_absences"."""
+        """Each statement as its verb and first table ("INSERT bookings", "SELECT doctor_absences"), or as the
+        prepared statement it executes ("EXECUTE medsync_book")."""
         return [_shape(statement) for statement in self.statements]
 
 
 def _shape(statement: str) -> str:
-    verb = statement.split(None, 1)[0].upper()
+    verb, rest = statement.split(None, 1)
+    if verb.upper() == "EXECUTE":  # a prepared statement, by name
+        return "EXECUTE " + re.match(r"\w+", rest).group(0)
     table = re.search(r"\b(?:INTO|FROM|UPDATE)\s+(\w+)", statement)
-    return f"{verb} {table.group(1) if table else '?'}"
+    return f"{verb.upper()} {table.group(1) if table else '?'}"
 
 
 @pytest.fixture
@@ -55,7 +58,8 @@ def traffic(app, seeded, client) -> Callable[[], Iterator[Traffic]]:
         seen = Traffic()
 
         def statement(_conn, _cursor, sql, *_args) -> None:
-            seen.statements.append(sql)
+            if not sql.startswith("PREPARE "):  # once per connection (tests/services/test_prepared.py)
+                seen.statements.append(sql)
 
         def commit(_conn) -> None:
             seen.commits += 1
@@ -106,7 +110,7 @@ def test_a_repeated_idempotency_key_is_two_statements_and_answers_the_first_book
     assert repeat.status_code == 201 and repeat.get_json() == first.get_json()
     # The booking is refused (the key's unique index, or the slot held by the first booking); then the
     # key's booking is the answer.
-    assert (seen.shapes, seen.commits, seen.savepoints) == (["WITH users", "SELECT bookings"], 1, 0)
+    assert (seen.shapes, seen.commits, seen.savepoints) == ([*ONE_BOOKING, "SELECT bookings"], 1, 0)
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
 
 

@@ -1,0 +1,61 @@
+"""Statements PostgreSQL plans once per connection: PREPARE on a connection's first use, then EXECUTE by name.
+
+psycopg2 sends every statement as text, and PostgreSQL parses and plans it again each time. For the
+booking's one statement (four INSERTs in CTEs) planning cost about as much server CPU as running it. A
+prepared statement is planned once per database connection and kept there (a ROLLBACK does not drop it);
+which connections already have it is remembered in SQLAlchemy's per-DBAPI-connection `info`, which is
+cleared when a connection is invalidated and replaced (a PostgreSQL restart), so a new connection
+prepares again.
+
+The SQL names its parameters `:name`, each inside a CAST to its type (PostgreSQL takes the parameter's type
+from the cast; psycopg2 renders the values as literals in the EXECUTE). Not for a pooler that shares server
+connections between clients per transaction (PgBouncer's transaction mode): there a prepared statement can
+be missing on the next transaction's server connection.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.orm import Session, scoped_session
+
+_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+_PREPARED = "medsync_prepared"
+
+
+class PreparedStatement:
+    """One statement, prepared under `name` on each connection that runs it."""
+
+    def __init__(self, name: str, sql: str) -> None:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise ValueError(f"not a plain SQL name: {name!r}")
+        if "%" in sql:  # psycopg2 would read it as a placeholder of the EXECUTE's values
+            raise ValueError("a prepared statement's SQL may not contain %")
+        order: list[str] = []
+
+        def positional(match: re.Match[str]) -> str:
+            if match.group(1) not in order:
+                order.append(match.group(1))
+            return f"${order.index(match.group(1)) + 1}"
+
+        body = _PARAMETER.sub(positional, sql)
+        self.name = name
+        self.parameters = tuple(order)
+        self.prepare_sql = f"PREPARE {name} AS {body}"
+        self.execute_sql = f"EXECUTE {name}({', '.join(f'%({parameter})s' for parameter in order)})"
+
+    def execute(
+        self, on: Session | scoped_session[Session] | Connection, values: Mapping[str, Any]
+    ) -> CursorResult[Any]:
+        """Run it in the session's (or connection's) transaction with these values (each parameter needs one)."""
+        missing = set(self.parameters) - set(values)
+        if missing:
+            raise KeyError(f"{self.name}: no value for {', '.join(sorted(missing))}")
+        connection = on if isinstance(on, Connection) else on.connection()  # a Session, or a scoped_session
+        prepared = connection.info.setdefault(_PREPARED, set())
+        if self.name not in prepared:
+            connection.exec_driver_sql(self.prepare_sql)
+            prepared.add(self.name)
+        return connection.exec_driver_sql(self.execute_sql, {name: values[name] for name in self.parameters})

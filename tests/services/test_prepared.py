@@ -1,0 +1,76 @@
+"""PreparedStatement: planned once per database connection, run by name, prepared again on a new connection."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from medsync.extensions import db
+from medsync.prepared import PreparedStatement
+
+SUM = PreparedStatement(
+    "medsync_test_sum",
+    "SELECT CAST(:left AS integer) + CAST(:right AS integer) + CAST(:left AS integer), "
+    "CAST(CAST(:labels AS text[]) AS jsonb[]), 'a:b' || CAST(:suffix AS text)",
+)
+
+
+@contextmanager
+def sent(on_connection: list[int] | None = None) -> Iterator[list[str]]:
+    """The statements sent (their first words); the DBAPI connection of each goes to `on_connection`."""
+    statements: list[str] = []
+
+    def record(conn, _cursor, sql, *_args) -> None:
+        statements.append(sql.split("(", 1)[0].split(" AS ", 1)[0])
+        if on_connection is not None:
+            on_connection.append(id(conn.connection.dbapi_connection))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_the_sql_becomes_positional_parameters_named_once_each():
+    assert SUM.parameters == ("left", "right", "labels", "suffix")
+    assert SUM.prepare_sql.startswith("PREPARE medsync_test_sum AS SELECT CAST($1 AS integer) + CAST($2 AS integer) "
+                                      "+ CAST($1 AS integer)")
+    assert "'a:b' || CAST($4 AS text)" in SUM.prepare_sql  # a colon inside a literal is not a parameter
+    assert SUM.execute_sql == "EXECUTE medsync_test_sum(%(left)s, %(right)s, %(labels)s, %(suffix)s)"
+
+
+def test_it_is_prepared_once_per_connection_even_across_a_rollback(app_context):
+    values = {"left": 2, "right": 3, "labels": ['{"offset": "2h"}', "{}"], "suffix": "!"}
+    with db.engine.connect() as connection, sent(connections := []) as statements:  # one connection throughout
+        first = SUM.execute(connection, values).one()
+        connection.rollback()  # a ROLLBACK does not drop a prepared statement
+        second = SUM.execute(connection, {**values, "right": 10}).one()
+        connection.rollback()
+    assert tuple(first) == (7, [{"offset": "2h"}, {}], "a:b!")
+    assert second[0] == 14
+    assert len(set(connections)) == 1
+    assert statements.count("PREPARE medsync_test_sum") <= 1  # none if an earlier test prepared it here
+    assert statements.count("EXECUTE medsync_test_sum") == 2
+
+
+def test_a_new_connection_prepares_it_again(app_context):
+    values = {"left": 1, "right": 1, "labels": [], "suffix": ""}
+    SUM.execute(db.session, values).one()
+    db.session.connection().invalidate()  # as after a PostgreSQL restart: the pool replaces the connection
+    db.session.rollback()
+    with sent() as statements:
+        assert SUM.execute(db.session, values).one()[0] == 3
+    db.session.rollback()
+    assert statements == ["PREPARE medsync_test_sum", "EXECUTE medsync_test_sum"]
+
+
+def test_every_parameter_needs_a_value_and_sql_may_not_hold_a_percent_sign(app_context):
+    with pytest.raises(KeyError, match="right"):
+        SUM.execute(db.session, {"left": 1, "labels": [], "suffix": ""})
+    with pytest.raises(ValueError, match="%"):
+        PreparedStatement("medsync_test_like", "SELECT 'a' LIKE 'a%'")
+    with pytest.raises(ValueError, match="plain SQL name"):
+        PreparedStatement("drop table x", "SELECT 1")
