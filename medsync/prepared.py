@@ -7,8 +7,10 @@ which connections already have it is remembered in SQLAlchemy's per-DBAPI-connec
 cleared when a connection is invalidated and replaced (a PostgreSQL restart), so a new connection
 prepares again.
 
-The SQL names its parameters `:name`, each inside a CAST to its type (PostgreSQL takes the parameter's type
-from the cast; psycopg2 renders the values as literals in the EXECUTE). Not for a pooler that shares server
+The SQL names its parameters `:name`; PostgreSQL takes each one's type from `types`, else from where it stands
+(a comparison with a column, a LIMIT) or a CAST around it, and psycopg2 renders the values as literals in the
+EXECUTE (as they are: SQLAlchemy's type processing, such as JSON serialisation, is not applied). A Core query
+can be prepared too (`of_query`: the types are SQLAlchemy's). Not for a pooler that shares server
 connections between clients per transaction (PgBouncer's transaction mode): there a prepared statement can
 be missing on the next transaction's server connection.
 """
@@ -18,17 +20,21 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.sqltypes import NullType
 
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 _PREPARED = "medsync_prepared"
+_DIALECT = PGDialect_psycopg2()
 
 
 class PreparedStatement:
     """One statement, prepared under `name` on each connection that runs it."""
 
-    def __init__(self, name: str, sql: str) -> None:
+    def __init__(self, name: str, sql: str, types: Mapping[str, str] | None = None) -> None:
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
             raise ValueError(f"not a plain SQL name: {name!r}")
         if "%" in sql:  # psycopg2 would read it as a placeholder of the EXECUTE's values
@@ -43,13 +49,30 @@ class PreparedStatement:
         body = _PARAMETER.sub(positional, sql)
         self.name = name
         self.parameters = tuple(order)
-        self.prepare_sql = f"PREPARE {name} AS {body}"
+        self.constants: dict[str, Any] = {}
+        declared = f" ({', '.join((types or {}).get(parameter, 'unknown') for parameter in order)})" if types else ""
+        self.prepare_sql = f"PREPARE {name}{declared} AS {body}"
         self.execute_sql = f"EXECUTE {name}({', '.join(f'%({parameter})s' for parameter in order)})"
+
+    @classmethod
+    def of_query(cls, name: str, query: Executable) -> PreparedStatement:
+        """A Core statement prepared as `name`: its bound parameters become the statement's, and the constants
+        SQLAlchemy bound from literals in it are filled in at each execution."""
+        compiled = query.compile(dialect=_DIALECT)
+        sql = re.sub(r"%\((\w+)\)s", r":\1", compiled.string).replace("%%", "%")
+        # Declared from SQLAlchemy's types where it knows them: PostgreSQL cannot infer `$1 * $2`'s.
+        types = {key: _DIALECT.type_compiler_instance.process(bind.type) for key, bind in compiled.binds.items()
+                 if not isinstance(bind.type, NullType)}
+        prepared = cls(name, sql, types)
+        prepared.constants = {key: value for key, value in compiled.params.items() if not compiled.binds[key].required}
+        return prepared
 
     def execute(
         self, on: Session | scoped_session[Session] | Connection, values: Mapping[str, Any]
     ) -> CursorResult[Any]:
         """Run it in the session's (or connection's) transaction with these values (each parameter needs one)."""
+        if self.constants:
+            values = {**self.constants, **values}
         missing = set(self.parameters) - set(values)
         if missing:
             raise KeyError(f"{self.name}: no value for {', '.join(sorted(missing))}")

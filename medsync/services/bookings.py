@@ -404,7 +404,7 @@ def _booking_lines(when: str) -> PreparedList[BookingLine]:
         .where(columns.user_id == bindparam("user_id"), *criteria)
         .order_by(*order)
     )
-    return PreparedList(query, lambda row: BookingLine(row[0], row[1], row[2], row[3]))
+    return PreparedList(f"medsync_booking_lines_{when}", query, lambda row: BookingLine(row[0], row[1], row[2], row[3]))
 
 
 def _listed(when: str, now: Any) -> tuple[list[ColumnElement[bool]], tuple[ColumnElement[Any], ...]]:

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Integer, Row, Select, bindparam, func, select
 
 from medsync.extensions import db
+from medsync.prepared import PreparedStatement
 
 T = TypeVar("T")
 
@@ -53,14 +54,16 @@ class PreparedList(Generic[T]):
     """A list query built once, its values bound at execution, and paged as `paginate` pages.
 
     Building a statement and hashing it into SQLAlchemy's cache key costs more Python than running it
-    (about 1 ms per page of bookings): the same statement object every time finds its compiled form by
-    a memoised key. Its rows are columns (no ORM objects), each turned into an item by `item`.
+    (about 1 ms per page of bookings), and planning it cost PostgreSQL more than running it: the page query
+    is a PreparedStatement named `name`, compiled once per process and planned once per connection. Its rows
+    are columns (no ORM objects), each turned into an item by `item`.
     """
 
-    def __init__(self, query: Select[Any], item: Callable[[Row[Any]], T]) -> None:
-        self._rows = (query.add_columns(func.count().over().label("total"))
-                      .limit(bindparam("page_limit", type_=Integer))
-                      .offset(bindparam("page_offset", type_=Integer)))
+    def __init__(self, name: str, query: Select[Any], item: Callable[[Row[Any]], T]) -> None:
+        rows = (query.add_columns(func.count().over().label("total"))
+                .limit(bindparam("page_limit", type_=Integer))
+                .offset(bindparam("page_offset", type_=Integer)))
+        self._rows = PreparedStatement.of_query(name, rows)  # planned once per connection, too
         self._count = select(func.count()).select_from(query.order_by(None).subquery())
         self._item = item
 
@@ -69,7 +72,7 @@ class PreparedList(Generic[T]):
 
         def rows_for(number: int, size: int) -> list[Any]:
             bound = {**values, "page_limit": size, "page_offset": (number - 1) * size}
-            return list(db.session.execute(self._rows, bound).all())
+            return list(self._rows.execute(db.session, bound).all())
 
         def count() -> int:
             return db.session.scalar(self._count, dict(values)) or 0

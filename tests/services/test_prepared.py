@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import Integer, String, event
 
 from medsync.extensions import db
 from medsync.prepared import PreparedStatement
@@ -74,3 +74,14 @@ def test_every_parameter_needs_a_value_and_sql_may_not_hold_a_percent_sign(app_c
         PreparedStatement("medsync_test_like", "SELECT 'a' LIKE 'a%'")
     with pytest.raises(ValueError, match="plain SQL name"):
         PreparedStatement("drop table x", "SELECT 1")
+
+
+def test_a_core_query_is_prepared_with_its_literals_filled_in(app_context):
+    from sqlalchemy import bindparam, literal, select
+
+    query = select(literal("clinic") + bindparam("suffix", type_=String), bindparam("limit", type_=Integer) * 2)
+    prepared = PreparedStatement.of_query("medsync_test_core", query)
+    assert prepared.parameters == ("param_1", "suffix", "limit", "param_2")
+    assert prepared.constants == {"param_1": "clinic", "param_2": 2}
+    assert tuple(prepared.execute(db.session, {"suffix": "-7", "limit": 21}).one()) == ("clinic-7", 42)
+    db.session.rollback()
