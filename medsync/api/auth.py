@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import request
+from werkzeug.exceptions import HTTPException
 
 from medsync import clock
+from medsync.api.json_body import json_object
 from medsync.auth.initdata import (
     FUTURE_SKEW_SECONDS, InitData, InitDataError, InitDataExpired, extract_init_data, verify_init_data,
 )
@@ -108,6 +110,9 @@ def current_patient_profile(body_init_data: str | None = None) -> dict[str, Any]
 
 def body_init_data() -> str | None:
     """The compatible front end's `userInitData` body field, if the body is a JSON object holding a string."""
-    body = request.get_json(silent=True)
-    value = body.get("userInitData") if isinstance(body, dict) else None
+    try:
+        body = json_object()  # parsed once per request
+    except HTTPException:
+        return None  # the body's own error is for the view to report
+    value = body.get("userInitData")
     return value if isinstance(value, str) else None

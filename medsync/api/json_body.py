@@ -22,8 +22,19 @@ def require_json_object() -> None:
     json_object()
 
 
+_PARSED = "medsync.json_object"
+
+
 def json_object() -> dict[str, Any]:
-    """The body parsed as a JSON object (an absent body counts as {} only without a JSON content type)."""
+    """The body parsed as a JSON object (an absent body counts as {} only without a JSON content type); parsed
+    once per request, however many steps ask (the hook, the rate limiter, the view)."""
+    parsed = request.environ.get(_PARSED)
+    if parsed is None:
+        parsed = request.environ[_PARSED] = _parse()
+    return parsed
+
+
+def _parse() -> dict[str, Any]:
     if not request.is_json and not request.content_length:
         return {}
     raw = request.get_data(cache=True)

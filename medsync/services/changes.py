@@ -264,16 +264,21 @@ def _lifetime(name: str) -> int | None:
     return PATIENT_TOKEN_SECONDS if name.startswith(SLOT_KEY + "p") else None
 
 
-def replace_slot_tokens(keys: Iterable[str]) -> None:
-    """New tokens for these keys: every answer cached under the old ones is dead."""
-    batch = RedisBatch(redis_client.client)  # after every booking's commit: no redis-py pipeline (see _mget)
+def add_token_replacements(batch: RedisBatch, keys: Iterable[str]) -> None:
+    """Queue new tokens for these keys on a batch of the app's Redis (after a commit: commit_redis): every
+    answer cached under the old ones is dead."""
     for name in {SLOT_KEY + key for key in keys}:
         batch.set(name, uuid.uuid4().hex, ex=_lifetime(name))
-    try:
-        batch.execute()
-    except redis.RedisError:
-        # Answers cached under the old tokens stay until they reach their maximum age (answers.MAX_ANSWER_AGE).
-        log.warning("could not replace slot tokens in Redis; cached free slots may be stale for a short while")
+
+
+def tokens_not_replaced() -> None:
+    # Answers cached under the old tokens stay until they reach their maximum age (answers.MAX_ANSWER_AGE).
+    log.warning("could not replace slot tokens in Redis; cached free slots may be stale for a short while")
+
+
+def take_changed_keys(session: Session) -> list[str]:
+    """The tokens the transaction that just committed must replace (from `after_commit`: commit_redis)."""
+    return after_commit.take(session, _SLOTS_CHANGED)
 
 
 def booking_keys(booking: Booking) -> list[str]:
@@ -316,9 +321,3 @@ def _notice_bulk_booking_writes(state: ORMExecuteState) -> None:
     ):
         after_commit.add(state.session, _SLOTS_CHANGED, ALL_BOOKINGS)
 
-
-@event.listens_for(Session, "after_commit")
-def _replace_after_commit(session: Session) -> None:
-    keys = after_commit.take(session, _SLOTS_CHANGED)
-    if keys:
-        replace_slot_tokens(keys)

@@ -120,7 +120,7 @@ def mark_for_dispatch(message_ids: Iterable[int]) -> None:
 
 def install_commit_hook(app: Flask, send: Callable[[int], None] | None = None) -> None:
     """Choose how this app enqueues a delivery (default: the delivery task by name, so nothing imports workers)."""
-    app.extensions["outbox_sender"] = send or DeliveryHandOver(app.extensions["celery"])
+    app.extensions["outbox_sender"] = send or DeliveryHandOver(app.extensions["celery"], app.config["REDIS_URL"])
 
 
 class DeliveryHandOver:
@@ -133,11 +133,17 @@ class DeliveryHandOver:
     transport envelope, anonymous exchange). A broker other than Redis falls back to `send_task`.
     """
 
-    def __init__(self, celery: Celery) -> None:
+    def __init__(self, celery: Celery, app_redis_url: str | None = None) -> None:
         self.celery = celery
         self.queue = celery.amqp.router.route({}, DELIVER_TASK)["queue"].name
         self.client: redis.Redis | None = None
         self.template: dict[str, Any] | None = None
+        # The broker is the app's own Redis database: a commit's LPUSH can ride in its batch (commit_redis).
+        self.rides_with_app_redis = app_redis_url is not None and str(celery.conf.broker_url) == app_redis_url
+
+    def add_to(self, batch: RedisBatch, message_id: int) -> None:
+        """Queue this row's LPUSH on a batch of the broker's Redis database."""
+        batch.lpush(self.queue, self.message(message_id))
 
     def __call__(self, message_id: int) -> None:
         if not str(self.celery.conf.broker_url).startswith(("redis://", "rediss://", "unix://")):
@@ -146,7 +152,7 @@ class DeliveryHandOver:
         if self.client is None:  # redis-py's pool reconnects after a fork; built lazily, nothing at import
             self.client = redis.Redis.from_url(self.celery.conf.broker_url, socket_connect_timeout=2, socket_timeout=5)
         batch = RedisBatch(self.client)  # one command without redis-py's wrapper: it cost more than the round trip
-        batch.lpush(self.queue, self.message(message_id))
+        self.add_to(batch, message_id)
         batch.execute()
 
     def message(self, message_id: int) -> str:
@@ -171,16 +177,25 @@ class DeliveryHandOver:
         return {"headers": task.headers, "properties": properties, "embed": embed}
 
 
-@event.listens_for(Session, "after_commit")
-def _dispatch_after_commit(session: Session) -> None:
-    message_ids = after_commit.take(session, _DUE_NOW)
-    if not message_ids:
-        return
-    sender = current_app.extensions.get("outbox_sender") if has_app_context() else None
+def take_due_messages(session: Session) -> list[int]:
+    """The rows the transaction that just committed hands to the workers (from `after_commit`: commit_redis)."""
+    return after_commit.take(session, _DUE_NOW)
+
+
+def current_sender() -> Callable[[int], None] | None:
+    return current_app.extensions.get("outbox_sender") if has_app_context() else None
+
+
+def send_each(sender: Callable[[int], None] | None, message_ids: Iterable[int]) -> None:
+    """Hand each row to the workers on its own; one that cannot be is left to the sweep."""
     for message_id in message_ids:
         try:
             if sender is None:
                 raise RuntimeError("no outbox sender installed")
             sender(message_id)
         except Exception:  # noqa: BLE001 - the sweep re-finds the row; the user's action is committed
-            log.warning("could not enqueue outbox message %s; the sweep will deliver it", message_id)
+            not_enqueued(message_id)
+
+
+def not_enqueued(message_id: int) -> None:
+    log.warning("could not enqueue outbox message %s; the sweep will deliver it", message_id)

@@ -1,12 +1,16 @@
 """Change tokens move only when a change is committed: never on rollback, never for a rolled-back savepoint."""
 from __future__ import annotations
 
+import json
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import redis
+from sqlalchemy import select
 
 from medsync.extensions import db, redis_client
+from medsync.models import OutboxMessage
 from medsync.services import bookings, catalog, changes
 from tests.conftest import PATIENT
 
@@ -116,3 +120,53 @@ def test_a_catalog_change_whose_message_never_arrived_is_seen_within_the_verify_
     monkeypatch.setattr(changes.time, "monotonic", lambda: real_monotonic() + changes.VERIFY_SECONDS)
     assert listener.current(client) == (generation + 1, "a version whose message was lost")
     listener.pubsub.close()
+
+
+def test_a_bookings_tokens_and_its_confirmations_hand_over_are_one_redis_round_trip(
+    app, frozen_now, make_doctor, make_user, monkeypatch
+):
+    """The broker is the app's Redis database (both REDIS_URL): the commit's LPUSH rides in the tokens' batch."""
+    from medsync.redis_batch import RedisBatch
+    from medsync.services import outbox
+
+    sender = app.extensions["outbox_sender"]
+    assert isinstance(sender, outbox.DeliveryHandOver) and sender.rides_with_app_redis
+    doctor, user = make_doctor(), make_user()
+    before = tokens(doctor, user)
+    redis_client.client.delete(sender.queue)
+    booking = book(doctor, user)
+    confirmation = db.session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.booking_id == booking.id, OutboxMessage.kind == "confirmation"))
+    round_trips: list[list[str]] = []
+    execute = RedisBatch.execute
+    monkeypatch.setattr(RedisBatch, "execute", lambda batch: round_trips.append(
+        [command[0] for command in batch._commands]) or execute(batch))
+    db.session.commit()
+    assert round_trips == [["SET", "SET", "LPUSH"]]
+    monkeypatch.undo()
+    after = tokens(doctor, user)
+    assert after[1] != before[1] and after[2] != before[2]
+    queued = [json.loads(entry) for entry in redis_client.client.lrange(sender.queue, 0, -1)]
+    redis_client.client.delete(sender.queue)
+    assert [entry["headers"]["argsrepr"] for entry in queued] == [repr([confirmation])]
+
+
+def test_redis_down_after_a_commit_leaves_the_booking_the_sweep_and_the_answers_maximum_age(
+    app, frozen_now, make_doctor, make_user, monkeypatch, caplog
+):
+    from medsync.redis_batch import RedisBatch
+
+    doctor, user = make_doctor(), make_user()
+    booking = book(doctor, user)
+
+    def down(_batch):
+        raise redis.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(RedisBatch, "execute", down)
+    with caplog.at_level(logging.WARNING, logger="medsync.services"):
+        db.session.commit()
+    monkeypatch.undo()
+    assert "could not replace slot tokens" in caplog.text
+    assert "the sweep will deliver it" in caplog.text
+    assert db.session.scalar(select(OutboxMessage.status).where(
+        OutboxMessage.booking_id == booking.id, OutboxMessage.kind == "confirmation")) == "pending"
