@@ -12,7 +12,9 @@ The SQL names its parameters `:name`; PostgreSQL takes each one's type from `typ
 EXECUTE (as they are: SQLAlchemy's type processing, such as JSON serialisation, is not applied). A Core query
 can be prepared too (`of_query`: the types are SQLAlchemy's). Not for a pooler that shares server
 connections between clients per transaction (PgBouncer's transaction mode): there a prepared statement can
-be missing on the next transaction's server connection.
+be missing on the next transaction's server connection. Should one go missing anyway (a `DEALLOCATE ALL` or
+`DISCARD ALL` sent by something else), the error is taken as a lost connection: the pool replaces that one
+connection, the request answers 503 like after a restart, and the next one prepares afresh.
 """
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import Connection, CursorResult, Engine, ExceptionContext
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.sqltypes import NullType
@@ -29,6 +32,7 @@ from sqlalchemy.sql.sqltypes import NullType
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
 _PREPARED = "medsync_prepared"
 _DIALECT = PGDialect_psycopg2()
+INVALID_SQL_STATEMENT_NAME = "26000"  # SQLSTATE: EXECUTE of a name this server connection does not have
 
 
 class PreparedStatement:
@@ -76,9 +80,23 @@ class PreparedStatement:
         missing = set(self.parameters) - set(values)
         if missing:
             raise KeyError(f"{self.name}: no value for {', '.join(sorted(missing))}")
-        connection = on if isinstance(on, Connection) else on.connection()  # a Session, or a scoped_session
+        if not isinstance(on, Connection):  # a Session or a scoped_session: the ORM's pending changes first
+            if on.autoflush:
+                on.flush()  # as Session.execute autoflushes; Session.connection() does not
+            on = on.connection()
+        connection = on
         prepared = connection.info.setdefault(_PREPARED, set())
         if self.name not in prepared:
             connection.exec_driver_sql(self.prepare_sql)
             prepared.add(self.name)
         return connection.exec_driver_sql(self.execute_sql, {name: values[name] for name in self.parameters})
+
+
+@event.listens_for(Engine, "handle_error")
+def _missing_is_a_lost_connection(context: ExceptionContext) -> None:
+    """A prepared statement this connection was believed to have is gone: replace the connection (its `info`
+    with it), not the whole pool."""
+    if (getattr(context.original_exception, "pgcode", None) == INVALID_SQL_STATEMENT_NAME
+            and (context.statement or "").startswith("EXECUTE ")):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False

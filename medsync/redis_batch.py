@@ -41,6 +41,11 @@ class RedisBatch:
     def lpush(self, name: str, value: Any) -> None:
         self._commands.append(("LPUSH", name, value))
 
+    @property
+    def commands(self) -> list[tuple[Any, ...]]:
+        """What is queued, in order (a copy)."""
+        return list(self._commands)
+
     def execute(self) -> list[Any]:
         """Every queued command's reply, in order."""
         if not self._commands:

@@ -98,14 +98,12 @@ def patient_id_if_signed_in() -> int | None:
     return current_patient_id()
 
 
-def current_patient_profile(body_init_data: str | None = None) -> dict[str, Any]:
-    """The verified caller's user row as Telegram describes them (`users.profile_values`), for a write that
-    creates or refreshes it: a booking writes it in its own statement."""
+def current_patient_profile(body_init_data: str | None = None) -> users.Profile:
+    """The verified caller's user row as Telegram describes them, for a write that creates or refreshes it: a
+    booking writes it in its own statement."""
     profile = verified_init_data(body_init_data).user
-    return users.profile_values(
-        profile.id, first_name=profile.first_name, last_name=profile.last_name, username=profile.username,
-        language_code=profile.language_code,
-    )
+    return users.Profile.of(profile.id, first_name=profile.first_name, last_name=profile.last_name,
+                            username=profile.username, language_code=profile.language_code)
 
 
 def body_init_data() -> str | None:

@@ -56,7 +56,7 @@ class Bookings(MethodView):
         profile = current_patient_profile()
         details = fields["patient"]
         booking = bookings.book(
-            user_id=profile["telegram_id"], profile=profile, clinic_id=fields["clinic_id"],
+            user_id=profile.telegram_id, profile=profile, clinic_id=fields["clinic_id"],
             starts_at=fields["starts_at"],
             doctor_id=fields.get("doctor_id"), diagnostic_id=fields.get("diagnostic_id"),
             patient=PatientDetails(

@@ -150,7 +150,7 @@ def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
     except ValidationError as exc:
         raise InvalidRequest("Some fields are missing or invalid.", errors=exc.normalized_messages()) from None
     booking = bookings.book(
-        user_id=profile["telegram_id"], profile=profile, clinic_id=fields["location_id"],
+        user_id=profile.telegram_id, profile=profile, clinic_id=fields["location_id"],
         starts_at=fields["booking_date_time"],
         patient=PatientDetails(
             first_name=fields["user_name"], last_name=fields["user_surname"], phone=fields["user_phone"],

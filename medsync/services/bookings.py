@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, text
@@ -25,7 +24,7 @@ from medsync.extensions import db
 from medsync.prepared import PreparedStatement
 from medsync.models import (
     ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
-    Doctor, MessageKind,
+    Doctor, MessageKind, MessageStatus,
 )
 from medsync.models.booking import ACTIVE_SQL
 from medsync.services import availability, catalog, changes, outbox, users
@@ -73,7 +72,7 @@ def book(
     actor: Actor = Actor.PATIENT,
     actor_id: str | None = None,
     now: datetime | None = None,
-    profile: Mapping[str, Any] | None = None,
+    profile: users.Profile | None = None,
     _rescheduled_from: Booking | None = None,
 ) -> Booking:
     """Book a free slot for the user; raises SlotTaken, PatientBusy, SlotUnavailable or InvalidRequest.
@@ -81,9 +80,9 @@ def book(
     The schedule is checked by arithmetic on the catalog snapshot; then one statement writes the booking, its
     audit event and its outbox rows, and leaves to PostgreSQL what the snapshot does not hold: the doctor's
     absence that day refuses the row, and so does an exclusion constraint (or this user's Idempotency-Key),
-    without an error. Only a refused booking looks up why, to tell the patient. `profile`
-    (`users.profile_values` of the booking user, from Telegram) creates or refreshes their user row in the
-    same statement, whether or not the booking is written.
+    without an error. Only a refused booking looks up why, to tell the patient. `profile` (the booking
+    user's, from Telegram) creates or refreshes their user row in the same statement, whether or not the
+    booking is written.
     """
     if (doctor_id is None) == (diagnostic_id is None):
         raise InvalidRequest(
@@ -93,7 +92,7 @@ def book(
     request = (clinic_id, doctor_id, diagnostic_id, starts_at)
     now = now or clock.now()
     resource = _resource(clinic_id, doctor_id, diagnostic_id)
-    if profile is not None and profile["telegram_id"] != user_id:
+    if profile is not None and profile.telegram_id != user_id:
         raise ValueError("the profile is not the booking user's")
     try:
         slot = availability.slot_on_grid(resource, starts_at, now=now)
@@ -103,7 +102,7 @@ def book(
         if earlier is None:
             raise
         if profile is not None:
-            users.upsert_user(**profile)
+            users.write_profile(profile)
         return _same_request(earlier, request)
     booking = _insert_booking(
         user_id=user_id, clinic_id=clinic_id, slot=slot, patient=patient, doctor_id=doctor_id,
@@ -117,7 +116,7 @@ def book(
         if earlier is not None:  # a repeat of a request that was booked (its slot is taken by itself)
             return _same_request(earlier, request)
     availability.check_slot(resource, starts_at, now=now)  # the doctor is away, or the slot is held
-    return _earlier_or_refusal(user_id, None, request, resource, slot)
+    _refusal(user_id, resource, slot)
 
 
 def _insert_booking(
@@ -133,7 +132,7 @@ def _insert_booking(
     actor: Actor,
     actor_id: str | None,
     now: datetime,
-    profile: Mapping[str, Any] | None,
+    profile: users.Profile | None,
 ) -> Booking | None:
     """Write the booking, its audit event and its messages in one statement (`_BOOK`), unless the doctor is
     away that day or a unique or exclusion constraint refuses the booking: then nothing is written (None).
@@ -159,7 +158,8 @@ def _insert_booking(
     queued_at = clock.now()  # as outbox.queue_messages: the confirmation is due at once
     messages = _booking_messages(slot.starts_at, now, rescheduled_from=rescheduled_from)
     parameters = {
-        **values, "day": slot.starts_at.date(), "actor": actor.value, "actor_id": actor_id,
+        **values, "day": slot.starts_at.date(), "actor": actor.value, "actor_id": actor_id, "action": "booked",
+        "message_status": MessageStatus.PENDING.value,
         "event_details": json.dumps(event_details),
         "kinds": [kind.value for kind, _, _, _ in messages], "purposes": [purpose for _, purpose, _, _ in messages],
         "payloads": [json.dumps(payload) for _, _, payload, _ in messages],
@@ -167,7 +167,7 @@ def _insert_booking(
         "due_soon": queued_at + outbox.DUE_SOON,
     }
     if profile is not None:
-        parameters.update({f"profile_{name}": value for name, value in profile.items()})
+        parameters.update(profile.values("profile_"))
     try:
         written = (_BOOK_WITH_PROFILE if profile is not None else _BOOK).execute(db.session, parameters).one_or_none()
     except (IntegrityError, OperationalError) as exc:
@@ -210,11 +210,12 @@ booked AS (
     RETURNING id
 ), audited AS (
     INSERT INTO booking_events (booking_id, actor, actor_id, action, details)
-    SELECT id, CAST(:actor AS text), CAST(:actor_id AS text), 'booked', CAST(:event_details AS jsonb) FROM booked
+    SELECT id, CAST(:actor AS text), CAST(:actor_id AS text), CAST(:action AS text), CAST(:event_details AS jsonb)
+    FROM booked
 ), queued AS (
     INSERT INTO outbox_messages (kind, dedupe_key, booking_id, chat_id, payload, due_at, status)
     SELECT message.kind, 'booking:' || booked.id || message.purpose, booked.id, CAST(:user_id AS bigint),
-           message.payload, message.due_at, 'pending'
+           message.payload, message.due_at, CAST(:message_status AS text)
     FROM booked, unnest(CAST(:kinds AS text[]), CAST(:purposes AS text[]),
                         CAST(CAST(:payloads AS text[]) AS jsonb[]), CAST(:dues AS timestamptz[]))
                  AS message (kind, purpose, payload, due_at)
@@ -227,35 +228,20 @@ FROM booked
 _BOOK = PreparedStatement("medsync_book", "WITH" + _BOOKED)
 # The patient's user row first, as `users.upsert_user` writes it: the booking's foreign key is checked at the end
 # of the statement, when the row exists.
-_BOOK_WITH_PROFILE = PreparedStatement("medsync_book_with_profile", """
-WITH patient AS (
-    INSERT INTO users (telegram_id, first_name, last_name, username, language_code)
-    VALUES (CAST(:profile_telegram_id AS bigint), CAST(:profile_first_name AS text), CAST(:profile_last_name AS text),
-            CAST(:profile_username AS text), CAST(:profile_language_code AS text))
-    ON CONFLICT (telegram_id) DO UPDATE
-    SET first_name = excluded.first_name, last_name = excluded.last_name, username = excluded.username,
-        language_code = excluded.language_code, updated_at = now()
-),""" + _BOOKED)
+_BOOK_WITH_PROFILE = PreparedStatement(
+    "medsync_book_with_profile", "WITH patient AS (" + users.UPSERT_CTE + ")," + _BOOKED
+)
 
 
-def _earlier_or_refusal(
-    user_id: int, idempotency_key: str | None, request: tuple, resource: availability.Resource,
-    slot: availability.Slot,
-) -> Booking:
-    """The INSERT was refused: this key's earlier booking is the answer, else say who holds the time."""
+def _refusal(user_id: int, resource: availability.Resource, slot: availability.Slot) -> NoReturn:
+    """The INSERT was refused though the doctor is in and the slot free a moment ago: say who holds the time."""
     overlapping = and_(Booking.starts_at < slot.ends_at, Booking.ends_at > slot.starts_at, or_(
         and_(*availability.holding_time(
             clinic_id=resource.clinic.id, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id,
         )),
         and_(text(ACTIVE_SQL), Booking.user_id == user_id),
     ))
-    if idempotency_key is not None:
-        overlapping = or_(overlapping, and_(Booking.user_id == user_id, Booking.idempotency_key == idempotency_key))
     holders = db.session.scalars(select(Booking).where(overlapping)).all()
-    earlier = next((booking for booking in holders if idempotency_key is not None
-                    and (booking.user_id, booking.idempotency_key) == (user_id, idempotency_key)), None)
-    if earlier is not None:
-        return _same_request(earlier, request)
     if any(booking.user_id == user_id for booking in holders) and not any(
         _holds(booking, resource) for booking in holders
     ):

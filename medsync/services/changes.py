@@ -301,10 +301,6 @@ def _notice_booking_writes(session: Session, _context: object) -> None:
                 after_commit.add(session, _SLOTS_CHANGED, key)
 
 
-# An execution option for a statement on bookings whose caller names the rows it wrote (note_booking_written).
-ROWS_NOTED = "medsync_booking_rows_noted"
-
-
 def note_booking_written(booking: Booking) -> None:
     """A booking written by a statement (not a flush): its resource's and patient's tokens change on commit."""
     session = object_session(booking)
@@ -314,9 +310,9 @@ def note_booking_written(booking: Booking) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _notice_bulk_booking_writes(state: ORMExecuteState) -> None:
-    """An UPDATE/DELETE/INSERT statement on bookings names no single row the flush hook sees: change them all
-    (unless its caller notes each row it wrote)."""
-    if (state.is_update or state.is_delete or state.is_insert) and not state.execution_options.get(ROWS_NOTED) and any(
+    """An ORM UPDATE/DELETE/INSERT statement on bookings names no single row the flush hook sees: change them all.
+    (A booking's own statement is SQL, not the ORM's: it notes its row, note_booking_written.)"""
+    if (state.is_update or state.is_delete or state.is_insert) and any(
         mapper.class_ is Booking for mapper in state.all_mappers
     ):
         after_commit.add(state.session, _SLOTS_CHANGED, ALL_BOOKINGS)

@@ -1,6 +1,7 @@
 """Telegram users, created or refreshed from every verified contact."""
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
@@ -12,6 +13,26 @@ from medsync.extensions import db
 from medsync.models import User
 
 
+@dataclass(frozen=True)
+class Profile:
+    """A user row's values from what Telegram says about them, cut to the columns' lengths."""
+
+    telegram_id: int
+    first_name: str = ""
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+    @classmethod
+    def of(cls, telegram_id: int, *, first_name: str | None = "", last_name: str | None = None,
+           username: str | None = None, language_code: str | None = None) -> Profile:
+        return cls(telegram_id, (first_name or "")[:128], last_name[:128] if last_name else None,
+                   username[:64] if username else None, language_code[:16] if language_code else None)
+
+    def values(self, prefix: str = "") -> dict[str, Any]:
+        return {f"{prefix}{name}": value for name, value in asdict(self).items()}
+
+
 def upsert_user(
     telegram_id: int,
     *,
@@ -21,31 +42,27 @@ def upsert_user(
     language_code: str | None = None,
 ) -> None:
     """Insert the user or refresh their profile from what Telegram says about them (one statement)."""
-    values = profile_values(telegram_id, first_name=first_name, last_name=last_name, username=username,
-                            language_code=language_code)
+    write_profile(Profile.of(telegram_id, first_name=first_name, last_name=last_name, username=username,
+                             language_code=language_code))
+
+
+def write_profile(profile: Profile) -> None:
+    """Insert the user or refresh their profile (one statement; a booking writes it in its own, UPSERT_CTE)."""
     # A Core statement with no RETURNING: every caller knows the id, and loading the row as a User through
     # the ORM cost several times the statement itself on every booking.
-    db.session.execute(_upsert_statement(), values)
-    profile_written(telegram_id)
+    db.session.execute(_upsert_statement(), profile.values())
+    profile_written(profile.telegram_id)
 
 
-def profile_values(
-    telegram_id: int,
-    *,
-    first_name: str = "",
-    last_name: str | None = None,
-    username: str | None = None,
-    language_code: str | None = None,
-) -> dict[str, Any]:
-    """A user row's values from what Telegram says (cut to the columns' lengths): `upsert_user` writes them, and
-    so does a booking's statement (`bookings.book(profile=...)`)."""
-    return {
-        "telegram_id": telegram_id,
-        "first_name": (first_name or "")[:128],
-        "last_name": last_name[:128] if last_name else None,
-        "username": username[:64] if username else None,
-        "language_code": language_code[:16] if language_code else None,
-    }
+# The same upsert as a CTE of another statement (a booking's), its values as :profile_<field> (Profile.values).
+UPSERT_CTE = """
+    INSERT INTO users (telegram_id, first_name, last_name, username, language_code)
+    VALUES (CAST(:profile_telegram_id AS bigint), CAST(:profile_first_name AS text), CAST(:profile_last_name AS text),
+            CAST(:profile_username AS text), CAST(:profile_language_code AS text))
+    ON CONFLICT (telegram_id) DO UPDATE
+    SET first_name = excluded.first_name, last_name = excluded.last_name, username = excluded.username,
+        language_code = excluded.language_code, updated_at = now()
+"""
 
 
 def profile_written(telegram_id: int) -> None:

@@ -43,3 +43,23 @@ def test_a_connection_lost_in_use_answers_503_once_and_the_next_request_reconnec
     assert refused.status_code == 503
     assert refused.get_json()["message"] == "The service is briefly unavailable. Please try again."
     assert client.post("/api/doctors/book_slot", json=body).status_code == 200
+
+
+def test_a_prepared_statement_dropped_on_the_server_costs_one_503_on_that_connection_only(client, init_data, warm_pool):
+    """Something else sent DEALLOCATE ALL (a proxy's reset, an operator): the booking's prepared statement is
+    gone from a connection that had it. That connection is replaced (not the pool), the request answers 503
+    like after a restart, and the next booking prepares it afresh."""
+    body = booking_body(init_data, hour=10)
+    db.engine.dispose()  # from here on one request at a time uses the pool's one connection
+    assert client.post("/api/doctors/book_slot", json=body).status_code == 200
+    connection = db.session.connection()  # the booking's connection
+    pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    assert "medsync_book_with_profile" in connection.info["medsync_prepared"]
+    connection.exec_driver_sql("DEALLOCATE ALL")
+    db.session.commit()
+    db.session.remove()
+    body = booking_body(init_data, hour=11)
+    refused = client.post("/api/doctors/book_slot", json=body)
+    assert refused.status_code == 503
+    assert client.post("/api/doctors/book_slot", json=body).status_code == 200
+    assert db.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid

@@ -151,6 +151,21 @@ def test_a_doctor_away_that_day_is_not_booked_and_nothing_is_written(frozen_now,
     assert booking.starts_at == DEC_3_10AM + timedelta(days=1)
 
 
+def test_a_repeated_idempotency_key_answers_its_booking_even_once_the_doctor_is_away_that_day(
+    frozen_now, make_booking, make_user, make_doctor
+):
+    user, doctor = make_user(), make_doctor()
+    first = make_booking(user=user, doctor=doctor, starts_at=DEC_3_10AM, idempotency_key="k-1")
+    db.session.add(DoctorAbsence(doctor_id=doctor.id, first_day=date(2026, 12, 3), last_day=date(2026, 12, 3)))
+    db.session.commit()
+    again = bookings.book(user_id=user.telegram_id, clinic_id=doctor.clinic_id, doctor_id=doctor.id,
+                          starts_at=DEC_3_10AM, patient=PATIENT, idempotency_key="k-1")
+    assert again.id == first.id
+    with pytest.raises(SlotUnavailable):  # without the key it is a new request, refused
+        bookings.book(user_id=make_user().telegram_id, clinic_id=doctor.clinic_id, doctor_id=doctor.id,
+                      starts_at=DEC_3_10AM + timedelta(hours=1), patient=PATIENT)
+
+
 def test_a_booking_is_returned_as_written_with_its_trail_and_messages(frozen_now, make_doctor, make_user):
     doctor, user = make_doctor(), make_user()
     booking = bookings.book(user_id=user.telegram_id, clinic_id=doctor.clinic_id, doctor_id=doctor.id,

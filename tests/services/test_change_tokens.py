@@ -140,7 +140,7 @@ def test_a_bookings_tokens_and_its_confirmations_hand_over_are_one_redis_round_t
     round_trips: list[list[str]] = []
     execute = RedisBatch.execute
     monkeypatch.setattr(RedisBatch, "execute", lambda batch: round_trips.append(
-        [command[0] for command in batch._commands]) or execute(batch))
+        [command[0] for command in batch.commands]) or execute(batch))
     db.session.commit()
     assert round_trips == [["SET", "SET", "LPUSH"]]
     monkeypatch.undo()
@@ -164,9 +164,60 @@ def test_redis_down_after_a_commit_leaves_the_booking_the_sweep_and_the_answers_
 
     monkeypatch.setattr(RedisBatch, "execute", down)
     with caplog.at_level(logging.WARNING, logger="medsync.services"):
-        db.session.commit()
+        db.session.commit()  # tried twice, then each part's fallback
     monkeypatch.undo()
     assert "could not replace slot tokens" in caplog.text
     assert "the sweep will deliver it" in caplog.text
     assert db.session.scalar(select(OutboxMessage.status).where(
         OutboxMessage.booking_id == booking.id, OutboxMessage.kind == "confirmation")) == "pending"
+
+
+def test_a_dropped_redis_connection_after_a_commit_is_retried_once(app, frozen_now, make_doctor, make_user,
+                                                                    monkeypatch, caplog):
+    from medsync.redis_batch import RedisBatch
+    from medsync.services import outbox
+
+    sender = app.extensions["outbox_sender"]
+    doctor, user = make_doctor(), make_user()
+    before = tokens(doctor, user)
+    redis_client.client.delete(sender.queue)
+    book(doctor, user)
+    execute, attempts = RedisBatch.execute, []
+
+    def blip_once(batch):
+        attempts.append(batch.commands)
+        if len(attempts) == 1:
+            raise redis.ConnectionError("connection reset by peer")
+        return execute(batch)
+
+    monkeypatch.setattr(RedisBatch, "execute", blip_once)
+    with caplog.at_level(logging.WARNING, logger="medsync.services"):
+        db.session.commit()
+    monkeypatch.undo()
+    assert len(attempts) == 2 and caplog.text == ""
+    after = tokens(doctor, user)
+    assert after[1] != before[1] and after[2] != before[2]
+    assert redis_client.client.llen(sender.queue) == 1
+    redis_client.client.delete(sender.queue)
+
+
+def test_a_hand_over_that_cannot_even_be_built_does_not_fail_the_committed_booking(
+    app, frozen_now, make_doctor, make_user, monkeypatch, caplog
+):
+    from medsync.services import outbox
+
+    doctor, user = make_doctor(), make_user()
+    before = tokens(doctor, user)
+    booking = book(doctor, user)
+
+    def broken(_self, _message_id):
+        raise TypeError("Celery changed its message")
+
+    monkeypatch.setattr(outbox.DeliveryHandOver, "message", broken)
+    with caplog.at_level(logging.WARNING, logger="medsync.services"):
+        db.session.commit()  # does not raise: the booking is committed
+    monkeypatch.undo()
+    assert "the sweep will deliver it" in caplog.text
+    assert db.session.scalar(select(OutboxMessage.status).where(
+        OutboxMessage.booking_id == booking.id, OutboxMessage.kind == "confirmation")) == "pending"
+    assert tokens(doctor, user) == before  # nothing of the batch was sent: the answers' maximum age bounds them
