@@ -27,7 +27,8 @@ _PARSED = "medsync.json_object"
 
 def json_object() -> dict[str, Any]:
     """The body parsed as a JSON object (an absent body counts as {} only without a JSON content type); parsed
-    once per request, however many steps ask (the hook, the rate limiter, the view)."""
+    once per request for our own steps (the hook, the rate limiter, the compatible views; flask-smorest's
+    arguments parse their own copy). Read it, do not change it: the steps share it."""
     parsed = request.environ.get(_PARSED)
     if parsed is None:
         parsed = request.environ[_PARSED] = _parse()
