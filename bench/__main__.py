@@ -6,7 +6,7 @@ One database (BENCH_DB_NAME, recreated: migrations and the demo catalog, as `mak
 Redis database (BENCH_REDIS_URL, flushed); gunicorn started from gunicorn.conf.py as the Procfile starts it,
 its Telegram replies going to the fake Bot API. wrk -t2 -c32 measures each HTTP scenario right after a
 /healthz run, so every ratio compares two runs seconds apart on the same (shared, noisy) machine, in three
-rounds: the median round is shown and the notes give the range.
+rounds: the medians are shown and judged, the notes give the ranges.
 Delivery runs through a real Celery worker on its own database; the Mini App in Debian's Chromium.
 """
 from __future__ import annotations
@@ -97,25 +97,24 @@ class Bench:
         return measure
 
     def beside_healthz(self, name: str, scenario: Callable[[int], wrk.Measure], target: Target | None) -> Row:
-        """`scenario(round)` run `rounds` times, each right after a /healthz run; the row is the median round
-        (by rate) beside its own /healthz, the notes give every round's range. One slow burst of a shared
-        machine then moves a range, not the verdict."""
-        rounds = []
+        """`scenario(round)` run `rounds` times, each right after a /healthz run. The row holds the medians of
+        the rounds (rate, p50, p99, CPU) beside the medians of those /healthz runs, and the verdict compares
+        medians; the notes give the ranges. One slow burst of a shared machine then moves a range, not the
+        verdict."""
+        measures, healthz_runs, cpus = [], [], []
         for number in range(self.rounds):
             healthz = self.healthz()
             measure, cpu_us = self._with_cpu(lambda: scenario(number))
-            row = Row.of(name, measure, healthz, target)
-            row.cpu_us = cpu_us
-            print(f"  {name}, round {number + 1}: {row.rate:,.0f}/s, p99 {row.p99_ms:.1f} ms (/healthz "
+            print(f"  {name}, round {number + 1}: {measure.rate:,.0f}/s, p99 {measure.p99_ms:.1f} ms (/healthz "
                   f"{healthz.rate:,.0f}/s, p99 {healthz.p99_ms:.1f} ms)", file=sys.stderr, flush=True)
-            rounds.append(row)
-        rounds.sort(key=lambda row: row.rate)
-        row = rounds[(len(rounds) - 1) // 2]
-        row.errors = sum(each.errors for each in rounds)
-        row.notes = sorted({note for each in rounds for note in each.notes})
-        if len(rounds) > 1:
-            rates, tails = [each.rate for each in rounds], [each.p99_ms for each in rounds]
-            row.notes.insert(0, f"median of {len(rounds)} rounds: {min(rates):,.0f}–{max(rates):,.0f}/s, "
+            measures.append(measure)
+            healthz_runs.append(healthz)
+            cpus.append(cpu_us)
+        row = Row.of(name, wrk.median(measures), wrk.median(healthz_runs), target)
+        row.cpu_us = statistics.median(cpus)
+        if len(measures) > 1:
+            rates, tails = [each.rate for each in measures], [each.p99_ms for each in measures]
+            row.notes.insert(0, f"median of {len(measures)} rounds: {min(rates):,.0f}–{max(rates):,.0f}/s, "
                                 f"p99 {min(tails):.1f}–{max(tails):.1f} ms")
         return row
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,3 +49,13 @@ def run(url: str, *, seconds: float, connections: int, bodies: Path | None = Non
     if line is None:
         raise RuntimeError(f"wrk printed no result:\n{output}")
     return Measure(**json.loads(line.removeprefix("BENCH ")))
+
+
+def median(measures: list[Measure]) -> Measure:
+    """The rounds of one scenario as one measure: the median rate, p50 and p99; every error; exhausted if any was."""
+    seconds = statistics.median(measure.seconds for measure in measures)
+    return Measure(requests=round(statistics.median(measure.rate for measure in measures) * seconds), seconds=seconds,
+                   p50_ms=statistics.median(measure.p50_ms for measure in measures),
+                   p99_ms=statistics.median(measure.p99_ms for measure in measures),
+                   errors=sum(measure.errors for measure in measures),
+                   exhausted=any(measure.exhausted for measure in measures))

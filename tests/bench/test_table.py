@@ -33,3 +33,15 @@ def test_the_table_shows_the_ratio_to_the_healthz_run_beside_it_and_says_when_bo
     table = render(rows).splitlines()
     assert table[2].startswith("| GET /healthz (touches nothing) | 4,000 | 4.0 | 8.0 | 0 | — | 300 | p99 ≤ 10 ms | pass |")
     assert "| 0.50 |" in table[3] and "bodies ran out" in table[3]
+
+
+def test_rounds_are_summed_up_by_their_medians_so_one_slow_round_moves_no_verdict():
+    from bench.wrk import median
+
+    rounds = [measure(3_300, 12.0), measure(900, 60.0, errors=0), measure(3_500, 11.0)]  # one stalled round
+    healthz = [HEALTHZ, Measure(requests=5_000, seconds=5.0, p50_ms=9.0, p99_ms=40.0, errors=0), HEALTHZ]
+    summed = median(rounds)
+    assert (summed.rate, summed.p99_ms, summed.errors, summed.exhausted) == (3_300, 12.0, 0, False)
+    assert Row.of("doctors", summed, median(healthz), like_healthz(0.8, 1.5)).verdict == "pass"
+    assert median([measure(500, 10.0, errors=1), measure(500, 10.0, exhausted=True)]).errors == 1
+    assert median([measure(500, 10.0), measure(500, 10.0, exhausted=True)]).exhausted
