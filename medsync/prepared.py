@@ -38,7 +38,8 @@ INVALID_SQL_STATEMENT_NAME = "26000"  # SQLSTATE: EXECUTE of a name this server 
 class PreparedStatement:
     """One statement, prepared under `name` on each connection that runs it."""
 
-    def __init__(self, name: str, sql: str, types: Mapping[str, str] | None = None) -> None:
+    def __init__(self, name: str, sql: str, types: Mapping[str, str] | None = None,
+                 constants: Mapping[str, Any] | None = None) -> None:
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
             raise ValueError(f"not a plain SQL name: {name!r}")
         if "%" in sql:  # psycopg2 would read it as a placeholder of the EXECUTE's values
@@ -53,7 +54,7 @@ class PreparedStatement:
         body = _PARAMETER.sub(positional, sql)
         self.name = name
         self.parameters = tuple(order)
-        self.constants: dict[str, Any] = {}
+        self.constants = dict(constants or {})  # values of parameters every execution shares
         declared = f" ({', '.join((types or {}).get(parameter, 'unknown') for parameter in order)})" if types else ""
         self.prepare_sql = f"PREPARE {name}{declared} AS {body}"
         self.execute_sql = f"EXECUTE {name}({', '.join(f'%({parameter})s' for parameter in order)})"
@@ -67,9 +68,8 @@ class PreparedStatement:
         # Declared from SQLAlchemy's types where it knows them: PostgreSQL cannot infer `$1 * $2`'s.
         types = {key: _DIALECT.type_compiler_instance.process(bind.type) for key, bind in compiled.binds.items()
                  if not isinstance(bind.type, NullType)}
-        prepared = cls(name, sql, types)
-        prepared.constants = {key: value for key, value in compiled.params.items() if not compiled.binds[key].required}
-        return prepared
+        constants = {key: value for key, value in compiled.params.items() if not compiled.binds[key].required}
+        return cls(name, sql, types, constants)
 
     def execute(
         self, on: Session | scoped_session[Session] | Connection, values: Mapping[str, Any]
@@ -80,11 +80,12 @@ class PreparedStatement:
         missing = set(self.parameters) - set(values)
         if missing:
             raise KeyError(f"{self.name}: no value for {', '.join(sorted(missing))}")
-        if not isinstance(on, Connection):  # a Session or a scoped_session: the ORM's pending changes first
+        if isinstance(on, Connection):
+            connection = on
+        else:  # a Session or a scoped_session: the ORM's pending changes first
             if on.autoflush:
                 on.flush()  # as Session.execute autoflushes; Session.connection() does not
-            on = on.connection()
-        connection = on
+            connection = on.connection()
         prepared = connection.info.setdefault(_PREPARED, set())
         if self.name not in prepared:
             connection.exec_driver_sql(self.prepare_sql)

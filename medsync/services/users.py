@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import cache
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm.util import identity_key
 
 from medsync.extensions import db
+from medsync.prepared import PreparedStatement
 from medsync.models import User
 
 
@@ -48,13 +47,13 @@ def upsert_user(
 
 def write_profile(profile: Profile) -> None:
     """Insert the user or refresh their profile (one statement; a booking writes it in its own, UPSERT_CTE)."""
-    # A Core statement with no RETURNING: every caller knows the id, and loading the row as a User through
-    # the ORM cost several times the statement itself on every booking.
-    db.session.execute(_upsert_statement(), profile.values())
+    # No RETURNING: every caller knows the id, and loading the row as a User through the ORM cost several times
+    # the statement itself.
+    _UPSERT.execute(db.session, profile.values("profile_"))
     profile_written(profile.telegram_id)
 
 
-# The same upsert as a CTE of another statement (a booking's), its values as :profile_<field> (Profile.values).
+# The upsert, on its own (write_profile) and as a CTE of a booking's statement; values as :profile_<field>.
 UPSERT_CTE = """
     INSERT INTO users (telegram_id, first_name, last_name, username, language_code)
     VALUES (CAST(:profile_telegram_id AS bigint), CAST(:profile_first_name AS text), CAST(:profile_last_name AS text),
@@ -63,6 +62,7 @@ UPSERT_CTE = """
     SET first_name = excluded.first_name, last_name = excluded.last_name, username = excluded.username,
         language_code = excluded.language_code, updated_at = now()
 """
+_UPSERT = PreparedStatement("medsync_upsert_user", UPSERT_CTE)
 
 
 def profile_written(telegram_id: int) -> None:
@@ -70,19 +70,6 @@ def profile_written(telegram_id: int) -> None:
     known = db.session.identity_map.get(identity_key(User, telegram_id))
     if known is not None:
         db.session.expire(known)
-
-
-@cache
-def _upsert_statement() -> Insert:
-    """Built once (values bound at execution): building and keying a statement costs more than running it."""
-    statement = insert(User.__table__)
-    return statement.on_conflict_do_update(
-        index_elements=[User.telegram_id],
-        set_={**{key: statement.excluded[key] for key in _PROFILE}, "updated_at": func.now()},
-    )
-
-
-_PROFILE = ("first_name", "last_name", "username", "language_code")
 
 
 def set_reachable(telegram_id: int, reachable: bool) -> None:
