@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from medsync.api import bookings, catalog, compat, staff
 from medsync.api.limits import init_limiter
-from medsync.api.schemas import ErrorSchema
+from medsync.api.schemas import BookingCreateSchema, ErrorSchema
 from medsync.http_errors import http_error_response
 
 SECURITY_SCHEMES = {
@@ -45,6 +45,8 @@ def init_api(app: Flask) -> MedSyncApi:
     init_limiter(app)
     api = MedSyncApi(app, spec_kwargs={"components": {"securitySchemes": SECURITY_SCHEMES}})
     app.extensions["medsync_api"] = api
+    # Registered before the blueprints reference it, with the rule between two fields a field cannot state.
+    api.spec.components.schema("BookingCreate", BookingCreateSchema.DOCUMENTED, schema=BookingCreateSchema)
     app.register_blueprint(compat.blueprint)
     api.register_blueprint(catalog.blp)
     api.register_blueprint(bookings.blp)

@@ -11,6 +11,7 @@ from medsync.api.auth import current_patient_id, current_patient_profile, verifi
 from medsync.api.json_body import require_json_object
 from medsync.api.limits import limit_booking_writes
 from medsync.api.pages import page_body
+from medsync.api.refusals import BOOKING_WRITES, JSON_BODY, PATIENT_AUTH, refusals
 from medsync.api.schemas import (
     BookingCreateSchema, BookingListQuerySchema, BookingPageSchema, BookingSchema, CancelSchema,
     IdempotencyHeaderSchema, PageQuerySchema, RescheduleSchema, ResultPageSchema, ResultSentSchema,
@@ -41,6 +42,9 @@ blp.before_request(require_json_object)
 TMA = [{"tma": []}]
 BOOKING_ID = "<int(max=2147483647):booking_id>"
 BINARY = {"type": "string", "format": "binary"}
+NO_BOOKING = "No booking of this patient has this id (someone else's is not found either)."
+CHANGE_REFUSED = ("The booking can no longer be changed: already cancelled, no longer active, or too close to the "
+                  "visit (`CANCEL_CUTOFF`).")
 
 
 @blp.route("/bookings")
@@ -50,6 +54,14 @@ class Bookings(MethodView):
     @blp.arguments(BookingCreateSchema)
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
     @blp.response(201, BookingSchema)
+    @refusals(blp, {
+        401: PATIENT_AUTH, 404: "No such doctor or diagnostic.",
+        409: "The time is not free (taken, passed, inside the minimum notice, past the horizon, outside the hours, "
+             "off the slot grid) or the patient already holds a booking then.",
+        422: "A field is missing or malformed; or the doctor works at another clinic, or the clinic does not offer "
+             "the diagnostic (`clinic_id`); or the `Idempotency-Key` was used for a different booking.",
+        429: BOOKING_WRITES, **JSON_BODY,
+    })
     @blp.doc(security=TMA)
     def post(self, fields: dict[str, Any], headers: dict[str, Any]) -> bookings.BookingDetails:
         """Book a free slot of a doctor or a diagnostic; the same `Idempotency-Key` returns the first booking."""
@@ -74,6 +86,7 @@ class Bookings(MethodView):
 class MyBookings(MethodView):
     @blp.arguments(BookingListQuerySchema, location="query")
     @blp.response(200, BookingPageSchema)
+    @refusals(blp, {401: PATIENT_AUTH})
     @blp.doc(security=TMA)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """My bookings: upcoming (soonest first), past or all (latest first); paginated."""
@@ -86,6 +99,7 @@ class MyBookings(MethodView):
 @blp.route(f"/bookings/{BOOKING_ID}")
 class BookingById(MethodView):
     @blp.response(200, BookingSchema)
+    @refusals(blp, {401: PATIENT_AUTH, 404: NO_BOOKING})
     @blp.doc(security=TMA)
     def get(self, booking_id: int) -> Booking:
         """One of my bookings."""
@@ -98,6 +112,7 @@ class CancelBooking(MethodView):
 
     @blp.arguments(CancelSchema, required=False)
     @blp.response(200, BookingSchema)
+    @refusals(blp, {401: PATIENT_AUTH, 404: NO_BOOKING, 409: CHANGE_REFUSED, 429: BOOKING_WRITES, **JSON_BODY})
     @blp.doc(security=TMA)
     def post(self, fields: dict[str, Any], booking_id: int) -> bookings.BookingDetails:
         """Cancel my booking; too close to the visit (CANCEL_CUTOFF) → 409."""
@@ -113,6 +128,11 @@ class RescheduleBooking(MethodView):
 
     @blp.arguments(RescheduleSchema)
     @blp.response(200, BookingSchema)
+    @refusals(blp, {
+        401: PATIENT_AUTH, 404: NO_BOOKING,
+        409: CHANGE_REFUSED + " Or the new time is not free, as for a new booking.",
+        429: BOOKING_WRITES, **JSON_BODY,
+    })
     @blp.doc(security=TMA)
     def post(self, fields: dict[str, Any], booking_id: int) -> bookings.BookingDetails:
         """Move my booking to another free slot: a new booking linked to the cancelled old one."""
@@ -126,6 +146,7 @@ class RescheduleBooking(MethodView):
 class BookingCalendar(MethodView):
     @blp.response(200, BINARY, content_type="text/calendar",
                   description="An iCalendar event: stable UID, SEQUENCE bumped on reschedule.")
+    @refusals(blp, {401: PATIENT_AUTH, 404: NO_BOOKING})
     @blp.doc(security=TMA)
     def get(self, booking_id: int) -> Response:
         """My booking as an .ics file."""
@@ -140,6 +161,7 @@ class BookingCalendar(MethodView):
 class MyResults(MethodView):
     @blp.arguments(PageQuerySchema, location="query")
     @blp.response(200, ResultPageSchema)
+    @refusals(blp, {401: PATIENT_AUTH})
     @blp.doc(security=TMA)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """My test results, newest first; paginated."""
@@ -149,6 +171,7 @@ class MyResults(MethodView):
 @blp.route("/results/<int(max=2147483647):result_id>/file")
 class ResultFile(MethodView):
     @blp.response(200, BINARY, content_type="application/pdf", description="The result PDF, as an attachment.")
+    @refusals(blp, {401: PATIENT_AUTH, 404: "No result of this patient has this id, or its file is gone."})
     @blp.doc(security=TMA)
     def get(self, result_id: int) -> Response:
         """Download my result's PDF."""
@@ -166,6 +189,7 @@ class SendResult(MethodView):
     decorators = [limit_booking_writes]
 
     @blp.response(202, ResultSentSchema)
+    @refusals(blp, {401: PATIENT_AUTH, 404: "No result of this patient has this id.", 429: BOOKING_WRITES})
     @blp.doc(security=TMA)
     def post(self, result_id: int) -> dict[str, Any]:
         """Send my result's PDF to my Telegram chat (the bot sends it through the outbox)."""

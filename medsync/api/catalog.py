@@ -13,6 +13,7 @@ from medsync import clock
 from medsync.api.answers import cached_answer, catalog_answer, json_response, slots_json
 from medsync.api.auth import patient_id_if_signed_in
 from medsync.api.pages import page_body, page_of
+from medsync.api.refusals import refusals
 from medsync.api.schemas import (
     ClinicSchema, ClinicSummarySchema, DiagnosticSchema, DiagnosticSlotQuerySchema, DoctorDetailSchema,
     DoctorPageSchema, DoctorQuerySchema, SlotQuerySchema, SlotSchema, SpecialtySchema,
@@ -31,6 +32,9 @@ PUBLIC_SLOTS_CACHE = "public, no-cache"
 # Catalog answers are the same for everyone and change rarely, but never stale: revalidated by ETag every time.
 CATALOG_CACHE = "public, no-cache"
 TMA = [{}, {"tma": []}]
+SLOTS_AUTH = "An `Authorization: tma …` header that is given but not valid (badly signed, expired, not a Telegram user)."
+SLOT_RANGE = (f"A parameter is malformed; or `to` is before `from`, or more than {availability.MAX_RANGE_DAYS} days "
+              "from `from` to `to` inclusive.")
 DOCTOR_PAGE = DoctorPageSchema()
 
 
@@ -45,6 +49,7 @@ class Clinics(MethodView):
 @blp.route("/clinics/<int:clinic_id>")
 class ClinicById(MethodView):
     @blp.response(200, ClinicSchema)
+    @refusals(blp, {404: "No such clinic."})
     def get(self, clinic_id: int) -> catalog.ClinicInfo:
         """One clinic."""
         return catalog.get_clinic(clinic_id)
@@ -80,6 +85,7 @@ def doctor_page_json(query: dict[str, Any]) -> str:
 @blp.route("/doctors/<int:doctor_id>")
 class DoctorById(MethodView):
     @blp.response(200, DoctorDetailSchema)
+    @refusals(blp, {404: "No such doctor."})
     def get(self, doctor_id: int) -> catalog.DoctorInfo:
         """One doctor with biography, experience, certificates and services."""
         return catalog.get_doctor(doctor_id)
@@ -89,6 +95,7 @@ class DoctorById(MethodView):
 class DoctorSlots(MethodView):
     @blp.arguments(SlotQuerySchema(), location="query")
     @blp.response(200, SlotSchema(many=True))
+    @refusals(blp, {401: SLOTS_AUTH, 404: "No such doctor.", 422: SLOT_RANGE})
     @blp.doc(security=TMA)
     def get(self, query: dict[str, Any], doctor_id: int) -> Response:
         """Free slots of the doctor between two clinic-local days (at most 31 days), in the clinic's offset.
@@ -109,6 +116,7 @@ class Diagnostics(MethodView):
 @blp.route("/diagnostics/<int:diagnostic_id>")
 class DiagnosticById(MethodView):
     @blp.response(200, DiagnosticSchema)
+    @refusals(blp, {404: "No such diagnostic test."})
     def get(self, diagnostic_id: int) -> catalog.DiagnosticInfo:
         """One diagnostic test."""
         return catalog.get_diagnostic(diagnostic_id)
@@ -117,6 +125,7 @@ class DiagnosticById(MethodView):
 @blp.route("/diagnostics/<int:diagnostic_id>/clinics")
 class DiagnosticClinics(MethodView):
     @blp.response(200, ClinicSummarySchema(many=True))
+    @refusals(blp, {404: "No such diagnostic test."})
     def get(self, diagnostic_id: int) -> list[catalog.ClinicInfo]:
         """The clinics that offer the test (possibly none)."""
         # A list, not the stored tuple: flask-smorest reads a returned tuple as (body, status, headers).
@@ -127,6 +136,10 @@ class DiagnosticClinics(MethodView):
 class DiagnosticSlots(MethodView):
     @blp.arguments(DiagnosticSlotQuerySchema(), location="query")
     @blp.response(200, SlotSchema(many=True))
+    @refusals(blp, {
+        401: SLOTS_AUTH, 404: "No such diagnostic test.",
+        422: SLOT_RANGE + " Or the clinic (`clinic_id`) does not offer the test.",
+    })
     @blp.doc(security=TMA)
     def get(self, query: dict[str, Any], diagnostic_id: int) -> Response:
         """Free slots of the test at a clinic (`clinic_id` required; at most 31 days), in the clinic's offset.

@@ -15,6 +15,19 @@ from medsync.services.availability import MAX_RANGE_DAYS
 DB_INT = validate.Range(min=1, max=2**31 - 1)
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
 CALENDAR_DAYS = validate.Range(min=date(EARLIEST_YEAR, 1, 1), max=date(LATEST_YEAR, 12, 31))
+# What the document says of those years (OpenAPI 3.0 has no minimum for a date string; a pattern says it exactly).
+YEARS_PATTERN = "^(20[0-9]{2}|2100)-"
+# Exactly what str.strip() removes (str.isspace()), so that a pattern in the document can say "not blank" as the
+# server means it; tests/api/test_openapi_contract.py holds the two equal.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_NOT_NUL = "[^\\u0000]"
+_VISIBLE = "[^\\u0000" + "".join(f"\\u{ord(ch):04x}" for ch in WHITESPACE) + "]"
+# Patterns (ECMA 262 and Python alike) for what Text accepts: no NUL anywhere; not blank when it is required.
+NO_NUL_PATTERN = f"^{_NOT_NUL}*$"
+NOT_BLANK_PATTERN = f"^{_NOT_NUL}*{_VISIBLE}{_NOT_NUL}*$"
 
 
 def _storable(value: str) -> None:
@@ -28,26 +41,31 @@ def _storable(value: str) -> None:
 
 
 class Text(fields.String):
-    """A string PostgreSQL can store, stripped, with a length cap."""
+    """A string PostgreSQL can store, stripped, with a length cap (of the stripped text)."""
 
     def __init__(self, *, max_length: int, min_length: int = 0, **kwargs: Any) -> None:
         validators = [_storable, validate.Length(min=min_length, max=max_length)]
-        super().__init__(validate=validators, **kwargs)
+        metadata = {"pattern": NOT_BLANK_PATTERN if min_length else NO_NUL_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(validate=validators, metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        return super()._deserialize(value, attr, data, **kwargs).strip(WHITESPACE)
 
 
 class Phone(Text):
     """A phone number as people write it: digits, spaces, +, -, ( and )."""
 
+    ALLOWED = frozenset("0123456789+-() ")
+
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {"description": "Digits, spaces, +, -, ( and )."})
+        kwargs.setdefault("metadata", {"description": "Digits 0-9, spaces, +, -, ( and ): 5 to "
+                                                      f"{PATIENT_FIELD_LIMITS['phone']} of them.",
+                                       "pattern": "^ *[0-9+()-][0-9+() -]{3,}[0-9+()-] *$"})
         super().__init__(min_length=5, max_length=PATIENT_FIELD_LIMITS["phone"], **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         phone = super()._deserialize(value, attr, data, **kwargs)
-        if not all(ch.isdigit() or ch in "+-() " for ch in phone):
+        if not self.ALLOWED.issuperset(phone):  # ASCII digits: str.isdigit() would take "²" or "٣"
             raise ValidationError("Only digits, spaces, +, -, ( and ) are allowed.")
         return phone
 
@@ -67,16 +85,27 @@ class NumericId(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+def CalendarDay(**kwargs: Any) -> fields.Date:  # noqa: N802 - reads like a field class
+    """A date between EARLIEST_YEAR and LATEST_YEAR (the document says so by its pattern)."""
+    metadata = {"pattern": YEARS_PATTERN, **kwargs.pop("metadata", {})}
+    return fields.Date(validate=CALENDAR_DAYS, metadata=metadata, **kwargs)
+
+
 class OffsetDateTime(fields.AwareDateTime):
     """An ISO 8601 instant that must carry a UTC offset (naive or unparseable → 422)."""
 
+    MAX_LENGTH = 40
     default_error_messages = {
         "invalid": "Not a valid ISO 8601 date-time.",
         "invalid_awareness": "The time needs a UTC offset, e.g. 2026-12-03T09:00:00Z.",
     }
 
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": YEARS_PATTERN, "maxLength": self.MAX_LENGTH, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        if isinstance(value, str) and len(value) > 40:
+        if isinstance(value, str) and len(value) > self.MAX_LENGTH:
             raise self.make_error("invalid")
         moment = super()._deserialize(value, attr, data, **kwargs)
         if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
@@ -223,9 +252,11 @@ class DiagnosticSchema(Schema):
 
 
 class SlotQuerySchema(Schema):
-    date_from = fields.Date(data_key="from", validate=CALENDAR_DAYS, metadata={"description": "First clinic-local day; default today."})
-    date_to = fields.Date(data_key="to", validate=CALENDAR_DAYS, metadata={
-        "description": f"Last day, inclusive; default from + 6 days; {MAX_RANGE_DAYS} days at most."
+    date_from = CalendarDay(data_key="from", metadata={"description": "First clinic-local day; default today."})
+    date_to = CalendarDay(data_key="to", metadata={
+        "description": f"Last day, inclusive; default `from` + 6 days. Not before `from`, and at most {MAX_RANGE_DAYS} "
+                       f"days from `from` to `to` inclusive: otherwise 422 (a rule between two parameters, which "
+                       "OpenAPI 3.0 cannot state as a schema)."
     })
 
 
@@ -253,8 +284,17 @@ class BookingCreateSchema(Schema):
     doctor_id = fields.Integer(strict=True, validate=DB_INT, allow_none=True)
     diagnostic_id = fields.Integer(strict=True, validate=DB_INT, allow_none=True)
     clinic_id = fields.Integer(strict=True, required=True, validate=DB_INT)
-    starts_at = OffsetDateTime(required=True, metadata={"description": "A free slot's start, with an offset."})
+    starts_at = OffsetDateTime(required=True, metadata={
+        "description": "A free slot's start, with an offset. A time that is not free — taken, passed, inside the "
+                       "minimum notice, past the booking horizon, outside the hours, off the slot grid, or one the "
+                       "patient already holds elsewhere — is refused with 409.",
+    })
     patient = fields.Nested(PatientSchema, required=True)
+
+    # What the document adds to the generated schema: the rule of _one_service below, as JSON Schema.
+    DOCUMENTED = {"oneOf": [
+        {"required": [name], "properties": {name: {"type": "integer"}}} for name in ("doctor_id", "diagnostic_id")
+    ]}
 
     @validates_schema
     def _one_service(self, data: dict[str, Any], **_: Any) -> None:

@@ -9,8 +9,9 @@ from marshmallow import Schema, fields, validate
 
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
+from medsync.api.refusals import JSON_BODY, STAFF_AUTH, refusals
 from medsync.api.schemas import (
-    BookingPatientSchema, ClinicTime, PageQuerySchema, PaginationSchema, ResultSchema,
+    DB_INT, BookingPatientSchema, CalendarDay, ClinicTime, PageQuerySchema, PaginationSchema, ResultSchema,
 )
 from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, require_staff_token
 from medsync.config import current_settings
@@ -38,8 +39,8 @@ STAFF_STATUSES = [BookingStatus.ARRIVED.value, BookingStatus.FULFILLED.value, Bo
 
 
 class DayQuerySchema(Schema):
-    date = fields.Date(load_default=None, metadata={"description": "Clinic-local date; default: each clinic's today."})
-    clinic_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    date = CalendarDay(load_default=None, metadata={"description": "Clinic-local date; default: each clinic's today."})
+    clinic_id = fields.Integer(load_default=None, validate=DB_INT)
     status = fields.String(load_default=None, validate=validate.OneOf([status.value for status in BookingStatus]))
 
 
@@ -73,9 +74,9 @@ class UploadedResultSchema(ResultSchema):
 
 
 class ReminderRunSchema(Schema):
-    date = fields.Date(load_default=None)
-    clinic_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    booking_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), load_default=None,
+    date = CalendarDay(load_default=None)
+    clinic_id = fields.Integer(load_default=None, validate=DB_INT)
+    booking_ids = fields.List(fields.Integer(validate=DB_INT), load_default=None,
                               validate=validate.Length(min=1, max=1000))
 
 
@@ -107,6 +108,7 @@ class DayBookings(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(DayQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, StaffBookingSchema(many=True))
+    @refusals(blp, {401: STAFF_AUTH})
     def get(self, date, clinic_id, status):
         """The day's bookings, in each clinic's own calendar."""
         return clinic_day.bookings_for_day(date, clinic_id=clinic_id, status=BookingStatus(status) if status else None)
@@ -117,6 +119,12 @@ class BookingStatusChange(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(StatusChangeSchema)
     @blp.response(200, StaffBookingSchema)
+    @refusals(blp, {
+        401: STAFF_AUTH, 404: "No such booking.",
+        409: "Not a move this booking can make now: statuses only go forward (booked → arrived → fulfilled; booked → "
+             "cancelled or noshow); arrived from the visit's day on, noshow once it was due to start.",
+        **JSON_BODY,
+    })
     def post(self, change, booking_id):
         """Move a booking forward (arrived, fulfilled, noshow, cancelled); never backwards (409)."""
         bookings.change_status(booking_id, BookingStatus(change["status"]), actor=Actor.STAFF, actor_id=actor_id(),
@@ -130,6 +138,10 @@ class BookingResults(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(ResultUploadSchema, location="files")
     @blp.response(201, UploadedResultSchema)
+    @refusals(blp, {
+        401: STAFF_AUTH, 404: "No such booking.", 413: "The upload is larger than `RESULT_MAX_BYTES`.",
+        422: "No `file`, or a file that is not a PDF by its content (whatever its name or declared type).",
+    })
     def post(self, upload, booking_id):
         """Upload a result PDF; the patient receives it in the chat."""
         document = upload["file"]
@@ -144,8 +156,9 @@ class BookingResults(MethodView):
 @blp.route("/reminders/run")
 class ReminderRun(MethodView):
     @blp.doc(security=STAFF_SECURITY)
-    @blp.arguments(ReminderRunSchema)
+    @blp.arguments(ReminderRunSchema, required=False)
     @blp.response(202, ReminderRunResultSchema)
+    @refusals(blp, {401: STAFF_AUTH, **JSON_BODY})
     def post(self, run):
         """Send the chosen bookings' reminders now; each booking at most once per day of runs."""
         queued = reminders.queue_manual_reminders(day=run["date"], clinic_id=run["clinic_id"],
@@ -159,6 +172,7 @@ class FailedDeliveries(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(PageQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, FailedDeliveryPageSchema)
+    @refusals(blp, {401: STAFF_AUTH})
     def get(self, page, per_page):
         """Messages that could not be delivered (blocked bot, attempts used up): who did not get what."""
         return page_body(delivery.failed_deliveries(page=page, per_page=per_page))

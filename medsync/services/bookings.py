@@ -400,10 +400,17 @@ def _listed(when: str, now: Any) -> tuple[list[ColumnElement[bool]], tuple[Colum
     if when == "upcoming":
         return [upcoming], (columns.starts_at, columns.id)
     if when == "past":
-        return [not_(upcoming)], (columns.starts_at.desc(), columns.id.desc())
+        return [not_(upcoming), _not_moved()], (columns.starts_at.desc(), columns.id.desc())
     if when == "all":
-        return [], (columns.starts_at.desc(), columns.id.desc())
+        return [_not_moved()], (columns.starts_at.desc(), columns.id.desc())
     raise InvalidRequest("Unknown list.", errors={"when": ["One of upcoming, past, all."]})
+
+
+def _not_moved() -> ColumnElement[bool]:
+    """Not a booking the patient moved: the visit is listed once, as its newest booking (the old one is cancelled
+    only because it was replaced, and would read as a cancelled visit on a day that may still lie ahead)."""
+    columns, successor = Booking.__table__.c, Booking.__table__.alias("successor")
+    return ~select(successor.c.id).where(successor.c.rescheduled_from_id == columns.id).exists()
 
 
 def get_booking(booking_id: int, *, user_id: int) -> Booking:

@@ -146,6 +146,34 @@ def test_reschedule_moves_the_visit_and_the_calendar_event(client, booked, tma_h
     assert int(new_event["SEQUENCE"]) == int(old_event["SEQUENCE"]) + 1
 
 
+def test_a_moved_booking_is_listed_once_as_its_new_time_not_as_a_cancelled_visit(client, booked, tma_headers):
+    headers = tma_headers(PATIENT_ID)
+    later = local_slot(db.session.get(Booking, booked["id"]).clinic, days_ahead=3, hour=12)
+    moved = client.post(f"/api/v1/bookings/{booked['id']}/reschedule", headers=headers,
+                        json={"starts_at": later.isoformat()}).get_json()
+
+    lists = {when: client.get(f"/api/v1/me/bookings?when={when}", headers=headers).get_json()
+             for when in ("upcoming", "past", "all")}
+
+    assert [item["id"] for item in lists["upcoming"]["items"]] == [moved["id"]]
+    assert lists["past"]["items"] == [] and lists["past"]["pagination"]["total"] == 0
+    assert [item["id"] for item in lists["all"]["items"]] == [moved["id"]]
+
+
+def test_a_cancelled_booking_stays_in_past_after_another_booking_is_moved(client, booked, tma_headers):
+    headers = tma_headers(PATIENT_ID)
+    doctor = first_doctor()
+    other = client.post("/api/v1/bookings", headers=headers,
+                        json=v1_booking_body(doctor, local_slot(doctor.clinic, days_ahead=4, hour=10))).get_json()
+    client.post(f"/api/v1/bookings/{other['id']}/cancel", headers=headers, json={})
+    client.post(f"/api/v1/bookings/{booked['id']}/reschedule", headers=headers,
+                json={"starts_at": local_slot(doctor.clinic, days_ahead=3, hour=12).isoformat()})
+
+    past = client.get("/api/v1/me/bookings?when=past", headers=headers).get_json()
+
+    assert [(item["id"], item["status"]) for item in past["items"]] == [(other["id"], "cancelled")]
+
+
 def test_reschedule_to_an_unavailable_time_is_409_and_keeps_the_booking(client, booked, tma_headers):
     old = db.session.get(Booking, booked["id"])
     response = client.post(f"/api/v1/bookings/{booked['id']}/reschedule", headers=tma_headers(PATIENT_ID),

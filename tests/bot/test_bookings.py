@@ -6,6 +6,7 @@ from datetime import timedelta
 from medsync.bot import callbacks
 from medsync.extensions import db
 from medsync.models import Booking, BookingEvent, MessageKind, OutboxMessage
+from medsync.services import bookings
 from tests.bot.conftest import button, buttons, callback_update, inline_keyboard, message_update
 from tests.conftest import WEBAPP_URL, next_local_slot
 from tests.fakes.telegram_api import MESSAGE_NOT_MODIFIED, FakeTelegramAPI
@@ -96,6 +97,25 @@ def test_the_toggle_shows_past_bookings(
     assert "past bookings" in edit.params["text"]
     assert len(_booking_buttons(edit)) == 1
     assert button(edit, "Upcoming bookings")
+
+
+def test_a_moved_booking_is_not_listed_as_a_past_cancelled_visit(
+    post_update, telegram_api: FakeTelegramAPI, make_user, make_booking, make_doctor, frozen_now
+):
+    user = make_user()
+    doctor = make_doctor(full_name="Dr. Iryna Koval")
+    old = make_booking(user=user, doctor=doctor, starts_at=next_local_slot(doctor.clinic, days_ahead=2, hour=10))
+    bookings.reschedule(old.id, user_id=user.telegram_id,
+                        starts_at=next_local_slot(doctor.clinic, days_ahead=3, hour=11))
+    db.session.commit()
+    message_id, sent = _list_message(post_update, telegram_api, user)
+    assert len(_booking_buttons(sent)) == 1
+
+    post_update(callback_update(user, button(sent, "Past bookings")["callback_data"], message_id=message_id))
+
+    edit = telegram_api.last("editMessageText")
+    assert _booking_buttons(edit) == []
+    assert "no past bookings" in edit.params["text"]
 
 
 def test_details_show_number_service_clinic_local_time_zone_and_status(

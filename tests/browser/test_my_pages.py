@@ -79,6 +79,29 @@ def test_the_bots_reschedule_link_moves_the_booking_through_the_same_picker(open
     assert moved.status == "booked" and moved.starts_at == datetime.combine(new_day, time(11), clinic.zone)
 
 
+def test_a_moved_booking_shows_once_at_its_new_time_and_never_as_a_past_cancellation(
+    open_app, make_user, make_booking
+):
+    patient = make_user(telegram_id=PATIENT_ID)
+    booking = make_booking(user=patient)
+    clinic = booking.clinic
+    new_day = open_day(clinic, 3, skip=(booking.starts_at.astimezone(clinic.zone).date(),))
+    page = open_app(f"/app/reschedule/{booking.id}")
+    choose_slot(page, new_day, "11:00")
+    tap_main_button(page, "Move my booking here")
+    expect(page.get_by_role("heading", name="Your booking is moved")).to_be_visible()
+    moved = db.session.scalars(select(Booking).where(Booking.rescheduled_from_id == booking.id)).one()
+    db.session.commit()
+
+    page = open_app("/app/bookings")
+
+    expect(page.locator(f'[data-booking-id="{moved.id}"]')).to_be_visible()
+    expect(page.locator(f'[data-booking-id="{booking.id}"]')).to_have_count(0)
+    page.get_by_role("button", name="Past").click()
+    expect(page.get_by_text("You have no past bookings yet.")).to_be_visible()
+    expect(page.locator("[data-booking-id]")).to_have_count(0)
+
+
 def test_someone_elses_booking_cannot_be_rescheduled(open_app, make_user, make_booking):
     booking = make_booking(user=make_user(telegram_id=PATIENT_ID + 7))
 
