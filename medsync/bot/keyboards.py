@@ -103,3 +103,50 @@ def results_page(page: Page[Result]) -> InlineKeyboardMarkup:
     if navigation:
         rows.append(navigation)
     return InlineKeyboardMarkup(rows)
+
+
+# --- under the messages the workers send (confirmation, move, cancellation, reminder) ------------------
+# Their buttons lead into the same handlers as "My bookings" (a booking's Cancel opens from the first page
+# of upcoming bookings, where its Back returns) and to the same Mini App pages.
+
+
+def rebook_url(webapp_url: str, booking: Booking) -> str:
+    """The Mini App's booking page for the same doctor, or the same test at the same clinic."""
+    if booking.doctor_id is not None:
+        return f"{webapp_url}/doctors/{booking.doctor_id}/book"
+    return f"{webapp_url}/diagnostics/{booking.diagnostic_id}/clinics/{booking.clinic_id}/book"
+
+
+def booked_notification(
+    booking: Booking, webapp_url: str, *, may_cancel: bool, may_move: bool
+) -> InlineKeyboardMarkup:
+    """Under a confirmation or a move: Cancel and Reschedule while still allowed, Add to calendar, My bookings."""
+    changes = []
+    if may_cancel:
+        changes.append(_callback(texts.BUTTON_CANCEL, callbacks.booking_cancel_ask.new(booking.id, "upcoming", 1)))
+    if may_move:
+        changes.append(_web_app(texts.BUTTON_RESCHEDULE, reschedule_url(webapp_url, booking.id)))
+    rows = [changes] if changes else []
+    rows.append([_callback(texts.BUTTON_CALENDAR, callbacks.booking_calendar.new(booking.id))])
+    rows.append([_callback(texts.BUTTON_MY_BOOKINGS, callbacks.open_bookings.new())])
+    return InlineKeyboardMarkup(rows)
+
+
+def cancellation_notification(booking: Booking, webapp_url: str) -> InlineKeyboardMarkup:
+    """Under a cancellation: Book again (the same doctor or test) and My bookings."""
+    return InlineKeyboardMarkup([
+        [_web_app(texts.BUTTON_BOOK_AGAIN, rebook_url(webapp_url, booking))],
+        [_callback(texts.BUTTON_MY_BOOKINGS, callbacks.open_bookings.new())],
+    ])
+
+
+def reminder_notification(
+    booking: Booking, webapp_url: str, *, may_cancel: bool, may_move: bool
+) -> InlineKeyboardMarkup:
+    """Under a reminder: "I'll come", and Cancel / Reschedule while the patient still may."""
+    rows = [[_callback(texts.REMINDER_CONFIRM_BUTTON, callbacks.reminder_confirm.new(booking_id=booking.id))]]
+    if may_cancel:
+        rows[0].append(_callback(texts.REMINDER_CANCEL_BUTTON, callbacks.reminder_cancel.new(booking_id=booking.id)))
+    if may_move:
+        rows.append([_web_app(texts.BUTTON_RESCHEDULE, reschedule_url(webapp_url, booking.id))])
+    return InlineKeyboardMarkup(rows)

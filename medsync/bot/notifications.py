@@ -1,17 +1,19 @@
-"""Outbox rows rendered as Telegram messages: text in clinic-local time, reminder buttons, result captions."""
+"""Outbox rows rendered as Telegram messages: clinic-local times, the buttons that still apply, result captions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 from html import escape
+from typing import Any
 
-from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
+from telebot.types import InlineKeyboardMarkup
 
-from medsync.bot import texts
-from medsync.bot.callbacks import reminder_cancel, reminder_confirm
+from medsync import clock
+from medsync.bot import keyboards, texts
 from medsync.bot.documents import ResultDocument
 from medsync.bot.staff import notices as staff_notices
-from medsync.models import Booking, MessageKind, OutboxMessage, Result
+from medsync.config import current_settings
+from medsync.models import Actor, Booking, BookingStatus, MessageKind, OutboxMessage, Result
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,11 @@ class Notification:
     reply: dict[str, Any] | None = None
 
 
-def render(message: OutboxMessage) -> Notification:
-    """The message a patient (or, for the staff kinds, a staff member or group) receives for this outbox row."""
+def render(message: OutboxMessage, *, now: datetime | None = None) -> Notification:
+    """The message a patient (or, for the staff kinds, a staff member or group) receives for this outbox row.
+
+    Rendered when it is sent, from the booking as it is then: a button that no longer applies at `now` is left out.
+    """
     if message.kind == MessageKind.REPLY.value:
         return Notification("", reply=message.payload["reply"])
     if message.kind in staff_notices.STAFF_KINDS:
@@ -34,13 +39,21 @@ def render(message: OutboxMessage) -> Notification:
     booking = message.booking
     if message.kind == MessageKind.RESULT.value:
         return _result(booking, message.result)
-    details = visit_details(booking)
-    if message.kind == MessageKind.REMINDER.value:
-        return Notification(texts.REMINDER.format(details=details), reminder_keyboard(booking.id))
     if message.kind == MessageKind.CANCELLATION.value:
-        return Notification(texts.CANCELLATION.format(details=details))
-    template = texts.RESCHEDULED if message.payload.get("rescheduled_from") else texts.CONFIRMATION
-    return Notification(template.format(details=details))
+        return _cancellation(booking)
+    may_change = _patient_may_change(booking, now or clock.now())
+    webapp_url = current_settings().WEBAPP_URL
+    if message.kind == MessageKind.REMINDER.value:
+        keyboard = keyboards.reminder_notification(booking, webapp_url, may_cancel=may_change, may_move=may_change)
+        return Notification(texts.REMINDER.format(details=visit_details(booking)), keyboard)
+    if booking.rescheduled_from is not None:
+        text = _moved(booking)
+    else:
+        text = texts.CONFIRMATION.format(details=visit_details(booking))
+    if not may_change:
+        text = f"{text}\n\n{texts.TOO_LATE_TO_CHANGE}"
+    keyboard = keyboards.booked_notification(booking, webapp_url, may_cancel=may_change, may_move=may_change)
+    return Notification(text, keyboard)
 
 
 def visit_details(booking: Booking) -> str:
@@ -51,14 +64,33 @@ def visit_details(booking: Booking) -> str:
     )
 
 
-def reminder_keyboard(booking_id: int) -> InlineKeyboardMarkup:
-    """"I'll come" / "Cancel" under a reminder."""
-    keyboard = InlineKeyboardMarkup(row_width=2)
-    keyboard.add(
-        InlineKeyboardButton(texts.REMINDER_CONFIRM_BUTTON, callback_data=reminder_confirm.new(booking_id=booking_id)),
-        InlineKeyboardButton(texts.REMINDER_CANCEL_BUTTON, callback_data=reminder_cancel.new(booking_id=booking_id)),
+def _patient_may_change(booking: Booking, now: datetime) -> bool:
+    """May the patient still cancel or move this booking online at `now`?
+
+    The one place the notifications ask it: the same cutoff as services.bookings.cancel/reschedule, which refuse
+    inside it. To become Booking.can_cancel(now) / can_move(now) once the model has them.
+    """
+    return booking.status == BookingStatus.BOOKED.value and booking.starts_at - now >= current_settings().CANCEL_CUTOFF
+
+
+def _moved(booking: Booking) -> str:
+    """From the old time to the new one, both in the clinic's time (a move stays at its clinic)."""
+    return texts.MOVED.format(
+        service=escape(booking.service_name), old=escape(texts.visit_time(booking.rescheduled_from)),
+        new=escape(texts.visit_time(booking)), clinic=escape(booking.clinic.name),
+        address=escape(booking.clinic.address),
     )
-    return keyboard
+
+
+def _cancellation(booking: Booking) -> Notification:
+    """Who cancelled (the patient, or the clinic and why), and a way to book again."""
+    details = visit_details(booking)
+    if booking.cancelled_by == Actor.PATIENT.value:
+        text = texts.CANCELLED_BY_PATIENT.format(details=details)
+    else:
+        reason = texts.CANCEL_REASON_LINE.format(reason=escape(booking.cancel_reason)) if booking.cancel_reason else ""
+        text = texts.CANCELLED_BY_CLINIC.format(reason=reason, details=details)
+    return Notification(text, keyboards.cancellation_notification(booking, current_settings().WEBAPP_URL))
 
 
 def _result(booking: Booking, result: Result) -> Notification:

@@ -183,9 +183,23 @@ def _service_label(booking: Booking) -> str:
 
 VISIT_DETAILS = "<b>{service}</b>\n🗓 {when}\n🏥 {clinic}, {address}"
 CONFIRMATION = "✅ Your visit is booked.\n\n{details}"
-RESCHEDULED = "🔁 Your visit has been moved.\n\n{details}"
-CANCELLATION = "❌ Your visit is cancelled.\n\n{details}"
 REMINDER = "⏰ Reminder: your visit is coming up.\n\n{details}\n\nWill you come?"
 REMINDER_CONFIRM_BUTTON = "✅ I'll come"
 REMINDER_CANCEL_BUTTON = "❌ Cancel"
 RESULT_CAPTION = "📄 Your result is ready: <b>{title}</b>\n{service}, {day}"
+
+# --- notifications: moves, cancellations and their buttons -----------------------------------------
+# What a patient can do from a message in the chat. HTML parse mode: the caller escapes every value.
+
+MOVED = (
+    "🔁 Your visit has been moved.\n\n<b>{service}</b>\n🗓 From: <s>{old}</s>\n🗓 To: <b>{new}</b>\n"
+    "🏥 {clinic}, {address}"
+)
+CANCELLED_BY_PATIENT = "❌ Your visit is cancelled, as you asked.\n\n{details}\n\nNeed another time? Book again below."
+CANCELLED_BY_CLINIC = (
+    "❌ The clinic has cancelled your visit.{reason}\n\n{details}\n\n"
+    "We are sorry. Please book another time below."
+)
+CANCEL_REASON_LINE = "\nReason: {reason}"
+TOO_LATE_TO_CHANGE = "It is too late to cancel or move this visit online. To change it, please call the clinic."
+BUTTON_BOOK_AGAIN = "📅 Book again"
