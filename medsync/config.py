@@ -226,6 +226,20 @@ def default_webapp_url(public_url: str, port: int) -> str:
     return f"{public_url or f'http://127.0.0.1:{port}'}/app"
 
 
+def load_dotenv() -> None:
+    """Read `.env` (looked for from the working directory up) into the environment, as every `flask` command does.
+
+    For the processes `flask` does not start: gunicorn (wsgi.py) and Celery (celery_app.py). Flask's own loader,
+    so one parser (python-dotenv) reads the file everywhere and a variable already set wins over the file.
+    FLASK_SKIP_DOTENV=1 turns it off, as for `flask` (the test suite sets it: no developer's .env reaches a test).
+    """
+    from flask.cli import load_dotenv as flask_load_dotenv
+    from flask.helpers import get_load_dotenv
+
+    if get_load_dotenv():
+        flask_load_dotenv()
+
+
 def current_settings() -> Settings:
     """The running app's Settings (inside an app context)."""
     from flask import current_app
