@@ -47,6 +47,7 @@ run: db  ## web (gunicorn), Celery worker and beat together
 	@url="$$(PORT=$(PORT) $(FLASK) medsync webapp-url)"; \
 	echo "MedSync API on http://127.0.0.1:$(PORT)  (health: /healthz, readiness: /readyz, OpenAPI: /api/v1/openapi.json)"; \
 	echo "Mini App: $$url/  (open it in a browser; book from Telegram)"; \
+	if [ "$$(id -u)" = 0 ]; then echo "Running as root: the Celery worker warns about it (SecurityWarning; README, Quick start)."; fi; \
 	PORT=$(PORT) WEBAPP_URL="$$url" $(VENV)/bin/honcho start -f Procfile --env /dev/null
 
 test: setup services  ## every test, against real PostgreSQL and Redis
