@@ -135,7 +135,8 @@ class Settings:
     TELEGRAM_CHAT_RATE: int = 1
     DELIVERY_MAX_ATTEMPTS: int = 8
     # A worker holds a claimed row for this long and renews the lease while it works on it: a dead
-    # worker's rows go back to pending this long after it died (plus up to one sweep interval).
+    # worker's rows go back to pending this long after it died (plus up to one sweep interval). Also how long
+    # a worker tries to mark a row sent on a fresh connection after losing its own (workers.delivery).
     DELIVERY_LEASE: timedelta = timedelta(seconds=30)
     # A row handed to the queue but not claimed for this long (its queue message was lost, e.g. taken by a
     # worker that died) is handed out again; longer while the queue holds more than this much work.

@@ -9,11 +9,13 @@ timeout. If the countdown message is lost, the sweep finds the due row anyway.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
 from celery import shared_task
+from sqlalchemy.exc import DBAPIError, OperationalError
 from telebot import TeleBot
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
 from telebot.types import Message
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 RETRY_COUNTDOWN_MAX = 60
 # The longest a task sleeps for its rate-limit slot; beyond it the row is deferred and the worker freed.
 MAX_SLOT_WAIT = 5.0
+# Marking a sent row on a fresh connection after the one in hand was lost: pauses from the first to the longest,
+# doubling, for at most one DELIVERY_LEASE (README, "The duplicate bound").
+MARK_RETRY_PAUSES = (0.1, 2.0)
 
 
 @dataclass(frozen=True)
@@ -125,8 +130,7 @@ def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
     except ApiHTTPException as exc:  # an HTTP error whose body is not the Bot API's JSON (a proxy's page)
         return _retry_later(claimed, f"network: {type(exc).__name__}",
                             reason=f"the Bot API's host answered HTTP {exc.result.status_code}")
-    _record_sent(claimed, notification, sent)
-    return "sent"
+    return _record_sent_and_commit(claimed, notification, sent)
 
 
 def _skip_if_irrelevant(claimed: Claimed, message: OutboxMessage) -> str | None:
@@ -147,6 +151,35 @@ def _send(bot: TeleBot, chat_id: int, notification: Notification) -> Message | N
     if notification.document is None:
         return bot.send_message(chat_id, notification.text, reply_markup=notification.reply_markup)
     return send_result_document(bot, chat_id, notification.document, notification.text)
+
+
+def _record_sent_and_commit(claimed: Claimed, notification: Notification, sent: Message | None) -> str:
+    """Mark the row sent and commit; a lost database connection is retried on a fresh one, for up to a lease.
+
+    Telegram has the message now: a row left 'sending' is handed out again when its lease runs out, and one
+    put back for a retry goes out again at once. The pool replaces a connection that died (killed, or the
+    server restarted), so one more try usually succeeds; while PostgreSQL is away nobody can take the row over.
+    """
+    give_up_at = time.monotonic() + current_settings().DELIVERY_LEASE.total_seconds()
+    pause, longest_pause = MARK_RETRY_PAUSES
+    while True:
+        try:
+            _record_sent(claimed, notification, sent)
+            db.session.commit()
+            return "sent"
+        except DBAPIError as exc:
+            if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+                raise
+            db.session.rollback()
+            lost = type(exc.orig).__name__
+            if time.monotonic() + pause > give_up_at:
+                log.error("outbox message %s reached Telegram but could not be marked sent (%s); it goes out once "
+                          "more when its lease runs out", claimed.id, lost)
+                return "sent, not marked"
+            log.warning("outbox message %s reached Telegram; marking it sent lost the database connection (%s), "
+                        "trying again on a fresh one", claimed.id, lost)
+            time.sleep(pause)
+            pause = min(2 * pause, longest_pause)
 
 
 def _record_sent(claimed: Claimed, notification: Notification, sent: Message | None) -> None:
