@@ -41,11 +41,14 @@ db: setup services  ## create the database, apply migrations, seed the demo cata
 	$(FLASK) medsync seed-if-empty
 
 run: db  ## web (gunicorn), Celery worker and beat together
-	@# The Mini App's URL as the app computes it (honcho run reads .env as honcho start will); every process gets it.
-	@url="$$(PORT=$(PORT) $(VENV)/bin/honcho run $(FLASK) medsync webapp-url)"; \
+	@# The Mini App's URL as the app computes it; every process gets it (honcho gives each process its own PORT).
+	@# Every process reads .env itself, as the `flask` commands do (python-dotenv: a variable already set wins);
+	@# honcho's own reading (--env) is off, since it would let .env override what is set here and in the shell.
+	@url="$$(PORT=$(PORT) $(FLASK) medsync webapp-url)"; \
 	echo "MedSync API on http://127.0.0.1:$(PORT)  (health: /healthz, readiness: /readyz, OpenAPI: /api/v1/openapi.json)"; \
 	echo "Mini App: $$url/  (open it in a browser; book from Telegram)"; \
-	PORT=$(PORT) WEBAPP_URL="$$url" $(VENV)/bin/honcho start -f Procfile
+	if [ "$$(id -u)" = 0 ]; then echo "Running as root: the Celery worker warns about it (SecurityWarning; README, Quick start)."; fi; \
+	PORT=$(PORT) WEBAPP_URL="$$url" $(VENV)/bin/honcho start -f Procfile --env /dev/null
 
 test: setup services  ## every test, against real PostgreSQL and Redis
 	$(PY) -m pytest -q

@@ -12,3 +12,8 @@ threads = 4
 # No access log: it cost 7-30 % more CPU per request and a longer tail (bench/README.md). The app logs its own warnings
 # and errors; switch it on without editing with GUNICORN_CMD_ARGS="--access-logfile -".
 accesslog = None
+# No control socket (gunicornc): gunicorn 25+ opens one by default at $XDG_RUNTIME_DIR/gunicorn.ctl, else
+# ~/.gunicorn/gunicorn.ctl — one path for every gunicorn of the user, so a second instance on the machine (another
+# checkout, a bench) takes it over and the first one's stop removes the second's. Nothing here uses it; the
+# processes are managed by signals (honcho, docker). For gunicornc, start one instance with a config of its own.
+control_socket_disable = True

@@ -130,7 +130,7 @@ def _seed(count: int) -> None:
 
 
 def _start_worker(settings: dict[str, str], concurrency: int, name: str) -> subprocess.Popen:
-    env = {**os.environ, **settings}
+    env = {**os.environ, **settings, "FLASK_SKIP_DOTENV": "1"}  # the checkout's .env is not the bench's
     command = [sys.executable, "-m", "celery", "--quiet", "-A", "celery_app", "worker", "--pool", "threads",
                "--concurrency", str(concurrency), "--loglevel", "WARNING", "--hostname", f"{name}@medsync",
                "--without-heartbeat", "--without-gossip", "--without-mingle"]

@@ -31,6 +31,7 @@ def app_env(database_url: str, telegram_url: str, redis_url: str = REDIS_URL) ->
         **os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "TELEGRAM_API_URL": telegram_url,
         "BOT_TOKEN": BOT_TOKEN, "WEBHOOK_SECRET": WEBHOOK_SECRET, "WEBAPP_URL": "https://webapp.medsync.bench/app",
         "LOG_LEVEL": "WARNING", "FLASK_APP": "wsgi:app", "PYTHONPATH": str(ROOT),
+        "FLASK_SKIP_DOTENV": "1",  # the checkout's .env (a developer's settings) is not the bench's
     }
 
 

@@ -135,7 +135,8 @@ class Settings:
     TELEGRAM_CHAT_RATE: int = 1
     DELIVERY_MAX_ATTEMPTS: int = 8
     # A worker holds a claimed row for this long and renews the lease while it works on it: a dead
-    # worker's rows go back to pending this long after it died (plus up to one sweep interval).
+    # worker's rows go back to pending this long after it died (plus up to one sweep interval). Also how long
+    # a worker tries to mark a row sent on a fresh connection after losing its own (workers.delivery).
     DELIVERY_LEASE: timedelta = timedelta(seconds=30)
     # A row handed to the queue but not claimed for this long (its queue message was lost, e.g. taken by a
     # worker that died) is handed out again; longer while the queue holds more than this much work.
@@ -224,6 +225,20 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
 def default_webapp_url(public_url: str, port: int) -> str:
     """The Mini App this service serves itself: under PUBLIC_URL when there is one, else on the local port."""
     return f"{public_url or f'http://127.0.0.1:{port}'}/app"
+
+
+def load_dotenv() -> None:
+    """Read `.env` (looked for from the working directory up) into the environment, as every `flask` command does.
+
+    For the processes `flask` does not start: gunicorn (wsgi.py) and Celery (celery_app.py). Flask's own loader,
+    so one parser (python-dotenv) reads the file everywhere and a variable already set wins over the file.
+    FLASK_SKIP_DOTENV=1 turns it off, as for `flask` (the test suite sets it: no developer's .env reaches a test).
+    """
+    from flask.cli import load_dotenv as flask_load_dotenv
+    from flask.helpers import get_load_dotenv
+
+    if get_load_dotenv():
+        flask_load_dotenv()
 
 
 def current_settings() -> Settings:

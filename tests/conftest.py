@@ -34,6 +34,9 @@ from tests.support.initdata import sign_init_data
 # (pyTelegramBotAPI's Bot API base is process-global): apps without explicit settings get a dead end.
 os.environ.pop("BOT_TOKEN", None)
 os.environ["TELEGRAM_API_URL"] = "http://127.0.0.1:9"
+# Nor a developer's .env: apps here get explicit settings, and the processes a test starts (Celery workers,
+# `flask` commands) inherit this switch, which Flask and medsync.config.load_dotenv both obey.
+os.environ["FLASK_SKIP_DOTENV"] = "1"
 BOT_TOKEN = "123456:TEST-medsync-token"
 WEBHOOK_SECRET = "test-webhook-secret"
 WEBAPP_URL = "https://webapp.medsync.test"

@@ -9,11 +9,13 @@ timeout. If the countdown message is lost, the sweep finds the due row anyway.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
 from celery import shared_task
+from sqlalchemy.exc import DBAPIError, OperationalError
 from telebot import TeleBot
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
 from telebot.types import Message
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 RETRY_COUNTDOWN_MAX = 60
 # The longest a task sleeps for its rate-limit slot; beyond it the row is deferred and the worker freed.
 MAX_SLOT_WAIT = 5.0
+# Marking a sent row on a fresh connection after the one in hand was lost: pauses from the first to the longest,
+# doubling, for at most one DELIVERY_LEASE (README, "The duplicate bound").
+MARK_RETRY_PAUSES = (0.1, 2.0)
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ class Claimed:
     chat_id: int
     booking_id: int | None
     attempts: int
+    kind: str
+    # What went wrong last time (None: nothing, or it was the rate limiter's turn): a trouble is logged when it changes.
+    last_error: str | None
 
     @property
     def id(self) -> int:
@@ -60,7 +68,7 @@ def deliver_message(message_id: int) -> str:
         db.session.commit()
         return "not claimed"
     claim, message = taken
-    claimed = Claimed(claim, message.chat_id, message.booking_id, message.attempts)
+    claimed = Claimed(claim, message.chat_id, message.booking_id, message.attempts, message.kind, message.last_error)
     db.session.commit()
     with lease_keeper().holding(claim):
         try:
@@ -68,7 +76,7 @@ def deliver_message(message_id: int) -> str:
         except Exception as exc:  # noqa: BLE001 - an unforeseen error must not leave the row 'sending'
             db.session.rollback()
             log_failure(log, exc, "delivering outbox message %s failed", claimed.id)
-            outcome = _retry_later(claimed, f"error: {type(exc).__name__}")
+            outcome = _retry_later(claimed, f"error: {type(exc).__name__}", reason=f"error ({type(exc).__name__})")
         db.session.commit()
     return outcome
 
@@ -98,7 +106,7 @@ def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
         return "failed"
     bot = get_bot()
     if bot is None:
-        return _retry_later(claimed, "BOT_TOKEN is not set")
+        return _retry_later(claimed, "BOT_TOKEN is not set", reason="BOT_TOKEN is not set")
     db.session.commit()  # nothing is held open while waiting for a slot
     come_back_in = _limiter().wait_for_turn(claimed.chat_id, max_wait=MAX_SLOT_WAIT)
     if come_back_in is not None:
@@ -117,10 +125,12 @@ def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
         sent = _send(bot, claimed.chat_id, notification)
     except ApiTelegramException as exc:
         return _telegram_refused(claimed, exc)
-    except (requests.RequestException, ApiHTTPException) as exc:
-        return _retry_later(claimed, f"network: {type(exc).__name__}")
-    _record_sent(claimed, notification, sent)
-    return "sent"
+    except requests.RequestException as exc:
+        return _retry_later(claimed, f"network: {type(exc).__name__}", reason=f"network error ({type(exc).__name__})")
+    except ApiHTTPException as exc:  # an HTTP error whose body is not the Bot API's JSON (a proxy's page)
+        return _retry_later(claimed, f"network: {type(exc).__name__}",
+                            reason=f"the Bot API's host answered HTTP {exc.result.status_code}")
+    return _record_sent_and_commit(claimed, notification, sent)
 
 
 def _skip_if_irrelevant(claimed: Claimed, message: OutboxMessage) -> str | None:
@@ -143,6 +153,35 @@ def _send(bot: TeleBot, chat_id: int, notification: Notification) -> Message | N
     return send_result_document(bot, chat_id, notification.document, notification.text)
 
 
+def _record_sent_and_commit(claimed: Claimed, notification: Notification, sent: Message | None) -> str:
+    """Mark the row sent and commit; a lost database connection is retried on a fresh one, for up to a lease.
+
+    Telegram has the message now: a row left 'sending' is handed out again when its lease runs out, and one
+    put back for a retry goes out again at once. The pool replaces a connection that died (killed, or the
+    server restarted), so one more try usually succeeds; while PostgreSQL is away nobody can take the row over.
+    """
+    give_up_at = time.monotonic() + current_settings().DELIVERY_LEASE.total_seconds()
+    pause, longest_pause = MARK_RETRY_PAUSES
+    while True:
+        try:
+            _record_sent(claimed, notification, sent)
+            db.session.commit()
+            return "sent"
+        except DBAPIError as exc:
+            if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+                raise
+            db.session.rollback()
+            lost = type(exc.orig).__name__
+            if time.monotonic() + pause > give_up_at:
+                log.error("outbox message %s reached Telegram but could not be marked sent (%s); it goes out once "
+                          "more when its lease runs out", claimed.id, lost)
+                return "sent, not marked"
+            log.warning("outbox message %s reached Telegram; marking it sent lost the database connection (%s), "
+                        "trying again on a fresh one", claimed.id, lost)
+            time.sleep(pause)
+            pause = min(2 * pause, longest_pause)
+
+
 def _record_sent(claimed: Claimed, notification: Notification, sent: Message | None) -> None:
     message_id = sent.message_id if sent is not None else None
     if not delivery.mark_sent(claimed.claim, telegram_message_id=message_id):
@@ -161,38 +200,59 @@ def _record_sent(claimed: Claimed, notification: Notification, sent: Message | N
 
 
 def _telegram_refused(claimed: Claimed, exc: ApiTelegramException) -> str:
+    # The log names the code only: a description can quote the message ("can't parse entities: … <b …").
     description = str(exc.description or "")
+    answered = f"Telegram answered {exc.error_code}"
     if exc.error_code == 429:
         wait = retry_after(exc)
         _limiter().pause(wait)
-        return _defer(claimed, wait, error=f"429: retry after {wait}")
+        return _defer(claimed, wait, error="429: Too Many Requests", reason=f"{answered} (too many requests)")
     if exc.error_code == 403 or (exc.error_code == 400 and "chat not found" in description.lower()):
         users.set_reachable(claimed.chat_id, False)
-        delivery.mark_failed(claimed.claim, f"{exc.error_code}: {description}")
-        return "failed"
+        return _fail(claimed, f"{exc.error_code}: {description}", reason=f"{answered} (blocked, or no such chat)")
     if exc.error_code >= 500:
-        return _retry_later(claimed, f"{exc.error_code}: {description}")
+        return _retry_later(claimed, f"{exc.error_code}: {description}", reason=answered)
     # Any other 4xx is about the request itself: sending it again cannot succeed.
-    delivery.mark_failed(claimed.claim, f"{exc.error_code}: {description}")
-    return "failed"
+    return _fail(claimed, f"{exc.error_code}: {description}", reason=f"{answered} (refused the request)")
 
 
-def _retry_later(claimed: Claimed, error: str) -> str:
-    """Back off exponentially; out of attempts → failed."""
+def _retry_later(claimed: Claimed, error: str, *, reason: str) -> str:
+    """Back off exponentially; out of attempts → failed. `error` is kept on the row, `reason` logged (see _log)."""
     if claimed.attempts >= current_settings().DELIVERY_MAX_ATTEMPTS:
-        delivery.mark_failed(claimed.claim, f"gave up after {claimed.attempts} attempts; last: {error}")
-        return "failed"
+        return _fail(claimed, f"gave up after {claimed.attempts} attempts; last: {error}",
+                     reason=f"{reason}; gave up after {claimed.attempts} attempts")
     delay = delivery.retry_delay(claimed.attempts)
     delivery.retry_at(claimed.claim, clock.now() + delay, error=error)
+    _log(claimed, error, f"retrying in {delay.total_seconds():.0f} s", reason)
     _nudge(claimed.id, delay.total_seconds())
     return "retrying"
 
 
-def _defer(claimed: Claimed, seconds: float, *, error: str | None = None) -> str:
+def _fail(claimed: Claimed, error: str, *, reason: str) -> str:
+    delivery.mark_failed(claimed.claim, error)
+    _log(claimed, error, "failed", reason)
+    return "failed"
+
+
+def _defer(claimed: Claimed, seconds: float, *, error: str | None = None, reason: str | None = None) -> str:
     """Not this message's turn yet (rate limit, 429): back to pending without using up an attempt."""
     delivery.retry_at(claimed.claim, clock.now() + timedelta(seconds=seconds), error=error, counts_as_attempt=False)
+    if error is not None and reason is not None:
+        _log(claimed, error, f"retrying in {seconds:.0f} s, no attempt used", reason)
     _nudge(claimed.id, seconds)
     return "deferred"
+
+
+def _log(claimed: Claimed, error: str, outcome: str, reason: str) -> None:
+    """Say why a row was not delivered, once per row and state: not again while its retries meet the same trouble.
+
+    `reason` is written for the log: ids, codes and exception types only, never the message's text, Telegram's
+    description or an exception's text (a network error's carries the Bot API URL, and so the token).
+    """
+    if error == claimed.last_error:
+        return
+    log.warning("outbox message %s (%s, attempt %s) not delivered, %s: %s",
+                claimed.id, claimed.kind, claimed.attempts, outcome, reason)
 
 
 def _nudge(message_id: int, seconds: float) -> None:

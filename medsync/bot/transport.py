@@ -130,6 +130,8 @@ def _json_body(params: dict[str, Any] | None) -> bytes:
 
 def _as_requests_error(exc: urllib3.exceptions.HTTPError) -> requests.RequestException:
     """The `requests` exception the same failure raised before (callers treat these as "try again later")."""
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return requests.ConnectionError(exc)  # refused or unresolved: urllib3 files it under ConnectTimeoutError
     if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
         return requests.ConnectTimeout(exc)
     if isinstance(exc, urllib3.exceptions.ReadTimeoutError):

@@ -272,6 +272,7 @@ class FakeTelegramAPI:
         self._calls: collections.deque[Call] = collections.deque()
         self._fail_rules: list[_FailRule] = []
         self._chat_failures: dict[str, tuple[int, str | None]] = {}
+        self._on_accept: dict[str, Callable[[Call], None]] = {}
         self._global_window: collections.deque[float] = collections.deque()
         self._chat_windows: dict[str, collections.deque[float]] = {}
         self._too_many_count = 0
@@ -483,6 +484,13 @@ class FakeTelegramAPI:
         with self._lock:
             self._fail_rules.clear()
             self._chat_failures.clear()
+            self._on_accept.clear()
+
+    def on_next_accept(self, method: str, callback: Callable[[Call], None]) -> None:
+        """Run *callback* once, on the next successful call to *method*: after Telegram has taken it (the call is
+        recorded) and before the caller gets the answer — the moment a sender can die having sent."""
+        with self._lock:
+            self._on_accept[method.lower()] = callback
 
     # ------------------------------------------------------------------ request handling
 
@@ -511,6 +519,9 @@ class FakeTelegramAPI:
                 while len(self._calls) > self.max_calls:
                     self._calls.popleft()
             self._cond.notify_all()
+            on_accept = self._on_accept.pop(lower, None) if status == 200 else None
+        if on_accept is not None:
+            on_accept(call)
         if self.log_calls:
             line = f"{method} chat_id={chat_id if chat_id is not None else '-'}"
             if status != 200:

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import shlex
+import sys
 from pathlib import Path
+
+from gunicorn.app.wsgiapp import WSGIApplication
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,3 +28,12 @@ def test_the_web_process_takes_its_settings_from_gunicorn_conf_like_the_bench():
     assert web[web.index("-c") + 1] == "gunicorn.conf.py"
     assert web[-1] == "wsgi:app"
     assert "--bind" in web
+
+
+def test_the_web_process_opens_no_control_socket_that_other_gunicorns_on_the_machine_would_share(monkeypatch):
+    monkeypatch.setattr(sys, "argv", shlex.split(_processes()["web"].replace("${PORT:-8000}", "8000")))
+    monkeypatch.chdir(ROOT)
+
+    settings = WSGIApplication().cfg  # gunicorn's own reading of the command line and gunicorn.conf.py
+
+    assert settings.control_socket_disable is True

@@ -23,6 +23,19 @@ def drop_database(name: str) -> None:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def terminate_connections(application_name: str) -> int:
+    """Kill every PostgreSQL session of this application_name (as a restart or an admin would); how many there were."""
+    connection = psycopg2.connect(PG_ADMIN_URL)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                           (application_name,))
+            return cursor.fetchone()[0]
+    finally:
+        connection.close()
+
+
 def _admin(*statements: str) -> None:
     connection = psycopg2.connect(PG_ADMIN_URL)
     connection.autocommit = True

@@ -1,17 +1,19 @@
 """Outbox delivery through a real Celery worker to the fake Bot API."""
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
+from telebot import apihelper
 
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import Booking, MessageKind, MessageStatus, OutboxMessage, Result, User
 from medsync.services import bookings, reminders
-from tests.conftest import next_local_slot
+from tests.conftest import BOT_TOKEN, next_local_slot
 from tests.workers.conftest import make_due, message_rows, wait_for_status, wait_until_idle
 from workers.delivery import deliver_message
 
@@ -165,6 +167,37 @@ def test_a_telegram_server_error_is_retried_with_backoff(worker, telegram_api, m
     assert confirmation.attempts == 2
     assert confirmation.last_error is None
 
+
+
+
+@pytest.mark.parametrize(("trouble", "logged"), [
+    (dict(status=500), "retrying in 5 s: Telegram answered 500"),
+    (dict(status=429, retry_after=1), "retrying in 1 s, no attempt used: Telegram answered 429 (too many requests)"),
+    ("unreachable", "retrying in 5 s: network error (ConnectionError)"),
+])
+def test_a_confirmation_telegram_does_not_take_is_logged_once_with_the_reason_and_no_text_or_token(
+    telegram_api, make_booking, caplog, monkeypatch, trouble, logged
+):
+    booking = make_booking()
+    row_id = message_rows(MessageKind.CONFIRMATION)[0].id
+    if trouble == "unreachable":
+        monkeypatch.setattr(apihelper, "API_URL", "http://127.0.0.1:9/bot{0}/{1}")  # nothing listens there
+    else:
+        telegram_api.fail_next("sendMessage", times=2, **trouble)
+    caplog.set_level(logging.INFO, logger="workers.delivery")
+
+    for _ in range(2):  # the same trouble twice (the task body as the worker runs it; the retry made due at once)
+        assert deliver_message(row_id) in ("retrying", "deferred")
+        make_due(MessageKind.CONFIRMATION)
+    said = [record.getMessage() for record in caplog.records if record.name == "workers.delivery"]
+    monkeypatch.undo()
+    assert deliver_message(row_id) == "sent"
+
+    assert said == [f"outbox message {row_id} (confirmation, attempt 1) not delivered, {logged}"]
+    text = telegram_api.last("sendMessage").params["text"]
+    assert not [line for line in text.splitlines() if line.strip() and line in said[0]]
+    assert BOT_TOKEN.split(":")[1] not in said[0]
+    assert booking.patient_first_name not in said[0]
 
 
 def test_an_unforeseen_error_puts_the_row_back_for_a_retry_instead_of_leaving_it_sending(

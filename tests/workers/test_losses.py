@@ -7,7 +7,10 @@ import pytest
 
 from medsync.extensions import redis_client
 from medsync.models import MessageKind, MessageStatus
-from tests.workers.conftest import QUEUE, message_rows, running_worker, wait_until, wait_until_idle
+from tests.support.database import terminate_connections
+from tests.workers.conftest import (
+    QUEUE, message_rows, running_worker, wait_for_status, wait_until, wait_until_idle,
+)
 
 
 def _all_sent() -> bool:
@@ -61,3 +64,20 @@ def test_a_flushed_redis_loses_nothing(app, telegram_api, make_booking, sweep):
         wait_until_idle()
 
     assert _deliveries_by_chat(telegram_api) == {str(booking.user_id): 1 for booking in booked}
+
+
+def test_a_database_connection_killed_after_telegram_took_the_message_neither_loses_nor_repeats_it(
+    app, telegram_api, make_booking, worker_process
+):
+    # The worker's sessions carry a name of their own, so the kill below hits them and nothing else.
+    worker_process("deliverer", DATABASE_URL=f"{app.config['DATABASE_URL']}?application_name=medsync-deliverer")
+    killed = []
+    telegram_api.on_next_accept("sendMessage", lambda call: killed.append(terminate_connections("medsync-deliverer")))
+
+    booking = make_booking()
+
+    confirmation = wait_for_status(message_rows(MessageKind.CONFIRMATION)[0].id, MessageStatus.SENT, timeout=30)
+    wait_until_idle()
+    assert killed and killed[0] > 0  # the worker's connection died between Telegram's answer and the mark
+    assert len(telegram_api.calls("sendMessage", chat_id=booking.user_id)) == 1
+    assert confirmation.attempts == 1
