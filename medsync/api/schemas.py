@@ -118,7 +118,15 @@ class ErrorSchema(Schema):
 ERROR_EXAMPLE = error_body(404, "Booking not found.")
 
 
-class PageQuerySchema(Schema):
+class QuerySchema(Schema):
+    """A query string: a parameter left empty (`?clinic_id=`, a form's "All clinics") means no filter."""
+
+    @pre_load
+    def _empty_means_absent(self, data: Any, **_: Any) -> dict[str, Any]:
+        return {name: data[name] for name in data if data[name] != ""}
+
+
+class PageQuerySchema(QuerySchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -198,10 +206,16 @@ class DoctorDetailSchema(DoctorSchema):
     )
 
 
-class DoctorQuerySchema(PageQuerySchema):
+class DoctorFilterSchema(QuerySchema):
+    """Which doctors: the API's list and the Mini App's doctors page filter alike."""
+
     specialty_id = fields.Integer(validate=DB_INT)
     clinic_id = fields.Integer(validate=DB_INT)
     q = Text(max_length=100, metadata={"description": "Case-insensitive text in the name, specialty or services."})
+
+
+class DoctorQuerySchema(PageQuerySchema, DoctorFilterSchema):
+    pass
 
 
 class DoctorPageSchema(Schema):
@@ -222,7 +236,7 @@ class DiagnosticSchema(Schema):
 # --- slots ------------------------------------------------------------------------------------------
 
 
-class SlotQuerySchema(Schema):
+class SlotQuerySchema(QuerySchema):
     date_from = fields.Date(data_key="from", validate=CALENDAR_DAYS, metadata={"description": "First clinic-local day; default today."})
     date_to = fields.Date(data_key="to", validate=CALENDAR_DAYS, metadata={
         "description": f"Last day, inclusive; default from + 6 days; {MAX_RANGE_DAYS} days at most."

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
 from medsync.api.schemas import (
-    BookingPatientSchema, ClinicTime, PageQuerySchema, PaginationSchema, ResultSchema,
+    BookingPatientSchema, ClinicTime, PageQuerySchema, PaginationSchema, QuerySchema, ResultSchema,
 )
 from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, require_staff_token
 from medsync.config import current_settings
@@ -37,7 +37,7 @@ STAFF_STATUSES = [BookingStatus.ARRIVED.value, BookingStatus.FULFILLED.value, Bo
                   BookingStatus.CANCELLED.value]
 
 
-class DayQuerySchema(Schema):
+class DayQuerySchema(QuerySchema):
     date = fields.Date(load_default=None, metadata={"description": "Clinic-local date; default: each clinic's today."})
     clinic_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
     status = fields.String(load_default=None, validate=validate.OneOf([status.value for status in BookingStatus]))

@@ -50,6 +50,20 @@ def test_the_doctors_page_filters_by_specialty_clinic_and_name(client, seeded):
     assert client.get("/app/see_a_doctor?specialty_id=abc").status_code == 422
 
 
+def test_the_doctors_form_left_at_all_clinics_and_no_name_lists_everyone(client, seeded):
+    doctor = first_doctor()
+    everyone = client.get("/app/see_a_doctor").get_data(as_text=True)
+
+    as_submitted = client.get("/app/see_a_doctor?q=&clinic_id=")
+    one_specialty = client.get(f"/app/see_a_doctor?specialty_id={doctor.specialty_id}&q=&clinic_id=")
+
+    assert as_submitted.status_code == 200
+    assert as_submitted.get_data(as_text=True).count('class="card"') == everyone.count('class="card"') > 1
+    assert one_specialty.status_code == 200 and doctor.full_name in one_specialty.get_data(as_text=True)
+    chip_links = re.findall(r'<a class="chip" href="([^"]+)"', one_specialty.get_data(as_text=True))
+    assert chip_links and not [link for link in chip_links if re.search(r"=(&|$)", link)]  # no empty filters
+
+
 def test_a_doctor_profile_shows_what_a_patient_decides_by(client, seeded):
     doctor = first_doctor()
     page = client.get(f"/app/doctors/{doctor.id}").get_data(as_text=True)
