@@ -49,7 +49,6 @@ def script_texts() -> dict[str, str]:
         "booked_title": gettext("You are booked"),
         "moved_title": gettext("Your booking is moved"),
         "booked_chat": gettext("The confirmation is on its way to your Telegram chat."),
-        "slot_taken": gettext("Someone has just taken this time. Here are the times still free."),
         "field_required": gettext("Please fill this in."),
         "phone_invalid": gettext("Use digits, spaces, +, -, ( and ) only (5 to %(most)d characters).",
                                  most=PATIENT_FIELD_LIMITS["phone"]),

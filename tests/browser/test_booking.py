@@ -165,13 +165,35 @@ def test_a_slot_taken_between_listing_and_confirming_says_so_and_refreshes(open_
     page.evaluate("window.__tg.clickMain()")
     (popup,) = wait_for_popup(page)
     assert popup["message"] == "This time has just been taken. Please choose another slot."
-    expect(page.locator("#toast")).to_contain_text("Someone has just taken this time")
+    assert page.locator("#toast").text_content() == ""  # no toast beside it: the server's message alone
     expect(page.locator("[data-step=pick]")).to_be_visible()
     expect(page.locator(f'button.day[data-day="{day}"][aria-pressed="true"]')).to_be_visible()
     expect(page.locator("button.time").first).to_be_visible()
     assert "10:00" not in page.locator("button.time").all_inner_texts()
     assert "error" in telegram_record(page)["haptics"]
     assert bookings_of(PATIENT_ID) == []
+
+
+def test_a_time_the_patient_took_elsewhere_meanwhile_shows_only_the_servers_message(
+        open_app, make_clinic, make_doctor, make_user, make_booking):
+    here, elsewhere = make_doctor(), make_doctor(clinic=make_clinic(name="MedSync Obolon"))
+    day = open_day(here.clinic)
+    page = open_app(f"/app/doctors/{here.id}/book")
+    choose_slot(page, day, "10:00")
+    fill_phone(page)
+    wait_for_main_button(page, "Confirm booking")
+    patient = make_user(telegram_id=PATIENT_ID)  # booked at 10:00 at the other clinic, say from another phone
+    make_booking(user=patient, doctor=elsewhere, starts_at=datetime.combine(day, time(10), elsewhere.clinic.zone))
+
+    page.evaluate("window.__tg.clickMain()")
+
+    (popup,) = wait_for_popup(page)
+    assert popup == {"kind": "popup", "message": "You already have a booking at this time."}
+    assert page.locator("#toast").text_content() == ""  # and no "someone has just taken this time" beside it
+    expect(page.locator("button.time").first).to_be_visible()  # back at the picker, with the times still free
+    assert "10:00" not in page.locator("button.time").all_inner_texts()
+    assert telegram_record(page)["popups"] == [popup]
+    assert [booking.doctor_id for booking in bookings_of(PATIENT_ID)] == [elsewhere.id]
 
 
 def test_without_telegram_the_catalog_renders_and_booking_says_to_open_the_bot(open_app, make_doctor):

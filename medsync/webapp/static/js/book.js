@@ -263,10 +263,10 @@
           state.attempt = null;
           showFieldErrors(error.errors, error.message);
         } else if (error.status === 409) {
-          /* Lost the race (or the clinic refused the time): say so in the server's words, show what is free now. */
+          /* Lost the race, the patient holds this time elsewhere, or the clinic refused it: the server's words
+             alone say which, then the times free now. */
           state.attempt = null;
           M.showError(error.message);
-          M.toast(M.t("slot_taken"));
           show("pick");
           loadSlots();
         } else {
