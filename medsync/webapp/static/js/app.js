@@ -144,7 +144,7 @@
     return (offset[0] === "-" ? -1 : 1) * (parseInt(offset.slice(1, 3), 10) * 60 + parseInt(offset.slice(4, 6), 10));
   }
 
-  /* "YYYY-MM-DD" of an instant in an IANA zone. */
+  /* "YYYY-MM-DD" of an instant in an IANA zone (the device's own without one). */
   function dayIn(instant, zone) {
     var parts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" })
       .formatToParts(instant);
@@ -163,18 +163,29 @@
   }
   function longDay(day) { return formatDay(day, { weekday: "short", day: "numeric", month: "short" }); }
 
+  function cityOf(zone) { return zone.split("/").pop().replace(/_/g, " "); }
   function zoneLabel(zone, iso) {
-    var city = zone.split("/").pop().replace(/_/g, " ");
-    return t("zone_label", { city: city, offset: offsetOf(iso) });
+    return t("zone_label", { city: cityOf(zone), offset: offsetOf(iso) });
   }
-  /* Does the device read this clinic instant at another wall time? Then times need the clinic's zone beside them. */
+  /* Does the device read this clinic instant at another wall time? Then the patient's own time goes beside it. */
   function deviceDiffers(iso) {
     return -new Date(iso).getTimezoneOffset() !== offsetMinutes(iso);
   }
-  /* "Thu, 3 Dec · 09:00", with the clinic's zone when the device's differs. */
+  /* The same instant on the device's clock: "02:00", or "Wed, 2 Dec 18:00" when that is another day there
+     (`short`: "Wed 18:00", for a time button). */
+  function yourTime(iso, short) {
+    var instant = new Date(iso);
+    var clock = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(instant);
+    var day = dayIn(instant);
+    if (day === clinicDay(iso)) return clock;
+    return (short ? formatDay(day, { weekday: "short" }) : longDay(day)) + " " + clock;
+  }
+  /* "Thu, 3 Dec · 09:00", and when the device's clock differs "Thu, 3 Dec · 09:00 Kyiv · 02:00 your time". */
   function clinicWhen(iso, zone) {
     var text = longDay(clinicDay(iso)) + " · " + clinicClock(iso);
-    return deviceDiffers(iso) ? text + " (" + zoneLabel(zone, iso) + ")" : text;
+    if (!deviceDiffers(iso)) return text;
+    return longDay(clinicDay(iso)) + " · " +
+      t("clinic_and_your_time", { clinic: clinicClock(iso), city: cityOf(zone), yours: yourTime(iso) });
   }
 
   function element(tag, attributes, children) {
@@ -219,7 +230,8 @@
     t: t, api: api, ApiError: ApiError, haptic: haptic, toast: toast, showError: showError, confirm: confirmAction,
     mainButton: mainButton, mainProgress: mainProgress, backButton: backButton, download: download,
     clinicDay: clinicDay, clinicClock: clinicClock, dayIn: dayIn, addDays: addDays, longDay: longDay, formatDay: formatDay,
-    zoneLabel: zoneLabel, deviceDiffers: deviceDiffers, clinicWhen: clinicWhen, element: element,
+    zoneLabel: zoneLabel, cityOf: cityOf, deviceDiffers: deviceDiffers, yourTime: yourTime, clinicWhen: clinicWhen,
+    element: element,
   };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -132,9 +132,20 @@
       title.textContent = state.day ? M.longDay(state.day) : "";
       if (sample && M.deviceDiffers(sample.starts_at)) title.textContent += " (" + M.zoneLabel(state.zone, sample.starts_at) + ")";
       if (state.day && !slots.length) grid.appendChild(M.element("p", { class: "hint", text: M.t("no_slots_day") }));
+      var dual = !!sample && M.deviceDiffers(sample.starts_at);
+      grid.classList.toggle("dual", dual);
       slots.forEach(function (slot) {
-        var button = M.element("button", { type: "button", class: "time", "data-starts-at": slot.starts_at,
-                                           text: M.clinicClock(slot.starts_at) });
+        var clock = M.clinicClock(slot.starts_at);
+        var button = M.element("button", { type: "button", class: "time", "data-starts-at": slot.starts_at, text: clock });
+        if (dual) {
+          /* The clinic's time large, the patient's own small beneath it (the zone note says which is which). */
+          var yours = M.yourTime(slot.starts_at, true);
+          button.textContent = "";
+          button.appendChild(M.element("span", { class: "clock", text: clock }));
+          button.appendChild(M.element("span", { class: "yours", text: yours }));
+          button.setAttribute("aria-label", M.t("clinic_and_your_time", {
+            clinic: clock, city: M.cityOf(state.zone), yours: yours }));
+        }
         button.addEventListener("click", function () { choose(slot); });
         grid.appendChild(button);
       });
