@@ -14,7 +14,7 @@ from medsync.config import current_settings
 from medsync.errors import DomainError, InvalidRequest, NotFound
 from medsync.models import PATIENT_FIELD_LIMITS
 from medsync.services import catalog
-from medsync.webapp import avatars
+from medsync.webapp import avatars, compression
 from medsync.webapp.i18n import locale_tag, script_texts
 
 blueprint = Blueprint(
@@ -47,6 +47,11 @@ def _security_headers(response: Response) -> Response:
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# Pages, styles and scripts travel compressed when the browser asks (registered after the headers above,
+# so it runs before them: Flask calls a blueprint's after-request functions in reverse order).
+blueprint.after_request(compression.compressed)
 
 
 @blueprint.errorhandler(DomainError)

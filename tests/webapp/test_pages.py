@@ -1,8 +1,10 @@
 """The Mini App's server side: pages render from the catalog, are cacheable, secure, and every picture answers 200."""
 from __future__ import annotations
 
+import gzip
 import re
 
+import brotli
 import pytest
 from sqlalchemy import select
 
@@ -129,20 +131,64 @@ def test_an_avatar_refuses_what_is_not_a_slug(client):
     assert client.get("/app/photos/patients/olena.svg").status_code == 404
 
 
-def test_static_files_are_versioned_and_kept_for_a_year(client, seeded):
+def first_page_assets(client) -> list[str]:
+    """The versioned CSS and JS the Mini App's first page loads."""
     page = client.get("/app/").get_data(as_text=True)
-    (css,) = re.findall(r'href="(/app/static/css/app\.css\?v=[0-9a-f]{12})"', page)
-    response = client.get(css)
-    assert response.status_code == 200
-    assert "max-age=31536000" in response.headers["Cache-Control"] and "immutable" in response.headers["Cache-Control"]
+    return re.findall(r'(?:href|src)="(/app/static/[^"]+\?v=[0-9a-f]{12})"', page)
 
 
-def test_the_first_page_with_its_styles_and_scripts_stays_under_60_kb(client, seeded):
-    page = client.get("/app/")
-    assets = re.findall(r'(?:href|src)="(/app/static/[^"]+)"', page.get_data(as_text=True))
+def test_static_files_are_versioned_and_kept_for_a_year(client, seeded):
+    assets = first_page_assets(client)
     assert {asset.split("?")[0] for asset in assets} == {"/app/static/css/app.css", "/app/static/js/app.js"}
-    total = len(page.data) + sum(len(client.get(asset).data) for asset in assets)
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"  # no "no-cache" in it
+    unversioned = client.get("/app/static/css/app.css")
+    assert "no-cache" in unversioned.headers["Cache-Control"]  # a URL that does not change is revalidated
+
+
+def decoded(response) -> bytes:
+    """The body as sent, decoded as its Content-Encoding says."""
+    encoding = response.headers.get("Content-Encoding")
+    return {"gzip": gzip.decompress, "br": brotli.decompress, None: bytes}[encoding](response.data)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_pages_styles_and_scripts_travel_compressed_when_asked(client, seeded, encoding):
+    for path in ["/app/", "/app/see_a_doctor", "/app/doctors/1/book", *first_page_assets(client)]:
+        plain = client.get(path)
+        packed = client.get(path, headers={"Accept-Encoding": f"{encoding}, identity;q=0.5"})
+        assert plain.headers.get("Content-Encoding") is None and "Accept-Encoding" in plain.headers["Vary"], path
+        assert packed.headers["Content-Encoding"] == encoding, path
+        assert "Accept-Encoding" in packed.headers["Vary"], path  # a shared cache keeps one copy per encoding
+        assert decoded(packed) == plain.data and len(packed.data) < len(plain.data) / 2, path
+
+
+def test_a_compressed_page_and_asset_revalidate_by_their_own_etag(client, seeded):
+    for path in ["/app/see_a_doctor", *first_page_assets(client)]:
+        first = client.get(path, headers={"Accept-Encoding": "br"})
+        again = client.get(path, headers={"Accept-Encoding": "br", "If-None-Match": first.headers["ETag"]})
+        plain = client.get(path)
+        assert first.headers["ETag"] != plain.headers["ETag"], path  # one validator per representation
+        assert again.status_code == 304 and "Accept-Encoding" in again.headers["Vary"], path
+
+
+def test_the_apis_json_is_not_compressed(client, seeded):
+    for path in ["/api/v1/doctors?per_page=100", "/api/doctors/", "/api/v1/doctors/1/slots"]:
+        response = client.get(path, headers={"Accept-Encoding": "gzip, br"})
+        assert response.status_code == 200 and response.headers.get("Content-Encoding") is None, path
+        assert "Accept-Encoding" not in response.headers.get("Vary", ""), path
+
+
+def test_the_first_page_with_its_styles_and_scripts_stays_small(client, seeded):
+    page = client.get("/app/")
+    total = len(page.data) + sum(len(client.get(asset).data) for asset in first_page_assets(client))
+    packed = client.get("/app/", headers={"Accept-Encoding": "br"})
+    on_the_wire = len(packed.data) + sum(
+        len(client.get(asset, headers={"Accept-Encoding": "br"}).data) for asset in first_page_assets(client))
     assert total <= 60 * 1024, total
+    assert on_the_wire <= 10 * 1024, on_the_wire  # about 8 KB with brotli, 9 KB with gzip
 
 
 def test_the_page_scripts_get_their_texts_from_the_catalog(client, seeded):
