@@ -2,11 +2,14 @@
 form as it first appears."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
 from medsync.extensions import db
 from medsync.services.seed import seed_demo_catalog
+from tests.browser.conftest import save_screenshot
 
 
 @pytest.fixture
@@ -58,3 +61,26 @@ def test_choosing_a_clinic_and_then_all_clinics_again(open_app, demo_catalog):
         page.get_by_label("Clinic").select_option(label="All clinics")
     assert navigation.value.status == 200
     expect(page.locator(".card")).to_have_count(everyone)
+
+
+def test_every_doctor_shows_a_picture_their_initials_when_no_photo_loads(open_app, make_clinic, make_doctor):
+    clinic = make_clinic()
+    gone = make_doctor(clinic=clinic, full_name="Olena Kovalenko", photo_url="/app/static/photos/gone.jpg")
+    cyrillic = make_doctor(clinic=clinic, full_name="Ірина Бондаренко", slug="ірина-бондаренко", photo_url=None)
+    titled = make_doctor(clinic=clinic, full_name="Dr. Roman Kravets", slug="Roman_Kravets", photo_url=None)
+
+    page = open_app("/app/see_a_doctor")
+    page.wait_for_function("[...document.images].every(image => image.complete && image.naturalWidth > 0)")
+    save_screenshot(page, "light-avatars")
+
+    pictures = page.locator(".card img.photo")
+    expect(pictures).to_have_count(3)
+    for picture in pictures.all():
+        expect(picture).to_be_visible()
+        expect(picture).not_to_have_class(re.compile("broken"))
+    shown = {card.locator(".name").inner_text(): card.locator("img.photo").evaluate("image => image.currentSrc")
+             for card in page.locator(".card").all()}
+    assert shown[gone.full_name].endswith(f"/app/photos/doctors/{gone.slug}.svg")  # its avatar, not the lost photo
+    assert shown[cyrillic.full_name].endswith("/app/photos/doctors/%D1%96%D1%80%D0%B8%D0%BD%D0%B0-"
+                                              "%D0%B1%D0%BE%D0%BD%D0%B4%D0%B0%D1%80%D0%B5%D0%BD%D0%BA%D0%BE.svg")
+    assert shown[titled.full_name].endswith("/app/photos/doctors/Roman_Kravets.svg")

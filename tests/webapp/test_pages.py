@@ -125,10 +125,52 @@ def test_without_public_url_photo_urls_follow_the_requests_host(app, seeded):
     assert sorted(rendered) == ["compat:diagnostics", "compat:doctors"]
 
 
-def test_an_avatar_refuses_what_is_not_a_slug(client):
+def test_an_avatar_is_drawn_only_for_the_catalogs_doctors_and_tests(client, seeded):
     assert client.get("/app/photos/doctors/olena-kovalenko.svg").status_code == 200
+    assert client.get("/app/photos/diagnostics/mri.svg").status_code == 200
+    assert client.get("/app/photos/doctors/nobody-here.svg").status_code == 404
+    assert client.get("/app/photos/doctors/mri.svg").status_code == 404  # a test's slug is not a doctor's
     assert client.get("/app/photos/doctors/..%2Fsecret.svg").status_code == 404
     assert client.get("/app/photos/patients/olena.svg").status_code == 404
+
+
+def avatar_text(client, url: str) -> str:
+    picture = client.get(url.removeprefix("https://api.medsync.test"))
+    assert picture.status_code == 200 and picture.mimetype == "image/svg+xml", url
+    return re.search(r"<text [^>]*>([^<]*)</text>", picture.get_data(as_text=True)).group(1)
+
+
+@pytest.mark.parametrize("full_name, slug, shown", [
+    ("Olena Kovalenko", "olena-kovalenko", "OK"),
+    ("Ірина Бондаренко", "ірина-бондаренко", "ІБ"),  # a slug in Cyrillic: its URL is percent-encoded
+    ("Dr. Olena Test", "doctor-17", "OT"),  # initials of the name, not of the slug ("D1")
+    ("Anna-Maria Nowak-Wójcik", "Anna_Maria", "AN"),  # capitals and _ in the slug; first and last name
+    ("Piotr Wiśniewski", "piotr-wisniewski", "PW"),
+    ("Madonna", "madonna", "M"),
+])
+def test_a_doctor_without_a_photo_gets_the_initials_of_their_name(client, make_doctor, full_name, slug, shown):
+    doctor = make_doctor(full_name=full_name, slug=slug, photo_url=None)
+    (listed,) = client.get(f"/api/v1/doctors?clinic_id={doctor.clinic_id}").get_json()["items"]
+    page = client.get(f"/app/doctors/{doctor.id}").get_data(as_text=True)
+    (on_the_page,) = re.findall(r'<img class="photo" src="([^"]+)"', page)
+    assert avatar_text(client, listed["photo_url"]) == avatar_text(client, on_the_page) == shown
+
+
+@pytest.mark.parametrize("name, shown", [("MRI", "MRI"), ("X-ray", "XR"), ("Blood test", "BT"),
+                                         ("Ultrasound", "U"), ("DEXA", "DEXA")])
+def test_a_test_without_a_photo_gets_its_short_name_or_initials(client, make_diagnostic, name, shown):
+    diagnostic = make_diagnostic(name=name, photo_url=None)
+    listed = client.get(f"/api/v1/diagnostics/{diagnostic.id}").get_json()
+    assert avatar_text(client, listed["photo_url"]) == shown
+
+
+def test_a_stored_photo_carries_the_avatar_to_show_if_it_does_not_load(client, make_doctor):
+    doctor = make_doctor(full_name="Olena Kovalenko", photo_url="https://photos.example/olena.jpg")
+    page = client.get(f"/app/doctors/{doctor.id}").get_data(as_text=True)
+    (image,) = re.findall(r'<img class="photo"[^>]*>', page)
+    assert 'src="https://photos.example/olena.jpg"' in image
+    (avatar,) = re.findall(r'data-avatar="([^"]+)"', image)
+    assert avatar_text(client, avatar) == "OK"
 
 
 def first_page_assets(client) -> list[str]:

@@ -219,10 +219,18 @@
     if (back) backButton(function () { window.location.href = back; });
     var primary = document.querySelector("a[data-main-button]");
     if (primary) mainButton({ text: primary.textContent.trim(), onClick: function () { window.location.href = primary.href; } });
-    /* Never a broken picture: a failed one is replaced by nothing visible but its frame. */
+    /* Never a broken picture: a stored photo that does not load gives way to the drawn avatar (initials);
+       should that fail too, nothing is shown. Pictures that failed before this script ran are found too. */
+    function pictureFailed(image) {
+      if (image.dataset.avatar && image.getAttribute("src") !== image.dataset.avatar) image.src = image.dataset.avatar;
+      else image.classList.add("broken");
+    }
     document.addEventListener("error", function (event) {
-      if (event.target.tagName === "IMG") event.target.classList.add("broken");
+      if (event.target.tagName === "IMG") pictureFailed(event.target);
     }, true);
+    Array.prototype.forEach.call(document.images, function (image) {
+      if (image.complete && image.naturalWidth === 0 && image.getAttribute("src")) pictureFailed(image);
+    });
   }
 
   window.MedSync = {
