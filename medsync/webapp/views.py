@@ -49,8 +49,7 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-# Pages, styles and scripts travel compressed when the browser asks (registered after the headers above,
-# so it runs before them: Flask calls a blueprint's after-request functions in reverse order).
+# Pages, styles and scripts travel compressed when the browser asks (the API's JSON does not: see compression.py).
 blueprint.after_request(compression.compressed)
 
 

@@ -182,10 +182,10 @@
   }
   /* "Thu, 3 Dec · 09:00", and when the device's clock differs "Thu, 3 Dec · 09:00 Kyiv · 02:00 your time". */
   function clinicWhen(iso, zone) {
-    var text = longDay(clinicDay(iso)) + " · " + clinicClock(iso);
-    if (!deviceDiffers(iso)) return text;
-    return longDay(clinicDay(iso)) + " · " +
-      t("clinic_and_your_time", { clinic: clinicClock(iso), city: cityOf(zone), yours: yourTime(iso) });
+    var time = deviceDiffers(iso)
+      ? t("clinic_and_your_time", { clinic: clinicClock(iso), city: cityOf(zone), yours: yourTime(iso) })
+      : clinicClock(iso);
+    return longDay(clinicDay(iso)) + " · " + time;
   }
 
   function element(tag, attributes, children) {

@@ -136,15 +136,16 @@
       grid.classList.toggle("dual", dual);
       slots.forEach(function (slot) {
         var clock = M.clinicClock(slot.starts_at);
-        var button = M.element("button", { type: "button", class: "time", "data-starts-at": slot.starts_at, text: clock });
+        var button = M.element("button", { type: "button", class: "time", "data-starts-at": slot.starts_at });
         if (dual) {
           /* The clinic's time large, the patient's own small beneath it (the zone note says which is which). */
           var yours = M.yourTime(slot.starts_at, true);
-          button.textContent = "";
           button.appendChild(M.element("span", { class: "clock", text: clock }));
           button.appendChild(M.element("span", { class: "yours", text: yours }));
-          button.setAttribute("aria-label", M.t("clinic_and_your_time", {
-            clinic: clock, city: M.cityOf(state.zone), yours: yours }));
+          button.setAttribute("aria-label", M.t("clinic_and_your_time", { clinic: clock, city: M.cityOf(state.zone),
+                                                                          yours: yours }));
+        } else {
+          button.textContent = clock;
         }
         button.addEventListener("click", function () { choose(slot); });
         grid.appendChild(button);
