@@ -147,7 +147,15 @@ class ErrorSchema(Schema):
 ERROR_EXAMPLE = error_body(404, "Booking not found.")
 
 
-class PageQuerySchema(Schema):
+class QuerySchema(Schema):
+    """A query string: a parameter left empty (`?clinic_id=`, a form's "All clinics") means no filter."""
+
+    @pre_load
+    def _empty_means_absent(self, data: Any, **_: Any) -> dict[str, Any]:
+        return {name: data[name] for name in data if data[name] != ""}
+
+
+class PageQuerySchema(QuerySchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
@@ -227,10 +235,16 @@ class DoctorDetailSchema(DoctorSchema):
     )
 
 
-class DoctorQuerySchema(PageQuerySchema):
+class DoctorFilterSchema(QuerySchema):
+    """Which doctors: the API's list and the Mini App's doctors page filter alike."""
+
     specialty_id = fields.Integer(validate=DB_INT)
     clinic_id = fields.Integer(validate=DB_INT)
     q = Text(max_length=100, metadata={"description": "Case-insensitive text in the name, specialty or services."})
+
+
+class DoctorQuerySchema(PageQuerySchema, DoctorFilterSchema):
+    pass
 
 
 class DoctorPageSchema(Schema):
@@ -251,7 +265,7 @@ class DiagnosticSchema(Schema):
 # --- slots ------------------------------------------------------------------------------------------
 
 
-class SlotQuerySchema(Schema):
+class SlotQuerySchema(QuerySchema):
     date_from = CalendarDay(data_key="from", metadata={"description": "First clinic-local day; default today."})
     date_to = CalendarDay(data_key="to", metadata={
         "description": f"Last day, inclusive; default `from` + 6 days. Not before `from`, and at most {MAX_RANGE_DAYS} "

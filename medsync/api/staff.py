@@ -11,7 +11,8 @@ from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
 from medsync.api.refusals import JSON_BODY, STAFF_AUTH, refusals
 from medsync.api.schemas import (
-    DB_INT, BookingPatientSchema, CalendarDay, ClinicTime, PageQuerySchema, PaginationSchema, ResultSchema,
+    DB_INT, BookingPatientSchema, CalendarDay, ClinicTime, PageQuerySchema, PaginationSchema, QuerySchema,
+    ResultSchema,
 )
 from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, require_staff_token
 from medsync.config import current_settings
@@ -38,7 +39,7 @@ STAFF_STATUSES = [BookingStatus.ARRIVED.value, BookingStatus.FULFILLED.value, Bo
                   BookingStatus.CANCELLED.value]
 
 
-class DayQuerySchema(Schema):
+class DayQuerySchema(QuerySchema):
     date = CalendarDay(load_default=None, metadata={"description": "Clinic-local date; default: each clinic's today."})
     clinic_id = fields.Integer(load_default=None, validate=DB_INT)
     status = fields.String(load_default=None, validate=validate.OneOf([status.value for status in BookingStatus]))

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 from medsync.errors import NotFound
 from medsync.extensions import db
 from medsync.services import after_commit, changes
-from medsync.services.photos import photo_or_avatar
+from medsync.services.photos import avatar_path, photo_or_avatar
 from medsync.models import (
     Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty,
     WorkingBreak, WorkingHours,
@@ -88,6 +88,7 @@ class DoctorInfo:
     specialty: SpecialtyInfo
     price: Decimal
     photo_url: str  # the stored picture or the generated avatar: a path here, or an absolute URL elsewhere
+    avatar_url: str  # the generated avatar: the page shows it when a stored picture does not load
     bio: str | None
     experience: str | None
     certificates: str | None
@@ -106,6 +107,7 @@ class DiagnosticInfo:
     description: str | None
     price: Decimal
     photo_url: str  # as DoctorInfo.photo_url
+    avatar_url: str  # as DoctorInfo.avatar_url
     duration_minutes: int
     clinics: tuple[ClinicInfo, ...]
 
@@ -115,6 +117,8 @@ class Catalog:
     clinics: dict[int, ClinicInfo]
     doctors: dict[int, DoctorInfo]
     diagnostics: dict[int, DiagnosticInfo]
+    # ("doctors" | "diagnostics", slug) → the name an avatar is drawn from
+    avatar_names: dict[tuple[str, str], str] = field(default_factory=dict)
     # Responses rendered from this snapshot (e.g. a list's JSON), built once per snapshot.
     _rendered: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -233,11 +237,14 @@ def _load_catalog() -> Catalog:
         if first_day is not None:
             absences.setdefault(row.id, []).append((first_day, last_day))
     doctors = {}
+    avatar_names = {}
     for row in doctor_rows.values():
         specialty = specialties[row.specialty_id]
+        avatar_names["doctors", row.slug] = row.full_name
         doctors[row.id] = DoctorInfo(
             id=row.id, full_name=row.full_name, clinic=clinics[row.clinic_id], specialty=specialty,
-            price=row.price, photo_url=photo_or_avatar(row.photo_url, kind="doctors", slug=row.slug), bio=row.bio, experience=row.experience,
+            price=row.price, photo_url=photo_or_avatar(row.photo_url, kind="doctors", slug=row.slug),
+            avatar_url=avatar_path("doctors", row.slug), bio=row.bio, experience=row.experience,
             certificates=row.certificates, services=row.services, appointment_minutes=row.appointment_minutes,
             rating_count=row.rating_count, avg_rating=row.avg_rating,
             search_text=" ".join(filter(None, (row.full_name, specialty.name, row.services))).casefold(),
@@ -248,14 +255,16 @@ def _load_catalog() -> Catalog:
         select(ClinicDiagnostic.clinic_id, ClinicDiagnostic.diagnostic_id).order_by(ClinicDiagnostic.clinic_id)
     ):
         offered.setdefault(diagnostic_id, []).append(clinics[clinic_id])
-    diagnostics = {
-        row.id: DiagnosticInfo(
+    diagnostics = {}
+    for row in db.session.scalars(select(DiagnosticType).order_by(DiagnosticType.id)):
+        avatar_names["diagnostics", row.slug] = row.name
+        diagnostics[row.id] = DiagnosticInfo(
             id=row.id, name=row.name, description=row.description, price=row.price,
-            photo_url=photo_or_avatar(row.photo_url, kind="diagnostics", slug=row.slug), duration_minutes=row.duration_minutes, clinics=tuple(offered.get(row.id, ())),
+            photo_url=photo_or_avatar(row.photo_url, kind="diagnostics", slug=row.slug),
+            avatar_url=avatar_path("diagnostics", row.slug), duration_minutes=row.duration_minutes,
+            clinics=tuple(offered.get(row.id, ())),
         )
-        for row in db.session.scalars(select(DiagnosticType).order_by(DiagnosticType.id))
-    }
-    return Catalog(clinics, doctors, diagnostics)
+    return Catalog(clinics, doctors, diagnostics, avatar_names)
 
 
 def _load_clinics() -> dict[int, ClinicInfo]:

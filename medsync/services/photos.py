@@ -6,12 +6,19 @@ at AVATAR_PATH, so every catalog entry has a picture that answers 200.
 """
 from __future__ import annotations
 
+from urllib.parse import quote
+
 AVATAR_PATH = "/app/photos/{kind}/{slug}.svg"
 
 
+def avatar_path(kind: str, slug: str) -> str:
+    """The avatar this service draws for a doctor ("doctors") or a test ("diagnostics"), whatever its slug holds."""
+    return AVATAR_PATH.format(kind=kind, slug=quote(slug, safe=""))
+
+
 def photo_or_avatar(stored: str | None, *, kind: str, slug: str) -> str:
-    """The stored picture, or the generated avatar of this doctor ("doctors") or test ("diagnostics")."""
-    return stored or AVATAR_PATH.format(kind=kind, slug=slug)
+    """The stored picture, or the generated avatar."""
+    return stored or avatar_path(kind, slug)
 
 
 def absolute(url: str, base: str) -> str:

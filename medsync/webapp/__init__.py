@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
 
-from medsync.webapp import assets, i18n
+from medsync.webapp import assets, compression, i18n
 from medsync.webapp.views import blueprint
 
 
 def init_webapp(app: Flask) -> None:
-    """Register the Mini App's blueprint, its translations and asset URLs; `/` leads to it."""
+    """Register the Mini App's blueprint, its translations, asset URLs and compression; `/` leads to it."""
     i18n.init_i18n(app)
     assets.init_assets(app)
+    compression.init_compression(app)
     app.register_blueprint(blueprint)
     app.add_url_rule("/", "root", _to_the_mini_app)
 

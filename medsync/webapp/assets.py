@@ -9,6 +9,7 @@ from flask import Flask, Response, request, url_for
 
 STATIC = Path(__file__).resolve().parent / "static"
 YEAR = 365 * 24 * 3600
+VERSIONED_CACHE = f"public, max-age={YEAR}, immutable"  # the URL changes with the content, so it never goes stale
 
 
 def init_assets(app: Flask) -> None:
@@ -30,8 +31,7 @@ def _digest(path: str, _mtime_ns: int) -> str:
 
 
 def _cache_versioned_static(response: Response) -> Response:
+    # Whole, not added to: send_file's own "no-cache" (it sets one for files without a max age) would contradict it.
     if request.endpoint == "webapp.static" and request.args.get("v") and response.status_code == 200:
-        response.cache_control.public = True
-        response.cache_control.max_age = YEAR
-        response.cache_control.immutable = True
+        response.headers["Cache-Control"] = VERSIONED_CACHE
     return response

@@ -6,15 +6,15 @@ from typing import Any
 
 from flask import Blueprint, Response, make_response, render_template, request
 from flask_babel import gettext
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import EXCLUDE, ValidationError
 
 from medsync import clock
-from medsync.api.schemas import DB_INT, Text
+from medsync.api.schemas import DoctorFilterSchema
 from medsync.config import current_settings
 from medsync.errors import DomainError, InvalidRequest, NotFound
 from medsync.models import PATIENT_FIELD_LIMITS
 from medsync.services import catalog
-from medsync.webapp import avatars
+from medsync.webapp import avatars, compression
 from medsync.webapp.i18n import locale_tag, script_texts
 
 blueprint = Blueprint(
@@ -31,15 +31,8 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-class DoctorFilterSchema(Schema):
-    """The doctors page's filters: specialty and clinic chips, a name search."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    specialty_id = fields.Integer(validate=DB_INT)
-    clinic_id = fields.Integer(validate=DB_INT)
-    q = Text(max_length=100)
+# The API's filter, so the page and /api/v1/doctors read a query string alike; anything else in it is ignored.
+DOCTOR_FILTER = DoctorFilterSchema(unknown=EXCLUDE)
 
 
 @blueprint.context_processor
@@ -54,6 +47,10 @@ def _security_headers(response: Response) -> Response:
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# Pages, styles and scripts travel compressed when the browser asks (the API's JSON does not: see compression.py).
+blueprint.after_request(compression.compressed)
 
 
 @blueprint.errorhandler(DomainError)
@@ -72,16 +69,18 @@ def home() -> Response:
 def doctors() -> Response:
     """Doctors, filtered by specialty and clinic chips and a name search (a plain GET form)."""
     try:
-        chosen = DoctorFilterSchema().load(request.args)
+        chosen = DOCTOR_FILTER.load(request.args)
     except ValidationError as exc:
         raise InvalidRequest(gettext("This filter is not valid."), errors=exc.normalized_messages()) from None
     snapshot = catalog.current_catalog()
     found = catalog.find_doctors(
         specialty_id=chosen.get("specialty_id"), clinic_id=chosen.get("clinic_id"), query=chosen.get("q")
     )
+    # What a specialty chip keeps of the current filter: only what is set, so its link names no empty filter.
+    kept = {name: value for name, value in chosen.items() if name != "specialty_id" and value not in (None, "")}
     return catalog_page(
         "doctors.html", doctors=found, specialties=snapshot.specialties, clinics=list(snapshot.clinics.values()),
-        chosen=chosen,
+        chosen=chosen, kept=kept,
     )
 
 

@@ -40,6 +40,19 @@ def test_doctors_are_filtered_by_specialty_clinic_and_text(client, seeded):
     assert isinstance(by_clinic["items"][0]["price"], float)
 
 
+def test_an_empty_query_parameter_means_no_filter(client, seeded):
+    everyone = client.get("/api/v1/doctors?per_page=100").get_json()
+    doctor = first_doctor()
+    day = local_slot(doctor.clinic, days_ahead=1).date().isoformat()
+
+    blank_filters = client.get("/api/v1/doctors?specialty_id=&clinic_id=&q=&page=&per_page=100")
+    blank_range = client.get(f"/api/v1/doctors/{doctor.id}/slots?from=&to={day}")
+
+    assert blank_filters.status_code == 200 and blank_filters.get_json() == everyone
+    assert blank_range.status_code == 200 and blank_range.get_json()  # from today to `day`
+    assert client.get("/api/v1/doctors?clinic_id=abc").status_code == 422
+
+
 def test_doctors_are_paginated(client, seeded):
     first = client.get("/api/v1/doctors?per_page=5").get_json()
     last = client.get("/api/v1/doctors?per_page=5&page=4").get_json()

@@ -161,7 +161,7 @@ def choose_slot(page: Page, day: date, clock: str) -> None:
     """In the slot picker: the day in the strip, then the time."""
     page.locator(f'button.day[data-day="{day.isoformat()}"]').click()
     page.locator(f'button.day[data-day="{day.isoformat()}"][aria-pressed="true"]').wait_for()
-    page.locator("button.time", has_text=clock).click()
+    page.locator(f'button.time[data-starts-at^="{day.isoformat()}T{clock}"]').click()  # the clinic's wall time
 
 
 def save_screenshot(page: Page, name: str) -> Path:

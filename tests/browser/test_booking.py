@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 from sqlalchemy import func, select
@@ -111,26 +112,55 @@ def test_the_picker_offers_only_what_the_clinic_takes(app, open_app, make_doctor
         assert offered[0] == "09:00" and offered[-1] == "17:00"
 
 
-def test_a_browser_in_new_york_sees_and_books_kyiv_clinic_time(open_app, make_doctor):
+def test_a_browser_in_new_york_sees_and_books_kyiv_clinic_time_with_its_own_beside_it(open_app, make_doctor):
     doctor = make_doctor(full_name="Andrii Shevchuk")
     day = open_day(doctor.clinic)
-
     visit = datetime.combine(day, time(9), doctor.clinic.zone)
     offset = visit.strftime("%z")  # +0200 in winter, +0300 in summer: whatever the real clock says today
+    in_new_york = visit.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")  # 02:00, 01:00 or 03:00
+    both = f"09:00 Kyiv · {in_new_york} your time"
+
     page = open_app(f"/app/doctors/{doctor.id}/book", timezone_id="America/New_York")
     note = page.locator("[data-zone-note]")
     expect(note).to_be_visible()
     expect(note).to_contain_text(re.compile(r"Kyiv time, UTC\+0[23]:00"))
     page.locator(f'button.day[data-day="{day}"]').click()
     expect(page.locator("[data-times-title]")).to_contain_text("Kyiv time")
-    assert page.locator("button.time").first.inner_text() == "09:00"
+    nine = page.locator(f'button.time[data-starts-at="{visit.isoformat()}"]')
+    expect(nine.locator(".clock")).to_have_text("09:00")
+    expect(nine.locator(".yours")).to_have_text(in_new_york)
+    expect(nine).to_have_attribute("aria-label", both)
+    assert page.locator("button.time .clock").first.inner_text() == "09:00"
     choose_slot(page, day, "09:00")
-    expect(page.locator("[data-step=details] [data-chosen]")).to_contain_text(
-        f"09:00 (Kyiv time, UTC{offset[:3]}:{offset[3:]})")
+    expect(page.locator("[data-step=details] [data-chosen]")).to_contain_text(both)
     confirm_with_phone(page)
+    expect(page.locator("[data-done-when]")).to_contain_text(both)
 
     (booking,) = bookings_of(PATIENT_ID)
     assert booking.starts_at == visit
+    assert f"UTC{offset[:3]}:{offset[3:]}" in note.inner_text()
+    bookings = open_app("/app/bookings", timezone_id="America/New_York")
+    expect(bookings.locator(f'[data-booking-id="{booking.id}"] .when')).to_have_text(
+        re.compile(rf"^\w{{3}}, .* · {re.escape(both)}$"))
+
+
+def test_a_browser_in_the_clinics_zone_sees_one_time(open_app, make_doctor):
+    doctor = make_doctor(full_name="Andrii Shevchuk")
+    day = open_day(doctor.clinic)
+
+    page = open_app(f"/app/doctors/{doctor.id}/book", timezone_id="Europe/Kyiv")
+    page.locator(f'button.day[data-day="{day}"]').click()
+    expect(page.locator("button.time").first).to_have_text("09:00")
+    expect(page.locator("[data-zone-note]")).to_be_hidden()
+    expect(page.locator("button.time .yours")).to_have_count(0)
+    choose_slot(page, day, "09:00")
+    expect(page.locator("[data-chosen]")).to_have_text(re.compile(r"^\w{3}, .* · 09:00$"))
+    confirm_with_phone(page)
+    expect(page.locator("[data-done-when]")).to_contain_text(" · 09:00 · ")
+
+    bookings = open_app("/app/bookings", timezone_id="Europe/Kyiv")
+    expect(bookings.locator(".booking .when")).to_have_text(re.compile(r"^\w{3}, .* · 09:00$"))
+    assert "your time" not in page.locator("body").inner_text() + bookings.locator("body").inner_text()
 
 
 def test_a_patient_with_a_visit_at_8_is_not_offered_8_elsewhere(open_app, make_clinic, make_doctor, make_user,
@@ -165,13 +195,35 @@ def test_a_slot_taken_between_listing_and_confirming_says_so_and_refreshes(open_
     page.evaluate("window.__tg.clickMain()")
     (popup,) = wait_for_popup(page)
     assert popup["message"] == "This time has just been taken. Please choose another slot."
-    expect(page.locator("#toast")).to_contain_text("Someone has just taken this time")
+    assert page.locator("#toast").text_content() == ""  # no toast beside it: the server's message alone
     expect(page.locator("[data-step=pick]")).to_be_visible()
     expect(page.locator(f'button.day[data-day="{day}"][aria-pressed="true"]')).to_be_visible()
     expect(page.locator("button.time").first).to_be_visible()
     assert "10:00" not in page.locator("button.time").all_inner_texts()
     assert "error" in telegram_record(page)["haptics"]
     assert bookings_of(PATIENT_ID) == []
+
+
+def test_a_time_the_patient_took_elsewhere_meanwhile_shows_only_the_servers_message(
+        open_app, make_clinic, make_doctor, make_user, make_booking):
+    here, elsewhere = make_doctor(), make_doctor(clinic=make_clinic(name="MedSync Obolon"))
+    day = open_day(here.clinic)
+    page = open_app(f"/app/doctors/{here.id}/book")
+    choose_slot(page, day, "10:00")
+    fill_phone(page)
+    wait_for_main_button(page, "Confirm booking")
+    patient = make_user(telegram_id=PATIENT_ID)  # booked at 10:00 at the other clinic, say from another phone
+    make_booking(user=patient, doctor=elsewhere, starts_at=datetime.combine(day, time(10), elsewhere.clinic.zone))
+
+    page.evaluate("window.__tg.clickMain()")
+
+    (popup,) = wait_for_popup(page)
+    assert popup == {"kind": "popup", "message": "You already have a booking at this time."}
+    assert page.locator("#toast").text_content() == ""  # and no "someone has just taken this time" beside it
+    expect(page.locator("button.time").first).to_be_visible()  # back at the picker, with the times still free
+    assert "10:00" not in page.locator("button.time").all_inner_texts()
+    assert telegram_record(page)["popups"] == [popup]
+    assert [booking.doctor_id for booking in bookings_of(PATIENT_ID)] == [elsewhere.id]
 
 
 def test_without_telegram_the_catalog_renders_and_booking_says_to_open_the_bot(open_app, make_doctor):

@@ -83,8 +83,10 @@ def test_the_days_list_defaults_to_today_and_filters_by_status(client, staff_hea
 
     everything = client.get("/api/v1/staff/bookings", headers=staff_headers)
     booked = client.get("/api/v1/staff/bookings?status=booked", headers=staff_headers)
+    blank_filters = client.get("/api/v1/staff/bookings?date=&clinic_id=&status=", headers=staff_headers)
 
     assert [row["id"] for row in everything.json] == [kept.id, cancelled.id]
+    assert blank_filters.status_code == 200 and blank_filters.json == everything.json  # empty = no filter
     assert [row["id"] for row in booked.json] == [kept.id]
 
 

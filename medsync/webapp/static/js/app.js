@@ -144,7 +144,7 @@
     return (offset[0] === "-" ? -1 : 1) * (parseInt(offset.slice(1, 3), 10) * 60 + parseInt(offset.slice(4, 6), 10));
   }
 
-  /* "YYYY-MM-DD" of an instant in an IANA zone. */
+  /* "YYYY-MM-DD" of an instant in an IANA zone (the device's own without one). */
   function dayIn(instant, zone) {
     var parts = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" })
       .formatToParts(instant);
@@ -163,18 +163,29 @@
   }
   function longDay(day) { return formatDay(day, { weekday: "short", day: "numeric", month: "short" }); }
 
+  function cityOf(zone) { return zone.split("/").pop().replace(/_/g, " "); }
   function zoneLabel(zone, iso) {
-    var city = zone.split("/").pop().replace(/_/g, " ");
-    return t("zone_label", { city: city, offset: offsetOf(iso) });
+    return t("zone_label", { city: cityOf(zone), offset: offsetOf(iso) });
   }
-  /* Does the device read this clinic instant at another wall time? Then times need the clinic's zone beside them. */
+  /* Does the device read this clinic instant at another wall time? Then the patient's own time goes beside it. */
   function deviceDiffers(iso) {
     return -new Date(iso).getTimezoneOffset() !== offsetMinutes(iso);
   }
-  /* "Thu, 3 Dec · 09:00", with the clinic's zone when the device's differs. */
+  /* The same instant on the device's clock: "02:00", or "Wed, 2 Dec 18:00" when that is another day there
+     (`short`: "Wed 18:00", for a time button). */
+  function yourTime(iso, short) {
+    var instant = new Date(iso);
+    var clock = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(instant);
+    var day = dayIn(instant);
+    if (day === clinicDay(iso)) return clock;
+    return (short ? formatDay(day, { weekday: "short" }) : longDay(day)) + " " + clock;
+  }
+  /* "Thu, 3 Dec · 09:00", and when the device's clock differs "Thu, 3 Dec · 09:00 Kyiv · 02:00 your time". */
   function clinicWhen(iso, zone) {
-    var text = longDay(clinicDay(iso)) + " · " + clinicClock(iso);
-    return deviceDiffers(iso) ? text + " (" + zoneLabel(zone, iso) + ")" : text;
+    var time = deviceDiffers(iso)
+      ? t("clinic_and_your_time", { clinic: clinicClock(iso), city: cityOf(zone), yours: yourTime(iso) })
+      : clinicClock(iso);
+    return longDay(clinicDay(iso)) + " · " + time;
   }
 
   function element(tag, attributes, children) {
@@ -208,10 +219,18 @@
     if (back) backButton(function () { window.location.href = back; });
     var primary = document.querySelector("a[data-main-button]");
     if (primary) mainButton({ text: primary.textContent.trim(), onClick: function () { window.location.href = primary.href; } });
-    /* Never a broken picture: a failed one is replaced by nothing visible but its frame. */
+    /* Never a broken picture: a stored photo that does not load gives way to the drawn avatar (initials);
+       should that fail too, nothing is shown. Pictures that failed before this script ran are found too. */
+    function pictureFailed(image) {
+      if (image.dataset.avatar && image.getAttribute("src") !== image.dataset.avatar) image.src = image.dataset.avatar;
+      else image.classList.add("broken");
+    }
     document.addEventListener("error", function (event) {
-      if (event.target.tagName === "IMG") event.target.classList.add("broken");
+      if (event.target.tagName === "IMG") pictureFailed(event.target);
     }, true);
+    Array.prototype.forEach.call(document.images, function (image) {
+      if (image.complete && image.naturalWidth === 0 && image.getAttribute("src")) pictureFailed(image);
+    });
   }
 
   window.MedSync = {
@@ -219,7 +238,8 @@
     t: t, api: api, ApiError: ApiError, haptic: haptic, toast: toast, showError: showError, confirm: confirmAction,
     mainButton: mainButton, mainProgress: mainProgress, backButton: backButton, download: download,
     clinicDay: clinicDay, clinicClock: clinicClock, dayIn: dayIn, addDays: addDays, longDay: longDay, formatDay: formatDay,
-    zoneLabel: zoneLabel, deviceDiffers: deviceDiffers, clinicWhen: clinicWhen, element: element,
+    zoneLabel: zoneLabel, cityOf: cityOf, deviceDiffers: deviceDiffers, yourTime: yourTime, clinicWhen: clinicWhen,
+    element: element,
   };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

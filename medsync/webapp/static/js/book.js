@@ -132,9 +132,21 @@
       title.textContent = state.day ? M.longDay(state.day) : "";
       if (sample && M.deviceDiffers(sample.starts_at)) title.textContent += " (" + M.zoneLabel(state.zone, sample.starts_at) + ")";
       if (state.day && !slots.length) grid.appendChild(M.element("p", { class: "hint", text: M.t("no_slots_day") }));
+      var dual = !!sample && M.deviceDiffers(sample.starts_at);
+      grid.classList.toggle("dual", dual);
       slots.forEach(function (slot) {
-        var button = M.element("button", { type: "button", class: "time", "data-starts-at": slot.starts_at,
-                                           text: M.clinicClock(slot.starts_at) });
+        var clock = M.clinicClock(slot.starts_at);
+        var button = M.element("button", { type: "button", class: "time", "data-starts-at": slot.starts_at });
+        if (dual) {
+          /* The clinic's time large, the patient's own small beneath it (the zone note says which is which). */
+          var yours = M.yourTime(slot.starts_at, true);
+          button.appendChild(M.element("span", { class: "clock", text: clock }));
+          button.appendChild(M.element("span", { class: "yours", text: yours }));
+          button.setAttribute("aria-label", M.t("clinic_and_your_time", { clinic: clock, city: M.cityOf(state.zone),
+                                                                          yours: yours }));
+        } else {
+          button.textContent = clock;
+        }
         button.addEventListener("click", function () { choose(slot); });
         grid.appendChild(button);
       });
@@ -263,10 +275,10 @@
           state.attempt = null;
           showFieldErrors(error.errors, error.message);
         } else if (error.status === 409) {
-          /* Lost the race (or the clinic refused the time): say so in the server's words, show what is free now. */
+          /* Lost the race, the patient holds this time elsewhere, or the clinic refused it: the server's words
+             alone say which, then the times free now. */
           state.attempt = null;
           M.showError(error.message);
-          M.toast(M.t("slot_taken"));
           show("pick");
           loadSlots();
         } else {
