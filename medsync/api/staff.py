@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
 from medsync.api.schemas import (
-    BookingPatientSchema, ClinicTime, PageQuerySchema, PaginationSchema, ResultSchema,
+    BookingPatientSchema, ClinicTime, PageQuerySchema, PaginationSchema, ResultSchema, Text,
 )
 from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, require_staff_token
 from medsync.config import current_settings
@@ -61,7 +61,7 @@ class StaffBookingSchema(Schema):
 
 class StatusChangeSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STAFF_STATUSES))
-    reason = fields.String(load_default=None, validate=validate.Length(max=500))
+    reason = Text(load_default=None, allow_none=True, max_length=500)
 
 
 class ResultUploadSchema(Schema):
