@@ -17,7 +17,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 import medsync.bot.replies
 from medsync.extensions import db
 from medsync.models import User
-from tests.bot.conftest import WEBHOOK, message_update
+from tests.bot.conftest import WEBHOOK, message_update, web_app_data_update
 from tests.conftest import WEBHOOK_SECRET
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -141,3 +141,16 @@ def test_an_update_that_loses_redis_before_replying_is_delivered_again_and_answe
     assert post_update(update).status_code == 200  # Telegram's redelivery
     assert post_update(update).status_code == 200
     assert len(telegram_api.calls("sendMessage")) == 1
+
+
+def test_mini_app_data_nested_past_the_json_decoders_depth_is_ignored_without_a_failure(
+    post_update, telegram_api: FakeTelegramAPI, make_user, caplog
+):
+    user = make_user()
+
+    with caplog.at_level(logging.ERROR, logger="medsync.bot.webhook"):
+        response = post_update(web_app_data_update(user, "[" * 4000 + "]" * 4000))
+
+    assert response.status_code == 200
+    assert caplog.records == []
+    assert telegram_api.calls() == []
