@@ -23,6 +23,7 @@ from gunicorn.http.errors import (
 from gunicorn.workers.gthread import ThreadWorker
 
 from medsync.errors import error_body
+from medsync.logs import log_failure
 
 # gunicorn's own choice of status for each error (gunicorn.workers.base.Worker.handle_error); the first match wins.
 _STATUSES: tuple[tuple[tuple[type[BaseException], ...], int], ...] = (
@@ -58,11 +59,12 @@ class JsonErrorsThreadWorker(ThreadWorker):
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         status = error_status(exc)
+        # As gunicorn logs them, but by the error's name only: its text can quote the request line or a header,
+        # and a query string or a header may carry what we never log (names, initData).
         if status < 500:
-            # As gunicorn logs it: the client sent something it refuses, no traceback.
-            self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+            self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], type(exc).__name__)
         else:
-            self.log.exception("Error handling request %s", getattr(req, "uri", "(no URI read)"))
+            log_failure(self.log, exc, "Error handling request %s", getattr(req, "path", "(no path read)"))
         try:
             util.write_nonblock(client, error_response(status))
         except Exception:  # noqa: BLE001 - the client may be gone; gunicorn gives up the same way

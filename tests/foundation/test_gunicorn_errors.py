@@ -7,7 +7,9 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,17 +20,23 @@ from tests.support.database import database_url
 
 
 @pytest.fixture(scope="module")
-def server_port() -> Iterator[int]:
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gunicorn") / "error.log"
+
+
+@pytest.fixture(scope="module")
+def server_port(server_log: Path) -> Iterator[int]:
     port = free_port()
     env = app_env(database_url(_test_db_name()), "http://127.0.0.1:9", redis_url=_test_redis_url())
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
                "--workers", "1", "--threads", "2", "--no-control-socket", "tests.support.crashing_wsgi:app"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_serving(f"http://127.0.0.1:{port}", process)
-        yield port
-    finally:
-        stop(process)
+    with server_log.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            wait_until_serving(f"http://127.0.0.1:{port}", process)
+            yield port
+        finally:
+            stop(process)
 
 
 def exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -87,3 +95,20 @@ def test_an_error_that_escaped_the_app_is_500_in_the_error_shape(server_port):
     answer = exchange(server_port, request_with(target=CRASH_PATH))
     assert_error_shape(answer, 500, "Internal Server Error")
     assert json.loads(answer[2])["message"] == "Something went wrong on our side. Please try again."
+
+
+def test_gunicorns_errors_are_logged_by_name_without_what_the_request_or_the_error_said(server_port, server_log):
+    exchange(server_port, request_with(target="/api/v1/doctors?q=Shevchenko" + "x" * 10_000))
+    exchange(server_port, request_with(target=CRASH_PATH + "?q=Shevchenko"))
+
+    log = wait_for_log(server_log, "RuntimeError")
+    assert "Invalid request from ip=127.0.0.1: LimitRequestLine" in log
+    assert "Shevchenko" not in log
+
+
+def wait_for_log(path: Path, text: str, timeout: float = 10.0) -> str:
+    """The server's log once it holds `text` (gunicorn writes it from its worker thread, after answering)."""
+    deadline = time.monotonic() + timeout
+    while text not in (log := path.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return log
