@@ -6,7 +6,9 @@ wsgi_app = "wsgi:app"
 # Threads overlap what a request waits for (PostgreSQL, the Bot API) and keep connections alive; two
 # processes use both cores. More threads or processes measured no better here, and sync workers
 # close every connection and stall on any Bot API call made while handling an update.
-worker_class = "gthread"
+# gthread (medsync/gunicorn_worker.py): gunicorn's own refusals (414, 431, 400) and crashes answer in the one JSON
+# error shape instead of its HTML page.
+worker_class = "medsync.gunicorn_worker.JsonErrorsThreadWorker"
 workers = 2
 threads = 4
 # No access log: it cost 7-30 % more CPU per request and a longer tail (bench/README.md). The app logs its own warnings

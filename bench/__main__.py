@@ -195,7 +195,7 @@ def _delivery_row(messages: int) -> Row:
 
 def _header(started: datetime, load_before: tuple[float, float, float]) -> str:
     config = runpy.run_path(str(server.GUNICORN_CONFIG))
-    threads = f" × {config.get('threads', 1)} threads" if config.get("worker_class") == "gthread" else ""
+    threads = f" × {config['threads']} threads" if "threads" in config else ""
     return (
         f"\nMedSync bench, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, load average "
         f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after; wrk -t{wrk.THREADS}; gunicorn.conf.py: "

@@ -19,21 +19,38 @@ _LOCATIONS = {"json", "query", "querystring", "form", "files", "headers", "path"
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Map domain errors, HTTP errors (incl. routing and validation) and crashes to the one shape."""
+    """Map domain errors, HTTP errors (incl. routing and validation) and crashes to the one shape; end each
+    request's database session without letting a lost connection replace the response (call after db.init_app)."""
     app.register_error_handler(DomainError, domain_error_response)
     app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(Exception, unexpected_error_response)
+    # Flask runs teardowns in reverse order of registration: this one before Flask-SQLAlchemy's, which then finds
+    # no session left to close.
+    app.teardown_appcontext(end_session)
+
+
+def end_session(_error: BaseException | None = None) -> None:
+    """Close the context's session; a connection that died after the response was built is discarded (the pool
+    replaces it) instead of failing the finished request, which the server would answer with its own HTML 500."""
+    try:
+        db.session.remove()
+    except DBAPIError as exc:
+        # The request context is already gone here: no method or path to name.
+        log.warning("the database session could not be closed (%s); its connection was discarded",
+                    type(exc).__name__)
+        db.session().invalidate()  # closes it without another round trip to the dead connection
+        db.session.remove()
 
 
 def domain_error_response(exc: DomainError) -> Response:
     """A refused use case: its own status, message and field errors."""
-    db.session.rollback()
+    _roll_back()
     return _json(exc.http_status, exc.message, exc.errors)
 
 
 def http_error_response(exc: HTTPException) -> Response:
     """Werkzeug and webargs errors: routing 404/405, 400/413/415/422 validation, 429."""
-    db.session.rollback()
+    _roll_back()
     code = exc.code or 500
     data = getattr(exc, "data", None)  # webargs/flask-smorest put field messages here
     errors: dict = {}
@@ -58,13 +75,23 @@ def http_error_response(exc: HTTPException) -> Response:
 
 def unexpected_error_response(exc: Exception) -> Response:
     """A bug: log it, undo the transaction, tell the client nothing about the internals."""
-    db.session.rollback()
+    _roll_back()
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         # PostgreSQL went away under this request (a restart): the pool was invalidated, the next request reconnects.
         log.warning("database connection lost on %s %s; answered 503", request.method, request.path)
         return _json(503, "The service is briefly unavailable. Please try again.")
     log_failure(log, exc, "unhandled error on %s %s", request.method, request.path)
     return _json(500, "Something went wrong on our side. Please try again.")
+
+
+def _roll_back() -> None:
+    """Undo the request's transaction before answering; if its connection died meanwhile, nothing is left to undo:
+    the connection is discarded and the answer still goes out (a failure here would escape Flask's handlers)."""
+    try:
+        db.session.rollback()
+    except DBAPIError as exc:
+        log.warning("rolling back failed (%s); the session's connection was discarded", type(exc).__name__)
+        db.session().invalidate()
 
 
 def _json(code: int, message: str | None, errors: dict | None = None) -> Response:

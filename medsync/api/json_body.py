@@ -1,4 +1,5 @@
-"""Request bodies of the JSON routes: a JSON object, or a clear 400/415 before any validation."""
+"""Request bodies of the JSON routes (the API's and the Telegram webhook's): a JSON object, or a clear
+400/413/415 before any validation."""
 from __future__ import annotations
 
 import json
@@ -8,6 +9,9 @@ from flask import request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
+# Our bodies nest 2 levels, a Telegram Update under 15 (a reply's inline keyboard: update, message,
+# reply_to_message, reply_markup, inline_keyboard, row, button, web_app).
+MAX_DEPTH = 32
 
 
 def require_json_object() -> None:
@@ -27,8 +31,9 @@ _PARSED = "medsync.json_object"
 
 def json_object() -> dict[str, Any]:
     """The body parsed as a JSON object (an absent body counts as {} only without a JSON content type); parsed
-    once per request for our own steps (the hook, the rate limiter, the compatible views; flask-smorest's
-    arguments parse their own copy). Read it, do not change it: the steps share it."""
+    once per request for our own steps (the hook, the rate limiter, the compatible views, the webhook; flask-smorest's
+    arguments parse their own copy, after the hook has checked this one). Read it, do not change it: the steps
+    share it."""
     parsed = request.environ.get(_PARSED)
     if parsed is None:
         parsed = request.environ[_PARSED] = _parse()
@@ -46,9 +51,23 @@ def _parse() -> dict[str, Any]:
     if not raw.strip():
         raise BadRequest("The request body is empty; send a JSON object.")
     try:
-        body = json.loads(raw)
+        body = json.loads(raw)  # RecursionError: the C decoder's answer to nesting deeper than Python's limit
     except (ValueError, RecursionError):
         raise BadRequest("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.")
+    if not _nested_within(body, MAX_DEPTH):
+        # Nothing we take is nested this deep; whatever walks a body (the webhook's checks, a library) may recurse.
+        raise BadRequest(f"The request body is nested deeper than {MAX_DEPTH} levels.")
     return body
+
+
+def _nested_within(value: Any, depth: int) -> bool:
+    """Are arrays and objects nested at most `depth` levels deep? Level by level, so the check cannot recurse."""
+    level = [value]
+    for _ in range(depth + 1):
+        containers = [item for item in level if isinstance(item, (dict, list))]
+        if not containers:
+            return True
+        level = [child for item in containers for child in (item.values() if isinstance(item, dict) else item)]
+    return False

@@ -11,6 +11,7 @@ from medsync.api.urls import photo_url
 from medsync.errors import error_body
 from medsync.models import PATIENT_FIELD_LIMITS, BookingStatus
 from medsync.services.availability import MAX_RANGE_DAYS
+from medsync.storable_text import is_storable
 
 DB_INT = validate.Range(min=1, max=2**31 - 1)
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
@@ -31,13 +32,12 @@ NOT_BLANK_PATTERN = f"^{_NOT_NUL}*{_VISIBLE}{_NOT_NUL}*$"
 
 
 def _storable(value: str) -> None:
-    """PostgreSQL text cannot hold NUL or lone surrogates."""
+    """PostgreSQL text cannot hold NUL or lone surrogates: refused here, so no free text reaches the database with one."""
+    if is_storable(value):
+        return
     if "\x00" in value:
         raise ValidationError("Must not contain NUL characters.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError("Must be valid Unicode text.") from None
+    raise ValidationError("Must be valid Unicode text.")
 
 
 class Text(fields.String):

@@ -12,7 +12,7 @@ from medsync.api.pages import page_body
 from medsync.api.refusals import JSON_BODY, STAFF_AUTH, refusals
 from medsync.api.schemas import (
     DB_INT, BookingPatientSchema, CalendarDay, ClinicTime, PageQuerySchema, PaginationSchema, QuerySchema,
-    ResultSchema,
+    ResultSchema, Text,
 )
 from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, require_staff_token
 from medsync.config import current_settings
@@ -63,7 +63,7 @@ class StaffBookingSchema(Schema):
 
 class StatusChangeSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STAFF_STATUSES))
-    reason = fields.String(load_default=None, validate=validate.Length(max=500))
+    reason = Text(load_default=None, allow_none=True, max_length=500)
 
 
 class ResultUploadSchema(Schema):

@@ -1,6 +1,6 @@
 """Verification of Telegram Mini App (Web App) ``initData``.
 
-Pure standard library. Implements the algorithm documented at
+Standard library only (and medsync.storable_text). Implements the algorithm documented at
 https://core.telegram.org/bots/webapps#validating-data-received-via-the-mini-app:
 
     data_check_string = "\\n".join(f"{key}={value}" for every received field
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl
 
+from medsync.storable_text import storable
+
 __all__ = [
     "FUTURE_SKEW_SECONDS",
     "InitData",
@@ -38,7 +40,9 @@ __all__ = [
     "InitDataMissing",
     "InitDataNoUser",
     "WebAppUser",
+    "TELEGRAM_ID_LIMIT",
     "extract_init_data",
+    "is_telegram_user_id",
     "verify_init_data",
 ]
 
@@ -48,6 +52,9 @@ FUTURE_SKEW_SECONDS = 300
 #: Upper bounds on what we are willing to parse (real initData is ~1 KiB).
 MAX_INIT_DATA_LENGTH = 16 * 1024
 MAX_FIELDS = 64
+
+#: Telegram's user and chat ids have at most 52 significant bits (Bot API docs).
+TELEGRAM_ID_LIMIT = 2**52
 
 _HASH_RE = re.compile(r"[0-9a-fA-F]{64}")
 _AUTH_DATE_RE = re.compile(r"[0-9]{1,12}")
@@ -79,7 +86,8 @@ class InitDataMissing(InitDataError):
 
 class InitDataMalformed(InitDataError):
     """Not a valid query string, duplicate keys, no ``hash``/``auth_date``,
-    bad ``auth_date``, or a ``user`` field that is not a valid user object."""
+    bad ``auth_date``, or a ``user`` field that is not a valid user object
+    (including an ``id`` that is not a Telegram user id)."""
 
     reason = "malformed"
 
@@ -176,13 +184,18 @@ def _parse_pairs(init_data: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def is_telegram_user_id(value: object) -> bool:
+    """A Telegram user id: a positive integer of at most 52 significant bits (Bot API docs); never a bool."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= TELEGRAM_ID_LIMIT
+
+
 def _opt(data: dict, name: str, typ: type):
     value = data.get(name)
     if value is None:
         return None
     if not isinstance(value, typ):
         raise InitDataMalformed(f"user.{name} has an invalid type")
-    return value
+    return storable(value) if isinstance(value, str) else value
 
 
 def _parse_user(value: str) -> WebAppUser:
@@ -192,13 +205,16 @@ def _parse_user(value: str) -> WebAppUser:
         raise InitDataMalformed("user is not valid JSON") from None
     if not isinstance(data, dict):
         raise InitDataMalformed("user is not a JSON object")
-    user_id = data.get("id")
-    # bool is a subclass of int: reject it explicitly.
-    if not isinstance(user_id, int) or isinstance(user_id, bool):
-        raise InitDataMalformed("user.id must be an integer")
+    if not is_telegram_user_id(data.get("id")):
+        # Signed, yet not a Telegram user: an id past 64 bits, 0 or negative would only fail in the database.
+        raise InitDataMalformed("user.id is not a Telegram user id")
+    user_id = data["id"]
     first_name = data.get("first_name")
     if not isinstance(first_name, str):
         raise InitDataMalformed("user.first_name must be a string")
+    # The names are the person's own, shown back to them and to staff: a NUL or a lone surrogate in one is
+    # cleaned rather than refused, so that they can still book (see medsync.storable_text).
+    first_name = storable(first_name)
     return WebAppUser(
         id=user_id,
         first_name=first_name,

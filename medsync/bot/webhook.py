@@ -10,10 +10,13 @@ import hmac
 import logging
 from typing import Any
 
+import redis
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from telebot.types import Update
 
+from medsync.api.json_body import json_object
+from medsync.auth.initdata import TELEGRAM_ID_LIMIT, is_telegram_user_id
 from medsync.bot import get_bot, replies, transport
 from medsync.redis_batch import RedisBatch
 from medsync.bot.handlers.users import (
@@ -24,6 +27,7 @@ from medsync.config import current_settings
 from medsync.errors import error_body
 from medsync.logs import log_failure
 from medsync.extensions import db, redis_client
+from medsync.storable_text import storable
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +39,21 @@ SEEN_UPDATE_TTL = 24 * 3600
 # While an update is being handled its claim is short: if this process dies mid-way, Telegram's
 # redelivery (which comes later than this) is handled instead of being acknowledged and lost.
 IN_FLIGHT_TTL = 60
-# Objects whose "id" names a Telegram user or chat, wherever they appear in an update.
-_IDENTIFIED = frozenset({"from", "chat", "user", "sender_chat"})
+# Objects whose "id" names a Telegram user or a chat, and fields that are a chat's id, wherever they appear in an
+# update (the handlers store them).
+_USERS = frozenset({"from", "user"})
+_CHATS = frozenset({"chat", "sender_chat"})
+_CHAT_IDS = frozenset({"migrate_to_chat_id", "migrate_from_chat_id"})
 
 
 @blueprint.post("/telegram/webhook")
 def receive_update() -> tuple[Response, int]:
-    """Check the secret, parse the Update, handle it once; 200 once the secret matched (503 only when the
-    database went away before the update changed or sent anything, so that Telegram delivers it again)."""
+    """Check the secret, parse the Update, handle it once; 200 once the secret matched (503 only when Redis or
+    the database went away before the update changed or sent anything, so that Telegram delivers it again)."""
     if not _secret_matches(request.headers.get(SECRET_HEADER, "")):
         return jsonify(error_body(401, "Wrong or missing secret token.")), 401
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not _is_telegram_id(body.get("update_id")):
+    body = json_object()  # 400 for anything but a JSON object nested within reason, 413 past the size cap
+    if not _is_telegram_id(body.get("update_id")):
         return jsonify(error_body(400, "The body is not a Telegram Update.")), 400
     if not _ids_are_valid(body):
         # Signed with our secret, so answered 200 (a 4xx would only be retried), but never handled: an id
@@ -54,23 +61,34 @@ def receive_update() -> tuple[Response, int]:
         log.warning("telegram update %s carries an invalid chat or user id; acknowledged and ignored",
                     body["update_id"])
         return jsonify({"ok": True}), 200
-    update = _parse_update(body)
+    update = _parse_update(_storable_copy(body))
     if update is None:
         # Signed by Telegram but not parseable by the library: answering 4xx would only make Telegram retry.
         log.warning("telegram update %s could not be parsed; acknowledged and ignored", body["update_id"])
         return jsonify({"ok": True}), 200
     sender = sender_of(update)
     reply = None
-    first, known_profile = _first_delivery(update, sender)
+    try:
+        first, known_profile = _first_delivery(update, sender)
+    except redis.RedisError:
+        # Without the claim the update could be handled twice: nothing is done, and Telegram delivers it again.
+        log.warning("telegram update %s could not be claimed, Redis is unavailable; asked Telegram to deliver "
+                    "it again", update.update_id)
+        return _deliver_again()
     if first:
         try:
             reply, sender_stored = _handle(update, sender, known_profile)
         except DeliverAgain:
-            redis_client.delete(_seen_key(update.update_id))  # released: Telegram's redelivery is handled
-            return jsonify(error_body(503, "The service is briefly unavailable; deliver the update again.")), 503
+            _release(update.update_id)
+            return _deliver_again()
         _mark_handled(update.update_id, sender if sender_stored else None)
     # Telegram performs a method given in the webhook's response (here: answering the button press).
     return jsonify(reply or {"ok": True}), 200
+
+
+def _deliver_again() -> tuple[Response, int]:
+    """503: Telegram keeps an update answered with an error and delivers it again later."""
+    return jsonify(error_body(503, "The service is briefly unavailable; deliver the update again.")), 503
 
 
 def _secret_matches(given: str) -> bool:
@@ -81,21 +99,38 @@ def _secret_matches(given: str) -> bool:
 
 def _is_telegram_id(value: Any) -> bool:
     """Telegram's ids have at most 52 significant bits (Bot API docs): anything else is not from Telegram."""
-    return isinstance(value, int) and not isinstance(value, bool) and -(2**52) <= value <= 2**52
+    return isinstance(value, int) and not isinstance(value, bool) and -TELEGRAM_ID_LIMIT <= value <= TELEGRAM_ID_LIMIT
 
 
 def _ids_are_valid(body: Any) -> bool:
-    """Every user's and chat's id in the update is a Telegram id."""
+    """Every user's id in the update is a Telegram user's (positive), every chat's a Telegram id. Recursive, over a
+    body json_object has kept within MAX_DEPTH levels."""
     if isinstance(body, list):
         return all(_ids_are_valid(item) for item in body)
     if not isinstance(body, dict):
         return True
     for key, value in body.items():
-        if key in _IDENTIFIED and isinstance(value, dict) and not _is_telegram_id(value.get("id")):
+        if isinstance(value, dict) and key in _USERS and not is_telegram_user_id(value.get("id")):
+            return False
+        if isinstance(value, dict) and key in _CHATS and not _is_telegram_id(value.get("id")):
+            return False
+        if key in _CHAT_IDS and not _is_telegram_id(value):
             return False
         if not _ids_are_valid(value):
             return False
     return True
+
+
+def _storable_copy(body: Any) -> Any:
+    """The update with every text cleaned of what PostgreSQL cannot store (medsync.storable_text): Telegram vouches
+    for what people wrote, so a NUL in a name, a caption or a reason is dropped rather than the update lost."""
+    if isinstance(body, str):
+        return storable(body)
+    if isinstance(body, list):
+        return [_storable_copy(item) for item in body]
+    if isinstance(body, dict):
+        return {storable(key): _storable_copy(value) for key, value in body.items()}
+    return body
 
 
 def _parse_update(body: dict[str, Any]) -> Update | None:
@@ -125,7 +160,20 @@ def _mark_handled(update_id: int, stored_sender: Sender | None) -> None:
     batch.expire(_seen_key(update_id), SEEN_UPDATE_TTL)
     if stored_sender is not None:
         note_known_profile(batch, stored_sender)
-    batch.execute()
+    try:
+        batch.execute()
+    except redis.RedisError:
+        # Handled and answered 200, so Telegram will not deliver it again; its in-flight claim simply expires.
+        log.warning("telegram update %s was handled but not marked so, Redis is unavailable", update_id)
+
+
+def _release(update_id: int) -> None:
+    """Drop the claim, so that Telegram's redelivery is handled (if Redis is down, the claim expires instead)."""
+    try:
+        redis_client.delete(_seen_key(update_id))
+    except redis.RedisError:
+        log.warning("telegram update %s: its claim could not be released, Redis is unavailable; it expires in %ss",
+                    update_id, IN_FLIGHT_TTL)
 
 
 def _seen_key(update_id: int) -> str:
@@ -153,14 +201,21 @@ def _handle(update: Update, sender: Sender | None, known_profile: str | None) ->
     except Exception as exc:  # noqa: BLE001 - answered 200 on purpose: a retry storm helps nobody
         webhook_reply.take()  # whatever it said may not be true any more
         db.session.rollback()
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated and not transport.spoke():
-            # PostgreSQL went away under this update (a restart) before anything reached the chat: nothing
+        if _connection_lost(exc) and not transport.spoke():
+            # PostgreSQL or Redis went away under this update (a restart) before anything reached the chat: nothing
             # happened, so Telegram may deliver it again (it retries a webhook answered 5xx) without a duplicate.
-            log.warning("telegram update %s met a lost database connection; asked Telegram to deliver it again",
-                        update.update_id)
+            log.warning("telegram update %s met a lost %s connection; asked Telegram to deliver it again",
+                        update.update_id, "database" if isinstance(exc, DBAPIError) else "Redis")
             raise DeliverAgain() from exc
         log_failure(log, exc, "telegram update %s failed", update.update_id)
         return None, sender_stored
+
+
+def _connection_lost(exc: Exception) -> bool:
+    """A dropped PostgreSQL connection (the pool was invalidated) or an unreachable Redis."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated
+    return isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
 
 
 class DeliverAgain(Exception):

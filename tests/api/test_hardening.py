@@ -8,9 +8,12 @@ import pytest
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 from sqlalchemy import func, select
 
+from medsync import clock
 from medsync.extensions import db
-from medsync.models import Booking
-from tests.api.conftest import book_slot_body, first_doctor, local_slot
+from medsync.models import Booking, User
+from tests.api.conftest import book_slot_body, first_doctor, local_slot, v1_booking_body
+from tests.conftest import BOT_TOKEN
+from tests.support.initdata import sign_init_data
 
 
 def booking_count() -> int:
@@ -92,3 +95,65 @@ def test_staff_token_names_cannot_be_mistaken_for_ids(app):
 
     assert digits.exit_code != 0 and "name" in digits.output
     assert blank.exit_code != 0
+
+
+# --- the signed Telegram user: Telegram vouches for it, but not every signed value fits the database ------
+
+
+def signed_user(**user) -> str:
+    """initData for this user, its JSON written as Telegram writes it (\\u escapes for NUL and surrogates)."""
+    profile = {"id": 700_000_001, "first_name": "Taras", "last_name": "Shevchenko", "username": "taras",
+               "language_code": "uk", **user}
+    return sign_init_data(BOT_TOKEN, profile, auth_date=int(clock.now().timestamp()),
+                          extra={"user": json.dumps(profile)})
+
+
+def book_as(client, init_data: str, surface: str):
+    doctor = first_doctor()
+    starts_at = local_slot(doctor.clinic)
+    if surface == "v1":
+        return client.post("/api/v1/bookings", json=v1_booking_body(doctor, starts_at),
+                           headers={"Authorization": f"tma {init_data}"})
+    return client.post("/api/doctors/book_slot", json=book_slot_body(doctor, starts_at, init_data))
+
+
+@pytest.mark.parametrize("surface", ["v1", "compat"])
+@pytest.mark.parametrize("user_id", [0, -1, 2**53, 2**63 - 1, 2**63, 2**64])
+def test_a_signed_user_id_telegram_never_gives_is_401_and_writes_nothing(client, seeded, surface, user_id):
+    response = book_as(client, signed_user(id=user_id), surface)
+
+    assert response.status_code == 401
+    assert response.get_json() == {"code": 401, "status": "Unauthorized", "errors": {},
+                                   "message": "The Telegram initData is malformed."}
+    assert booking_count() == 0
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+@pytest.mark.parametrize("surface", ["v1", "compat"])
+def test_a_signed_name_with_nul_or_lone_surrogates_still_books_with_the_name_cleaned(client, seeded, surface):
+    init_data = signed_user(first_name="Ta\x00ras", last_name="\ud83dShevchenko", username="taras\x00",
+                            language_code="u\udfffk")
+
+    response = book_as(client, init_data, surface)
+
+    assert response.status_code in (200, 201)
+    assert booking_count() == 1
+    user = db.session.get(User, 700_000_001)
+    assert (user.first_name, user.last_name, user.username, user.language_code) == (
+        "Taras", "\ufffdShevchenko", "taras", "u\ufffdk")
+
+
+@pytest.mark.parametrize("path", ["/api/doctors/book_slot", "/api/v1/bookings", "/api/v1/staff/reminders/run"])
+@pytest.mark.parametrize(("levels", "message"), [
+    (30_000, "The request body is not valid JSON."),  # past the JSON decoder's own recursion limit
+    (33, "The request body is nested deeper than 32 levels."),
+])
+def test_a_body_nested_deeper_than_any_request_is_a_400(client, seeded, tma_headers, staff_headers, path, levels,
+                                                        message):
+    nested = "[" * (levels - 1) + "]" * (levels - 1)
+    headers = staff_headers if "/staff/" in path else tma_headers()
+
+    response = client.post(path, data=f'{{"doctor_id": {nested}}}', content_type="application/json", headers=headers)
+
+    assert (response.status_code, response.get_json()["message"]) == (400, message)
+    assert booking_count() == 0

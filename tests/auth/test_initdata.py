@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
@@ -310,6 +311,28 @@ def test_too_many_fields():
 def test_malformed_user_json_with_valid_signature(user_value):
     with pytest.raises(InitDataMalformed):
         verify(signed(extra={"user": user_value}))
+
+
+@pytest.mark.parametrize("user_id", [0, -1, -(2**63), 2**52 + 1, 2**63 - 1, 2**63, 2**64])
+def test_a_signed_user_id_outside_telegrams_range_is_not_a_telegram_user(user_id):
+    with pytest.raises(InitDataMalformed):
+        verify(sign_init_data(TOKEN, {**USER, "id": user_id}, auth_date=NOW_TS))
+
+
+@pytest.mark.parametrize("user_id", [1, 2**52])
+def test_telegrams_whole_id_range_is_accepted(user_id):
+    assert verify(sign_init_data(TOKEN, {**USER, "id": user_id}, auth_date=NOW_TS)).user.id == user_id
+
+
+def test_a_nul_or_a_lone_surrogate_in_a_signed_name_is_cleaned_not_refused():
+    """The person chose the name: they can still sign in, with what PostgreSQL cannot store dropped or replaced."""
+    user = {"id": 42, "first_name": "Ta\x00ras", "last_name": "Shev\ud800chenko", "username": "ta\udfffras\x00",
+            "language_code": "u\x00k"}
+    # As Telegram's JSON writes them: \u0000 and \ud800 escapes, which json.loads turns back into these characters.
+    data = verify(signed(extra={"user": json.dumps(user)}))
+
+    assert data.user == WebAppUser(id=42, first_name="Taras", last_name="Shev\ufffdchenko", username="ta\ufffdras",
+                                   language_code="uk")
 
 
 def test_duplicate_keys_rejected():

@@ -158,6 +158,23 @@ def test_an_unknown_target_status_is_invalid(client, staff_headers, make_booking
     assert "status" in response.json["errors"]
 
 
+@pytest.mark.parametrize(("reason", "message"), [
+    ("No\x00show", "Must not contain NUL characters."), ("Ill \ud83d", "Must be valid Unicode text."),
+])
+def test_a_reason_postgresql_cannot_store_is_invalid_and_changes_nothing(
+    client, staff_headers, make_booking, reason, message
+):
+    booking = make_booking()
+
+    response = client.post(f"/api/v1/staff/bookings/{booking.id}/status",
+                           json={"status": "cancelled", "reason": reason}, headers=staff_headers)
+
+    assert response.status_code == 422
+    assert response.json["errors"] == {"reason": [message]}
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == "booked"
+
+
 def test_a_status_change_of_an_unknown_booking_is_not_found(client, staff_headers, app_context):
     response = client.post("/api/v1/staff/bookings/999/status", json={"status": "arrived"}, headers=staff_headers)
 

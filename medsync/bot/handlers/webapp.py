@@ -36,7 +36,7 @@ def _parse(data: str) -> tuple[str | None, int | None]:
     """The action and booking id; anything malformed reads as (None or the action, None)."""
     try:
         payload = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder goes
         return None, None
     if not isinstance(payload, dict):
         return None, None
