@@ -1,7 +1,7 @@
 """/api/v1 for the patient: create (idempotent), list, detail, cancel, reschedule, calendar, results — own only."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -127,6 +127,18 @@ def test_cancel_inside_the_cutoff_is_409(client, booked, tma_headers, frozen_now
     assert response.status_code == 409
     assert "too late to cancel" in response.get_json()["message"]
     assert db.session.get(Booking, booked["id"]).status == "booked"
+
+
+def test_a_booking_says_whether_it_can_still_be_cancelled_or_moved(client, booked, tma_headers, frozen_now):
+    assert (booked["can_cancel"], booked["can_move"]) == (True, True)
+    frozen_now(datetime.fromisoformat(booked["starts_at"]) - timedelta(hours=1))  # inside the cutoff
+    path, headers = f"/api/v1/bookings/{booked['id']}", tma_headers(PATIENT_ID)
+
+    inside = client.get(path, headers=headers).get_json()
+    listed = client.get("/api/v1/me/bookings", headers=headers).get_json()["items"]
+
+    assert (inside["can_cancel"], inside["can_move"]) == (False, False)
+    assert [(item["id"], item["can_cancel"], item["can_move"]) for item in listed] == [(booked["id"], False, False)]
 
 
 def test_reschedule_moves_the_visit_and_the_calendar_event(client, booked, tma_headers):

@@ -141,7 +141,7 @@ def test_a_backward_status_change_is_a_conflict_and_changes_nothing(client, staf
                            headers=staff_headers)
 
     assert response.status_code == 409
-    assert response.json["message"] == "A noshow booking cannot become arrived."
+    assert response.json["message"] == "This visit is marked as missed, so it cannot be marked as arrived."
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == "noshow"
 

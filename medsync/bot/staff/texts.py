@@ -5,7 +5,7 @@ from datetime import date
 from html import escape
 from typing import TYPE_CHECKING
 
-from medsync.bot.texts import local_time
+from medsync.bot.texts import STATUS_NAMES as PATIENT_STATUS_NAMES, local_time
 from medsync.models import Booking, BookingStatus, Clinic, GroupEventKind, StaffGroupEvent, StaffMember
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ ROLE_NAMES = {"reception": "reception", "doctor": "a doctor", "admin": "an admin
 HELP = (
     "<b>Clinic staff</b>\n"
     "/today — today's visits; /agenda 2026-12-03 — another day's.\n"
-    "Open a visit to mark <b>Arrived</b> or <b>No-show</b>, or to cancel it (the patient is told).\n"
+    "Open a visit to mark <b>Arrived</b>, <b>Missed</b> or <b>Completed</b>, or to cancel it (the patient is told).\n"
     "Reply to a visit's card with a PDF to send the patient their result (or send the PDF with the visit's "
     "number as its caption, then confirm the patient).\n"
     "/remind — send tomorrow's reminders now (/remind 2026-12-03 for another day).\n"
@@ -42,13 +42,8 @@ AGENDA_DATE_HELP = "Send a date like this: /agenda 2026-12-03"
 BUTTON_CLINICS = "Clinics"
 BUTTON_BACK_TO_DAY = "« The day"
 BUTTON_REFRESH = "Refresh"
-STATUS_NAMES = {
-    BookingStatus.BOOKED.value: "booked",
-    BookingStatus.ARRIVED.value: "arrived",
-    BookingStatus.FULFILLED.value: "completed",
-    BookingStatus.CANCELLED.value: "cancelled",
-    BookingStatus.NOSHOW.value: "no-show",
-}
+# The patients' words for a status (one vocabulary), in lower case inside a line.
+STATUS_NAMES = {status: name.lower() for status, name in PATIENT_STATUS_NAMES.items()}
 STATUS_ICONS = {
     BookingStatus.BOOKED.value: "🕘", BookingStatus.ARRIVED.value: "✅", BookingStatus.FULFILLED.value: "☑️",
     BookingStatus.CANCELLED.value: "❌", BookingStatus.NOSHOW.value: "🚫",
@@ -116,13 +111,13 @@ def visit_card(booking: Booking) -> str:
 
 BUTTON_MOVES = {
     BookingStatus.ARRIVED.value: "✅ Arrived",
-    BookingStatus.NOSHOW.value: "🚫 No-show",
+    BookingStatus.NOSHOW.value: "🚫 Missed",
     BookingStatus.FULFILLED.value: "☑️ Completed",
 }
 MOVED = {
-    BookingStatus.ARRIVED.value: "Marked arrived.",
-    BookingStatus.NOSHOW.value: "Marked no-show.",
-    BookingStatus.FULFILLED.value: "Marked completed.",
+    BookingStatus.ARRIVED.value: "Marked as arrived.",
+    BookingStatus.NOSHOW.value: "Marked as missed.",
+    BookingStatus.FULFILLED.value: "Marked as completed.",
 }
 
 # --- cancelling ------------------------------------------------------------------------------------
@@ -143,11 +138,6 @@ TRY_AGAIN = "Telegram did not take that; please press again."
 def cancel_question(booking: Booking) -> str:
     """The card, asking for the reason to cancel."""
     return f"{visit_card(booking)}\n\n<b>Cancel this visit?</b> The patient will be told. Choose a reason:"
-
-
-def no_longer_booked(booking: Booking) -> str:
-    """Why a visit cannot be cancelled any more."""
-    return f"This visit is {STATUS_NAMES.get(booking.status, booking.status)}."
 
 
 def reason_prompt(booking: Booking) -> str:
