@@ -177,6 +177,13 @@ class Booking(db.Model):
             return now >= self.starts_at
         return True
 
+    def accepts_results(self, now: datetime) -> bool:
+        """Can a result be attached: the visit was not cancelled and has taken place (it began, or the
+        patient arrived). A visit marked missed still takes one: the nightly marking only guesses."""
+        if self.status == BookingStatus.CANCELLED.value:
+            return False
+        return self.status != BookingStatus.BOOKED.value or self.starts_at <= now
+
 
 class BookingEvent(db.Model):
     """Append-only audit trail: who did what to a booking, and when."""

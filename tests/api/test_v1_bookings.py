@@ -178,8 +178,14 @@ def test_calendar_export_is_an_ics_attachment_of_the_visit(client, booked, tma_h
     assert booking.clinic.name in str(event["LOCATION"])
 
 
+def _after_the_visit(booked: dict) -> datetime:
+    """The clock as a result is stored for this booking: once its visit is over."""
+    return datetime.fromisoformat(booked["ends_at"])
+
+
 def test_results_are_listed_and_downloaded_by_their_owner_only(client, booked, tma_headers):
-    result = results.store_result(booked["id"], content=PDF, file_name="../blood test.pdf", title="Blood test")
+    result = results.store_result(booked["id"], content=PDF, file_name="../blood test.pdf", title="Blood test",
+                                  now=_after_the_visit(booked))
     db.session.commit()
     mine = client.get("/api/v1/me/results", headers=tma_headers(PATIENT_ID)).get_json()
     assert [(item["id"], item["title"]) for item in mine["items"]] == [(result.id, "Blood test")]
@@ -194,7 +200,7 @@ def test_results_are_listed_and_downloaded_by_their_owner_only(client, booked, t
 
 
 def test_a_result_whose_file_is_gone_is_404(client, booked, tma_headers):
-    result = results.store_result(booked["id"], content=PDF, file_name="x.pdf")
+    result = results.store_result(booked["id"], content=PDF, file_name="x.pdf", now=_after_the_visit(booked))
     db.session.commit()
     results.file_path(result).unlink()
     response = client.get(f"/api/v1/results/{result.id}/file", headers=tma_headers(PATIENT_ID))
@@ -202,7 +208,7 @@ def test_a_result_whose_file_is_gone_is_404(client, booked, tma_headers):
 
 
 def test_a_result_is_sent_to_the_owners_chat_again_on_request_and_only_theirs(client, booked, tma_headers):
-    result = results.store_result(booked["id"], content=PDF, file_name="x.pdf")
+    result = results.store_result(booked["id"], content=PDF, file_name="x.pdf", now=_after_the_visit(booked))
     db.session.commit()
 
     first = client.post(f"/api/v1/results/{result.id}/send", headers=tma_headers(PATIENT_ID))

@@ -61,7 +61,8 @@ def catalog_with_a_patient(app_context, make_user, make_booking):
     doctor = db.session.scalars(select(Doctor).order_by(Doctor.id)).first()
     diagnostic = db.session.scalars(select(DiagnosticType).where(DiagnosticType.name == "MRI")).one()
     booking = make_booking(user=make_user(telegram_id=PATIENT_ID), doctor=doctor)
-    results.store_result(booking.id, content=PDF, file_name="blood.pdf", title="Complete blood count")
+    results.store_result(booking.id, content=PDF, file_name="blood.pdf", title="Complete blood count",
+                         now=booking.starts_at)
     db.session.commit()
     return {"doctor": doctor, "diagnostic": diagnostic, "clinic": doctor.clinic}
 

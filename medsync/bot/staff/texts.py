@@ -1,12 +1,14 @@
 """Every text staff see, in their chat and in their clinic's group (HTML parse mode: anything not ours is escaped)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from html import escape
 from typing import TYPE_CHECKING
 
 from medsync.bot.texts import STATUS_NAMES as PATIENT_STATUS_NAMES, local_time
-from medsync.models import Booking, BookingStatus, Clinic, GroupEventKind, StaffGroupEvent, StaffMember
+from medsync.models import (
+    Booking, BookingStatus, Clinic, GroupEventKind, MessageStatus, OutboxMessage, Result, StaffGroupEvent, StaffMember,
+)
 
 if TYPE_CHECKING:
     from medsync.services.staff_reminders import Progress
@@ -183,6 +185,25 @@ def result_stored(booking: Booking) -> str:
     """The answer to a stored result."""
     return (f"📄 The result for visit #{booking.id} ({escape(patient_name(booking))}) is stored and on its way to "
             "the patient. I will tell you when it is delivered.")
+
+
+def result_sent_before(booking: Booking, result: Result, delivery: OutboxMessage | None, member: StaffMember) -> str:
+    """The answer to a PDF that was already sent for this visit: nothing goes out again; when it went, and how."""
+    visit = f"visit #{booking.id} ({escape(patient_name(booking))})"
+    text = f"📄 This PDF was already sent for {visit} on {_at(booking, result.created_at)}, so it is not sent again."
+    if delivery is not None and delivery.status == MessageStatus.SENT.value and delivery.sent_at is not None:
+        return f"{text} The patient received it on {_at(booking, delivery.sent_at)}."
+    if delivery is not None and delivery.status in (MessageStatus.FAILED.value, MessageStatus.SKIPPED.value):
+        return f"{text} It could not be delivered to the patient: please call them."
+    if result.uploaded_by == member.actor_id:
+        return f"{text} It is still on its way to the patient; I will tell you when it is delivered."
+    return f"{text} It is still on its way to the patient."
+
+
+def _at(booking: Booking, instant: datetime) -> str:
+    """'Tue 1 Dec at 10:05', in the visit's clinic time."""
+    local = instant.astimezone(booking.clinic.zone)
+    return f"{short_day(local.date())} at {local:%H:%M}"
 
 
 def result_delivered(booking: Booking) -> str:
