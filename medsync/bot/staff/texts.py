@@ -159,7 +159,7 @@ RESULT_HOW = ("To send a result, reply to a visit's card with the PDF, or send t
 RESULT_REPLY_TO_A_CARD = "Reply to a visit's card, or send the PDF with the visit number as the caption."
 RESULT_NOT_PDF = "This file is not a PDF. Results are accepted as PDF documents only."
 RESULT_NOT_FOUND = "There is no visit #{number} among yours."
-RESULT_DOWNLOAD_FAILED = "Telegram did not hand over the file; please send it again."
+RESULT_DOWNLOAD_FAILED = "The file could not be fetched from Telegram; please send it again."
 
 
 def result_too_large(limit_bytes: int) -> str:

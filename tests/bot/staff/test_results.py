@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import datetime, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from medsync import clock
@@ -269,3 +271,28 @@ def test_a_pdf_for_a_visit_cancelled_before_the_member_confirms_it_is_refused_an
     assert telegram_api.last("editMessageText").params["text"] == refusal
     assert _texts_to(telegram_api, member.telegram_id)[-1] == refusal
     assert telegram_api.calls("getFile") == [] and db.session.scalar(select(Result)) is None
+
+
+@pytest.mark.parametrize("telegram_fails", [
+    lambda telegram_api: telegram_api.fail_next("getFile", status=500),
+    lambda telegram_api: telegram_api.answer_next_raw("getFile", b"<html>Service unavailable</html>"),
+    lambda telegram_api: telegram_api.answer_next_raw("getFile", b"<html>Bad gateway</html>", status=502),
+    lambda telegram_api: telegram_api.break_next_download(),
+], ids=["refused", "not-json", "proxy-page", "download-broken-off"])
+def test_a_file_telegram_does_not_hand_over_is_answered_plainly_and_stores_nothing(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff, caplog,
+    telegram_fails
+):
+    booking = _visit_under_way(make_doctor, make_booking, frozen_now)
+    member = make_staff(clinics=[booking.clinic])
+    card = _open_card(post_update, telegram_api, member, booking)
+    document = uploaded_file(telegram_api, PDF, "blood-test.pdf")
+    telegram_fails(telegram_api)
+
+    with caplog.at_level(logging.ERROR, logger="medsync"):
+        post_update(document_update(member, document, reply_to=card))
+
+    assert _texts_to(telegram_api, member.telegram_id) == [
+        "The file could not be fetched from Telegram; please send it again."]
+    assert [record for record in caplog.records if record.levelno >= logging.ERROR] == []
+    assert db.session.scalar(select(Result)) is None
