@@ -20,7 +20,7 @@ ALREADY_STAFF = "This Telegram account is already signed in as clinic staff."
 ROLE_NAMES = {"reception": "reception", "doctor": "a doctor", "admin": "an admin"}
 HELP = (
     "<b>Clinic staff</b>\n"
-    "/today — today's visits; /agenda 2026-12-03 — another day's.\n"
+    "/today — today's visits; /agenda tomorrow, /agenda friday or /agenda 8 Dec — another day's.\n"
     "Open a visit to mark <b>Arrived</b>, <b>Missed</b> or <b>Completed</b>, or to cancel it (the patient is told).\n"
     "Reply to a visit's card with a PDF to send the patient their result (or send the PDF with the visit's "
     "number as its caption, then confirm the patient).\n"
@@ -40,7 +40,10 @@ def welcome(member: StaffMember) -> str:
 
 # --- the day's visits ------------------------------------------------------------------------------
 
-AGENDA_DATE_HELP = "Send a date like this: /agenda 2026-12-03"
+AGENDA_DATE_HELP = ("Send the day like this: /agenda tomorrow, /agenda friday, /agenda 8 Dec, /agenda 08.12 or "
+                    "/agenda 2026-12-08")
+# The words for a day relative to the clinic's today that /agenda understands (with weekday and month names).
+RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1}
 BUTTON_CLINICS = "Clinics"
 BUTTON_BACK_TO_DAY = "« The day"
 BUTTON_REFRESH = "Refresh"
@@ -64,13 +67,13 @@ def short_day(day: date) -> str:
 
 def choose_clinic(days: list[date]) -> str:
     """The question before a member of several clinics sees a day: the day, or each clinic's own when they differ."""
-    heading = day_name(days[0]) if len(set(days)) == 1 else "Today at each clinic"
+    heading = f"Agenda for {day_name(days[0])}" if len(set(days)) == 1 else "Each clinic's own day"
     return f"<b>{heading}</b>\nChoose a clinic:"
 
 
 def agenda(clinic: Clinic, day: date, visits: list[Booking], total: int) -> str:
-    """The day's heading and one line per visit on this page."""
-    heading = f"<b>{escape(clinic.name)} · {day_name(day)}</b> ({escape(clinic.timezone)})"
+    """The day's heading (saying which day was understood) and one line per visit on this page."""
+    heading = f"<b>Agenda for {day_name(day)}</b>\n{escape(clinic.name)} ({escape(clinic.timezone)})"
     if total == 0:
         return f"{heading}\n\nNo visits."
     lines = "\n".join(_agenda_line(booking) for booking in visits)
