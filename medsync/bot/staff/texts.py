@@ -15,6 +15,15 @@ if TYPE_CHECKING:
 
 # --- signing in ------------------------------------------------------------------------------------
 
+ACCESS_ENDED = ("Your access as clinic staff in MedSync has ended: the staff commands are gone from this chat. "
+                "You can still use the bot as a patient: /start.")
+# (command, description) for the command list of a staff member's own chat, after the patients' ones.
+STAFF_COMMANDS = (
+    ("today", "Today's visits"),
+    ("agenda", "Another day's visits: /agenda tomorrow"),
+    ("remind", "Send tomorrow's reminders now"),
+    ("staff", "What clinic staff can do here"),
+)
 INVITE_INVALID = "This invite link is invalid, already used or expired. Ask your clinic's admin for a new one."
 ALREADY_STAFF = "This Telegram account is already signed in as clinic staff."
 ROLE_NAMES = {"reception": "reception", "doctor": "a doctor", "admin": "an admin"}
