@@ -66,6 +66,12 @@ class IllegalTransition(DomainError):
     default_message = "This status change is not allowed."
 
 
+class ResultNotAccepted(DomainError):
+    """A result for a visit that was cancelled or has not taken place yet."""
+
+    default_message = "A result cannot be attached to this visit."
+
+
 class Unauthorized(DomainError):
     http_status = 401
     default_message = "Authentication required."

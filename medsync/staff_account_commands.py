@@ -54,7 +54,8 @@ def list_staff() -> None:
 @click.argument("staff_id", type=int)
 @with_appcontext
 def revoke_staff(staff_id: int) -> None:
-    """Revoke a staff member (or an unopened invite): from their next message on they are a patient to the bot."""
+    """Revoke a staff member (or an unopened invite): from their next message on they are a patient to the bot; the
+    workers take the staff commands out of their chat and tell them their access ended."""
     try:
         member = staff_accounts.revoke(staff_id)
     except staff_accounts.StaffNotFound as exc:

@@ -22,7 +22,8 @@ from sqlalchemy import text
 from medsync import clock, create_app
 from medsync.extensions import db
 from medsync.models import (
-    Clinic, ClinicDiagnostic, DiagnosticType, Doctor, Specialty, User, WorkingBreak, WorkingHours,
+    Actor, Booking, BookingStatus, Clinic, ClinicDiagnostic, DiagnosticType, Doctor, Specialty, User, WorkingBreak,
+    WorkingHours,
 )
 from medsync.services import bookings, changes, staff_tokens
 from medsync.services.bookings import PatientDetails
@@ -274,6 +275,20 @@ def make_booking(app_context: None, make_user: Callable[..., User], make_doctor:
             user_id=user.telegram_id, clinic_id=clinic_id, starts_at=starts_at,
             doctor_id=doctor.id if doctor else None, patient=overrides.pop("patient", PATIENT), **overrides,
         )
+        db.session.commit()
+        return booking
+
+    return make
+
+
+@pytest.fixture
+def make_visit(make_booking) -> Callable[..., Booking]:
+    """A visit that took place, as results need one: booked like `make_booking`, then the patient arrived."""
+
+    def make(**overrides: Any) -> Booking:
+        booking = make_booking(**overrides)
+        bookings.change_status(booking.id, BookingStatus.ARRIVED, actor=Actor.STAFF, actor_id="staff:desk",
+                               now=booking.starts_at)
         db.session.commit()
         return booking
 

@@ -368,6 +368,10 @@ class BookingSchema(Schema):
     cancelled_by = fields.String(allow_none=True)
     rescheduled_from_id = fields.Integer(allow_none=True)
     calendar_sequence = fields.Integer(attribute="ical_sequence")
+    can_cancel = fields.Function(lambda booking: booking.can_cancel(clock.now()), metadata={
+        "type": "boolean", "description": "The patient may still cancel it here (booked, outside the cutoff)."})
+    can_move = fields.Function(lambda booking: booking.can_move(clock.now()), metadata={
+        "type": "boolean", "description": "The patient may still reschedule it here."})
 
 
 class BookingPageSchema(Schema):

@@ -7,7 +7,9 @@ from flask.cli import AppGroup, with_appcontext
 from telebot.types import BotCommand, MenuButtonWebApp, WebAppInfo
 
 from medsync.bot import get_bot, texts
+from medsync.bot.staff import chat_commands
 from medsync.config import current_settings
+from medsync.services import staff_accounts
 
 WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -55,9 +57,13 @@ def delete_webhook() -> None:
 @click.command("setup-bot")
 @with_appcontext
 def setup_bot() -> None:
-    """The chat's menu button opening the Mini App, and the command list."""
+    """The chat's menu button opening the Mini App, the command list, and each staff member's chat's own list."""
     bot = _bot()
     menu_button = MenuButtonWebApp(texts.MENU_BUTTON, WebAppInfo(current_settings().WEBAPP_URL))
     bot.set_chat_menu_button(menu_button=menu_button)
     bot.set_my_commands([BotCommand(command, description) for command, description in texts.COMMANDS])
-    click.echo("menu button and commands set")
+    # Members bound before their lists were kept (or whose row was given up on) are brought in step here.
+    accounts = staff_accounts.active_accounts()
+    for telegram_id in accounts:
+        chat_commands.sync(bot, telegram_id)
+    click.echo(f"menu button and commands set; staff commands set in {len(accounts)} staff chat(s)")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
@@ -68,14 +69,18 @@ def bookings_page(page: Page[BookingLine], when: str, webapp_url: str) -> Inline
     return InlineKeyboardMarkup(rows)
 
 
-def booking_details(booking: Booking, when: str, page: int, webapp_url: str) -> InlineKeyboardMarkup:
-    """Cancel, Reschedule and Add to calendar while the booking is booked; Back to the page it came from."""
+def booking_details(booking: Booking, when: str, page: int, webapp_url: str, now: datetime) -> InlineKeyboardMarkup:
+    """Cancel and Reschedule while the booking allows them, Add to calendar while it is booked; Back to the page it
+    came from."""
     rows = []
+    changes = []
+    if booking.can_cancel(now):
+        changes.append(_callback(texts.BUTTON_CANCEL, callbacks.booking_cancel_ask.new(booking.id, when, page)))
+    if booking.can_move(now):
+        changes.append(_web_app(texts.BUTTON_RESCHEDULE, reschedule_url(webapp_url, booking.id)))
+    if changes:
+        rows.append(changes)
     if booking.status == BookingStatus.BOOKED.value:
-        rows.append([
-            _callback(texts.BUTTON_CANCEL, callbacks.booking_cancel_ask.new(booking.id, when, page)),
-            _web_app(texts.BUTTON_RESCHEDULE, reschedule_url(webapp_url, booking.id)),
-        ])
         rows.append([_callback(texts.BUTTON_CALENDAR, callbacks.booking_calendar.new(booking.id))])
     rows.append([_callback(texts.BUTTON_BACK, callbacks.bookings_page.new(when, page))])
     return InlineKeyboardMarkup(rows)

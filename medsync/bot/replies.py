@@ -21,9 +21,10 @@ from telebot.types import Chat, InlineKeyboardMarkup, InputFile, Message, Update
 
 from medsync.redis_batch import RedisBatch
 from medsync.bot.documents import ResultDocument, send_result_document
+from medsync.bot.staff import chat_commands
 from medsync.extensions import redis_client
 from medsync.models import MessageKind, Result
-from medsync.services import outbox
+from medsync.services import outbox, staff_accounts
 
 _UPDATE_KEY = "medsync.telegram_update_id"
 _CHAT_NEWEST_KEY = "medsync:telegram:chat:{}:newest-update"
@@ -103,7 +104,13 @@ def send_result(bot: telebot.TeleBot, chat_id: int, result: Result, caption: str
 
 
 def deliver(bot: telebot.TeleBot, chat_id: int, reply: dict[str, Any]) -> Message | None:
-    """Send a queued reply (the workers' side); an edit that changes nothing counts as delivered (None)."""
+    """Send a queued reply (the workers' side); an edit that changes nothing counts as delivered (None). A staff
+    account's change of access (see staff_accounts) is delivered here too."""
+    if reply["method"] == staff_accounts.SYNC_CHAT_COMMANDS:
+        chat_commands.sync(bot, chat_id)
+        return None
+    if reply["method"] == staff_accounts.ACCESS_ENDED:
+        return chat_commands.tell_access_ended(bot, chat_id)
     markup = InlineKeyboardMarkup.de_json(reply["reply_markup"]) if reply.get("reply_markup") else None
     if reply["method"] == "sendMessage":
         return bot.send_message(chat_id, reply["text"], reply_markup=markup)

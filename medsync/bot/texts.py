@@ -40,6 +40,8 @@ COMMANDS = (
 
 NOT_FOUND = "Not found."
 NOT_AVAILABLE = "This button is no longer available."
+MESSAGE_TOO_OLD = "This message is too old to use. Send /start for a fresh menu."
+SOMETHING_WENT_WRONG = "Something went wrong on our side. Please try again."
 
 # --- "My bookings" -------------------------------------------------------------------------------
 
@@ -56,9 +58,11 @@ BUTTON_PREVIOUS = "◀"
 BUTTON_NEXT = "▶"
 PAGE_LABEL = "{page}/{pages}"
 
+# The one vocabulary for a booking's status, for patients and staff alike: the staff texts use these words (in
+# lower case) and the Mini App's catalog says the same (medsync/webapp/i18n.py, `status_*`; a test keeps them equal).
 STATUS_NAMES = {
     BookingStatus.BOOKED.value: "Booked",
-    BookingStatus.ARRIVED.value: "Checked in",
+    BookingStatus.ARRIVED.value: "Arrived",
     BookingStatus.FULFILLED.value: "Completed",
     BookingStatus.CANCELLED.value: "Cancelled",
     BookingStatus.NOSHOW.value: "Missed",
@@ -73,6 +77,7 @@ BUTTON_CANCEL_NO = "No, keep it"
 CANCEL_QUESTION = "<b>Cancel this booking?</b>"
 CANCELLED = "Your booking is cancelled."
 CANCEL_TOO_LATE = "It is too late to cancel this booking online. Please call the clinic."
+TOO_LATE_TO_CHANGE = "It is too late to cancel or move this booking here. Please call the clinic."
 ALREADY_CANCELLED = "This booking is already cancelled."
 NO_LONGER_ACTIVE = "This booking is no longer active."
 CALENDAR_CAPTION = "Open the file to add booking #{number} to your calendar."
@@ -124,10 +129,11 @@ def bookings_list(when: str, total: int) -> str:
     return f"{BOOKINGS_TITLE[when]}\n\n{BOOKINGS_HINT}"
 
 
-def booking_details(booking: Booking) -> str:
-    """Number, service, clinic with address, local date and time with the zone's name, status."""
+def booking_details(booking: Booking, *, too_late: bool = False) -> str:
+    """Number, service, clinic with address, local date and time with the zone's name, status; `too_late` adds
+    that it can no longer be cancelled or moved here."""
     clinic = booking.clinic
-    return (
+    text = (
         f"<b>Booking #{booking.id}</b>\n\n"
         f"{_service_label(booking)}: {escape(booking.service_name)}\n"
         f"Clinic: {escape(clinic.name)}\n"
@@ -135,6 +141,7 @@ def booking_details(booking: Booking) -> str:
         f"When: {escape(visit_time(booking))}\n"
         f"Status: {STATUS_NAMES.get(booking.status, escape(booking.status))}"
     )
+    return f"{text}\n\n{TOO_LATE_TO_CHANGE}" if too_late else text
 
 
 def cancel_question(booking: Booking) -> str:

@@ -197,9 +197,9 @@ def _handle(update: Update, sender: Sender | None, known_profile: str | None) ->
             sender_stored = True
         get_bot().process_new_updates([update])
         db.session.commit()
-        return webhook_reply.take(), sender_stored
+        return webhook_reply.take_for(update), sender_stored
     except Exception as exc:  # noqa: BLE001 - answered 200 on purpose: a retry storm helps nobody
-        webhook_reply.take()  # whatever it said may not be true any more
+        failure_reply = webhook_reply.take_after_failure(update)  # a press is still answered
         db.session.rollback()
         if _connection_lost(exc) and not transport.spoke():
             # PostgreSQL or Redis went away under this update (a restart) before anything reached the chat: nothing
@@ -208,7 +208,7 @@ def _handle(update: Update, sender: Sender | None, known_profile: str | None) ->
                         update.update_id, "database" if isinstance(exc, DBAPIError) else "Redis")
             raise DeliverAgain() from exc
         log_failure(log, exc, "telegram update %s failed", update.update_id)
-        return None, sender_stored
+        return failure_reply, sender_stored
 
 
 def _connection_lost(exc: Exception) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ExcludeConstraint, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from medsync.config import current_settings
 from medsync.extensions import db
 from medsync.models.catalog import DiagnosticType, Doctor
 from medsync.models.clinic import Clinic
@@ -39,6 +40,14 @@ ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.CANCELLED: frozenset(),
     BookingStatus.NOSHOW: frozenset(),
 }
+
+
+
+
+def patient_may_change(status: str, starts_at: datetime, now: datetime) -> bool:
+    """The patient may still cancel or move a booking themselves: it is booked and starts more than
+    CANCEL_CUTOFF from now (closer to the visit, the clinic has to be called)."""
+    return status == BookingStatus.BOOKED.value and starts_at - now >= current_settings().CANCEL_CUTOFF
 
 
 # What patients tell us about themselves and how long each may be: the columns below are this long, and
@@ -143,6 +152,37 @@ class Booking(db.Model):
 
     def is_owned_by(self, user_id: int) -> bool:
         return self.user_id == user_id
+
+    def can_cancel(self, now: datetime) -> bool:
+        """May its patient still cancel it (booked, and not within CANCEL_CUTOFF of its start)?"""
+        return patient_may_change(self.status, self.starts_at, now)
+
+    def can_move(self, now: datetime) -> bool:
+        """May its patient still move it? Moving cancels this booking, so the cancelling rule decides."""
+        return patient_may_change(self.status, self.starts_at, now)
+
+    def can_become(self, status: BookingStatus) -> bool:
+        """Does the lifecycle allow this next status (forward only)?"""
+        return status in ALLOWED_TRANSITIONS[BookingStatus(self.status)]
+
+    def can_be_marked(self, status: BookingStatus, now: datetime) -> bool:
+        """May staff mark it so now: the lifecycle allows it, a patient arrives on the visit's day at the
+        earliest, and a visit is missed only once it was due to start."""
+        if not self.can_become(status):
+            return False
+        if status is BookingStatus.ARRIVED:
+            zone = self.clinic.zone
+            return now.astimezone(zone).date() >= self.starts_at.astimezone(zone).date()
+        if status is BookingStatus.NOSHOW:
+            return now >= self.starts_at
+        return True
+
+    def accepts_results(self, now: datetime) -> bool:
+        """Can a result be attached: the visit was not cancelled and has taken place (it began, or the
+        patient arrived). A visit marked missed still takes one: the nightly marking only guesses."""
+        if self.status == BookingStatus.CANCELLED.value:
+            return False
+        return self.status != BookingStatus.BOOKED.value or self.starts_at <= now
 
 
 class BookingEvent(db.Model):

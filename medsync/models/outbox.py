@@ -19,7 +19,8 @@ class MessageKind(str, enum.Enum):
     CANCELLATION = "cancellation"
     REMINDER = "reminder"
     RESULT = "result"
-    # A bot reply that Telegram failed to take during the webhook (5xx, network): delivered later instead.
+    # A bot reply that Telegram failed to take during the webhook (5xx, network): delivered later instead. Also a
+    # staff account's change of access for its chat (its command list; "your access ended"): see staff_accounts.
     REPLY = "reply"
     # To a staff member about one booking (the result they sent was delivered).
     STAFF_NOTICE = "staff_notice"

@@ -23,10 +23,10 @@ from medsync.errors import (
 from medsync.extensions import db
 from medsync.prepared import PreparedStatement
 from medsync.models import (
-    ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
+    PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
     Doctor, MessageKind, MessageStatus,
 )
-from medsync.models.booking import ACTIVE_SQL
+from medsync.models.booking import ACTIVE_SQL, patient_may_change
 from medsync.services import availability, catalog, changes, outbox, users
 from medsync.services.pagination import Page, PreparedList, paginate
 
@@ -264,7 +264,7 @@ def cancel(
     now = now or clock.now()
     booking = _lock_owned(booking_id, user_id)
     _ensure_transition(booking, BookingStatus.CANCELLED)
-    if booking.starts_at - now < current_settings().CANCEL_CUTOFF:
+    if not booking.can_cancel(now):
         raise CancelTooLate()
     _cancel(booking, Actor.PATIENT, str(user_id), reason)
     return booking
@@ -287,7 +287,7 @@ def reschedule(booking_id: int, *, user_id: int, starts_at: datetime, now: datet
     with db.session.begin_nested():
         old = _lock_owned(booking_id, user_id)
         _ensure_transition(old, BookingStatus.CANCELLED)
-        if old.starts_at - now < current_settings().CANCEL_CUTOFF:
+        if not old.can_move(now):
             raise CancelTooLate("It is too late to move this booking online. Please call the clinic.")
         # Cancelling first frees the old slot, so the visit may move to an overlapping time. The
         # cancellation itself is not announced: the confirmation of the new time says it was moved.
@@ -463,6 +463,14 @@ class BookingDetails:
             return self.doctor.full_name
         return self.diagnostic.name if self.diagnostic is not None else ""
 
+    def can_cancel(self, now: datetime) -> bool:
+        """As `Booking.can_cancel`."""
+        return patient_may_change(self.status, self.starts_at, now)
+
+    def can_move(self, now: datetime) -> bool:
+        """As `Booking.can_move`."""
+        return patient_may_change(self.status, self.starts_at, now)
+
 
 def details(booking: Booking) -> BookingDetails:
     """The booking as shown to its patient (no query: the row's loaded values and the catalog snapshot)."""
@@ -542,14 +550,17 @@ def _raise_booking_conflict(exc: IntegrityError | OperationalError) -> None:
     raise exc
 
 
+# Why a move the lifecycle allows is refused at this time (Booking.can_be_marked decides).
+_TOO_EARLY = {
+    BookingStatus.ARRIVED: "A patient can be marked as arrived only on the day of the visit.",
+    BookingStatus.NOSHOW: "A visit can be marked as missed only once it was due to start.",
+}
+
+
 def _ensure_visit_time(booking: Booking, target: BookingStatus, now: datetime) -> None:
-    """A patient arrives on the visit's day at the earliest; a no-show only once the visit has begun."""
-    if target is BookingStatus.ARRIVED:
-        zone = booking.clinic.zone
-        if now.astimezone(zone).date() < booking.starts_at.astimezone(zone).date():
-            raise IllegalTransition("A patient can be marked arrived only on the day of the visit.")
-    if target is BookingStatus.NOSHOW and now < booking.starts_at:
-        raise IllegalTransition("A visit can be marked no-show only after it was due to start.")
+    """Staff mark a visit only when the booking says they may (after the lifecycle was checked)."""
+    if not booking.can_be_marked(target, now):
+        raise IllegalTransition(_TOO_EARLY.get(target))
 
 
 def _same_request(earlier: Booking, request: tuple) -> Booking:
@@ -564,12 +575,41 @@ def _same_request(earlier: Booking, request: tuple) -> Booking:
     return earlier
 
 
-def _ensure_transition(booking: Booking, target: BookingStatus) -> None:
+# How a refused status change is explained, to the desk and to patients: what the visit is now…
+_STATE = {
+    BookingStatus.BOOKED: "still booked",
+    BookingStatus.ARRIVED: "marked as arrived",
+    BookingStatus.FULFILLED: "completed",
+    BookingStatus.NOSHOW: "marked as missed",
+}
+# … and what it can therefore not be.
+_CHANGE = {
+    BookingStatus.BOOKED: "be booked again",
+    BookingStatus.ARRIVED: "be marked as arrived",
+    BookingStatus.FULFILLED: "be marked as completed",
+    BookingStatus.NOSHOW: "be marked as missed",
+    BookingStatus.CANCELLED: "be cancelled",
+}
+
+
+def transition_refusal(booking: Booking, target: BookingStatus) -> str | None:
+    """Why the lifecycle (Booking.can_become: forward only) refuses this change, in words; None when it allows it."""
+    if booking.can_become(target):
+        return None
     current = BookingStatus(booking.status)
-    if target not in ALLOWED_TRANSITIONS[current]:
-        if current is BookingStatus.CANCELLED:
-            raise IllegalTransition("This booking is already cancelled.")
-        raise IllegalTransition(f"A {current.value} booking cannot become {target.value}.")
+    if current is BookingStatus.CANCELLED:
+        return "This booking is already cancelled."
+    if current is target:
+        return f"This visit is already {_STATE[current]}."
+    if current is BookingStatus.BOOKED and target is BookingStatus.FULFILLED:
+        return "This visit is still booked: mark the patient as arrived before completing it."
+    return f"This visit is {_STATE[current]}, so it cannot {_CHANGE[target]}."
+
+
+def _ensure_transition(booking: Booking, target: BookingStatus) -> None:
+    refusal = transition_refusal(booking, target)
+    if refusal is not None:
+        raise IllegalTransition(refusal)
 
 
 def _cancel(booking: Booking, actor: Actor, actor_id: str | None, reason: str | None) -> None:

@@ -5,16 +5,18 @@ import hashlib
 import os
 import tempfile
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
+from medsync import clock
 from medsync.config import current_settings
-from medsync.errors import BookingNotFound, InvalidRequest, ResultNotFound
+from medsync.errors import BookingNotFound, InvalidRequest, ResultNotAccepted, ResultNotFound
 from medsync.extensions import db
-from medsync.models import Actor, Booking, BookingEvent, MessageKind, Result
+from medsync.models import Actor, Booking, BookingEvent, BookingStatus, MessageKind, OutboxMessage, Result
 from medsync.services import outbox
 from medsync.services.pagination import Page, paginate
 
@@ -68,13 +70,29 @@ def remember_file_id(result_id: int, file_id: str) -> None:
     )
 
 
-def store_result(
-    booking_id: int, *, content: bytes, file_name: str, title: str | None = None, uploaded_by: str | None = None
-) -> Result:
-    """Store a PDF for a booking (checked by content, size-capped, written atomically) and queue its delivery.
+def ensure_accepts_results(booking: Booking, *, now: datetime | None = None) -> None:
+    """Refuse (ResultNotAccepted, 409) a result for a visit that was cancelled or has not taken place yet."""
+    now = now or clock.now()
+    if booking.accepts_results(now):
+        return
+    if booking.status == BookingStatus.CANCELLED.value:
+        raise ResultNotAccepted(f"Visit #{booking.id} was cancelled: a result cannot be attached to it.")
+    start = booking.local_starts_at()
+    raise ResultNotAccepted(
+        f"Visit #{booking.id} has not taken place yet (it is on {start:%a} {start.day} {start:%b} at {start:%H:%M}): "
+        "a result can be attached once it has begun."
+    )
 
-    The file is named by its hash, so a retried upload finds the same result and a file left by a
-    rolled-back transaction is simply reused by the next upload of it.
+
+def store_result(
+    booking_id: int, *, content: bytes, file_name: str, title: str | None = None, uploaded_by: str | None = None,
+    now: datetime | None = None,
+) -> Result:
+    """Store a PDF for a visit that took place (checked by content, size-capped, written atomically) and queue its
+    delivery.
+
+    The file is named by its hash, so a retried upload finds the same result (see `stored_before`) and a file left
+    by a rolled-back transaction is simply reused by the next upload of it.
     """
     settings = current_settings()
     if not content.startswith(PDF_MAGIC):
@@ -84,8 +102,9 @@ def store_result(
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         raise BookingNotFound()
+    ensure_accepts_results(booking, now=now)
     digest = hashlib.sha256(content).hexdigest()
-    relative = f"{booking.id}/{digest}.pdf"
+    relative = _storage_path(booking.id, digest)
     _write_atomically(Path(settings.RESULTS_DIR) / relative, content)
     # The unique storage path decides a race of identical uploads (a double click): the first insert wins,
     # the others wait for it and then find its row.
@@ -109,6 +128,22 @@ def store_result(
         dedupe_key=f"result:{result.id}",
     )
     return result
+
+
+def stored_before(booking_id: int, content: bytes) -> Result | None:
+    """The result already stored for this visit from the very same file, if any (a repeat is one result)."""
+    relative = _storage_path(booking_id, hashlib.sha256(content).hexdigest())
+    return db.session.scalar(select(Result).where(Result.storage_path == relative))
+
+
+def delivery_of(result: Result) -> OutboxMessage | None:
+    """The message that took this result to its patient when it was stored (its status and sent_at say how it went)."""
+    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"result:{result.id}"))
+
+
+def _storage_path(booking_id: int, digest: str) -> str:
+    """Where a visit's file lives under RESULTS_DIR: named by its content's SHA-256."""
+    return f"{booking_id}/{digest}.pdf"
 
 
 def _default_title(booking: Booking) -> str:

@@ -16,7 +16,8 @@ from medsync import clock
 from medsync.config import current_settings
 from medsync.errors import DomainError, InvalidRequest, NotFound
 from medsync.extensions import db
-from medsync.models import Clinic, Doctor, StaffMember, StaffRole
+from medsync.models import Clinic, Doctor, MessageKind, StaffMember, StaffRole
+from medsync.services import outbox
 
 INVITE_PREFIX = "staff-"
 # Deep-link parameters are at most 64 characters of A-Z a-z 0-9 _ - (Telegram's rule).
@@ -24,6 +25,11 @@ _CODE = re.compile(r"[A-Za-z0-9_-]{16,58}")
 _ACTOR = re.compile(r"staff:(\d{1,18})")
 
 log = logging.getLogger(__name__)
+
+# What the workers do for an account's chat when its access changes (outbox rows of kind "reply", delivered by
+# medsync.bot.replies): bring the chat's command list in step; and that, then tell its owner their access ended.
+SYNC_CHAT_COMMANDS = "syncStaffCommands"
+ACCESS_ENDED = "staffAccessEnded"
 
 
 class InviteInvalid(NotFound):
@@ -105,6 +111,7 @@ def bind(code: str, *, telegram_id: int, display_name: str, now: datetime | None
         raise InviteInvalid()
     # The code itself never reaches the logs; the member's id is what an operator needs.
     log.info("staff member %s bound a Telegram account", member_id)
+    _queue_for_chat(telegram_id, SYNC_CHAT_COMMANDS, f"staff:{member_id}:commands")
     return db.session.get(StaffMember, member_id, populate_existing=True)
 
 
@@ -134,7 +141,24 @@ def revoke(staff_id: int, *, now: datetime | None = None) -> StaffMember:
         raise StaffNotFound()
     member.revoked_at = now or clock.now()
     db.session.flush()
+    if member.telegram_id is not None:
+        _queue_for_chat(member.telegram_id, ACCESS_ENDED, f"staff:{member.id}:access-ended")
     return member
+
+
+def active_accounts() -> list[int]:
+    """The Telegram accounts of every active member (bound, not revoked)."""
+    return list(db.session.scalars(
+        select(StaffMember.telegram_id).where(StaffMember.telegram_id.is_not(None), StaffMember.revoked_at.is_(None))
+        .order_by(StaffMember.id)
+    ))
+
+
+def _queue_for_chat(telegram_id: int, action: str, dedupe_key: str) -> None:
+    """A row for the workers, written with the change itself: delivered after the commit, retried while Telegram is
+    down, lost never."""
+    outbox.queue_message(MessageKind.REPLY, booking_id=None, chat_id=telegram_id, dedupe_key=dedupe_key,
+                         payload={"reply": {"method": action}})
 
 
 def list_members() -> list[StaffMember]:

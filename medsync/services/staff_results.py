@@ -1,15 +1,35 @@
 """Results sent from the chat by staff, and the notice that tells them the patient received it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from medsync.extensions import db
-from medsync.models import MessageKind, Result, StaffMember
+from medsync.models import MessageKind, OutboxMessage, Result, StaffMember
 from medsync.services import outbox, results, staff_accounts, staff_agenda
 
 
-def store(member: StaffMember, booking_id: int, *, content: bytes, file_name: str) -> Result:
-    """Store a PDF for a visit the member may see, checked like the staff API's upload, and queue its delivery."""
-    staff_agenda.visit(member, booking_id)
-    return results.store_result(booking_id, content=content, file_name=file_name, uploaded_by=member.actor_id)
+@dataclass(frozen=True)
+class StoredResult:
+    """What became of a PDF a member sent: the visit's result, and, when that very file had been sent for the visit
+    before, the delivery queued then (nothing is sent again)."""
+
+    result: Result
+    sent_before: bool
+    delivery: OutboxMessage | None = None
+
+
+def store(member: StaffMember, booking_id: int, *, content: bytes, file_name: str,
+          now: datetime | None = None) -> StoredResult:
+    """Store a PDF for a visit the member may see and that took place, checked like the staff API's upload, and
+    queue its delivery; the same file again is only reported, with how its first sending went."""
+    booking = staff_agenda.visit(member, booking_id)
+    results.ensure_accepts_results(booking, now=now)
+    earlier = results.stored_before(booking.id, content)
+    if earlier is not None:
+        return StoredResult(earlier, sent_before=True, delivery=results.delivery_of(earlier))
+    return StoredResult(results.store_result(booking.id, content=content, file_name=file_name,
+                                             uploaded_by=member.actor_id, now=now), sent_before=False)
 
 
 def tell_uploader_delivered(result_id: int) -> int | None:

@@ -70,7 +70,7 @@ def script_texts() -> dict[str, str]:
         "sent_to_chat": gettext("The bot is sending it to your chat."),
         "status_booked": gettext("Booked"),
         "status_arrived": gettext("Arrived"),
-        "status_fulfilled": gettext("Visited"),
+        "status_fulfilled": gettext("Completed"),
         "status_cancelled": gettext("Cancelled"),
         "status_noshow": gettext("Missed"),
         "reschedule_from": gettext("Now: {when}"),

@@ -1,7 +1,7 @@
 """/api/v1 for the patient: create (idempotent), list, detail, cancel, reschedule, calendar, results — own only."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -129,6 +129,18 @@ def test_cancel_inside_the_cutoff_is_409(client, booked, tma_headers, frozen_now
     assert db.session.get(Booking, booked["id"]).status == "booked"
 
 
+def test_a_booking_says_whether_it_can_still_be_cancelled_or_moved(client, booked, tma_headers, frozen_now):
+    assert (booked["can_cancel"], booked["can_move"]) == (True, True)
+    frozen_now(datetime.fromisoformat(booked["starts_at"]) - timedelta(hours=1))  # inside the cutoff
+    path, headers = f"/api/v1/bookings/{booked['id']}", tma_headers(PATIENT_ID)
+
+    inside = client.get(path, headers=headers).get_json()
+    listed = client.get("/api/v1/me/bookings", headers=headers).get_json()["items"]
+
+    assert (inside["can_cancel"], inside["can_move"]) == (False, False)
+    assert [(item["id"], item["can_cancel"], item["can_move"]) for item in listed] == [(booked["id"], False, False)]
+
+
 def test_reschedule_moves_the_visit_and_the_calendar_event(client, booked, tma_headers):
     headers = tma_headers(PATIENT_ID)
     old = db.session.get(Booking, booked["id"])
@@ -194,8 +206,14 @@ def test_calendar_export_is_an_ics_attachment_of_the_visit(client, booked, tma_h
     assert booking.clinic.name in str(event["LOCATION"])
 
 
+def _after_the_visit(booked: dict) -> datetime:
+    """The clock as a result is stored for this booking: once its visit is over."""
+    return datetime.fromisoformat(booked["ends_at"])
+
+
 def test_results_are_listed_and_downloaded_by_their_owner_only(client, booked, tma_headers):
-    result = results.store_result(booked["id"], content=PDF, file_name="../blood test.pdf", title="Blood test")
+    result = results.store_result(booked["id"], content=PDF, file_name="../blood test.pdf", title="Blood test",
+                                  now=_after_the_visit(booked))
     db.session.commit()
     mine = client.get("/api/v1/me/results", headers=tma_headers(PATIENT_ID)).get_json()
     assert [(item["id"], item["title"]) for item in mine["items"]] == [(result.id, "Blood test")]
@@ -210,7 +228,7 @@ def test_results_are_listed_and_downloaded_by_their_owner_only(client, booked, t
 
 
 def test_a_result_whose_file_is_gone_is_404(client, booked, tma_headers):
-    result = results.store_result(booked["id"], content=PDF, file_name="x.pdf")
+    result = results.store_result(booked["id"], content=PDF, file_name="x.pdf", now=_after_the_visit(booked))
     db.session.commit()
     results.file_path(result).unlink()
     response = client.get(f"/api/v1/results/{result.id}/file", headers=tma_headers(PATIENT_ID))
@@ -218,7 +236,7 @@ def test_a_result_whose_file_is_gone_is_404(client, booked, tma_headers):
 
 
 def test_a_result_is_sent_to_the_owners_chat_again_on_request_and_only_theirs(client, booked, tma_headers):
-    result = results.store_result(booked["id"], content=PDF, file_name="x.pdf")
+    result = results.store_result(booked["id"], content=PDF, file_name="x.pdf", now=_after_the_visit(booked))
     db.session.commit()
 
     first = client.post(f"/api/v1/results/{result.id}/send", headers=tma_headers(PATIENT_ID))

@@ -199,6 +199,46 @@ def test_cancel_inside_the_cutoff_is_refused_with_a_clear_answer(
     assert answer.params["show_alert"].lower() == "true"
 
 
+def test_inside_the_cutoff_the_details_offer_no_cancel_or_reschedule_and_say_to_call_the_clinic(
+    app, post_update, telegram_api: FakeTelegramAPI, make_user, make_booking, frozen_now
+):
+    user = make_user()
+    booking = make_booking(user=user)
+    cutoff = app.config["SETTINGS"].CANCEL_CUTOFF
+    details = callbacks.booking_details.new(booking.id, "upcoming", 1)
+
+    frozen_now(booking.starts_at - cutoff)  # the last moment it may still be cancelled here
+    post_update(callback_update(user, details))
+    before = telegram_api.last("editMessageText")
+    frozen_now(booking.starts_at - cutoff + timedelta(seconds=1))
+    post_update(callback_update(user, details))
+    inside = telegram_api.last("editMessageText")
+
+    assert [item["text"] for item in buttons(before)] == ["Cancel", "Reschedule", "Add to calendar", "Back"]
+    assert [item["text"] for item in buttons(inside)] == ["Add to calendar", "Back"]
+    assert inside.params["text"].endswith(
+        "It is too late to cancel or move this booking here. Please call the clinic.")
+    assert "too late" not in before.params["text"]
+
+
+def test_an_old_cancel_button_pressed_inside_the_cutoff_shows_the_booking_and_says_it_is_too_late(
+    post_update, telegram_api: FakeTelegramAPI, make_user, make_booking, frozen_now
+):
+    user = make_user()
+    booking = make_booking(user=user)
+    frozen_now(booking.starts_at - timedelta(hours=1))
+
+    post_update(callback_update(user, callbacks.reminder_cancel.new(booking.id)))
+
+    shown = telegram_api.last("editMessageText")
+    assert "Cancel this booking?" not in shown.params["text"]
+    assert [item["text"] for item in buttons(shown)] == ["Add to calendar", "Back"]
+    answer = telegram_api.last("answerCallbackQuery")
+    assert answer.params["text"] == "It is too late to cancel this booking online. Please call the clinic."
+    assert answer.params["show_alert"].lower() == "true"
+    assert _reload(booking).status == "booked"
+
+
 def test_a_second_yes_says_the_booking_is_already_cancelled(
     post_update, telegram_api: FakeTelegramAPI, make_user, make_booking, frozen_now
 ):

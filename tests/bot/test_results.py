@@ -13,7 +13,7 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 
 def _result_for(make_booking, user, title: str = "Complete blood count") -> Result:
     booking = make_booking(user=user)
-    result = results.store_result(booking.id, content=PDF, file_name="cbc.pdf", title=title)
+    result = results.store_result(booking.id, content=PDF, file_name="cbc.pdf", title=title, now=booking.starts_at)
     db.session.commit()
     return result
 
@@ -35,7 +35,8 @@ def test_results_list_pages_like_bookings(
 ):
     user = make_user()
     for number, booking in enumerate(book_many(user, 6)):
-        results.store_result(booking.id, content=PDF + bytes([number]), file_name="r.pdf", title=f"Test {number}")
+        results.store_result(booking.id, content=PDF + bytes([number]), file_name="r.pdf", title=f"Test {number}",
+                             now=booking.starts_at)
     db.session.commit()
     post_update(message_update(user, "/results"))
     first = telegram_api.last("sendMessage")

@@ -97,7 +97,8 @@ def catalog_with_a_patient(app_context, make_user, make_booking):
     diagnostic = db.session.scalars(select(DiagnosticType).where(DiagnosticType.name == "MRI")).one()
     patient = make_user(telegram_id=PATIENT_ID)
     booking = make_booking(user=patient, doctor=doctor)
-    results.store_result(booking.id, content=PDF, file_name="blood.pdf", title="Complete blood count")
+    results.store_result(booking.id, content=PDF, file_name="blood.pdf", title="Complete blood count",
+                         now=booking.starts_at)
     cancelled = make_booking(user=patient, doctor=doctor, starts_at=next_local_slot(doctor.clinic, days_ahead=4))
     bookings.cancel(cancelled.id, user_id=PATIENT_ID)
     db.session.commit()

@@ -112,7 +112,8 @@ def test_someone_elses_booking_cannot_be_rescheduled(open_app, make_user, make_b
 
 def test_my_results_open_the_pdf_or_send_it_to_the_chat(open_app, make_user, make_booking):
     booking = make_booking(user=make_user(telegram_id=PATIENT_ID))
-    result = results.store_result(booking.id, content=PDF, file_name="blood.pdf", title="Blood test")
+    result = results.store_result(booking.id, content=PDF, file_name="blood.pdf", title="Blood test",
+                                  now=booking.starts_at)
     db.session.commit()
 
     page = open_app("/app/results")

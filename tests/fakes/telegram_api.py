@@ -19,8 +19,11 @@ Typical use with pyTelegramBotAPI::
 
 Every call is recorded as a :class:`Call` (failed ones too, with ``failed=True``
 and the HTTP status) so tests can count attempts.  Failures can be injected with
-:meth:`FakeTelegramAPI.fail_next` / :meth:`FakeTelegramAPI.fail_chat`, and the
-real flood limits (30 msg/s overall, 1 msg/s per chat) can be enforced with
+:meth:`FakeTelegramAPI.fail_next` / :meth:`FakeTelegramAPI.fail_chat`, answers that
+are not the Bot API's JSON (a proxy's page) with :meth:`FakeTelegramAPI.answer_next_raw`,
+and a file download that breaks off with :meth:`FakeTelegramAPI.break_next_download`.
+Command lists are kept per scope and language, as Telegram keeps them
+(:meth:`FakeTelegramAPI.commands`), and the real flood limits (30 msg/s overall, 1 msg/s per chat) can be enforced with
 ``enforce_limits=True`` for benchmarks.
 
 Standalone::
@@ -114,8 +117,6 @@ _TRUE_METHODS = frozenset(
         "setWebhook",
         "deleteWebhook",
         "setChatMenuButton",
-        "setMyCommands",
-        "deleteMyCommands",
         "setMyDescription",
         "setMyShortDescription",
         "setMyName",
@@ -281,6 +282,10 @@ class FakeTelegramAPI:
         self._file_counters: collections.Counter[str] = collections.Counter()
         self._files: collections.OrderedDict[str, dict[str, Any]] = collections.OrderedDict()
         self._webhook: dict[str, Any] = {"url": ""}
+        self._raw_answers: list[tuple[str, int, bytes, str]] = []
+        self._broken_downloads = 0
+        # (scope as canonical JSON, language_code) -> the command list set for it
+        self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
 
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -392,6 +397,13 @@ class FakeTelegramAPI:
             self._chat_windows.clear()
             self._files.clear()
             self._webhook = {"url": ""}
+            self._commands.clear()
+
+    def commands(self, scope: dict[str, Any] | None = None, language_code: str = "") -> list[dict[str, str]]:
+        """The command list set for *scope* (default: ``{"type": "default"}``) and language, as getMyCommands
+        answers it: what a chat of that scope is shown (without Telegram's fallback to wider scopes)."""
+        with self._lock:
+            return list(self._commands.get((_scope_key(scope), language_code), []))
 
     def wait_for(
         self,
@@ -474,6 +486,39 @@ class FakeTelegramAPI:
             self._fail_rules.append(
                 _FailRule(method.lower() if method else None, status, description, retry_after, times)
             )
+
+    def answer_next_raw(self, method: str, body: bytes, *, status: int = 200,
+                        content_type: str = "text/html") -> None:
+        """Answer the next call to *method* with this exact HTTP body instead of the Bot API's JSON (what a proxy
+        or a captive portal in front of Telegram may send).  Recorded as a failed call."""
+        with self._lock:
+            self._raw_answers.append((method.lower(), status, body, content_type))
+
+    def break_next_download(self, times: int = 1) -> None:
+        """The next *times* file downloads promise the whole file but break off half-way (the connection closes)."""
+        with self._lock:
+            self._broken_downloads += times
+
+    def _take_raw_answer(self, method: str) -> tuple[int, bytes, str] | None:
+        with self._lock:
+            for index, (wanted, status, body, content_type) in enumerate(self._raw_answers):
+                if wanted == method.lower():
+                    del self._raw_answers[index]
+                    return status, body, content_type
+        return None
+
+    def _record_raw_answer(self, http_method: str, token: str, method: str, params: dict[str, str],
+                           status: int) -> None:
+        with self._lock:
+            self._calls.append(Call(method, token, params, {}, time.time(), status, True, http_method, {}))
+            self._cond.notify_all()
+
+    def _take_broken_download(self) -> bool:
+        with self._lock:
+            if self._broken_downloads:
+                self._broken_downloads -= 1
+                return True
+        return False
 
     def fail_chat(self, chat_id: int | str, status: int = 403, description: str | None = None) -> None:
         """Fail every call whose chat_id is *chat_id* until :meth:`clear_failures`."""
@@ -690,8 +735,19 @@ class FakeTelegramAPI:
             return True
         if lower == "getupdates":
             return []
-        if lower in ("getmycommands",):
-            return []
+        if lower == "setmycommands":
+            commands = _loads(params.get("commands"))
+            if not isinstance(commands, list) or len(commands) > 100 or not all(map(_is_command, commands)):
+                raise _ApiError(400, "Bad Request: invalid bot commands specified")
+            self._commands[(_scope_key(_loads(params.get("scope"))), params.get("language_code", ""))] = [
+                {"command": item["command"], "description": item["description"]} for item in commands]
+            return True
+        if lower == "deletemycommands":
+            self._commands.pop((_scope_key(_loads(params.get("scope"))), params.get("language_code", "")), None)
+            return True
+        if lower == "getmycommands":
+            return list(self._commands.get((_scope_key(_loads(params.get("scope"))),
+                                            params.get("language_code", "")), []))
         if lower == "getchatmenubutton":
             return {"type": "default"}
         if lower == "getchat":
@@ -774,6 +830,33 @@ class FakeTelegramAPI:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+_SCOPE_TYPES = frozenset({"default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
+                          "chat_administrators", "chat_member"})
+
+
+def _scope_key(scope: Any) -> str:
+    """A BotCommandScope as canonical JSON (chat ids as integers), checked as Telegram checks it."""
+    scope = scope or {"type": "default"}
+    if not isinstance(scope, dict) or scope.get("type") not in _SCOPE_TYPES:
+        raise _ApiError(400, "Bad Request: can't parse BotCommandScope")
+    if scope["type"].startswith("chat"):
+        try:
+            scope = {**scope, "chat_id": int(scope["chat_id"])}
+        except (KeyError, TypeError, ValueError):
+            raise _ApiError(400, "Bad Request: chat_id is empty") from None
+    return _json.dumps(scope, sort_keys=True)
+
+
+def _is_command(item: Any) -> bool:
+    """A BotCommand as Telegram takes it: 1-32 of a-z 0-9 _, and a description of 1-256 characters."""
+    if not isinstance(item, dict):
+        return False
+    command, description = item.get("command"), item.get("description")
+    return (isinstance(command, str) and 1 <= len(command) <= 32
+            and all(ch.islower() or ch.isdigit() or ch == "_" for ch in command) and command.isascii()
+            and isinstance(description, str) and 1 <= len(description) <= 256)
 
 
 def _print_line(line: str) -> None:
@@ -986,6 +1069,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _send_broken(self, content: bytes) -> None:
+        """Promise the whole body, send half of it and close the connection."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(content)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(content[: len(content) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
     def _send_json(self, status: int, payload: dict[str, Any]) -> None:
         self._send(status, _json.dumps(payload, ensure_ascii=False).encode("utf-8"))
 
@@ -1002,6 +1096,8 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(fake.latency)
                 if content is None:
                     self._send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                elif fake._take_broken_download():
+                    self._send_broken(content)
                 else:
                     self._send(200, content, "application/octet-stream")
                 return
@@ -1017,6 +1113,11 @@ class _Handler(BaseHTTPRequestHandler):
                 status, payload = err.status, _error_payload(err.status, err.description, None)
                 fake._record_bad_request(http_method, token, method, status, payload)
             else:
+                raw = fake._take_raw_answer(method)
+                if raw is not None:
+                    fake._record_raw_answer(http_method, token, method, params, raw[0])
+                    self._send(raw[0], raw[1], raw[2])
+                    return
                 status, payload = fake._handle_api(http_method, token, method, params, files)
             if fake.latency:
                 time.sleep(fake.latency)

@@ -316,3 +316,57 @@ def test_standalone_main():
         proc.terminate()
         proc.wait(timeout=5)
     assert proc.returncode == 0
+
+
+def test_command_lists_are_kept_per_scope_and_language_as_telegram_keeps_them(bot, fake):
+    chat_scope = types.BotCommandScopeChat(CHAT)
+    assert bot.set_my_commands([types.BotCommand("start", "Main menu")]) is True
+    assert bot.set_my_commands([types.BotCommand("start", "Main menu"), types.BotCommand("today", "Today")],
+                               scope=chat_scope) is True
+    assert bot.set_my_commands([types.BotCommand("start", "Головне меню")], language_code="uk") is True
+
+    assert [command.command for command in bot.get_my_commands(scope=chat_scope)] == ["start", "today"]
+    assert fake.commands({"type": "chat", "chat_id": CHAT}) == [
+        {"command": "start", "description": "Main menu"}, {"command": "today", "description": "Today"}]
+    assert fake.commands() == [{"command": "start", "description": "Main menu"}]
+    assert fake.commands(language_code="uk") == [{"command": "start", "description": "Головне меню"}]
+
+    assert bot.delete_my_commands(scope=chat_scope) is True
+    assert bot.get_my_commands(scope=chat_scope) == [] and fake.commands({"type": "chat", "chat_id": CHAT}) == []
+    assert [command.command for command in bot.get_my_commands()] == ["start"]
+
+
+def test_a_command_list_telegram_would_refuse_is_refused(bot, fake):
+    for commands in ([types.BotCommand("Today", "capital letters")], [types.BotCommand("today", "")],
+                     [types.BotCommand("x" * 33, "too long")]):
+        with pytest.raises(ApiTelegramException) as refused:
+            bot.set_my_commands(commands)
+        assert refused.value.description == "Bad Request: invalid bot commands specified"
+    status, body = _raw(fake, "setMyCommands", data=json.dumps(
+        {"commands": [{"command": "start", "description": "Start"}], "scope": {"type": "chat"}}).encode(),
+        content_type="application/json")
+    assert status == 400 and body["description"] == "Bad Request: chat_id is empty"
+    assert fake.commands() == []
+
+
+def test_answer_next_raw_sends_a_body_that_is_not_the_bot_apis_json(bot, fake):
+    fake.answer_next_raw("getMe", b"<html>Gateway</html>")
+    with pytest.raises(apihelper.ApiInvalidJSONException):
+        bot.get_me()
+    fake.answer_next_raw("getMe", b"<html>Bad Gateway</html>", status=502)
+    with pytest.raises(apihelper.ApiHTTPException):
+        bot.get_me()
+    assert bot.get_me().is_bot
+    assert [(call.failed, call.status) for call in fake.calls("getMe")] == [(True, 200), (True, 502), (False, 200)]
+
+
+def test_break_next_download_sends_half_of_the_file_and_closes(bot, fake):
+    sent = bot.send_document(CHAT, io.BytesIO(b"%PDF-" + b"x" * 1000), visible_file_name="r.pdf")
+    path = bot.get_file(sent.document.file_id).file_path
+    fake.break_next_download()
+    with pytest.raises(Exception) as broken:  # urllib's own "incomplete read"
+        with urllib.request.urlopen(f"{fake.url}/file/bot{TOKEN}/{path}", timeout=5) as response:
+            response.read()
+    assert "IncompleteRead" in type(broken.value).__name__
+    with urllib.request.urlopen(f"{fake.url}/file/bot{TOKEN}/{path}", timeout=5) as response:
+        assert response.read() == b"%PDF-" + b"x" * 1000

@@ -228,22 +228,28 @@ def test_a_failed_reschedule_changes_nothing(frozen_now, make_booking, make_doct
     assert messages(old.id)["reminder:24h"] == "pending"
 
 
-@pytest.mark.parametrize(("path", "refused"), [
-    ([BookingStatus.ARRIVED, BookingStatus.FULFILLED], BookingStatus.BOOKED),
-    ([BookingStatus.NOSHOW], BookingStatus.ARRIVED),
-    ([BookingStatus.ARRIVED], BookingStatus.CANCELLED),
-    ([BookingStatus.CANCELLED], BookingStatus.ARRIVED),
+@pytest.mark.parametrize(("path", "refused", "told"), [
+    ([BookingStatus.ARRIVED, BookingStatus.FULFILLED], BookingStatus.BOOKED,
+     "This visit is completed, so it cannot be booked again."),
+    ([BookingStatus.NOSHOW], BookingStatus.ARRIVED,
+     "This visit is marked as missed, so it cannot be marked as arrived."),
+    ([BookingStatus.ARRIVED], BookingStatus.CANCELLED, "This visit is marked as arrived, so it cannot be cancelled."),
+    ([BookingStatus.CANCELLED], BookingStatus.ARRIVED, "This booking is already cancelled."),
+    ([BookingStatus.ARRIVED], BookingStatus.ARRIVED, "This visit is already marked as arrived."),
+    ([BookingStatus.NOSHOW], BookingStatus.NOSHOW, "This visit is already marked as missed."),
+    ([], BookingStatus.FULFILLED, "This visit is still booked: mark the patient as arrived before completing it."),
 ])
-def test_status_moves_forward_only(frozen_now, make_booking, path, refused):
+def test_status_moves_forward_only_and_a_refusal_says_why_in_words(frozen_now, make_booking, path, refused, told):
     booking = make_booking(starts_at=DEC_3_10AM)
     frozen_now(DEC_3_10AM + timedelta(minutes=5))
     for status in path:
         bookings.change_status(booking.id, status, actor=Actor.STAFF, actor_id="nurse")
     db.session.commit()
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransition) as refusal:
         bookings.change_status(booking.id, refused, actor=Actor.STAFF, actor_id="nurse")
+    assert refusal.value.message == told
     db.session.rollback()
-    assert db.session.get(Booking, booking.id).status == path[-1].value
+    assert db.session.get(Booking, booking.id).status == (path[-1] if path else BookingStatus.BOOKED).value
     assert actions(booking.id)[1:] == [status.value for status in path]
 
 
@@ -251,7 +257,7 @@ def test_arrival_and_noshow_wait_for_the_visit(frozen_now, make_booking):
     booking = make_booking(starts_at=DEC_3_10AM)
     with pytest.raises(IllegalTransition, match="day of the visit"):
         bookings.change_status(booking.id, BookingStatus.ARRIVED, actor=Actor.STAFF)
-    with pytest.raises(IllegalTransition, match="no-show only after"):
+    with pytest.raises(IllegalTransition, match="missed only once it was due to start"):
         bookings.change_status(booking.id, BookingStatus.NOSHOW, actor=Actor.STAFF)
     db.session.rollback()
     frozen_now(DEC_3_10AM - timedelta(hours=2))  # the morning of the visit

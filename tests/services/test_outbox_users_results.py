@@ -129,7 +129,8 @@ def test_upsert_creates_then_refreshes_a_user(app_context):
 
 def test_a_stored_result_is_on_disk_with_its_hash_and_queued_for_delivery(frozen_now, make_booking, results_dir):
     booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
-    result = results.store_result(booking.id, content=PDF, file_name="../../etc/blood.pdf", uploaded_by="lab")
+    result = results.store_result(booking.id, content=PDF, file_name="../../etc/blood.pdf", uploaded_by="lab",
+                                  now=booking.starts_at)
     db.session.commit()
     assert results.file_path(result).read_bytes() == PDF
     assert results.file_path(result).is_relative_to(results_dir)
@@ -142,9 +143,9 @@ def test_a_stored_result_is_on_disk_with_its_hash_and_queued_for_delivery(frozen
 
 def test_uploading_the_same_file_twice_keeps_one_result(frozen_now, make_booking):
     booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
-    first = results.store_result(booking.id, content=PDF, file_name="r.pdf")
+    first = results.store_result(booking.id, content=PDF, file_name="r.pdf", now=booking.starts_at)
     db.session.commit()
-    again = results.store_result(booking.id, content=PDF, file_name="r (1).pdf")
+    again = results.store_result(booking.id, content=PDF, file_name="r (1).pdf", now=booking.starts_at)
     db.session.commit()
     assert again.id == first.id
     assert len(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "result")).all()) == 1
@@ -154,16 +155,17 @@ def test_only_pdfs_within_the_cap_are_stored(frozen_now, make_booking, results_d
     booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
     files_before = sorted(results_dir.rglob("*"))
     with pytest.raises(InvalidRequest, match="PDF"):
-        results.store_result(booking.id, content=b"MZ\x90\x00 not a pdf", file_name="x.pdf")
+        results.store_result(booking.id, content=b"MZ\x90\x00 not a pdf", file_name="x.pdf", now=booking.starts_at)
     with pytest.raises(InvalidRequest, match="too large"):
-        results.store_result(booking.id, content=PDF + b"0" * 30 * 1024 * 1024, file_name="big.pdf")
+        results.store_result(booking.id, content=PDF + b"0" * 30 * 1024 * 1024, file_name="big.pdf",
+                             now=booking.starts_at)
     assert db.session.scalar(select(Result.id)) is None
     assert sorted(results_dir.rglob("*")) == files_before
 
 
 def test_results_belong_to_the_booking_owner(frozen_now, make_booking, make_user):
     booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
-    result = results.store_result(booking.id, content=PDF, file_name="r.pdf")
+    result = results.store_result(booking.id, content=PDF, file_name="r.pdf", now=booking.starts_at)
     db.session.commit()
     assert results.get_result(result.id, user_id=booking.user_id).id == result.id
     with pytest.raises(ResultNotFound):
@@ -180,7 +182,7 @@ def test_sending_a_result_again_fails_loudly_when_the_outbox_takes_no_row(monkey
     # A fresh random key never collides; if the outbox still wrote nothing, say so (an assert would vanish under
     # python -O and the caller would report a send that never happens).
     booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
-    result = results.store_result(booking.id, content=PDF, file_name="r.pdf")
+    result = results.store_result(booking.id, content=PDF, file_name="r.pdf", now=booking.starts_at)
     db.session.commit()
     monkeypatch.setattr(outbox, "queue_message", lambda *args, **kwargs: None)
 

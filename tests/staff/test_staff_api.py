@@ -143,7 +143,7 @@ def test_a_backward_status_change_is_a_conflict_and_changes_nothing(client, staf
                            headers=staff_headers)
 
     assert response.status_code == 409
-    assert response.json["message"] == "A noshow booking cannot become arrived."
+    assert response.json["message"] == "This visit is marked as missed, so it cannot be marked as arrived."
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == "noshow"
 
@@ -184,8 +184,8 @@ def test_a_status_change_of_an_unknown_booking_is_not_found(client, staff_header
 # --- result upload ----------------------------------------------------------------------------------
 
 
-def test_a_pdf_result_is_stored_with_its_hash_and_queued_for_the_patient(upload, make_booking, results_dir):
-    booking = make_booking()
+def test_a_pdf_result_is_stored_with_its_hash_and_queued_for_the_patient(upload, make_visit, results_dir):
+    booking = make_visit()
 
     response = upload(booking.id, PDF, "mri-scan.pdf")
 
@@ -199,9 +199,9 @@ def test_a_pdf_result_is_stored_with_its_hash_and_queued_for_the_patient(upload,
 
 
 def test_eight_identical_uploads_at_once_store_one_result_and_answer_it_to_each(
-    app, make_booking, staff_headers
+    app, make_visit, staff_headers
 ):
-    url = f"/api/v1/staff/bookings/{make_booking().id}/results"
+    url = f"/api/v1/staff/bookings/{make_visit().id}/results"
     barrier = threading.Barrier(8)
     answers: list[tuple[int, int | None]] = [(0, None)] * 8
 
@@ -222,6 +222,36 @@ def test_eight_identical_uploads_at_once_store_one_result_and_answer_it_to_each(
     assert answers == [(201, result_id)] * 8
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
                              .where(OutboxMessage.kind == MessageKind.RESULT.value)) == 1
+
+
+def test_a_result_for_a_visit_that_has_not_taken_place_yet_is_a_conflict_and_nothing_is_stored(
+    upload, make_booking, results_dir, frozen_now
+):
+    booking = make_booking()  # tomorrow, Wednesday 2 December, at 10:00
+    files_before = set(results_dir.rglob("*"))
+
+    response = upload(booking.id, PDF)
+
+    assert response.status_code == 409
+    assert response.json == {"code": 409, "status": "Conflict", "errors": {}, "message": (
+        f"Visit #{booking.id} has not taken place yet (it is on Wed 2 Dec at 10:00): a result can be attached once "
+        "it has begun.")}
+    assert db.session.scalar(select(Result)) is None and set(results_dir.rglob("*")) == files_before
+
+
+def test_a_result_for_a_cancelled_visit_is_a_conflict_and_nothing_is_stored(
+    client, upload, staff_headers, make_booking, results_dir, frozen_now
+):
+    booking = make_booking()
+    client.post(f"/api/v1/staff/bookings/{booking.id}/status", json={"status": "cancelled"}, headers=staff_headers)
+    frozen_now(booking.starts_at + timedelta(hours=1))
+
+    response = upload(booking.id, PDF)
+
+    assert response.status_code == 409
+    assert response.json["message"] == f"Visit #{booking.id} was cancelled: a result cannot be attached to it."
+    assert db.session.scalar(select(Result)) is None
+    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == MessageKind.RESULT.value)) is None
 
 
 def test_a_file_that_is_not_a_pdf_is_refused_and_nothing_is_stored(upload, make_booking, results_dir):

@@ -201,9 +201,9 @@ def test_a_confirmation_telegram_does_not_take_is_logged_once_with_the_reason_an
 
 
 def test_an_unforeseen_error_puts_the_row_back_for_a_retry_instead_of_leaving_it_sending(
-    telegram_api, make_booking, upload, results_dir
+    telegram_api, make_visit, upload, results_dir
 ):
-    booking = make_booking()
+    booking = make_visit()
     upload(booking.id)
     row = message_rows(MessageKind.RESULT)[0]
     first_due = row.due_at

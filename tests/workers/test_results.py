@@ -9,9 +9,9 @@ from tests.conftest import PDF
 from tests.workers.conftest import message_rows, wait_for_status
 
 
-def test_a_staff_result_upload_reaches_the_patient_as_a_protected_document(worker, telegram_api, make_booking,
+def test_a_staff_result_upload_reaches_the_patient_as_a_protected_document(worker, telegram_api, make_visit,
                                                                            upload):
-    booking = make_booking()
+    booking = make_visit()
 
     response = upload(booking.id, PDF, "blood-test.pdf")
 

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import telebot
-from telebot.types import CallbackQuery
+from telebot import util
+from telebot.types import CallbackQuery, Message
 
 from medsync.bot import callbacks, staff, texts
 from medsync.bot.handlers import bookings, menu, reminders, results, users, webapp
@@ -11,12 +12,27 @@ __all__ = ["register_handlers"]
 
 
 def register_handlers(bot: telebot.TeleBot) -> None:
-    """Register every handler: staff first (an invite is a /start deep link), the catch-all for stale buttons last."""
+    """Register every handler: first what the bot cannot act on, then staff (an invite is a /start deep link), the
+    catch-all for stale buttons last. telebot hands an update to the first handler that accepts it."""
+    bot.register_message_handler(ignore_senderless, func=lambda message: message.from_user is None,
+                                 content_types=util.content_type_media + util.content_type_service)
+    bot.register_callback_query_handler(answer_unreachable, func=lambda call: not isinstance(call.message, Message),
+                                        pass_bot=True)
     staff.register(bot)
     for module in (menu, bookings, results, reminders, webapp, users):
         module.register(bot)
     on_callback(bot, callbacks.page_label, answer_page_label)
     bot.register_callback_query_handler(answer_stale_button, func=lambda call: True, pass_bot=True)
+
+
+def ignore_senderless(message: Message) -> None:
+    """A message with no `from` (sent on behalf of a channel, or in one): nobody to answer or check; ignored."""
+
+
+def answer_unreachable(call: CallbackQuery, bot: telebot.TeleBot) -> None:
+    """A press on a message the bot cannot reach (sent in inline mode, or too old: Telegram leaves it out or sends
+    it as inaccessible): nothing can be shown in place, so the press is only answered."""
+    answer(bot, call, texts.MESSAGE_TOO_OLD)
 
 
 def answer_page_label(call: CallbackQuery, bot: telebot.TeleBot) -> None:

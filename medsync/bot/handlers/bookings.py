@@ -5,6 +5,7 @@ import telebot
 from telebot.callback_data import CallbackData
 from telebot.types import CallbackQuery, Message
 
+from medsync import clock
 from medsync.bot import callbacks, keyboards, replies, texts
 from medsync.bot.handlers.common import (
     PER_PAGE, Position, answer, fields, identifier, not_found, on_callback, position, show, webapp_url,
@@ -87,8 +88,11 @@ def open_details(call: CallbackQuery, bot: telebot.TeleBot) -> None:
 
 
 def show_details(bot: telebot.TeleBot, call: CallbackQuery, booking: Booking, where: Position) -> None:
-    show(bot, call.message, texts.booking_details(booking),
-         keyboards.booking_details(booking, where.when, where.page, webapp_url()))
+    """The booking with the buttons it allows now; a booking too close to change says whom to call."""
+    now = clock.now()
+    too_late = booking.status == BookingStatus.BOOKED.value and not booking.can_cancel(now)
+    show(bot, call.message, texts.booking_details(booking, too_late=too_late),
+         keyboards.booking_details(booking, where.when, where.page, webapp_url(), now))
 
 
 def ask_to_cancel(call: CallbackQuery, bot: telebot.TeleBot) -> None:
@@ -101,9 +105,12 @@ def ask_to_cancel(call: CallbackQuery, bot: telebot.TeleBot) -> None:
 
 
 def show_cancel_question(bot: telebot.TeleBot, call: CallbackQuery, booking: Booking, where: Position) -> None:
-    """The Yes/No question in place of the message; a booking that is no longer booked shows its details."""
-    if booking.status != BookingStatus.BOOKED.value:
+    """The Yes/No question in place of the message; a booking that can no longer be cancelled shows its details
+    (an old message's Cancel button, or a reminder's, may be pressed inside the cutoff)."""
+    if not booking.can_cancel(clock.now()):
         show_details(bot, call, booking, where)
+        if booking.status == BookingStatus.BOOKED.value:
+            return answer(bot, call, texts.CANCEL_TOO_LATE, alert=True)
         return answer(bot, call, texts.NO_LONGER_ACTIVE)
     show(bot, call.message, texts.cancel_question(booking), keyboards.cancel_confirmation(booking, where.when, where.page))
     answer(bot, call)

@@ -10,7 +10,7 @@ from telebot.callback_data import CallbackData
 from telebot.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from medsync.bot import replies, texts
-from medsync.bot.reply import webhook_reply
+from medsync.bot.reply import answer_call, webhook_reply
 from medsync.config import current_settings
 
 LISTS = ("upcoming", "past")
@@ -72,10 +72,11 @@ def answer(bot: telebot.TeleBot, call: CallbackQuery, text: str | None = None, *
     given there): one Bot API round trip fewer per button press. A second answer is sent directly.
     """
     if has_request_context() and webhook_reply.get() is None:
-        webhook_reply.set({"method": "answerCallbackQuery", "callback_query_id": call.id, "text": text,
-                           "show_alert": alert})
+        webhook_reply.set(answer_call(call.id, text, alert))
         return
     bot.answer_callback_query(call.id, text, show_alert=alert)
+    if has_request_context():
+        webhook_reply.note_answered()
 
 
 def not_found(bot: telebot.TeleBot, call: CallbackQuery) -> None:

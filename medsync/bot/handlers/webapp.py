@@ -6,6 +6,7 @@ import json
 import telebot
 from telebot.types import Message
 
+from medsync import clock
 from medsync.bot import keyboards, replies, texts
 from medsync.bot.handlers.common import webapp_url
 from medsync.errors import BookingNotFound
@@ -29,7 +30,7 @@ def answer_web_app_data(message: Message, bot: telebot.TeleBot) -> None:
         replies.send_message(bot, message.chat.id, texts.BOOKING_NOT_FOUND)
         return
     replies.send_message(bot, message.chat.id, texts.booking_confirmed(booking),
-                         keyboards.booking_details(booking, "upcoming", 1, webapp_url()))
+                         keyboards.booking_details(booking, "upcoming", 1, webapp_url(), clock.now()))
 
 
 def _parse(data: str) -> tuple[str | None, int | None]:

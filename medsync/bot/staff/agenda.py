@@ -1,4 +1,4 @@
-"""/today and /agenda YYYY-MM-DD: a clinic day's visits in one message, paged and turned in place."""
+"""/today and /agenda <day>: a clinic day's visits in one message, paged and turned in place."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,7 +9,8 @@ from telebot.types import CallbackQuery, InlineKeyboardMarkup, Message
 from medsync.bot import replies
 from medsync.bot.handlers.common import answer, identifier, not_found, on_callback, show
 from medsync.bot.staff import callbacks, keyboards, texts
-from medsync.bot.staff.common import as_patient, callback_day, command_day, member_and_data, member_of
+from medsync.bot.staff import days as days_read
+from medsync.bot.staff.common import as_patient, callback_day, command_argument, member_and_data, member_of
 from medsync.errors import NotFound
 from medsync.models import StaffMember
 from medsync.services import staff_agenda
@@ -30,18 +31,20 @@ def send_today(message: Message, bot: telebot.TeleBot) -> None:
     member = member_of(message.from_user.id)
     if member is None:
         return as_patient(message, bot)
-    send_day(bot, message.chat.id, member, None)
+    send_day(bot, message.chat.id, member, [staff_agenda.clinic_today(clinic) for clinic in member.clinics])
 
 
 def send_agenda(message: Message, bot: telebot.TeleBot) -> None:
-    """Another day's visits; a malformed date gets the expected form."""
+    """Another day's visits, the day read as the desk writes it (a relative one from each clinic's own today); what
+    is not a day gets the forms that work."""
     member = member_of(message.from_user.id)
     if member is None:
         return as_patient(message, bot)
-    day = command_day(message)
-    if day is None:
+    argument = command_argument(message)
+    days = [days_read.read_day(argument, staff_agenda.clinic_today(clinic)) for clinic in member.clinics]
+    if not argument or None in days:
         return replies.send_message(bot, message.chat.id, texts.AGENDA_DATE_HELP)
-    send_day(bot, message.chat.id, member, day)
+    send_day(bot, message.chat.id, member, days)
 
 
 def send_staff_help(message: Message, bot: telebot.TeleBot) -> None:
@@ -51,13 +54,13 @@ def send_staff_help(message: Message, bot: telebot.TeleBot) -> None:
     replies.send_message(bot, message.chat.id, texts.HELP)
 
 
-def send_day(bot: telebot.TeleBot, chat_id: int, member: StaffMember, day: date | None) -> None:
-    """A new message: the day's first page, or first the clinic choice for a member of several clinics."""
+def send_day(bot: telebot.TeleBot, chat_id: int, member: StaffMember, days: list[date]) -> None:
+    """A new message: the day's first page, or first the clinic choice for a member of several clinics (`days` has
+    each clinic's day: their zones may differ in date)."""
     if len(member.clinics) > 1:
-        days = [day or staff_agenda.clinic_today(clinic) for clinic in member.clinics]  # zones may differ in date
         markup = keyboards.clinic_choice(member.clinics, days)
         return replies.send_message(bot, chat_id, texts.choose_clinic(days), markup)
-    clinic_day = staff_agenda.day_page(member, member.clinics[0].id, day)
+    clinic_day = staff_agenda.day_page(member, member.clinics[0].id, days[0])
     replies.send_message(bot, chat_id, _agenda_text(clinic_day), _agenda_keyboard(member, clinic_day))
 
 

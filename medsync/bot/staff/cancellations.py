@@ -6,6 +6,7 @@ import telebot
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
 from telebot.types import CallbackQuery, ForceReply, Message
 
+from medsync import clock
 from medsync.bot import replies
 from medsync.bot.handlers.common import answer, not_found, on_callback, show
 from medsync.bot.staff import callbacks, keyboards, prompts, texts
@@ -13,7 +14,7 @@ from medsync.bot.staff.common import committed, member_of
 from medsync.bot.staff.visits import change_on_card, page_of, pressed_visit, show_card
 from medsync.errors import BookingNotFound, IllegalTransition
 from medsync.models import BookingStatus
-from medsync.services import staff_agenda
+from medsync.services import bookings, staff_agenda
 
 
 def register(bot: telebot.TeleBot) -> None:
@@ -31,9 +32,10 @@ def ask_reason(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     if found is None:
         return not_found(bot, call)
     _, booking, data = found
-    if booking.status != BookingStatus.BOOKED.value:
+    refusal = bookings.transition_refusal(booking, BookingStatus.CANCELLED)
+    if refusal is not None:
         show_card(bot, call.message, booking, page_of(data))
-        return answer(bot, call, texts.no_longer_booked(booking))
+        return answer(bot, call, refusal)
     show(bot, call.message, texts.cancel_question(booking), keyboards.cancel_reasons(booking, page_of(data)))
     answer(bot, call)
 
@@ -83,4 +85,4 @@ def cancel_for_typed_reason(message: Message, bot: telebot.TeleBot) -> None:
     except IllegalTransition as refused:
         return replies.send_message(bot, message.chat.id, refused.message)
     replies.send_message(bot, message.chat.id, texts.cancelled_with_reason(booking),
-                         keyboards.visit_card(booking, 1))
+                         keyboards.visit_card(booking, 1, clock.now()))

@@ -47,9 +47,14 @@ def command_day(message: Message) -> date | None:
     return _parse(argument, _ISO_DAY, "%Y-%m-%d")
 
 
+def command_argument(message: Message) -> str:
+    """What came after the command, trimmed ("" for nothing)."""
+    return (util.extract_arguments(message.text or "") or "").strip()
+
+
 def has_argument(message: Message) -> bool:
     """Did the command come with anything after it?"""
-    return bool((util.extract_arguments(message.text or "") or "").strip())
+    return bool(command_argument(message))
 
 
 def callback_day(text: str | None) -> date | None:

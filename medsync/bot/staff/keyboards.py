@@ -1,13 +1,14 @@
 """Inline keyboards of the staff screens. Callback buttons carry data built by staff/callbacks.py only."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from medsync.bot.keyboards import page_navigation
 from medsync.bot.staff import callbacks, texts
 from medsync.models import Booking, BookingStatus, Clinic
+from medsync.services import staff_agenda
 from medsync.services.pagination import Page
 
 DAY_FORMAT = "%Y%m%d"
@@ -49,15 +50,15 @@ def agenda(page: Page[Booking], clinic_id: int, day: date, *, several_clinics: b
     return InlineKeyboardMarkup(rows)
 
 
-def visit_card(booking: Booking, page: int) -> InlineKeyboardMarkup:
-    """The moves the visit's status allows, then Refresh (card-only: a PDF replied to the card is for its visit) and
-    Back."""
+def visit_card(booking: Booking, page: int, now: datetime) -> InlineKeyboardMarkup:
+    """The moves the visit allows now (the booking decides), then Refresh (card-only: a PDF replied to the card is for
+    its visit) and Back."""
     rows = []
-    if booking.status == BookingStatus.BOOKED.value:
-        rows.append([_move(booking, BookingStatus.ARRIVED, page), _move(booking, BookingStatus.NOSHOW, page)])
+    moves = [_move(booking, status, page) for status in staff_agenda.CHAT_MOVES if booking.can_be_marked(status, now)]
+    if moves:
+        rows.append(moves)
+    if booking.can_become(BookingStatus.CANCELLED):
         rows.append([_callback(texts.BUTTON_CANCEL, callbacks.visit_cancel.new(booking.id, page))])
-    elif booking.status == BookingStatus.ARRIVED.value:
-        rows.append([_move(booking, BookingStatus.FULFILLED, page)])
     rows.append([
         _callback(texts.BUTTON_REFRESH, callbacks.visit_refresh.new(booking.id, page)),
         _callback(texts.BUTTON_BACK_TO_DAY, back_to_day(booking, page)),

@@ -14,9 +14,9 @@ from medsync.bot.staff import callbacks, files, keyboards, texts, uploads
 from medsync.bot.staff.common import committed, member_and_data, member_of
 from medsync.bot.staff.uploads import Upload
 from medsync.config import current_settings
-from medsync.errors import BookingNotFound, InvalidRequest
+from medsync.errors import BookingNotFound, InvalidRequest, ResultNotAccepted
 from medsync.models import StaffMember
-from medsync.services import staff_agenda, staff_results
+from medsync.services import results, staff_agenda, staff_results
 
 _CAPTION_NUMBER = re.compile(r"#?(\d{1,18})")
 
@@ -43,8 +43,11 @@ def receive_result(message: Message, bot: telebot.TeleBot) -> None:
         return replies.send_message(bot, message.chat.id, texts.result_too_large(limit))
     try:
         booking = staff_agenda.visit(member, booking_id)
+        results.ensure_accepts_results(booking)  # before anything is fetched or asked
     except BookingNotFound:
         return replies.send_message(bot, message.chat.id, texts.RESULT_NOT_FOUND.format(number=booking_id))
+    except ResultNotAccepted as refused:
+        return replies.send_message(bot, message.chat.id, refused.message)
     upload = Upload(booking.id, message.document.file_id, message.document.file_name or "result.pdf")
     if message.reply_to_message is not None:
         return replies.send_message(bot, message.chat.id, _store(bot, member, upload))
@@ -85,14 +88,20 @@ def _store(bot: telebot.TeleBot, member: StaffMember, upload: Upload) -> str:
     content = b""
     try:
         booking = staff_agenda.visit(member, upload.booking_id)
+        results.ensure_accepts_results(booking)  # the visit as of now: it may have been cancelled meanwhile
         content = files.download(bot, upload.file_id, max_bytes=limit)
-        committed(lambda: staff_results.store(member, booking.id, content=content, file_name=upload.file_name))
+        stored = committed(lambda: staff_results.store(member, booking.id, content=content,
+                                                       file_name=upload.file_name))
     except BookingNotFound:
         return texts.RESULT_NOT_FOUND.format(number=upload.booking_id)
+    except ResultNotAccepted as refused:
+        return refused.message
     except files.DownloadFailed:
         return texts.RESULT_DOWNLOAD_FAILED
     except InvalidRequest:
         return texts.result_too_large(limit) if len(content) > limit else texts.RESULT_NOT_PDF
+    if stored.sent_before:
+        return texts.result_sent_before(booking, stored.result, stored.delivery, member)
     return texts.result_stored(booking)
 
 

@@ -1,25 +1,36 @@
 """Every text staff see, in their chat and in their clinic's group (HTML parse mode: anything not ours is escaped)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from html import escape
 from typing import TYPE_CHECKING
 
-from medsync.bot.texts import local_time
-from medsync.models import Booking, BookingStatus, Clinic, GroupEventKind, StaffGroupEvent, StaffMember
+from medsync.bot.texts import STATUS_NAMES as PATIENT_STATUS_NAMES, local_time
+from medsync.models import (
+    Booking, BookingStatus, Clinic, GroupEventKind, MessageStatus, OutboxMessage, Result, StaffGroupEvent, StaffMember,
+)
 
 if TYPE_CHECKING:
     from medsync.services.staff_reminders import Progress
 
 # --- signing in ------------------------------------------------------------------------------------
 
+ACCESS_ENDED = ("Your access as clinic staff in MedSync has ended: the staff commands are gone from this chat. "
+                "You can still use the bot as a patient: /start.")
+# (command, description) for the command list of a staff member's own chat, after the patients' ones.
+STAFF_COMMANDS = (
+    ("today", "Today's visits"),
+    ("agenda", "Another day's visits: /agenda tomorrow"),
+    ("remind", "Send tomorrow's reminders now"),
+    ("staff", "What clinic staff can do here"),
+)
 INVITE_INVALID = "This invite link is invalid, already used or expired. Ask your clinic's admin for a new one."
 ALREADY_STAFF = "This Telegram account is already signed in as clinic staff."
 ROLE_NAMES = {"reception": "reception", "doctor": "a doctor", "admin": "an admin"}
 HELP = (
     "<b>Clinic staff</b>\n"
-    "/today — today's visits; /agenda 2026-12-03 — another day's.\n"
-    "Open a visit to mark <b>Arrived</b> or <b>No-show</b>, or to cancel it (the patient is told).\n"
+    "/today — today's visits; /agenda tomorrow, /agenda friday or /agenda 8 Dec — another day's.\n"
+    "Open a visit to mark <b>Arrived</b>, <b>Missed</b> or <b>Completed</b>, or to cancel it (the patient is told).\n"
     "Reply to a visit's card with a PDF to send the patient their result (or send the PDF with the visit's "
     "number as its caption, then confirm the patient).\n"
     "/remind — send tomorrow's reminders now (/remind 2026-12-03 for another day).\n"
@@ -38,17 +49,15 @@ def welcome(member: StaffMember) -> str:
 
 # --- the day's visits ------------------------------------------------------------------------------
 
-AGENDA_DATE_HELP = "Send a date like this: /agenda 2026-12-03"
+AGENDA_DATE_HELP = ("Send the day like this: /agenda tomorrow, /agenda friday, /agenda 8 Dec, /agenda 08.12 or "
+                    "/agenda 2026-12-08")
+# The words for a day relative to the clinic's today that /agenda understands (with weekday and month names).
+RELATIVE_DAYS = {"today": 0, "tomorrow": 1, "yesterday": -1}
 BUTTON_CLINICS = "Clinics"
 BUTTON_BACK_TO_DAY = "« The day"
 BUTTON_REFRESH = "Refresh"
-STATUS_NAMES = {
-    BookingStatus.BOOKED.value: "booked",
-    BookingStatus.ARRIVED.value: "arrived",
-    BookingStatus.FULFILLED.value: "completed",
-    BookingStatus.CANCELLED.value: "cancelled",
-    BookingStatus.NOSHOW.value: "no-show",
-}
+# The patients' words for a status (one vocabulary), in lower case inside a line.
+STATUS_NAMES = {status: name.lower() for status, name in PATIENT_STATUS_NAMES.items()}
 STATUS_ICONS = {
     BookingStatus.BOOKED.value: "🕘", BookingStatus.ARRIVED.value: "✅", BookingStatus.FULFILLED.value: "☑️",
     BookingStatus.CANCELLED.value: "❌", BookingStatus.NOSHOW.value: "🚫",
@@ -67,13 +76,13 @@ def short_day(day: date) -> str:
 
 def choose_clinic(days: list[date]) -> str:
     """The question before a member of several clinics sees a day: the day, or each clinic's own when they differ."""
-    heading = day_name(days[0]) if len(set(days)) == 1 else "Today at each clinic"
+    heading = f"Agenda for {day_name(days[0])}" if len(set(days)) == 1 else "Each clinic's own day"
     return f"<b>{heading}</b>\nChoose a clinic:"
 
 
 def agenda(clinic: Clinic, day: date, visits: list[Booking], total: int) -> str:
-    """The day's heading and one line per visit on this page."""
-    heading = f"<b>{escape(clinic.name)} · {day_name(day)}</b> ({escape(clinic.timezone)})"
+    """The day's heading (saying which day was understood) and one line per visit on this page."""
+    heading = f"<b>Agenda for {day_name(day)}</b>\n{escape(clinic.name)} ({escape(clinic.timezone)})"
     if total == 0:
         return f"{heading}\n\nNo visits."
     lines = "\n".join(_agenda_line(booking) for booking in visits)
@@ -116,13 +125,13 @@ def visit_card(booking: Booking) -> str:
 
 BUTTON_MOVES = {
     BookingStatus.ARRIVED.value: "✅ Arrived",
-    BookingStatus.NOSHOW.value: "🚫 No-show",
+    BookingStatus.NOSHOW.value: "🚫 Missed",
     BookingStatus.FULFILLED.value: "☑️ Completed",
 }
 MOVED = {
-    BookingStatus.ARRIVED.value: "Marked arrived.",
-    BookingStatus.NOSHOW.value: "Marked no-show.",
-    BookingStatus.FULFILLED.value: "Marked completed.",
+    BookingStatus.ARRIVED.value: "Marked as arrived.",
+    BookingStatus.NOSHOW.value: "Marked as missed.",
+    BookingStatus.FULFILLED.value: "Marked as completed.",
 }
 
 # --- cancelling ------------------------------------------------------------------------------------
@@ -145,11 +154,6 @@ def cancel_question(booking: Booking) -> str:
     return f"{visit_card(booking)}\n\n<b>Cancel this visit?</b> The patient will be told. Choose a reason:"
 
 
-def no_longer_booked(booking: Booking) -> str:
-    """Why a visit cannot be cancelled any more."""
-    return f"This visit is {STATUS_NAMES.get(booking.status, booking.status)}."
-
-
 def reason_prompt(booking: Booking) -> str:
     """The question answered by replying with the reason."""
     return f"Why is visit #{booking.id} ({escape(patient_name(booking))}) cancelled? Reply with the reason."
@@ -167,7 +171,7 @@ RESULT_HOW = ("To send a result, reply to a visit's card with the PDF, or send t
 RESULT_REPLY_TO_A_CARD = "Reply to a visit's card, or send the PDF with the visit number as the caption."
 RESULT_NOT_PDF = "This file is not a PDF. Results are accepted as PDF documents only."
 RESULT_NOT_FOUND = "There is no visit #{number} among yours."
-RESULT_DOWNLOAD_FAILED = "Telegram did not hand over the file; please send it again."
+RESULT_DOWNLOAD_FAILED = "The file could not be fetched from Telegram; please send it again."
 
 
 def result_too_large(limit_bytes: int) -> str:
@@ -193,6 +197,25 @@ def result_stored(booking: Booking) -> str:
     """The answer to a stored result."""
     return (f"📄 The result for visit #{booking.id} ({escape(patient_name(booking))}) is stored and on its way to "
             "the patient. I will tell you when it is delivered.")
+
+
+def result_sent_before(booking: Booking, result: Result, delivery: OutboxMessage | None, member: StaffMember) -> str:
+    """The answer to a PDF that was already sent for this visit: nothing goes out again; when it went, and how."""
+    visit = f"visit #{booking.id} ({escape(patient_name(booking))})"
+    text = f"📄 This PDF was already sent for {visit} on {_at(booking, result.created_at)}, so it is not sent again."
+    if delivery is not None and delivery.status == MessageStatus.SENT.value and delivery.sent_at is not None:
+        return f"{text} The patient received it on {_at(booking, delivery.sent_at)}."
+    if delivery is not None and delivery.status in (MessageStatus.FAILED.value, MessageStatus.SKIPPED.value):
+        return f"{text} It could not be delivered to the patient: please call them."
+    if result.uploaded_by == member.actor_id:
+        return f"{text} It is still on its way to the patient; I will tell you when it is delivered."
+    return f"{text} It is still on its way to the patient."
+
+
+def _at(booking: Booking, instant: datetime) -> str:
+    """'Tue 1 Dec at 10:05', in the visit's clinic time."""
+    local = instant.astimezone(booking.clinic.zone)
+    return f"{short_day(local.date())} at {local:%H:%M}"
 
 
 def result_delivered(booking: Booking) -> str:

@@ -7,6 +7,7 @@ import telebot
 from telebot.callback_data import CallbackData
 from telebot.types import CallbackQuery, Message
 
+from medsync import clock
 from medsync.bot.handlers.common import answer, identifier, not_found, on_callback, show
 from medsync.bot.staff import callbacks, keyboards, texts
 from medsync.bot.staff.common import committed, member_and_data
@@ -45,7 +46,7 @@ def page_of(data: dict[str, str]) -> int:
 
 def show_card(bot: telebot.TeleBot, message: Message, booking: Booking, page: int) -> None:
     """The visit's card in place of the message."""
-    show(bot, message, texts.visit_card(booking), keyboards.visit_card(booking, page))
+    show(bot, message, texts.visit_card(booking), keyboards.visit_card(booking, page, clock.now()))
 
 
 def open_card(call: CallbackQuery, bot: telebot.TeleBot) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from medsync import clock
 from medsync.bot.staff import callbacks
 from medsync.extensions import db
@@ -42,13 +44,59 @@ def test_today_lists_the_clinic_day_in_clinic_time_across_the_autumn_clock_chang
 
     sent = telegram_api.last("sendMessage")
     text = sent.params["text"]
-    assert "Podil Clinic · Sunday, 25 October 2026" in text and "2 visits" in text
+    assert text.startswith("<b>Agenda for Sunday, 25 October 2026</b>\nPodil Clinic (Europe/Kyiv)\n2 visits\n")
     assert "00:00 <b>Taras Shevchenko</b> · Dr. Iryna Koval · booked" in text
     assert "22:00 <b>Taras Shevchenko</b>" in text
     assert _visit_buttons(sent) == ["🕘 00:00 · Taras Shevchenko", "🕘 22:00 · Taras Shevchenko"]
 
 
-def test_agenda_shows_another_day_and_refuses_a_malformed_date(
+@pytest.mark.parametrize(("typed", "understood"), [
+    # Typed on Tuesday 1 December 2026 (08:00 in Kyiv).
+    ("2026-12-08", "Tuesday, 8 December 2026"),
+    ("tomorrow", "Wednesday, 2 December 2026"),
+    ("Tomorrow", "Wednesday, 2 December 2026"),
+    ("today", "Tuesday, 1 December 2026"),
+    ("yesterday", "Monday, 30 November 2026"),
+    ("08.12", "Tuesday, 8 December 2026"),
+    ("8.12.2026", "Tuesday, 8 December 2026"),
+    ("8/12", "Tuesday, 8 December 2026"),
+    ("8 Dec", "Tuesday, 8 December 2026"),
+    ("8 december", "Tuesday, 8 December 2026"),
+    ("8th Dec 2027", "Wednesday, 8 December 2027"),
+    ("Dec 8", "Tuesday, 8 December 2026"),
+    ("December 8, 2026", "Tuesday, 8 December 2026"),
+    ("friday", "Friday, 4 December 2026"),
+    ("Fri", "Friday, 4 December 2026"),
+    ("tuesday", "Tuesday, 1 December 2026"),  # the coming one: today
+    ("monday", "Monday, 7 December 2026"),
+    ("28.11", "Saturday, 28 November 2026"),  # a few days back, not next year
+    ("3 Jan", "Sunday, 3 January 2027"),  # a few weeks ahead, not this January
+])
+def test_agenda_reads_the_day_as_the_desk_writes_it_and_says_which_day_it_understood(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_staff, typed, understood
+):
+    member = make_staff(clinics=[make_clinic(name="Podil Clinic")])
+
+    post_update(message_update(member.telegram_id, f"/agenda {typed}"))
+
+    assert telegram_api.last("sendMessage").params["text"].startswith(
+        f"<b>Agenda for {understood}</b>\nPodil Clinic (Europe/Kyiv)\n")
+
+
+@pytest.mark.parametrize("typed", ["", "someday", "31.02", "32 Dec", "2026-13-01", "8 Decembre", "8 ju", "next week"])
+def test_agenda_answers_what_is_not_a_day_with_the_forms_that_work(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_staff, typed
+):
+    member = make_staff(clinics=[make_clinic()])
+
+    post_update(message_update(member.telegram_id, f"/agenda {typed}".strip()))
+
+    assert telegram_api.last("sendMessage").params["text"] == (
+        "Send the day like this: /agenda tomorrow, /agenda friday, /agenda 8 Dec, /agenda 08.12 or "
+        "/agenda 2026-12-08")
+
+
+def test_agenda_shows_the_visits_of_the_day_it_understood(
     post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
 ):
     doctor = make_doctor()
@@ -56,12 +104,11 @@ def test_agenda_shows_another_day_and_refuses_a_malformed_date(
     make_booking(doctor=doctor, starts_at=tomorrow)
     member = make_staff(clinics=[doctor.clinic])
 
-    post_update(message_update(member.telegram_id, f"/agenda {tomorrow.date().isoformat()}"))
     post_update(message_update(member.telegram_id, "/agenda tomorrow"))
 
-    agenda, refusal = telegram_api.calls("sendMessage")
-    assert "Wednesday, 2 December 2026" in agenda.params["text"] and "1 visit\n" in agenda.params["text"]
-    assert refusal.params["text"] == "Send a date like this: /agenda 2026-12-03"
+    agenda = telegram_api.last("sendMessage")
+    assert agenda.params["text"].startswith("<b>Agenda for Wednesday, 2 December 2026</b>")
+    assert "1 visit\n" in agenda.params["text"] and len(_visit_buttons(agenda)) == 1
 
 
 def test_a_long_day_pages_in_one_message_edited_in_place(
@@ -116,7 +163,7 @@ def test_a_member_of_several_clinics_chooses_one(
     post_update(callback_update(member.telegram_id, button(choice, "Obolon Clinic")["callback_data"]))
 
     edit = telegram_api.last("editMessageText")
-    assert "Obolon Clinic · Tuesday, 1 December 2026" in edit.params["text"]
+    assert edit.params["text"].startswith("<b>Agenda for Tuesday, 1 December 2026</b>\nObolon Clinic")
     assert button(edit, "Clinics")
 
 
@@ -134,9 +181,9 @@ def test_a_member_of_clinics_in_zones_on_different_dates_gets_each_clinics_own_t
         post_update(callback_update(member.telegram_id, button(choice, name)["callback_data"]))
 
     venice, podil = (call.params["text"] for call in telegram_api.calls("editMessageText"))
-    assert choice.params["text"].startswith("<b>Today at each clinic</b>")
-    assert "Venice Clinic · Monday, 30 November 2026</b> (America/Los_Angeles)" in venice
-    assert "Podil Clinic · Tuesday, 1 December 2026</b> (Europe/Kyiv)" in podil
+    assert choice.params["text"].startswith("<b>Each clinic's own day</b>")
+    assert venice.startswith("<b>Agenda for Monday, 30 November 2026</b>\nVenice Clinic (America/Los_Angeles)")
+    assert podil.startswith("<b>Agenda for Tuesday, 1 December 2026</b>\nPodil Clinic (Europe/Kyiv)")
 
 
 def test_reception_of_one_clinic_cannot_see_or_touch_another_clinics_visits(

@@ -1,4 +1,4 @@
-"""A visit's card: Arrived, No-show and Cancel through the booking service, audited as the staff member."""
+"""A visit's card: Arrived, Missed and Cancel through the booking service, audited as the staff member."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -46,8 +46,26 @@ def test_a_card_opened_from_the_day_shows_the_visit_in_clinic_time_with_its_move
     for expected in (f"Visit #{booking.id}</b> · booked", "Taras Shevchenko, +380501234567",
                      "Tuesday, 1 December 2026, 10:00–11:00 (Europe/Kyiv)", "reply to this message with the PDF"):
         assert expected in card.params["text"]
-    assert [item["text"] for item in buttons(card)] == [
-        "✅ Arrived", "🚫 No-show", "❌ Cancel visit", "Refresh", "« The day"]
+    # Before the visit's time the patient may arrive, but the visit cannot be missed yet: no such button.
+    assert [item["text"] for item in buttons(card)] == ["✅ Arrived", "❌ Cancel visit", "Refresh", "« The day"]
+
+
+def test_a_card_offers_only_the_moves_the_visit_allows_now(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_doctor, make_booking, make_staff
+):
+    booking = _visit_today(make_doctor, make_booking)
+    member = make_staff(clinics=[booking.clinic])
+
+    def card_buttons(visit: Booking) -> list[str]:
+        post_update(callback_update(member.telegram_id, callbacks.visit_card.new(visit.id, 1)))
+        return [item["text"] for item in buttons(telegram_api.last("editMessageText"))]
+
+    frozen_now(booking.starts_at + timedelta(minutes=5))
+    assert card_buttons(booking) == ["✅ Arrived", "🚫 Missed", "❌ Cancel visit", "Refresh", "« The day"]
+    post_update(callback_update(member.telegram_id, callbacks.visit_move.new(booking.id, "arrived", 1)))
+    assert card_buttons(booking) == ["☑️ Completed", "Refresh", "« The day"]
+    post_update(callback_update(member.telegram_id, callbacks.visit_move.new(booking.id, "fulfilled", 1)))
+    assert card_buttons(booking) == ["Refresh", "« The day"]
 
 
 def test_arrived_changes_the_booking_and_the_audit_names_the_staff_member(
@@ -63,7 +81,7 @@ def test_arrived_changes_the_booking_and_the_audit_names_the_staff_member(
     assert _events(booking)[-1] == ("arrived", "staff", f"staff:{member.id}")
     card = telegram_api.last("editMessageText")
     assert "· arrived" in card.params["text"] and button(card, "☑️ Completed")
-    assert telegram_api.last("answerCallbackQuery").params["text"] == "Marked arrived."
+    assert telegram_api.last("answerCallbackQuery").params["text"] == "Marked as arrived."
 
 
 def test_no_show_changes_the_booking_and_the_audit_names_the_staff_member(
@@ -77,7 +95,8 @@ def test_no_show_changes_the_booking_and_the_audit_names_the_staff_member(
 
     assert _status(booking) == "noshow"
     assert _events(booking)[-1] == ("noshow", "staff", f"staff:{member.id}")
-    assert "· no-show" in telegram_api.last("editMessageText").params["text"]
+    assert "· missed" in telegram_api.last("editMessageText").params["text"]
+    assert telegram_api.last("answerCallbackQuery").params["text"] == "Marked as missed."
 
 
 def test_a_move_the_visit_does_not_allow_yet_is_explained_and_changes_nothing(
@@ -89,7 +108,7 @@ def test_a_move_the_visit_does_not_allow_yet_is_explained_and_changes_nothing(
     post_update(callback_update(member.telegram_id, callbacks.visit_move.new(booking.id, "noshow", 1)))
 
     answer = telegram_api.last("answerCallbackQuery")
-    assert answer.params["text"] == "A visit can be marked no-show only after it was due to start."
+    assert answer.params["text"] == "A visit can be marked as missed only once it was due to start."
     assert answer.params["show_alert"].lower() == "true"
     assert _status(booking) == "booked"
 
