@@ -4,7 +4,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask import request
 from werkzeug.exceptions import HTTPException

@@ -13,7 +13,7 @@ from medsync.bot import keyboards, texts
 from medsync.bot.documents import ResultDocument
 from medsync.bot.staff import notices as staff_notices
 from medsync.config import current_settings
-from medsync.models import Actor, Booking, BookingStatus, MessageKind, OutboxMessage, Result
+from medsync.models import Actor, Booking, MessageKind, OutboxMessage, Result
 
 
 @dataclass(frozen=True)
@@ -41,18 +41,19 @@ def render(message: OutboxMessage, *, now: datetime | None = None) -> Notificati
         return _result(booking, message.result)
     if message.kind == MessageKind.CANCELLATION.value:
         return _cancellation(booking)
-    may_change = _patient_may_change(booking, now or clock.now())
+    now = now or clock.now()
+    may_cancel, may_move = booking.can_cancel(now), booking.can_move(now)
     webapp_url = current_settings().WEBAPP_URL
     if message.kind == MessageKind.REMINDER.value:
-        keyboard = keyboards.reminder_notification(booking, webapp_url, may_cancel=may_change, may_move=may_change)
+        keyboard = keyboards.reminder_notification(booking, webapp_url, may_cancel=may_cancel, may_move=may_move)
         return Notification(texts.REMINDER.format(details=visit_details(booking)), keyboard)
     if booking.rescheduled_from is not None:
         text = _moved(booking)
     else:
         text = texts.CONFIRMATION.format(details=visit_details(booking))
-    if not may_change:
+    if not (may_cancel or may_move):
         text = f"{text}\n\n{texts.TOO_LATE_TO_CHANGE}"
-    keyboard = keyboards.booked_notification(booking, webapp_url, may_cancel=may_change, may_move=may_change)
+    keyboard = keyboards.booked_notification(booking, webapp_url, may_cancel=may_cancel, may_move=may_move)
     return Notification(text, keyboard)
 
 
@@ -62,15 +63,6 @@ def visit_details(booking: Booking) -> str:
         service=escape(booking.service_name), when=escape(texts.visit_time(booking)),
         clinic=escape(booking.clinic.name), address=escape(booking.clinic.address),
     )
-
-
-def _patient_may_change(booking: Booking, now: datetime) -> bool:
-    """May the patient still cancel or move this booking online at `now`?
-
-    The one place the notifications ask it: the same cutoff as services.bookings.cancel/reschedule, which refuse
-    inside it. To become Booking.can_cancel(now) / can_move(now) once the model has them.
-    """
-    return booking.status == BookingStatus.BOOKED.value and booking.starts_at - now >= current_settings().CANCEL_CUTOFF
 
 
 def _moved(booking: Booking) -> str:

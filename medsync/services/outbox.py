@@ -18,7 +18,7 @@ from typing import Any
 import redis
 from celery import Celery
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 

@@ -64,6 +64,8 @@ def script_texts() -> dict[str, str]:
         "add_to_calendar": gettext("Add to calendar"),
         "cancel_confirm": gettext("Cancel your visit on {when}?"),
         "cancelled": gettext("Your booking is cancelled."),
+        "too_late_to_change": gettext("It is too late to cancel or move this visit online. To change it, please call "
+                                      "the clinic."),
         "show_more": gettext("Show more"),
         "open_pdf": gettext("Open"),
         "send_to_chat": gettext("Send to my chat"),

@@ -217,7 +217,7 @@ def test_inside_the_cutoff_the_details_offer_no_cancel_or_reschedule_and_say_to_
     assert [item["text"] for item in buttons(before)] == ["Cancel", "Reschedule", "Add to calendar", "Back"]
     assert [item["text"] for item in buttons(inside)] == ["Add to calendar", "Back"]
     assert inside.params["text"].endswith(
-        "It is too late to cancel or move this booking here. Please call the clinic.")
+        "It is too late to cancel or move this visit online. To change it, please call the clinic.")
     assert "too late" not in before.params["text"]
 
 

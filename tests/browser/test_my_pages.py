@@ -44,13 +44,34 @@ def test_a_patient_cancels_from_my_bookings_and_its_reminders_are_skipped(open_a
     expect(page.locator(f'[data-booking-id="{booking.id}"]')).to_contain_text("Cancelled")
 
 
-def test_a_cancel_too_close_to_the_visit_shows_the_servers_reason(app, monkeypatch, open_app, make_user, make_booking):
+def test_inside_the_cutoff_my_bookings_offers_no_cancel_or_reschedule_and_says_to_call(
+    app, monkeypatch, open_app, make_user, make_booking
+):
     settings = app.config["SETTINGS"]
     monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(settings, CANCEL_CUTOFF=timedelta(days=90)))
     booking = make_booking(user=make_user(telegram_id=PATIENT_ID))
 
     page = open_app("/app/bookings")
-    page.locator(f'[data-booking-id="{booking.id}"]').get_by_role("button", name="Cancel").click()
+
+    card = page.locator(f'[data-booking-id="{booking.id}"]')
+    expect(card.locator("[data-too-late]")).to_have_text(
+        "It is too late to cancel or move this visit online. To change it, please call the clinic.")
+    expect(card.get_by_role("button", name="Cancel")).to_have_count(0)
+    expect(card.get_by_role("link", name="Reschedule")).to_have_count(0)
+    expect(card.get_by_role("button", name="Add to calendar")).to_be_visible()
+
+
+def test_a_cancel_that_became_too_late_while_the_page_was_open_shows_the_servers_reason(
+    app, monkeypatch, open_app, make_user, make_booking
+):
+    booking = make_booking(user=make_user(telegram_id=PATIENT_ID))
+    page = open_app("/app/bookings")
+    cancel = page.locator(f'[data-booking-id="{booking.id}"]').get_by_role("button", name="Cancel")
+    expect(cancel).to_be_visible()
+    settings = app.config["SETTINGS"]
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(settings, CANCEL_CUTOFF=timedelta(days=90)))
+
+    cancel.click()
     popups = wait_for_popup(page, 2)
 
     assert popups[1] == {"kind": "popup",

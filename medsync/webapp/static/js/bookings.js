@@ -17,11 +17,19 @@
       var when = M.clinicWhen(booking.starts_at, booking.clinic.timezone);
       var actions = M.element("div", { class: "actions" });
       if (booking.status === "booked" && state.when === "upcoming") {
-        actions.appendChild(M.element("a", { class: "button secondary small", href: "/app/reschedule/" + booking.id,
-                                             text: M.t("reschedule") }));
-        var cancel = M.element("button", { type: "button", class: "button danger small", text: M.t("cancel") });
-        cancel.addEventListener("click", function () { cancelBooking(booking, when, cancel); });
-        actions.appendChild(cancel);
+        // Whether it may still be moved or cancelled is the server's to say (Booking.can_move / can_cancel).
+        if (booking.can_move) {
+          actions.appendChild(M.element("a", { class: "button secondary small", href: "/app/reschedule/" + booking.id,
+                                               text: M.t("reschedule") }));
+        }
+        if (booking.can_cancel) {
+          var cancel = M.element("button", { type: "button", class: "button danger small", text: M.t("cancel") });
+          cancel.addEventListener("click", function () { cancelBooking(booking, when, cancel); });
+          actions.appendChild(cancel);
+        }
+        if (!booking.can_move && !booking.can_cancel) {
+          actions.appendChild(M.element("span", { class: "hint", "data-too-late": "", text: M.t("too_late_to_change") }));
+        }
         var calendar = M.element("button", { type: "button", class: "button secondary small", text: M.t("add_to_calendar") });
         calendar.addEventListener("click", function () {
           M.api("/api/v1/bookings/" + booking.id + "/calendar.ics", { blob: true }).then(function (blob) {
