@@ -141,6 +141,8 @@ class BookingResults(MethodView):
     @blp.response(201, UploadedResultSchema)
     @refusals(blp, {
         401: STAFF_AUTH, 404: "No such booking.", 413: "The upload is larger than `RESULT_MAX_BYTES`.",
+        409: "The visit was cancelled, or has not begun yet (a result is taken once it has, or once the patient "
+             "arrived).",
         422: "No `file`, or a file that is not a PDF by its content (whatever its name or declared type).",
     })
     def post(self, upload, booking_id):

@@ -17,6 +17,7 @@ from medsync.services import staff_tokens
 from medsync.services.seed import seed_demo_catalog
 from tests.conftest import BOT_TOKEN
 from tests.support.initdata import sign_init_data
+from tests.support.openapi import assert_listed_status
 
 PATIENT = {"id": 700_000_002, "first_name": "Lesya", "last_name": "Ukrainka", "username": "lesya"}
 EXAMPLES_PER_OPERATION = 15
@@ -46,18 +47,20 @@ def test_requests_valid_by_the_document_are_never_refused_as_malformed(app, app_
         allowed = REFUSED_BY_DATA.get(operation.label, set())
         documented_422 = spec["paths"][operation.path][operation.method]["responses"].get("422", {})
         assert all(f"`{field}`" in documented_422.get("description", "") for field in allowed), operation.label
-        accepted_or_refused_as_documented(operation, {"Authorization": credentials}, allowed)
+        accepted_or_refused_as_documented(operation, {"Authorization": credentials}, allowed, spec)
 
 
-def accepted_or_refused_as_documented(operation, headers: dict[str, str], allowed: set[str]) -> None:
-    """Valid requests of one operation: 2xx, or refused by auth, existence, state or rate (401/404/409/429), or a
-    422 naming only the fields whose rule the document states in words."""
+def accepted_or_refused_as_documented(operation, headers: dict[str, str], allowed: set[str], spec: dict) -> None:
+    """Valid requests of one operation: answered with a status the document lists for it, and that is a 2xx, or
+    a refusal by auth, existence, state or rate (401/404/409/429), or a 422 naming only the fields whose rule the
+    document states in words."""
 
     @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
     @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, phases=[Phase.generate], derandomize=True,
               suppress_health_check=list(HealthCheck), database=None)
     def run(case) -> None:
         response = case.call(headers=headers)
+        assert_listed_status(spec, operation, response.status_code, case)
         if response.status_code == 422 and set(response.json()["errors"]) <= allowed:
             return
         case.validate_response(response, checks=[positive_data_acceptance])
