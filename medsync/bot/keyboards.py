@@ -125,14 +125,16 @@ def rebook_url(webapp_url: str, booking: Booking) -> str:
 def booked_notification(
     booking: Booking, webapp_url: str, *, may_cancel: bool, may_move: bool
 ) -> InlineKeyboardMarkup:
-    """Under a confirmation or a move: Cancel and Reschedule while still allowed, Add to calendar, My bookings."""
+    """Under a confirmation or a move: Cancel and Reschedule while still allowed, the booking itself (its details
+    card, as My bookings opens it), Add to calendar, My bookings."""
     changes = []
     if may_cancel:
         changes.append(_callback(texts.BUTTON_CANCEL, callbacks.booking_cancel_ask.new(booking.id, "upcoming", 1)))
     if may_move:
         changes.append(_web_app(texts.BUTTON_RESCHEDULE, reschedule_url(webapp_url, booking.id)))
     rows = [changes] if changes else []
-    rows.append([_callback(texts.BUTTON_CALENDAR, callbacks.booking_calendar.new(booking.id))])
+    rows.append([_callback(texts.BUTTON_OPEN_BOOKING, callbacks.booking_details.new(booking.id, "upcoming", 1)),
+                 _callback(texts.BUTTON_CALENDAR, callbacks.booking_calendar.new(booking.id))])
     rows.append([_callback(texts.BUTTON_MY_BOOKINGS, callbacks.open_bookings.new())])
     return InlineKeyboardMarkup(rows)
 

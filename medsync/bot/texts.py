@@ -209,3 +209,4 @@ CANCELLED_BY_CLINIC = (
 CANCEL_REASON_LINE = "\nReason: {reason}"
 TOO_LATE_TO_CHANGE = "It is too late to cancel or move this visit online. To change it, please call the clinic."
 BUTTON_BOOK_AGAIN = "📅 Book again"
+BUTTON_OPEN_BOOKING = "Open booking"

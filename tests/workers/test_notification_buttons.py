@@ -13,7 +13,7 @@ from medsync.bot import callbacks
 from medsync.extensions import db
 from medsync.models import Booking
 from medsync.services import bookings
-from tests.bot.conftest import button, callback_update, inline_keyboard, post_update  # noqa: F401 - a fixture
+from tests.bot.conftest import button, buttons, callback_update, inline_keyboard, post_update  # noqa: F401 - a fixture
 from tests.conftest import WEBAPP_URL, next_local_slot
 from tests.fakes.telegram_api import Call, FakeTelegramAPI
 from tests.workers.conftest import running_worker, wait_until
@@ -47,7 +47,7 @@ def keyboard_of(call: Call) -> list[list[tuple[str, str]]]:
 def booked_buttons(booking: Booking) -> list[list[tuple[str, Any]]]:
     return [
         [("Cancel", f"bc:{booking.id}:upcoming:1"), ("Reschedule", f"{WEBAPP_URL}/reschedule/{booking.id}")],
-        [("Add to calendar", f"bi:{booking.id}")],
+        [("Open booking", f"bd:{booking.id}:upcoming:1"), ("Add to calendar", f"bi:{booking.id}")],
         [("My bookings", "mb")],
     ]
 
@@ -147,6 +147,22 @@ def test_the_cancel_button_of_a_confirmation_opens_the_bots_cancel_question_for_
     assert db.session.get(Booking, booking.id).status == "cancelled"
 
 
+def test_the_open_button_of_a_confirmation_shows_the_booking_as_my_bookings_does(
+    worker, telegram_api, make_booking, make_user, post_update
+):
+    owner = make_user()
+    booking = make_booking(user=owner)
+    confirmation = sent_to(telegram_api, owner.telegram_id, "Your visit is booked")
+
+    post_update(callback_update(owner, button(confirmation, "Open booking")["callback_data"],
+                                message_id=confirmation.result["message_id"]))
+
+    card = telegram_api.last("editMessageText")
+    assert card.params["message_id"] == str(confirmation.result["message_id"])
+    assert f"Booking #{booking.id}" in card.params["text"] and "Booked" in card.params["text"]
+    assert [item["text"] for item in buttons(card)] == ["Cancel", "Reschedule", "Add to calendar", "Back"]
+
+
 def test_inside_the_cancel_cutoff_a_confirmation_offers_no_cancel_or_reschedule(
     app, telegram_api, make_booking, frozen_now
 ):
@@ -159,7 +175,9 @@ def test_inside_the_cancel_cutoff_a_confirmation_offers_no_cancel_or_reschedule(
     assert confirmation.params["text"].endswith(
         "It is too late to cancel or move this visit online. To change it, please call the clinic."
     )
-    assert keyboard_of(confirmation) == [[("Add to calendar", f"bi:{booking.id}")], [("My bookings", "mb")]]
+    assert keyboard_of(confirmation) == [
+        [("Open booking", f"bd:{booking.id}:upcoming:1"), ("Add to calendar", f"bi:{booking.id}")], [("My bookings", "mb")]
+    ]
 
 
 def test_a_reminder_offers_ill_come_cancel_and_reschedule_but_inside_the_cutoff_only_ill_come(
