@@ -63,16 +63,18 @@ class Look:
     overdue: bool
 
 
-def start_run(member: StaffMember, *, day: date | None, chat_id: int,
+def start_run(member: StaffMember, *, asked: dict[int, date] | None, chat_id: int,
               now: datetime | None = None) -> ReminderRun | None:
-    """Queue `day`'s reminders (default: tomorrow in each clinic) at the member's clinics; None if none were due."""
+    """Queue the reminders of each clinic's day in `asked` (by clinic id; default: tomorrow in each clinic) at the
+    member's clinics; None if none were due."""
     if not member.can_remind():
         raise NotAllowed("Reminder runs are for reception and admins.")
     now = now or clock.now()
     message_ids: list[int] = []
     days: set[date] = set()
     for clinic in member.clinics:
-        clinic_day = day or staff_agenda.clinic_today(clinic, now=now) + timedelta(days=1)  # each clinic's own
+        # Each clinic's own day: "tomorrow" in Kyiv and in Almaty can be different dates.
+        clinic_day = asked[clinic.id] if asked else staff_agenda.clinic_today(clinic, now=now) + timedelta(days=1)
         queued = reminders.queue_manual_reminders(day=clinic_day, clinic_id=clinic.id, now=now)
         if queued:
             message_ids += queued

@@ -17,7 +17,6 @@ from medsync.extensions import db
 from medsync.models import StaffMember
 from medsync.services import staff_accounts
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _KEY_DAY = re.compile(r"\d{8}")
 T = TypeVar("T")
 
@@ -41,20 +40,9 @@ def as_patient(message: Message, bot: telebot.TeleBot) -> None:
     menu.send_welcome(message, bot)
 
 
-def command_day(message: Message) -> date | None:
-    """The YYYY-MM-DD after a command, or None when it is missing or not a date."""
-    argument = (util.extract_arguments(message.text or "") or "").strip()
-    return _parse(argument, _ISO_DAY, "%Y-%m-%d")
-
-
 def command_argument(message: Message) -> str:
     """What came after the command, trimmed ("" for nothing)."""
     return (util.extract_arguments(message.text or "") or "").strip()
-
-
-def has_argument(message: Message) -> bool:
-    """Did the command come with anything after it?"""
-    return bool(command_argument(message))
 
 
 def callback_day(text: str | None) -> date | None:

@@ -1,4 +1,4 @@
-"""/remind [YYYY-MM-DD]: send a day's reminders now (default: tomorrow) and follow them in one progress message."""
+"""/remind [day]: send a day's reminders now (default: tomorrow) and follow them in one progress message."""
 from __future__ import annotations
 
 import telebot
@@ -6,8 +6,9 @@ from telebot.types import Message
 
 from medsync.bot import replies
 from medsync.bot.staff import texts
-from medsync.bot.staff.common import as_patient, command_day, committed, has_argument, member_of
-from medsync.services import staff_reminders
+from medsync.bot.staff.common import as_patient, command_argument, committed, member_of
+from medsync.bot.staff.days import read_day
+from medsync.services import staff_agenda, staff_reminders
 from medsync.services.staff_accounts import NotAllowed
 
 
@@ -21,16 +22,19 @@ def start_reminders(message: Message, bot: telebot.TeleBot) -> None:
     member = member_of(message.from_user.id)
     if member is None:
         return as_patient(message, bot)
-    day = command_day(message)
-    if has_argument(message) and day is None:
-        return replies.send_message(bot, message.chat.id, texts.REMIND_DATE_HELP)
+    argument = command_argument(message)
+    asked = None
+    if argument:  # read as /agenda reads it, a relative day from each clinic's own today
+        asked = {clinic.id: read_day(argument, staff_agenda.clinic_today(clinic)) for clinic in member.clinics}
+        if None in asked.values():
+            return replies.send_message(bot, message.chat.id, texts.REMIND_DATE_HELP)
     try:
         # The run and its reminders are committed before the desk is told (and before its follower is queued).
-        run = committed(lambda: staff_reminders.start_run(member, day=day, chat_id=message.chat.id))
+        run = committed(lambda: staff_reminders.start_run(member, asked=asked, chat_id=message.chat.id))
     except NotAllowed:
         return replies.send_message(bot, message.chat.id, texts.REMIND_NOT_ALLOWED)
     if run is None:
-        return replies.send_message(bot, message.chat.id, texts.remind_nothing(day))
+        return replies.send_message(bot, message.chat.id, texts.remind_nothing(sorted(set(asked.values())) if asked else []))
     days = staff_reminders.run_days(run.message_ids)
     sent = replies.send_message(bot, message.chat.id, texts.remind_queued(days, len(run.message_ids)))
     staff_reminders.show_in(run, sent.message_id if sent is not None else None)

@@ -33,7 +33,7 @@ HELP = (
     "Open a visit to mark <b>Arrived</b>, <b>Missed</b> or <b>Completed</b>, or to cancel it (the patient is told).\n"
     "Reply to a visit's card with a PDF to send the patient their result (or send the PDF with the visit's "
     "number as its caption, then confirm the patient).\n"
-    "/remind — send tomorrow's reminders now (/remind 2026-12-03 for another day).\n"
+    "/remind — send tomorrow's reminders now (/remind friday, /remind 8 Dec… for another day).\n"
     "/setgroup — sent in a group chat: it gets the clinic's news (admins)."
 )
 
@@ -226,12 +226,13 @@ def result_delivered(booking: Booking) -> str:
 # --- reminder runs ---------------------------------------------------------------------------------
 
 REMIND_NOT_ALLOWED = "Reminder runs are for reception and admins."
-REMIND_DATE_HELP = "Send a date like this: /remind 2026-12-03"
+REMIND_DATE_HELP = ("Send the day like this: /remind tomorrow, /remind friday, /remind 8 Dec, /remind 08.12 or "
+                    "/remind 2026-12-08.")
 
 
-def remind_nothing(day: date | None) -> str:
-    """The answer to a run with nothing to send."""
-    when = short_day(day) if day else "tomorrow"
+def remind_nothing(days: list[date]) -> str:
+    """The answer to a run with nothing to send (for the days asked, or tomorrow)."""
+    when = _short_days(days) if days else "tomorrow"
     return f"No reminders to send for {when}: no booked visits, or their reminders went out today already."
 
 

@@ -126,12 +126,15 @@ def test_a_doctor_cannot_start_a_run_and_an_empty_day_says_so(
 
     post_update(message_update(own_doctor.telegram_id, "/remind"))
     post_update(message_update(reception.telegram_id, "/remind 2026-12-03"))
+    post_update(message_update(reception.telegram_id, "/remind thursday"))  # read as /agenda reads days
+    post_update(message_update(reception.telegram_id, "/remind 3 Dec"))
     post_update(message_update(reception.telegram_id, "/remind soon"))
 
+    nothing_on_thursday = "No reminders to send for Thu 3 Dec: no booked visits, or their reminders went out today already."
     assert [call.params["text"] for call in telegram_api.calls("sendMessage")] == [
         "Reminder runs are for reception and admins.",
-        "No reminders to send for Thu 3 Dec: no booked visits, or their reminders went out today already.",
-        "Send a date like this: /remind 2026-12-03",
+        nothing_on_thursday, nothing_on_thursday, nothing_on_thursday,
+        "Send the day like this: /remind tomorrow, /remind friday, /remind 8 Dec, /remind 08.12 or /remind 2026-12-08.",
     ]
     assert db.session.scalar(select(ReminderRun)) is None
 
