@@ -40,7 +40,7 @@ COMMANDS = (
 
 NOT_FOUND = "Not found."
 NOT_AVAILABLE = "This button is no longer available."
-MESSAGE_TOO_OLD = "This message is too old to use. Send /start for a fresh menu."
+MESSAGE_UNREACHABLE = "This button does not work here any more. Send /start for a fresh menu."
 SOMETHING_WENT_WRONG = "Something went wrong on our side. Please try again."
 
 # --- "My bookings" -------------------------------------------------------------------------------

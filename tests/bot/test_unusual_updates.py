@@ -17,7 +17,7 @@ from medsync.services import bookings
 from tests.bot.conftest import callback_update, message_update, private_chat
 from tests.fakes.telegram_api import FakeTelegramAPI
 
-TOO_OLD = "This message is too old to use. Send /start for a fresh menu."
+TOO_OLD = "This button does not work here any more. Send /start for a fresh menu."
 
 
 @pytest.fixture

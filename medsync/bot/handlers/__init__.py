@@ -32,7 +32,7 @@ def ignore_senderless(message: Message) -> None:
 def answer_unreachable(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     """A press on a message the bot cannot reach (sent in inline mode, or too old: Telegram leaves it out or sends
     it as inaccessible): nothing can be shown in place, so the press is only answered."""
-    answer(bot, call, texts.MESSAGE_TOO_OLD)
+    answer(bot, call, texts.MESSAGE_UNREACHABLE)
 
 
 def answer_page_label(call: CallbackQuery, bot: telebot.TeleBot) -> None:
