@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from telebot.callback_data import CallbackData
 
+from medsync.auth.initdata import TELEGRAM_ID_LIMIT
 from medsync.bot import callbacks
 from medsync.bot.staff import callbacks as staff_callbacks
 from tests.bot.conftest import BOT_USER, DATE
@@ -176,5 +177,14 @@ def test_any_update_we_handle_is_answered_200_and_never_fails_the_webhook(post_u
         assert isinstance(response.get_json(), dict)
         # Handled or ignored on purpose; a handler's failure is only logged, so the log is where it shows.
         assert [record.getMessage().split(":")[0] for record in caplog.records] == [], update
+        if "callback_query" in update and 0 < update["callback_query"]["from"]["id"] <= TELEGRAM_ID_LIMIT:
+            assert answered(update["callback_query"]["id"], response.get_json(), telegram_api), update
 
     run()
+
+
+def answered(query_id: str, reply: dict[str, Any], telegram_api) -> bool:
+    """The press was answered: in the webhook's response, or by a call the bot made."""
+    if reply.get("method") == "answerCallbackQuery" and reply.get("callback_query_id") == query_id:
+        return True
+    return any(call.params.get("callback_query_id") == query_id for call in telegram_api.calls("answerCallbackQuery"))
