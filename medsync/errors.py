@@ -16,6 +16,10 @@ def error_body(code: int, message: str | None = None, errors: dict[str, Any] | N
     }
 
 
+# What a client is told of a failure on our side (the app's 500, gunicorn's own): nothing of its internals.
+SERVER_ERROR_MESSAGE = "Something went wrong on our side. Please try again."
+
+
 class DomainError(Exception):
     """A refused use case; `http_status` is how the API reports it."""
 

@@ -22,7 +22,7 @@ from gunicorn.http.errors import (
 )
 from gunicorn.workers.gthread import ThreadWorker
 
-from medsync.errors import error_body
+from medsync.errors import SERVER_ERROR_MESSAGE, error_body
 from medsync.logs import log_failure
 
 # gunicorn's own choice of status for each error (gunicorn.workers.base.Worker.handle_error); the first match wins.
@@ -35,7 +35,6 @@ _STATUSES: tuple[tuple[tuple[type[BaseException], ...], int], ...] = (
     ((ForbiddenProxyRequest, ssl.SSLError), 403),
     ((ParseException,), 400),
 )
-SERVER_ERROR_MESSAGE = "Something went wrong on our side. Please try again."
 
 
 def error_status(exc: BaseException) -> int:

@@ -7,7 +7,7 @@ from flask import Flask, Response, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from medsync.errors import DomainError, error_body
+from medsync.errors import SERVER_ERROR_MESSAGE, DomainError, error_body
 from medsync.extensions import db
 from medsync.logs import log_failure
 
@@ -81,7 +81,7 @@ def unexpected_error_response(exc: Exception) -> Response:
         log.warning("database connection lost on %s %s; answered 503", request.method, request.path)
         return _json(503, "The service is briefly unavailable. Please try again.")
     log_failure(log, exc, "unhandled error on %s %s", request.method, request.path)
-    return _json(500, "Something went wrong on our side. Please try again.")
+    return _json(500, SERVER_ERROR_MESSAGE)
 
 
 def _roll_back() -> None:

@@ -152,6 +152,8 @@ class QuerySchema(Schema):
 
     @pre_load
     def _empty_means_absent(self, data: Any, **_: Any) -> dict[str, Any]:
+        # A plain dict keeps each parameter's first value: right for every query schema here, none of which has a
+        # List field (one that does must keep webargs' MultiDict instead).
         return {name: data[name] for name in data if data[name] != ""}
 
 

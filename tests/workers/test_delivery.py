@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from datetime import timedelta
 
@@ -181,7 +182,7 @@ def test_a_confirmation_telegram_does_not_take_is_logged_once_with_the_reason_an
     booking = make_booking()
     row_id = message_rows(MessageKind.CONFIRMATION)[0].id
     if trouble == "unreachable":
-        monkeypatch.setattr(apihelper, "API_URL", "http://127.0.0.1:9/bot{0}/{1}")  # nothing listens there
+        monkeypatch.setattr(apihelper, "API_URL", f"http://127.0.0.1:{closed_port()}/bot{{0}}/{{1}}")
     else:
         telegram_api.fail_next("sendMessage", times=2, **trouble)
     caplog.set_level(logging.INFO, logger="workers.delivery")
@@ -232,3 +233,10 @@ def test_a_reminder_for_a_visit_moved_since_it_was_queued_is_skipped(telegram_ap
     assert outcome == "skipped"
     assert message_rows(MessageKind.REMINDER)[-1].last_error == "booking moved"
     assert not [call for call in telegram_api.calls("sendMessage") if "Reminder" in call.params["text"]]
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: one the system just handed out and we closed again."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
