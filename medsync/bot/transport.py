@@ -8,8 +8,13 @@ request, and urllib3 re-scans the long URL for characters to escape. This sender
 with urllib3 alone, straight to the host's connection pool (no URL parsing per call), and sends the
 parameters as JSON (the C encoder; percent-encoding a keyboard's JSON in Python cost more than the rest
 of the request). The Bot API takes a JSON body as it takes a form: a field whose value is a string
-(such as reply_markup, already JSON) is read as that string. Uploads (multipart) still go through
-pyTelegramBotAPI's own session, as before.
+(such as reply_markup, already JSON) is read as that string. Uploads (multipart) and calls through a
+configured proxy go through a `requests` Session per thread, which encodes pyTelegramBotAPI's `files` as
+its own session did.
+
+Only the libraries' public interfaces: the sender is the CUSTOM_REQUEST_SENDER of pyTelegramBotAPI's README
+(called as `requests.request` would be, answering with its `util.CustomRequestResponse`), and a GET's
+query string is `urlencode`'s, as requests builds it.
 
 Failures keep their meaning for the callers (replies.py, the workers): an HTTP error status comes back
 as a response, so pyTelegramBotAPI raises ApiTelegramException / ApiHTTPException as before, and a
@@ -20,16 +25,17 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import requests
 import urllib3
-from requests.models import RequestEncodingMixin
 from flask import has_request_context, request
 from telebot import apihelper
+from telebot.util import CustomRequestResponse
 
 # More connections than a gunicorn worker has threads: a thread never waits for one (block=False adds
 # a short-lived one beyond this instead).
@@ -39,42 +45,24 @@ JSON_BODY = {"Content-Type": "application/json"}
 NO_RETRIES = urllib3.Retry(False, redirect=False)
 
 
-class BotApiResponse:
-    """What pyTelegramBotAPI reads from a response: status_code, reason, text and json()."""
-
-    __slots__ = ("status_code", "reason", "content")
-
-    def __init__(self, status_code: int, reason: str | None, content: bytes) -> None:
-        self.status_code = status_code
-        self.reason = reason
-        self.content = content
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", "replace")
-
-    def json(self) -> Any:
-        return json.loads(self.content)
-
-
 class BotApiTransport:
     """A pyTelegramBotAPI CUSTOM_REQUEST_SENDER; thread-safe, re-created in a forked child."""
 
     def __init__(self) -> None:
         self._pools: dict[str, urllib3.HTTPConnectionPool | urllib3.ProxyManager] = {}
-        os.register_at_fork(after_in_child=self._forget_pools)
+        self._sessions = threading.local()
+        os.register_at_fork(after_in_child=self._forget_connections)
 
     def __call__(self, method: str, url: str, params: dict[str, Any] | None = None, files: Any = None,
                  timeout: tuple[float, float] | None = None, proxies: dict[str, str] | None = None) -> Any:
         if has_request_context():
             request.environ[_SPOKE] = True  # the update being handled has reached Telegram: see `spoke()`
         if files or proxies:
-            # Multipart uploads and an explicitly configured proxy: pyTelegramBotAPI's own session, unchanged.
-            return apihelper._get_req_session().request(method, url, params=params, files=files, timeout=timeout,
-                                                        proxies=proxies)
+            return self._session().request(method, url, params=params, files=files, timeout=timeout,
+                                           proxies=proxies)
         scheme_and_host, path = _split(url)
         if method.upper() == "GET":
-            encoded = RequestEncodingMixin._encode_params(params) if params else ""
+            encoded = _query(params)
             target, body, headers = (f"{path}?{encoded}" if encoded else path), None, None
         else:
             target, body, headers = path, _json_body(params), JSON_BODY
@@ -88,7 +76,14 @@ class BotApiTransport:
             )
         except urllib3.exceptions.HTTPError as exc:
             raise _as_requests_error(exc) from exc
-        return BotApiResponse(response.status, response.reason, response.data)
+        return CustomRequestResponse(response.data.decode("utf-8", "replace"), response.status, response.reason)
+
+    def _session(self) -> requests.Session:
+        """This thread's Session (requests documents no thread safety for a shared one)."""
+        session = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = requests.Session()
+        return session
 
     def _pool_for(self, scheme_and_host: str) -> urllib3.HTTPConnectionPool | urllib3.ProxyManager:
         """The host's connection pool; with a proxy from the environment (honoured as requests did), the proxy's."""
@@ -103,9 +98,10 @@ class BotApiTransport:
             self._pools[scheme_and_host] = pool
         return pool
 
-    def _forget_pools(self) -> None:
+    def _forget_connections(self) -> None:
         # A forked child must not share its parent's sockets; dropping (not closing) them leaves the parent's alone.
         self._pools = {}
+        self._sessions = threading.local()
 
 
 @lru_cache(maxsize=256)
@@ -120,6 +116,11 @@ def _split(url: str) -> tuple[str, str]:
 def _timeout(timeout: tuple[float, float] | float | None) -> urllib3.Timeout:
     connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
     return urllib3.Timeout(connect=connect, read=read)
+
+
+def _query(params: dict[str, Any] | None) -> str:
+    """A GET's parameters as requests puts them in the URL: None values left out, sequences repeated."""
+    return urlencode([(name, value) for name, value in (params or {}).items() if value is not None], doseq=True)
 
 
 def _json_body(params: dict[str, Any] | None) -> bytes:

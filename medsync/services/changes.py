@@ -13,15 +13,15 @@ The catalog guarantee: once a catalog write's request has returned, the next req
 sees it. The writing process switches at once (its own after-commit). Others: the writer waits for
 one more Redis round trip after its PUBLISH; Redis writes every pending reply — the message to every
 subscriber included — before it reads the next command, so by then the message sits in each
-subscriber's socket, and every read polls that socket (a non-blocking poll, no round trip) and applies
-what is waiting before it answers. A process whose subscription is down reads the version with a GET
+subscriber's socket, and every read asks the subscription's connection whether anything is waiting
+(redis-py's `Connection.can_read(timeout=0)`: its buffer, then a non-blocking poll, no round trip) and
+applies it before it answers. A process whose subscription is down reads the version with a GET
 per request until it has subscribed again; without Redis nothing is cached.
 """
 from __future__ import annotations
 
 import logging
 import os
-import select
 import threading
 import time
 import uuid
@@ -76,7 +76,7 @@ class CatalogFeed:
         self.lock = threading.Lock()
         self.pid: int | None = None
         self.pubsub: redis.client.PubSub | None = None
-        self.poller: select.poll | None = None  # on the subscription's socket: "anything arrived?" without a syscall more
+        self.reconnected = False  # redis-py re-established the subscription's connection on its own
         self.version: str | None = None
         # Bumped on every change this process learns of: cache keys use it, never the version string,
         # so a late message carrying an older version can never revive an entry cached before a change.
@@ -145,8 +145,8 @@ class CatalogFeed:
             self.subscribing = False
             self.pubsub, self.pid = pubsub, os.getpid()
             self.verify_at = time.monotonic() + VERIFY_SECONDS
-            self.poller = select.poll()
-            self.poller.register(pubsub.connection._sock, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+            self.reconnected = False
+            pubsub.connection.register_connect_callback(self._connection_reestablished)
             self._learn(version)
             try:
                 self._drain(polled=False)
@@ -155,26 +155,33 @@ class CatalogFeed:
             return self.generation, self.version
 
     def _drain(self, *, polled: bool = True) -> None:
-        # redis-py's reader holds nothing back once get_message() said None (it checks its buffer, then the
-        # socket), so after a full drain an idle socket means nothing is waiting: one poll(2), no parsing.
-        if polled and not self.poller.poll(0):
+        # can_read(0) is the cheap question (a buffer check and one poll(2)); get_message() asks it too, behind
+        # redis-py's retry and health-check wrapper, at two to four times the cost on this per-request path.
+        # can_read() reconnects a dropped connection itself, so "nothing to read" may follow a reconnection.
+        if polled and not self.pubsub.connection.can_read(timeout=0) and not self.reconnected:
             return
-        socket = self.pubsub.connection._sock
         while (message := self.pubsub.get_message(timeout=0.0)) is not None:
             if message["type"] == "message":
                 data = message["data"]
                 self._learn(data.decode() if isinstance(data, bytes) else data)
-        if self.pubsub.connection is None or self.pubsub.connection._sock is not socket:
+        if self.reconnected or self.pubsub.connection is None:
             # redis-py reconnected and resubscribed on its own: what was published meanwhile is lost.
             raise redis.ConnectionError("the catalog subscription was re-established")
 
+    def _connection_reestablished(self, _connection: redis.connection.AbstractConnection) -> None:
+        """redis-py's connect callback (it resubscribes the same way): called on every reconnection."""
+        self.reconnected = True
+
     def _forget(self) -> None:
         if self.pubsub is not None and self.pid == os.getpid():
+            if self.pubsub.connection is not None:
+                # The connection goes back to the pool for other commands: its reconnections are not ours.
+                self.pubsub.connection.deregister_connect_callback(self._connection_reestablished)
             try:
                 self.pubsub.close()
             except (redis.RedisError, OSError):
                 pass
-        self.pubsub, self.poller, self.pid = None, None, os.getpid()
+        self.pubsub, self.pid = None, os.getpid()
 
 
 def catalog_channel(client: redis.Redis) -> str:

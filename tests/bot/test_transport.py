@@ -59,3 +59,28 @@ def test_a_reply_while_the_bot_api_is_unreachable_is_queued(post_update, telegra
     assert response.status_code == 200
     [queued] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reply")).all()
     assert queued.chat_id == USER_ID and queued.payload["reply"]["method"] == "sendMessage"
+
+
+def test_a_get_carries_its_parameters_as_requests_would_have(telegram_api: FakeTelegramAPI):
+    url = f"{telegram_api.url}/bot{BOT_TOKEN}/getChat"
+    params = {"chat_id": USER_ID, "title": "Ünïcode & more=?", "protect_content": True, "message_thread_id": None}
+
+    BotApiTransport()("get", url, params=params, timeout=(5, 5))
+    requests.get(url, params=params, timeout=5)
+
+    by_transport, by_requests = telegram_api.calls("getChat")
+    assert by_transport.http_method == "GET" and by_transport.params == by_requests.params == {
+        "chat_id": str(USER_ID), "title": "Ünïcode & more=?", "protect_content": "True"}
+
+
+def test_an_upload_arrives_as_a_multipart_file_beside_its_parameters(telegram_api: FakeTelegramAPI):
+    transport = BotApiTransport()
+
+    response = transport("post", f"{telegram_api.url}/bot{BOT_TOKEN}/sendDocument",
+                         params={"chat_id": USER_ID, "caption": "Результати аналізів"},
+                         files={"document": ("blood-test.pdf", b"%PDF-1.4 results")}, timeout=(5, 5))
+
+    assert response.status_code == 200 and response.json()["result"]["document"]["file_name"] == "blood-test.pdf"
+    [call] = telegram_api.calls("sendDocument")
+    assert call.files == {"document": ("blood-test.pdf", b"%PDF-1.4 results")}
+    assert call.params == {"chat_id": str(USER_ID), "caption": "Результати аналізів"}

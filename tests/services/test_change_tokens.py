@@ -221,3 +221,23 @@ def test_a_hand_over_that_cannot_even_be_built_does_not_fail_the_committed_booki
     assert db.session.scalar(select(OutboxMessage.status).where(
         OutboxMessage.booking_id == booking.id, OutboxMessage.kind == "confirmation")) == "pending"
     assert tokens(doctor, user) == before  # nothing of the batch was sent: the answers' maximum age bounds them
+
+
+def test_a_connection_a_dropped_subscription_gave_back_to_the_pool_never_unsettles_the_next_subscription(app):
+    # redis-py calls a connection's connect callbacks on every reconnection, whoever holds it by then.
+    client = app.extensions["redis"]
+    listener = changes.CatalogFeed()
+    listener.current(client)
+    given_back = listener.pubsub.connection
+    listener._forget()  # as after a lost subscription or a fork
+    borrowed = client.connection_pool.get_connection()  # another command takes it from the pool...
+    assert borrowed is given_back
+    current = listener.current(client)  # ...while the feed subscribes again, on another connection
+    subscription = listener.pubsub
+
+    borrowed.disconnect()
+    borrowed.connect()
+
+    assert listener.current(client) == current and listener.pubsub is subscription
+    client.connection_pool.release(borrowed)
+    listener.pubsub.close()
