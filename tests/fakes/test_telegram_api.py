@@ -113,6 +113,55 @@ def test_send_document_upload_and_file_id(bot, fake):
     assert bot.download_file(bot.get_file("doc-1").file_path) == payload
 
 
+def test_a_document_upload_is_read_as_pytelegrambotapi_sends_it(bot, fake):
+    # Its filename goes bare and raw (`filename=Аналіз крові 08.12.pdf`, no quotes), its caption in the query.
+    payload = b"%PDF-1.7\r\n\xe2\x9c\x93 \r\n--"
+
+    msg = bot.send_document(CHAT, io.BytesIO(payload), visible_file_name="Аналіз крові 08.12.pdf",
+                            caption="Результати готові ✓")
+
+    call = fake.last("sendDocument")
+    assert call.files == {"document": ("Аналіз крові 08.12.pdf", payload)}
+    assert call.params == {"chat_id": str(CHAT), "caption": "Результати готові ✓"}
+    assert msg.document.file_name == "Аналіз крові 08.12.pdf" and msg.caption == "Результати готові ✓"
+
+
+def _multipart(*parts: tuple[bytes, bytes]) -> bytes:
+    return b"".join(b"--B0uNd\r\n" + head + b"\r\n\r\n" + content + b"\r\n" for head, content in parts) + b"--B0uNd--\r\n"
+
+
+def test_a_text_part_is_read_in_the_charset_its_content_type_names(fake):
+    # RFC 7578, 4.4: a text field may carry `Content-Type: text/plain; charset=...`.
+    body = _multipart(
+        (b'Content-Disposition: form-data; name="chat_id"', b"7"),
+        (b'Content-Disposition: form-data; name="text"\r\nContent-Type: text/plain; charset=iso-8859-1',
+         "Café à 10 h".encode("latin-1")),
+    )
+
+    status, _ = _raw(fake, "sendMessage", data=body, content_type="multipart/form-data; boundary=B0uNd")
+
+    assert status == 200 and fake.last().params == {"chat_id": "7", "text": "Café à 10 h"}
+
+
+def test_a_quote_in_a_filename_arrives_percent_encoded_and_is_read_back(fake):
+    # RFC 7578, 4.2 and the HTML form encoding (what urllib3 2 writes): `"` in a filename is sent as %22.
+    body = _multipart(
+        (b'Content-Disposition: form-data; name="chat_id"', b"7"),
+        (b'Content-Disposition: form-data; name="document"; filename="the %22final%22 result.pdf"', b"%PDF"),
+    )
+
+    status, _ = _raw(fake, "sendDocument", data=body, content_type="multipart/form-data; boundary=B0uNd")
+
+    assert status == 200 and fake.last().files == {"document": ('the "final" result.pdf', b"%PDF")}
+
+
+def test_a_multipart_body_without_its_boundary_is_a_bad_request(fake):
+    status, body = _raw(fake, "sendMessage", data=b"--x\r\n\r\n", content_type="multipart/form-data")
+
+    assert status == 400 and body["description"] == "Bad Request: multipart boundary is missing"
+    assert fake.last().failed
+
+
 def test_other_methods(bot, fake):
     me = bot.get_me()
     assert me.is_bot and me.username == BOT_USERNAME and me.id == 123
