@@ -37,7 +37,7 @@ prints its URL on the first line, then one line per call (method and chat_id onl
 | `fake.py` | `FakeTelegramAPI`: start/stop, the recorded calls, the failure switches, one call's answer |
 | `server.py` | HTTP: keep-alive connections, routing, bodies, downloads that break off |
 | `forms.py` | a call's parameters: query string, JSON, urlencoded and multipart forms (Werkzeug) |
-| `records.py` | `Call`, what tests read |
+| `records.py` | a call as the methods get it (`Request`) and as tests read it (`Call`) |
 | `errors.py` | Telegram's refusals and the parameter checks that raise them |
 | `limits.py` | refusals on demand and the flood limits |
 | `state.py` | what the bot's world remembers: message ids, files, the webhook, command lists |

@@ -11,9 +11,9 @@ from . import methods
 from .errors import ApiError
 from .limits import FailRule, Failures, FloodLimits
 from .methods.bot import scope_key
-from .records import Call
+from .records import Call, Request
 from .server import Server
-from .state import BotState, Request
+from .state import BotState
 
 
 class FakeTelegramAPI:

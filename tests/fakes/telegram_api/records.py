@@ -1,4 +1,4 @@
-"""What the fake keeps of each request: the calls tests read."""
+"""Calls: as the methods get one (Request), and as the fake keeps it for tests (Call)."""
 from __future__ import annotations
 
 import json
@@ -6,6 +6,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _MISSING = object()
+
+
+@dataclass
+class Request:
+    """One call to a Bot API method, its parameters parsed (``method`` lower-cased, as Telegram matches it)."""
+
+    token: str
+    method: str
+    params: dict[str, str]
+    files: dict[str, tuple[str, bytes]]
 
 
 @dataclass

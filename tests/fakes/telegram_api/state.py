@@ -2,18 +2,7 @@
 from __future__ import annotations
 
 import collections
-from dataclasses import dataclass
 from typing import Any
-
-
-@dataclass
-class Request:
-    """One call to a Bot API method, its parameters parsed (``method`` lower-cased, as Telegram matches it)."""
-
-    token: str
-    method: str
-    params: dict[str, str]
-    files: dict[str, tuple[str, bytes]]
 
 
 class BotState:

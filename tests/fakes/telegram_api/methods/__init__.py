@@ -5,7 +5,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..limits import SEND_METHODS
-from ..state import BotState, Request
+from ..records import Request
+from ..state import BotState
 from . import bot, media, messages
 
 _HANDLERS: dict[str, Callable[[BotState, Request], Any]] = {**bot.HANDLERS, **messages.HANDLERS, **media.HANDLERS}

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ApiError, as_int, loads, require
-from ..state import BotState, Request
+from ..records import Request
+from ..state import BotState
 from .shapes import bot_user, chat
 
 # Methods answered with a bare True (setWebhook and deleteWebhook also change the state, below).

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ApiError, loads, require
-from ..state import BotState, Request
+from ..records import Request
+from ..state import BotState
 from .shapes import new_message
 
 # Methods whose result is a Message carrying some file; value = (param name, file_id prefix).

@@ -5,7 +5,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ApiError, as_int, require
-from ..state import BotState, Request
+from ..records import Request
+from ..state import BotState
 from .shapes import new_message
 
 _EDIT_METHODS = frozenset(

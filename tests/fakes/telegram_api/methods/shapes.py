@@ -6,7 +6,8 @@ import zlib
 from typing import Any
 
 from ..errors import as_int, loads
-from ..state import BotState, Request
+from ..records import Request
+from ..state import BotState
 
 BOT_USERNAME = "medsync_test_bot"
 
