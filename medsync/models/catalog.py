@@ -61,7 +61,12 @@ class Doctor(db.Model):
 
     @property
     def avg_rating(self) -> float:
-        return round(self.rating_total / self.rating_count, 2) if self.rating_count else 0.0
+        return average_rating(self.rating_total, self.rating_count)
+
+
+def average_rating(total: int, count: int) -> float:
+    """The mean score to two decimals; 0 when unrated."""
+    return round(total / count, 2) if count else 0.0
 
 
 class DoctorRating(db.Model):
