@@ -39,6 +39,8 @@ SLOTS_AUTH = "An `Authorization: tma …` header that is given but not valid (ba
 SLOT_RANGE = (f"A parameter is malformed; or `to` is before `from`, or more than {availability.MAX_RANGE_DAYS} days "
               "from `from` to `to` inclusive.")
 DOCTOR_PAGE = DoctorPageSchema()
+# Answers in the request's language: a shared cache keeps one copy per language.
+BY_LANGUAGE = "Accept-Language"
 
 
 @blp.route("/clinics")
@@ -61,9 +63,9 @@ class ClinicById(MethodView):
 @blp.route("/specialties")
 class Specialties(MethodView):
     @blp.response(200, SpecialtySchema(many=True))
-    def get(self) -> list[catalog.SpecialtyInfo]:
+    def get(self) -> tuple[list[catalog.SpecialtyInfo], dict[str, str]]:
         """Specialties that have at least one doctor, by name."""
-        return list(catalog.current_catalog(request_language()).specialties)
+        return list(catalog.current_catalog(request_language()).specialties), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/doctors")
@@ -77,7 +79,7 @@ class Doctors(MethodView):
         answer = catalog_answer(
             language, ("v1:doctors", service_base(), *filters), lambda _snapshot: doctor_page_json(query, language)
         )
-        return json_response(answer, CATALOG_CACHE, vary="Accept-Language")
+        return json_response(answer, CATALOG_CACHE, vary=BY_LANGUAGE)
 
 
 def doctor_page_json(query: dict[str, Any], language: str) -> str:
@@ -93,9 +95,9 @@ def doctor_page_json(query: dict[str, Any], language: str) -> str:
 class DoctorById(MethodView):
     @blp.response(200, DoctorDetailSchema)
     @refusals(blp, {404: "No such doctor."})
-    def get(self, doctor_id: int) -> catalog.DoctorInfo:
+    def get(self, doctor_id: int) -> tuple[catalog.DoctorInfo, dict[str, str]]:
         """One doctor with biography, experience, certificates and services."""
-        return catalog.get_doctor(doctor_id, request_language())
+        return catalog.get_doctor(doctor_id, request_language()), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/doctors/<int:doctor_id>/slots")
@@ -115,18 +117,18 @@ class DoctorSlots(MethodView):
 @blp.route("/diagnostics")
 class Diagnostics(MethodView):
     @blp.response(200, DiagnosticSchema(many=True))
-    def get(self) -> list[catalog.DiagnosticInfo]:
-        """Diagnostic tests and how many clinics offer each."""
-        return list(catalog.current_catalog(request_language()).diagnostics.values())
+    def get(self) -> tuple[list[catalog.DiagnosticInfo], dict[str, str]]:
+        """Diagnostic tests, how many clinics offer each and at what price."""
+        return list(catalog.current_catalog(request_language()).diagnostics.values()), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/diagnostics/<int:diagnostic_id>")
 class DiagnosticById(MethodView):
     @blp.response(200, DiagnosticSchema)
     @refusals(blp, {404: "No such diagnostic test."})
-    def get(self, diagnostic_id: int) -> catalog.DiagnosticInfo:
+    def get(self, diagnostic_id: int) -> tuple[catalog.DiagnosticInfo, dict[str, str]]:
         """One diagnostic test."""
-        return catalog.get_diagnostic(diagnostic_id, request_language())
+        return catalog.get_diagnostic(diagnostic_id, request_language()), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/diagnostics/<int:diagnostic_id>/clinics")

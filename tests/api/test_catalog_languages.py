@@ -125,3 +125,11 @@ def test_the_mini_app_pages_show_the_catalog_in_the_readers_language(client, car
     assert f"1{NBSP}200,00{NBSP}₴" in booking
     assert "ЕКГ" in tests and f"300,00{NBSP}₴" in tests
     assert "ECG" in english_tests and "UAH300.00" in english_tests and "ЕКГ" not in english_tests
+
+
+@pytest.mark.parametrize("path", ["/api/v1/specialties", "/api/v1/doctors", "/api/v1/doctors/1", "/api/v1/diagnostics",
+                                  "/api/v1/diagnostics/1"])
+def test_every_answer_in_the_readers_language_varies_by_it(client, cardiologist, make_diagnostic, path):
+    make_diagnostic(clinics=[cardiologist.clinic])
+    response = client.get(path, headers=speaking("uk"))
+    assert response.status_code == 200 and "Accept-Language" in response.headers["Vary"]
