@@ -131,7 +131,7 @@ class DiagnosticInfo:
     avatar_url: str  # as DoctorInfo.avatar_url
     duration_minutes: int
     clinics: tuple[ClinicInfo, ...]
-    offers: tuple[DiagnosticOffer, ...] = ()  # one per clinic, in the order of `clinics`
+    offers: tuple[DiagnosticOffer, ...]  # one per clinic, in the order of `clinics`
 
     @property
     def price_texts(self) -> tuple[str, ...]:
