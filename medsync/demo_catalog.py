@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.numbers import is_currency
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from medsync.languages import LANGUAGES, TRANSLATED
 from medsync.services.photos import AVATAR_PATH
 
 # ISO order: Monday = 1 … Sunday = 7, as WorkingHours.weekday stores them.
@@ -50,6 +52,8 @@ class DemoClinic:
     name: str
     address: str
     timezone: str
+    currency: str  # ISO 4217: its doctors' and diagnostics' prices
+    default_language: str  # its doctors' texts missing in a reader's language are shown in this one first
     hours: tuple[DemoHours, ...]  # days not listed are closed
 
 
@@ -71,6 +75,7 @@ class DemoClosure:
 class DemoSpecialty:
     key: str
     name: str
+    name_translations: dict[str, str]  # language → text, as the *_translations columns
 
 
 @dataclass(frozen=True)
@@ -93,17 +98,23 @@ class DemoDoctor:
     bio: str
     ratings: tuple[DemoRating, ...]
     photo_url: str
+    experience_translations: dict[str, str]
+    services_translations: dict[str, str]
+    bio_translations: dict[str, str]
 
 
 @dataclass(frozen=True)
 class DemoDiagnostic:
     key: str
     name: str
-    price: Decimal
+    price: Decimal  # at the clinics without a price in `prices`
+    prices: dict[str, Decimal]  # clinic key → the clinic's own price, in its currency
     duration_minutes: int
     clinics: tuple[str, ...]
     description: str
     photo_url: str
+    name_translations: dict[str, str]
+    description_translations: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -174,9 +185,9 @@ def _key() -> fields.Str:
     ])
 
 
-def _text(max_length: int | None = None) -> fields.Str:
-    return fields.Str(required=True, validate=[validate.Length(min=1, max=max_length),
-                                               validate.Regexp(r"\s*\S", error="Must not be blank.")])
+def _text(max_length: int | None = None, *, required: bool = True) -> fields.Str:
+    return fields.Str(required=required, validate=[validate.Length(min=1, max=max_length),
+                                                   validate.Regexp(r"\s*\S", error="Must not be blank.")])
 
 
 class Prose(fields.Str):
@@ -193,7 +204,7 @@ class Lines(fields.List):
     """A list of one-line texts, stored as one text with a line per item."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(_text(), required=True, **kwargs)
+        super().__init__(_text(), **{"required": True, **kwargs})
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         items = super()._deserialize(value, attr, data, **kwargs)
@@ -216,7 +227,8 @@ class WholeHour(fields.Str):
 
 
 class Price(fields.Str):
-    """A price in UAH as text with up to two decimals, e.g. "600.00" (text, so no float rounding creeps in)."""
+    """A price in the clinic's currency as text with up to two decimals, e.g. "600.00" (text, so no float
+    rounding creeps in)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -246,6 +258,11 @@ def _divides_an_hour(minutes: int) -> None:
         raise ValidationError(f"{minutes} does not divide 60: whole hours would fall between slots.")
 
 
+def _currency(code: str) -> None:
+    if not is_currency(code):
+        raise ValidationError(f"{code!r} is not an ISO 4217 currency code, e.g. 'UAH'.")
+
+
 def _time_zone(name: str) -> None:
     try:
         ZoneInfo(name)
@@ -254,6 +271,41 @@ def _time_zone(name: str) -> None:
 
 
 # --- schemas: one per kind of entry ---------------------------------------------------------------
+
+
+def translatable(texts: type[Schema]) -> type[Schema]:
+    """A base for an entry whose texts (`texts`' fields, in English) may be given again under each translated
+    language (`uk.name = "…"`); any of them may be missing there. Loaded as `<field>_translations` dicts."""
+    by_language = Schema.from_dict(
+        {language: fields.Nested(texts) for language in TRANSLATED}, name=f"Translated{texts.__name__}"
+    )
+
+    class Translatable(by_language):  # type: ignore[misc, valid-type]
+        @post_load
+        def _translations(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+            given = {language: data.pop(language) for language in TRANSLATED if language in data}
+            for name in texts().fields:
+                data[f"{name}_translations"] = {
+                    language: item[name] for language, item in given.items() if name in item
+                }
+            return data
+
+    return Translatable
+
+
+class SpecialtyTexts(Schema):
+    name = _text(120, required=False)
+
+
+class DoctorTexts(Schema):
+    experience = Prose()
+    services = Lines(required=False)
+    bio = Prose()
+
+
+class DiagnosticTexts(Schema):
+    name = _text(120, required=False)
+    description = Prose()
 
 
 class HoursSchema(Schema):
@@ -283,6 +335,9 @@ class ClinicSchema(Schema):
     name = _text(200)
     address = _text(300)
     timezone = fields.Str(required=True, validate=_time_zone)
+    currency = fields.Str(required=True, validate=_currency)
+    default_language = fields.Str(required=True, validate=validate.OneOf(
+        LANGUAGES, error="Not one of the catalog languages ({choices}): {input}."))
     hours = fields.Dict(keys=fields.Str(validate=validate.OneOf(WEEKDAYS, error="Not a weekday: {input}.")),
                         values=fields.Nested(HoursSchema), required=True)
 
@@ -308,7 +363,11 @@ class RatingSchema(Schema):
         return DemoRating(**data)
 
 
-class DoctorSchema(Schema):
+class SpecialtySchema(translatable(SpecialtyTexts)):  # type: ignore[misc]
+    name = _text(120)
+
+
+class DoctorSchema(translatable(DoctorTexts)):  # type: ignore[misc]
     full_name = _text(200)
     specialty = fields.Str(required=True)
     clinic = fields.Str(required=True)
@@ -321,16 +380,17 @@ class DoctorSchema(Schema):
     ratings = fields.List(fields.Nested(RatingSchema), load_default=list)
 
 
-class DiagnosticSchema(Schema):
+class DiagnosticSchema(translatable(DiagnosticTexts)):  # type: ignore[misc]
     name = _text(120)
     price = Price(required=True)
+    prices = fields.Dict(keys=fields.Str(), values=Price(), load_default=dict)
     duration_minutes = fields.Int(required=True, strict=True, validate=_divides_an_hour)
     clinics = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
     description = Prose(required=True)
 
 
 class CatalogSchema(Schema):
-    specialties = fields.Dict(keys=_key(), values=_text(120), required=True)
+    specialties = fields.Dict(keys=_key(), values=fields.Nested(SpecialtySchema), required=True)
     clinics = fields.Dict(keys=_key(), values=fields.Nested(ClinicSchema), required=True)
     closures = fields.List(fields.Nested(ClosureSchema), load_default=list)
     doctors = fields.Dict(keys=_key(), values=fields.Nested(DoctorSchema), required=True)
@@ -361,11 +421,14 @@ class CatalogSchema(Schema):
             for clinic, count in Counter(diagnostic["clinics"]).items():
                 if count > 1:
                     refuse("diagnostics", key, "clinics", message=f"{clinic!r} is listed {count} times.")
+            for clinic in diagnostic["prices"]:
+                if clinic not in diagnostic["clinics"]:
+                    refuse("diagnostics", key, "prices", message=f"{clinic!r} is not among the clinics offering it.")
         for number, closure in enumerate(data["closures"]):
             if closure["clinic"] not in clinics:
                 refuse("closures", number, "clinic", message=f"Unknown clinic {closure['clinic']!r}.")
-        for kind, names in (("specialties", data["specialties"]),
-                            ("diagnostics", {key: item["name"] for key, item in data["diagnostics"].items()})):
+        for kind in ("specialties", "diagnostics"):
+            names = {key: item["name"] for key, item in data[kind].items()}
             for name, count in Counter(names.values()).items():
                 if count > 1:
                     refuse(kind, message=f"{count} entries are named {name!r}; names must differ.")
@@ -375,7 +438,7 @@ class CatalogSchema(Schema):
     @post_load
     def _build(self, data: dict[str, Any], **_: Any) -> DemoCatalog:
         return DemoCatalog(
-            specialties=tuple(DemoSpecialty(key, name) for key, name in data["specialties"].items()),
+            specialties=tuple(DemoSpecialty(key=key, **specialty) for key, specialty in data["specialties"].items()),
             clinics=tuple(DemoClinic(key=key, **clinic) for key, clinic in data["clinics"].items()),
             closures=tuple(DemoClosure(**closure) for closure in data["closures"]),
             doctors=tuple(

@@ -1,7 +1,7 @@
 """Cached JSON answers: rendered once, served as bytes with an ETag, never stale.
 
-Catalog answers live with the catalog snapshot they were rendered from (`catalog_answer`), so they go
-when it goes. Free-slot answers (/api/v1 free slots, the compat taken-hours lists) are cached here: an answer is cached per process under everything it depends on: the resource and the days asked, the
+Catalog answers live with the catalog snapshot they were rendered from, in the language they were rendered
+in (`catalog_answer`), so they go when it goes. Free-slot answers (/api/v1 free slots, the compat taken-hours lists) are cached here: an answer is cached per process under everything it depends on: the resource and the days asked, the
 patient (for the signed-in variant), the catalog generation (`changes.catalog_generation()`) and the
 slot tokens of the resource and the patient (`changes.slot_tokens()`, one MGET per request) — every
 booking, cancellation or status change replaces its tokens after commit, so the next request anywhere
@@ -97,9 +97,9 @@ def cached_answer(
     return answer
 
 
-def catalog_answer(name: Hashable, render: Callable[[catalog.Catalog], str]) -> Answer:
-    """A catalog answer rendered once per catalog snapshot (`render(snapshot)` gives its JSON)."""
-    return catalog.current_catalog().rendered(name, lambda snapshot: Answer.of(render(snapshot)))
+def catalog_answer(language: str, name: Hashable, render: Callable[[catalog.Catalog], str]) -> Answer:
+    """A catalog answer rendered once per catalog snapshot and language (`render(snapshot)` gives its JSON)."""
+    return catalog.current_catalog(language).rendered(name, lambda snapshot: Answer.of(render(snapshot)))
 
 
 def json_response(answer: Answer, cache_control: str, *, vary: str | None = None) -> Response:

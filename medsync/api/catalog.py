@@ -19,11 +19,14 @@ from medsync.api.schemas import (
     DoctorPageSchema, DoctorQuerySchema, SlotQuerySchema, SlotSchema, SpecialtySchema,
 )
 from medsync.api.urls import service_base
+from medsync.languages import request_language
 from medsync.services import availability, catalog
 
 blp = Blueprint(
     "catalog", __name__, url_prefix="/api/v1",
-    description="What can be booked, where and when. Served from a cache invalidated by every catalog change.",
+    description="What can be booked, where and when. Served from a cache invalidated by every catalog change. "
+                "Specialty and test names, descriptions and doctors' texts are in the request's language "
+                "(`Accept-Language`: uk, en, ru or pl), prices written for it in the clinic's currency.",
 )
 
 DEFAULT_SLOT_DAYS = 7
@@ -36,6 +39,8 @@ SLOTS_AUTH = "An `Authorization: tma …` header that is given but not valid (ba
 SLOT_RANGE = (f"A parameter is malformed; or `to` is before `from`, or more than {availability.MAX_RANGE_DAYS} days "
               "from `from` to `to` inclusive.")
 DOCTOR_PAGE = DoctorPageSchema()
+# Answers in the request's language: a shared cache keeps one copy per language.
+BY_LANGUAGE = "Accept-Language"
 
 
 @blp.route("/clinics")
@@ -58,9 +63,9 @@ class ClinicById(MethodView):
 @blp.route("/specialties")
 class Specialties(MethodView):
     @blp.response(200, SpecialtySchema(many=True))
-    def get(self) -> list[catalog.SpecialtyInfo]:
+    def get(self) -> tuple[list[catalog.SpecialtyInfo], dict[str, str]]:
         """Specialties that have at least one doctor, by name."""
-        return catalog.current_catalog().specialties
+        return list(catalog.current_catalog(request_language()).specialties), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/doctors")
@@ -70,13 +75,17 @@ class Doctors(MethodView):
     def get(self, query: dict[str, Any]) -> Response:
         """Doctors, filtered by specialty, clinic and text; paginated (`page`, `per_page` ≤ 100)."""
         filters = (query.get("specialty_id"), query.get("clinic_id"), query.get("q"), query["page"], query["per_page"])
-        answer = catalog_answer(("v1:doctors", service_base(), *filters), lambda _snapshot: doctor_page_json(query))
-        return json_response(answer, CATALOG_CACHE)
+        language = request_language()
+        answer = catalog_answer(
+            language, ("v1:doctors", service_base(), *filters), lambda _snapshot: doctor_page_json(query, language)
+        )
+        return json_response(answer, CATALOG_CACHE, vary=BY_LANGUAGE)
 
 
-def doctor_page_json(query: dict[str, Any]) -> str:
+def doctor_page_json(query: dict[str, Any], language: str) -> str:
     doctors = catalog.find_doctors(
-        specialty_id=query.get("specialty_id"), clinic_id=query.get("clinic_id"), query=query.get("q")
+        specialty_id=query.get("specialty_id"), clinic_id=query.get("clinic_id"), query=query.get("q"),
+        language=language,
     )
     page = page_body(page_of(doctors, page=query["page"], per_page=query["per_page"]))
     return current_app.json.dumps(DOCTOR_PAGE.dump(page)) + "\n"
@@ -86,9 +95,9 @@ def doctor_page_json(query: dict[str, Any]) -> str:
 class DoctorById(MethodView):
     @blp.response(200, DoctorDetailSchema)
     @refusals(blp, {404: "No such doctor."})
-    def get(self, doctor_id: int) -> catalog.DoctorInfo:
+    def get(self, doctor_id: int) -> tuple[catalog.DoctorInfo, dict[str, str]]:
         """One doctor with biography, experience, certificates and services."""
-        return catalog.get_doctor(doctor_id)
+        return catalog.get_doctor(doctor_id, request_language()), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/doctors/<int:doctor_id>/slots")
@@ -108,18 +117,18 @@ class DoctorSlots(MethodView):
 @blp.route("/diagnostics")
 class Diagnostics(MethodView):
     @blp.response(200, DiagnosticSchema(many=True))
-    def get(self) -> list[catalog.DiagnosticInfo]:
-        """Diagnostic tests and how many clinics offer each."""
-        return list(catalog.current_catalog().diagnostics.values())
+    def get(self) -> tuple[list[catalog.DiagnosticInfo], dict[str, str]]:
+        """Diagnostic tests, how many clinics offer each and at what price."""
+        return list(catalog.current_catalog(request_language()).diagnostics.values()), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/diagnostics/<int:diagnostic_id>")
 class DiagnosticById(MethodView):
     @blp.response(200, DiagnosticSchema)
     @refusals(blp, {404: "No such diagnostic test."})
-    def get(self, diagnostic_id: int) -> catalog.DiagnosticInfo:
+    def get(self, diagnostic_id: int) -> tuple[catalog.DiagnosticInfo, dict[str, str]]:
         """One diagnostic test."""
-        return catalog.get_diagnostic(diagnostic_id)
+        return catalog.get_diagnostic(diagnostic_id, request_language()), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/diagnostics/<int:diagnostic_id>/clinics")

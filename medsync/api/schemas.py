@@ -126,8 +126,20 @@ def PhotoUrl() -> fields.Function:  # noqa: N802 - reads like a field class
 
 
 def Price() -> fields.Float:  # noqa: N802 - reads like a field class
-    """A price in UAH, as a JSON number (the model holds a Decimal)."""
-    return fields.Float(metadata={"description": "Price in UAH."})
+    """A price in the clinic's currency, as a JSON number (the model holds a Decimal)."""
+    return fields.Float(metadata={"description": "Price in the clinic's currency (`currency`)."})
+
+
+def PriceText() -> fields.String:  # noqa: N802 - reads like a field class
+    return fields.String(metadata={
+        "description": "The price written for the request's language, in the clinic's currency.",
+        "example": "1 200,00 ₴",
+    })
+
+
+def Currency(**kwargs: Any) -> fields.String:  # noqa: N802 - reads like a field class
+    return fields.String(metadata={"description": "ISO 4217 code of the clinic's currency.", "example": "UAH"},
+                         **kwargs)
 
 
 # --- errors and pagination ------------------------------------------------------------------------
@@ -195,6 +207,7 @@ class ClinicSummarySchema(Schema):
     name = fields.String()
     address = fields.String()
     timezone = fields.String(metadata={"description": "IANA time zone; slots are shown in its offset."})
+    currency = Currency()
 
 
 class UpcomingClosures(fields.List):
@@ -221,6 +234,8 @@ class DoctorSchema(Schema):
     specialty = fields.Nested(SpecialtySchema)
     clinic = fields.Nested(ClinicSummarySchema)
     price = Price()
+    currency = Currency(attribute="clinic.currency")
+    price_text = PriceText()
     photo_url = PhotoUrl()
     appointment_minutes = fields.Integer()
     avg_rating = fields.Float(metadata={"description": "0 when unrated."})
@@ -254,11 +269,23 @@ class DoctorPageSchema(Schema):
     pagination = fields.Nested(PaginationSchema, required=True)
 
 
+class DiagnosticPriceSchema(Schema):
+    """What a test costs at one clinic."""
+
+    clinic_id = fields.Integer(attribute="clinic.id")
+    price = Price()
+    currency = Currency(attribute="clinic.currency")
+    price_text = PriceText()
+
+
 class DiagnosticSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     description = fields.String(allow_none=True)
-    price = Price()
+    price = fields.Float(metadata={"description": "The price at clinics that set none of their own; what each "
+                                                  "clinic charges, in its currency, is in `prices`."})
+    prices = fields.List(fields.Nested(DiagnosticPriceSchema), attribute="offers",
+                         metadata={"description": "One per clinic offering the test."})
     photo_url = PhotoUrl()
     duration_minutes = fields.Integer()
     clinics_count = fields.Function(lambda diagnostic: len(diagnostic.clinics), metadata={"type": "integer"})

@@ -11,14 +11,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from medsync.extensions import db
 from medsync.models.clinic import Clinic
+from medsync.models.translations import translations_check, translations_column
 
 
 class Specialty(db.Model):
     __tablename__ = "specialties"
+    __table_args__ = (translations_check("name_translations"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)  # in English, as every translated text
+    name_translations: Mapped[dict[str, str]] = translations_column()
 
 
 class Doctor(db.Model):
@@ -29,19 +32,25 @@ class Doctor(db.Model):
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint("appointment_minutes > 0", name="appointment_positive"),
         CheckConstraint("rating_count >= 0 AND rating_total >= 0", name="rating_summary_valid"),
+        translations_check("bio_translations"),
+        translations_check("experience_translations"),
+        translations_check("services_translations"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="RESTRICT"), index=True)
     specialty_id: Mapped[int] = mapped_column(ForeignKey("specialties.id", ondelete="RESTRICT"), index=True)
-    full_name: Mapped[str] = mapped_column(String(200))
-    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    full_name: Mapped[str] = mapped_column(String(200))  # as written, in every language
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))  # in the clinic's currency
     photo_url: Mapped[str | None] = mapped_column(String(500))
     bio: Mapped[str | None] = mapped_column(Text)
+    bio_translations: Mapped[dict[str, str]] = translations_column()
     experience: Mapped[str | None] = mapped_column(Text)
-    certificates: Mapped[str | None] = mapped_column(Text)
-    services: Mapped[str | None] = mapped_column(Text)
+    experience_translations: Mapped[dict[str, str]] = translations_column()
+    certificates: Mapped[str | None] = mapped_column(Text)  # titles of documents, as issued
+    services: Mapped[str | None] = mapped_column(Text)  # one per line, in every language
+    services_translations: Mapped[dict[str, str]] = translations_column()
     appointment_minutes: Mapped[int] = mapped_column(Integer, default=60)
     # Maintained by a trigger on doctor_ratings: reads never aggregate over every rating.
     rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -52,7 +61,12 @@ class Doctor(db.Model):
 
     @property
     def avg_rating(self) -> float:
-        return round(self.rating_total / self.rating_count, 2) if self.rating_count else 0.0
+        return average_rating(self.rating_total, self.rating_count)
+
+
+def average_rating(total: int, count: int) -> float:
+    """The mean score to two decimals; 0 when unrated."""
+    return round(total / count, 2) if count else 0.0
 
 
 class DoctorRating(db.Model):
@@ -85,12 +99,17 @@ class DiagnosticType(db.Model):
     __table_args__ = (
         CheckConstraint("price >= 0", name="price_not_negative"),
         CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        translations_check("name_translations"),
+        translations_check("description_translations"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    name_translations: Mapped[dict[str, str]] = translations_column()
     description: Mapped[str | None] = mapped_column(Text)
+    description_translations: Mapped[dict[str, str]] = translations_column()
+    # The price at every clinic that sets none of its own (ClinicDiagnostic.price), in that clinic's currency.
     price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     photo_url: Mapped[str | None] = mapped_column(String(500))
     duration_minutes: Mapped[int] = mapped_column(Integer)
@@ -99,11 +118,15 @@ class DiagnosticType(db.Model):
 
 
 class ClinicDiagnostic(db.Model):
-    """Which clinic offers which diagnostic type."""
+    """Which clinic offers which diagnostic type, and at what price when it sets its own."""
 
     __tablename__ = "clinic_diagnostics"
+    __table_args__ = (CheckConstraint("price >= 0", name="price_not_negative"),)
 
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), primary_key=True)
     diagnostic_id: Mapped[int] = mapped_column(
         ForeignKey("diagnostic_types.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # In the clinic's currency; None: the diagnostic type's price. A clinic whose currency differs from the
+    # clinics that share the type's price sets its own.
+    price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))

@@ -4,20 +4,31 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.numbers import is_currency
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, Time, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from medsync.extensions import db
+from medsync.languages import ENGLISH, LANGUAGES
 
 
 class Clinic(db.Model):
     __tablename__ = "clinics"
+    __table_args__ = (
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso_4217"),
+        CheckConstraint(f"default_language IN ({', '.join(repr(language) for language in LANGUAGES)})",
+                        name="default_language_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
     timezone: Mapped[str] = mapped_column(String(64))
+    # Prices at this clinic (doctors', and the diagnostics it offers) are in this currency (ISO 4217).
+    currency: Mapped[str] = mapped_column(String(3), default="UAH", server_default="UAH")
+    # Catalog texts missing in a reader's language are shown in this one before English.
+    default_language: Mapped[str] = mapped_column(String(2), default=ENGLISH, server_default=ENGLISH)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     hours: Mapped[list[WorkingHours]] = relationship(
@@ -34,6 +45,18 @@ class Clinic(db.Model):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
+
+    @validates("currency")
+    def _known_currency(self, key: str, value: str) -> str:
+        if not is_currency(value):
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+        return value
+
+    @validates("default_language")
+    def _catalog_language(self, key: str, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"{value!r} is not one of {', '.join(LANGUAGES)}")
         return value
 
 

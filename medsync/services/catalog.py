@@ -6,6 +6,12 @@ below, and `catalog_changed()` for bulk writes); each process learns it through 
 (`changes.catalog_generation()`, no round trip per read) and drops its snapshot, so no process serves a
 snapshot older than the last catalog commit once that commit's request has returned (the guarantee is
 spelled out in `medsync.services.changes`). Without Redis the snapshot is simply not cached.
+
+A snapshot is read once and seen in each language (`current_catalog(language)`): each language's view is
+built on its first use and kept with the snapshot, with its own rendered answers, so a reader never gets
+another language's texts or prices. Texts a clinic writes about its doctors (bio, experience, services) fall
+back to the clinic's default language, then English; names shared by every clinic (specialties, diagnostics)
+to English. Prices are written for the language in the clinic's currency.
 """
 from __future__ import annotations
 
@@ -19,17 +25,20 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import Row, event, select
 from sqlalchemy.orm import Session, selectinload
 
 from medsync.errors import NotFound
 from medsync.extensions import db
+from medsync.languages import ENGLISH, LANGUAGES, pick
+from medsync.money import format_money
 from medsync.services import after_commit, changes
 from medsync.services.photos import avatar_path, photo_or_avatar
 from medsync.models import (
     Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty,
     WorkingBreak, WorkingHours,
 )
+from medsync.models.catalog import average_rating
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +72,8 @@ class ClinicInfo:
     name: str
     address: str
     timezone: str
+    currency: str  # ISO 4217: every price at this clinic
+    default_language: str  # its doctors' texts missing in a reader's language are shown in this one first
     hours: tuple[DayHours, ...]
     closures: tuple[Closure, ...]
 
@@ -86,7 +97,8 @@ class DoctorInfo:
     full_name: str
     clinic: ClinicInfo
     specialty: SpecialtyInfo
-    price: Decimal
+    price: Decimal  # in the clinic's currency
+    price_text: str  # the price as the catalog's language writes it
     photo_url: str  # the stored picture or the generated avatar: a path here, or an absolute URL elsewhere
     avatar_url: str  # the generated avatar: the page shows it when a stored picture does not load
     bio: str | None
@@ -101,22 +113,41 @@ class DoctorInfo:
 
 
 @dataclass(frozen=True)
+class DiagnosticOffer:
+    """A clinic offering a diagnostic, and the price there (in the clinic's currency)."""
+
+    clinic: ClinicInfo
+    price: Decimal
+    price_text: str
+
+
+@dataclass(frozen=True)
 class DiagnosticInfo:
     id: int
     name: str
     description: str | None
-    price: Decimal
+    price: Decimal  # at the clinics that set no price of their own (see `offers` for each clinic's)
     photo_url: str  # as DoctorInfo.photo_url
     avatar_url: str  # as DoctorInfo.avatar_url
     duration_minutes: int
     clinics: tuple[ClinicInfo, ...]
+    offers: tuple[DiagnosticOffer, ...]  # one per clinic, in the order of `clinics`
+
+    @property
+    def price_texts(self) -> tuple[str, ...]:
+        """The prices it is offered at, each once (clinics in different currencies have different ones)."""
+        return tuple(dict.fromkeys(offer.price_text for offer in self.offers))
 
 
 @dataclass(frozen=True)
 class Catalog:
+    """The catalog as readers of one language see it."""
+
+    language: str
     clinics: dict[int, ClinicInfo]
     doctors: dict[int, DoctorInfo]
     diagnostics: dict[int, DiagnosticInfo]
+    specialties: tuple[SpecialtyInfo, ...]  # those with at least one doctor, by name
     # ("doctors" | "diagnostics", slug) → the name an avatar is drawn from
     avatar_names: dict[tuple[str, str], str] = field(default_factory=dict)
     # Responses rendered from this snapshot (e.g. a list's JSON), built once per snapshot.
@@ -134,11 +165,35 @@ class Catalog:
             self._rendered[name] = value
         return value
 
-    @property
-    def specialties(self) -> list[SpecialtyInfo]:
-        """Specialties that have at least one doctor, by name."""
-        unique = {doctor.specialty.id: doctor.specialty for doctor in self.doctors.values()}
-        return sorted(unique.values(), key=lambda specialty: (specialty.name.casefold(), specialty.id))
+
+@dataclass(frozen=True)
+class _Rows:
+    """The catalog as read from the database, in no language yet (plain rows: nothing a commit expires)."""
+
+    clinics: dict[int, ClinicInfo]
+    specialties: dict[int, Row[Any]]
+    doctors: tuple[Row[Any], ...]
+    absences: dict[int, tuple[tuple[date, date], ...]]
+    diagnostics: tuple[Row[Any], ...]
+    offers: dict[int, tuple[tuple[int, Decimal | None], ...]]  # diagnostic id → (clinic id, own price), by clinic
+    avatar_names: dict[tuple[str, str], str]  # as Catalog.avatar_names: the same in every language
+
+
+class _Languages:
+    """One snapshot's rows and its view in each language asked so far."""
+
+    def __init__(self, rows: _Rows) -> None:
+        self.rows = rows
+        self.catalogs: dict[str, Catalog] = {}
+
+    def catalog(self, language: str) -> Catalog:
+        catalog = self.catalogs.get(language)
+        if catalog is None:
+            if language not in LANGUAGES:
+                raise ValueError(f"not a catalog language: {language!r}")
+            # Two threads may build the same view at once: equal values, and the first one stored is kept.
+            catalog = self.catalogs.setdefault(language, _in_language(self.rows, language))
+        return catalog
 
 
 class _Snapshot:
@@ -147,7 +202,7 @@ class _Snapshot:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         # One attribute, replaced whole: a reader never pairs one generation with another one's catalog.
-        self.current: tuple[int, Catalog] | None = None
+        self.current: tuple[int, _Languages] | None = None
 
 
 def _snapshot() -> _Snapshot:
@@ -157,18 +212,19 @@ def _snapshot() -> _Snapshot:
     return snapshot
 
 
-def current_catalog() -> Catalog:
-    """The whole catalog: from the process cache when no change was announced since it was loaded, else loaded."""
+def current_catalog(language: str = ENGLISH) -> Catalog:
+    """The whole catalog in `language` (English for callers that show no text): from the process cache when no
+    change was announced since it was loaded, else loaded."""
     generation = changes.catalog_generation()
     snapshot = _snapshot()
     current = snapshot.current
     if generation is not None and current is not None and current[0] == generation:
-        return current[1]
-    catalog = _load_catalog()
+        return current[1].catalog(language)
+    languages = _Languages(_load_rows())
     if generation is not None:
         with snapshot.lock:
-            snapshot.current = (generation, catalog)
-    return catalog
+            snapshot.current = (generation, languages)
+    return languages.catalog(language)
 
 
 def writing_catalog(session: Session) -> bool:
@@ -183,28 +239,30 @@ def get_clinic(clinic_id: int) -> ClinicInfo:
     return clinic
 
 
-def get_doctor(doctor_id: int) -> DoctorInfo:
-    doctor = current_catalog().doctors.get(doctor_id)
+def get_doctor(doctor_id: int, language: str = ENGLISH) -> DoctorInfo:
+    doctor = current_catalog(language).doctors.get(doctor_id)
     if doctor is None:
         raise NotFound("Doctor not found.")
     return doctor
 
 
-def get_diagnostic(diagnostic_id: int) -> DiagnosticInfo:
-    diagnostic = current_catalog().diagnostics.get(diagnostic_id)
+def get_diagnostic(diagnostic_id: int, language: str = ENGLISH) -> DiagnosticInfo:
+    diagnostic = current_catalog(language).diagnostics.get(diagnostic_id)
     if diagnostic is None:
         raise NotFound("Diagnostic not found.")
     return diagnostic
 
 
 def find_doctors(
-    *, specialty_id: int | None = None, clinic_id: int | None = None, query: str | None = None
+    *, specialty_id: int | None = None, clinic_id: int | None = None, query: str | None = None,
+    language: str = ENGLISH,
 ) -> list[DoctorInfo]:
-    """Doctors by specialty and clinic, and whose name, specialty or services contain `query`."""
+    """Doctors by specialty and clinic, and whose name, specialty or services (in `language` or English)
+    contain `query`."""
     needle = (query or "").strip().casefold()
     return [
         doctor
-        for doctor in current_catalog().doctors.values()
+        for doctor in current_catalog(language).doctors.values()
         if (specialty_id is None or doctor.specialty.id == specialty_id)
         and (clinic_id is None or doctor.clinic.id == clinic_id)
         and needle in doctor.search_text
@@ -223,48 +281,90 @@ def bump_version() -> None:
     changes.catalog_committed()
 
 
-def _load_catalog() -> Catalog:
-    clinics = _load_clinics()
-    specialties = {row.id: SpecialtyInfo(row.id, row.name) for row in db.session.scalars(select(Specialty))}
+def _load_rows() -> _Rows:
     absences: dict[int, list[tuple[date, date]]] = {}
-    rows = db.session.execute(
-        select(Doctor, DoctorAbsence.first_day, DoctorAbsence.last_day).outerjoin(DoctorAbsence)
-        .order_by(Doctor.id, DoctorAbsence.first_day)
-    )
     doctor_rows = {}
-    for row, first_day, last_day in rows:  # one row per absence (or one without): a query, whatever the count
-        doctor_rows[row.id] = row
-        if first_day is not None:
-            absences.setdefault(row.id, []).append((first_day, last_day))
-    doctors = {}
-    avatar_names = {}
-    for row in doctor_rows.values():
-        specialty = specialties[row.specialty_id]
-        avatar_names["doctors", row.slug] = row.full_name
-        doctors[row.id] = DoctorInfo(
-            id=row.id, full_name=row.full_name, clinic=clinics[row.clinic_id], specialty=specialty,
-            price=row.price, photo_url=photo_or_avatar(row.photo_url, kind="doctors", slug=row.slug),
-            avatar_url=avatar_path("doctors", row.slug), bio=row.bio, experience=row.experience,
-            certificates=row.certificates, services=row.services, appointment_minutes=row.appointment_minutes,
-            rating_count=row.rating_count, avg_rating=row.avg_rating,
-            search_text=" ".join(filter(None, (row.full_name, specialty.name, row.services))).casefold(),
-            absences=tuple(absences.get(row.id, ())),
-        )
-    offered: dict[int, list[ClinicInfo]] = {}
-    for clinic_id, diagnostic_id in db.session.execute(
-        select(ClinicDiagnostic.clinic_id, ClinicDiagnostic.diagnostic_id).order_by(ClinicDiagnostic.clinic_id)
+    for row in db.session.execute(
+        select(Doctor.__table__, DoctorAbsence.first_day, DoctorAbsence.last_day).outerjoin(DoctorAbsence)
+        .order_by(Doctor.id, DoctorAbsence.first_day)
+    ):  # one row per absence (or one without): a query, whatever the count
+        doctor_rows.setdefault(row.id, row)
+        if row.first_day is not None:
+            absences.setdefault(row.id, []).append((row.first_day, row.last_day))
+    offers: dict[int, list[tuple[int, Decimal | None]]] = {}
+    for clinic_id, diagnostic_id, price in db.session.execute(
+        select(ClinicDiagnostic.clinic_id, ClinicDiagnostic.diagnostic_id, ClinicDiagnostic.price)
+        .order_by(ClinicDiagnostic.clinic_id)
     ):
-        offered.setdefault(diagnostic_id, []).append(clinics[clinic_id])
-    diagnostics = {}
-    for row in db.session.scalars(select(DiagnosticType).order_by(DiagnosticType.id)):
-        avatar_names["diagnostics", row.slug] = row.name
-        diagnostics[row.id] = DiagnosticInfo(
-            id=row.id, name=row.name, description=row.description, price=row.price,
-            photo_url=photo_or_avatar(row.photo_url, kind="diagnostics", slug=row.slug),
-            avatar_url=avatar_path("diagnostics", row.slug), duration_minutes=row.duration_minutes,
-            clinics=tuple(offered.get(row.id, ())),
-        )
-    return Catalog(clinics, doctors, diagnostics, avatar_names)
+        offers.setdefault(diagnostic_id, []).append((clinic_id, price))
+    doctors = tuple(doctor_rows.values())
+    diagnostics = tuple(db.session.execute(select(DiagnosticType.__table__).order_by(DiagnosticType.id)))
+    return _Rows(
+        clinics=_load_clinics(),
+        specialties={row.id: row for row in db.session.execute(select(Specialty.__table__))},
+        doctors=doctors,
+        absences={doctor_id: tuple(days) for doctor_id, days in absences.items()},
+        diagnostics=diagnostics,
+        offers={diagnostic_id: tuple(clinics) for diagnostic_id, clinics in offers.items()},
+        avatar_names={
+            **{("doctors", row.slug): row.full_name for row in doctors},
+            **{("diagnostics", row.slug): row.name for row in diagnostics},
+        },
+    )
+
+
+def _in_language(rows: _Rows, language: str) -> Catalog:
+    specialties = {
+        row.id: SpecialtyInfo(row.id, pick(row.name, row.name_translations, language))
+        for row in rows.specialties.values()
+    }
+    doctors = {row.id: _doctor(row, rows, specialties[row.specialty_id], language) for row in rows.doctors}
+    diagnostics = {row.id: _diagnostic(row, rows, language) for row in rows.diagnostics}
+    with_doctors = {doctor.specialty.id: doctor.specialty for doctor in doctors.values()}
+    listed = tuple(sorted(with_doctors.values(), key=lambda specialty: (specialty.name.casefold(), specialty.id)))
+    return Catalog(language, rows.clinics, doctors, diagnostics, listed, rows.avatar_names)
+
+
+def _doctor(row: Row[Any], rows: _Rows, specialty: SpecialtyInfo, language: str) -> DoctorInfo:
+    clinic = rows.clinics[row.clinic_id]
+    services = _clinic_text(row, "services", language, clinic)
+    return DoctorInfo(
+        id=row.id, full_name=row.full_name, clinic=clinic, specialty=specialty, price=row.price,
+        price_text=format_money(row.price, clinic.currency, language),
+        photo_url=photo_or_avatar(row.photo_url, kind="doctors", slug=row.slug),
+        avatar_url=avatar_path("doctors", row.slug), bio=_clinic_text(row, "bio", language, clinic),
+        experience=_clinic_text(row, "experience", language, clinic), certificates=row.certificates,
+        services=services, appointment_minutes=row.appointment_minutes, rating_count=row.rating_count,
+        avg_rating=average_rating(row.rating_total, row.rating_count),
+        # Found in the reader's language and in English (a service searched as it is known elsewhere).
+        search_text=" ".join(filter(None, (
+            row.full_name, specialty.name, services, rows.specialties[row.specialty_id].name, row.services,
+        ))).casefold(),
+        absences=rows.absences.get(row.id, ()),
+    )
+
+
+def _diagnostic(row: Row[Any], rows: _Rows, language: str) -> DiagnosticInfo:
+    offers = tuple(
+        _offer(rows.clinics[clinic_id], row.price if own_price is None else own_price, language)
+        for clinic_id, own_price in rows.offers.get(row.id, ())
+    )
+    return DiagnosticInfo(
+        id=row.id, name=pick(row.name, row.name_translations, language),
+        description=pick(row.description, row.description_translations, language), price=row.price,
+        photo_url=photo_or_avatar(row.photo_url, kind="diagnostics", slug=row.slug),
+        avatar_url=avatar_path("diagnostics", row.slug), duration_minutes=row.duration_minutes,
+        clinics=tuple(offer.clinic for offer in offers), offers=offers,
+    )
+
+
+def _offer(clinic: ClinicInfo, price: Decimal, language: str) -> DiagnosticOffer:
+    return DiagnosticOffer(clinic, price, format_money(price, clinic.currency, language))
+
+
+def _clinic_text(row: Row[Any], column: str, language: str, clinic: ClinicInfo) -> str | None:
+    """A text the clinic wrote (a doctor's bio…): in `language`, else the clinic's, else English."""
+    return pick(getattr(row, column), getattr(row, f"{column}_translations"), language, clinic.default_language)
 
 
 def _load_clinics() -> dict[int, ClinicInfo]:
@@ -279,7 +379,8 @@ def _load_clinics() -> dict[int, ClinicInfo]:
         closures.setdefault(row.clinic_id, []).append(Closure(row.first_day, row.last_day, row.reason))
     return {
         row.id: ClinicInfo(
-            row.id, row.name, row.address, row.timezone, tuple(hours.get(row.id, ())), tuple(closures.get(row.id, ()))
+            row.id, row.name, row.address, row.timezone, row.currency, row.default_language,
+            tuple(hours.get(row.id, ())), tuple(closures.get(row.id, ())),
         )
         for row in db.session.scalars(select(Clinic).order_by(Clinic.id))
     }

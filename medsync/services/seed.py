@@ -21,9 +21,15 @@ DEMO_CLOSURE_REASON = "Public holiday (demo)"
 def seed_demo_catalog(path: Path | None = None) -> dict[str, int]:
     """Create or refresh the catalog in `path` (default: the shipped demo); returns how many of each it holds."""
     demo = load_demo_catalog(path)  # before any write: a mistake in the file leaves the database untouched
-    clinics = {item.key: _upsert(Clinic, item.key, name=item.name, address=item.address, timezone=item.timezone)
-               for item in demo.clinics}
-    specialties = {item.key: _upsert(Specialty, item.key, name=item.name) for item in demo.specialties}
+    clinics = {
+        item.key: _upsert(Clinic, item.key, name=item.name, address=item.address, timezone=item.timezone,
+                          currency=item.currency, default_language=item.default_language)
+        for item in demo.clinics
+    }
+    specialties = {
+        item.key: _upsert(Specialty, item.key, name=item.name, name_translations=item.name_translations)
+        for item in demo.specialties
+    }
     db.session.flush()
     for item in demo.clinics:
         _replace_hours(clinics[item.key], item.hours)
@@ -31,16 +37,19 @@ def seed_demo_catalog(path: Path | None = None) -> dict[str, int]:
     doctors = [_seed_doctor(item, clinics, specialties) for item in demo.doctors]
     for item in demo.diagnostics:
         diagnostic = _upsert(
-            DiagnosticType, item.key, name=item.name, description=item.description, price=item.price,
+            DiagnosticType, item.key, name=item.name, name_translations=item.name_translations,
+            description=item.description, description_translations=item.description_translations, price=item.price,
             photo_url=item.photo_url, duration_minutes=item.duration_minutes,
         )
         db.session.flush()
         for clinic_key in item.clinics:
-            db.session.execute(
-                insert(ClinicDiagnostic)
-                .values(clinic_id=clinics[clinic_key].id, diagnostic_id=diagnostic.id)
-                .on_conflict_do_nothing()
+            offer = insert(ClinicDiagnostic).values(
+                clinic_id=clinics[clinic_key].id, diagnostic_id=diagnostic.id, price=item.prices.get(clinic_key)
             )
+            db.session.execute(offer.on_conflict_do_update(
+                index_elements=[ClinicDiagnostic.clinic_id, ClinicDiagnostic.diagnostic_id],
+                set_={"price": offer.excluded.price},
+            ))
     db.session.flush()
     catalog_changed()
     return {
@@ -64,7 +73,9 @@ def _seed_doctor(item: DemoDoctor, clinics: dict, specialties: dict) -> Doctor:
     doctor = _upsert(
         Doctor, item.key, full_name=item.full_name, clinic_id=clinics[item.clinic].id,
         specialty_id=specialties[item.specialty].id, price=item.price, photo_url=item.photo_url,
-        bio=item.bio, experience=item.experience, certificates=item.certificates, services=item.services,
+        bio=item.bio, bio_translations=item.bio_translations, experience=item.experience,
+        experience_translations=item.experience_translations, certificates=item.certificates,
+        services=item.services, services_translations=item.services_translations,
         appointment_minutes=item.appointment_minutes,
     )
     db.session.flush()

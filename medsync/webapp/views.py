@@ -12,6 +12,7 @@ from medsync import clock
 from medsync.api.schemas import DoctorFilterSchema
 from medsync.config import current_settings
 from medsync.errors import DomainError, InvalidRequest, NotFound
+from medsync.languages import request_language
 from medsync.models import PATIENT_FIELD_LIMITS
 from medsync.services import catalog
 from medsync.webapp import avatars, compression
@@ -72,9 +73,11 @@ def doctors() -> Response:
         chosen = DOCTOR_FILTER.load(request.args)
     except ValidationError as exc:
         raise InvalidRequest(gettext("This filter is not valid."), errors=exc.normalized_messages()) from None
-    snapshot = catalog.current_catalog()
+    language = request_language()
+    snapshot = catalog.current_catalog(language)
     found = catalog.find_doctors(
-        specialty_id=chosen.get("specialty_id"), clinic_id=chosen.get("clinic_id"), query=chosen.get("q")
+        specialty_id=chosen.get("specialty_id"), clinic_id=chosen.get("clinic_id"), query=chosen.get("q"),
+        language=language,
     )
     # What a specialty chip keeps of the current filter: only what is set, so its link names no empty filter.
     kept = {name: value for name, value in chosen.items() if name != "specialty_id" and value not in (None, "")}
@@ -87,41 +90,41 @@ def doctors() -> Response:
 @blueprint.get("/doctors/<int(max=2147483647):doctor_id>")
 def doctor(doctor_id: int) -> Response:
     """A doctor's profile: photo, rating, price, experience, services, clinic and address."""
-    return catalog_page("doctor.html", doctor=catalog.get_doctor(doctor_id))
+    return catalog_page("doctor.html", doctor=catalog.get_doctor(doctor_id, request_language()))
 
 
 @blueprint.get("/get_tested")
 def diagnostics() -> Response:
     """The tests one can book."""
-    return catalog_page("diagnostics.html", diagnostics=list(catalog.current_catalog().diagnostics.values()))
+    return catalog_page("diagnostics.html", diagnostics=list(catalog.current_catalog(request_language()).diagnostics.values()))
 
 
 @blueprint.get("/diagnostics/<int(max=2147483647):diagnostic_id>")
 def diagnostic(diagnostic_id: int) -> Response:
     """A test and the clinics offering it."""
-    return catalog_page("diagnostic.html", diagnostic=catalog.get_diagnostic(diagnostic_id))
+    return catalog_page("diagnostic.html", diagnostic=catalog.get_diagnostic(diagnostic_id, request_language()))
 
 
 @blueprint.get("/doctors/<int(max=2147483647):doctor_id>/book")
 def book_doctor(doctor_id: int) -> Response:
     """The slot picker and the form for a doctor's visit."""
-    doctor = catalog.get_doctor(doctor_id)
+    doctor = catalog.get_doctor(doctor_id, request_language())
     return booking_page(
         kind="doctor", service_id=doctor.id, clinic=doctor.clinic, service=doctor.full_name,
-        subtitle=doctor.specialty.name, price=doctor.price, back=f"/app/doctors/{doctor.id}",
+        subtitle=doctor.specialty.name, price_text=doctor.price_text, back=f"/app/doctors/{doctor.id}",
     )
 
 
 @blueprint.get("/diagnostics/<int(max=2147483647):diagnostic_id>/clinics/<int(max=2147483647):clinic_id>/book")
 def book_diagnostic(diagnostic_id: int, clinic_id: int) -> Response:
     """The slot picker and the form for a test at the chosen clinic."""
-    diagnostic = catalog.get_diagnostic(diagnostic_id)
-    clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == clinic_id), None)
-    if clinic is None:
+    diagnostic = catalog.get_diagnostic(diagnostic_id, request_language())
+    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
+    if offer is None:
         raise NotFound(gettext("This clinic does not offer this test."))
     return booking_page(
-        kind="diagnostic", service_id=diagnostic.id, clinic=clinic, service=diagnostic.name,
-        subtitle=None, price=diagnostic.price, back=f"/app/diagnostics/{diagnostic.id}",
+        kind="diagnostic", service_id=diagnostic.id, clinic=offer.clinic, service=diagnostic.name,
+        subtitle=None, price_text=offer.price_text, back=f"/app/diagnostics/{diagnostic.id}",
     )
 
 

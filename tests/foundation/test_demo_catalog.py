@@ -11,15 +11,19 @@ from pathlib import Path
 import pytest
 
 from medsync.demo_catalog import CatalogError, DemoCatalog, load_demo_catalog, photo_url
+from medsync.languages import TRANSLATED
 
 SMALL_CATALOG = """
-[specialties]
-therapist = "Therapist"
+[specialties.therapist]
+name = "Therapist"
+uk.name = "Терапевт"
 
 [clinics.main]
 name = "MedSync Main"
 address = "1 Main St"
 timezone = "Europe/Kyiv"
+currency = "UAH"
+default_language = "uk"
 
 [clinics.main.hours]
 monday = { opens = "09:00", closes = "18:00", breaks = [["13:00", "14:00"]] }
@@ -45,12 +49,21 @@ who listens.
 \"\"\"
 ratings = [{ score = 5, comment = "Kind." }]
 
+[doctors.dr-a.pl]
+services = ["Konsultacja"]
+bio = \"\"\"
+Lekarz,
+który słucha.
+\"\"\"
+
 [diagnostics.mri]
 name = "MRI"
 price = "3200"
+prices = { main = "3000.00" }
 duration_minutes = 60
 clinics = ["main"]
 description = "Magnetic resonance imaging."
+ru.name = "МРТ"
 """
 
 
@@ -78,7 +91,13 @@ def test_a_small_catalog_loads_into_typed_entries(tmp_path):
         (1, time(9), time(18), ((time(13), time(14)),)), (6, time(9), time(14), ()),
     ]
     assert doctor.price == Decimal("600.00") and mri.price == Decimal("3200.00")
+    assert mri.prices == {"main": Decimal("3000.00")}
+    assert (clinic.currency, clinic.default_language) == ("UAH", "uk")
     assert doctor.bio == "A general practitioner who listens."  # wrapped prose is folded
+    assert doctor.bio_translations == {"pl": "Lekarz, który słucha."}
+    assert doctor.services_translations == {"pl": "Konsultacja"} and doctor.experience_translations == {}
+    assert catalog.specialties[0].name_translations == {"uk": "Терапевт"}
+    assert mri.name_translations == {"ru": "МРТ"} and mri.description_translations == {}
     assert doctor.photo_url == photo_url("doctors", "dr-a") and mri.photo_url == photo_url("diagnostics", "mri")
     assert catalog.closures[0].days(2026) == (date(2026, 12, 31), date(2027, 1, 1))
 
@@ -118,16 +137,28 @@ def test_a_small_catalog_loads_into_typed_entries(tmp_path):
     ('services = ["Consultation"]', "services = []", "doctors.dr-a.services: List at least one."),
     ('services = ["Consultation"]', 'services = ["Consultation", " "]', "doctors.dr-a.services.#2: Must not be blank."),
     ('services = ["Consultation"]', 'services = ["Consultation\\nECG"]', "doctors.dr-a.services: One line per item."),
-    ('therapist = "Therapist"', 'therapist = "Therapist"\ngp = "Therapist"',
+    ("[specialties.therapist]", '[specialties.gp]\nname = "Therapist"\n\n[specialties.therapist]',
      "specialties: 2 entries are named 'Therapist'; names must differ."),
+    ('currency = "UAH"', 'currency = "UAN"', "clinics.main.currency: 'UAN' is not an ISO 4217 currency code"),
+    ('default_language = "uk"', 'default_language = "kk"',
+     "clinics.main.default_language: Not one of the catalog languages (uk, en, ru, pl): kk."),
+    ('[doctors.dr-a.pl]', '[doctors.dr-a.de]', "doctors.dr-a.de: Unknown field."),
+    ('[doctors.dr-a.pl]', '[doctors.dr-a.en]', "doctors.dr-a.en: Unknown field."),  # English is the entry itself
+    ('services = ["Konsultacja"]', 'services = ["Konsultacja", ""]', "doctors.dr-a.pl.services.#2: Must not be blank."),
+    ('services = ["Konsultacja"]', 'servise = ["Konsultacja"]', "doctors.dr-a.pl.servise: Unknown field."),
+    ('ru.name = "МРТ"', 'ru.name = " "', "diagnostics.mri.ru.name: Must not be blank."),
+    ('prices = { main = "3000.00" }', 'prices = { main = "3000.00", annex = "90.00" }',
+     "diagnostics.mri.prices: 'annex' is not among the clinics offering it."),
+    ('prices = { main = "3000.00" }', 'prices = { main = "three" }',
+     "diagnostics.mri.prices.main: 'three' is not a price like '600.00'"),
 ])
 def test_the_loader_refuses_bad_data_naming_the_file_and_the_entry(tmp_path, old, new, expected):
     assert expected in refusal(tmp_path, old, new)
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
-    ("[diagnostics.mri]", "[doctors.dr-a]\n[diagnostics.mri]", "Cannot declare ('doctors', 'dr-a') twice (at line 34"),
-    ('price = "600.00"', 'price = "600.00"\nprice = "700.00"', 'Cannot overwrite a value (at line 24, column 17): '
+    ("[diagnostics.mri]", "[doctors.dr-a]\n[diagnostics.mri]", "Cannot declare ('doctors', 'dr-a') twice (at line 44"),
+    ('price = "600.00"', 'price = "600.00"\nprice = "700.00"', 'Cannot overwrite a value (at line 27, column 17): '
                                                                'price = "700.00"'),
 ])
 def test_a_key_given_twice_is_refused_with_its_line(tmp_path, old, new, expected):
@@ -224,3 +255,49 @@ def test_demo_photos_come_from_one_rule_one_per_entry(demo):
     assert doctors == [photo_url("doctors", doctor.key) for doctor in demo.doctors]
     assert diagnostics == [photo_url("diagnostics", item.key) for item in demo.diagnostics]
     assert len(set(doctors + diagnostics)) == len(doctors) + len(diagnostics)
+
+
+def test_demo_clinics_price_in_their_countrys_currency_and_fall_back_to_their_language(demo):
+    assert {clinic.key: (clinic.currency, clinic.default_language) for clinic in demo.clinics} == {
+        "kyiv-central": ("UAH", "uk"), "lviv-center": ("UAH", "uk"), "warsaw-mokotow": ("PLN", "pl"),
+        "almaty-dostyk": ("KZT", "ru"),
+    }
+
+
+def test_demo_diagnostics_have_a_price_in_each_offering_clinics_currency(demo):
+    """A diagnostic's own price is in hryvnias: every clinic in another currency sets its own."""
+    currencies = {clinic.key: clinic.currency for clinic in demo.clinics}
+    at_the_shared_price = {currencies[clinic] for item in demo.diagnostics for clinic in item.clinics
+                           if clinic not in item.prices}
+    assert at_the_shared_price == {"UAH"}
+    for item in demo.diagnostics:
+        assert all(price > 0 for price in item.prices.values()), item.key
+
+
+TRANSLATED_TEXTS = {
+    "specialties": ("name",),
+    "doctors": ("experience", "services", "bio"),
+    "diagnostics": ("name", "description"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TRANSLATED_TEXTS))
+def test_every_demo_text_is_translated_into_every_language(demo, kind):
+    for entry in getattr(demo, kind):
+        for text in TRANSLATED_TEXTS[kind]:
+            translations = getattr(entry, f"{text}_translations")
+            missing = set(TRANSLATED) - set(translations)
+            assert not missing, f"{kind}.{entry.key}.{text} has no {', '.join(sorted(missing))}"
+            english = getattr(entry, text)
+            if text in ("services", "experience", "bio", "description"):  # a short name may be the same word
+                assert english not in translations.values(), f"{kind}.{entry.key}.{text} is English in a translation"
+            if text == "services":  # one translated line per service
+                assert all(len(lines.split("\n")) == len(english.split("\n")) for lines in translations.values()), \
+                    f"{kind}.{entry.key}.services"
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_demo_names_differ_within_each_language(demo, language):
+    for kind in ("specialties", "diagnostics"):
+        names = [entry.name_translations[language] for entry in getattr(demo, kind)]
+        assert len(set(names)) == len(names), (kind, language)

@@ -56,3 +56,33 @@ def test_models_and_migrations_agree(app):
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+def test_catalog_languages_and_currency_come_and_go_with_their_migration(empty_database_url, tmp_path):
+    """Clinics present before 0006 are priced in hryvnias with English texts; downgrading drops only what 0006 added."""
+    app = create_app({"DATABASE_URL": empty_database_url, "RESULTS_DIR": str(tmp_path)})
+    engine = create_engine(sqlalchemy_url(empty_database_url))
+    with app.app_context():
+        upgrade(revision="0003")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO clinics (slug, name, address, timezone) VALUES ('kyiv', 'Kyiv', '1 Main St', 'Europe/Kyiv')"
+            ))
+        upgrade(revision="0006")
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT currency, default_language FROM clinics")).one() == ("UAH", "en")
+            connection.execute(text("UPDATE clinics SET currency = 'PLN', default_language = 'pl'"))
+        assert {"currency", "default_language"} <= columns(engine, "clinics")
+        assert {"bio_translations", "services_translations", "experience_translations"} <= columns(engine, "doctors")
+        downgrade(revision="0003")
+        assert not {"currency", "default_language"} & columns(engine, "clinics")
+        assert not {"name_translations", "description_translations"} & columns(engine, "diagnostic_types")
+        assert "price" not in columns(engine, "clinic_diagnostics")
+        upgrade(revision="0006")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT slug, currency FROM clinics")).one() == ("kyiv", "UAH")
+    engine.dispose()
+
+
+def columns(engine, table: str) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns(table)}

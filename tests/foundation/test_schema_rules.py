@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from medsync.extensions import db
+from medsync.languages import LANGUAGES, TRANSLATED
 from medsync.models import (
     ACTIVE_STATUSES, ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingStatus, GroupEventKind,
     MessageKind, MessageStatus, StaffRole,
@@ -116,3 +117,21 @@ def test_every_booking_schema_refuses_one_character_over_the_limit(schema, field
     errors = schema().validate({field: too_long}, partial=True)
     assert field in errors
     assert field not in schema().validate({field: too_long[:-1]}, partial=True)
+
+
+def test_a_clinics_default_language_is_one_of_the_catalog_languages(app_context):
+    assert constraint_values("ck_clinics_default_language_known") == set(LANGUAGES)
+
+
+@pytest.mark.parametrize("constraint", [
+    "ck_specialties_name_translations_valid", "ck_diagnostic_types_name_translations_valid",
+    "ck_diagnostic_types_description_translations_valid", "ck_doctors_bio_translations_valid",
+    "ck_doctors_experience_translations_valid", "ck_doctors_services_translations_valid",
+])
+def test_translations_are_kept_under_exactly_the_translated_languages(app_context, constraint):
+    definition = db.session.scalar(
+        text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = :name"), {"name": constraint}
+    )
+    languages = re.search(r"ARRAY\[([^]]*)\]", definition)
+    assert languages is not None, definition
+    assert set(re.findall(r"'([a-z]+)'", languages.group(1))) == set(TRANSLATED)

@@ -1,6 +1,7 @@
 """The demo catalog: deterministic, idempotent, and what the Mini App needs."""
 from __future__ import annotations
 
+from decimal import Decimal
 from importlib.resources import files
 from zoneinfo import ZoneInfo
 
@@ -107,3 +108,28 @@ def test_a_bad_catalog_file_is_refused_before_anything_is_written(app, app_conte
     assert f"{bad}: clinics.almaty-dostyk.timezone: 'Asia/Alma' is not an IANA time zone" in result.output
     assert "Traceback" not in result.output
     assert db.session.scalar(select(func.count()).select_from(Clinic)) == 0
+
+
+def test_the_demo_is_seeded_with_currencies_languages_translations_and_clinic_prices(app_context):
+    seed_demo_catalog()
+    db.session.commit()
+    warsaw = db.session.scalar(select(Clinic).where(Clinic.slug == "warsaw-mokotow"))
+    mri = db.session.scalar(select(DiagnosticType).where(DiagnosticType.slug == "mri"))
+    doctor = db.session.scalar(select(Doctor).where(Doctor.slug == "katarzyna-nowak"))
+    assert (warsaw.currency, warsaw.default_language) == ("PLN", "pl")
+    assert mri.name_translations == {"uk": "МРТ", "ru": "МРТ", "pl": "Rezonans magnetyczny"}
+    assert set(doctor.bio_translations) == set(doctor.services_translations) == {"uk", "ru", "pl"}
+    assert db.session.get(ClinicDiagnostic, (warsaw.id, mri.id)).price == Decimal("750.00")
+
+
+def test_seeding_again_restores_a_clinics_own_diagnostic_price(app_context):
+    seed_demo_catalog()
+    db.session.commit()
+    offer = db.session.scalars(select(ClinicDiagnostic).where(ClinicDiagnostic.price.is_not(None))).first()
+    wanted = offer.price
+    offer.price = Decimal("1.00")
+    db.session.commit()
+    seed_demo_catalog()
+    db.session.commit()
+    db.session.refresh(offer)
+    assert offer.price == wanted
