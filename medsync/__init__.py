@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import Session, scoped_session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from medsync.config import Settings, load_settings
@@ -32,18 +33,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Not X-Forwarded-Prefix: the Mini App's pages and scripts address /app and /api at the root.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
-    from medsync import cli, health
+    from medsync import cli, health, prepared
     from medsync.api import init_api
     from medsync.bot import init_bot
     from medsync.extensions import celery_init_app, db, migrate, redis_client
     from medsync.http_errors import register_error_handlers
-    from medsync.services import commit_redis  # noqa: F401 - registers the after-commit hand-over to Redis
     from medsync.services.outbox import install_commit_hook
     from medsync.webapp import init_webapp
 
     db.init_app(app)
     with app.app_context():
         _ping_idle_connections(db.engine)
+        prepared.watch_for_lost_statements(db.engine)
+    _install_session_hooks(db.session)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     redis_client.init_app(app)
     celery_init_app(app)
@@ -84,6 +86,17 @@ def _configure(app: Flask, settings: Settings) -> None:
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False
     app.config["CELERY"] = celery_config(settings)
+
+
+def _install_session_hooks(sessions: scoped_session[Session]) -> None:
+    """What a transaction notes as it writes and hands over once it commits, in the order the hooks run."""
+    from medsync.services import after_commit, catalog, changes, commit_redis, staff_reminders
+
+    hooks = after_commit.Hooks(sessions)
+    changes.register_hooks(hooks)
+    catalog.register_hooks(hooks)
+    commit_redis.register_hooks(hooks)
+    staff_reminders.register_hooks(hooks)
 
 
 def _ping_idle_connections(engine: Engine) -> None:

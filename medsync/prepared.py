@@ -93,7 +93,11 @@ class PreparedStatement:
         return connection.exec_driver_sql(self.execute_sql, {name: values[name] for name in self.parameters})
 
 
-@event.listens_for(Engine, "handle_error")
+def watch_for_lost_statements(engine: Engine) -> None:
+    """Take a missing prepared statement on this app's engine as a lost connection (create_app, once per engine)."""
+    event.listen(engine, "handle_error", _missing_is_a_lost_connection)
+
+
 def _missing_is_a_lost_connection(context: ExceptionContext) -> None:
     """A prepared statement this connection was believed to have is gone: replace the connection (its `info`
     with it), not the whole pool."""

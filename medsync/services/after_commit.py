@@ -1,5 +1,5 @@
 """What a transaction hands over once it commits (outbox rows to enqueue, a catalog change to announce),
-kept savepoint-safe.
+kept savepoint-safe, and the one registry of the session hooks that note and hand it over.
 
 Each value is tagged with the (sub)transaction it was added in. A SAVEPOINT that rolls back drops
 only what was added inside it; a SAVEPOINT released hands nothing over; the outermost commit hands
@@ -8,12 +8,30 @@ that simply forgot everything there would lose the enclosing transaction's work.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 _KEY = "medsync_after_commit"
+
+
+class Hooks:
+    """The session hooks of one session factory (the app's `db.session`), installed by `create_app` through each
+    module's `register_hooks` — never by importing a module — and each once, however many apps are created: the
+    factory is shared by every app of the process, and SQLAlchemy would call a listener added twice twice.
+    Sessions made elsewhere (a plain `Session`) get none. The savepoint bookkeeping below comes first."""
+
+    def __init__(self, sessions: scoped_session[Session]) -> None:
+        self.sessions = sessions
+        self.on("after_soft_rollback", _drop_rolled_back)
+        self.on("after_transaction_end", _forget_at_the_end)
+
+    def on(self, event_name: str, listener: Callable[..., Any]) -> None:
+        """Call `listener` on this session event (`after_flush`, `do_orm_execute`, `after_commit`…)."""
+        if not event.contains(self.sessions, event_name, listener):
+            event.listen(self.sessions, event_name, listener)
 
 
 def add(session: Session, topic: str, value: Any) -> None:
@@ -53,14 +71,12 @@ def _inside(transaction: SessionTransaction | None, rolled_back: SessionTransact
     return False
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
     entries = session.info.get(_KEY)
     if entries:
         session.info[_KEY] = [entry for entry in entries if not _inside(entry[0], previous_transaction)]
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
     """After the outermost transaction (its `after_commit` takers have run): nothing outlives it."""
     if transaction.parent is None:

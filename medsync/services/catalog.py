@@ -25,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Row, event, select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, selectinload
 
 from medsync.errors import NotFound
@@ -386,13 +386,17 @@ def _load_clinics() -> dict[int, ClinicInfo]:
     }
 
 
-@event.listens_for(Session, "after_flush")
+def register_hooks(hooks: after_commit.Hooks) -> None:
+    """Catalog writes flushed in a transaction make every process drop its snapshot once it commits."""
+    hooks.on("after_flush", _notice_catalog_writes)
+    hooks.on("after_commit", _bump_after_commit)
+
+
 def _notice_catalog_writes(session: Session, _context: object) -> None:
     if any(isinstance(row, CATALOG_MODELS) for row in (*session.new, *session.dirty, *session.deleted)):
         after_commit.add(session, _CHANGED, True)
 
 
-@event.listens_for(Session, "after_commit")
 def _bump_after_commit(session: Session) -> None:
     if after_commit.take(session, _CHANGED):
         bump_version()

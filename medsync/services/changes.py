@@ -29,7 +29,6 @@ from collections.abc import Iterable
 
 import redis
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
 from medsync.extensions import redis_client
@@ -300,7 +299,12 @@ def booking_keys(booking: Booking) -> list[str]:
     return keys
 
 
-@event.listens_for(Session, "after_flush")
+def register_hooks(hooks: after_commit.Hooks) -> None:
+    """Booking writes, by a flush or an ORM statement, replace their tokens once the transaction commits."""
+    hooks.on("after_flush", _notice_booking_writes)
+    hooks.on("do_orm_execute", _notice_bulk_booking_writes)
+
+
 def _notice_booking_writes(session: Session, _context: object) -> None:
     for row in (*session.new, *session.dirty, *session.deleted):
         if isinstance(row, Booking):
@@ -315,7 +319,6 @@ def note_booking_written(booking: Booking) -> None:
         after_commit.add(session, _SLOTS_CHANGED, key)
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _notice_bulk_booking_writes(state: ORMExecuteState) -> None:
     """An ORM UPDATE/DELETE/INSERT statement on bookings names no single row the flush hook sees: change them all.
     (A booking's own statement is SQL, not the ORM's: it notes its row, note_booking_written.)"""

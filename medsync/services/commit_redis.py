@@ -13,18 +13,20 @@ from __future__ import annotations
 import logging
 
 import redis
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from medsync.extensions import redis_client
 from medsync.redis_batch import RedisBatch
-from medsync.services import changes, outbox
+from medsync.services import after_commit, changes, outbox
 
 log = logging.getLogger(__name__)
 _RETRIED = (redis.ConnectionError, redis.TimeoutError)
 
 
-@event.listens_for(Session, "after_commit")
+def register_hooks(hooks: after_commit.Hooks) -> None:
+    hooks.on("after_commit", _hand_over_after_commit)
+
+
 def _hand_over_after_commit(session: Session) -> None:
     keys = changes.take_changed_keys(session)
     message_ids = outbox.take_due_messages(session)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from medsync import clock
@@ -175,7 +175,11 @@ def _send_follow(run_id: int, follower: str) -> None:
     current_app.extensions["celery"].send_task(FOLLOW_TASK, args=[run_id, follower], countdown=countdown)
 
 
-@event.listens_for(Session, "after_commit")
+def register_hooks(hooks: after_commit.Hooks) -> None:
+    """A reminder run started or revived gets its follow-up chain once the transaction commits."""
+    hooks.on("after_commit", _follow_after_commit)
+
+
 def _follow_after_commit(session: Session) -> None:
     runs = after_commit.take(session, _FOLLOW)
     if not runs or not has_app_context():
