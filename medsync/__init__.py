@@ -79,8 +79,8 @@ def _configure(app: Flask, settings: Settings) -> None:
         "pool_recycle": 1800,
         # Fail fast (readiness answers 503) instead of waiting for a TCP timeout on a dead host.
         "connect_args": {"connect_timeout": 3},
-        # A statement's parameters are patients' names, phones and notes: never in a log line (SQLAlchemy logs SQL
-        # when its logger is enabled, as at LOG_LEVEL=DEBUG) nor in an exception's text.
+        # A statement's parameters are patients' names, phones and notes: SQLAlchemy does not append them to an
+        # exception's text (Celery logs a failed task's) nor to SQL logged by whoever turns its engine logger on.
         "hide_parameters": True,
     }
     # Every body is small JSON (or a Telegram update); only the staff result upload raises its own cap.

@@ -21,6 +21,7 @@ def configure_logging(settings: Settings) -> None:
         root.addHandler(log_handler(settings.LOG_FORMAT))
         root.setLevel(settings.LOG_LEVEL)
     if settings.LOG_FORMAT == "json":
+        logging.captureWarnings(True)  # a library's warning is a JSON line too, not a bare text one on stderr
         _keep_celery_from_replacing_it()
     # Alembic announces each of its plugins at INFO whenever Flask-Migrate loads it: noise in every process.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
