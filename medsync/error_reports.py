@@ -6,6 +6,7 @@ that still shows up anywhere is masked.
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -25,16 +26,26 @@ def init_error_reports(settings: Settings) -> None:
     import sentry_sdk
     from sentry_sdk.integrations.celery import CeleryIntegration
     from sentry_sdk.integrations.flask import FlaskIntegration
+    from sentry_sdk.integrations.logging import LoggingIntegration
 
     secrets = [secret for secret in (settings.BOT_TOKEN, settings.WEBHOOK_SECRET, settings.METRICS_TOKEN) if secret]
     sentry_sdk.init(
         dsn=settings.SENTRY_DSN,
-        integrations=[FlaskIntegration(), CeleryIntegration()],
+        # Log lines are breadcrumbs, not reports: a failure we handle is reported once, by report_failure.
+        integrations=[FlaskIntegration(), CeleryIntegration(), LoggingIntegration(event_level=None)],
         send_default_pii=False,
         include_local_variables=False,
         max_request_body_size="never",
         before_send=partial(scrub_event, secrets=secrets),
     )
+
+
+def report_failure(exc: BaseException) -> None:
+    """Report a failure the app handled itself (a 500 answered in the error shape, a webhook update or a delivery that
+    failed): Sentry's integrations only see exceptions that escape. Nothing when Sentry is off."""
+    sentry_sdk = sys.modules.get("sentry_sdk")
+    if sentry_sdk is not None and sentry_sdk.get_client().is_active():
+        sentry_sdk.capture_exception(exc)
 
 
 def scrub_event(event: dict[str, Any], _hint: dict[str, Any], *, secrets: Iterable[str] = ()) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import traceback
 from typing import IO
 
 from medsync.config import Settings
+from medsync.error_reports import report_failure
 from medsync.log_context import LogIds
 
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -61,6 +62,8 @@ def _logging_is_set_up(**_: object) -> None:
 
 
 def log_failure(logger: logging.Logger, exc: BaseException, message: str, *args: object) -> None:
-    """Log `message`, the exception's type and its stack frames, never the exception's own text."""
+    """Log `message`, the exception's type and its stack frames, never the exception's own text; report it to
+    Sentry when that is on (scrubbed there the same way)."""
     frames = "".join(traceback.format_tb(exc.__traceback__))
     logger.error(f"{message}: %s\n%s", *args, type(exc).__name__, frames)
+    report_failure(exc)

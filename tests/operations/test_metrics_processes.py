@@ -1,11 +1,13 @@
 """/metrics under gunicorn as the Procfile runs it: every worker process counts, and each run starts afresh."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import requests
 
-from bench.server import app_env, gunicorn
+from bench.server import ROOT, app_env, gunicorn
 from tests.conftest import _test_db_name, _test_redis_url
 from tests.operations.conftest import parse_metrics, value
 from tests.support.database import database_url
@@ -43,3 +45,12 @@ def test_two_gunicorn_workers_add_up_on_metrics_and_an_earlier_runs_figures_are_
     assert value(after, "medsync_http_requests_total", **HEALTHZ) - value(before, "medsync_http_requests_total",
                                                                           **HEALTHZ) == sent
     assert not (directory / "counter_999999.db").exists()
+
+
+def test_prometheus_client_is_imported_only_once_dotenv_was_read():
+    # wsgi.py and celery_app.py import medsync, then read .env: prometheus_client chooses its multiprocess mode from
+    # PROMETHEUS_MULTIPROC_DIR when first imported, so that must come later, with create_app().
+    script = "import sys, medsync, medsync.config; print('prometheus_client' in sys.modules)"
+    finished = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+
+    assert finished.stdout.strip() == "False"
