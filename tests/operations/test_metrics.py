@@ -13,7 +13,7 @@ from medsync.bot import callbacks
 from medsync.extensions import redis_client
 from medsync.models import MessageKind, MessageStatus
 from tests.api.conftest import v1_booking_body
-from tests.bot.conftest import callback_update
+from tests.bot.conftest import callback_update, message_update
 from tests.conftest import FROZEN_NOW, next_local_slot
 from tests.operations.conftest import parse_metrics, value
 from tests.workers.conftest import message_rows, wait_for_status, wait_until
@@ -88,6 +88,24 @@ def test_telegram_refusals_count_as_429_and_403(app_context, scrape, telegram_ap
     for result in ("429", "403"):
         labels = {"kind": "confirmation", "result": result}
         assert value(after, "medsync_deliveries_total", **labels) - value(before, "medsync_deliveries_total", **labels) == 1
+
+
+def test_webhook_updates_count_by_kind_and_outcome(scrape, post_update, telegram_api, make_user):
+    user = make_user()
+    update = message_update(user, "/bookings")
+    before = scrape()
+
+    post_update(update)
+    post_update(update)  # Telegram delivering it again
+    post_update(message_update(user, "/bookings"), secret="wrong")
+    after = scrape()
+
+    def moved(kind: str, outcome: str) -> float:
+        labels = {"kind": kind, "outcome": outcome}
+        return value(after, "medsync_webhook_updates_total", **labels) - value(before, "medsync_webhook_updates_total",
+                                                                               **labels)
+
+    assert [moved("message", "handled"), moved("message", "duplicate"), moved("unknown", "unauthorized")] == [1, 1, 1]
 
 
 def test_the_outbox_backlog_and_the_queue_length_are_read_when_scraped(scrape, make_booking, frozen_now):
