@@ -21,6 +21,20 @@ accesslog = None
 control_socket_disable = True
 
 
+def _settings():
+    from medsync.config import load_dotenv, load_settings
+
+    load_dotenv()  # as wsgi.py does; the workers, forked from this process, inherit what it set
+    return load_settings()
+
+
+# LOG_FORMAT=json: gunicorn's own lines are JSON objects too (medsync.logs); plain text keeps gunicorn's defaults.
+if _settings().LOG_FORMAT == "json":
+    from medsync.logs import gunicorn_logconfig
+
+    logconfig_dict = gunicorn_logconfig(_settings())
+
+
 def on_starting(server) -> None:
     """Start each run's metrics afresh: empty PROMETHEUS_MULTIPROC_DIR before any worker counts there (figures of an
     earlier run's processes would otherwise be added to this run's)."""
@@ -41,10 +55,3 @@ def child_exit(server, worker) -> None:
         from medsync.metrics import process_ended
 
         process_ended(worker.pid, settings.PROMETHEUS_MULTIPROC_DIR)
-
-
-def _settings():
-    from medsync.config import load_dotenv, load_settings
-
-    load_dotenv()  # as wsgi.py does; the workers, forked from this process, inherit what it set
-    return load_settings()

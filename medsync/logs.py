@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from typing import IO
+from typing import IO, Any
 
 from medsync.config import Settings
 from medsync.error_reports import report_failure
@@ -30,6 +30,18 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("TeleBot").setLevel(logging.WARNING)
     # urllib3 logs every request line at DEBUG, and a Bot API URL carries the bot token: never log them.
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+
+
+def gunicorn_logconfig(settings: Settings) -> dict[str, Any]:
+    """gunicorn's logconfig_dict for LOG_FORMAT=json: its own lines (starting, booting a worker, a timeout) go through
+    the same JSON handler as the app's, set on the root logger before the workers are forked."""
+    return {
+        "root": {"level": settings.LOG_LEVEL, "handlers": ["medsync"]},
+        "loggers": {name: {"level": "INFO", "handlers": [], "propagate": True}
+                    for name in ("gunicorn.error", "gunicorn.access")},
+        "handlers": {"medsync": {"()": "medsync.logs.log_handler", "log_format": settings.LOG_FORMAT}},
+        "formatters": {},
+    }
 
 
 def log_handler(log_format: str, stream: IO[str] | None = None) -> logging.Handler:

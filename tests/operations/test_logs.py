@@ -14,16 +14,19 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
+import requests
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from bench.server import app_env, gunicorn
 from medsync.bot import callbacks
 from medsync.extensions import db
 from medsync.logs import log_handler
 from medsync.models import MessageKind, MessageStatus
 from tests.api.conftest import v1_booking_body
 from tests.bot.conftest import callback_update
-from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET, next_local_slot
+from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET, _test_db_name, _test_redis_url, next_local_slot
+from tests.support.database import database_url
 from tests.workers.conftest import message_rows, wait_for_status
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,3 +165,18 @@ def test_a_celery_worker_with_log_format_json_logs_json_with_its_task_and_bookin
     delivered = [record for record in records if record["logger"] == "workers.delivery"]
     assert delivered and delivered[0]["booking_id"] == booking.id and delivered[0]["task_id"] != "local"
     assert booking.patient_phone not in output and BOT_TOKEN not in output
+
+
+def test_gunicorn_with_log_format_json_logs_its_own_lines_and_the_requests_as_json(app, tmp_path):
+    logged = tmp_path / "gunicorn.log"
+    env = {**app_env(database_url(_test_db_name()), "http://127.0.0.1:9", redis_url=_test_redis_url()),
+           "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}
+
+    with logged.open("w") as log, gunicorn(env, "--workers", "1", log=log) as server:
+        requests.get(f"{server.base}/healthz", headers={"X-Request-ID": "gunicorn-json-1"}, timeout=5)
+
+    records = [json.loads(line) for line in logged.read_text().splitlines()]
+    assert any(record["logger"] == "gunicorn.error" and record["message"].startswith("Booting worker")
+               for record in records)
+    answered = [record["message"] for record in records if record.get("request_id") == "gunicorn-json-1"]
+    assert len(answered) == 1 and answered[0].startswith("GET /healthz answered 200 in ")
