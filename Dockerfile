@@ -8,7 +8,9 @@ COPY workers ./workers
 RUN pip install --no-cache-dir -e .
 COPY wsgi.py celery_app.py ./
 COPY migrations ./migrations
-RUN useradd --create-home medsync && mkdir -p /app/var/results && chown -R medsync /app/var
+# gunicorn's processes add up their figures for /metrics here (emptied when gunicorn starts; README, Operations).
+ENV PROMETHEUS_MULTIPROC_DIR=/app/var/metrics
+RUN useradd --create-home medsync && mkdir -p /app/var/results /app/var/metrics && chown -R medsync /app/var
 USER medsync
 EXPOSE 8000
 COPY gunicorn.conf.py ./

@@ -19,3 +19,39 @@ accesslog = None
 # checkout, a bench) takes it over and the first one's stop removes the second's. Nothing here uses it; the
 # processes are managed by signals (honcho, docker). For gunicornc, start one instance with a config of its own.
 control_socket_disable = True
+
+
+def _settings():
+    from medsync.config import load_dotenv, load_settings
+
+    load_dotenv()  # as wsgi.py does; the workers, forked from this process, inherit what it set
+    return load_settings()
+
+
+# LOG_FORMAT=json: gunicorn's own lines are JSON objects too (medsync.logs); plain text keeps gunicorn's defaults.
+if _settings().LOG_FORMAT == "json":
+    from medsync.logs import gunicorn_logconfig
+
+    logconfig_dict = gunicorn_logconfig(_settings())
+
+
+def on_starting(server) -> None:
+    """Start each run's metrics afresh: empty PROMETHEUS_MULTIPROC_DIR before any worker counts there (figures of an
+    earlier run's processes would otherwise be added to this run's)."""
+    settings = _settings()
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        from medsync.metrics import empty_multiprocess_dir
+
+        empty_multiprocess_dir(settings.PROMETHEUS_MULTIPROC_DIR)
+    else:
+        server.log.warning("PROMETHEUS_MULTIPROC_DIR is not set: /metrics shows only the figures of the worker "
+                           "process that answers it")
+
+
+def child_exit(server, worker) -> None:
+    """prometheus_client's bookkeeping for a worker process that exited."""
+    settings = _settings()
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        from medsync.metrics import process_ended
+
+        process_ended(worker.pid, settings.PROMETHEUS_MULTIPROC_DIR)

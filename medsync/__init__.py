@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, scoped_session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from medsync.config import Settings, load_settings
+from medsync.error_reports import init_error_reports
+from medsync.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +40,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from medsync.bot import init_bot
     from medsync.extensions import celery_init_app, db, migrate, redis_client
     from medsync.http_errors import register_error_handlers
+    from medsync.log_context import init_request_ids
+    from medsync.monitoring import init_monitoring
     from medsync.services.outbox import install_commit_hook
     from medsync.webapp import init_webapp
 
+    init_monitoring(app)  # first: its clock starts before any other before_request hook runs
+    init_request_ids(app)
     db.init_app(app)
     with app.app_context():
         _ping_idle_connections(db.engine)
@@ -62,13 +68,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _configure(app: Flask, settings: Settings) -> None:
-    logging.basicConfig(level=settings.LOG_LEVEL, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Alembic announces each of its plugins at INFO whenever Flask-Migrate loads it: noise in every process.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    # pyTelegramBotAPI logs request parameters (message texts, patients' details) at DEBUG: never log them.
-    logging.getLogger("TeleBot").setLevel(logging.WARNING)
-    # urllib3 logs every request line at DEBUG, and a Bot API URL carries the bot token: never log them.
-    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    configure_logging(settings)
+    init_error_reports(settings)
     app.config.update(asdict(settings))
     app.config["SETTINGS"] = settings
     app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(settings.DATABASE_URL)
@@ -80,12 +81,18 @@ def _configure(app: Flask, settings: Settings) -> None:
         "pool_recycle": 1800,
         # Fail fast (readiness answers 503) instead of waiting for a TCP timeout on a dead host.
         "connect_args": {"connect_timeout": 3},
+        # A statement's parameters are patients' names, phones and notes: SQLAlchemy does not append them to an
+        # exception's text (Celery logs a failed task's) nor to SQL logged by whoever turns its engine logger on.
+        "hide_parameters": True,
     }
     # Every body is small JSON (or a Telegram update); only the staff result upload raises its own cap.
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False
     app.config["CELERY"] = celery_config(settings)
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        # prometheus_client writes there from the first count on; gunicorn's on_starting empties it once per run.
+        Path(settings.PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
 
 
 def _install_session_hooks(sessions: scoped_session[Session]) -> None:

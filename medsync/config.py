@@ -49,6 +49,13 @@ def parse_positive_int(text: str) -> int:
     return value
 
 
+def parse_port(text: str) -> int:
+    value = parse_int(text)
+    if value > 65535:
+        raise ValueError("must be a port number, 0 to 65535")
+    return value
+
+
 def parse_url(text: str) -> str:
     text = text.strip().rstrip("/")
     if not text:
@@ -87,6 +94,21 @@ def parse_log_level(text: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
     return level
+
+
+def parse_log_format(text: str) -> str:
+    fmt = text.strip().lower() or "text"
+    if fmt not in ("text", "json"):
+        raise ValueError("must be text or json")
+    return fmt
+
+
+def parse_host(text: str) -> str:
+    """An address to listen on: an IP address or a host name, without a port."""
+    host = text.strip()
+    if not re.fullmatch(r"[A-Za-z0-9.:-]+", host):
+        raise ValueError(f"{text!r} is not an address to listen on")
+    return host
 
 
 def parse_rate_limit(text: str) -> str:
@@ -161,6 +183,17 @@ class Settings:
     # A /remind progress message is edited at most this often, and followed for at most this long.
     STAFF_PROGRESS_INTERVAL: timedelta = timedelta(seconds=3)
     STAFF_PROGRESS_FOR: timedelta = timedelta(minutes=30)
+    # Operations. /metrics answers loopback; from elsewhere only `Authorization: Bearer <METRICS_TOKEN>` (unset: never).
+    METRICS_TOKEN: str = ""
+    # Where the web's processes keep their figures for /metrics (prometheus_client's multiprocess mode reads this same
+    # variable); gunicorn empties it when it starts. Empty: each process counts alone (one process: all is counted).
+    PROMETHEUS_MULTIPROC_DIR: str = ""
+    # The Celery worker's own metrics server (0: none).
+    WORKER_METRICS_HOST: str = "127.0.0.1"
+    WORKER_METRICS_PORT: int = 9101
+    LOG_FORMAT: str = "text"
+    # Error reports to Sentry (sentry-sdk, personal data scrubbed); empty: none, and sentry-sdk is not even imported.
+    SENTRY_DSN: str = ""
 
 
 _PARSERS: dict[str, Callable[[str], Any]] = {
@@ -196,6 +229,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "STAFF_DIGEST_INTERVAL": parse_duration,
     "STAFF_PROGRESS_INTERVAL": parse_duration,
     "STAFF_PROGRESS_FOR": parse_duration,
+    "WORKER_METRICS_HOST": parse_host,
+    "WORKER_METRICS_PORT": parse_port,
+    "LOG_FORMAT": parse_log_format,
 }
 
 

@@ -12,6 +12,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase, registry
 
+from medsync import log_context
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -57,7 +59,7 @@ def celery_init_app(app: Flask) -> Celery:
 
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
-            with app.app_context():
+            with app.app_context(), log_context.scope(task_id=self.request.id or "local"):
                 return self.run(*args, **kwargs)
 
     celery_app = Celery(app.name, task_cls=FlaskTask)

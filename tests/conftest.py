@@ -38,6 +38,8 @@ os.environ["TELEGRAM_API_URL"] = "http://127.0.0.1:9"
 # Nor a developer's .env: apps here get explicit settings, and the processes a test starts (Celery workers,
 # `flask` commands) inherit this switch, which Flask and medsync.config.load_dotenv both obey.
 os.environ["FLASK_SKIP_DOTENV"] = "1"
+# Nor does a Celery worker a test starts serve metrics on the shared default port (one test asks for its own port).
+os.environ["WORKER_METRICS_PORT"] = "0"
 BOT_TOKEN = "123456:TEST-medsync-token"
 WEBHOOK_SECRET = "test-webhook-secret"
 WEBAPP_URL = "https://webapp.medsync.test"

@@ -20,7 +20,7 @@ from telebot import TeleBot
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
 from telebot.types import Message
 
-from medsync import clock
+from medsync import clock, log_context, metrics
 from medsync.bot import get_bot, replies
 from medsync.bot.documents import send_result_document
 from medsync.bot.notifications import Notification, render
@@ -70,6 +70,8 @@ def deliver_message(message_id: int) -> str:
     claim, message = taken
     claimed = Claimed(claim, message.chat_id, message.booking_id, message.attempts, message.kind, message.last_error)
     db.session.commit()
+    if claimed.booking_id is not None:
+        log_context.bind(booking_id=claimed.booking_id)
     with lease_keeper().holding(claim):
         try:
             outcome = _deliver_claimed(claimed, message)
@@ -78,6 +80,7 @@ def deliver_message(message_id: int) -> str:
             log_failure(log, exc, "delivering outbox message %s failed", claimed.id)
             outcome = _retry_later(claimed, f"error: {type(exc).__name__}", reason=f"error ({type(exc).__name__})")
         db.session.commit()
+    log.debug("outbox message %s (%s, attempt %s): %s", claimed.id, claimed.kind, claimed.attempts, outcome)
     return outcome
 
 
@@ -103,6 +106,7 @@ def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
     user = db.session.get(User, claimed.chat_id)
     if user is not None and not user.reachable:
         delivery.mark_failed(claimed.claim, "the user has blocked the bot")
+        metrics.delivery(claimed.kind, "failed")
         return "failed"
     bot = get_bot()
     if bot is None:
@@ -142,6 +146,7 @@ def _skip_if_irrelevant(claimed: Claimed, message: OutboxMessage) -> str | None:
     if reason is None:
         return None
     delivery.mark_skipped(claimed.claim, reason)
+    metrics.delivery(claimed.kind, "skipped")
     return "skipped"
 
 
@@ -160,6 +165,7 @@ def _record_sent_and_commit(claimed: Claimed, notification: Notification, sent: 
     put back for a retry goes out again at once. The pool replaces a connection that died (killed, or the
     server restarted), so one more try usually succeeds; while PostgreSQL is away nobody can take the row over.
     """
+    metrics.delivery(claimed.kind, "sent")
     give_up_at = time.monotonic() + current_settings().DELIVERY_LEASE.total_seconds()
     pause, longest_pause = MARK_RETRY_PAUSES
     while True:
@@ -206,10 +212,12 @@ def _telegram_refused(claimed: Claimed, exc: ApiTelegramException) -> str:
     if exc.error_code == 429:
         wait = retry_after(exc)
         _limiter().pause(wait)
+        metrics.delivery(claimed.kind, "429")
         return _defer(claimed, wait, error="429: Too Many Requests", reason=f"{answered} (too many requests)")
     if exc.error_code == 403 or (exc.error_code == 400 and "chat not found" in description.lower()):
         users.set_reachable(claimed.chat_id, False)
-        return _fail(claimed, f"{exc.error_code}: {description}", reason=f"{answered} (blocked, or no such chat)")
+        return _fail(claimed, f"{exc.error_code}: {description}", reason=f"{answered} (blocked, or no such chat)",
+                     result="403")
     if exc.error_code >= 500:
         return _retry_later(claimed, f"{exc.error_code}: {description}", reason=answered)
     # Any other 4xx is about the request itself: sending it again cannot succeed.
@@ -224,13 +232,16 @@ def _retry_later(claimed: Claimed, error: str, *, reason: str) -> str:
     delay = delivery.retry_delay(claimed.attempts)
     delivery.retry_at(claimed.claim, clock.now() + delay, error=error)
     _log(claimed, error, f"retrying in {delay.total_seconds():.0f} s", reason)
+    metrics.delivery(claimed.kind, "retry")
     _nudge(claimed.id, delay.total_seconds())
     return "retrying"
 
 
-def _fail(claimed: Claimed, error: str, *, reason: str) -> str:
+def _fail(claimed: Claimed, error: str, *, reason: str, result: str = "failed") -> str:
+    """Give up on the row; `result` is how /metrics counts it (403: the user blocked the bot)."""
     delivery.mark_failed(claimed.claim, error)
     _log(claimed, error, "failed", reason)
+    metrics.delivery(claimed.kind, result)
     return "failed"
 
 

@@ -7,6 +7,7 @@ from flask import Response, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from medsync import log_context, metrics
 from medsync.api.auth import current_patient_id, current_patient_profile, verified_init_data
 from medsync.api.json_body import require_json_object
 from medsync.api.limits import limit_booking_writes
@@ -49,7 +50,7 @@ CHANGE_REFUSED = ("The booking can no longer be changed: already cancelled, no l
 
 @blp.route("/bookings")
 class Bookings(MethodView):
-    decorators = [limit_booking_writes]
+    decorators = [metrics.booking_attempt("made", "api"), limit_booking_writes]
 
     @blp.arguments(BookingCreateSchema)
     @blp.arguments(IdempotencyHeaderSchema, location="headers")
@@ -77,6 +78,7 @@ class Bookings(MethodView):
             ),
             idempotency_key=headers.get("idempotency_key"),
         )
+        log_context.bind(booking_id=booking.id)
         shown = bookings.details(booking)
         db.session.commit()
         return shown
@@ -108,7 +110,7 @@ class BookingById(MethodView):
 
 @blp.route(f"/bookings/{BOOKING_ID}/cancel")
 class CancelBooking(MethodView):
-    decorators = [limit_booking_writes]
+    decorators = [metrics.booking_attempt("cancelled", "api"), limit_booking_writes]
 
     @blp.arguments(CancelSchema, required=False)
     @blp.response(200, BookingSchema)
@@ -124,7 +126,7 @@ class CancelBooking(MethodView):
 
 @blp.route(f"/bookings/{BOOKING_ID}/reschedule")
 class RescheduleBooking(MethodView):
-    decorators = [limit_booking_writes]
+    decorators = [metrics.booking_attempt("moved", "api"), limit_booking_writes]
 
     @blp.arguments(RescheduleSchema)
     @blp.response(200, BookingSchema)

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError
 
-from medsync import clock
+from medsync import clock, log_context, metrics
 from medsync.api.auth import current_patient_profile
 from medsync.api.json_body import json_object, require_json_object
 from medsync.api.limits import limit_booking_writes
@@ -139,6 +139,7 @@ def book_diagnostic() -> ResponseReturnValue:
     return _book(_DIAGNOSTIC_BOOKING, "diagnostic_id")
 
 
+@metrics.booking_attempt("made", "compat")
 def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
     """Authenticate, validate, book (the patient's user row written with the booking), commit:
     {"status": "success", "booking_id": N}."""
@@ -159,6 +160,7 @@ def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
         **{service_field: fields[service_field]},
     )
     booking_id = booking.id  # read before the commit expires the row: no query after it
+    log_context.bind(booking_id=booking_id)
     db.session.commit()
     return jsonify({"status": "success", "booking_id": booking_id})
 

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from medsync import metrics
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
 from medsync.api.refusals import JSON_BODY, STAFF_AUTH, refusals
@@ -167,6 +168,7 @@ class ReminderRun(MethodView):
         queued = reminders.queue_manual_reminders(day=run["date"], clinic_id=run["clinic_id"],
                                                   booking_ids=run["booking_ids"])
         db.session.commit()
+        metrics.reminder_run("api", len(queued))
         return {"queued": len(queued)}
 
 

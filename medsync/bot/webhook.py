@@ -15,6 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from telebot.types import Update
 
+from medsync import log_context, metrics
 from medsync.api.json_body import json_object
 from medsync.auth.initdata import TELEGRAM_ID_LIMIT, is_telegram_user_id
 from medsync.bot import get_bot, replies, transport
@@ -44,6 +45,8 @@ IN_FLIGHT_TTL = 60
 _USERS = frozenset({"from", "user"})
 _CHATS = frozenset({"chat", "sender_chat"})
 _CHAT_IDS = frozenset({"migrate_to_chat_id", "migrate_from_chat_id"})
+# What an update can carry (message, callback_query, my_chat_member …): every field of the library's Update but its id.
+_UPDATE_KINDS = frozenset(vars(Update.de_json({"update_id": 0}))) - {"update_id"}
 
 
 @blueprint.post("/telegram/webhook")
@@ -51,20 +54,26 @@ def receive_update() -> tuple[Response, int]:
     """Check the secret, parse the Update, handle it once; 200 once the secret matched (503 only when Redis or
     the database went away before the update changed or sent anything, so that Telegram delivers it again)."""
     if not _secret_matches(request.headers.get(SECRET_HEADER, "")):
+        metrics.webhook_update("unknown", "unauthorized")
         return jsonify(error_body(401, "Wrong or missing secret token.")), 401
     body = json_object()  # 400 for anything but a JSON object nested within reason, 413 past the size cap
+    kind = update_kind(body)
     if not _is_telegram_id(body.get("update_id")):
+        metrics.webhook_update(kind, "invalid")
         return jsonify(error_body(400, "The body is not a Telegram Update.")), 400
+    log_context.bind(update_id=body["update_id"])
     if not _ids_are_valid(body):
         # Signed with our secret, so answered 200 (a 4xx would only be retried), but never handled: an id
         # that is not a 64-bit integer would otherwise reach the database as a DataError.
         log.warning("telegram update %s carries an invalid chat or user id; acknowledged and ignored",
                     body["update_id"])
+        metrics.webhook_update(kind, "ignored")
         return jsonify({"ok": True}), 200
     update = _parse_update(_storable_copy(body))
     if update is None:
         # Signed by Telegram but not parseable by the library: answering 4xx would only make Telegram retry.
         log.warning("telegram update %s could not be parsed; acknowledged and ignored", body["update_id"])
+        metrics.webhook_update(kind, "ignored")
         return jsonify({"ok": True}), 200
     sender = sender_of(update)
     reply = None
@@ -74,16 +83,25 @@ def receive_update() -> tuple[Response, int]:
         # Without the claim the update could be handled twice: nothing is done, and Telegram delivers it again.
         log.warning("telegram update %s could not be claimed, Redis is unavailable; asked Telegram to deliver "
                     "it again", update.update_id)
+        metrics.webhook_update(kind, "redelivered")
         return _deliver_again()
     if first:
         try:
-            reply, sender_stored = _handle(update, sender, known_profile)
+            reply, sender_stored = _handle(update, sender, known_profile, kind)
         except DeliverAgain:
             _release(update.update_id)
+            metrics.webhook_update(kind, "redelivered")
             return _deliver_again()
         _mark_handled(update.update_id, sender if sender_stored else None)
+    else:
+        metrics.webhook_update(kind, "duplicate")
     # Telegram performs a method given in the webhook's response (here: answering the button press).
     return jsonify(reply or {"ok": True}), 200
+
+
+def update_kind(body: dict[str, Any]) -> str:
+    """What the update carries (message, callback_query …), "other" for a kind the library does not know."""
+    return next((key for key in body if key in _UPDATE_KINDS), "other")
 
 
 def _deliver_again() -> tuple[Response, int]:
@@ -180,7 +198,9 @@ def _seen_key(update_id: int) -> str:
     return f"medsync:telegram:update:{update_id}"
 
 
-def _handle(update: Update, sender: Sender | None, known_profile: str | None) -> tuple[dict[str, Any] | None, bool]:
+def _handle(
+    update: Update, sender: Sender | None, known_profile: str | None, kind: str
+) -> tuple[dict[str, Any] | None, bool]:
     """Run the handlers in this request and commit once; on any error roll back and log the update id.
 
     Returns the Bot API call to put in the webhook's response, if a handler left one, and whether the
@@ -197,6 +217,7 @@ def _handle(update: Update, sender: Sender | None, known_profile: str | None) ->
             sender_stored = True
         get_bot().process_new_updates([update])
         db.session.commit()
+        metrics.webhook_update(kind, "handled")
         return webhook_reply.take_for(update), sender_stored
     except Exception as exc:  # noqa: BLE001 - answered 200 on purpose: a retry storm helps nobody
         failure_reply = webhook_reply.take_after_failure(update)  # a press is still answered
@@ -208,6 +229,7 @@ def _handle(update: Update, sender: Sender | None, known_profile: str | None) ->
                         update.update_id, "database" if isinstance(exc, DBAPIError) else "Redis")
             raise DeliverAgain() from exc
         log_failure(log, exc, "telegram update %s failed", update.update_id)
+        metrics.webhook_update(kind, "failed")
         return failure_reply, sender_stored
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
+from medsync import metrics
 from medsync.config import Settings
 
 if TYPE_CHECKING:
@@ -109,21 +110,25 @@ class TelegramRateLimiter:
     def wait_for_turn(self, chat_id: int, *, max_wait: float) -> float | None:
         """Sleep until this chat may be sent to now; None when it may, else the seconds to come back after.
 
-        Gives up (returning the wait) only when the turn is more than `max_wait` seconds away.
+        Gives up (returning the wait) only when the turn is more than `max_wait` seconds away. The time waited either
+        way is counted (medsync_telegram_limiter_wait_seconds).
         """
-        deadline = time.monotonic() + max_wait
+        started = time.monotonic()
+        deadline = started + max_wait
         while True:
             remaining = max(deadline - time.monotonic(), 0.0)
             asked_at = time.monotonic()
             reservation = self.reserve(chat_id, max_wait=remaining)
             if not reservation.granted:
                 if reservation.wait > remaining:
+                    metrics.limiter_wait(chat_id, time.monotonic() - started)
                     return reservation.wait
                 self._sleep(reservation.wait)  # the chat's own turn comes first; then ask for a slot again
                 continue
             self._sleep(reservation.wait)
             # Woken too late (a busy machine): the slot has passed, take a fresh one instead.
             if time.monotonic() - asked_at - reservation.wait <= LATE_TOLERANCE:
+                metrics.limiter_wait(chat_id, time.monotonic() - started)
                 return None
 
     def pause(self, seconds: float) -> None:

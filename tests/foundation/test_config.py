@@ -42,6 +42,9 @@ def test_values_are_parsed_from_the_environment():
     ("WEBAPP_URL", "ftp://example"),
     ("RATELIMIT_ENABLED", "maybe"),
     ("BOOKING_RATE_LIMIT", "lots"),
+    ("LOG_FORMAT", "yaml"),
+    ("WORKER_METRICS_PORT", "70000"),
+    ("WORKER_METRICS_HOST", "0.0.0.0:9101 extra"),
 ])
 def test_a_malformed_value_names_its_variable(name, value):
     with pytest.raises(ConfigError, match=f"^{name}: "):

@@ -5,7 +5,7 @@ import telebot
 from telebot.callback_data import CallbackData
 from telebot.types import CallbackQuery, Message
 
-from medsync import clock
+from medsync import clock, log_context, metrics
 from medsync.bot import callbacks, keyboards, replies, texts
 from medsync.bot.handlers.common import (
     PER_PAGE, Position, answer, fields, identifier, not_found, on_callback, position, show, webapp_url,
@@ -63,6 +63,7 @@ def owned_booking(call: CallbackQuery, data: dict[str, str] | None) -> Booking |
     booking_id = identifier((data or {}).get("booking_id"))
     if booking_id is None:
         return None
+    log_context.bind(booking_id=booking_id)
     try:
         return bookings.get_booking(booking_id, user_id=call.from_user.id)
     except BookingNotFound:
@@ -123,7 +124,7 @@ def cancel_booking(call: CallbackQuery, bot: telebot.TeleBot) -> None:
         return not_found(bot, call)
     booking, where = found
     try:
-        with db.session.begin_nested():
+        with metrics.booking_attempt("cancelled", "bot"), db.session.begin_nested():
             booking = bookings.cancel(booking.id, user_id=call.from_user.id)
         # Committed before the patient is told "cancelled": the message must never get ahead of the data.
         db.session.commit()

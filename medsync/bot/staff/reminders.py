@@ -4,6 +4,7 @@ from __future__ import annotations
 import telebot
 from telebot.types import Message
 
+from medsync import metrics
 from medsync.bot import replies
 from medsync.bot.staff import texts
 from medsync.bot.staff.common import as_patient, command_argument, committed, member_of
@@ -35,6 +36,7 @@ def start_reminders(message: Message, bot: telebot.TeleBot) -> None:
         return replies.send_message(bot, message.chat.id, texts.REMIND_NOT_ALLOWED)
     if run is None:
         return replies.send_message(bot, message.chat.id, texts.remind_nothing(sorted(set(asked.values())) if asked else []))
+    metrics.reminder_run("bot", len(run.message_ids))
     days = staff_reminders.run_days(run.message_ids)
     sent = replies.send_message(bot, message.chat.id, texts.remind_queued(days, len(run.message_ids)))
     staff_reminders.show_in(run, sent.message_id if sent is not None else None)

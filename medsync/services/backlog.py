@@ -1,0 +1,24 @@
+"""What is waiting to be done, read for /metrics: outbox rows not yet delivered and the Celery queue's length."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from medsync import clock
+from medsync.extensions import db, redis_client
+from medsync.metrics import Backlog
+from medsync.models import MessageStatus, OutboxMessage
+
+
+def read_backlog(queue: str, *, now: datetime | None = None) -> Backlog:
+    """One query over the pending rows' partial index (ix_outbox_pending_due) and one LLEN of the queue's Redis list."""
+    now = now or clock.now()
+    is_due = OutboxMessage.due_at <= now
+    due, pending, oldest_due_at = db.session.execute(
+        select(func.count().filter(is_due), func.count(), func.min(OutboxMessage.due_at))
+        .where(OutboxMessage.status == MessageStatus.PENDING.value)
+    ).one()
+    oldest_due_age = (now - oldest_due_at).total_seconds() if due else 0.0
+    return Backlog(outbox_due=due, outbox_scheduled=pending - due, oldest_due_age_seconds=max(oldest_due_age, 0.0),
+                   queue=queue, queue_length=redis_client.llen(queue))
