@@ -25,7 +25,7 @@ def queue_manual_reminders(
     """
     now = now or clock.now()
     query = (
-        select(Booking).join(Booking.clinic)
+        select(Booking)
         .where(Booking.status == BookingStatus.BOOKED.value, Booking.starts_at > now)
         .options(joinedload(Booking.clinic))
         .order_by(Booking.starts_at, Booking.id)
@@ -33,8 +33,8 @@ def queue_manual_reminders(
     if booking_ids is not None:
         query = query.where(Booking.id.in_(list(booking_ids)))
     if booking_ids is None or day is not None:
-        query = query.where(on_local_day(day, now=now))
-    if clinic_id is not None:
+        query = query.where(on_local_day(day, clinic_ids=None if clinic_id is None else [clinic_id], now=now))
+    elif clinic_id is not None:
         query = query.where(Booking.clinic_id == clinic_id)
     queued = []
     for booking in db.session.scalars(query):

@@ -1,0 +1,222 @@
+"""Every hot query reads what it needs through an index, however many years of bookings lie behind it.
+
+Each test calls the service function the app calls, records the statements it sends (SQLAlchemy's
+`before_cursor_execute`), undoes what it wrote, and has PostgreSQL EXPLAIN ANALYZE each statement again with its own
+parameters, on a clinic with years behind it: thousands of past visits of the same doctor, test and clinic, with
+their messages, audit events and staff group events. Sequential scans are switched off (`enable_seqscan = off`), so
+one left in a plan means no index can serve the query. A full index scan, or an index that narrows only part of the
+way, passes that check and still reads the whole history; so no scan of a big table may read more than READ_BUDGET
+rows either. Prepared statements are planned generically, as a long-lived connection may come to plan them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+
+from medsync import clock
+from medsync.extensions import db
+from medsync.models import Clinic, DiagnosticType, Doctor, StaffMember, StaffRole, User
+from medsync.services import clinic_day, reminders, staff_accounts, staff_agenda
+from tests.conftest import next_local_slot
+
+BIG_TABLES = {"bookings", "outbox_messages", "booking_events", "staff_group_events"}
+HISTORY = 1500  # hourly visits of the doctor, of the test and of another doctor, each with two messages and events
+READ_BUDGET = 300  # rows one scan of a big table may read: the day's and the patient's own, not the history
+_PLANNED = {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "EXECUTE"}
+
+
+@dataclass(frozen=True)
+class Network:
+    """A clinic with years of history, another clinic, and today's live rows."""
+
+    clinic: Clinic
+    doctor: Doctor
+    diagnostic: DiagnosticType
+    patient: User
+    desk: StaffMember
+
+    @property
+    def today(self) -> date:
+        return clock.now().astimezone(self.clinic.zone).date()
+
+
+@dataclass(frozen=True)
+class Scan:
+    statement: str
+    node: dict[str, Any]
+
+    @property
+    def rows_read(self) -> float:
+        per_loop = (self.node["Actual Rows"] + self.node.get("Rows Removed by Filter", 0)
+                    + self.node.get("Rows Removed by Index Recheck", 0))
+        return per_loop * self.node["Actual Loops"]
+
+    def __str__(self) -> str:
+        index = f" using {self.node['Index Name']}" if "Index Name" in self.node else ""
+        return (f"{self.node['Node Type']} on {self.node['Relation Name']}{index} read {self.rows_read:.0f} rows "
+                f"in: {' '.join(self.statement.split())[:300]}")
+
+
+@pytest.fixture
+def years_of_bookings(frozen_now, make_clinic, make_doctor, make_diagnostic, make_user, make_booking) -> Network:
+    clinic, elsewhere = make_clinic(), make_clinic(timezone_name="Asia/Almaty")
+    doctor, colleague = make_doctor(clinic=clinic), make_doctor(clinic=clinic)
+    diagnostic = make_diagnostic(clinics=[clinic])
+    patient, desk = make_user(), _staff_member(make_user(), clinic)
+    for days_ahead, hour in ((0, 10), (0, 11), (1, 10), (3, 15)):
+        make_booking(user=patient if days_ahead else None, doctor=doctor,
+                     starts_at=next_local_slot(clinic, days_ahead=days_ahead, hour=hour))
+    make_booking(doctor=make_doctor(clinic=elsewhere), starts_at=next_local_slot(elsewhere, days_ahead=0, hour=15))
+    now = clock.now()
+    _insert_visits(clinic.id, now - timedelta(days=30), doctor_id=doctor.id)
+    _insert_visits(clinic.id, now - timedelta(days=30, minutes=30), diagnostic_id=diagnostic.id)
+    # The months ahead are booked too: a colleague's, around the clock.
+    _insert_visits(clinic.id, now + timedelta(days=60), doctor_id=colleague.id)
+    # Never committed: the test's rollback takes the history away at once (deleting it would take seconds).
+    # ANALYZE counts the transaction's own rows.
+    db.session.execute(text(f"ANALYZE {', '.join(sorted(BIG_TABLES))}"))
+    return Network(clinic, doctor, diagnostic, patient, desk)
+
+
+def _insert_visits(clinic_id: int, last_ends: datetime, *, doctor_id: int | None = None,
+                   diagnostic_id: int | None = None) -> None:
+    """HISTORY hourly visits, the last ending at `last_ends`, each its own patient's, with what a visit leaves behind
+    (set-based): those over are fulfilled, missed or cancelled, the others booked."""
+    values = {"clinic_id": clinic_id, "doctor_id": doctor_id, "diagnostic_id": diagnostic_id, "last_ends": last_ends,
+              "count": HISTORY, "now": clock.now(),
+              "first_user": 900_000_000 + (doctor_id or 0) * 10_000 + (diagnostic_id or 0) * 1_000_000}
+    db.session.execute(text(
+        "INSERT INTO users (telegram_id, first_name) SELECT :first_user + n, 'Past' FROM generate_series(1, :count) n"
+    ), values)
+    db.session.execute(text("""
+        INSERT INTO bookings (user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status, cancelled_by,
+                              patient_first_name, patient_last_name, patient_phone, ical_uid)
+        SELECT :first_user + n, :clinic_id, :doctor_id, :diagnostic_id, ends - interval '1 hour', ends,
+               CASE WHEN ends > :now THEN 'booked' WHEN n % 10 = 0 THEN 'cancelled' WHEN n % 10 = 1 THEN 'noshow'
+                    ELSE 'fulfilled' END,
+               CASE WHEN ends <= :now AND n % 10 = 0 THEN 'patient' END, 'Past', 'Patient', '+380500000000',
+               'visit-' || :first_user || '-' || n
+        FROM generate_series(1, :count) n,
+             LATERAL (SELECT CAST(:last_ends AS timestamptz) - (n - 1) * interval '1 hour') AS visit (ends)
+    """), values)
+    visits = ("SELECT id, user_id, clinic_id, starts_at, status FROM bookings "
+              "WHERE user_id BETWEEN :first_user + 1 AND :first_user + :count")
+    db.session.execute(text(f"""
+        INSERT INTO outbox_messages (kind, dedupe_key, booking_id, chat_id, due_at, status, sent_at)
+        SELECT kind, 'booking:' || id || ':' || kind, id, user_id, due_at,
+               CASE WHEN due_at <= :now THEN 'sent' ELSE 'pending' END, CASE WHEN due_at <= :now THEN due_at END
+        FROM ({visits}) visit,
+             unnest(ARRAY['confirmation', 'reminder'],
+                    ARRAY[starts_at - interval '30 days', starts_at - interval '1 day']) AS message (kind, due_at)
+    """), values)
+    db.session.execute(text(f"""
+        INSERT INTO booking_events (booking_id, actor, action)
+        SELECT id, 'patient', action FROM ({visits}) visit, unnest(ARRAY['booked', status]) action
+    """), values)
+    db.session.execute(text(f"""
+        INSERT INTO staff_group_events (clinic_id, kind, booking_id, digested_at)
+        SELECT clinic_id, 'booked', id, starts_at FROM ({visits}) visit
+    """), values)
+
+
+def _staff_member(account: User, clinic: Clinic) -> StaffMember:
+    member, code = staff_accounts.invite(role=StaffRole.RECEPTION, clinic_ids=[clinic.id], name="Desk")
+    staff_accounts.bind(code, telegram_id=account.telegram_id, display_name="Desk")
+    db.session.commit()
+    return member
+
+
+@contextmanager
+def _recorded() -> Iterator[list[tuple[str, Any]]]:
+    """The statements (with their parameters) sent to PostgreSQL meanwhile that a plan can be asked for."""
+    statements: list[tuple[str, Any]] = []
+
+    def record(_connection, _cursor, statement, parameters, _context, _executemany) -> None:
+        if statement.split(None, 1)[0].upper() in _PLANNED:
+            statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def scans_of(call: Callable[[], object]) -> list[Scan]:
+    """Call a service function and undo what it wrote; then the scans of big tables in the plans of its statements,
+    each run again (and undone) as it was sent."""
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    with _recorded() as statements:
+        undo = db.session.begin_nested()
+        call()
+        undo.rollback()
+    scans = []
+    for statement, parameters in statements:
+        undo = db.session.begin_nested()
+        [plan] = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters).scalar()
+        undo.rollback()
+        scans += [Scan(statement, node) for node in _nodes(plan["Plan"]) if node.get("Relation Name") in BIG_TABLES]
+    return scans
+
+
+def _nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _nodes(child)
+
+
+def assert_read_through_indexes(scans: list[Scan]) -> None:
+    assert scans, "the call read none of the big tables: nothing was checked"
+    sequential = [str(scan) for scan in scans if scan.node["Node Type"] == "Seq Scan"]
+    assert not sequential, "no index serves:\n" + "\n".join(sequential)
+    wasteful = [str(scan) for scan in scans if scan.rows_read > READ_BUDGET]
+    assert not wasteful, "reads the history:\n" + "\n".join(wasteful)
+
+
+# --- the front desk's day ----------------------------------------------------------------------------
+
+
+def test_the_day_list_of_every_clinic_reads_only_that_day(years_of_bookings):
+    network = years_of_bookings
+
+    assert_read_through_indexes(scans_of(lambda: clinic_day.bookings_for_day(network.today)))
+
+
+def test_the_day_list_of_each_clinics_today_reads_only_that_day(years_of_bookings):
+    assert_read_through_indexes(scans_of(lambda: clinic_day.bookings_for_day()))
+
+
+def test_the_day_list_of_one_clinic_reads_only_that_day(years_of_bookings):
+    network = years_of_bookings
+
+    assert_read_through_indexes(scans_of(
+        lambda: clinic_day.bookings_for_day(network.today, clinic_id=network.clinic.id)
+    ))
+
+
+def test_the_bots_agenda_page_reads_only_that_day(years_of_bookings):
+    network = years_of_bookings
+
+    assert_read_through_indexes(scans_of(
+        lambda: staff_agenda.day_page(network.desk, network.clinic.id, network.today)
+    ))
+
+
+def test_a_reminder_run_for_one_clinics_day_reads_only_that_day(years_of_bookings):
+    network = years_of_bookings
+
+    assert_read_through_indexes(scans_of(lambda: reminders.queue_manual_reminders(
+        day=network.today + timedelta(days=1), clinic_id=network.clinic.id
+    )))
+
+
+def test_a_reminder_run_for_each_clinics_today_reads_only_that_day(years_of_bookings):
+    assert_read_through_indexes(scans_of(lambda: reminders.queue_manual_reminders()))
