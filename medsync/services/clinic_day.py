@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import Booking, BookingStatus, Clinic
+from medsync.services.pagination import Page, paginate
 
 
 def local_start_date() -> ColumnElement[date]:
@@ -54,7 +55,7 @@ def _zones(clinic_ids: Collection[int] | None) -> list[tuple[int, ZoneInfo]]:
 def day_query(day: date | None = None, *, clinic_ids: Collection[int] | None = None,
               status: BookingStatus | None = None, doctor_id: int | None = None) -> Select[tuple[Booking]]:
     """The day's bookings with what a list of them shows, by clinic and start time; narrowed by clinics (None: every
-    clinic), status and doctor. Run it whole (bookings_for_day) or a page at a time (pagination.paginate)."""
+    clinic), status and doctor; to be run a page at a time (pagination.paginate)."""
     query = (
         select(Booking).join(Booking.clinic).where(on_local_day(day, clinic_ids=clinic_ids))
         .options(contains_eager(Booking.clinic), joinedload(Booking.doctor), joinedload(Booking.diagnostic))
@@ -67,8 +68,11 @@ def day_query(day: date | None = None, *, clinic_ids: Collection[int] | None = N
     return query
 
 
-def bookings_for_day(day: date | None = None, *, clinic_id: int | None = None,
-                     status: BookingStatus | None = None) -> list[Booking]:
-    """The day's bookings, by clinic and start time."""
-    clinic_ids = None if clinic_id is None else [clinic_id]
-    return list(db.session.scalars(day_query(day, clinic_ids=clinic_ids, status=status)))
+def bookings_page(day: date | None = None, *, within: Collection[int] | None = None, clinic_id: int | None = None,
+                  status: BookingStatus | None = None, page: int = 1, per_page: int = 20) -> Page[Booking]:
+    """One page of the day's bookings of the clinics `within` (None: every clinic), by clinic and start time; of one
+    of them when `clinic_id` is given (a clinic outside them has none)."""
+    clinic_ids = within
+    if clinic_id is not None:
+        clinic_ids = [clinic_id] if within is None or clinic_id in within else []
+    return paginate(day_query(day, clinic_ids=clinic_ids, status=status), page=page, per_page=per_page)

@@ -187,18 +187,18 @@ def assert_read_through_indexes(scans: list[Scan]) -> None:
 def test_the_day_list_of_every_clinic_reads_only_that_day(years_of_bookings):
     network = years_of_bookings
 
-    assert_read_through_indexes(scans_of(lambda: clinic_day.bookings_for_day(network.today)))
+    assert_read_through_indexes(scans_of(lambda: clinic_day.bookings_page(network.today)))
 
 
 def test_the_day_list_of_each_clinics_today_reads_only_that_day(years_of_bookings):
-    assert_read_through_indexes(scans_of(lambda: clinic_day.bookings_for_day()))
+    assert_read_through_indexes(scans_of(lambda: clinic_day.bookings_page()))
 
 
 def test_the_day_list_of_one_clinic_reads_only_that_day(years_of_bookings):
     network = years_of_bookings
 
     assert_read_through_indexes(scans_of(
-        lambda: clinic_day.bookings_for_day(network.today, clinic_id=network.clinic.id)
+        lambda: clinic_day.bookings_page(network.today, clinic_id=network.clinic.id)
     ))
 
 
