@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload, make_transient_to_detached
@@ -26,7 +26,7 @@ from medsync.models import (
     PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
     Doctor, MessageKind, MessageStatus,
 )
-from medsync.models.booking import ACTIVE_SQL, patient_may_change
+from medsync.models.booking import patient_may_change
 from medsync.services import availability, catalog, changes, outbox, users
 from medsync.services.pagination import Page, PreparedList, paginate
 
@@ -235,13 +235,14 @@ _BOOK_WITH_PROFILE = PreparedStatement(
 
 def _refusal(user_id: int, resource: availability.Resource, slot: availability.Slot) -> NoReturn:
     """The INSERT was refused though the doctor is in and the slot free a moment ago: say who holds the time."""
-    overlapping = and_(Booking.starts_at < slot.ends_at, Booking.ends_at > slot.starts_at, or_(
+    holding = or_(
         and_(*availability.holding_time(
             clinic_id=resource.clinic.id, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id,
         )),
-        and_(text(ACTIVE_SQL), Booking.user_id == user_id),
-    ))
-    holders = db.session.scalars(select(Booking).where(overlapping)).all()
+        and_(*availability.holding_patients_time(user_id)),
+    )
+    overlapping = availability.overlapping(slot.starts_at, slot.ends_at)
+    holders = db.session.scalars(select(Booking).where(overlapping, holding)).all()
     if any(booking.user_id == user_id for booking in holders) and not any(
         _holds(booking, resource) for booking in holders
     ):

@@ -22,7 +22,7 @@ from sqlalchemy import event, text
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import Clinic, DiagnosticType, Doctor, StaffMember, StaffRole, User
-from medsync.services import clinic_day, reminders, staff_accounts, staff_agenda
+from medsync.services import availability, clinic_day, reminders, staff_accounts, staff_agenda
 from tests.conftest import next_local_slot
 
 BIG_TABLES = {"bookings", "outbox_messages", "booking_events", "staff_group_events"}
@@ -38,7 +38,8 @@ class Network:
     clinic: Clinic
     doctor: Doctor
     diagnostic: DiagnosticType
-    patient: User
+    patient: User  # a few bookings of their own
+    regular: User  # a patient of years: every one of the test's past visits is theirs
     desk: StaffMember
 
     @property
@@ -68,28 +69,29 @@ def years_of_bookings(frozen_now, make_clinic, make_doctor, make_diagnostic, mak
     clinic, elsewhere = make_clinic(), make_clinic(timezone_name="Asia/Almaty")
     doctor, colleague = make_doctor(clinic=clinic), make_doctor(clinic=clinic)
     diagnostic = make_diagnostic(clinics=[clinic])
-    patient, desk = make_user(), _staff_member(make_user(), clinic)
+    patient, regular, desk = make_user(), make_user(), _staff_member(make_user(), clinic)
     for days_ahead, hour in ((0, 10), (0, 11), (1, 10), (3, 15)):
         make_booking(user=patient if days_ahead else None, doctor=doctor,
                      starts_at=next_local_slot(clinic, days_ahead=days_ahead, hour=hour))
     make_booking(doctor=make_doctor(clinic=elsewhere), starts_at=next_local_slot(elsewhere, days_ahead=0, hour=15))
     now = clock.now()
     _insert_visits(clinic.id, now - timedelta(days=30), doctor_id=doctor.id)
-    _insert_visits(clinic.id, now - timedelta(days=30, minutes=30), diagnostic_id=diagnostic.id)
+    _insert_visits(clinic.id, now - timedelta(days=30, minutes=30), diagnostic_id=diagnostic.id,
+                   user_id=regular.telegram_id)
     # The months ahead are booked too: a colleague's, around the clock.
     _insert_visits(clinic.id, now + timedelta(days=60), doctor_id=colleague.id)
     # Never committed: the test's rollback takes the history away at once (deleting it would take seconds).
     # ANALYZE counts the transaction's own rows.
     db.session.execute(text(f"ANALYZE {', '.join(sorted(BIG_TABLES))}"))
-    return Network(clinic, doctor, diagnostic, patient, desk)
+    return Network(clinic, doctor, diagnostic, patient, regular, desk)
 
 
 def _insert_visits(clinic_id: int, last_ends: datetime, *, doctor_id: int | None = None,
-                   diagnostic_id: int | None = None) -> None:
-    """HISTORY hourly visits, the last ending at `last_ends`, each its own patient's, with what a visit leaves behind
-    (set-based): those over are fulfilled, missed or cancelled, the others booked."""
+                   diagnostic_id: int | None = None, user_id: int | None = None) -> None:
+    """HISTORY hourly visits, the last ending at `last_ends`, the patient's or each its own patient's, with what a
+    visit leaves behind (set-based): those over are fulfilled, missed or cancelled, the others booked."""
     values = {"clinic_id": clinic_id, "doctor_id": doctor_id, "diagnostic_id": diagnostic_id, "last_ends": last_ends,
-              "count": HISTORY, "now": clock.now(),
+              "count": HISTORY, "now": clock.now(), "user_id": user_id,
               "first_user": 900_000_000 + (doctor_id or 0) * 10_000 + (diagnostic_id or 0) * 1_000_000}
     db.session.execute(text(
         "INSERT INTO users (telegram_id, first_name) SELECT :first_user + n, 'Past' FROM generate_series(1, :count) n"
@@ -97,7 +99,7 @@ def _insert_visits(clinic_id: int, last_ends: datetime, *, doctor_id: int | None
     db.session.execute(text("""
         INSERT INTO bookings (user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status, cancelled_by,
                               patient_first_name, patient_last_name, patient_phone, ical_uid)
-        SELECT :first_user + n, :clinic_id, :doctor_id, :diagnostic_id, ends - interval '1 hour', ends,
+        SELECT coalesce(CAST(:user_id AS bigint), :first_user + n), :clinic_id, :doctor_id, :diagnostic_id, ends - interval '1 hour', ends,
                CASE WHEN ends > :now THEN 'booked' WHEN n % 10 = 0 THEN 'cancelled' WHEN n % 10 = 1 THEN 'noshow'
                     ELSE 'fulfilled' END,
                CASE WHEN ends <= :now AND n % 10 = 0 THEN 'patient' END, 'Past', 'Patient', '+380500000000',
@@ -106,7 +108,7 @@ def _insert_visits(clinic_id: int, last_ends: datetime, *, doctor_id: int | None
              LATERAL (SELECT CAST(:last_ends AS timestamptz) - (n - 1) * interval '1 hour') AS visit (ends)
     """), values)
     visits = ("SELECT id, user_id, clinic_id, starts_at, status FROM bookings "
-              "WHERE user_id BETWEEN :first_user + 1 AND :first_user + :count")
+              "WHERE ical_uid LIKE 'visit-' || :first_user || '-%'")
     db.session.execute(text(f"""
         INSERT INTO outbox_messages (kind, dedupe_key, booking_id, chat_id, due_at, status, sent_at)
         SELECT kind, 'booking:' || id || ':' || kind, id, user_id, due_at,
@@ -220,3 +222,35 @@ def test_a_reminder_run_for_one_clinics_day_reads_only_that_day(years_of_booking
 
 def test_a_reminder_run_for_each_clinics_today_reads_only_that_day(years_of_bookings):
     assert_read_through_indexes(scans_of(lambda: reminders.queue_manual_reminders()))
+
+
+# --- free slots --------------------------------------------------------------------------------------
+
+
+def _month_of_free_slots(schedule: availability.Schedule, network: Network, patient: User | None = None) -> None:
+    availability.free_spans(schedule, network.today, network.today + timedelta(days=availability.MAX_RANGE_DAYS - 1),
+                            now=clock.now(), patient_id=patient.telegram_id if patient else None)
+
+
+def test_a_doctors_free_slots_read_only_the_bookings_of_those_days(years_of_bookings):
+    network = years_of_bookings
+
+    assert_read_through_indexes(scans_of(
+        lambda: _month_of_free_slots(availability.doctor_schedule(network.doctor.id), network)
+    ))
+
+
+def test_a_tests_free_slots_read_only_the_bookings_of_those_days(years_of_bookings):
+    network = years_of_bookings
+
+    assert_read_through_indexes(scans_of(lambda: _month_of_free_slots(
+        availability.diagnostic_schedule(network.diagnostic.id, network.clinic.id), network
+    )))
+
+
+def test_a_signed_in_patients_free_slots_read_only_their_bookings_of_those_days(years_of_bookings):
+    network = years_of_bookings
+
+    assert_read_through_indexes(scans_of(lambda: _month_of_free_slots(
+        availability.doctor_schedule(network.doctor.id), network, network.regular
+    )))
