@@ -460,12 +460,15 @@ def holding_time(
 
 
 def holding_patients_time(patient_id: int) -> list[ColumnElement[bool]]:
-    """Conditions for the active bookings that hold a patient's time.
+    """Conditions for the active bookings that hold a patient's time."""
+    return [text(ACTIVE_SQL), of_patient(patient_id)]
 
-    The id is compared as a bigint, as user_id is: the patients' exclusion index (btree_gist) has no operator for a
-    bigint column against an integer, and would narrow by time alone.
-    """
-    return [text(ACTIVE_SQL), Booking.user_id == cast(patient_id, BigInteger)]
+
+def of_patient(patient_id: Any) -> ColumnElement[bool]:
+    """A patient's bookings. The id is compared as a bigint, as user_id is: the patients' exclusion index
+    (btree_gist) has no operator for a bigint column against an integer (a Telegram id below 2^31 is sent as one),
+    and would narrow by time alone."""
+    return Booking.user_id == cast(patient_id, BigInteger)
 
 
 def _overlaps(start: datetime, end: datetime, busy: list[Span], starts: list[datetime]) -> bool:

@@ -26,7 +26,7 @@ from medsync.models import (
     PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
     Doctor, MessageKind, MessageStatus,
 )
-from medsync.models.booking import patient_may_change
+from medsync.models.booking import is_booked, patient_may_change
 from medsync.services import availability, catalog, changes, outbox, users
 from medsync.services.pagination import Page, PreparedList, paginate
 
@@ -350,7 +350,7 @@ def list_for_user(user_id: int, *, when: str = "upcoming", page: int = 1, per_pa
     """The user's bookings: "upcoming" (active, not yet ended; soonest first), "past" (the rest; latest
     first) or "all" (latest first)."""
     criteria, order = _listed(when, now or clock.now())
-    query = select(Booking).where(Booking.user_id == user_id, *criteria).order_by(*order).options(
+    query = select(Booking).where(availability.of_patient(user_id), *criteria).order_by(*order).options(
         joinedload(Booking.clinic), joinedload(Booking.doctor), joinedload(Booking.diagnostic)
     )
     return paginate(query, page=page, per_page=per_page)
@@ -388,16 +388,19 @@ def _booking_lines(when: str) -> PreparedList[BookingLine]:
         .select_from(Booking.__table__.join(clinics, clinics.c.id == columns.clinic_id)
                      .outerjoin(doctors, doctors.c.id == columns.doctor_id)
                      .outerjoin(diagnostics, diagnostics.c.id == columns.diagnostic_id))
-        .where(columns.user_id == bindparam("user_id"), *criteria)
+        .where(availability.of_patient(bindparam("user_id")), *criteria)
         .order_by(*order)
     )
     return PreparedList(f"medsync_booking_lines_{when}", query, lambda row: BookingLine(row[0], row[1], row[2], row[3]))
 
 
 def _listed(when: str, now: Any) -> tuple[list[ColumnElement[bool]], tuple[ColumnElement[Any], ...]]:
-    """Which of a user's bookings a list holds and their order (Core columns: the ORM and the prepared lists share it)."""
+    """Which of a user's bookings a list holds and their order (Core columns: the ORM and the prepared lists share it).
+
+    Upcoming: booked, and not yet over (its time overlaps from now on), as the patients' exclusion index reads it.
+    """
     columns = Booking.__table__.c
-    upcoming = and_(columns.status == BookingStatus.BOOKED.value, columns.ends_at > now)
+    upcoming = and_(is_booked(columns.status), availability.overlapping(now, None))
     if when == "upcoming":
         return [upcoming], (columns.starts_at, columns.id)
     if when == "past":

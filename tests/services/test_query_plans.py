@@ -22,7 +22,7 @@ from sqlalchemy import event, text
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import Clinic, DiagnosticType, Doctor, StaffMember, StaffRole, User
-from medsync.services import availability, clinic_day, reminders, staff_accounts, staff_agenda
+from medsync.services import availability, bookings, clinic_day, maintenance, reminders, staff_accounts, staff_agenda
 from tests.conftest import next_local_slot
 
 BIG_TABLES = {"bookings", "outbox_messages", "booking_events", "staff_group_events"}
@@ -70,9 +70,8 @@ def years_of_bookings(frozen_now, make_clinic, make_doctor, make_diagnostic, mak
     doctor, colleague = make_doctor(clinic=clinic), make_doctor(clinic=clinic)
     diagnostic = make_diagnostic(clinics=[clinic])
     patient, regular, desk = make_user(), make_user(), _staff_member(make_user(), clinic)
-    for days_ahead, hour in ((0, 10), (0, 11), (1, 10), (3, 15)):
-        make_booking(user=patient if days_ahead else None, doctor=doctor,
-                     starts_at=next_local_slot(clinic, days_ahead=days_ahead, hour=hour))
+    for days_ahead, hour, user in ((0, 10, None), (0, 11, None), (1, 10, patient), (3, 15, patient), (2, 12, regular)):
+        make_booking(user=user, doctor=doctor, starts_at=next_local_slot(clinic, days_ahead=days_ahead, hour=hour))
     make_booking(doctor=make_doctor(clinic=elsewhere), starts_at=next_local_slot(elsewhere, days_ahead=0, hour=15))
     now = clock.now()
     _insert_visits(clinic.id, now - timedelta(days=30), doctor_id=doctor.id)
@@ -254,3 +253,33 @@ def test_a_signed_in_patients_free_slots_read_only_their_bookings_of_those_days(
     assert_read_through_indexes(scans_of(lambda: _month_of_free_slots(
         availability.doctor_schedule(network.doctor.id), network, network.regular
     )))
+
+
+# --- my bookings ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("list_bookings", [bookings.list_for_user, bookings.list_lines_for_user],
+                         ids=["mini app", "bot page"])
+def test_a_regulars_upcoming_bookings_are_read_without_their_past(years_of_bookings, list_bookings):
+    network = years_of_bookings
+
+    assert_read_through_indexes(scans_of(lambda: list_bookings(network.regular.telegram_id, when="upcoming")))
+
+
+@pytest.mark.parametrize("list_bookings", [bookings.list_for_user, bookings.list_lines_for_user],
+                         ids=["mini app", "bot page"])
+@pytest.mark.parametrize("when", ["upcoming", "past", "all"])
+def test_a_patients_bookings_are_read_through_their_own(years_of_bookings, list_bookings, when):
+    network = years_of_bookings
+
+    assert_read_through_indexes(scans_of(lambda: list_bookings(network.patient.telegram_id, when=when)))
+
+
+# --- nightly -------------------------------------------------------------------------------------------
+
+
+def test_marking_the_nights_missed_visits_reads_only_them(years_of_bookings, frozen_now):
+    network = years_of_bookings
+    frozen_now(clock.now() + timedelta(days=2))  # the visits of today and tomorrow are over, nobody came
+
+    assert_read_through_indexes(scans_of(lambda: maintenance.mark_noshows()))
