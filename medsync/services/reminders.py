@@ -20,8 +20,8 @@ def queue_manual_reminders(
 ) -> list[int]:
     """Queue a reminder now for each chosen upcoming booking, at most once per booking per clinic day.
 
-    Chosen: the given bookings, else those on `day` (default: each clinic's today), narrowed by clinic.
-    Returns the new outbox ids; a repeat the same day returns none.
+    Chosen: the given bookings, else those on `day` (default: each clinic's today), narrowed by clinic. One INSERT
+    writes them all. Returns the new outbox ids; a repeat the same day returns none.
     """
     now = now or clock.now()
     query = (
@@ -36,14 +36,12 @@ def queue_manual_reminders(
         query = query.where(on_local_day(day, clinic_ids=None if clinic_id is None else [clinic_id], now=now))
     elif clinic_id is not None:
         query = query.where(Booking.clinic_id == clinic_id)
-    queued = []
-    for booking in db.session.scalars(query):
-        run_day = now.astimezone(booking.clinic.zone).date().isoformat()
-        message_id = outbox.queue_message(
-            MessageKind.REMINDER, booking_id=booking.id, chat_id=booking.user_id,
-            dedupe_key=f"booking:{booking.id}:reminder:manual:{run_day}",
-            payload={"offset": "manual", "starts_at": booking.starts_at.isoformat()},
+    messages = [
+        outbox.Message(
+            MessageKind.REMINDER, booking.user_id,
+            f"booking:{booking.id}:reminder:manual:{now.astimezone(booking.clinic.zone).date().isoformat()}",
+            booking_id=booking.id, payload={"offset": "manual", "starts_at": booking.starts_at.isoformat()},
         )
-        if message_id is not None:
-            queued.append(message_id)
-    return queued
+        for booking in db.session.scalars(query)
+    ]
+    return sorted(outbox.queue_messages(messages))  # written in the bookings' order: their ids ascend with it

@@ -11,24 +11,23 @@ rows either. Prepared statements are planned generically, as a long-lived connec
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import Clinic, DiagnosticType, Doctor, StaffMember, StaffRole, User
 from medsync.services import availability, bookings, clinic_day, maintenance, reminders, staff_accounts, staff_agenda
 from tests.conftest import next_local_slot
+from tests.support.statements import statements_sent
 
 BIG_TABLES = {"bookings", "outbox_messages", "booking_events", "staff_group_events"}
 HISTORY = 1500  # hourly visits of the doctor, of the test and of another doctor, each with two messages and events
 READ_BUDGET = 300  # rows one scan of a big table may read: the day's and the patient's own, not the history
-_PLANNED = {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "EXECUTE"}
 
 
 @dataclass(frozen=True)
@@ -133,29 +132,13 @@ def _staff_member(account: User, clinic: Clinic) -> StaffMember:
     return member
 
 
-@contextmanager
-def _recorded() -> Iterator[list[tuple[str, Any]]]:
-    """The statements (with their parameters) sent to PostgreSQL meanwhile that a plan can be asked for."""
-    statements: list[tuple[str, Any]] = []
-
-    def record(_connection, _cursor, statement, parameters, _context, _executemany) -> None:
-        if statement.split(None, 1)[0].upper() in _PLANNED:
-            statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 def scans_of(call: Callable[[], object]) -> list[Scan]:
     """Call a service function and undo what it wrote; then the scans of big tables in the plans of its statements,
     each run again (and undone) as it was sent."""
     connection = db.session.connection()
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-    with _recorded() as statements:
+    with statements_sent() as statements:
         undo = db.session.begin_nested()
         call()
         undo.rollback()
