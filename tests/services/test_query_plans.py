@@ -1,8 +1,8 @@
 """Every hot query reads what it needs through an index, however many years of bookings lie behind it.
 
-Each test calls the service function the app calls, records the statements it sends (SQLAlchemy's
-`before_cursor_execute`), undoes what it wrote, and has PostgreSQL EXPLAIN ANALYZE each statement again with its own
-parameters, on a clinic with years behind it: thousands of past visits of the same doctor, test and clinic, with
+Each test calls the service function the app calls and undoes what it wrote; just before each statement it sends
+(SQLAlchemy's `before_cursor_execute`), PostgreSQL EXPLAIN ANALYZEs it with its own parameters and undoes that too,
+on a clinic with years behind it: thousands of past visits of the same doctor, test and clinic, with
 their messages, audit events and staff group events. Sequential scans are switched off (`enable_seqscan = off`), so
 one left in a plan means no index can serve the query. A full index scan, or an index that narrows only part of the
 way, passes that check and still reads the whole history; so no scan of a big table may read more than READ_BUDGET
@@ -16,18 +16,23 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import Clinic, DiagnosticType, Doctor, StaffMember, StaffRole, User
-from medsync.services import availability, bookings, clinic_day, maintenance, reminders, staff_accounts, staff_agenda
+from medsync.bot.staff import texts
+from medsync.models import MessageStatus, OutboxMessage
+from medsync.services import (
+    availability, bookings, clinic_day, delivery, maintenance, reminders, staff_accounts, staff_agenda, staff_groups,
+)
 from tests.conftest import next_local_slot
-from tests.support.statements import statements_sent
+from tests.support.statements import each_statement
 
 BIG_TABLES = {"bookings", "outbox_messages", "booking_events", "staff_group_events"}
 HISTORY = 1500  # hourly visits of the doctor, of the test and of another doctor, each with two messages and events
 READ_BUDGET = 300  # rows one scan of a big table may read: the day's and the patient's own, not the history
+STAFF_GROUP_CHAT = -1001234567890
 
 
 @dataclass(frozen=True)
@@ -119,35 +124,43 @@ def _insert_visits(clinic_id: int, last_ends: datetime, *, doctor_id: int | None
         INSERT INTO booking_events (booking_id, actor, action)
         SELECT id, 'patient', action FROM ({visits}) visit, unnest(ARRAY['booked', status]) action
     """), values)
+    # The clinic's staff group heard of each of them long ago.
     db.session.execute(text(f"""
-        INSERT INTO staff_group_events (clinic_id, kind, booking_id, digested_at)
-        SELECT clinic_id, 'booked', id, starts_at FROM ({visits}) visit
+        UPDATE staff_group_events SET digested_at = visit.starts_at FROM ({visits}) visit
+        WHERE staff_group_events.booking_id = visit.id
     """), values)
 
 
 def _staff_member(account: User, clinic: Clinic) -> StaffMember:
-    member, code = staff_accounts.invite(role=StaffRole.RECEPTION, clinic_ids=[clinic.id], name="Desk")
+    """The clinic's admin, who made a group chat its staff group: the clinic's news become events to digest."""
+    member, code = staff_accounts.invite(role=StaffRole.ADMIN, clinic_ids=[clinic.id], name="Desk")
     staff_accounts.bind(code, telegram_id=account.telegram_id, display_name="Desk")
+    staff_groups.set_group(member, STAFF_GROUP_CHAT)
     db.session.commit()
     return member
 
 
 def scans_of(call: Callable[[], object]) -> list[Scan]:
-    """Call a service function and undo what it wrote; then the scans of big tables in the plans of its statements,
-    each run again (and undone) as it was sent."""
+    """Call a service function and undo what it wrote; the scans of big tables in the plans of its statements, each
+    run (and undone) with EXPLAIN ANALYZE just before it is sent, in the state it is sent in."""
     connection = db.session.connection()
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
-    with statements_sent() as statements:
+    scans: list[Scan] = []
+
+    def explain(dbapi_connection: Any, statement: str, parameters: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SAVEPOINT plan_check")
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters)
+            [plan] = cursor.fetchone()[0]
+            cursor.execute("ROLLBACK TO SAVEPOINT plan_check")
+        scans.extend(Scan(statement, node) for node in _nodes(plan["Plan"])
+                     if node.get("Relation Name") in BIG_TABLES)
+
+    with each_statement(explain):
         undo = db.session.begin_nested()
         call()
         undo.rollback()
-    scans = []
-    for statement, parameters in statements:
-        undo = db.session.begin_nested()
-        [plan] = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters).scalar()
-        undo.rollback()
-        scans += [Scan(statement, node) for node in _nodes(plan["Plan"]) if node.get("Relation Name") in BIG_TABLES]
     return scans
 
 
@@ -266,3 +279,30 @@ def test_marking_the_nights_missed_visits_reads_only_them(years_of_bookings, fro
     frozen_now(clock.now() + timedelta(days=2))  # the visits of today and tomorrow are over, nobody came
 
     assert_read_through_indexes(scans_of(lambda: maintenance.mark_noshows()))
+
+
+# --- the outbox ----------------------------------------------------------------------------------------
+
+
+def test_the_sweep_reads_only_the_rows_due_and_the_claims_run_out(years_of_bookings):
+    lost = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.status == MessageStatus.PENDING.value,
+                                                             OutboxMessage.due_at <= clock.now()).limit(1))
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == lost).values(
+        status=MessageStatus.SENDING.value, claim_token="dead-worker", lease_expires_at=clock.now()))
+
+    assert_read_through_indexes(scans_of(lambda: (delivery.return_lost(), delivery.due_for_delivery())))
+
+
+def test_the_failed_deliveries_page_reads_only_the_failed(years_of_bookings):
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.status == MessageStatus.PENDING.value,
+                                                   OutboxMessage.due_at <= clock.now())
+                       .values(status=MessageStatus.FAILED.value, last_error="the user has blocked the bot"))
+
+    assert_read_through_indexes(scans_of(lambda: delivery.failed_deliveries()))
+
+
+# --- the staff group ---------------------------------------------------------------------------------
+
+
+def test_the_staff_groups_digests_read_only_the_news(years_of_bookings):
+    assert_read_through_indexes(scans_of(lambda: staff_groups.queue_digests(texts.digest)))
