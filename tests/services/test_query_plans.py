@@ -2,11 +2,12 @@
 
 Each test calls the service function the app calls and undoes what it wrote; just before each statement it sends
 (SQLAlchemy's `before_cursor_execute`), PostgreSQL EXPLAIN ANALYZEs it with its own parameters and undoes that too,
-on a clinic with years behind it: thousands of past visits of the same doctor, test and clinic, with
-their messages, audit events and staff group events. Sequential scans are switched off (`enable_seqscan = off`), so
-one left in a plan means no index can serve the query. A full index scan, or an index that narrows only part of the
-way, passes that check and still reads the whole history; so no scan of a big table may read more than READ_BUDGET
-rows either. Prepared statements are planned generically, as a long-lived connection may come to plan them.
+on a clinic with a long past: thousands of visits of the same doctor, test, patient and clinic, and months ahead
+booked around the clock, with their messages, audit events and staff group events. Sequential scans are switched
+off (`enable_seqscan = off`), so one left in a plan means no index can serve the query. A full index scan, or an
+index that narrows only part of the way, passes that check and still reads the whole history; so no scan of a big
+table may read more than READ_BUDGET rows either. Prepared statements are planned generically, as a long-lived
+connection may come to plan them.
 """
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ import pytest
 from sqlalchemy import select, text, update
 
 from medsync import clock
-from medsync.extensions import db
-from medsync.models import Clinic, DiagnosticType, Doctor, StaffMember, StaffRole, User
 from medsync.bot.staff import texts
-from medsync.models import MessageStatus, OutboxMessage
+from medsync.extensions import db
+from medsync.models import (
+    Clinic, DiagnosticType, Doctor, MessageStatus, OutboxMessage, StaffMember, StaffRole, User,
+)
 from medsync.services import (
     availability, bookings, clinic_day, delivery, maintenance, reminders, staff_accounts, staff_agenda, staff_groups,
 )
@@ -37,14 +39,14 @@ STAFF_GROUP_CHAT = -1001234567890
 
 @dataclass(frozen=True)
 class Network:
-    """A clinic with years of history, another clinic, and today's live rows."""
+    """A clinic with a long past and months booked ahead, another clinic, and the live rows of these days."""
 
     clinic: Clinic
     doctor: Doctor
     diagnostic: DiagnosticType
     patient: User  # a few bookings of their own
     regular: User  # a patient of years: every one of the test's past visits is theirs
-    desk: StaffMember
+    desk: StaffMember  # the clinic's admin, who made a group chat its staff group
 
     @property
     def today(self) -> date:
@@ -102,7 +104,8 @@ def _insert_visits(clinic_id: int, last_ends: datetime, *, doctor_id: int | None
     db.session.execute(text("""
         INSERT INTO bookings (user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status, cancelled_by,
                               patient_first_name, patient_last_name, patient_phone, ical_uid)
-        SELECT coalesce(CAST(:user_id AS bigint), :first_user + n), :clinic_id, :doctor_id, :diagnostic_id, ends - interval '1 hour', ends,
+        SELECT coalesce(CAST(:user_id AS bigint), :first_user + n), :clinic_id, :doctor_id, :diagnostic_id,
+               ends - interval '1 hour', ends,
                CASE WHEN ends > :now THEN 'booked' WHEN n % 10 = 0 THEN 'cancelled' WHEN n % 10 = 1 THEN 'noshow'
                     ELSE 'fulfilled' END,
                CASE WHEN ends <= :now AND n % 10 = 0 THEN 'patient' END, 'Past', 'Patient', '+380500000000',

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import Booking, BookingEvent, MessageKind, OutboxMessage, Result, StaffToken
-from medsync.services import staff_tokens
+from medsync.services import clinic_day, staff_tokens
 from tests.conftest import next_local_slot
 from tests.conftest import PDF
 
@@ -102,6 +102,19 @@ def test_the_days_list_comes_in_pages(client, staff_headers, frozen_now, make_do
     assert response.status_code == 200
     assert [row["id"] for row in response.json["items"]] == [visits[2].id]
     assert response.json["pagination"] == {"page": 2, "per_page": 2, "total": 3, "pages": 2}
+
+
+def test_a_day_list_within_some_clinics_holds_only_theirs(app_context, frozen_now, make_doctor, make_booking):
+    ours, theirs = make_doctor(), make_doctor()
+    today_local = clock.now().astimezone(ours.clinic.zone).date()
+    visit = make_booking(doctor=ours, starts_at=datetime.combine(today_local, time(10), ours.clinic.zone))
+    make_booking(doctor=theirs, starts_at=datetime.combine(today_local, time(10), theirs.clinic.zone))
+
+    everything_ours = clinic_day.bookings_page(within={ours.clinic_id})
+    asked_for_theirs = clinic_day.bookings_page(within={ours.clinic_id}, clinic_id=theirs.clinic_id)
+
+    assert [booking.id for booking in everything_ours.items] == [visit.id]
+    assert (asked_for_theirs.items, asked_for_theirs.total) == ([], 0)
 
 
 def test_without_a_date_each_clinic_lists_its_own_today(client, staff_headers, frozen_now, make_clinic, make_doctor,
