@@ -12,10 +12,9 @@ from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
 from medsync.api.refusals import JSON_BODY, STAFF_AUTH, refusals
 from medsync.api.schemas import (
-    DB_INT, BookingPatientSchema, CalendarDay, ClinicTime, PageQuerySchema, PaginationSchema, QuerySchema,
-    ResultSchema, Text,
+    DB_INT, BookingPatientSchema, CalendarDay, ClinicTime, PageQuerySchema, PaginationSchema, ResultSchema, Text,
 )
-from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, require_staff_token
+from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, current_staff, require_staff_token
 from medsync.config import current_settings
 from medsync.extensions import db
 from medsync.models import Actor, BookingStatus
@@ -40,9 +39,10 @@ STAFF_STATUSES = [BookingStatus.ARRIVED.value, BookingStatus.FULFILLED.value, Bo
                   BookingStatus.CANCELLED.value]
 
 
-class DayQuerySchema(QuerySchema):
+class DayQuerySchema(PageQuerySchema):
     date = CalendarDay(load_default=None, metadata={"description": "Clinic-local date; default: each clinic's today."})
-    clinic_id = fields.Integer(load_default=None, validate=DB_INT)
+    clinic_id = fields.Integer(load_default=None, validate=DB_INT,
+                               metadata={"description": "One clinic; default: every clinic of the token."})
     status = fields.String(load_default=None, validate=validate.OneOf([status.value for status in BookingStatus]))
 
 
@@ -60,6 +60,11 @@ class StaffBookingSchema(Schema):
     patient = fields.Function(lambda booking: BookingPatientSchema().dump(booking), metadata={"type": "object"})
     cancel_reason = fields.String(allow_none=True)
     cancelled_by = fields.String(allow_none=True)
+
+
+class StaffBookingPageSchema(Schema):
+    items = fields.List(fields.Nested(StaffBookingSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
 
 
 class StatusChangeSchema(Schema):
@@ -109,11 +114,15 @@ class FailedDeliveryPageSchema(Schema):
 class DayBookings(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(DayQuerySchema, location="query", as_kwargs=True)
-    @blp.response(200, StaffBookingSchema(many=True))
+    @blp.response(200, StaffBookingPageSchema)
     @refusals(blp, {401: STAFF_AUTH})
-    def get(self, date, clinic_id, status):
-        """The day's bookings, in each clinic's own calendar."""
-        return clinic_day.bookings_for_day(date, clinic_id=clinic_id, status=BookingStatus(status) if status else None)
+    def get(self, date, clinic_id, status, page, per_page):
+        """The day's bookings, in each clinic's own calendar, by clinic and start time; paginated (`page`,
+        `per_page` ≤ 100)."""
+        return page_body(clinic_day.bookings_page(
+            date, within=current_staff().clinic_ids, clinic_id=clinic_id,
+            status=BookingStatus(status) if status else None, page=page, per_page=per_page,
+        ))
 
 
 @blp.route("/bookings/<int:booking_id>/status")

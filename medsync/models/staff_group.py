@@ -47,6 +47,9 @@ class StaffGroupEvent(db.Model):
     __table_args__ = (
         CheckConstraint(one_of("kind", GroupEventKind), name="kind_known"),
         Index("ix_staff_group_events_pending", "clinic_id", "id", postgresql_where=text("digested_at IS NULL")),
+        # Deleting an outbox row cascades to the events naming it as a failed delivery.
+        Index("ix_staff_group_events_failed_message_id", "failed_message_id",
+              postgresql_where=text("failed_message_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -38,3 +38,8 @@ class StaffToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column()
     last_used_at: Mapped[datetime | None] = mapped_column()
+
+    @property
+    def clinic_ids(self) -> set[int] | None:
+        """The clinics this token acts for; None: every clinic (a token is issued for the whole network)."""
+        return None

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, false, select, text
+from sqlalchemy import TIMESTAMP, BigInteger, ColumnElement, Select, bindparam, cast, exists, false, func, select, text
 from sqlalchemy.orm import selectinload
 
 from medsync import clock
@@ -262,7 +263,7 @@ def _absent_or_busy_query(of_doctor: bool) -> Select:
     holder = {"doctor_id": bindparam("doctor_id")} if of_doctor else {"diagnostic_id": bindparam("diagnostic_id")}
     busy = exists().where(
         *holding_time(clinic_id=bindparam("clinic_id"), **holder),
-        Booking.starts_at < bindparam("ends_at"), Booking.ends_at > bindparam("starts_at"),
+        overlapping(bindparam("starts_at"), bindparam("ends_at")),
     )
     if not of_doctor:
         return select(false(), busy)
@@ -428,20 +429,26 @@ def _holding(schedule: Schedule) -> list[ColumnElement[bool]]:
 
 def _patient_intervals(patient_id: int, zone: ZoneInfo, date_from: date, date_to: date) -> list[Span]:
     """The patient's active bookings (at any clinic) overlapping the local date range (UTC), sorted by start."""
-    return _intervals([text(ACTIVE_SQL), Booking.user_id == patient_id], zone, date_from, date_to)
+    return _intervals(holding_patients_time(patient_id), zone, date_from, date_to)
 
 
 def _intervals(conditions: list[ColumnElement[bool]], zone: ZoneInfo, date_from: date, date_to: date) -> list[Span]:
     # One day of margin either side covers any offset and bookings spanning midnight.
     range_start = datetime.combine(date_from - timedelta(days=1), time.min, zone)
     range_end = datetime.combine(date_to + timedelta(days=2), time.min, zone)
-    query = select(Booking.starts_at, Booking.ends_at).where(
-        *conditions, Booking.starts_at < range_end, Booking.ends_at > range_start,
-    )
+    query = select(Booking.starts_at, Booking.ends_at).where(*conditions, overlapping(range_start, range_end))
     return sorted(
         (row.starts_at.astimezone(timezone.utc), row.ends_at.astimezone(timezone.utc))
         for row in db.session.execute(query)
     )
+
+
+def overlapping(starts_at: Any, ends_at: Any) -> ColumnElement[bool]:
+    """Bookings whose time overlaps [starts_at, ends_at), written exactly as the exclusion constraints index a
+    booking's time, so that their GiST indexes read only the bookings in the window: compared end with start, the
+    window is bounded on one side only, and a doctor's (a test's, a patient's) whole history before it is read."""
+    window = func.tstzrange(cast(starts_at, TIMESTAMP(timezone=True)), cast(ends_at, TIMESTAMP(timezone=True)))
+    return func.tstzrange(Booking.starts_at, Booking.ends_at).op("&&", is_comparison=True)(window)
 
 
 def holding_time(
@@ -451,6 +458,18 @@ def holding_time(
     if doctor_id is not None:
         return [text(ACTIVE_SQL), Booking.doctor_id == doctor_id]
     return [text(ACTIVE_SQL), Booking.diagnostic_id == diagnostic_id, Booking.clinic_id == clinic_id]
+
+
+def holding_patients_time(patient_id: int) -> list[ColumnElement[bool]]:
+    """Conditions for the active bookings that hold a patient's time."""
+    return [text(ACTIVE_SQL), of_patient(patient_id)]
+
+
+def of_patient(patient_id: Any) -> ColumnElement[bool]:
+    """A patient's bookings. The id is compared as a bigint, as user_id is: the patients' exclusion index
+    (btree_gist) has no operator for a bigint column against an integer (a Telegram id below 2^31 is sent as one),
+    and would narrow by time alone."""
+    return Booking.user_id == cast(patient_id, BigInteger)
 
 
 def _overlaps(start: datetime, end: datetime, busy: list[Span], starts: list[datetime]) -> bool:

@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload, make_transient_to_detached
@@ -26,7 +26,7 @@ from medsync.models import (
     PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
     Doctor, MessageKind, MessageStatus,
 )
-from medsync.models.booking import ACTIVE_SQL, patient_may_change
+from medsync.models.booking import is_booked, patient_may_change
 from medsync.services import availability, catalog, changes, outbox, users
 from medsync.services.pagination import Page, PreparedList, paginate
 
@@ -235,13 +235,14 @@ _BOOK_WITH_PROFILE = PreparedStatement(
 
 def _refusal(user_id: int, resource: availability.Resource, slot: availability.Slot) -> NoReturn:
     """The INSERT was refused though the doctor is in and the slot free a moment ago: say who holds the time."""
-    overlapping = and_(Booking.starts_at < slot.ends_at, Booking.ends_at > slot.starts_at, or_(
+    holding = or_(
         and_(*availability.holding_time(
             clinic_id=resource.clinic.id, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id,
         )),
-        and_(text(ACTIVE_SQL), Booking.user_id == user_id),
-    ))
-    holders = db.session.scalars(select(Booking).where(overlapping)).all()
+        and_(*availability.holding_patients_time(user_id)),
+    )
+    overlapping = availability.overlapping(slot.starts_at, slot.ends_at)
+    holders = db.session.scalars(select(Booking).where(overlapping, holding)).all()
     if any(booking.user_id == user_id for booking in holders) and not any(
         _holds(booking, resource) for booking in holders
     ):
@@ -324,9 +325,32 @@ def change_status(
     _ensure_transition(booking, status)
     _ensure_visit_time(booking, status, now)
     booking.status = status.value
-    outbox.skip_pending(booking.id, _NOT_YET_SENT, f"booking {status.value}")
+    outbox.skip_pending([booking.id], _NOT_YET_SENT, f"booking {status.value}")
     _record(booking, actor, status.value, {"reason": reason} if reason else {}, actor_id)
     return booking
+
+
+def mark_missed(ended_before: datetime) -> list[int]:
+    """The system marks every visit still booked that ended before `ended_before` missed, as `change_status` marks
+    one (its messages not yet sent skipped, an audit event each), in three statements however many there are;
+    returns their ids, ascending.
+
+    A visit staff changed meanwhile is no longer booked by the time the UPDATE reads it again, and keeps their mark.
+    """
+    marked = sorted(db.session.scalars(
+        update(Booking)
+        .where(Booking.status == BookingStatus.BOOKED.value, Booking.ends_at < ended_before)
+        .values(status=BookingStatus.NOSHOW.value)
+        .returning(Booking.id)
+    ))
+    if marked:
+        outbox.skip_pending(marked, _NOT_YET_SENT, f"booking {BookingStatus.NOSHOW.value}")
+        db.session.execute(_insert_event_statement(), [
+            {"booking_id": booking_id, "actor": Actor.SYSTEM.value, "actor_id": None,
+             "action": BookingStatus.NOSHOW.value, "details": {}}
+            for booking_id in marked
+        ])
+    return marked
 
 
 def confirm_attendance(booking_id: int, *, user_id: int) -> Booking:
@@ -349,7 +373,7 @@ def list_for_user(user_id: int, *, when: str = "upcoming", page: int = 1, per_pa
     """The user's bookings: "upcoming" (active, not yet ended; soonest first), "past" (the rest; latest
     first) or "all" (latest first)."""
     criteria, order = _listed(when, now or clock.now())
-    query = select(Booking).where(Booking.user_id == user_id, *criteria).order_by(*order).options(
+    query = select(Booking).where(availability.of_patient(user_id), *criteria).order_by(*order).options(
         joinedload(Booking.clinic), joinedload(Booking.doctor), joinedload(Booking.diagnostic)
     )
     return paginate(query, page=page, per_page=per_page)
@@ -387,16 +411,19 @@ def _booking_lines(when: str) -> PreparedList[BookingLine]:
         .select_from(Booking.__table__.join(clinics, clinics.c.id == columns.clinic_id)
                      .outerjoin(doctors, doctors.c.id == columns.doctor_id)
                      .outerjoin(diagnostics, diagnostics.c.id == columns.diagnostic_id))
-        .where(columns.user_id == bindparam("user_id"), *criteria)
+        .where(availability.of_patient(bindparam("user_id")), *criteria)
         .order_by(*order)
     )
     return PreparedList(f"medsync_booking_lines_{when}", query, lambda row: BookingLine(row[0], row[1], row[2], row[3]))
 
 
 def _listed(when: str, now: Any) -> tuple[list[ColumnElement[bool]], tuple[ColumnElement[Any], ...]]:
-    """Which of a user's bookings a list holds and their order (Core columns: the ORM and the prepared lists share it)."""
+    """Which of a user's bookings a list holds and their order (Core columns: the ORM and the prepared lists share it).
+
+    Upcoming: booked, and not yet over (its time overlaps from now on), as the patients' exclusion index reads it.
+    """
     columns = Booking.__table__.c
-    upcoming = and_(columns.status == BookingStatus.BOOKED.value, columns.ends_at > now)
+    upcoming = and_(is_booked(columns.status), availability.overlapping(now, None))
     if when == "upcoming":
         return [upcoming], (columns.starts_at, columns.id)
     if when == "past":
@@ -626,7 +653,7 @@ def _mark_cancelled(booking: Booking, actor: Actor, actor_id: str | None, reason
     booking.cancel_reason = reason
     booking.cancelled_by = actor.value
     booking.ical_sequence += 1  # calendars take the cancelled event as newer than the booked one
-    outbox.skip_pending(booking.id, _NOT_YET_SENT, "booking cancelled")
+    outbox.skip_pending([booking.id], _NOT_YET_SENT, "booking cancelled")
     _record(booking, actor, "cancelled", {"reason": reason} if reason else {}, actor_id)
 
 

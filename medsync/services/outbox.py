@@ -9,7 +9,7 @@ import base64
 import json
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -98,12 +98,12 @@ def _insert_statement() -> Insert:
     )
 
 
-def skip_pending(booking_id: int, kinds: Iterable[MessageKind], reason: str) -> int:
-    """Mark a booking's not-yet-sent messages of these kinds skipped; returns how many."""
+def skip_pending(booking_ids: Collection[int], kinds: Iterable[MessageKind], reason: str) -> int:
+    """Mark these bookings' not-yet-sent messages of these kinds skipped; returns how many."""
     result = db.session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.booking_id == booking_id,
+            OutboxMessage.booking_id.in_(list(booking_ids)),
             OutboxMessage.status == MessageStatus.PENDING.value,
             OutboxMessage.kind.in_([kind.value for kind in kinds]),
         )

@@ -20,12 +20,12 @@ def queue_manual_reminders(
 ) -> list[int]:
     """Queue a reminder now for each chosen upcoming booking, at most once per booking per clinic day.
 
-    Chosen: the given bookings, else those on `day` (default: each clinic's today), narrowed by clinic.
-    Returns the new outbox ids; a repeat the same day returns none.
+    Chosen: the given bookings, else those on `day` (default: each clinic's today), narrowed by clinic. One INSERT
+    writes them all. Returns the new outbox ids; a repeat the same day returns none.
     """
     now = now or clock.now()
     query = (
-        select(Booking).join(Booking.clinic)
+        select(Booking)
         .where(Booking.status == BookingStatus.BOOKED.value, Booking.starts_at > now)
         .options(joinedload(Booking.clinic))
         .order_by(Booking.starts_at, Booking.id)
@@ -33,17 +33,15 @@ def queue_manual_reminders(
     if booking_ids is not None:
         query = query.where(Booking.id.in_(list(booking_ids)))
     if booking_ids is None or day is not None:
-        query = query.where(on_local_day(day, now=now))
-    if clinic_id is not None:
+        query = query.where(on_local_day(day, clinic_ids=None if clinic_id is None else [clinic_id], now=now))
+    elif clinic_id is not None:
         query = query.where(Booking.clinic_id == clinic_id)
-    queued = []
-    for booking in db.session.scalars(query):
-        run_day = now.astimezone(booking.clinic.zone).date().isoformat()
-        message_id = outbox.queue_message(
-            MessageKind.REMINDER, booking_id=booking.id, chat_id=booking.user_id,
-            dedupe_key=f"booking:{booking.id}:reminder:manual:{run_day}",
-            payload={"offset": "manual", "starts_at": booking.starts_at.isoformat()},
+    messages = [
+        outbox.Message(
+            MessageKind.REMINDER, booking.user_id,
+            f"booking:{booking.id}:reminder:manual:{now.astimezone(booking.clinic.zone).date().isoformat()}",
+            booking_id=booking.id, payload={"offset": "manual", "starts_at": booking.starts_at.isoformat()},
         )
-        if message_id is not None:
-            queued.append(message_id)
-    return queued
+        for booking in db.session.scalars(query)
+    ]
+    return sorted(outbox.queue_messages(messages))  # written in the bookings' order: their ids ascend with it

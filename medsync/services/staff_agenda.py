@@ -45,7 +45,7 @@ def day_page(member: StaffMember, clinic_id: int, day: date | None = None, *, pa
     """The clinic day's visits the member may see (a doctor: their own), by start time; default: the clinic's today."""
     clinic = clinic_for(member, clinic_id)
     day = day or clinic_today(clinic)
-    query = clinic_day.day_query(day, clinic_id=clinic.id, doctor_id=member.doctor_id if member.is_doctor else None)
+    query = clinic_day.day_query(day, clinic_ids=[clinic.id], doctor_id=member.doctor_id if member.is_doctor else None)
     return ClinicDay(clinic, day, paginate(query, page=page, per_page=per_page))
 
 

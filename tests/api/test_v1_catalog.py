@@ -4,14 +4,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from medsync.extensions import db
 from medsync.models import DiagnosticType, Doctor
-from medsync.services import bookings
+from medsync.services import bookings, catalog
 from medsync.services.seed import seed_demo_catalog
 from tests.api.conftest import first_doctor, local_slot
 from tests.conftest import PATIENT
+
+NETWORK_DOCTORS = 1000  # a clinic network's, as issue 21 measured it
 
 
 def test_clinics_carry_time_zone_hours_with_breaks_and_upcoming_closures(client, seeded):
@@ -59,6 +61,24 @@ def test_doctors_are_paginated(client, seeded):
     assert first["pagination"] == {"page": 1, "per_page": 5, "total": seeded["doctors"], "pages": 4}
     assert len(first["items"]) == 5 and len(last["items"]) == seeded["doctors"] - 15
     assert client.get("/api/v1/doctors?per_page=101").status_code == 422
+
+
+def test_a_networks_thousand_doctors_come_in_pages_and_all_at_once_only_on_the_compatible_list(client, seeded):
+    db.session.execute(text("""
+        INSERT INTO doctors (slug, clinic_id, specialty_id, full_name, price, appointment_minutes)
+        SELECT 'network-' || n, (SELECT min(id) FROM clinics), (SELECT min(id) FROM specialties),
+               'Dr. Network ' || n, 500, 30
+        FROM generate_series(1, :count) n
+    """), {"count": NETWORK_DOCTORS - seeded["doctors"]})
+    catalog.catalog_changed()
+    db.session.commit()
+
+    paged = client.get("/api/v1/doctors").get_json()
+    compatible = client.get("/api/doctors/").get_json()
+
+    assert len(paged["items"]) == 20
+    assert paged["pagination"] == {"page": 1, "per_page": 20, "total": NETWORK_DOCTORS, "pages": 50}
+    assert len(compatible) == NETWORK_DOCTORS
 
 
 def test_doctor_detail_lists_services(client, seeded):

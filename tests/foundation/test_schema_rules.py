@@ -70,6 +70,17 @@ def test_the_exclusion_constraints_hold_exactly_the_active_statuses(app_context,
     assert constraint_values(constraint) == {status.value for status in ACTIVE_STATUSES}
 
 
+@pytest.mark.parametrize(("index", "service"), [
+    ("ex_bookings_doctor_overlap", "doctor_id"), ("ix_bookings_doctor_starts", "doctor_id"),
+    ("ex_bookings_diagnostic_overlap", "diagnostic_id"), ("ix_bookings_diagnostic_clinic_starts", "diagnostic_id"),
+])
+def test_a_booking_is_indexed_only_on_its_own_services_side(app_context, index, service):
+    predicate = db.session.scalar(text(
+        "SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = CAST(:index AS regclass)"
+    ), {"index": index})
+    assert f"{service} IS NOT NULL" in (predicate or "")
+
+
 def test_the_database_allows_exactly_the_status_moves_the_code_allows(app_context, make_booking):
     booking_id = make_booking().id
     allowed_by_database = set()

@@ -5,7 +5,7 @@ import hashlib
 import io
 import threading
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, update
@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import Booking, BookingEvent, MessageKind, OutboxMessage, Result, StaffToken
-from medsync.services import staff_tokens
+from medsync.services import clinic_day, staff_tokens
 from tests.conftest import next_local_slot
 from tests.conftest import PDF
 
@@ -67,10 +67,11 @@ def test_the_days_list_holds_that_clinic_days_bookings_in_clinic_time(
                           headers=staff_headers)
 
     assert response.status_code == 200
-    assert [row["id"] for row in response.json] == [at_ten.id, at_eleven.id]
-    assert response.json[0]["starts_at"] == f"{today_local}T10:00:00+02:00"
-    assert response.json[0]["patient"]["last_name"] == "Shevchenko"
-    assert response.json[0]["status"] == "booked"
+    listed = response.json["items"]
+    assert [row["id"] for row in listed] == [at_ten.id, at_eleven.id]
+    assert listed[0]["starts_at"] == f"{today_local}T10:00:00+02:00"
+    assert listed[0]["patient"]["last_name"] == "Shevchenko"
+    assert listed[0]["status"] == "booked"
 
 
 def test_the_days_list_defaults_to_today_and_filters_by_status(client, staff_headers, frozen_now, make_doctor,
@@ -85,9 +86,49 @@ def test_the_days_list_defaults_to_today_and_filters_by_status(client, staff_hea
     booked = client.get("/api/v1/staff/bookings?status=booked", headers=staff_headers)
     blank_filters = client.get("/api/v1/staff/bookings?date=&clinic_id=&status=", headers=staff_headers)
 
-    assert [row["id"] for row in everything.json] == [kept.id, cancelled.id]
+    assert [row["id"] for row in everything.json["items"]] == [kept.id, cancelled.id]
     assert blank_filters.status_code == 200 and blank_filters.json == everything.json  # empty = no filter
-    assert [row["id"] for row in booked.json] == [kept.id]
+    assert [row["id"] for row in booked.json["items"]] == [kept.id]
+
+
+def test_the_days_list_comes_in_pages(client, staff_headers, frozen_now, make_doctor, make_booking):
+    doctor = make_doctor()
+    today_local = clock.now().astimezone(doctor.clinic.zone).date()
+    visits = [make_booking(doctor=doctor, starts_at=datetime.combine(today_local, time(hour), doctor.clinic.zone))
+              for hour in (10, 11, 12)]
+
+    response = client.get("/api/v1/staff/bookings?page=2&per_page=2", headers=staff_headers)
+
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json["items"]] == [visits[2].id]
+    assert response.json["pagination"] == {"page": 2, "per_page": 2, "total": 3, "pages": 2}
+
+
+def test_a_day_list_within_some_clinics_holds_only_theirs(app_context, frozen_now, make_doctor, make_booking):
+    ours, theirs = make_doctor(), make_doctor()
+    today_local = clock.now().astimezone(ours.clinic.zone).date()
+    visit = make_booking(doctor=ours, starts_at=datetime.combine(today_local, time(10), ours.clinic.zone))
+    make_booking(doctor=theirs, starts_at=datetime.combine(today_local, time(10), theirs.clinic.zone))
+
+    everything_ours = clinic_day.bookings_page(within={ours.clinic_id})
+    asked_for_theirs = clinic_day.bookings_page(within={ours.clinic_id}, clinic_id=theirs.clinic_id)
+
+    assert [booking.id for booking in everything_ours.items] == [visit.id]
+    assert (asked_for_theirs.items, asked_for_theirs.total) == ([], 0)
+
+
+def test_without_a_date_each_clinic_lists_its_own_today(client, staff_headers, frozen_now, make_clinic, make_doctor,
+                                                         make_booking):
+    kyiv = make_doctor(clinic=make_clinic(timezone_name="Europe/Kyiv"))
+    almaty = make_doctor(clinic=make_clinic(timezone_name="Asia/Almaty"))
+    frozen_now(datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc))
+    on = {(doctor, day): make_booking(doctor=doctor, starts_at=datetime(2026, 12, day, 10, tzinfo=doctor.clinic.zone))
+          for doctor in (kyiv, almaty) for day in (1, 2)}
+    frozen_now(datetime(2026, 12, 1, 20, 0, tzinfo=timezone.utc))  # 22:00 on the 1st in Kyiv, 01:00 on the 2nd in Almaty
+
+    response = client.get("/api/v1/staff/bookings", headers=staff_headers)
+
+    assert [row["id"] for row in response.json["items"]] == [on[kyiv, 1].id, on[almaty, 2].id]
 
 
 def test_the_days_list_rejects_a_malformed_date(client, staff_headers):
