@@ -23,6 +23,10 @@ BOT_TOKEN = "123456:BENCH-medsync-token"
 WEBHOOK_SECRET = "bench-webhook-secret"
 DB_NAME = os.environ.get("BENCH_DB_NAME", "medsync_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+# The clinic network of `python -m bench --scale` (bench/scale.py) has its own database and Redis database.
+SCALE_DB_NAME = os.environ.get("BENCH_SCALE_DB_NAME", "medsync_scale")
+SCALE_REDIS_URL = os.environ.get("BENCH_SCALE_REDIS_URL", "redis://127.0.0.1:6379/13")
+NO_TELEGRAM = "http://127.0.0.1:9"  # for commands that never call the Bot API
 
 
 def app_env(database_url: str, telegram_url: str, redis_url: str = REDIS_URL) -> dict[str, str]:
