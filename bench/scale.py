@@ -52,6 +52,11 @@ MAX_FILL = 0.95
 UNREACHABLE_SHARE = 0.02
 GRACE = timedelta(hours=2)  # NOSHOW_GRACE and CANCEL_CUTOFF
 SCRATCH = "scale_work"
+# A booked slot's key: (resource · KEY_DAYS + day) · KEY_POSITIONS + the slot's position in its day. A day's
+# positions are taken as (b + STRIDE · j) mod slots: distinct while STRIDE, a prime, exceeds the day's slots.
+KEY_DAYS = 2048
+KEY_POSITIONS = 128
+STRIDE = 997
 
 FIRST_NAMES = ["Olena", "Taras", "Iryna", "Andrii", "Oksana", "Dmytro", "Natalia", "Serhii", "Kateryna", "Mykola",
                "Anna", "Piotr", "Zofia", "Jan", "Aigerim", "Nursultan", "Maria", "Pavlo", "Yulia", "Bohdan",
@@ -101,9 +106,8 @@ class Generated:
         return "\n".join(lines)
 
 
-def generate(database_url: str, factor: float = 1.0, *, now: datetime | None = None) -> Generated:
+def generate(database_url: str, size: Size, *, now: datetime | None = None) -> Generated:
     """Add the network to a migrated database holding the demo catalog (and nothing generated yet)."""
-    size = Size.of(factor)
     now = now or datetime.now(timezone.utc)
     today = now.date()
     generated = Generated(size, now)
@@ -113,13 +117,14 @@ def generate(database_url: str, factor: float = 1.0, *, now: datetime | None = N
         "doctors": size.doctors, "patients": size.patients, "patient_base": PATIENT_BASE_ID,
         "first_names": FIRST_NAMES, "last_names": LAST_NAMES, "languages": LANGUAGES,
         "unreachable": UNREACHABLE_SHARE, "busy_weight": BUSY_DOCTOR_WEIGHT, "moved": MOVED_SHARE,
-        "max_fill": MAX_FILL,
+        "max_fill": MAX_FILL, "key_days": KEY_DAYS, "key_positions": KEY_POSITIONS, "stride": STRIDE,
     }
     with _connect(database_url) as connection:
         _step(generated, "catalog: clinics, hours, doctors", lambda: _run(connection, CATALOG, parameters))
         _step(generated, "patients", lambda: _run(connection, PATIENTS, parameters))
         _step(generated, "slot grids", lambda: _run(connection, GRIDS, parameters))
         parameters.update(_fill_rates(connection, size.bookings))
+        _check_keys(connection, parameters)
         _step(generated, "bookings planned", lambda: _run(connection, PLAN, parameters))
         _step(generated, "bookings (two connections)", lambda: _in_parallel(
             database_url, [(BOOKINGS, {**parameters, "part": part}) for part in range(2)]))
@@ -190,6 +195,15 @@ def _fill_rates(connection, bookings: int) -> dict[str, float]:
     visits = bookings / (1 + MOVED_SHARE)  # a moved visit is two bookings
     return {"doctor_rate": visits * (1 - DIAGNOSTIC_SHARE) / float(weighted["doctor"]),
             "diagnostic_rate": visits * DIAGNOSTIC_SHARE / float(weighted["diagnostic"])}
+
+
+def _check_keys(connection, parameters: dict) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max(slots) FROM {SCRATCH}.day_slot")
+        most_slots = cursor.fetchone()[0]
+    days = (parameters["last_day"] - parameters["first_day"]).days + 1
+    if most_slots >= KEY_POSITIONS or days >= KEY_DAYS:
+        raise ValueError(f"{most_slots} slots a day over {days} days do not fit a booking's key")
 
 
 def _vacuum(database_url: str) -> None:
@@ -323,15 +337,15 @@ ANALYZE {SCRATCH}.resource, {SCRATCH}.day_slot, {SCRATCH}.resource_day;
 PLAN = f"""
 CREATE TABLE {SCRATCH}.visit AS
 WITH picked AS (
-    SELECT day.*, mod(floor({SCRATCH}.u(day.resource * 2048 + day.day_index, 3) * day.slots)::integer + 997 * j,
+    SELECT day.*, mod(floor({SCRATCH}.u(day.resource * %(key_days)s + day.day_index, 3) * day.slots)::integer + %(stride)s * j,
                       day.slots::integer) AS position
     FROM {SCRATCH}.resource_day day
     CROSS JOIN LATERAL generate_series(0, floor(
         least(%(max_fill)s, day.weight * day.shape * CASE day.kind WHEN 'doctor' THEN %(doctor_rate)s
                                                                    ELSE %(diagnostic_rate)s END) * day.slots
-        + {SCRATCH}.u(day.resource * 2048 + day.day_index, 2))::integer - 1) AS j
+        + {SCRATCH}.u(day.resource * %(key_days)s + day.day_index, 2))::integer - 1) AS j
 ), chosen AS (
-    SELECT (resource.number * 2048 + day.day_index) * 128 + slot.position AS key, day.day_index,
+    SELECT (resource.number * %(key_days)s + day.day_index) * %(key_positions)s + slot.position AS key, day.day_index,
            resource.clinic_id, resource.doctor_id, resource.diagnostic_id, resource.timezone,
            (day.day + slot.local_start) AT TIME ZONE resource.timezone AS starts_at,
            make_interval(mins => resource.minutes) AS slot_length
@@ -408,7 +422,7 @@ SELECT booking.id, booking.user_id, booking.clinic_id, booking.doctor_id, bookin
 FROM {SCRATCH}.booking
 JOIN users ON users.telegram_id = booking.user_id
 LEFT JOIN {SCRATCH}.booking replaced ON replaced.replaced AND NOT booking.replaced AND replaced.key = booking.key
-WHERE mod(booking.key / 262144, 2) = %(part)s  -- by resource (key / 2048 / 128): a visit's bookings stay together
+WHERE mod(booking.key / (%(key_days)s * %(key_positions)s), 2) = %(part)s  -- by resource: a visit's bookings stay together
 ORDER BY booking.id;
 """
 
@@ -437,7 +451,7 @@ CROSS JOIN LATERAL (VALUES
      CASE WHEN booking.cancel_reason IS NOT NULL THEN jsonb_build_object('reason', booking.cancel_reason)
           ELSE '{{}}' END, booking.status = 'cancelled'),
     ('rescheduled', booking.cancelled_at, 'patient', booking.user_id::text,
-     jsonb_build_object('to_booking', successor.id), booking.replaced)
+     CASE WHEN booking.replaced THEN jsonb_build_object('to_booking', successor.id) END, booking.replaced)
 ) AS event (action, at, actor, actor_id, details, happened)
 WHERE event.happened
 ORDER BY event.at, booking.id;
@@ -489,7 +503,7 @@ def main() -> int:
     started = time.monotonic()
     url = database_url(args.db)
     server.prepare_database(args.db, server.app_env(url, server.NO_TELEGRAM, server.SCALE_REDIS_URL))
-    generated = generate(url, args.scale_factor)
+    generated = generate(url, Size.of(args.scale_factor))
     print(generated.report())
     print(f"with migrations and the demo catalog: {time.monotonic() - started:.1f} s")
     return 0
