@@ -48,6 +48,13 @@ def prepare_database(name: str, env: dict[str, str]) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def staff_token(env: dict[str, str]) -> str:
+    """A staff API token for every clinic, issued as an operator does (`flask medsync create-staff-token`)."""
+    issued = subprocess.run([sys.executable, "-m", "flask", "medsync", "create-staff-token", "bench"], env=env,
+                            cwd=ROOT, check=True, capture_output=True, text=True)
+    return issued.stdout.strip().splitlines()[-1]
+
+
 @contextmanager
 def fake_telegram() -> Iterator[str]:
     """The fake Bot API in its own process (the webhook's replies go there); yields its URL."""
