@@ -93,14 +93,27 @@ class Generated:
     seconds: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     bytes: dict[str, int] = field(default_factory=dict)
+    # PostgreSQL's CPU time per step (its backends', from /proc): what the step costs whatever else shares the cores.
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    connections: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_seconds(self) -> float:
         return sum(self.seconds.values())
 
+    @property
+    def total_cpu_seconds(self) -> float:
+        return sum(self.cpu_seconds.values())
+
+    @property
+    def free_cores_seconds(self) -> float:
+        """How long the generation takes on cores nothing else uses: each step's CPU over its connections."""
+        return sum(cpu / self.connections[step] for step, cpu in self.cpu_seconds.items())
+
     def report(self) -> str:
-        lines = [f"generated in {self.total_seconds:.1f} s (now = {self.now:%Y-%m-%d %H:%M} UTC)"]
-        lines += [f"  {step}: {seconds:.1f} s" for step, seconds in self.seconds.items()]
+        lines = [f"generated in {self.total_seconds:.1f} s, {self.total_cpu_seconds:.0f} s of PostgreSQL CPU, "
+                 f"~{self.free_cores_seconds:.0f} s on free cores (now = {self.now:%Y-%m-%d %H:%M} UTC)"]
+        lines += [f"  {step}: {seconds:.1f} s, CPU {self.cpu_seconds[step]:.1f} s" for step, seconds in self.seconds.items()]
         lines += [f"  {table}: {rows:,} rows, {self.bytes[table] / 2**20:,.0f} MiB with indexes"
                   for table, rows in self.rows.items()]
         return "\n".join(lines)
@@ -126,13 +139,13 @@ def generate(database_url: str, size: Size, *, now: datetime | None = None) -> G
         parameters.update(_fill_rates(connection, size.bookings))
         _check_keys(connection, parameters)
         _step(generated, "bookings planned", lambda: _run(connection, PLAN, parameters))
-        _step(generated, "bookings (two connections)", lambda: _in_parallel(
-            database_url, [(BOOKINGS, {**parameters, "part": part}) for part in range(2)]))
+        _step(generated, "bookings", lambda: _in_parallel(
+            database_url, [(BOOKINGS, {**parameters, "part": part}) for part in range(2)]), connections=2)
         _run(connection, "SELECT setval(pg_get_serial_sequence('bookings', 'id'), (SELECT max(id) FROM bookings))", {})
-        _step(generated, "events and outbox (two connections)", lambda: _in_parallel(
-            database_url, [(EVENTS, parameters), (OUTBOX, parameters)]))
+        _step(generated, "events and outbox", lambda: _in_parallel(
+            database_url, [(EVENTS, parameters), (OUTBOX, parameters)]), connections=2)
         _run(connection, f"DROP SCHEMA {SCRATCH} CASCADE", {})
-    _step(generated, "VACUUM ANALYZE", lambda: _vacuum(database_url))
+    _step(generated, "VACUUM ANALYZE", lambda: _vacuum(database_url), connections=2)
     with _connect(database_url) as connection, connection.cursor() as cursor:
         for table in ("bookings", "booking_events", "outbox_messages", "users", "doctors", "clinics"):
             cursor.execute(f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")
@@ -144,8 +157,10 @@ def _connect(database_url: str):
     connection = psycopg2.connect(database_url, application_name="medsync-scale")
     with connection.cursor() as cursor:
         # The plan sorts a million rows; each statement commits once, so WAL flushes wait for nothing; the
-        # planner takes every generate_series for 1,000 rows, and compiling for that guess costs more than it saves.
-        cursor.execute("SET work_mem = '256MB'; SET synchronous_commit = off; SET jit = off")
+        # planner takes every generate_series for 1,000 rows, and compiling for that guess costs more than it saves;
+        # the steps that parallelise run on two connections, whose CPU time is all in their own backends.
+        cursor.execute("SET work_mem = '256MB'; SET synchronous_commit = off; SET jit = off; "
+                       "SET max_parallel_workers_per_gather = 0")
     connection.commit()
     return _Closing(connection)
 
@@ -165,26 +180,34 @@ class _Closing:
         self.connection.close()
 
 
-def _step(generated: Generated, name: str, action: Callable[[], None]) -> None:
+def _step(generated: Generated, name: str, action: Callable[[], float], connections: int = 1) -> None:
+    """Run a step (on this many connections at once; it returns their backends' CPU seconds) and note how long it
+    took."""
     started = time.monotonic()
-    action()
+    generated.cpu_seconds[name] = action()
     generated.seconds[name] = time.monotonic() - started
-    print(f"  {name}: {generated.seconds[name]:.1f} s", file=sys.stderr, flush=True)
+    generated.connections[name] = connections
+    print(f"  {name}: {generated.seconds[name]:.1f} s, CPU {generated.cpu_seconds[name]:.1f} s on {connections} "
+          f"connection{'s' if connections > 1 else ''}", file=sys.stderr, flush=True)
 
 
-def _run(connection, statements: str, parameters: dict) -> None:
+def _run(connection, statements: str, parameters: dict) -> float:
+    """Execute and commit; returns the CPU seconds the connection's backend spent."""
+    backend = connection.get_backend_pid()
+    before = server.process_cpu_seconds(backend)
     with connection.cursor() as cursor:
         cursor.execute(statements, parameters)
     connection.commit()
+    return server.process_cpu_seconds(backend) - before
 
 
-def _in_parallel(database_url: str, jobs: list[tuple[str, dict]]) -> None:
-    def run(job: tuple[str, dict]) -> None:
+def _in_parallel(database_url: str, jobs: list[tuple[str, dict]]) -> float:
+    def run(job: tuple[str, dict]) -> float:
         with _connect(database_url) as connection:
-            _run(connection, *job)
+            return _run(connection, *job)
 
     with ThreadPoolExecutor(len(jobs)) as pool:
-        list(pool.map(run, jobs))
+        return sum(pool.map(run, jobs))
 
 
 def _fill_rates(connection, bookings: int) -> dict[str, float]:
@@ -206,22 +229,21 @@ def _check_keys(connection, parameters: dict) -> None:
         raise ValueError(f"{most_slots} slots a day over {days} days do not fit a booking's key")
 
 
-def _vacuum(database_url: str) -> None:
+def _vacuum(database_url: str) -> float:
     """What autovacuum would have done over the years (visibility map, statistics), before anything is measured:
-    otherwise it starts on the fresh tables in the middle of the bench."""
-    def vacuum(table: str) -> None:
+    otherwise it starts on the fresh tables in the middle of the bench. Returns the backends' CPU seconds."""
+    def vacuum(table: str) -> float:
         connection = psycopg2.connect(database_url, application_name="medsync-scale")
-        connection.autocommit = True
+        connection.autocommit = True  # VACUUM runs outside a transaction
         try:
-            with connection.cursor() as cursor:
-                cursor.execute(f"VACUUM (ANALYZE) {table}")
+            return _run(connection, f"VACUUM (ANALYZE) {table}", {})
         finally:
             connection.close()
 
     tables = ["booking_events", "outbox_messages", "bookings", "users", "doctors", "clinics", "working_hours",
               "working_breaks", "clinic_diagnostics", "clinic_closures"]
     with ThreadPoolExecutor(2) as pool:
-        list(pool.map(vacuum, tables))
+        return sum(pool.map(vacuum, tables))
 
 
 # A uniform number in [0, 1) from a key and a salt: the same every run, no random() state to share.

@@ -155,8 +155,11 @@ def _read_row(side: Side, read: Read, credentials: Credentials) -> Row:
 
 
 def _generation_timing(generated: scale.Generated) -> Timing:
-    steps = "; ".join(f"{step} {seconds:.0f} s" for step, seconds in generated.seconds.items())
-    return Timing("generating the network (bench/scale.py)", generated.total_seconds, steps, GENERATION_LIMIT_SECONDS)
+    steps = "; ".join(f"{step} {seconds:.0f} s (CPU {generated.cpu_seconds[step]:.0f} s)"
+                      for step, seconds in generated.seconds.items())
+    done = (f"{generated.total_cpu_seconds:,.0f} s of PostgreSQL CPU: ~{generated.free_cores_seconds:,.0f} s on two "
+            f"free cores; {steps}")
+    return Timing("generating the network (bench/scale.py)", generated.total_seconds, done, GENERATION_LIMIT_SECONDS)
 
 
 def _nightly_timings(env: dict[str, str]) -> list[Timing]:

@@ -94,16 +94,17 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the master and its workers have used so far."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        pids = [self.pid, *map(int, Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split())]
-        total = 0
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:  # a worker that just exited
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return sum(process_cpu_seconds(pid) for pid in [self.pid, *map(int, children)])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process of this machine has used so far; 0 for one that has exited."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def free_port() -> int:
