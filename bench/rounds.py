@@ -7,9 +7,12 @@ import os
 import runpy
 import statistics
 import sys
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+
+import requests
 
 from bench import api, server, webhook, wrk
 from bench.table import Row, Target, at_least, healthz_row
@@ -41,10 +44,21 @@ class Bench:
             self.get(path, seconds=1)
 
     def healthz(self) -> wrk.Measure:
+        self.settle()
         measure, cpu_us = self._with_cpu(lambda: self.get("/healthz"))
         self.healthz_runs.append(measure)
         self.healthz_cpu_us.append(cpu_us)
         return measure
+
+    def settle(self, quick: float = 0.25, timeout: float = 120.0) -> None:
+        """Wait until the server has worked off what the last run left: requests wrk gave up on (its timeout is
+        10 s) still hold the server's threads, and a /healthz run among them would measure their tail."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            requests.get(f"{self.base}/healthz", timeout=timeout)
+            if time.monotonic() - started < quick:
+                return
 
     def beside_healthz(self, name: str, scenario: Callable[[int], wrk.Measure], target: Target | None) -> Row:
         """`scenario(round)` run `rounds` times, each right after a /healthz run. The row holds the medians of

@@ -91,6 +91,15 @@ def render(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def _notes(pair: Comparison) -> list[str]:
+    notes = []
+    for name, row in (("demo", pair.demo), ("network", pair.network)):
+        if row.errors:
+            notes.append(f"{name}: {row.errors:,} errors (non-2xx, timeouts after 10 s)")
+        notes += [f"{name} {note}" for note in row.notes]
+    return notes
+
+
 def _number(value: float | None, form: str) -> str:
     return "—" if value is None else form.format(value)
 
@@ -159,8 +168,7 @@ def render_comparison(pairs: list[Comparison], timings: list[Timing]) -> str:
             pair.scenario, _number(pair.demo.rate, "{:,.0f}"), _number(pair.demo.ratio, "{:.2f}"),
             _number(pair.network.rate, "{:,.0f}"), _number(pair.network.ratio, "{:.2f}"),
             f"{_number(pair.demo.p99_ms, '{:,.1f}')} → {_number(pair.network.p99_ms, '{:,.1f}')}",
-            _number(pair.ratio, "{:.2f}"), pair.goal.text if pair.goal else "—", pair.verdict,
-            "; ".join([*(f"demo {note}" for note in pair.demo.notes), *(f"network {note}" for note in pair.network.notes)]),
+            _number(pair.ratio, "{:.2f}"), pair.goal.text if pair.goal else "—", pair.verdict, "; ".join(_notes(pair)),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "| on the network, once | seconds | what it did | goal | result |", "|---|---:|---|---|---|"]
