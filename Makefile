@@ -12,7 +12,7 @@ TRANSLATIONS := medsync/webapp/translations
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test bench setup services db migrate seed worker beat web lint clean translations
+.PHONY: run test bench bench-scale setup services db migrate seed worker beat web lint clean translations
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ test: setup services  ## every test, against real PostgreSQL and Redis
 
 bench: setup services $(WRK)  ## every issue-10 scenario beside /healthz in one table (BENCH_ARGS="--seconds 10")
 	$(PY) -m bench $(BENCH_ARGS)
+
+bench-scale: setup services $(WRK)  ## issue 21: demo database beside a generated clinic network (BENCH_ARGS="--scale-factor 0.1")
+	$(PY) -m bench --scale $(BENCH_ARGS)
 
 migrate: setup  ## apply migrations to DATABASE_URL
 	$(FLASK) db upgrade

@@ -33,9 +33,21 @@ def reads(today: date) -> list[Read]:
     return [
         Read("GET /api/doctors/", "/api/doctors/"),
         Read("GET /api/slots/doctors/1/1/<month> (booked times)", f"/api/slots/doctors/1/1/{today.month - 1}"),
-        Read("GET /api/v1/doctors/1/slots (31 days)",
-             f"/api/v1/doctors/1/slots?from={today}&to={today + timedelta(days=30)}"),
+        Read("GET /api/v1/doctors/1/slots (31 days)", month_of_slots(today)),
     ]
+
+
+def month_of_slots(today: date) -> str:
+    """31 days of doctor 1's free slots: public, or for a signed-in patient without their own busy times."""
+    return f"/api/v1/doctors/1/slots?from={today}&to={today + timedelta(days=30)}"
+
+
+def write_credentials(user_ids: range, path: Path) -> Path:
+    """One `Authorization: tma <initData>` value per line, signed for each Telegram user (a Mini App session each)."""
+    with path.open("w") as lines:
+        for user_id in user_ids:
+            lines.write(f"tma {sign_init_data(BOT_TOKEN, {'id': user_id, 'first_name': 'Bench'})}\n")
+    return path
 
 
 def free_doctor_slots(base: str, today: date) -> list[tuple[dict[str, Any], str]]:

@@ -23,6 +23,10 @@ BOT_TOKEN = "123456:BENCH-medsync-token"
 WEBHOOK_SECRET = "bench-webhook-secret"
 DB_NAME = os.environ.get("BENCH_DB_NAME", "medsync_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+# The clinic network of `python -m bench --scale` (bench/scale.py) has its own database and Redis database.
+SCALE_DB_NAME = os.environ.get("BENCH_SCALE_DB_NAME", "medsync_scale")
+SCALE_REDIS_URL = os.environ.get("BENCH_SCALE_REDIS_URL", "redis://127.0.0.1:6379/13")
+NO_TELEGRAM = "http://127.0.0.1:9"  # for commands that never call the Bot API
 
 
 def app_env(database_url: str, telegram_url: str, redis_url: str = REDIS_URL) -> dict[str, str]:
@@ -42,6 +46,13 @@ def prepare_database(name: str, env: dict[str, str]) -> None:
     for command in (["db", "upgrade"], ["medsync", "seed-demo"]):
         subprocess.run([sys.executable, "-m", "flask", *command], env=env, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def staff_token(env: dict[str, str]) -> str:
+    """A staff API token for every clinic, issued as an operator does (`flask medsync create-staff-token`)."""
+    issued = subprocess.run([sys.executable, "-m", "flask", "medsync", "create-staff-token", "bench"], env=env,
+                            cwd=ROOT, check=True, capture_output=True, text=True)
+    return issued.stdout.strip().splitlines()[-1]
 
 
 @contextmanager
@@ -83,16 +94,17 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the master and its workers have used so far."""
-        ticks = os.sysconf("SC_CLK_TCK")
-        pids = [self.pid, *map(int, Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split())]
-        total = 0
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:  # a worker that just exited
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / ticks
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        return sum(process_cpu_seconds(pid) for pid in [self.pid, *map(int, children)])
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process of this machine has used so far; 0 for one that has exited."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def free_port() -> int:

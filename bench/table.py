@@ -91,5 +91,88 @@ def render(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def _notes(pair: Comparison) -> list[str]:
+    notes = []
+    for name, row in (("demo", pair.demo), ("network", pair.network)):
+        if row.errors:
+            notes.append(f"{name}: {row.errors:,} errors (non-2xx, timeouts after 10 s)")
+        notes += [f"{name} {note}" for note in row.notes]
+    return notes
+
+
 def _number(value: float | None, form: str) -> str:
     return "—" if value is None else form.format(value)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """Issue 21's goal for a scenario run on the demo database and on the generated network."""
+
+    text: str
+    met: Callable[["Comparison"], bool]
+
+
+@dataclass
+class Comparison:
+    """One scenario on both databases. Each side's rate is first divided by its own /healthz runs (same server,
+    seconds apart), so the ratio of the two compares the databases, not two moments of a shared machine."""
+
+    scenario: str
+    demo: Row
+    network: Row
+    goal: Goal | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.demo.ratio is None or self.network.ratio is None or not self.demo.ratio:
+            return None
+        return self.network.ratio / self.demo.ratio
+
+    @property
+    def verdict(self) -> str:
+        if self.goal is None:
+            return ""
+        if self.demo.errors or self.network.errors:
+            return "FAIL (errors)"
+        return "met" if self.ratio is not None and self.goal.met(self) else "MISSED"
+
+
+def like_demo(share: float = 0.8, rate: float | None = None) -> Goal:
+    text = f"≥ {share:g}× demo" + (f", ≥ {rate:,.0f}/s" if rate is not None else "")
+    return Goal(text, lambda pair: pair.ratio >= share and (rate is None or pair.network.rate >= rate))
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Something done once on the network (its generation, a nightly job): how long, what it did, the goal."""
+
+    what: str
+    seconds: float
+    done: str
+    limit_seconds: float | None = None
+
+    @property
+    def verdict(self) -> str:
+        if self.limit_seconds is None:
+            return ""
+        return "met" if self.seconds < self.limit_seconds else "MISSED"
+
+
+def render_comparison(pairs: list[Comparison], timings: list[Timing]) -> str:
+    """Two Markdown tables: the HTTP scenarios on both databases, then what was timed once on the network."""
+    lines = ["| scenario | demo req/s | × /healthz | network req/s | × /healthz | p99 ms demo → network | "
+             "network ÷ demo | goal | result | notes |",
+             "|---|---:|---:|---:|---:|---:|---:|---|---|---|"]
+    for pair in pairs:
+        cells = [
+            pair.scenario, _number(pair.demo.rate, "{:,.0f}"), _number(pair.demo.ratio, "{:.2f}"),
+            _number(pair.network.rate, "{:,.0f}"), _number(pair.network.ratio, "{:.2f}"),
+            f"{_number(pair.demo.p99_ms, '{:,.1f}')} → {_number(pair.network.p99_ms, '{:,.1f}')}",
+            _number(pair.ratio, "{:.2f}"), pair.goal.text if pair.goal else "—", pair.verdict, "; ".join(_notes(pair)),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "| on the network, once | seconds | what it did | goal | result |", "|---|---:|---|---|---|"]
+    for timing in timings:
+        goal = f"< {timing.limit_seconds:g} s" if timing.limit_seconds is not None else "—"
+        lines.append(f"| {timing.what} | {timing.seconds:,.2f} | {timing.done} | {goal} | {timing.verdict} |")
+    return "\n".join(lines)

@@ -57,7 +57,14 @@ def book_patients(base: str, today: date, patients: int) -> None:
 
 
 def scenarios(patients: int) -> list[Scenario]:
-    return [Scenario("webhook /start", _start_update), Scenario("webhook page turn", _page_turn_update(patients))]
+    return [Scenario("webhook /start", _start_update),
+            Scenario("webhook page turn", _page_turn_update(PATIENT_BASE_ID, patients, "upcoming", pages=3))]
+
+
+def past_page(first_id: int, patients: int) -> Scenario:
+    """"My bookings", past, page 1, from `patients` users with ids from `first_id` on (the scale bench's
+    generated patients, who have a history)."""
+    return Scenario("webhook my bookings, past (page 1)", _page_turn_update(first_id, patients, "past", pages=1))
 
 
 def write_updates(scenario: Scenario, count: int, path: Path) -> None:
@@ -90,13 +97,13 @@ def _start_update(update_id: int, sequence: int) -> dict[str, Any]:
     }}
 
 
-def _page_turn_update(patients: int) -> Callable[[int, int], dict[str, Any]]:
+def _page_turn_update(first_id: int, patients: int, when: str, pages: int) -> Callable[[int, int], dict[str, Any]]:
     def update(update_id: int, sequence: int) -> dict[str, Any]:
-        """▶ / ◀ on a patient's 12 bookings: pages 1, 2, 3 in turn."""
-        user = _person(PATIENT_BASE_ID + sequence % patients)
-        page = sequence // patients % 3 + 1
+        """▶ / ◀ on a patient's list (upcoming: 12 bookings each): pages 1 … `pages` in turn."""
+        user = _person(first_id + sequence % patients)
+        page = sequence // patients % pages + 1
         return {"update_id": update_id, "callback_query": {
-            "id": str(sequence), "from": user, "chat_instance": "1", "data": f"bl:upcoming:{page}",
+            "id": str(sequence), "from": user, "chat_instance": "1", "data": f"bl:{when}:{page}",
             "message": {"message_id": 1, "chat": {"id": user["id"], "type": "private"}, "date": 0, "text": "…"},
         }}
 

@@ -4,6 +4,8 @@
 --
 --   wrk ... -s bench/wrk.lua URL                          -- the URL, again and again
 --   wrk ... -s bench/wrk.lua URL -- BODIES METHOD THREADS  -- each line of BODIES sent once as METHOD's body
+--   wrk ... -s bench/wrk.lua URL -- LINES METHOD THREADS HEADER
+--                                  -- the URL with each line of LINES as HEADER's value (many users), in turn
 --
 -- With a bodies file each wrk thread takes every THREADS-th line (its own share) and stops once its
 -- share runs out, so no body is sent twice (a booking, an update id). The last SPARE lines of a share
@@ -22,14 +24,24 @@ function init(args)
    if args[1] == nil then
       return
    end
-   local share, count, line_number = {}, tonumber(args[3]), 0
+   local share, count, header, line_number = {}, tonumber(args[3]), args[4], 0
    for line in io.lines(args[1]) do
       if line_number % count == index then
-         share[#share + 1] = wrk.format(args[2], nil, nil, line)
+         share[#share + 1] = header and with_header(args[2], header, line) or wrk.format(args[2], nil, nil, line)
       end
       line_number = line_number + 1
    end
-   bodies, sent = share, 0
+   bodies, sent, cycle = share, 0, header ~= nil
+end
+
+-- wrk.format takes the headers it is given instead of wrk.headers (the -H ones): those are copied first.
+function with_header(method, name, value)
+   local headers = {}
+   for key, known in pairs(wrk.headers) do
+      headers[key] = known
+   end
+   headers[name] = value
+   return wrk.format(method, nil, headers, nil)
 end
 
 function request()
@@ -37,6 +49,9 @@ function request()
       return wrk.request()
    end
    sent = sent + 1
+   if cycle then
+      return bodies[(sent - 1) % #bodies + 1]
+   end
    if sent == #bodies - SPARE or sent == #bodies then
       exhausted = true
       wrk.thread:stop()

@@ -35,15 +35,16 @@ def require_wrk() -> None:
 
 
 def run(url: str, *, seconds: float, connections: int, bodies: Path | None = None, method: str = "POST",
-        headers: dict[str, str] | None = None) -> Measure:
-    """wrk -t2 -c`connections` on `url`; with `bodies`, each line of that file is sent once as a body."""
+        headers: dict[str, str] | None = None, line_header: str | None = None) -> Measure:
+    """wrk -t2 -c`connections` on `url`; with `bodies`, each line of that file is sent once as a body, or, with
+    `line_header`, is that header's value (a user's credentials), the lines taken in turn as often as needed."""
     command = ["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
                "-s", str(SCRIPT)]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     command.append(url)
     if bodies is not None:
-        command += ["--", str(bodies), method, str(THREADS)]
+        command += ["--", str(bodies), method, str(THREADS), *([line_header] if line_header else [])]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next((line for line in output.splitlines() if line.startswith("BENCH ")), None)
     if line is None:
