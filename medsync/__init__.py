@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from medsync.bot import init_bot
     from medsync.extensions import celery_init_app, db, migrate, redis_client
     from medsync.http_errors import register_error_handlers
+    from medsync.i18n import init_i18n
     from medsync.services import commit_redis  # noqa: F401 - registers the after-commit hand-over to Redis
     from medsync.services.outbox import install_commit_hook
     from medsync.webapp import init_webapp
@@ -49,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     celery_init_app(app)
     install_commit_hook(app)
     register_error_handlers(app)
+    init_i18n(app)
     app.register_blueprint(health.blueprint)
     init_api(app)
     init_bot(app)

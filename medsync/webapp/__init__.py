@@ -4,13 +4,12 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
 
-from medsync.webapp import assets, compression, i18n
+from medsync.webapp import assets, compression
 from medsync.webapp.views import blueprint
 
 
 def init_webapp(app: Flask) -> None:
-    """Register the Mini App's blueprint, its translations, asset URLs and compression; `/` leads to it."""
-    i18n.init_i18n(app)
+    """Register the Mini App's blueprint, its asset URLs and compression; `/` leads to it."""
     assets.init_assets(app)
     compression.init_compression(app)
     app.register_blueprint(blueprint)
