@@ -13,7 +13,7 @@ CATALOGS := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 # The gettext calls to extract: Flask-Babel's lazy ones too (texts defined at import); translators' comments kept.
 EXTRACT := $(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-output --project MedSync \
-	--add-comments=Translators: -k _l -k lazy_gettext -k lazy_ngettext:1,2
+	--add-comments=Translators: -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from babel import negotiate_locale
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale
+from flask_babel import Babel, force_locale, get_locale, gettext
 
 CATALOGS = Path(__file__).resolve().parent / "translations"
 DEFAULT_LANGUAGE = "en"
@@ -50,6 +50,18 @@ def user_language(choice: str | None, language_code: str | None) -> str:
     if choice in LANGUAGES:
         return choice
     return language_of(language_code) or DEFAULT_LANGUAGE
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's name for a marker
+    """Mark a text for the catalog without translating it here: it is stored or kept as written, and shown through
+    `translated` in the reader's language."""
+    return text
+
+
+def translated(text: str) -> str:
+    """A text marked with N_ (or any stored text: one that is not in the catalog stays as it is) in the language
+    texts are rendered in now."""
+    return gettext(text)
 
 
 def current_language() -> str:

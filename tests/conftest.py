@@ -246,7 +246,7 @@ def make_user(app_context: None) -> Callable[..., User]:
         number = next(counter)
         values: dict[str, Any] = {
             "telegram_id": 700_000_000 + number, "username": f"patient{number}", "first_name": "Taras",
-            "last_name": f"Patient{number}", "language_code": "uk",
+            "last_name": f"Patient{number}", "language_code": "en",
         }
         values.update(overrides)
         user = User(**values)

@@ -6,6 +6,8 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from medsync import clock
@@ -18,11 +20,11 @@ from medsync.errors import Unauthorized
 from medsync.services import users
 
 _REFUSALS = {
-    "missing": "Open the booking page from Telegram: the request carries no Telegram initData.",
-    "malformed": "The Telegram initData is malformed.",
-    "bad_signature": "The Telegram initData signature is invalid.",
-    "expired": "The Telegram session has expired. Please reopen the booking page from Telegram.",
-    "no_user": "The Telegram initData names no user.",
+    "missing": _l("Open the booking page from Telegram: the request carries no Telegram initData."),
+    "malformed": _l("The Telegram initData is malformed."),
+    "bad_signature": _l("The Telegram initData signature is invalid."),
+    "expired": _l("The Telegram session has expired. Please reopen the booking page from Telegram."),
+    "no_user": _l("The Telegram initData names no user."),
 }
 
 
@@ -36,12 +38,12 @@ def verified_init_data(body_init_data: str | None = None) -> InitData:
         return verified
     settings = current_settings()
     if not settings.BOT_TOKEN:
-        raise Unauthorized("Telegram initData cannot be verified: the server has no BOT_TOKEN configured.")
+        raise Unauthorized(_("Telegram initData cannot be verified: the server has no BOT_TOKEN configured."))
     raw = extract_init_data(request.headers.get("Authorization"), body_init_data)
     try:
         init_data = _verified_signatures.verify(raw, settings.BOT_TOKEN, settings.INITDATA_MAX_AGE, clock.now())
     except InitDataError as exc:
-        raise Unauthorized(_REFUSALS.get(exc.reason, "The Telegram initData is invalid.")) from None
+        raise Unauthorized(_REFUSALS.get(exc.reason) or _("The Telegram initData is invalid.")) from None
     request.environ[_VERIFIED] = init_data  # per request (g may outlive one, e.g. in tests)
     return init_data
 

@@ -59,9 +59,9 @@ def delete_webhook() -> None:
 def setup_bot() -> None:
     """The chat's menu button opening the Mini App, the command list, and each staff member's chat's own list."""
     bot = _bot()
-    menu_button = MenuButtonWebApp(texts.MENU_BUTTON, WebAppInfo(current_settings().WEBAPP_URL))
+    menu_button = MenuButtonWebApp(str(texts.MENU_BUTTON), WebAppInfo(current_settings().WEBAPP_URL))
     bot.set_chat_menu_button(menu_button=menu_button)
-    bot.set_my_commands([BotCommand(command, description) for command, description in texts.COMMANDS])
+    bot.set_my_commands([BotCommand(command, str(description)) for command, description in texts.COMMANDS])
     # Members bound before their lists were kept (or whose row was given up on) are brought in step here.
     accounts = staff_accounts.active_accounts()
     for telegram_id in accounts:

@@ -13,11 +13,11 @@ from medsync.services.pagination import Page
 
 
 def _web_app(text: str, url: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, web_app=WebAppInfo(url))
+    return InlineKeyboardButton(str(text), web_app=WebAppInfo(url))  # str(): a lazy text rendered now
 
 
 def _callback(text: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=data)
+    return InlineKeyboardButton(str(text), callback_data=data)
 
 
 def reschedule_url(webapp_url: str, booking_id: int) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 from flask import Blueprint, Response, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 from telebot.types import Update
 
@@ -51,10 +52,10 @@ def receive_update() -> tuple[Response, int]:
     """Check the secret, parse the Update, handle it once; 200 once the secret matched (503 only when Redis or
     the database went away before the update changed or sent anything, so that Telegram delivers it again)."""
     if not _secret_matches(request.headers.get(SECRET_HEADER, "")):
-        return jsonify(error_body(401, "Wrong or missing secret token.")), 401
+        return jsonify(error_body(401, _("Wrong or missing secret token."))), 401
     body = json_object()  # 400 for anything but a JSON object nested within reason, 413 past the size cap
     if not _is_telegram_id(body.get("update_id")):
-        return jsonify(error_body(400, "The body is not a Telegram Update.")), 400
+        return jsonify(error_body(400, _("The body is not a Telegram Update."))), 400
     if not _ids_are_valid(body):
         # Signed with our secret, so answered 200 (a 4xx would only be retried), but never handled: an id
         # that is not a 64-bit integer would otherwise reach the database as a DataError.
@@ -88,7 +89,7 @@ def receive_update() -> tuple[Response, int]:
 
 def _deliver_again() -> tuple[Response, int]:
     """503: Telegram keeps an update answered with an error and delivers it again later."""
-    return jsonify(error_body(503, "The service is briefly unavailable; deliver the update again.")), 503
+    return jsonify(error_body(503, _("The service is briefly unavailable; deliver the update again."))), 503
 
 
 def _secret_matches(given: str) -> bool:

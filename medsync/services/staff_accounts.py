@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Collection
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -33,22 +34,22 @@ ACCESS_ENDED = "staffAccessEnded"
 
 
 class InviteInvalid(NotFound):
-    default_message = "This invite link is invalid, already used or expired."
+    default_message = _l("This invite link is invalid, already used or expired.")
 
 
 class AlreadyStaff(InvalidRequest):
-    default_message = "This Telegram account is already a staff member."
+    default_message = _l("This Telegram account is already a staff member.")
 
 
 class NotAllowed(DomainError):
     """The member's role does not allow this (a doctor starting a reminder run, reception setting the group)."""
 
     http_status = 403
-    default_message = "Your role does not allow this."
+    default_message = _l("Your role does not allow this.")
 
 
 class StaffNotFound(NotFound):
-    default_message = "No active staff member or open invite with this id."
+    default_message = _l("No active staff member or open invite with this id.")
 
 
 def invite(*, role: StaffRole, clinic_ids: Collection[int] = (), doctor_id: int | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
@@ -146,4 +147,4 @@ def _leave_out_unsendable(now: datetime) -> None:
 
 def _ensure_admin(member: StaffMember) -> None:
     if not member.can_set_group():
-        raise NotAllowed("Only a clinic admin can choose the staff group.")
+        raise NotAllowed(_("Only a clinic admin can choose the staff group."))

@@ -1,8 +1,9 @@
 """The Mini App's texts: templates use _(), the page scripts get theirs as JSON from base.html."""
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
+from medsync.config import current_settings
 from medsync.i18n import current_language
 from medsync.models import PATIENT_FIELD_LIMITS
 
@@ -20,7 +21,9 @@ def script_texts() -> dict[str, str]:
         "open_in_telegram": gettext("Open MedSync from our Telegram bot to book: booking needs your Telegram account."),
         "loading": gettext("Loading…"),
         "no_slots_day": gettext("No free times on this day."),
-        "no_slots_at_all": gettext("No free times in the next {days} days. Please try another doctor or clinic."),
+        "no_slots_at_all": ngettext("No free times in the next %(num)d day. Please try another doctor or clinic.",
+                                    "No free times in the next %(num)d days. Please try another doctor or clinic.",
+                                    current_settings().BOOKING_HORIZON_DAYS),
         "clinic_time": gettext("Times are the clinic's local time: {zone}. Below each, the same time where you are."),
         "clinic_and_your_time": gettext("{clinic} {city} · {yours} your time"),
         "zone_label": gettext("{city} time, UTC{offset}"),
