@@ -30,7 +30,7 @@ class DomainError(Exception):
     default_message = _l("The request conflicts with the current state.")
 
     def __init__(self, message: str | None = None, *, errors: dict[str, list[str]] | None = None) -> None:
-        self.message = message or self.default_message
+        self.message = message if message is not None else self.default_message  # a lazy text stays lazy
         self.errors = errors or {}
         super().__init__(self.message)
 

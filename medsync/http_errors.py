@@ -118,7 +118,8 @@ def _roll_back() -> None:
 
 
 def _json(code: int, message: str | None, errors: dict | None = None) -> Response:
-    message = message or _HTTP_MESSAGES.get(code)
+    if message is None:
+        message = _HTTP_MESSAGES.get(code)
     response = jsonify(error_body(code, translated(str(message)) if message else None, _translated(errors or {})))
     response.status_code = code
     return response

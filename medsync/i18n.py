@@ -13,7 +13,7 @@ from pathlib import Path
 
 from babel import negotiate_locale
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, gettext
+from flask_babel import Babel, force_locale, get_locale, gettext, refresh
 
 CATALOGS = Path(__file__).resolve().parent / "translations"
 DEFAULT_LANGUAGE = "en"
@@ -22,6 +22,7 @@ LANGUAGES = {"uk": "Українська", "en": "English", "ru": "Русски�
 
 LanguageSource = Callable[[], "str | None"]
 _SOURCES = "medsync_language_sources"
+_SELECTING = "medsync.selecting_language"
 
 
 def init_i18n(app: Flask) -> None:
@@ -30,6 +31,9 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     Babel(app, locale_selector=_select_locale, default_translation_directories=str(CATALOGS))
     app.extensions[_SOURCES] = []
+    # Flask-Babel keeps the language it selected on the app context, which may outlive a request (one pushed around
+    # several, as tests do): each request selects its own.
+    app.before_request(refresh)
 
 
 def add_language_source(app: Flask, path_prefix: str, source: LanguageSource) -> None:
@@ -42,7 +46,7 @@ def language_of(language_code: str | None) -> str | None:
     """The catalog nearest to a language tag as Telegram or a browser gives it (`uk-UA` → uk, `pt-br` → None)."""
     if not language_code:
         return None
-    return negotiate_locale([language_code.replace("_", "-")], list(LANGUAGES), sep="-")
+    return negotiate_locale([language_code.replace("_", "-").lower()], list(LANGUAGES), sep="-")
 
 
 def user_language(choice: str | None, language_code: str | None) -> str:
@@ -79,10 +83,13 @@ def in_language(language: str) -> Iterator[None]:
 def _select_locale() -> str:
     if not has_request_context():
         return DEFAULT_LANGUAGE
-    for prefix, source in current_app.extensions[_SOURCES]:
-        if request.path.startswith(prefix):
-            chosen = source()
-            if chosen is not None:
-                return chosen
-            break
+    if not request.environ.get(_SELECTING):  # a text rendered while a source is asked falls back to the browser's
+        request.environ[_SELECTING] = True
+        try:
+            chosen = next((source() for prefix, source in current_app.extensions[_SOURCES]
+                           if request.path.startswith(prefix)), None)
+        finally:
+            del request.environ[_SELECTING]
+        if chosen is not None:
+            return chosen
     return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from medsync import clock
@@ -17,7 +18,8 @@ from medsync.auth.initdata import (
 )
 from medsync.config import current_settings
 from medsync.errors import Unauthorized
-from medsync.services import users
+from medsync.i18n import user_language
+from medsync.services import languages, users
 
 _REFUSALS = {
     "missing": _l("Open the booking page from Telegram: the request carries no Telegram initData."),
@@ -28,6 +30,7 @@ _REFUSALS = {
 }
 
 
+_INVALID = _l("The Telegram initData is invalid.")
 _VERIFIED = "medsync.verified_init_data"
 
 
@@ -43,7 +46,7 @@ def verified_init_data(body_init_data: str | None = None) -> InitData:
     try:
         init_data = _verified_signatures.verify(raw, settings.BOT_TOKEN, settings.INITDATA_MAX_AGE, clock.now())
     except InitDataError as exc:
-        raise Unauthorized(_REFUSALS.get(exc.reason) or _("The Telegram initData is invalid.")) from None
+        raise Unauthorized(_REFUSALS.get(exc.reason, _INVALID)) from None
     request.environ[_VERIFIED] = init_data  # per request (g may outlive one, e.g. in tests)
     return init_data
 
@@ -82,6 +85,21 @@ class _VerifiedSignatures:
 
 
 _verified_signatures = _VerifiedSignatures(size=4096)
+
+
+def caller_language() -> str | None:
+    """The API's language source (medsync.i18n): with valid initData the caller's own language (their choice, else
+    their Telegram's); without it, None, and Accept-Language decides. Asked only when a text is rendered."""
+    if not request.headers.get("Authorization", "").lower().startswith("tma ") and body_init_data() is None:
+        return None
+    try:
+        user = verified_init_data(body_init_data()).user
+    except Unauthorized:
+        return None
+    try:
+        return languages.of_user(user.id, user.language_code)
+    except DBAPIError:  # the error being answered may be the database's own: Telegram's language will do
+        return user_language(None, user.language_code)
 
 
 def current_patient_id(body_init_data: str | None = None) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime
 from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from medsync.bot import callbacks, texts
+from medsync.i18n import LANGUAGES
 from medsync.models import Booking, BookingStatus, Result
 from medsync.services.bookings import BookingLine
 from medsync.services.pagination import Page
@@ -37,6 +38,12 @@ def main_menu(webapp_url: str) -> InlineKeyboardMarkup:
             _callback(texts.BUTTON_MY_RESULTS, callbacks.open_results.new()),
         ],
     ])
+
+
+def languages() -> InlineKeyboardMarkup:
+    """One button per language, named as its speakers write it."""
+    return InlineKeyboardMarkup([[_callback(name, callbacks.choose_language.new(code))]
+                                 for code, name in LANGUAGES.items()])
 
 
 def page_navigation(page: Page, to_page: Callable[[int], str]) -> list[InlineKeyboardButton]:

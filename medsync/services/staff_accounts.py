@@ -5,6 +5,7 @@ import hashlib
 import logging
 import re
 import secrets
+import uuid
 from collections.abc import Collection
 from datetime import datetime
 
@@ -145,6 +146,15 @@ def revoke(staff_id: int, *, now: datetime | None = None) -> StaffMember:
     if member.telegram_id is not None:
         _queue_for_chat(member.telegram_id, ACCESS_ENDED, f"staff:{member.id}:access-ended")
     return member
+
+
+def language_changed(telegram_id: int) -> None:
+    """The account chose another language: an active member's chat gets its command list again, in that language."""
+    member_id = db.session.scalar(
+        select(StaffMember.id).where(StaffMember.telegram_id == telegram_id, StaffMember.revoked_at.is_(None))
+    )
+    if member_id is not None:
+        _queue_for_chat(telegram_id, SYNC_CHAT_COMMANDS, f"staff:{member_id}:commands:{uuid.uuid4().hex[:16]}")
 
 
 def active_accounts() -> list[int]:

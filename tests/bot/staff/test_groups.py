@@ -185,7 +185,7 @@ def test_a_digest_the_group_could_not_take_is_not_listed_as_a_patients_failed_de
     client, staff_headers, staff_group, frozen_now, make_booking
 ):
     make_booking(doctor=staff_group)
-    [digest_id] = staff_groups.queue_digests(texts.digest)
+    [digest_id] = staff_groups.queue_digests(lambda _chat_id, events: texts.digest(events))
     db.session.commit()
     claim, _ = delivery.claim(digest_id)
     delivery.mark_failed(claim, "403: Forbidden: bot was kicked from the supergroup chat")
