@@ -9,29 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import select
 
 from medsync.extensions import db, redis_client
 from medsync.i18n import language_of, user_language
 from medsync.models import MessageKind, OutboxMessage, User
 from medsync.services import bookings
-from tests.bot.conftest import WEBHOOK, callback_update, message_update
-from tests.conftest import BOT_TOKEN, WEBHOOK_SECRET
+from tests.bot.conftest import callback_update, message_update
 from tests.i18n.conftest import wrap
 from workers.delivery import deliver_message
 
 USER_ID = 700_000_777
-
-
-def post_update(client, telegram_api, update: dict[str, Any]) -> None:
-    """POST an update to the pseudo app's webhook, performing the method it answers with, as Telegram does."""
-    response = client.post(WEBHOOK, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
-    assert response.status_code == 200
-    reply = response.get_json()
-    if "method" in reply:
-        call = {key: value for key, value in reply.items() if key != "method" and value is not None}
-        requests.post(f"{telegram_api.url}/bot{BOT_TOKEN}/{reply['method']}", json=call, timeout=5)
 
 
 def from_telegram_in(language_code: str | None, text: str = "/start", user_id: int = USER_ID) -> dict[str, Any]:
@@ -53,22 +41,22 @@ def test_a_choice_wins_over_the_telegram_language_and_an_unknown_one_is_ignored(
 
 
 @pytest.mark.parametrize(("language_code", "language"), [("uk-UA", "uk"), ("ru", "ru"), ("pl", "pl")])
-def test_the_bot_answers_in_the_senders_telegram_language(pseudo_client, telegram_api, language_code, language):
-    post_update(pseudo_client, telegram_api, from_telegram_in(language_code))
+def test_the_bot_answers_in_the_senders_telegram_language(pseudo_post, telegram_api, language_code, language):
+    pseudo_post(from_telegram_in(language_code))
 
     assert telegram_api.last("sendMessage").params["text"].startswith(f"⟦{language}·Hello, Taras!")
 
 
-def test_a_telegram_language_we_have_no_catalog_for_gets_english(pseudo_client, telegram_api):
-    post_update(pseudo_client, telegram_api, from_telegram_in("pt-br"))
+def test_a_telegram_language_we_have_no_catalog_for_gets_english(pseudo_post, telegram_api):
+    pseudo_post(from_telegram_in("pt-br"))
 
     assert telegram_api.last("sendMessage").params["text"].startswith("Hello, Taras!\n\nMedSync books")
 
 
 def test_a_language_chosen_with_language_wins_from_then_on_without_a_database_read(
-    pseudo_client, telegram_api, database_work, app_context
+    pseudo_client, telegram_api, database_work, app_context, pseudo_post
 ):
-    post_update(pseudo_client, telegram_api, from_telegram_in("uk", "/language"))
+    pseudo_post(from_telegram_in("uk", "/language"))
     asked = telegram_api.last("sendMessage")
     assert asked.params["text"] == wrap("uk", "Choose the language I write to you in:")
     assert [button["text"] for row in asked.json("reply_markup")["inline_keyboard"] for button in row] == [
@@ -76,31 +64,31 @@ def test_a_language_chosen_with_language_wins_from_then_on_without_a_database_re
 
     press = callback_update(USER_ID, "lg:pl", message_id=asked.result["message_id"])
     press["callback_query"]["from"]["language_code"] = "uk"
-    post_update(pseudo_client, telegram_api, press)
+    pseudo_post(press)
 
     assert db.session.get(User, USER_ID).language == "pl"
     assert telegram_api.last("editMessageText").params["text"] == wrap("pl", "Done: I will write to you in English.")
     with database_work() as work:
-        post_update(pseudo_client, telegram_api, from_telegram_in("uk"))
+        pseudo_post(from_telegram_in("uk"))
     assert telegram_api.last("sendMessage").params["text"].startswith("⟦pl·Hello, Taras!")
     assert work["statements"] == []  # the choice rode in the sender's hint
 
 
 def test_a_language_chosen_in_the_mini_app_reaches_the_bot_at_once(
-    pseudo_client, telegram_api, tma_headers, app_context
+    pseudo_client, telegram_api, tma_headers, app_context, pseudo_post
 ):
-    post_update(pseudo_client, telegram_api, from_telegram_in("uk"))  # the bot now holds a hint for this sender
+    pseudo_post(from_telegram_in("uk"))  # the bot now holds a hint for this sender
 
     chosen = pseudo_client.put("/api/v1/me/language", json={"language": "ru"},
                                headers=tma_headers(USER_ID, language_code="uk"))
-    post_update(pseudo_client, telegram_api, from_telegram_in("uk"))
+    pseudo_post(from_telegram_in("uk"))
 
     assert chosen.status_code == 200 and chosen.json == {"language": "ru", "chosen": True}
     assert telegram_api.last("sendMessage").params["text"].startswith("⟦ru·Hello, Taras!")
 
 
-def test_an_unknown_language_button_changes_nothing(pseudo_client, telegram_api, app_context):
-    post_update(pseudo_client, telegram_api, callback_update(USER_ID, "lg:de"))
+def test_an_unknown_language_button_changes_nothing(pseudo_post, telegram_api, app_context):
+    pseudo_post(callback_update(USER_ID, "lg:de"))
 
     assert db.session.get(User, USER_ID).language is None
     assert telegram_api.last("answerCallbackQuery").params["text"] == "Not found."
@@ -128,13 +116,13 @@ def test_a_message_is_written_in_its_recipients_language_when_it_is_sent_not_the
 
 
 def test_a_staff_groups_digest_is_in_the_language_of_the_admin_who_chose_the_group(
-    pseudo_app, pseudo_client, telegram_api, make_staff, make_user, make_booking, make_doctor, frozen_now
+    pseudo_app, pseudo_client, telegram_api, make_staff, make_user, make_booking, make_doctor, frozen_now, pseudo_post
 ):
     admin = make_staff("admin", user=make_user(language_code="pl"))
     group = {"id": -100777, "type": "supergroup", "title": "Desk"}
     set_group = message_update(admin.telegram_id, "/setgroup", chat=group)
     set_group["message"]["from"]["language_code"] = "pl"
-    post_update(pseudo_client, telegram_api, set_group)
+    pseudo_post(set_group)
     make_booking(doctor=make_doctor(clinic=admin.clinics[0]))
 
     with pseudo_app.app_context():
@@ -221,12 +209,12 @@ def test_choosing_a_language_needs_init_data(client):
 
 
 def test_a_staff_members_chat_gets_its_commands_again_in_the_language_chosen(
-    pseudo_app, pseudo_client, telegram_api, make_staff, app_context
+    pseudo_app, pseudo_client, telegram_api, make_staff, app_context, pseudo_post
 ):
     member = make_staff()
     press = callback_update(member.telegram_id, "lg:uk")
 
-    post_update(pseudo_client, telegram_api, press)
+    pseudo_post(press)
     with pseudo_app.app_context():
         for message_id in db.session.scalars(select(OutboxMessage.id).where(
                 OutboxMessage.kind == MessageKind.REPLY.value)):

@@ -114,10 +114,11 @@ def agenda(clinic: Clinic, day: date, visits: list[Booking], total: int) -> str:
         title=_("Agenda for {day}").format(day=day_name(day)), clinic=escape(clinic.name),
         city=escape(formats.zone_city(clinic.timezone)))
     if total == 0:
-        return f"{heading}\n\n{_('No visits.')}"
+        return "{heading}\n\n{none}".format(heading=heading, none=_("No visits."))
     lines = "\n".join(_agenda_line(booking) for booking in visits)
     count = ngettext("%(num)d visit", "%(num)d visits", total)
-    return f"{heading}\n{count}\n\n{lines}\n\n{_('Tap a visit to open its card.')}"
+    hint = _("Tap a visit to open its card.")
+    return f"{heading}\n{count}\n\n{lines}\n\n{hint}"
 
 
 def _agenda_line(booking: Booking) -> str:
