@@ -13,7 +13,7 @@ from pathlib import Path
 
 from babel import negotiate_locale
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, gettext, refresh
+from flask_babel import Babel, force_locale, get_locale, gettext
 
 CATALOGS = Path(__file__).resolve().parent / "translations"
 DEFAULT_LANGUAGE = "en"
@@ -31,9 +31,6 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     Babel(app, locale_selector=_select_locale, default_translation_directories=str(CATALOGS))
     app.extensions[_SOURCES] = []
-    # Flask-Babel keeps the language it selected on the app context, which may outlive a request (one pushed around
-    # several, as tests do): each request selects its own.
-    app.before_request(refresh)
 
 
 def add_language_source(app: Flask, path_prefix: str, source: LanguageSource) -> None:
