@@ -5,7 +5,7 @@ COPY pyproject.toml ./
 COPY medsync ./medsync
 COPY workers ./workers
 # Editable, so the package runs from /app beside migrations/ (Flask-Migrate finds them next to medsync/).
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -e . && pybabel -q compile -d medsync/translations
 COPY wsgi.py celery_app.py ./
 COPY migrations ./migrations
 # gunicorn's processes add up their figures for /metrics here (emptied when gunicorn starts; README, Operations).

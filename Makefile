@@ -8,11 +8,16 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 CHROMIUM := /usr/bin/chromium
 WRK := /usr/bin/wrk
-TRANSLATIONS := medsync/webapp/translations
+TRANSLATIONS := medsync/translations
+CATALOGS := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+# The gettext calls to extract: Flask-Babel's lazy ones too (texts defined at import); translators' comments kept.
+EXTRACT := $(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-output --project MedSync \
+	--add-comments=Translators: -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test bench bench-scale setup services db migrate seed worker beat web lint clean translations
+.PHONY: run test bench bench-scale setup services db migrate seed worker beat web lint clean translations extract
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +25,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP) $(CHROMIUM)  ## the virtualenv with the pinned dependencies; Chromium for the browser tests
+setup: $(STAMP) $(COMPILED) $(CHROMIUM)  ## the virtualenv with the pinned dependencies, the compiled catalogs; Chromium for the browser tests
+
+# A catalog's compiled form, rebuilt whenever its .po changes (the .mo files are not committed).
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel -q compile -d $(TRANSLATIONS) -l $* --statistics
 
 # Debian's Chromium drives the Mini App's browser tests and benchmark (Playwright never downloads its own).
 $(CHROMIUM):
@@ -65,10 +74,13 @@ migrate: setup  ## apply migrations to DATABASE_URL
 seed: setup  ## load (or refresh) the demo catalog
 	$(FLASK) medsync seed-demo
 
-translations: setup  ## re-extract the Mini App's texts, update every catalog, compile them
-	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --project MedSync -o $(TRANSLATIONS)/messages.pot .
-	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
-	$(VENV)/bin/pybabel compile -d $(TRANSLATIONS)
+translations: $(STAMP)  ## re-extract every text of the service, update every catalog, compile them
+	$(MAKE) -s extract POT=$(TRANSLATIONS)/messages.pot
+	$(VENV)/bin/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel -q compile -d $(TRANSLATIONS) --statistics
+
+extract:  ## the message template of the current sources, written to POT (tests compare it with the committed one)
+	$(EXTRACT) -o $(POT) .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from medsync.bot import init_bot
     from medsync.extensions import celery_init_app, db, migrate, redis_client
     from medsync.http_errors import register_error_handlers
+    from medsync.i18n import init_i18n
     from medsync.log_context import init_request_ids
     from medsync.monitoring import init_monitoring
     from medsync.services.outbox import install_commit_hook
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     celery_init_app(app)
     install_commit_hook(app)
     register_error_handlers(app)
+    init_i18n(app)
     app.register_blueprint(health.blueprint)
     init_api(app)
     init_bot(app)

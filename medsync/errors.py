@@ -1,8 +1,11 @@
-"""Domain exceptions and the one JSON error shape."""
+"""Domain exceptions and the one JSON error shape. Messages are read by people: lazy gettext, rendered in the
+language of whoever the error is answered to (`status` stays HTTP's English reason phrase: clients parse it)."""
 from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any
+
+from flask_babel import lazy_gettext as _l
 
 
 def error_body(code: int, message: str | None = None, errors: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -11,71 +14,71 @@ def error_body(code: int, message: str | None = None, errors: dict[str, Any] | N
     return {
         "code": code,
         "status": status.phrase,
-        "message": message or status.description or status.phrase,
+        "message": str(message) if message else status.description or status.phrase,
         "errors": errors or {},
     }
 
 
 # What a client is told of a failure on our side (the app's 500, gunicorn's own): nothing of its internals.
-SERVER_ERROR_MESSAGE = "Something went wrong on our side. Please try again."
+SERVER_ERROR_MESSAGE = _l("Something went wrong on our side. Please try again.")
 
 
 class DomainError(Exception):
     """A refused use case; `http_status` is how the API reports it."""
 
     http_status = 409
-    default_message = "The request conflicts with the current state."
+    default_message = _l("The request conflicts with the current state.")
 
     def __init__(self, message: str | None = None, *, errors: dict[str, list[str]] | None = None) -> None:
-        self.message = message or self.default_message
+        self.message = message if message is not None else self.default_message  # a lazy text stays lazy
         self.errors = errors or {}
         super().__init__(self.message)
 
 
 class NotFound(DomainError):
     http_status = 404
-    default_message = "Not found."
+    default_message = _l("Not found.")
 
 
 class BookingNotFound(NotFound):
-    default_message = "Booking not found."
+    default_message = _l("Booking not found.")
 
 
 class ResultNotFound(NotFound):
-    default_message = "Result not found."
+    default_message = _l("Result not found.")
 
 
 class InvalidRequest(DomainError):
     http_status = 422
-    default_message = "The request is invalid."
+    default_message = _l("The request is invalid.")
 
 
 class SlotTaken(DomainError):
-    default_message = "This time has just been taken. Please choose another slot."
+    default_message = _l("This time has just been taken. Please choose another slot.")
 
 
 class PatientBusy(DomainError):
-    default_message = "You already have a booking at this time."
+    default_message = _l("You already have a booking at this time.")
 
 
 class SlotUnavailable(DomainError):
-    default_message = "This time is not available for booking."
+    default_message = _l("This time is not available for booking.")
 
 
 class CancelTooLate(DomainError):
-    default_message = "It is too late to cancel this booking online. Please call the clinic."
+    default_message = _l("It is too late to cancel this booking online. Please call the clinic.")
 
 
 class IllegalTransition(DomainError):
-    default_message = "This status change is not allowed."
+    default_message = _l("This status change is not allowed.")
 
 
 class ResultNotAccepted(DomainError):
     """A result for a visit that was cancelled or has not taken place yet."""
 
-    default_message = "A result cannot be attached to this visit."
+    default_message = _l("A result cannot be attached to this visit.")
 
 
 class Unauthorized(DomainError):
     http_status = 401
-    default_message = "Authentication required."
+    default_message = _l("Authentication required.")

@@ -1,14 +1,19 @@
-"""Every error leaves as the one JSON shape; unexpected ones roll the transaction back."""
+"""Every error leaves as the one JSON shape, its message and field errors in the caller's language (medsync.i18n);
+unexpected ones roll the transaction back."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from medsync.errors import SERVER_ERROR_MESSAGE, DomainError, error_body
 from medsync.extensions import db
+from medsync.i18n import translated
 from medsync.logs import log_failure
 
 log = logging.getLogger(__name__)
@@ -16,6 +21,23 @@ log = logging.getLogger(__name__)
 # Headers of the original HTTP error that clients need (405 Allow, 429 Retry-After …).
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 _LOCATIONS = {"json", "query", "querystring", "form", "files", "headers", "path", "view_args", "cookies"}
+# Our words for what werkzeug says in its own (for the errors nobody gave a message of their own: an unknown URL, a
+# method the route does not take …); any other status says its HTTP reason phrase.
+_HTTP_MESSAGES = {
+    400: _l("The request is malformed."),
+    401: _l("Authentication required."),
+    403: _l("This is not allowed."),
+    404: _l("Not found."),
+    405: _l("This method is not allowed here."),
+    406: _l("No answer in a form the client accepts."),
+    409: _l("The request conflicts with the current state."),
+    413: _l("The request body is too large."),
+    415: _l("The request body's media type is not supported."),
+    422: _l("The request is invalid."),
+    429: _l("Too many requests. Please wait a little and try again."),
+    500: SERVER_ERROR_MESSAGE,
+    503: _l("The service is briefly unavailable. Please try again."),
+}
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -54,15 +76,16 @@ def http_error_response(exc: HTTPException) -> Response:
     code = exc.code or 500
     data = getattr(exc, "data", None)  # webargs/flask-smorest put field messages here
     errors: dict = {}
-    message = exc.description if code != 500 else None
+    described = exc.description if exc.description != type(exc).description else None  # werkzeug's own is English
+    message = described if code != 500 else None
     if isinstance(data, dict):
         messages = data.get("errors", data.get("messages"))
         if isinstance(messages, dict):
             errors = _flatten(messages)
         if isinstance(data.get("message"), str):
             message = data["message"]
-    if code == 422 and errors and message == exc.description:
-        message = "Some fields are missing or invalid."
+    if code == 422 and errors and message == described:
+        message = _("Some fields are missing or invalid.")
     response = _json(code, message, errors)
     original = exc.get_response()
     for name in _KEPT_HEADERS:
@@ -79,7 +102,7 @@ def unexpected_error_response(exc: Exception) -> Response:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         # PostgreSQL went away under this request (a restart): the pool was invalidated, the next request reconnects.
         log.warning("database connection lost on %s %s; answered 503", request.method, request.path)
-        return _json(503, "The service is briefly unavailable. Please try again.")
+        return _json(503, _HTTP_MESSAGES[503])
     log_failure(log, exc, "unhandled error on %s %s", request.method, request.path)
     return _json(500, SERVER_ERROR_MESSAGE)
 
@@ -95,9 +118,21 @@ def _roll_back() -> None:
 
 
 def _json(code: int, message: str | None, errors: dict | None = None) -> Response:
-    response = jsonify(error_body(code, message, errors))
+    if message is None:
+        message = _HTTP_MESSAGES.get(code)
+    response = jsonify(error_body(code, translated(str(message)) if message else None, _translated(errors or {})))
     response.status_code = code
     return response
+
+
+def _translated(errors: Any) -> Any:
+    """Field errors with every message in the caller's language: ours come translated, marshmallow's are found in
+    the catalog by their English text (medsync.api.field_messages)."""
+    if isinstance(errors, dict):
+        return {name: _translated(value) for name, value in errors.items()}
+    if isinstance(errors, (list, tuple)):
+        return [_translated(value) for value in errors]
+    return translated(str(errors))
 
 
 def _flatten(messages: dict) -> dict:

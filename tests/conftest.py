@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import flask_babel
 import pytest
 import redis
 from flask import Flask
@@ -100,6 +101,9 @@ def app(tmp_path_factory: pytest.TempPathFactory, telegram_server: FakeTelegramA
     recreate_database(_test_db_name())
     app = create_app(settings_for_tests(tmp_path_factory, TELEGRAM_API_URL=telegram_server.url))
     app.config["TESTING"] = True
+    # Tests push one app context around many requests, and Flask-Babel keeps the language it selected on the app
+    # context (in production each request has its own): here each request selects its own.
+    app.before_request(flask_babel.refresh)
     with app.app_context():
         upgrade()
     yield app
@@ -248,7 +252,7 @@ def make_user(app_context: None) -> Callable[..., User]:
         number = next(counter)
         values: dict[str, Any] = {
             "telegram_id": 700_000_000 + number, "username": f"patient{number}", "first_name": "Taras",
-            "last_name": f"Patient{number}", "language_code": "uk",
+            "last_name": f"Patient{number}", "language_code": "en",
         }
         values.update(overrides)
         user = User(**values)

@@ -26,9 +26,10 @@ from medsync.bot.documents import send_result_document
 from medsync.bot.notifications import Notification, render
 from medsync.config import current_settings
 from medsync.extensions import db, redis_client
+from medsync.i18n import in_language
 from medsync.logs import log_failure
 from medsync.models import Actor, BookingEvent, MessageKind, OutboxMessage, User
-from medsync.services import delivery, staff_results, users
+from medsync.services import delivery, languages, staff_results, users
 from medsync.services.delivery import Claim
 from medsync.services.ratelimit import TelegramRateLimiter, retry_after
 from workers.leases import lease_keeper
@@ -108,6 +109,7 @@ def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
         delivery.mark_failed(claimed.claim, "the user has blocked the bot")
         metrics.delivery(claimed.kind, "failed")
         return "failed"
+    language = languages.of_chat(claimed.chat_id, user)  # the recipient's, as it is now
     bot = get_bot()
     if bot is None:
         return _retry_later(claimed, "BOT_TOKEN is not set", reason="BOT_TOKEN is not set")
@@ -118,7 +120,8 @@ def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
     # The wait can take seconds: a visit cancelled meanwhile must not get its reminder.
     if (skipped := _skip_if_irrelevant(claimed, message)) is not None:
         return skipped
-    notification = render(message)
+    with in_language(language):
+        notification = render(message)
     # Right before the send: is the row still this claim's? (A worker that stalled past its lease is
     # fenced off here; the renewal also covers the send itself.)
     if not delivery.renew([claimed.claim]):
@@ -126,7 +129,8 @@ def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
         return "claim lost"
     db.session.commit()  # nothing is held open while talking to Telegram
     try:
-        sent = _send(bot, claimed.chat_id, notification)
+        with in_language(language):  # a staff chat's command list is rendered as it is sent
+            sent = _send(bot, claimed.chat_id, notification)
     except ApiTelegramException as exc:
         return _telegram_refused(claimed, exc)
     except requests.RequestException as exc:

@@ -16,7 +16,8 @@ from medsync.bot import get_bot
 from medsync.bot.staff import texts
 from medsync.config import current_settings
 from medsync.extensions import db, redis_client
-from medsync.services import staff_reminders
+from medsync.i18n import in_language
+from medsync.services import languages, staff_reminders
 from medsync.services.ratelimit import TelegramRateLimiter, retry_after
 from medsync.services.staff_reminders import Look
 
@@ -37,7 +38,8 @@ def follow_reminder_run(run_id: int, follower: str) -> str:
     if look is None:
         return "not this chain's"  # finished, or the sweep handed the run to a newer chain
     finished = look.progress.settled or look.overdue
-    text = texts.remind_progress(look.days, look.progress, finished=finished)
+    with in_language(languages.of_chat(look.chat_id)):
+        text = texts.remind_progress(look.days, look.progress, finished=finished)
     message_id = look.message_id
     if text != look.shown_text:
         try:

@@ -6,6 +6,9 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from medsync import clock
@@ -15,17 +18,19 @@ from medsync.auth.initdata import (
 )
 from medsync.config import current_settings
 from medsync.errors import Unauthorized
-from medsync.services import users
+from medsync.i18n import user_language
+from medsync.services import languages, users
 
 _REFUSALS = {
-    "missing": "Open the booking page from Telegram: the request carries no Telegram initData.",
-    "malformed": "The Telegram initData is malformed.",
-    "bad_signature": "The Telegram initData signature is invalid.",
-    "expired": "The Telegram session has expired. Please reopen the booking page from Telegram.",
-    "no_user": "The Telegram initData names no user.",
+    "missing": _l("Open the booking page from Telegram: the request carries no Telegram initData."),
+    "malformed": _l("The Telegram initData is malformed."),
+    "bad_signature": _l("The Telegram initData signature is invalid."),
+    "expired": _l("The Telegram session has expired. Please reopen the booking page from Telegram."),
+    "no_user": _l("The Telegram initData names no user."),
 }
 
 
+_INVALID = _l("The Telegram initData is invalid.")
 _VERIFIED = "medsync.verified_init_data"
 
 
@@ -36,12 +41,12 @@ def verified_init_data(body_init_data: str | None = None) -> InitData:
         return verified
     settings = current_settings()
     if not settings.BOT_TOKEN:
-        raise Unauthorized("Telegram initData cannot be verified: the server has no BOT_TOKEN configured.")
+        raise Unauthorized(_("Telegram initData cannot be verified: the server has no BOT_TOKEN configured."))
     raw = extract_init_data(request.headers.get("Authorization"), body_init_data)
     try:
         init_data = _verified_signatures.verify(raw, settings.BOT_TOKEN, settings.INITDATA_MAX_AGE, clock.now())
     except InitDataError as exc:
-        raise Unauthorized(_REFUSALS.get(exc.reason, "The Telegram initData is invalid.")) from None
+        raise Unauthorized(_REFUSALS.get(exc.reason, _INVALID)) from None
     request.environ[_VERIFIED] = init_data  # per request (g may outlive one, e.g. in tests)
     return init_data
 
@@ -80,6 +85,21 @@ class _VerifiedSignatures:
 
 
 _verified_signatures = _VerifiedSignatures(size=4096)
+
+
+def caller_language() -> str | None:
+    """The API's language source (medsync.i18n): with valid initData the caller's own language (their choice, else
+    their Telegram's); without it, None, and Accept-Language decides. Asked only when a text is rendered."""
+    if not request.headers.get("Authorization", "").lower().startswith("tma ") and body_init_data() is None:
+        return None
+    try:
+        user = verified_init_data(body_init_data()).user
+    except Unauthorized:
+        return None
+    try:
+        return languages.of_user(user.id, user.language_code)
+    except DBAPIError:  # the error being answered may be the database's own: Telegram's language will do
+        return user_language(None, user.language_code)
 
 
 def current_patient_id(body_init_data: str | None = None) -> int:

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Response, request, send_file
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from medsync import log_context, metrics
@@ -180,7 +181,7 @@ class ResultFile(MethodView):
         result = results.get_result(result_id, user_id=current_patient_id())
         path = results.file_path(result)
         if not path.is_file():
-            raise ResultNotFound("The result file is not available. Please contact the clinic.")
+            raise ResultNotFound(_("The result file is not available. Please contact the clinic."))
         response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=result.file_name)
         response.headers["Cache-Control"] = "private, no-store"
         return response

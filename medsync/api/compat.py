@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 
 from medsync import clock, log_context, metrics
@@ -79,7 +80,7 @@ def list_diagnostics() -> ResponseReturnValue:
 def diagnostic_locations(diagnostic_id: int) -> ResponseReturnValue:
     diagnostic = catalog.get_diagnostic(diagnostic_id)
     if not diagnostic.clinics:
-        raise NotFound("No clinic offers this diagnostic.")
+        raise NotFound(_("No clinic offers this diagnostic."))
     return jsonify([location(clinic) for clinic in diagnostic.clinics])
 
 
@@ -104,7 +105,7 @@ def working_hours(location_id: int) -> ResponseReturnValue:
 def doctor_taken_hours(doctor_id: int, location_id: int, month_index: int) -> ResponseReturnValue:
     schedule = availability.doctor_schedule(doctor_id)
     if schedule.clinic.id != location_id:
-        raise NotFound("This doctor does not work at this clinic.")
+        raise NotFound(_("This doctor does not work at this clinic."))
     return taken_hours(schedule, month_index)
 
 
@@ -112,7 +113,7 @@ def doctor_taken_hours(doctor_id: int, location_id: int, month_index: int) -> Re
 def diagnostic_taken_hours(diagnostic_id: int, location_id: int, month_index: int) -> ResponseReturnValue:
     diagnostic = catalog.get_diagnostic(diagnostic_id)
     if not any(clinic.id == location_id for clinic in diagnostic.clinics):
-        raise NotFound("This clinic does not offer this diagnostic.")
+        raise NotFound(_("This clinic does not offer this diagnostic."))
     return taken_hours(availability.diagnostic_schedule(diagnostic_id, location_id), month_index)
 
 
@@ -149,7 +150,7 @@ def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
     try:
         fields = schema.load(body)
     except ValidationError as exc:
-        raise InvalidRequest("Some fields are missing or invalid.", errors=exc.normalized_messages()) from None
+        raise InvalidRequest(_("Some fields are missing or invalid."), errors=exc.normalized_messages()) from None
     booking = bookings.book(
         user_id=profile.telegram_id, profile=profile, clinic_id=fields["location_id"],
         starts_at=fields["booking_date_time"],
@@ -210,8 +211,8 @@ def location(clinic: ClinicInfo) -> dict[str, Any]:
 def month_days(month_index: int, zone: ZoneInfo) -> tuple[date, date]:
     """The first and last day of the next occurrence of that month (0 = January), seen from the clinic's today."""
     if not 0 <= month_index <= 11:
-        raise InvalidRequest("month_index must be 0 (January) to 11 (December).",
-                             errors={"month_index": ["Must be between 0 and 11."]})
+        raise InvalidRequest(_("month_index must be 0 (January) to 11 (December)."),
+                             errors={"month_index": [_("Must be between 0 and 11.")]})
     today = clock.now().astimezone(zone).date()
     year = today.year if month_index + 1 >= today.month else today.year + 1
     following = date(year + 1, 1, 1) if month_index == 11 else date(year, month_index + 2, 1)

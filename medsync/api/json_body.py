@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 _WRITES = frozenset({"POST", "PUT", "PATCH"})
@@ -21,7 +23,7 @@ def require_json_object() -> None:
     has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
     if not request.is_json:
         if has_body:
-            raise UnsupportedMediaType("Send the request body as application/json.")
+            raise UnsupportedMediaType(_("Send the request body as application/json."))
         return
     json_object()
 
@@ -49,16 +51,17 @@ def _parse() -> dict[str, Any]:
         # A chunked body is cut at the limit without a word (werkzeug's LimitedStream): too large, not malformed.
         raise RequestEntityTooLarge()
     if not raw.strip():
-        raise BadRequest("The request body is empty; send a JSON object.")
+        raise BadRequest(_("The request body is empty; send a JSON object."))
     try:
         body = json.loads(raw)  # RecursionError: the C decoder's answer to nesting deeper than Python's limit
     except (ValueError, RecursionError):
-        raise BadRequest("The request body is not valid JSON.") from None
+        raise BadRequest(_("The request body is not valid JSON.")) from None
     if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.")
+        raise BadRequest(_("The request body must be a JSON object."))
     if not _nested_within(body, MAX_DEPTH):
         # Nothing we take is nested this deep; whatever walks a body (the webhook's checks, a library) may recurse.
-        raise BadRequest(f"The request body is nested deeper than {MAX_DEPTH} levels.")
+        raise BadRequest(ngettext("The request body is nested deeper than %(num)d level.",
+                                   "The request body is nested deeper than %(num)d levels.", MAX_DEPTH))
     return body
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import redis
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -60,12 +61,12 @@ def _count_or_refuse(limit: Any, key: str) -> None:
     try:
         if limiter.hit(limit, SCOPE, key):
             return
-        reset_at, _ = limiter.get_window_stats(limit, SCOPE, key)
+        reset_at, _remaining = limiter.get_window_stats(limit, SCOPE, key)
     except redis.RedisError:
         # Redis only counts: if it is down, bookings go through unlimited rather than failing.
         log.warning("booking rate limiter unavailable; request let through")
         return
     raise TooManyRequests(
-        "Too many booking requests. Please wait a little and try again.",
+        _("Too many booking requests. Please wait a little and try again."),
         retry_after=max(1, math.ceil(reset_at - time.time())),
     )

@@ -4,18 +4,42 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from medsync import clock
 from medsync.api.urls import photo_url
 from medsync.errors import error_body
+from medsync.i18n import N_, translated
 from medsync.models import PATIENT_FIELD_LIMITS, BookingStatus
 from medsync.services.availability import MAX_RANGE_DAYS
 from medsync.storable_text import is_storable
 
-DB_INT = validate.Range(min=1, max=2**31 - 1)
+# Validators say what they refuse through gettext (marshmallow formats the lazy text when it refuses, in the
+# request's language); marshmallow's own field messages are translated on the way out (medsync.http_errors).
+
+
+def between(low: Any, high: Any) -> validate.Range:
+    return validate.Range(min=low, max=high,
+                          error=_l("Must be greater than or equal to {min} and less than or equal to {max}."))
+
+
+def at_most(longest: int) -> validate.Length:
+    return validate.Length(max=longest, error=_l("Longer than maximum length {max}."))
+
+
+def length_between(shortest: int, longest: int) -> validate.Length:
+    return validate.Length(min=shortest, max=longest, error=_l("Length must be between {min} and {max}."))
+
+
+def one_of(choices: list[str]) -> validate.OneOf:
+    return validate.OneOf(choices, error=_l("Must be one of: {choices}."))
+
+
+DB_INT = between(1, 2**31 - 1)
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-CALENDAR_DAYS = validate.Range(min=date(EARLIEST_YEAR, 1, 1), max=date(LATEST_YEAR, 12, 31))
+CALENDAR_DAYS = between(date(EARLIEST_YEAR, 1, 1), date(LATEST_YEAR, 12, 31))
 # What the document says of those years (OpenAPI 3.0 has no minimum for a date string; a pattern says it exactly).
 YEARS_PATTERN = "^(20[0-9]{2}|2100)-"
 # Exactly what str.strip() removes (str.isspace()), so that a pattern in the document can say "not blank" as the
@@ -36,15 +60,15 @@ def _storable(value: str) -> None:
     if is_storable(value):
         return
     if "\x00" in value:
-        raise ValidationError("Must not contain NUL characters.")
-    raise ValidationError("Must be valid Unicode text.")
+        raise ValidationError(_("Must not contain NUL characters."))
+    raise ValidationError(_("Must be valid Unicode text."))
 
 
 class Text(fields.String):
     """A string PostgreSQL can store, stripped, with a length cap (of the stripped text)."""
 
     def __init__(self, *, max_length: int, min_length: int = 0, **kwargs: Any) -> None:
-        validators = [_storable, validate.Length(min=min_length, max=max_length)]
+        validators = [_storable, length_between(min_length, max_length) if min_length else at_most(max_length)]
         metadata = {"pattern": NOT_BLANK_PATTERN if min_length else NO_NUL_PATTERN, **kwargs.pop("metadata", {})}
         super().__init__(validate=validators, metadata=metadata, **kwargs)
 
@@ -66,12 +90,12 @@ class Phone(Text):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         phone = super()._deserialize(value, attr, data, **kwargs)
         if not self.ALLOWED.issuperset(phone):  # ASCII digits: str.isdigit() would take "²" or "٣"
-            raise ValidationError("Only digits, spaces, +, -, ( and ) are allowed.")
+            raise ValidationError(_("Only digits, spaces, +, -, ( and ) are allowed."))
         return phone
 
 
 def EmailAddress(**kwargs: Any) -> fields.Email:  # noqa: N802 - reads like a field class
-    return fields.Email(validate=[_storable, validate.Length(max=PATIENT_FIELD_LIMITS["email"])], **kwargs)
+    return fields.Email(validate=[_storable, at_most(PATIENT_FIELD_LIMITS["email"])], **kwargs)
 
 
 class NumericId(fields.Integer):
@@ -95,9 +119,9 @@ class OffsetDateTime(fields.AwareDateTime):
     """An ISO 8601 instant that must carry a UTC offset (naive or unparseable → 422)."""
 
     MAX_LENGTH = 40
-    default_error_messages = {
-        "invalid": "Not a valid ISO 8601 date-time.",
-        "invalid_awareness": "The time needs a UTC offset, e.g. 2026-12-03T09:00:00Z.",
+    default_error_messages = {  # as marshmallow's own: translated on the way out
+        "invalid": N_("Not a valid ISO 8601 date-time."),
+        "invalid_awareness": N_("The time needs a UTC offset, e.g. 2026-12-03T09:00:00Z."),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -109,7 +133,8 @@ class OffsetDateTime(fields.AwareDateTime):
             raise self.make_error("invalid")
         moment = super()._deserialize(value, attr, data, **kwargs)
         if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-            raise ValidationError(f"The year must be between {EARLIEST_YEAR} and {LATEST_YEAR}.")
+            raise ValidationError(_("The year must be between {earliest} and {latest}.").format(
+                earliest=EARLIEST_YEAR, latest=LATEST_YEAR))
         return moment
 
 
@@ -163,15 +188,15 @@ class QuerySchema(Schema):
     """A query string: a parameter left empty (`?clinic_id=`, a form's "All clinics") means no filter."""
 
     @pre_load
-    def _empty_means_absent(self, data: Any, **_: Any) -> dict[str, Any]:
+    def _empty_means_absent(self, data: Any, **kwargs: Any) -> dict[str, Any]:
         # A plain dict keeps each parameter's first value: right for every query schema here, none of which has a
         # List field (one that does must keep webargs' MultiDict instead).
         return {name: data[name] for name in data if data[name] != ""}
 
 
 class PageQuerySchema(QuerySchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page = fields.Integer(load_default=1, validate=between(1, 100_000))
+    per_page = fields.Integer(load_default=20, validate=between(1, 100))
 
 
 class PaginationSchema(Schema):
@@ -340,9 +365,9 @@ class BookingCreateSchema(Schema):
     ]}
 
     @validates_schema
-    def _one_service(self, data: dict[str, Any], **_: Any) -> None:
+    def _one_service(self, data: dict[str, Any], **kwargs: Any) -> None:
         if (data.get("doctor_id") is None) == (data.get("diagnostic_id") is None):
-            raise ValidationError("Give exactly one of doctor_id or diagnostic_id.", "doctor_id")
+            raise ValidationError(_("Give exactly one of doctor_id or diagnostic_id."), "doctor_id")
 
 
 class IdempotencyHeaderSchema(Schema):
@@ -353,7 +378,7 @@ class IdempotencyHeaderSchema(Schema):
 
 
 class BookingListQuerySchema(PageQuerySchema):
-    when = fields.String(load_default="upcoming", validate=validate.OneOf(["upcoming", "past", "all"]))
+    when = fields.String(load_default="upcoming", validate=one_of(["upcoming", "past", "all"]))
 
 
 class CancelSchema(Schema):
@@ -411,7 +436,8 @@ class BookingPageSchema(Schema):
 class ResultSchema(Schema):
     id = fields.Integer()
     booking_id = fields.Integer()
-    title = fields.String()
+    title = fields.Function(lambda result: translated(result.title), metadata={
+        "type": "string", "description": "The test's name, or a visit summary's title in the caller's language."})
     file_name = fields.String()
     content_type = fields.String()
     size_bytes = fields.Integer()
@@ -446,7 +472,7 @@ class CompatBookingSchema(Schema):
     user_message = Text(allow_none=True, max_length=PATIENT_FIELD_LIMITS["message"])
 
     @pre_load
-    def _blank_email_is_none(self, data: Any, **_: Any) -> Any:
+    def _blank_email_is_none(self, data: Any, **kwargs: Any) -> Any:
         """The Mini App's form sends "" when the optional email is left empty."""
         if isinstance(data, dict) and data.get("user_email") == "":
             return {**data, "user_email": None}

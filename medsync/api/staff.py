@@ -5,14 +5,15 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from medsync import metrics
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
 from medsync.api.refusals import JSON_BODY, STAFF_AUTH, refusals
 from medsync.api.schemas import (
-    DB_INT, BookingPatientSchema, CalendarDay, ClinicTime, PageQuerySchema, PaginationSchema, ResultSchema, Text,
+    DB_INT, BookingPatientSchema, CalendarDay, ClinicTime, PageQuerySchema, PaginationSchema,
+    ResultSchema, Text, length_between, one_of,
 )
 from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, current_staff, require_staff_token
 from medsync.config import current_settings
@@ -43,7 +44,7 @@ class DayQuerySchema(PageQuerySchema):
     date = CalendarDay(load_default=None, metadata={"description": "Clinic-local date; default: each clinic's today."})
     clinic_id = fields.Integer(load_default=None, validate=DB_INT,
                                metadata={"description": "One clinic; default: every clinic of the token."})
-    status = fields.String(load_default=None, validate=validate.OneOf([status.value for status in BookingStatus]))
+    status = fields.String(load_default=None, validate=one_of([status.value for status in BookingStatus]))
 
 
 class StaffBookingSchema(Schema):
@@ -68,7 +69,7 @@ class StaffBookingPageSchema(Schema):
 
 
 class StatusChangeSchema(Schema):
-    status = fields.String(required=True, validate=validate.OneOf(STAFF_STATUSES))
+    status = fields.String(required=True, validate=one_of(STAFF_STATUSES))
     reason = Text(load_default=None, allow_none=True, max_length=500)
 
 
@@ -84,7 +85,7 @@ class ReminderRunSchema(Schema):
     date = CalendarDay(load_default=None)
     clinic_id = fields.Integer(load_default=None, validate=DB_INT)
     booking_ids = fields.List(fields.Integer(validate=DB_INT), load_default=None,
-                              validate=validate.Length(min=1, max=1000))
+                              validate=length_between(1, 1000))
 
 
 class ReminderRunResultSchema(Schema):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import g, request
+from flask_babel import gettext as _
 
 from medsync.errors import Unauthorized
 from medsync.extensions import db
@@ -13,9 +14,9 @@ SECURITY_SCHEME = "bearer"  # declared with the API in medsync.api
 
 def require_staff_token() -> None:
     """before_request of the staff blueprint: 401 unless the bearer token is a live staff token."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("A staff token is required: Authorization: Bearer <token>.")
+        raise Unauthorized(_("A staff token is required: Authorization: Bearer <token>."))
     g.staff_token = staff_tokens.authenticate(token.strip())
     # last_used_at is bookkeeping of its own; it must not wait for (or depend on) the request's commit.
     db.session.commit()

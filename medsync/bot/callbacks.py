@@ -23,5 +23,8 @@ booking_calendar = CallbackData("booking_id", prefix="bi")
 results_page = CallbackData("page", prefix="rl")
 result_document = CallbackData("result_id", prefix="rd")
 
+# /language: the language chosen (one of medsync.i18n.LANGUAGES).
+choose_language = CallbackData("language", prefix="lg")
+
 # The "2/3" label between ◀ and ▶: pressing it only answers the callback.
 page_label = CallbackData(prefix="pg")

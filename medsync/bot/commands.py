@@ -9,7 +9,8 @@ from telebot.types import BotCommand, MenuButtonWebApp, WebAppInfo
 from medsync.bot import get_bot, texts
 from medsync.bot.staff import chat_commands
 from medsync.config import current_settings
-from medsync.services import staff_accounts
+from medsync.i18n import DEFAULT_LANGUAGE, LANGUAGES, in_language
+from medsync.services import languages, staff_accounts
 
 WEBHOOK_PATH = "/telegram/webhook"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
@@ -57,13 +58,20 @@ def delete_webhook() -> None:
 @click.command("setup-bot")
 @with_appcontext
 def setup_bot() -> None:
-    """The chat's menu button opening the Mini App, the command list, and each staff member's chat's own list."""
+    """The chat's menu button opening the Mini App, the command list in each of our languages (Telegram shows a
+    user the list of their Telegram's language, else the English one), and each staff member's chat's own list, in
+    that member's language."""
     bot = _bot()
-    menu_button = MenuButtonWebApp(texts.MENU_BUTTON, WebAppInfo(current_settings().WEBAPP_URL))
+    # One button for every chat (Telegram has no menu button per language): in the default language.
+    menu_button = MenuButtonWebApp(str(texts.MENU_BUTTON), WebAppInfo(current_settings().WEBAPP_URL))
     bot.set_chat_menu_button(menu_button=menu_button)
-    bot.set_my_commands([BotCommand(command, description) for command, description in texts.COMMANDS])
+    for language in LANGUAGES:
+        with in_language(language):
+            commands = [BotCommand(command, str(description)) for command, description in texts.COMMANDS]
+        bot.set_my_commands(commands, language_code=None if language == DEFAULT_LANGUAGE else language)
     # Members bound before their lists were kept (or whose row was given up on) are brought in step here.
     accounts = staff_accounts.active_accounts()
     for telegram_id in accounts:
-        chat_commands.sync(bot, telegram_id)
+        with in_language(languages.of_chat(telegram_id)):
+            chat_commands.sync(bot, telegram_id)
     click.echo(f"menu button and commands set; staff commands set in {len(accounts)} staff chat(s)")

@@ -7,17 +7,18 @@ from datetime import datetime
 from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from medsync.bot import callbacks, texts
+from medsync.i18n import LANGUAGES
 from medsync.models import Booking, BookingStatus, Result
 from medsync.services.bookings import BookingLine
 from medsync.services.pagination import Page
 
 
 def _web_app(text: str, url: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, web_app=WebAppInfo(url))
+    return InlineKeyboardButton(str(text), web_app=WebAppInfo(url))  # str(): a lazy text rendered now
 
 
 def _callback(text: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=data)
+    return InlineKeyboardButton(str(text), callback_data=data)
 
 
 def reschedule_url(webapp_url: str, booking_id: int) -> str:
@@ -37,6 +38,12 @@ def main_menu(webapp_url: str) -> InlineKeyboardMarkup:
             _callback(texts.BUTTON_MY_RESULTS, callbacks.open_results.new()),
         ],
     ])
+
+
+def languages() -> InlineKeyboardMarkup:
+    """One button per language, named as its speakers write it."""
+    return InlineKeyboardMarkup([[_callback(name, callbacks.choose_language.new(code))]
+                                 for code, name in LANGUAGES.items()])
 
 
 def page_navigation(page: Page, to_page: Callable[[int], str]) -> list[InlineKeyboardButton]:

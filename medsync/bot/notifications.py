@@ -8,11 +8,12 @@ from typing import Any
 
 from telebot.types import InlineKeyboardMarkup
 
-from medsync import clock
+from medsync import clock, formats
 from medsync.bot import keyboards, texts
 from medsync.bot.documents import ResultDocument
 from medsync.bot.staff import notices as staff_notices
 from medsync.config import current_settings
+from medsync.i18n import translated
 from medsync.models import Actor, Booking, MessageKind, OutboxMessage, Result
 
 
@@ -80,14 +81,13 @@ def _cancellation(booking: Booking) -> Notification:
     if booking.cancelled_by == Actor.PATIENT.value:
         text = texts.CANCELLED_BY_PATIENT.format(details=details)
     else:
-        reason = texts.CANCEL_REASON_LINE.format(reason=escape(booking.cancel_reason)) if booking.cancel_reason else ""
+        reason = (texts.CANCEL_REASON_LINE.format(reason=escape(translated(booking.cancel_reason)))
+                  if booking.cancel_reason else "")
         text = texts.CANCELLED_BY_CLINIC.format(reason=reason, details=details)
     return Notification(text, keyboards.cancellation_notification(booking, current_settings().WEBAPP_URL))
 
 
 def _result(booking: Booking, result: Result) -> Notification:
-    local = texts.local_time(booking)
-    caption = texts.RESULT_CAPTION.format(
-        title=escape(result.title), service=escape(booking.service_name), day=f"{local.day} {local:%B %Y}"
-    )
+    caption = texts.RESULT_CAPTION.format(title=escape(translated(result.title)), service=escape(booking.service_name),
+                                          day=formats.long_date(texts.local_time(booking).date()))
     return Notification(caption, document=ResultDocument.of(result))

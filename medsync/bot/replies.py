@@ -58,6 +58,7 @@ def stale_edit(chat_id: int, reply: dict[str, Any]) -> bool:
 def send_message(bot: telebot.TeleBot, chat_id: int, text: str,
                  reply_markup: InlineKeyboardMarkup | None = None) -> Message | None:
     """sendMessage now (returns the message), or later through the outbox (returns None)."""
+    text = str(text)  # a lazy text rendered now, in the language of the chat being answered
     try:
         return bot.send_message(chat_id, text, reply_markup=reply_markup)
     except Exception as exc:
@@ -67,6 +68,7 @@ def send_message(bot: telebot.TeleBot, chat_id: int, text: str,
 
 def edit_message_text(bot: telebot.TeleBot, message: Message, text: str, reply_markup: InlineKeyboardMarkup) -> None:
     """Replace a message's text and keyboard in place; a double tap's "message is not modified" is fine."""
+    text = str(text)
     try:
         # pyTelegramBotAPI's own call, without TeleBot's wrapper: that one parses the edited message Telegram sends
         # back (every button of its keyboard) into objects nobody reads.
@@ -83,6 +85,7 @@ def edit_message_text(bot: telebot.TeleBot, message: Message, text: str, reply_m
 
 def send_text_document(bot: telebot.TeleBot, chat_id: int, file_name: str, content: str, caption: str) -> None:
     """A small text file (an .ics event) as a document, now or later."""
+    caption = str(caption)
     try:
         bot.send_document(chat_id, InputFile(BytesIO(content.encode()), file_name=file_name), caption=caption)
     except Exception as exc:

@@ -47,8 +47,8 @@ class WebhookReply:
 
 def answer_call(callback_query_id: str, text: str | None = None, alert: bool = False) -> dict[str, Any]:
     """answerCallbackQuery as a method in the webhook's response."""
-    return {"method": "answerCallbackQuery", "callback_query_id": callback_query_id, "text": text,
-            "show_alert": alert}
+    return {"method": "answerCallbackQuery", "callback_query_id": callback_query_id,
+            "text": None if text is None else str(text), "show_alert": alert}
 
 
 webhook_reply = WebhookReply()

@@ -1,59 +1,74 @@
-"""Every text the bot shows, in one place. Messages use HTML parse mode: anything not ours is escaped."""
+"""Every text the bot shows, in one place, through gettext: constants are lazy (rendered in the language of the chat
+being answered, see medsync.i18n), functions render at once. Messages use HTML parse mode: anything not ours is
+escaped. Dates and times through medsync.formats, in the clinic's time zone."""
 from __future__ import annotations
 
 from datetime import datetime
 from html import escape
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from medsync import formats
+from medsync.i18n import translated
 from medsync.models import Booking, BookingStatus, Result
 from medsync.services.bookings import BookingLine
 
 # --- main menu ----------------------------------------------------------------------------------
 
-WELCOME = (
+WELCOME = _l(
     "Hello, {name}!\n\n"
     "MedSync books doctors' appointments and diagnostic tests at our clinics.\n"
     "Book in the app, and find your bookings and test results right here in the chat."
 )
-HELP = (
+HELP = _l(
     "<b>What I can do</b>\n\n"
     "• <b>Book an appointment</b> or <b>Get tested</b> opens the booking app.\n"
     "• /bookings — your bookings: details, cancel, reschedule, add to calendar.\n"
     "• /results — your test results as documents.\n"
+    "• /language — the language I write in.\n"
     "• /start — this menu."
 )
-BUTTON_MAIN_PAGE = "Main page"
-BUTTON_BOOK_APPOINTMENT = "Book an appointment"
-BUTTON_GET_TESTED = "Get tested"
-BUTTON_MY_BOOKINGS = "My bookings"
-BUTTON_MY_RESULTS = "My results"
-MENU_BUTTON = "Open MedSync"
+BUTTON_MAIN_PAGE = _l("Main page")
+BUTTON_BOOK_APPOINTMENT = _l("Book an appointment")
+BUTTON_GET_TESTED = _l("Get tested")
+BUTTON_MY_BOOKINGS = _l("My bookings")
+BUTTON_MY_RESULTS = _l("My results")
+MENU_BUTTON = _l("Open MedSync")
 
 # (command, description) for setMyCommands.
 COMMANDS = (
-    ("start", "Main menu"),
-    ("bookings", "My bookings"),
-    ("results", "My test results"),
-    ("help", "What this bot can do"),
+    ("start", _l("Main menu")),
+    ("bookings", _l("My bookings")),
+    ("results", _l("My test results")),
+    ("language", _l("Change the language")),
+    ("help", _l("What this bot can do")),
 )
+
+# --- /language -----------------------------------------------------------------------------------
+
+CHOOSE_LANGUAGE = _l("Choose the language I write to you in:")
+# Translators: sent in the language just chosen: name your own language here.
+LANGUAGE_CHOSEN = _l("Done: I will write to you in English.")
 
 # --- answers to a button press (callback query) --------------------------------------------------
 
-NOT_FOUND = "Not found."
-NOT_AVAILABLE = "This button is no longer available."
-MESSAGE_UNREACHABLE = "This button does not work here any more. Send /start for a fresh menu."
-SOMETHING_WENT_WRONG = "Something went wrong on our side. Please try again."
+NOT_FOUND = _l("Not found.")
+NOT_AVAILABLE = _l("This button is no longer available.")
+MESSAGE_UNREACHABLE = _l("This button does not work here any more. Send /start for a fresh menu.")
+SOMETHING_WENT_WRONG = _l("Something went wrong on our side. Please try again.")
 
 # --- "My bookings" -------------------------------------------------------------------------------
 
-BOOKINGS_TITLE = {"upcoming": "<b>Your upcoming bookings</b>", "past": "<b>Your past bookings</b>"}
-BOOKINGS_HINT = "Tap a booking to see its details."
+BOOKINGS_TITLE = {"upcoming": _l("<b>Your upcoming bookings</b>"), "past": _l("<b>Your past bookings</b>")}
+BOOKINGS_HINT = _l("Tap a booking to see its details.")
 BOOKINGS_EMPTY = {
-    "upcoming": "You have no upcoming bookings yet.",
-    "past": "You have no past bookings.",
+    "upcoming": _l("You have no upcoming bookings yet."),
+    "past": _l("You have no past bookings."),
 }
-BUTTON_SHOW_PAST = "Past bookings"
-BUTTON_SHOW_UPCOMING = "Upcoming bookings"
-BUTTON_BOOK = "Book an appointment"
+BUTTON_SHOW_PAST = _l("Past bookings")
+BUTTON_SHOW_UPCOMING = _l("Upcoming bookings")
+BUTTON_BOOK = _l("Book an appointment")
 BUTTON_PREVIOUS = "◀"
 BUTTON_NEXT = "▶"
 PAGE_LABEL = "{page}/{pages}"
@@ -61,47 +76,48 @@ PAGE_LABEL = "{page}/{pages}"
 # The one vocabulary for a booking's status, for patients and staff alike: the staff texts use these words (in
 # lower case) and the Mini App's catalog says the same (medsync/webapp/i18n.py, `status_*`; a test keeps them equal).
 STATUS_NAMES = {
-    BookingStatus.BOOKED.value: "Booked",
-    BookingStatus.ARRIVED.value: "Arrived",
-    BookingStatus.FULFILLED.value: "Completed",
-    BookingStatus.CANCELLED.value: "Cancelled",
-    BookingStatus.NOSHOW.value: "Missed",
+    BookingStatus.BOOKED.value: _l("Booked"),
+    BookingStatus.ARRIVED.value: _l("Arrived"),
+    BookingStatus.FULFILLED.value: _l("Completed"),
+    BookingStatus.CANCELLED.value: _l("Cancelled"),
+    BookingStatus.NOSHOW.value: _l("Missed"),
 }
-BUTTON_CANCEL = "Cancel"
-BUTTON_RESCHEDULE = "Reschedule"
-BUTTON_CALENDAR = "Add to calendar"
-BUTTON_BACK = "Back"
-BUTTON_CANCEL_YES = "Yes, cancel"
-BUTTON_CANCEL_NO = "No, keep it"
+BUTTON_CANCEL = _l("Cancel")
+BUTTON_RESCHEDULE = _l("Reschedule")
+BUTTON_CALENDAR = _l("Add to calendar")
+BUTTON_BACK = _l("Back")
+BUTTON_CANCEL_YES = _l("Yes, cancel")
+BUTTON_CANCEL_NO = _l("No, keep it")
 
-CANCEL_QUESTION = "<b>Cancel this booking?</b>"
-CANCELLED = "Your booking is cancelled."
-CANCEL_TOO_LATE = "It is too late to cancel this booking online. Please call the clinic."
-ALREADY_CANCELLED = "This booking is already cancelled."
-NO_LONGER_ACTIVE = "This booking is no longer active."
-CALENDAR_CAPTION = "Open the file to add booking #{number} to your calendar."
-CALENDAR_SENT = "Calendar file sent."
+CANCEL_QUESTION = _l("<b>Cancel this booking?</b>")
+CANCELLED = _l("Your booking is cancelled.")
+CANCEL_TOO_LATE = _l("It is too late to cancel this booking online. Please call the clinic.")
+ALREADY_CANCELLED = _l("This booking is already cancelled.")
+NO_LONGER_ACTIVE = _l("This booking is no longer active.")
+CALENDAR_CAPTION = _l("Open the file to add booking #{number} to your calendar.")
+CALENDAR_SENT = _l("Calendar file sent.")
 
 # --- reminders -----------------------------------------------------------------------------------
 
-ATTENDANCE_CONFIRMED = "Thank you! We look forward to seeing you."
+ATTENDANCE_CONFIRMED = _l("Thank you! We look forward to seeing you.")
 
 # --- "My results" --------------------------------------------------------------------------------
 
-RESULTS_TITLE = "<b>Your test results</b>"
-RESULTS_HINT = "Tap a result to receive it as a document."
-RESULTS_EMPTY = "You have no test results yet. We will send them here as soon as they are ready."
-RESULT_SENT = "Sending your result."
+RESULTS_TITLE = _l("<b>Your test results</b>")
+RESULTS_HINT = _l("Tap a result to receive it as a document.")
+RESULTS_EMPTY = _l("You have no test results yet. We will send them here as soon as they are ready.")
+RESULT_SENT = _l("Sending your result.")
 
 # --- Web App -------------------------------------------------------------------------------------
 
-BOOKING_CONFIRMED = "<b>Your booking is confirmed.</b>"
-BOOKING_NOT_FOUND = "We could not find this booking. Open /bookings to see yours."
+BOOKING_CONFIRMED = _l("<b>Your booking is confirmed.</b>")
+BOOKING_NOT_FOUND = _l("We could not find this booking. Open /bookings to see yours.")
 
 
 def welcome(first_name: str) -> str:
     """The /start greeting; the name comes from the user's profile, so it is escaped."""
-    return WELCOME.format(name=escape(first_name or "there"))
+    # Translators: the greeting's name when the user's Telegram profile has none.
+    return WELCOME.format(name=escape(first_name or _("there")))
 
 
 def local_time(booking: Booking) -> datetime:
@@ -110,15 +126,17 @@ def local_time(booking: Booking) -> datetime:
 
 
 def visit_time(booking: Booking) -> str:
-    """'Wednesday, 2 December 2026, 10:00 (Europe/Kyiv)': the clinic's wall clock and zone, never UTC."""
+    """'Wednesday, December 2, 2026, 10:00 (Kyiv)': the clinic's wall clock and its city, never UTC."""
     start = local_time(booking)
-    return f"{start:%A}, {start.day} {start:%B %Y}, {start:%H:%M} ({booking.clinic.timezone})"
+    # Translators: a visit's date and time on the clinic's clock; {city} names the clinic's time zone.
+    return _("{day}, {time} ({city})").format(day=formats.full_day(start.date()), time=formats.clock_time(start),
+                                              city=formats.zone_city(booking.clinic.timezone))
 
 
 def booking_button(line: BookingLine) -> str:
     """One line on a list button: clinic-local date and time · doctor or diagnostic (buttons are plain text)."""
     start = line.starts_at.astimezone(line.zone)
-    return f"{start:%a} {start.day} {start:%b} {start:%H:%M} · {line.service_name}"
+    return f"{formats.short_day(start.date())} {formats.clock_time(start)} · {line.service_name}"
 
 
 def bookings_list(when: str, total: int) -> str:
@@ -129,17 +147,20 @@ def bookings_list(when: str, total: int) -> str:
 
 
 def booking_details(booking: Booking, *, too_late: bool = False) -> str:
-    """Number, service, clinic with address, local date and time with the zone's name, status; `too_late` adds
+    """Number, service, clinic with address, local date and time with the zone's city, status; `too_late` adds
     that it can no longer be cancelled or moved here."""
     clinic = booking.clinic
-    text = (
-        f"<b>Booking #{booking.id}</b>\n\n"
-        f"{_service_label(booking)}: {escape(booking.service_name)}\n"
-        f"Clinic: {escape(clinic.name)}\n"
-        f"Address: {escape(clinic.address)}\n"
-        f"When: {escape(visit_time(booking))}\n"
-        f"Status: {STATUS_NAMES.get(booking.status, escape(booking.status))}"
-    )
+    label = _("Doctor") if booking.doctor_id is not None else _("Test")
+    text = _(
+        "<b>Booking #{number}</b>\n\n"
+        "{label}: {service}\n"
+        "Clinic: {clinic}\n"
+        "Address: {address}\n"
+        "When: {when}\n"
+        "Status: {status}"
+    ).format(number=booking.id, label=label, service=escape(booking.service_name), clinic=escape(clinic.name),
+             address=escape(clinic.address), when=escape(visit_time(booking)),
+             status=STATUS_NAMES.get(booking.status, escape(booking.status)))
     return f"{text}\n\n{TOO_LATE_TO_CHANGE}" if too_late else text
 
 
@@ -167,46 +188,41 @@ def results_list(total: int) -> str:
 
 def result_button(result: Result) -> str:
     """One result on a list button: test name · date of the visit."""
-    return f"{result.title} · {_visit_date(result)}"
+    return f"{translated(result.title)} · {_visit_date(result)}"
 
 
 def result_caption(result: Result) -> str:
     """The document's caption: the test name and the date of the visit."""
-    return f"<b>{escape(result.title)}</b>\n{_visit_date(result)}"
+    return f"<b>{escape(translated(result.title))}</b>\n{_visit_date(result)}"
 
 
 def _visit_date(result: Result) -> str:
-    start = local_time(result.booking)
-    return f"{start.day} {start:%b %Y}"
-
-
-def _service_label(booking: Booking) -> str:
-    return "Doctor" if booking.doctor_id is not None else "Test"
+    return formats.short_date(local_time(result.booking).date())
 
 
 # --- notifications (outbox messages) ---
 # HTML parse mode: the caller escapes every value it puts in.
 
 VISIT_DETAILS = "<b>{service}</b>\n🗓 {when}\n🏥 {clinic}, {address}"
-CONFIRMATION = "✅ Your visit is booked.\n\n{details}"
-REMINDER = "⏰ Reminder: your visit is coming up.\n\n{details}\n\nWill you come?"
-REMINDER_CONFIRM_BUTTON = "✅ I'll come"
-REMINDER_CANCEL_BUTTON = "❌ Cancel"
-RESULT_CAPTION = "📄 Your result is ready: <b>{title}</b>\n{service}, {day}"
+CONFIRMATION = _l("✅ Your visit is booked.\n\n{details}")
+REMINDER = _l("⏰ Reminder: your visit is coming up.\n\n{details}\n\nWill you come?")
+REMINDER_CONFIRM_BUTTON = _l("✅ I'll come")
+REMINDER_CANCEL_BUTTON = _l("❌ Cancel")
+RESULT_CAPTION = _l("📄 Your result is ready: <b>{title}</b>\n{service}, {day}")
 
 # --- notifications: moves, cancellations and their buttons -----------------------------------------
 # What a patient can do from a message in the chat. HTML parse mode: the caller escapes every value.
 
-MOVED = (
+MOVED = _l(
     "🔁 Your visit has been moved.\n\n<b>{service}</b>\n🗓 From: <s>{old}</s>\n🗓 To: <b>{new}</b>\n"
     "🏥 {clinic}, {address}"
 )
-CANCELLED_BY_PATIENT = "❌ Your visit is cancelled, as you asked.\n\n{details}\n\nNeed another time? Book again below."
-CANCELLED_BY_CLINIC = (
+CANCELLED_BY_PATIENT = _l("❌ Your visit is cancelled, as you asked.\n\n{details}\n\nNeed another time? Book again below.")
+CANCELLED_BY_CLINIC = _l(
     "❌ The clinic has cancelled your visit.{reason}\n\n{details}\n\n"
     "We are sorry. Please book another time below."
 )
-CANCEL_REASON_LINE = "\nReason: {reason}"
-TOO_LATE_TO_CHANGE = "It is too late to cancel or move this visit online. To change it, please call the clinic."
-BUTTON_BOOK_AGAIN = "📅 Book again"
-BUTTON_OPEN_BOOKING = "Open booking"
+CANCEL_REASON_LINE = _l("\nReason: {reason}")
+TOO_LATE_TO_CHANGE = _l("It is too late to cancel or move this visit online. To change it, please call the clinic.")
+BUTTON_BOOK_AGAIN = _l("📅 Book again")
+BUTTON_OPEN_BOOKING = _l("Open booking")

@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 from flask import Blueprint, Response, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 from telebot.types import Update
 
@@ -21,13 +22,14 @@ from medsync.auth.initdata import TELEGRAM_ID_LIMIT, is_telegram_user_id
 from medsync.bot import get_bot, replies, transport
 from medsync.redis_batch import RedisBatch
 from medsync.bot.handlers.users import (
-    Sender, note_known_profile, read_known_profile, remember_sender, sender_of,
+    Known, Sender, chosen_in_this_update, note_known_profile, read_known_profile, remember_sender, sender_of,
 )
 from medsync.bot.reply import webhook_reply
 from medsync.config import current_settings
 from medsync.errors import error_body
 from medsync.logs import log_failure
 from medsync.extensions import db, redis_client
+from medsync.i18n import in_language, user_language
 from medsync.storable_text import storable
 
 log = logging.getLogger(__name__)
@@ -55,12 +57,12 @@ def receive_update() -> tuple[Response, int]:
     the database went away before the update changed or sent anything, so that Telegram delivers it again)."""
     if not _secret_matches(request.headers.get(SECRET_HEADER, "")):
         metrics.webhook_update("unknown", "unauthorized")
-        return jsonify(error_body(401, "Wrong or missing secret token.")), 401
+        return jsonify(error_body(401, _("Wrong or missing secret token."))), 401
     body = json_object()  # 400 for anything but a JSON object nested within reason, 413 past the size cap
     kind = update_kind(body)
     if not _is_telegram_id(body.get("update_id")):
         metrics.webhook_update(kind, "invalid")
-        return jsonify(error_body(400, "The body is not a Telegram Update.")), 400
+        return jsonify(error_body(400, _("The body is not a Telegram Update."))), 400
     log_context.bind(update_id=body["update_id"])
     if not _ids_are_valid(body):
         # Signed with our secret, so answered 200 (a 4xx would only be retried), but never handled: an id
@@ -78,7 +80,7 @@ def receive_update() -> tuple[Response, int]:
     sender = sender_of(update)
     reply = None
     try:
-        first, known_profile = _first_delivery(update, sender)
+        first, known = _first_delivery(update, sender)
     except redis.RedisError:
         # Without the claim the update could be handled twice: nothing is done, and Telegram delivers it again.
         log.warning("telegram update %s could not be claimed, Redis is unavailable; asked Telegram to deliver "
@@ -87,12 +89,12 @@ def receive_update() -> tuple[Response, int]:
         return _deliver_again()
     if first:
         try:
-            reply, sender_stored = _handle(update, sender, known_profile, kind)
+            reply, hint = _handle(update, sender, known, kind)
         except DeliverAgain:
             _release(update.update_id)
             metrics.webhook_update(kind, "redelivered")
             return _deliver_again()
-        _mark_handled(update.update_id, sender if sender_stored else None)
+        _mark_handled(update.update_id, hint)
     else:
         metrics.webhook_update(kind, "duplicate")
     # Telegram performs a method given in the webhook's response (here: answering the button press).
@@ -106,7 +108,7 @@ def update_kind(body: dict[str, Any]) -> str:
 
 def _deliver_again() -> tuple[Response, int]:
     """503: Telegram keeps an update answered with an error and delivers it again later."""
-    return jsonify(error_body(503, "The service is briefly unavailable; deliver the update again.")), 503
+    return jsonify(error_body(503, _("The service is briefly unavailable; deliver the update again."))), 503
 
 
 def _secret_matches(given: str) -> bool:
@@ -158,26 +160,26 @@ def _parse_update(body: dict[str, Any]) -> Update | None:
         return None
 
 
-def _first_delivery(update: Update, sender: Sender | None) -> tuple[bool, str | None]:
+def _first_delivery(update: Update, sender: Sender | None) -> tuple[bool, Known | None]:
     """Claim the update id before handling it, so a concurrent or later redelivery is only acknowledged; in
-    the same round trip note the chat's newest update and read the profile the sender's row last held."""
+    the same round trip note the chat's newest update and read what the sender's row last held."""
     batch = RedisBatch(redis_client.client)
     batch.set(_seen_key(update.update_id), 1, nx=True, ex=IN_FLIGHT_TTL)
     if sender is not None:
         read_known_profile(batch, sender)
     replies.note_chat_activity(batch, update)
     first, *rest = batch.execute()
-    known = rest[0] if sender is not None else None
-    return bool(first), known.decode() if isinstance(known, bytes) else known
+    hint = rest[0] if sender is not None else None
+    return bool(first), Known.read(hint.decode() if isinstance(hint, bytes) else hint)
 
 
-def _mark_handled(update_id: int, stored_sender: Sender | None) -> None:
-    """Handled (or failed and answered 200): remember it for as long as Telegram could redeliver it, and the
-    profile now committed in the sender's row."""
+def _mark_handled(update_id: int, hint: tuple[Sender, str | None] | None) -> None:
+    """Handled (or failed and answered 200): remember it for as long as Telegram could redeliver it, and what the
+    sender's row now holds (committed): their profile and their choice of language."""
     batch = RedisBatch(redis_client.client)
     batch.expire(_seen_key(update_id), SEEN_UPDATE_TTL)
-    if stored_sender is not None:
-        note_known_profile(batch, stored_sender)
+    if hint is not None:
+        note_known_profile(batch, *hint)
     try:
         batch.execute()
     except redis.RedisError:
@@ -199,28 +201,36 @@ def _seen_key(update_id: int) -> str:
 
 
 def _handle(
-    update: Update, sender: Sender | None, known_profile: str | None, kind: str
-) -> tuple[dict[str, Any] | None, bool]:
-    """Run the handlers in this request and commit once; on any error roll back and log the update id.
+    update: Update, sender: Sender | None, known: Known | None, kind: str
+) -> tuple[dict[str, Any] | None, tuple[Sender, str | None] | None]:
+    """Run the handlers in this request, in the sender's language, and commit once; on any error roll back and log
+    the update id.
 
-    Returns the Bot API call to put in the webhook's response, if a handler left one, and whether the
-    sender's row is committed with the profile this update carries.
+    Returns the Bot API call to put in the webhook's response, if a handler left one, and what the sender's row
+    now holds when the hint should say so (their profile was written or checked, or they chose a language).
     """
     sender_stored = False
+    choice = known.choice if known is not None else None
     try:
         replies.handling_update(update.update_id)
-        if sender is not None and known_profile != sender.profile:
-            if remember_sender(sender):
+        if sender is not None and (known is None or known.profile != sender.profile):
+            written, choice = remember_sender(sender)
+            if written:
                 # Committed before any handler talks to Telegram: a double tap must not wait on our network
                 # round trips for the sender's row lock.
                 db.session.commit()
             sender_stored = True
-        get_bot().process_new_updates([update])
+        with in_language(_language(sender, choice)):
+            get_bot().process_new_updates([update])
         db.session.commit()
         metrics.webhook_update(kind, "handled")
-        return webhook_reply.take_for(update), sender_stored
+        chosen = chosen_in_this_update()
+        if chosen is not None:
+            choice, sender_stored = chosen, True
+        return webhook_reply.take_for(update), (sender, choice) if sender_stored else None
     except Exception as exc:  # noqa: BLE001 - answered 200 on purpose: a retry storm helps nobody
-        failure_reply = webhook_reply.take_after_failure(update)  # a press is still answered
+        with in_language(_language(sender, choice)):
+            failure_reply = webhook_reply.take_after_failure(update)  # a press is still answered
         db.session.rollback()
         if _connection_lost(exc) and not transport.spoke():
             # PostgreSQL or Redis went away under this update (a restart) before anything reached the chat: nothing
@@ -230,7 +240,12 @@ def _handle(
             raise DeliverAgain() from exc
         log_failure(log, exc, "telegram update %s failed", update.update_id)
         metrics.webhook_update(kind, "failed")
-        return failure_reply, sender_stored
+        return failure_reply, (sender, choice) if sender_stored and chosen_in_this_update() is None else None
+
+
+def _language(sender: Sender | None, choice: str | None) -> str:
+    """The sender's language: their choice, else what their Telegram says in this very update."""
+    return user_language(choice, sender.language_code if sender is not None else None)
 
 
 def _connection_lost(exc: Exception) -> bool:

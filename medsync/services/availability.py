@@ -19,6 +19,9 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import TIMESTAMP, BigInteger, ColumnElement, Select, bindparam, cast, exists, false, func, select, text
 from sqlalchemy.orm import selectinload
 
@@ -56,18 +59,18 @@ class Resource:
 def doctor_resource(doctor_id: int) -> Resource:
     doctor = db.session.get(Doctor, doctor_id, options=[selectinload(Doctor.clinic)])
     if doctor is None:
-        raise NotFound("Doctor not found.")
+        raise NotFound(_("Doctor not found."))
     return Resource(doctor.clinic, timedelta(minutes=doctor.appointment_minutes), doctor_id=doctor.id)
 
 
 def diagnostic_resource(diagnostic_id: int, clinic_id: int) -> Resource:
     diagnostic = db.session.get(DiagnosticType, diagnostic_id)
     if diagnostic is None:
-        raise NotFound("Diagnostic not found.")
+        raise NotFound(_("Diagnostic not found."))
     offered = db.session.get(ClinicDiagnostic, (clinic_id, diagnostic_id))
     if offered is None:
         raise InvalidRequest(
-            "This clinic does not offer this diagnostic.", errors={"clinic_id": ["Not offered at this clinic."]}
+            _("This clinic does not offer this diagnostic."), errors={"clinic_id": [_("Not offered at this clinic.")]}
         )
     clinic = db.session.get(Clinic, clinic_id)
     return Resource(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic.id)
@@ -109,7 +112,7 @@ def diagnostic_schedule(diagnostic_id: int, clinic_id: int) -> Schedule:
     clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == clinic_id), None)
     if clinic is None:
         raise InvalidRequest(
-            "This clinic does not offer this diagnostic.", errors={"clinic_id": ["Not offered at this clinic."]}
+            _("This clinic does not offer this diagnostic."), errors={"clinic_id": [_("Not offered at this clinic.")]}
         )
     return Schedule(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic.id)
 
@@ -206,17 +209,19 @@ def slot_on_grid(resource: Resource, starts_at: datetime, *, now: datetime | Non
     `check_slot` asks, a booking's INSERT refuses.
     """
     if starts_at.tzinfo is None:
-        raise InvalidRequest("The time needs a UTC offset.", errors={"starts_at": ["Missing UTC offset."]})
+        raise InvalidRequest(_("The time needs a UTC offset."), errors={"starts_at": [_("Missing UTC offset.")]})
     now = now or clock.now()
     earliest, latest = booking_window(now)
     if starts_at < now:
-        raise SlotUnavailable("This time is in the past.")
+        raise SlotUnavailable(_("This time is in the past."))
     if starts_at < earliest:
         minutes = int(current_settings().MIN_BOOKING_NOTICE.total_seconds() // 60)
-        raise SlotUnavailable(f"Bookings must be made at least {minutes} minutes ahead.")
+        raise SlotUnavailable(ngettext("Bookings must be made at least %(num)d minute ahead.",
+                                        "Bookings must be made at least %(num)d minutes ahead.", minutes))
     if starts_at > latest:
         days = current_settings().BOOKING_HORIZON_DAYS
-        raise SlotUnavailable(f"Bookings can be made at most {days} days ahead.")
+        raise SlotUnavailable(ngettext("Bookings can be made at most %(num)d day ahead.",
+                                        "Bookings can be made at most %(num)d days ahead.", days))
     clinic = schedule_of(resource).clinic  # the same hours the free-slot lists offer, uncommitted changes too
     zone = clinic.zone
     start = starts_at.astimezone(timezone.utc)
@@ -227,7 +232,7 @@ def slot_on_grid(resource: Resource, starts_at: datetime, *, now: datetime | Non
     return Slot(local, end.astimezone(zone))
 
 
-_OFF_SCHEDULE = "The clinic does not take bookings at this time. Please choose a listed slot."
+_OFF_SCHEDULE = _l("The clinic does not take bookings at this time. Please choose a listed slot.")
 
 
 def _on_grid(clinic: ClinicInfo, local: datetime, length: timedelta, zone: ZoneInfo, instant: datetime) -> bool:
@@ -281,9 +286,10 @@ Span = tuple[datetime, datetime]
 
 def _check_range(date_from: date, date_to: date) -> None:
     if date_to < date_from:
-        raise InvalidRequest("The range ends before it starts.", errors={"to": ["Must not be before 'from'."]})
+        raise InvalidRequest(_("The range ends before it starts."), errors={"to": [_("Must not be before 'from'.")]})
     if (date_to - date_from).days >= MAX_RANGE_DAYS:
-        raise InvalidRequest(f"The range is limited to {MAX_RANGE_DAYS} days.", errors={"to": ["Range too long."]})
+        raise InvalidRequest(ngettext("The range is limited to %(num)d day.", "The range is limited to %(num)d days.",
+                                      MAX_RANGE_DAYS), errors={"to": [_("Range too long.")]})
 
 
 def _free_of(grid: list[Span], busy: list[Span], now: datetime) -> list[Span]:

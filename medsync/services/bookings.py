@@ -9,6 +9,9 @@ from functools import cache
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext, ngettext
 from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -21,12 +24,12 @@ from medsync.errors import (
     SlotUnavailable,
 )
 from medsync.extensions import db
-from medsync.prepared import PreparedStatement
 from medsync.models import (
     PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
     Doctor, MessageKind, MessageStatus,
 )
 from medsync.models.booking import is_booked, patient_may_change
+from medsync.prepared import PreparedStatement
 from medsync.services import availability, catalog, changes, outbox, users
 from medsync.services.pagination import Page, PreparedList, paginate
 
@@ -44,14 +47,14 @@ class PatientDetails:
 
     def __post_init__(self) -> None:
         errors = {
-            name: [f"At most {limit} characters."]
+            name: [ngettext("At most %(num)d character.", "At most %(num)d characters.", limit)]
             for name, limit in PATIENT_FIELD_LIMITS.items()
             if len(getattr(self, name) or "") > limit
         }
-        errors.update({name: ["Required."] for name in ("first_name", "last_name", "phone")
+        errors.update({name: [_("Required.")] for name in ("first_name", "last_name", "phone")
                        if not (getattr(self, name) or "").strip()})
         if errors:
-            raise InvalidRequest("Please check the patient's details.", errors=errors)
+            raise InvalidRequest(_("Please check the patient's details."), errors=errors)
 
 
 def reminder_label(offset: timedelta) -> str:
@@ -86,8 +89,8 @@ def book(
     """
     if (doctor_id is None) == (diagnostic_id is None):
         raise InvalidRequest(
-            "Choose either a doctor or a diagnostic.",
-            errors={"doctor_id": ["Give exactly one of doctor_id or diagnostic_id."]},
+            _("Choose either a doctor or a diagnostic."),
+            errors={"doctor_id": [_("Give exactly one of doctor_id or diagnostic_id.")]},
         )
     request = (clinic_id, doctor_id, diagnostic_id, starts_at)
     now = now or clock.now()
@@ -289,7 +292,7 @@ def reschedule(booking_id: int, *, user_id: int, starts_at: datetime, now: datet
         old = _lock_owned(booking_id, user_id)
         _ensure_transition(old, BookingStatus.CANCELLED)
         if not old.can_move(now):
-            raise CancelTooLate("It is too late to move this booking online. Please call the clinic.")
+            raise CancelTooLate(_("It is too late to move this booking online. Please call the clinic."))
         # Cancelling first frees the old slot, so the visit may move to an overlapping time. The
         # cancellation itself is not announced: the confirmation of the new time says it was moved.
         _mark_cancelled(old, Actor.PATIENT, str(user_id), "rescheduled")
@@ -357,7 +360,7 @@ def confirm_attendance(booking_id: int, *, user_id: int) -> Booking:
     """The patient said they will come (reminder button); recorded once as an event."""
     booking = _lock_owned(booking_id, user_id)
     if booking.status != BookingStatus.BOOKED.value:
-        raise IllegalTransition("This booking is no longer active.")
+        raise IllegalTransition(_("This booking is no longer active."))
     already = db.session.scalar(
         select(BookingEvent.id).where(
             BookingEvent.booking_id == booking.id, BookingEvent.action == "attendance_confirmed"
@@ -430,7 +433,7 @@ def _listed(when: str, now: Any) -> tuple[list[ColumnElement[bool]], tuple[Colum
         return [not_(upcoming), _not_moved()], (columns.starts_at.desc(), columns.id.desc())
     if when == "all":
         return [_not_moved()], (columns.starts_at.desc(), columns.id.desc())
-    raise InvalidRequest("Unknown list.", errors={"when": ["One of upcoming, past, all."]})
+    raise InvalidRequest(_("Unknown list."), errors={"when": [_("One of upcoming, past, all.")]})
 
 
 def _not_moved() -> ColumnElement[bool]:
@@ -544,19 +547,20 @@ def _resource(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) 
     if doctor_id is not None:
         doctor = snapshot.doctors.get(doctor_id)
         if doctor is None:
-            raise NotFound("Doctor not found.")
+            raise NotFound(_("Doctor not found."))
         if doctor.clinic.id != clinic_id:
             raise InvalidRequest(
-                "This doctor does not work at this clinic.", errors={"clinic_id": ["The doctor works elsewhere."]}
+                _("This doctor does not work at this clinic."),
+                errors={"clinic_id": [_("The doctor works elsewhere.")]},
             )
         return availability.Resource(doctor.clinic, timedelta(minutes=doctor.appointment_minutes), doctor_id=doctor_id)
     diagnostic = snapshot.diagnostics.get(diagnostic_id)
     if diagnostic is None:
-        raise NotFound("Diagnostic not found.")
+        raise NotFound(_("Diagnostic not found."))
     clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == clinic_id), None)
     if clinic is None:
         raise InvalidRequest(
-            "This clinic does not offer this diagnostic.", errors={"clinic_id": ["Not offered at this clinic."]}
+            _("This clinic does not offer this diagnostic."), errors={"clinic_id": [_("Not offered at this clinic.")]}
         )
     return availability.Resource(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic_id)
 
@@ -573,14 +577,14 @@ def _raise_booking_conflict(exc: IntegrityError | OperationalError) -> None:
         raise SlotTaken() from None
     constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
     if constraint and constraint.startswith("fk_"):
-        raise InvalidRequest("The booking refers to something that does not exist.") from None
+        raise InvalidRequest(_("The booking refers to something that does not exist.")) from None
     raise exc
 
 
 # Why a move the lifecycle allows is refused at this time (Booking.can_be_marked decides).
 _TOO_EARLY = {
-    BookingStatus.ARRIVED: "A patient can be marked as arrived only on the day of the visit.",
-    BookingStatus.NOSHOW: "A visit can be marked as missed only once it was due to start.",
+    BookingStatus.ARRIVED: _l("A patient can be marked as arrived only on the day of the visit."),
+    BookingStatus.NOSHOW: _l("A visit can be marked as missed only once it was due to start."),
 }
 
 
@@ -596,26 +600,26 @@ def _same_request(earlier: Booking, request: tuple) -> Booking:
     same = (earlier.clinic_id, earlier.doctor_id, earlier.diagnostic_id) == (clinic_id, doctor_id, diagnostic_id)
     if not same or earlier.starts_at.astimezone(timezone.utc) != starts_at.astimezone(timezone.utc):
         raise InvalidRequest(
-            "This Idempotency-Key was already used for a different booking.",
-            errors={"Idempotency-Key": ["Use a new key for a new booking."]},
+            _("This Idempotency-Key was already used for a different booking."),
+            errors={"Idempotency-Key": [_("Use a new key for a new booking.")]},
         )
     return earlier
 
 
 # How a refused status change is explained, to the desk and to patients: what the visit is now…
 _STATE = {
-    BookingStatus.BOOKED: "still booked",
-    BookingStatus.ARRIVED: "marked as arrived",
-    BookingStatus.FULFILLED: "completed",
-    BookingStatus.NOSHOW: "marked as missed",
+    BookingStatus.BOOKED: lazy_pgettext("This visit is (already) …", "still booked"),
+    BookingStatus.ARRIVED: lazy_pgettext("This visit is (already) …", "marked as arrived"),
+    BookingStatus.FULFILLED: lazy_pgettext("This visit is (already) …", "completed"),
+    BookingStatus.NOSHOW: lazy_pgettext("This visit is (already) …", "marked as missed"),
 }
 # … and what it can therefore not be.
 _CHANGE = {
-    BookingStatus.BOOKED: "be booked again",
-    BookingStatus.ARRIVED: "be marked as arrived",
-    BookingStatus.FULFILLED: "be marked as completed",
-    BookingStatus.NOSHOW: "be marked as missed",
-    BookingStatus.CANCELLED: "be cancelled",
+    BookingStatus.BOOKED: lazy_pgettext("…, so it cannot …", "be booked again"),
+    BookingStatus.ARRIVED: lazy_pgettext("…, so it cannot …", "be marked as arrived"),
+    BookingStatus.FULFILLED: lazy_pgettext("…, so it cannot …", "be marked as completed"),
+    BookingStatus.NOSHOW: lazy_pgettext("…, so it cannot …", "be marked as missed"),
+    BookingStatus.CANCELLED: lazy_pgettext("…, so it cannot …", "be cancelled"),
 }
 
 
@@ -625,12 +629,12 @@ def transition_refusal(booking: Booking, target: BookingStatus) -> str | None:
         return None
     current = BookingStatus(booking.status)
     if current is BookingStatus.CANCELLED:
-        return "This booking is already cancelled."
+        return _("This booking is already cancelled.")
     if current is target:
-        return f"This visit is already {_STATE[current]}."
+        return _("This visit is already {state}.").format(state=_STATE[current])
     if current is BookingStatus.BOOKED and target is BookingStatus.FULFILLED:
-        return "This visit is still booked: mark the patient as arrived before completing it."
-    return f"This visit is {_STATE[current]}, so it cannot {_CHANGE[target]}."
+        return _("This visit is still booked: mark the patient as arrived before completing it.")
+    return _("This visit is {state}, so it cannot {change}.").format(state=_STATE[current], change=_CHANGE[target])
 
 
 def _ensure_transition(booking: Booking, target: BookingStatus) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timezone
 
+from flask_babel import gettext as _
 from icalendar import Calendar, Event
 
 from medsync import clock
@@ -26,7 +27,7 @@ def booking_ics(booking: Booking) -> bytes:
     event.add("dtend", booking.ends_at.astimezone(timezone.utc))
     event.add("summary", f"{booking.service_name} — {booking.clinic.name}")
     event.add("location", f"{booking.clinic.name}, {booking.clinic.address}")
-    event.add("description", f"MedSync booking #{booking.id}")
+    event.add("description", _("MedSync booking #{number}").format(number=booking.id))
     event.add("status", "CANCELLED" if booking.status == BookingStatus.CANCELLED.value else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()

@@ -25,20 +25,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, selectinload
 
 from medsync.errors import NotFound
 from medsync.extensions import db
 from medsync.languages import ENGLISH, LANGUAGES, pick
-from medsync.money import format_money
-from medsync.services import after_commit, changes
-from medsync.services.photos import avatar_path, photo_or_avatar
+from medsync.formats import format_money
 from medsync.models import (
     Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty,
     WorkingBreak, WorkingHours,
 )
 from medsync.models.catalog import average_rating
+from medsync.services import after_commit, changes
+from medsync.services.photos import avatar_path, photo_or_avatar
 
 log = logging.getLogger(__name__)
 
@@ -235,21 +236,21 @@ def writing_catalog(session: Session) -> bool:
 def get_clinic(clinic_id: int) -> ClinicInfo:
     clinic = current_catalog().clinics.get(clinic_id)
     if clinic is None:
-        raise NotFound("Clinic not found.")
+        raise NotFound(_("Clinic not found."))
     return clinic
 
 
 def get_doctor(doctor_id: int, language: str = ENGLISH) -> DoctorInfo:
     doctor = current_catalog(language).doctors.get(doctor_id)
     if doctor is None:
-        raise NotFound("Doctor not found.")
+        raise NotFound(_("Doctor not found."))
     return doctor
 
 
 def get_diagnostic(diagnostic_id: int, language: str = ENGLISH) -> DiagnosticInfo:
     diagnostic = current_catalog(language).diagnostics.get(diagnostic_id)
     if diagnostic is None:
-        raise NotFound("Diagnostic not found.")
+        raise NotFound(_("Diagnostic not found."))
     return diagnostic
 
 

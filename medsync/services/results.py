@@ -8,14 +8,17 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
 
-from medsync import clock
+from medsync import clock, formats
 from medsync.config import current_settings
 from medsync.errors import BookingNotFound, InvalidRequest, ResultNotAccepted, ResultNotFound
 from medsync.extensions import db
+from medsync.i18n import N_
 from medsync.models import Actor, Booking, BookingEvent, BookingStatus, MessageKind, OutboxMessage, Result
 from medsync.services import outbox
 from medsync.services.pagination import Page, paginate
@@ -76,11 +79,12 @@ def ensure_accepts_results(booking: Booking, *, now: datetime | None = None) -> 
     if booking.accepts_results(now):
         return
     if booking.status == BookingStatus.CANCELLED.value:
-        raise ResultNotAccepted(f"Visit #{booking.id} was cancelled: a result cannot be attached to it.")
+        raise ResultNotAccepted(_("Visit #{number} was cancelled: a result cannot be attached to it.").format(
+            number=booking.id))
     start = booking.local_starts_at()
     raise ResultNotAccepted(
-        f"Visit #{booking.id} has not taken place yet (it is on {start:%a} {start.day} {start:%b} at {start:%H:%M}): "
-        "a result can be attached once it has begun."
+        _("Visit #{number} has not taken place yet (it is on {day} at {time}): a result can be attached once it has "
+          "begun.").format(number=booking.id, day=formats.short_day(start.date()), time=formats.clock_time(start))
     )
 
 
@@ -96,9 +100,11 @@ def store_result(
     """
     settings = current_settings()
     if not content.startswith(PDF_MAGIC):
-        raise InvalidRequest("Only PDF files are accepted.", errors={"file": ["Not a PDF document."]})
+        raise InvalidRequest(_("Only PDF files are accepted."), errors={"file": [_("Not a PDF document.")]})
     if len(content) > settings.RESULT_MAX_BYTES:
-        raise InvalidRequest("The file is too large.", errors={"file": [f"At most {settings.RESULT_MAX_BYTES} bytes."]})
+        limit = settings.RESULT_MAX_BYTES
+        raise InvalidRequest(_("The file is too large."), errors={"file": [
+            ngettext("At most %(size)s byte.", "At most %(size)s bytes.", limit, size=formats.number(limit))]})
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         raise BookingNotFound()
@@ -149,7 +155,7 @@ def _storage_path(booking_id: int, digest: str) -> str:
 def _default_title(booking: Booking) -> str:
     if booking.diagnostic_id is not None and booking.diagnostic is not None:
         return booking.diagnostic.name
-    return "Visit summary"
+    return N_("Visit summary")  # stored as written, shown translated
 
 
 def _safe_name(file_name: str) -> str:

@@ -5,9 +5,11 @@ import hashlib
 import logging
 import re
 import secrets
+import uuid
 from collections.abc import Collection
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -33,22 +35,22 @@ ACCESS_ENDED = "staffAccessEnded"
 
 
 class InviteInvalid(NotFound):
-    default_message = "This invite link is invalid, already used or expired."
+    default_message = _l("This invite link is invalid, already used or expired.")
 
 
 class AlreadyStaff(InvalidRequest):
-    default_message = "This Telegram account is already a staff member."
+    default_message = _l("This Telegram account is already a staff member.")
 
 
 class NotAllowed(DomainError):
     """The member's role does not allow this (a doctor starting a reminder run, reception setting the group)."""
 
     http_status = 403
-    default_message = "Your role does not allow this."
+    default_message = _l("Your role does not allow this.")
 
 
 class StaffNotFound(NotFound):
-    default_message = "No active staff member or open invite with this id."
+    default_message = _l("No active staff member or open invite with this id.")
 
 
 def invite(*, role: StaffRole, clinic_ids: Collection[int] = (), doctor_id: int | None = None,
@@ -144,6 +146,15 @@ def revoke(staff_id: int, *, now: datetime | None = None) -> StaffMember:
     if member.telegram_id is not None:
         _queue_for_chat(member.telegram_id, ACCESS_ENDED, f"staff:{member.id}:access-ended")
     return member
+
+
+def language_changed(telegram_id: int) -> None:
+    """The account chose another language: an active member's chat gets its command list again, in that language."""
+    member_id = db.session.scalar(
+        select(StaffMember.id).where(StaffMember.telegram_id == telegram_id, StaffMember.revoked_at.is_(None))
+    )
+    if member_id is not None:
+        _queue_for_chat(telegram_id, SYNC_CHAT_COMMANDS, f"staff:{member_id}:commands:{uuid.uuid4().hex[:16]}")
 
 
 def active_accounts() -> list[int]:

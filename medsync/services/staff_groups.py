@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import joinedload
@@ -71,9 +72,9 @@ def move_chat(old_chat_id: int, new_chat_id: int) -> None:
     )
 
 
-def queue_digests(render: Callable[[list[StaffGroupEvent]], str], *, now: datetime | None = None) -> list[int]:
-    """One digest per group with news: its oldest events, as many as `render` (the bot's text of a digest) keeps
-    within DIGEST_MAX_LENGTH, at most DIGEST_MAX_EVENTS; returns the outbox ids."""
+def queue_digests(render: Callable[[int, list[StaffGroupEvent]], str], *, now: datetime | None = None) -> list[int]:
+    """One digest per group with news: its oldest events, as many as `render` (the bot's text of a digest to a chat,
+    in its language) keeps within DIGEST_MAX_LENGTH, at most DIGEST_MAX_EVENTS; returns the outbox ids."""
     now = now or clock.now()
     _leave_out_unsendable(now)
     pending = db.session.execute(
@@ -88,7 +89,8 @@ def queue_digests(render: Callable[[list[StaffGroupEvent]], str], *, now: dateti
         by_chat.setdefault(chat_id, []).append(event_id)
     queued = []
     for chat_id, event_ids in by_chat.items():
-        batch = [event.id for event in _fitting(_events(event_ids[:DIGEST_MAX_EVENTS]), render)]
+        batch = [event.id for event in _fitting(_events(event_ids[:DIGEST_MAX_EVENTS]),
+                                                lambda events, chat_id=chat_id: render(chat_id, events))]
         message_id = outbox.queue_message(
             MessageKind.STAFF_DIGEST, booking_id=None, chat_id=chat_id, dedupe_key=f"digest:{chat_id}:{batch[0]}",
             payload={"events": len(batch)},
@@ -146,4 +148,4 @@ def _leave_out_unsendable(now: datetime) -> None:
 
 def _ensure_admin(member: StaffMember) -> None:
     if not member.can_set_group():
-        raise NotAllowed("Only a clinic admin can choose the staff group.")
+        raise NotAllowed(_("Only a clinic admin can choose the staff group."))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -68,7 +69,7 @@ def start_run(member: StaffMember, *, asked: dict[int, date] | None, chat_id: in
     """Queue the reminders of each clinic's day in `asked` (by clinic id; default: tomorrow in each clinic) at the
     member's clinics; None if none were due."""
     if not member.can_remind():
-        raise NotAllowed("Reminder runs are for reception and admins.")
+        raise NotAllowed(_("Reminder runs are for reception and admins."))
     now = now or clock.now()
     message_ids: list[int] = []
     days: set[date] = set()

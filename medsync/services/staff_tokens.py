@@ -5,6 +5,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from medsync import clock
@@ -17,7 +19,7 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class StaffTokenNotFound(NotFound):
-    default_message = "No active staff token with this name or id."
+    default_message = _l("No active staff token with this name or id.")
 
 
 def hash_token(token: str) -> str:
@@ -55,7 +57,7 @@ def authenticate(token: str, *, now: datetime | None = None) -> StaffToken:
     row = db.session.scalar(select(StaffToken).where(StaffToken.token_hash == digest))
     # Looked up by the token's SHA-256: timing can only tell about a hash, which reveals nothing of a token.
     if row is None or row.revoked_at is not None:
-        raise Unauthorized("A valid staff token is required.")
+        raise Unauthorized(_("A valid staff token is required."))
     now = now or clock.now()
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
         db.session.execute(update(StaffToken).where(StaffToken.id == row.id).values(last_used_at=now))

@@ -1,15 +1,24 @@
 """Telegram users, created or refreshed from every verified contact."""
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import redis
 from sqlalchemy import func
 from sqlalchemy.orm.util import identity_key
 
-from medsync.extensions import db
+from medsync.extensions import db, redis_client
 from medsync.prepared import PreparedStatement
 from medsync.models import User
+
+
+log = logging.getLogger(__name__)
+
+# What the webhook remembers of each sender's row: the profile it holds and the language they chose (see
+# medsync.bot.handlers.users). Only a hint: the row in PostgreSQL is the truth.
+SENDER_HINT_KEY = "medsync:telegram:sender:{}"
 
 
 @dataclass(frozen=True)
@@ -77,3 +86,13 @@ def set_reachable(telegram_id: int, reachable: bool) -> None:
     db.session.query(User).filter(User.telegram_id == telegram_id).update(
         {User.reachable: reachable, User.updated_at: func.now()}, synchronize_session=False
     )
+
+
+def forget_sender_hint(telegram_id: int) -> None:
+    """After a commit that changed the user's row behind the webhook's back (their choice of language in the Mini
+    App): the bot reads the row again on their next update."""
+    try:
+        redis_client.delete(SENDER_HINT_KEY.format(telegram_id))
+    except redis.RedisError:
+        log.warning("a sender's hint could not be dropped, Redis is unavailable; the bot reads their old language "
+                    "until their profile changes or the hint expires")

@@ -4,16 +4,19 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 from flask.typing import ResponseReturnValue
 
-from medsync.webapp import assets, compression, i18n
-from medsync.webapp.views import blueprint
+from medsync import formats
+from medsync.i18n import add_language_source
+from medsync.webapp import assets, compression
+from medsync.webapp.views import blueprint, cookie_language
 
 
 def init_webapp(app: Flask) -> None:
-    """Register the Mini App's blueprint, its translations, asset URLs and compression; `/` leads to it."""
-    i18n.init_i18n(app)
+    """Register the Mini App's blueprint, its asset URLs and compression; `/` leads to it."""
     assets.init_assets(app)
+    app.jinja_env.globals.update(money=formats.money, number=formats.number)
     compression.init_compression(app)
     app.register_blueprint(blueprint)
+    add_language_source(app, blueprint.url_prefix, cookie_language)
     app.add_url_rule("/", "root", _to_the_mini_app)
 
 

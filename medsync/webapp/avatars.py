@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from flask import Response
+from flask_babel import gettext as _
 from markupsafe import escape
 
 from medsync.errors import NotFound
@@ -23,7 +24,7 @@ def svg_response(kind: str, slug: str) -> Response:
     """The avatar of the catalog's doctor or test with this slug as image/svg+xml, publicly cacheable for a day."""
     name = catalog.current_catalog().avatar_names.get((kind, slug))
     if name is None:
-        raise NotFound("No such picture.")
+        raise NotFound(_("No such picture."))
     response = Response(avatar_svg(initials(kind, name), slug), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = f"public, max-age={DAY}"
     return response

@@ -1,32 +1,16 @@
-"""Texts through gettext (Flask-Babel): templates use _(), the page scripts get theirs as JSON from base.html."""
+"""The Mini App's texts: templates use _(), the page scripts get theirs as JSON from base.html."""
 from __future__ import annotations
 
-from flask import Flask, current_app, request
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import gettext, ngettext
 
+from medsync.config import current_settings
+from medsync.i18n import current_language
 from medsync.models import PATIENT_FIELD_LIMITS
-
-TRANSLATIONS = "webapp/translations"  # relative to the medsync package (the app's root path)
-DEFAULT_LOCALE = "en"
-_LOCALES = "medsync_locales"
-
-
-def init_i18n(app: Flask) -> None:
-    """Flask-Babel with the Mini App's catalog; the language from the browser's Accept-Language."""
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
-    babel = Babel(app, locale_selector=_select_locale, default_translation_directories=TRANSLATIONS)
-    with app.app_context():
-        # Read once: the catalogs on disk do not change while the app runs.
-        app.extensions[_LOCALES] = [str(locale) for locale in babel.list_translations()]
-
-
-def _select_locale() -> str:
-    return request.accept_languages.best_match(current_app.extensions[_LOCALES]) or DEFAULT_LOCALE
 
 
 def locale_tag() -> str:
-    """The page's language as an HTML lang tag (en, pt-BR)."""
-    return str(get_locale() or DEFAULT_LOCALE).replace("_", "-")
+    """The page's language as an HTML lang tag (en, uk)."""
+    return current_language().replace("_", "-")
 
 
 def script_texts() -> dict[str, str]:
@@ -37,7 +21,9 @@ def script_texts() -> dict[str, str]:
         "open_in_telegram": gettext("Open MedSync from our Telegram bot to book: booking needs your Telegram account."),
         "loading": gettext("Loading…"),
         "no_slots_day": gettext("No free times on this day."),
-        "no_slots_at_all": gettext("No free times in the next {days} days. Please try another doctor or clinic."),
+        "no_slots_at_all": ngettext("No free times in the next %(num)d day. Please try another doctor or clinic.",
+                                    "No free times in the next %(num)d days. Please try another doctor or clinic.",
+                                    current_settings().BOOKING_HORIZON_DAYS),
         "clinic_time": gettext("Times are the clinic's local time: {zone}. Below each, the same time where you are."),
         "clinic_and_your_time": gettext("{clinic} {city} · {yours} your time"),
         "zone_label": gettext("{city} time, UTC{offset}"),

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, make_response, render_template, request
-from flask_babel import gettext
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError
 
 from medsync import clock
 from medsync.api.schemas import DoctorFilterSchema
 from medsync.config import current_settings
 from medsync.errors import DomainError, InvalidRequest, NotFound
+from medsync.i18n import LANGUAGES
 from medsync.languages import request_language
 from medsync.models import PATIENT_FIELD_LIMITS
 from medsync.services import catalog
@@ -32,13 +33,17 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+LANGUAGE_COOKIE = "medsync_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
 # The API's filter, so the page and /api/v1/doctors read a query string alike; anything else in it is ignored.
 DOCTOR_FILTER = DoctorFilterSchema(unknown=EXCLUDE)
 
 
 @blueprint.context_processor
 def _page_globals() -> dict[str, Any]:
-    return {"locale": locale_tag(), "script_texts": script_texts()}
+    here = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
+    return {"locale": locale_tag(), "script_texts": script_texts(), "languages": LANGUAGES, "here": here}
 
 
 @blueprint.after_request
@@ -72,7 +77,7 @@ def doctors() -> Response:
     try:
         chosen = DOCTOR_FILTER.load(request.args)
     except ValidationError as exc:
-        raise InvalidRequest(gettext("This filter is not valid."), errors=exc.normalized_messages()) from None
+        raise InvalidRequest(_("This filter is not valid."), errors=exc.normalized_messages()) from None
     language = request_language()
     snapshot = catalog.current_catalog(language)
     found = catalog.find_doctors(
@@ -121,7 +126,7 @@ def book_diagnostic(diagnostic_id: int, clinic_id: int) -> Response:
     diagnostic = catalog.get_diagnostic(diagnostic_id, request_language())
     offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
     if offer is None:
-        raise NotFound(gettext("This clinic does not offer this test."))
+        raise NotFound(_("This clinic does not offer this test."))
     return booking_page(
         kind="diagnostic", service_id=diagnostic.id, clinic=offer.clinic, service=diagnostic.name,
         subtitle=None, price_text=offer.price_text, back=f"/app/diagnostics/{diagnostic.id}",
@@ -146,6 +151,27 @@ def my_results() -> Response:
     return catalog_page("results.html")
 
 
+@blueprint.get("/language")
+def choose_language() -> Response:
+    """The language selector: this browser's pages in the language chosen (a cookie; for a patient signed in by
+    Telegram the page's script stores the choice through the API first), then back to the page it was made on."""
+    chosen = request.args.get("language")
+    back = request.args.get("next", "")
+    if not back.startswith(blueprint.url_prefix + "/"):  # a path of ours only: never a way off the site
+        back = url_for("webapp.home")
+    response = redirect(back, 303)
+    if chosen in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_AGE, path=blueprint.url_prefix,
+                            secure=request.is_secure, httponly=True, samesite="Lax")
+    return response
+
+
+def cookie_language() -> str | None:
+    """The language the selector chose for this browser, if any (the pages' language source, medsync.i18n)."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    return chosen if chosen in LANGUAGES else None
+
+
 @blueprint.get("/photos/<any(doctors, diagnostics):kind>/<slug>.svg")
 def photo(kind: str, slug: str) -> Response:
     """Never a broken image: a drawn avatar for a doctor or a test without a photo (cached for a day)."""
@@ -156,7 +182,7 @@ def catalog_page(template: str, **context: Any) -> Response:
     """A page the same for everyone: ETag and a short public cache; 304 when unchanged."""
     response = make_response(render_template(template, **context))
     response.headers["Cache-Control"] = CATALOG_CACHE
-    response.vary.add("Accept-Language")  # the page's language follows it (see i18n.locale)
+    response.vary.update(("Accept-Language", "Cookie"))  # the page's language follows them (cookie_language)
     response.add_etag()
     return response.make_conditional(request)
 

@@ -2,7 +2,7 @@
 diagnostic prices per clinic
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-08 10:00:00
 
 Each clinic states its currency (ISO 4217; existing clinics priced in hryvnias: 'UAH') and the language
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -47,7 +47,7 @@ def test_a_doctor_is_shown_in_the_readers_language_with_the_price_written_their_
     assert ukrainian["specialty"]["name"] == "Кардіолог" and english["specialty"]["name"] == "Cardiologist"
     assert ukrainian["bio"] == "Лікує гіпертонію." and english["bio"] == "Treats hypertension."
     assert ukrainian["services"] == ["Консультація кардіолога", "Розшифрування ЕКГ"]
-    assert ukrainian["price_text"] == f"1{NBSP}200,00{NBSP}₴" and english["price_text"] == "UAH1,200.00"
+    assert ukrainian["price_text"] == f"1{NBSP}200{NBSP}₴" and english["price_text"] == f"UAH{NBSP}1,200"
     assert ukrainian["price"] == english["price"] == 1200.0  # the number stays a number
     assert ukrainian["currency"] == ukrainian["clinic"]["currency"] == "UAH"
     assert ukrainian["full_name"] == english["full_name"] == "Andrii Shevchuk"  # names stay as written
@@ -101,12 +101,12 @@ def test_a_test_costs_each_clinics_own_price_in_its_currency(client, make_clinic
 
     assert polish["name"] == "Rezonans magnetyczny" and polish["price"] == 3200.0
     assert polish["prices"] == [
-        {"clinic_id": kyiv.id, "price": 3200.0, "currency": "UAH", "price_text": f"3{NBSP}200,00{NBSP}UAH"},
-        {"clinic_id": warsaw.id, "price": 750.0, "currency": "PLN", "price_text": f"750,00{NBSP}zł"},
+        {"clinic_id": kyiv.id, "price": 3200.0, "currency": "UAH", "price_text": f"3{NBSP}200{NBSP}UAH"},
+        {"clinic_id": warsaw.id, "price": 750.0, "currency": "PLN", "price_text": f"750{NBSP}zł"},
     ]
     listed = client.get("/api/v1/diagnostics", headers=speaking("uk")).get_json()
     assert [(item["name"], [price["price_text"] for price in item["prices"]]) for item in listed] == [
-        ("МРТ", [f"3{NBSP}200,00{NBSP}₴", f"750,00{NBSP}PLN"])
+        ("МРТ", [f"3{NBSP}200{NBSP}₴", f"750{NBSP}PLN"])
     ]
 
 
@@ -120,11 +120,11 @@ def test_the_mini_app_pages_show_the_catalog_in_the_readers_language(client, car
     tests = client.get("/app/get_tested", headers=speaking("uk")).get_data(as_text=True)
     english_tests = client.get("/app/get_tested", headers=speaking("en")).get_data(as_text=True)
 
-    assert "Кардіолог" in doctors and f"1{NBSP}200,00{NBSP}₴" in doctors
+    assert "Кардіолог" in doctors and f"1{NBSP}200{NBSP}₴" in doctors
     assert "Лікує гіпертонію." in profile and "Розшифрування ЕКГ" in profile and "Cardiologist" not in profile
-    assert f"1{NBSP}200,00{NBSP}₴" in booking
-    assert "ЕКГ" in tests and f"300,00{NBSP}₴" in tests
-    assert "ECG" in english_tests and "UAH300.00" in english_tests and "ЕКГ" not in english_tests
+    assert f"1{NBSP}200{NBSP}₴" in booking
+    assert "ЕКГ" in tests and f"300{NBSP}₴" in tests
+    assert "ECG" in english_tests and f"UAH{NBSP}300" in english_tests and "ЕКГ" not in english_tests
 
 
 @pytest.mark.parametrize("path", ["/api/v1/specialties", "/api/v1/doctors", "/api/v1/doctors/1", "/api/v1/diagnostics",

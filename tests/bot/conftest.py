@@ -30,7 +30,7 @@ def sender(user: User | int, **profile: Any) -> dict[str, Any]:
     """The `from` object of an update sent by this user."""
     telegram_id = user if isinstance(user, int) else user.telegram_id
     values = {"id": telegram_id, "is_bot": False, "first_name": "Taras", "last_name": "Shevchenko",
-              "username": "taras", "language_code": "uk"}
+              "username": "taras", "language_code": "en"}
     values.update(profile)
     return values
 

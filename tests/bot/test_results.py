@@ -27,7 +27,7 @@ def test_results_list_shows_each_result_with_its_date(
     post_update(message_update(user, "/results"))
 
     sent = telegram_api.last("sendMessage")
-    assert [item["text"] for item in buttons(sent)] == ["Complete blood count · 2 Dec 2026"]
+    assert [item["text"] for item in buttons(sent)] == ["Complete blood count · Dec 2, 2026"]
 
 
 def test_results_list_pages_like_bookings(
@@ -69,7 +69,7 @@ def test_a_result_is_uploaded_once_then_its_file_id_is_reused(
     upload = telegram_api.last("sendDocument")
     assert upload.files["document"] == ("cbc.pdf", PDF)
     assert upload.params["protect_content"].lower() == "true"
-    assert "Complete blood count" in upload.params["caption"] and "2 Dec 2026" in upload.params["caption"]
+    assert "Complete blood count" in upload.params["caption"] and "Dec 2, 2026" in upload.params["caption"]
     db.session.expire_all()
     stored_file_id = db.session.get(Result, result.id).telegram_file_id
     assert stored_file_id == upload.result["document"]["file_id"]

@@ -34,7 +34,10 @@ def test_start_sends_one_message_with_the_main_menu(post_update, telegram_api: F
 
 
 def test_every_update_records_its_sender(post_update, telegram_api: FakeTelegramAPI, app_context):
-    post_update(message_update(USER_ID, "/start"))
+    update = message_update(USER_ID, "/start")
+    update["message"]["from"]["language_code"] = "uk"
+
+    post_update(update)
 
     user = db.session.get(User, USER_ID)
     assert (user.username, user.full_name, user.language_code) == ("taras", "Taras Shevchenko", "uk")

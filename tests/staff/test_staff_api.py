@@ -275,7 +275,7 @@ def test_a_result_for_a_visit_that_has_not_taken_place_yet_is_a_conflict_and_not
 
     assert response.status_code == 409
     assert response.json == {"code": 409, "status": "Conflict", "errors": {}, "message": (
-        f"Visit #{booking.id} has not taken place yet (it is on Wed 2 Dec at 10:00): a result can be attached once "
+        f"Visit #{booking.id} has not taken place yet (it is on Wed, Dec 2 at 10:00): a result can be attached once "
         "it has begun.")}
     assert db.session.scalar(select(Result)) is None and set(results_dir.rglob("*")) == files_before
 

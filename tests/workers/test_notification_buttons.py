@@ -33,9 +33,10 @@ def sent_to(telegram_api: FakeTelegramAPI, chat_id: int, fragment: str) -> Call:
 
 
 def clinic_time(starts_at: datetime) -> str:
-    """How a visit's start reads in the chat: the wall clock and zone of the clinic (in Kyiv, as made by the tests)."""
+    """How a visit's start reads in the chat in English: the wall clock and city of the clinic (in Kyiv, as made by the
+    tests)."""
     local = starts_at.astimezone(ZoneInfo("Europe/Kyiv"))
-    return f"{local:%A}, {local.day} {local:%B %Y}, {local:%H:%M} (Europe/Kyiv)"
+    return f"{local:%A}, {local:%B} {local.day}, {local.year}, {local:%H:%M} (Kyiv)"
 
 
 def keyboard_of(call: Call) -> list[list[tuple[str, str]]]:

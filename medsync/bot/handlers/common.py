@@ -74,7 +74,7 @@ def answer(bot: telebot.TeleBot, call: CallbackQuery, text: str | None = None, *
     if has_request_context() and webhook_reply.get() is None:
         webhook_reply.set(answer_call(call.id, text, alert))
         return
-    bot.answer_callback_query(call.id, text, show_alert=alert)
+    bot.answer_callback_query(call.id, None if text is None else str(text), show_alert=alert)
     if has_request_context():
         webhook_reply.note_answered()
 

@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 
 import telebot
+from flask import request
 from telebot.types import ChatMemberUpdated, Update
 
 from medsync.redis_batch import RedisBatch
@@ -17,11 +18,12 @@ def register(bot: telebot.TeleBot) -> None:
     bot.register_my_chat_member_handler(record_reachability)
 
 
-# The profile each sender's row was last seen to hold: an update from a sender whose profile is unchanged
-# then needs no database round trip at all. Only a hint (the row in PostgreSQL is the truth): a lost or
-# expired key costs one primary-key read, and users are never deleted, so a key never names a missing row.
-_SENDER_KEY = "medsync:telegram:sender:{}"
+# What each sender's row was last seen to hold, their profile and their choice of language: an update from a sender
+# whose profile is unchanged then needs no database round trip at all, and is answered in their language. Only a
+# hint (the row in PostgreSQL is the truth): a lost or expired key costs one primary-key read, and users are never
+# deleted, so a key never names a missing row. A choice made in the Mini App drops the hint (users.forget_sender_hint).
 SENDER_TTL = 24 * 3600
+_CHOSEN = "medsync.language_chosen"
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,26 @@ class Sender:
     language_code: str | None
 
     @property
-    def profile(self) -> str:
-        return json.dumps([self.first_name, self.last_name, self.username, self.language_code])
+    def profile(self) -> list[str | None]:
+        return [self.first_name, self.last_name, self.username, self.language_code]
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the hint says of the sender's row: the profile it holds, and the language they chose (None: none)."""
+
+    profile: list[str | None]
+    choice: str | None
+
+    @classmethod
+    def read(cls, hint: str | None) -> Known | None:
+        try:
+            values = json.loads(hint) if hint else None
+        except ValueError:
+            return None
+        if not isinstance(values, list) or len(values) != 5:
+            return None  # a hint from before choices were kept: read the row
+        return cls(values[:4], values[4])
 
 
 def sender_of(update: Update) -> Sender | None:
@@ -51,37 +71,49 @@ def sender_of(update: Update) -> Sender | None:
 
 
 def read_known_profile(batch: RedisBatch, sender: Sender) -> None:
-    """Queue the read of the profile last stored for this sender (its reply is the batch's next result)."""
-    batch.get(_SENDER_KEY.format(sender.telegram_id))
+    """Queue the read of the hint kept for this sender (its reply is the batch's next result)."""
+    batch.get(users.SENDER_HINT_KEY.format(sender.telegram_id))
 
 
-def note_known_profile(batch: RedisBatch, sender: Sender) -> None:
-    """Queue "this sender's row holds this profile" (only once that row is committed).
+def note_known_profile(batch: RedisBatch, sender: Sender, choice: str | None) -> None:
+    """Queue "this sender's row holds this profile and this choice" (only once that row is committed).
 
     Only the webhook keeps this hint: a Mini App booking that rewrites the row from its initData leaves it,
     so for up to SENDER_TTL the bot may skip writing a profile the row held before that booking. Both are
     the same person's Telegram profile; the row catches up when the profile next changes or the hint expires.
     """
-    batch.set(_SENDER_KEY.format(sender.telegram_id), sender.profile, ex=SENDER_TTL)
+    batch.set(users.SENDER_HINT_KEY.format(sender.telegram_id), json.dumps([*sender.profile, choice]), ex=SENDER_TTL)
 
 
-def remember_sender(sender: Sender) -> bool:
-    """Upsert the sender's row unless it already holds their profile; True when that wrote the row."""
+def remember_sender(sender: Sender) -> tuple[bool, str | None]:
+    """Upsert the sender's row unless it already holds their profile; whether that wrote the row, and the language
+    they chose."""
     # Most updates come from a known user whose profile did not change: a primary-key read then spares
     # a row write (and its WAL flush at commit) on every button press.
-    if _is_up_to_date(db.session.get(Patient, sender.telegram_id), sender):
-        return False
+    known = db.session.get(Patient, sender.telegram_id)
+    choice = known.language if known is not None else None
+    if _is_up_to_date(known, sender):
+        return False, choice
     users.upsert_user(
         sender.telegram_id, first_name=sender.first_name, last_name=sender.last_name,
         username=sender.username, language_code=sender.language_code,
     )
-    return True
+    return True, choice
 
 
 def _is_up_to_date(known: Patient | None, sender: Sender) -> bool:
-    return known is not None and (known.first_name, known.last_name, known.username, known.language_code) == (
-        sender.first_name, sender.last_name, sender.username, sender.language_code
+    return known is not None and [known.first_name, known.last_name, known.username, known.language_code] == (
+        sender.profile
     )
+
+
+def note_choice(language: str) -> None:
+    """The sender chose this language while their update was handled: the webhook keeps the hint in step."""
+    request.environ[_CHOSEN] = language
+
+
+def chosen_in_this_update() -> str | None:
+    return request.environ.get(_CHOSEN)
 
 
 def record_reachability(change: ChatMemberUpdated) -> None:

@@ -57,7 +57,7 @@ def ask_other_reason(call: CallbackQuery, bot: telebot.TeleBot) -> None:
     if found is None:
         return not_found(bot, call)
     _, booking, _ = found
-    markup = ForceReply(input_field_placeholder=texts.REASON_PLACEHOLDER)
+    markup = ForceReply(input_field_placeholder=str(texts.REASON_PLACEHOLDER))
     try:
         prompt = bot.send_message(call.message.chat.id, texts.reason_prompt(booking), reply_markup=markup)
     except (ApiTelegramException, ApiHTTPException, requests.RequestException):

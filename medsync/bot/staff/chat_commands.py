@@ -23,7 +23,7 @@ def commands_for(member: StaffMember) -> list[BotCommand]:
     """The patients' commands, then the staff commands this member's role may use."""
     staff = [(command, description) for command, description in texts.STAFF_COMMANDS
              if command != "remind" or member.can_remind()]
-    return [BotCommand(command, description) for command, description in (*patient_texts.COMMANDS, *staff)]
+    return [BotCommand(command, str(description)) for command, description in (*patient_texts.COMMANDS, *staff)]
 
 
 def sync(bot: telebot.TeleBot, chat_id: int) -> StaffMember | None:
@@ -43,4 +43,4 @@ def tell_access_ended(bot: telebot.TeleBot, chat_id: int) -> Message | None:
     """The staff list leaves the chat and its owner is told their access ended (unless they were invited again)."""
     if sync(bot, chat_id) is not None:
         return None
-    return bot.send_message(chat_id, texts.ACCESS_ENDED)
+    return bot.send_message(chat_id, str(texts.ACCESS_ENDED))

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from babel.dates import get_day_names, get_month_names
 
 from medsync.bot.staff import texts
+from medsync.i18n import DEFAULT_LANGUAGE, current_language
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _NUMERIC = re.compile(r"(\d{1,2})[./](\d{1,2})(?:[./](\d{4}))?")
@@ -21,12 +22,22 @@ _MONTH_DAY = re.compile(r"([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{
 SHORTEST_NAME = 3  # "dec", "fri": fewer letters could name two months or days
 
 
-def read_day(text: str, today: date, *, locale: str = "en") -> date | None:
-    """The day `text` names, seen from `today` (the clinic's own date); None when it names none."""
-    words = " ".join(text.lower().split())
-    if words in texts.RELATIVE_DAYS:
-        return today + timedelta(days=texts.RELATIVE_DAYS[words])
-    weekday = _name_number(words, get_day_names("wide", locale=locale))
+def read_day(text: str, today: date) -> date | None:
+    """The day `text` names, seen from `today` (the clinic's own date), in the reader's language or in English;
+    None when it names none."""
+    words = " ".join(_unified(text).split())
+    relative = {_unified(word): offset for word, offset in texts.relative_days().items()}
+    if words in relative:
+        return today + timedelta(days=relative[words])
+    for locale in dict.fromkeys((current_language(), DEFAULT_LANGUAGE)):
+        day = _read_date(words, today, locale)
+        if day is not None:
+            return day
+    return None
+
+
+def _read_date(words: str, today: date, locale: str) -> date | None:
+    weekday = _name_number(words, _names(get_day_names, locale))
     if weekday is not None:
         return today + timedelta(days=(weekday - today.weekday()) % 7)  # the coming one, today included
     if match := _ISO.fullmatch(words):
@@ -34,7 +45,7 @@ def read_day(text: str, today: date, *, locale: str = "en") -> date | None:
         return _date(year, month, day)
     if match := _NUMERIC.fullmatch(words):
         return _nearest(today, int(match[2]), int(match[1]), match[3])
-    months = get_month_names("wide", locale=locale)
+    months = _names(get_month_names, locale)
     if match := _DAY_MONTH.fullmatch(words):
         month = _name_number(match[2], months)
         return _nearest(today, month, int(match[1]), match[3]) if month is not None else None
@@ -44,11 +55,22 @@ def read_day(text: str, today: date, *, locale: str = "en") -> date | None:
     return None
 
 
-def _name_number(word: str, names: dict[int, str]) -> int | None:
+def _names(names_of, locale: str) -> list[tuple[int, str]]:
+    """A locale's names of the months or weekdays, in both grammatical forms ("грудня" in a date, "грудень" alone)."""
+    return [(number, _unified(name)) for context in ("format", "stand-alone")
+            for number, name in names_of("wide", context=context, locale=locale).items()]
+
+
+def _unified(text: str) -> str:
+    """Lower case, with the apostrophe as people type it ("п'ятниця" for CLDR's "пʼятниця")."""
+    return text.lower().replace("\u02bc", "'").replace("\u2019", "'")
+
+
+def _name_number(word: str, names: list[tuple[int, str]]) -> int | None:
     """The number of the month or weekday a word names, in full or by its first letters."""
     if len(word) < SHORTEST_NAME:
         return None
-    found = {number for number, name in names.items() if name.lower().startswith(word)}
+    found = {number for number, name in names if name.startswith(word)}
     return found.pop() if len(found) == 1 else None
 
 

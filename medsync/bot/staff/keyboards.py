@@ -7,6 +7,7 @@ from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from medsync.bot.keyboards import page_navigation
 from medsync.bot.staff import callbacks, texts
+from medsync.i18n import translated
 from medsync.models import Booking, BookingStatus, Clinic
 from medsync.services import staff_agenda
 from medsync.services.pagination import Page
@@ -15,7 +16,7 @@ DAY_FORMAT = "%Y%m%d"
 
 
 def _callback(text: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=data)
+    return InlineKeyboardButton(str(text), callback_data=data)  # str(): a lazy text rendered now
 
 
 def day_key(day: date) -> str:
@@ -78,8 +79,8 @@ def _move(booking: Booking, status: BookingStatus, page: int) -> InlineKeyboardB
 
 def cancel_reasons(booking: Booking, page: int) -> InlineKeyboardMarkup:
     """A button per common reason, "other" (asked as a reply), and keeping the visit."""
-    rows = [[_callback(text, callbacks.visit_cancel_reason.new(booking.id, code, page))]
-            for code, text in texts.CANCEL_REASONS.items()]
+    rows = [[_callback(translated(reason), callbacks.visit_cancel_reason.new(booking.id, code, page))]
+            for code, reason in texts.CANCEL_REASONS.items()]
     rows.append([_callback(texts.BUTTON_OTHER_REASON, callbacks.visit_cancel_other.new(booking.id))])
     rows.append([_callback(texts.BUTTON_KEEP, callbacks.visit_card.new(booking.id, page))])
     return InlineKeyboardMarkup(rows)

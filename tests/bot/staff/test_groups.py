@@ -99,11 +99,11 @@ def test_the_group_gets_one_digest_of_bookings_cancellations_moves_and_failed_de
     first, second = booked
     assert digest.splitlines() == [
         "<b>Clinic news</b>",
-        f"🆕 Booked: #{first.id} Wed 2 Dec 10:00 · Taras Shevchenko · {doctor.full_name}",
-        f"🆕 Booked: #{second.id} Wed 2 Dec 11:00 · Taras Shevchenko · {doctor.full_name}",
-        f"❌ Cancelled: #{first.id} Wed 2 Dec 10:00 · Taras Shevchenko · {doctor.full_name}",
-        f"🔁 Moved: #{moved.id} Wed 2 Dec 15:00 · Taras Shevchenko · {doctor.full_name}",
-        f"⚠️ Confirmation not delivered (blocked the bot): #{moved.id} Wed 2 Dec 15:00 · Taras Shevchenko · "
+        f"🆕 Booked: #{first.id} Wed, Dec 2 10:00 · Taras Shevchenko · {doctor.full_name}",
+        f"🆕 Booked: #{second.id} Wed, Dec 2 11:00 · Taras Shevchenko · {doctor.full_name}",
+        f"❌ Cancelled: #{first.id} Wed, Dec 2 10:00 · Taras Shevchenko · {doctor.full_name}",
+        f"🔁 Moved: #{moved.id} Wed, Dec 2 15:00 · Taras Shevchenko · {doctor.full_name}",
+        f"⚠️ Confirmation not delivered (blocked the bot): #{moved.id} Wed, Dec 2 15:00 · Taras Shevchenko · "
         f"{doctor.full_name}, call {PATIENT.phone}",
     ]
 
@@ -185,7 +185,7 @@ def test_a_digest_the_group_could_not_take_is_not_listed_as_a_patients_failed_de
     client, staff_headers, staff_group, frozen_now, make_booking
 ):
     make_booking(doctor=staff_group)
-    [digest_id] = staff_groups.queue_digests(texts.digest)
+    [digest_id] = staff_groups.queue_digests(lambda _chat_id, events: texts.digest(events))
     db.session.commit()
     claim, _ = delivery.claim(digest_id)
     delivery.mark_failed(claim, "403: Forbidden: bot was kicked from the supergroup chat")

@@ -65,11 +65,11 @@ def test_the_progress_message_ends_with_the_right_counts_naming_the_failure(
         wait_until_idle()
 
     queued = telegram_api.calls("sendMessage", chat_id=member.telegram_id)[0]
-    assert queued.params["text"] == "⏰ Reminders for Wed 2 Dec: 3 queued…"
+    assert queued.params["text"] == "⏰ Reminders for Wed, Dec 2: 3 queued…"
     edits = _progress_edits(telegram_api, member.telegram_id)
     assert {edit.params["message_id"] for edit in edits} == {str(queued.result["message_id"])}
     assert edits[-1].params["text"] == (
-        "✅ Reminders for Wed 2 Dec: done — 2 sent, 1 failed: Olha Blocked (blocked the bot).")
+        "✅ Reminders for Wed, Dec 2: done — 2 sent, 1 failed: Olha Blocked (blocked the bot).")
     gaps = [later.at - earlier.at for earlier, later in zip(edits, edits[1:])]
     assert all(gap >= 0.9 * interval.total_seconds() for gap in gaps)
     reminded = {call.chat_id for call in telegram_api.calls("sendMessage", failed=False)
@@ -96,7 +96,7 @@ def test_a_run_whose_follow_up_was_lost_is_found_by_the_sweep_and_finished(
     assert follow_reminder_run(run.id, chain) == "finished"
 
     texts = [call.params["text"] for call in _progress_edits(telegram_api, member.telegram_id)]
-    assert texts == ["⏰ Reminders for Wed 2 Dec: sent 0/2…", "✅ Reminders for Wed 2 Dec: done — 2 sent."]
+    assert texts == ["⏰ Reminders for Wed, Dec 2: sent 0/2…", "✅ Reminders for Wed, Dec 2: done — 2 sent."]
 
 
 def test_a_run_at_clinics_in_zones_on_different_dates_reminds_each_clinics_own_tomorrow_and_says_so(
@@ -112,10 +112,10 @@ def test_a_run_at_clinics_in_zones_on_different_dates_reminds_each_clinics_own_t
     post_update(message_update(member.telegram_id, "/remind"))
 
     queued = telegram_api.last("sendMessage")
-    assert queued.params["text"] == "⏰ Reminders for Tue 1 Dec, Wed 2 Dec: 2 queued…"
+    assert queued.params["text"] == "⏰ Reminders for Tue, Dec 1 and Wed, Dec 2: 2 queued…"
     run = db.session.scalar(select(ReminderRun))
     assert follow_reminder_run(run.id, run.follower) == "following"
-    assert telegram_api.last("editMessageText").params["text"] == "⏰ Reminders for Tue 1 Dec, Wed 2 Dec: sent 0/2…"
+    assert telegram_api.last("editMessageText").params["text"] == "⏰ Reminders for Tue, Dec 1 and Wed, Dec 2: sent 0/2…"
 
 
 def test_a_doctor_cannot_start_a_run_and_an_empty_day_says_so(
@@ -130,7 +130,7 @@ def test_a_doctor_cannot_start_a_run_and_an_empty_day_says_so(
     post_update(message_update(reception.telegram_id, "/remind 3 Dec"))
     post_update(message_update(reception.telegram_id, "/remind soon"))
 
-    nothing_on_thursday = "No reminders to send for Thu 3 Dec: no booked visits, or their reminders went out today already."
+    nothing_on_thursday = "No reminders to send for Thu, Dec 3: no booked visits, or their reminders went out today already."
     assert [call.params["text"] for call in telegram_api.calls("sendMessage")] == [
         "Reminder runs are for reception and admins.",
         nothing_on_thursday, nothing_on_thursday, nothing_on_thursday,
@@ -179,4 +179,4 @@ def test_a_chain_that_stalled_while_the_sweep_replaced_it_does_not_overwrite_the
     assert follow_reminder_run(run.id, stalled_chain) == "not this chain's"
 
     db.session.expire_all()
-    assert db.session.get(ReminderRun, run.id).shown_text == "✅ Reminders for Wed 2 Dec: done — 2 sent."
+    assert db.session.get(ReminderRun, run.id).shown_text == "✅ Reminders for Wed, Dec 2: done — 2 sent."

@@ -77,7 +77,7 @@ def test_a_pdf_with_the_visit_number_as_its_caption_is_stored_once_the_member_co
     post_update(document_update(member, uploaded_file(telegram_api, PDF, "ecg.pdf"), caption=f"#{booking.id}"))
     question = telegram_api.last("sendMessage")
     assert question.params["text"] == (f"📄 Send <b>ecg.pdf</b> to <b>Taras Shevchenko</b> as the result of visit "
-                                       f"#{booking.id} (Tue 1 Dec 10:00, {booking.service_name})?")
+                                       f"#{booking.id} (Tue, Dec 1 10:00, {booking.service_name})?")
     assert db.session.scalar(select(Result)) is None and telegram_api.calls("getFile") == []
     send = button(question, "📄 Send to the patient")["callback_data"]
 
@@ -187,9 +187,9 @@ def test_a_pdf_replied_to_the_day_list_is_refused_and_stores_and_queues_nothing(
 
 
 def _when(instant: datetime, booking: Booking) -> str:
-    """An instant as the staff texts name it: 'Tue 1 Dec at 10:30', in the visit's clinic time."""
+    """An instant as the staff texts name it: 'Tue, Dec 1 at 10:30', in the visit's clinic time."""
     local = instant.astimezone(booking.clinic.zone)
-    return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
+    return f"{local:%a}, {local:%b} {local.day} at {local:%H:%M}"
 
 
 def test_the_same_pdf_sent_again_is_not_sent_twice_and_the_member_is_told_it_is_still_on_its_way(
@@ -230,7 +230,7 @@ def test_the_same_pdf_sent_again_after_it_was_delivered_says_when_the_patient_re
     result = db.session.scalar(select(Result))
     assert _texts_to(telegram_api, member.telegram_id)[-1] == (
         f"📄 This PDF was already sent for visit #{booking.id} (Taras Shevchenko) on "
-        f"{_when(result.created_at, booking)}, so it is not sent again. The patient received it on Tue 1 Dec at "
+        f"{_when(result.created_at, booking)}, so it is not sent again. The patient received it on Tue, Dec 1 at "
         "10:30.")
     assert len(telegram_api.calls("sendDocument", chat_id=booking.user_id)) == 1
 
@@ -246,7 +246,7 @@ def test_a_pdf_for_a_visit_that_has_not_taken_place_yet_is_refused_before_it_is_
     post_update(document_update(member, document, reply_to=card))
     post_update(document_update(member, document, caption=str(booking.id)))
 
-    refusal = (f"Visit #{booking.id} has not taken place yet (it is on Wed 2 Dec at 10:00): a result can be "
+    refusal = (f"Visit #{booking.id} has not taken place yet (it is on Wed, Dec 2 at 10:00): a result can be "
                "attached once it has begun.")
     assert _texts_to(telegram_api, member.telegram_id) == [refusal, refusal]
     assert telegram_api.calls("getFile") == [] and db.session.scalar(select(Result)) is None

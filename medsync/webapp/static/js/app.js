@@ -161,6 +161,7 @@
   function formatDay(day, options) {
     return new Intl.DateTimeFormat(locale, Object.assign({ timeZone: "UTC" }, options)).format(dateOf(day));
   }
+  function number(value) { return new Intl.NumberFormat(locale).format(value); }
   function longDay(day) { return formatDay(day, { weekday: "short", day: "numeric", month: "short" }); }
 
   function cityOf(zone) { return zone.split("/").pop().replace(/_/g, " "); }
@@ -188,6 +189,30 @@
     return longDay(clinicDay(iso)) + " · " + time;
   }
 
+  /* --- language: the selector, and the page in the patient's own language (their choice, else their Telegram's) --- */
+
+  var LANGUAGE_FOLLOWED = "medsync.language-followed";
+  function languageUrl(language) {
+    return "/app/language?language=" + encodeURIComponent(language) +
+      "&next=" + encodeURIComponent(window.location.pathname + window.location.search);
+  }
+  /* The selector: stored for the patient through the API (the bot and the chat messages follow it), then the page
+     comes back in that language (the server keeps it for this browser). */
+  function chooseLanguage(language) {
+    var stored = initData ? api("/api/v1/me/language", { method: "PUT", body: { language: language } }) : Promise.resolve();
+    stored.then(function () { window.location.href = languageUrl(language); }, function (error) { showError(error.message); });
+  }
+  /* Once per Mini App session: a page the server rendered in the browser's language is reloaded in the patient's. */
+  function followPatientsLanguage() {
+    var storage;
+    try { storage = window.sessionStorage; } catch (error) { return; }
+    if (!initData || !storage || storage.getItem(LANGUAGE_FOLLOWED)) return;
+    api("/api/v1/me/language").then(function (mine) {
+      storage.setItem(LANGUAGE_FOLLOWED, mine.language);
+      if (mine.language !== locale) window.location.replace(languageUrl(mine.language));
+    }, function () { /* the page stays as it is */ });
+  }
+
   function element(tag, attributes, children) {
     var node = document.createElement(tag);
     Object.keys(attributes || {}).forEach(function (name) {
@@ -212,6 +237,9 @@
       document.querySelectorAll("[data-outside-telegram]").forEach(function (note) { note.hidden = false; });
       document.querySelectorAll("[data-signed-in-only]").forEach(function (part) { part.hidden = true; });
     }
+    var selector = document.querySelector("[data-language]");
+    if (selector) selector.addEventListener("change", function () { chooseLanguage(selector.value); });
+    followPatientsLanguage();
     var user = tg && tg.initDataUnsafe && tg.initDataUnsafe.user;
     var greeting = document.querySelector("[data-user-greeting]");
     if (greeting && user && user.first_name) greeting.textContent = ", " + user.first_name;
@@ -237,7 +265,7 @@
     telegram: tg, signedIn: !!initData, user: (tg && tg.initDataUnsafe && tg.initDataUnsafe.user) || null,
     t: t, api: api, ApiError: ApiError, haptic: haptic, toast: toast, showError: showError, confirm: confirmAction,
     mainButton: mainButton, mainProgress: mainProgress, backButton: backButton, download: download,
-    clinicDay: clinicDay, clinicClock: clinicClock, dayIn: dayIn, addDays: addDays, longDay: longDay, formatDay: formatDay,
+    number: number, clinicDay: clinicDay, clinicClock: clinicClock, dayIn: dayIn, addDays: addDays, longDay: longDay, formatDay: formatDay,
     zoneLabel: zoneLabel, cityOf: cityOf, deviceDiffers: deviceDiffers, yourTime: yourTime, clinicWhen: clinicWhen,
     element: element,
   };

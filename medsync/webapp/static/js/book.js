@@ -74,7 +74,7 @@
         });
         var open = state.days.filter(function (day) { return state.slots[day]; });
         if (!state.slots[state.day]) state.day = open[0] || null;
-        status.textContent = open.length ? "" : M.t("no_slots_at_all", { days: data.horizonDays });
+        status.textContent = open.length ? "" : M.t("no_slots_at_all");
         renderZoneNote();
         renderDays();
         renderTimes();

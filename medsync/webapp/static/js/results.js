@@ -35,7 +35,7 @@
       return M.element("li", { class: "card result", "data-result-id": result.id }, [
         M.element("div", { class: "card-body" }, [
           M.element("strong", { class: "name", text: result.title }),
-          M.element("span", { class: "hint", text: received + " · " + M.t("size_kb", { size: Math.max(1, Math.round(result.size_bytes / 1024)) }) }),
+          M.element("span", { class: "hint", text: received + " · " + M.t("size_kb", { size: M.number(Math.max(1, Math.round(result.size_bytes / 1024))) }) }),
           M.element("div", { class: "actions" }, [open, send]),
         ]),
       ]);

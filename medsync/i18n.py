@@ -1,0 +1,92 @@
+"""Languages: one gettext catalog for the whole service (Flask-Babel), and which language a text is rendered in.
+
+Every text a person reads goes through `gettext`/`ngettext` (`lazy_gettext` where it is defined at import); the
+catalogs live in medsync/translations (`make translations` extracts, updates and compiles them; `make setup`
+compiles). Inside a request Flask-Babel asks `_select_locale`; the bot and the workers render in a named
+language with `in_language`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from babel import negotiate_locale
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale, gettext
+
+CATALOGS = Path(__file__).resolve().parent / "translations"
+DEFAULT_LANGUAGE = "en"
+# The languages we have catalogs for, each named as its speakers write it (shown so on the language buttons).
+LANGUAGES = {"uk": "Українська", "en": "English", "ru": "Русский", "pl": "Polski"}
+
+LanguageSource = Callable[[], "str | None"]
+_SOURCES = "medsync_language_sources"
+_SELECTING = "medsync.selecting_language"
+
+
+def init_i18n(app: Flask) -> None:
+    """Flask-Babel with the service's catalog; a request's language from its surface's source, else the browser's
+    Accept-Language."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    Babel(app, locale_selector=_select_locale, default_translation_directories=str(CATALOGS))
+    app.extensions[_SOURCES] = []
+
+
+def add_language_source(app: Flask, path_prefix: str, source: LanguageSource) -> None:
+    """Requests under `path_prefix` take their language from `source` (one of LANGUAGES, or None to fall back to
+    Accept-Language). Asked only when a text is rendered, so a request that renders none pays nothing."""
+    app.extensions[_SOURCES].append((path_prefix, source))
+
+
+def language_of(language_code: str | None) -> str | None:
+    """The catalog nearest to a language tag as Telegram or a browser gives it (`uk-UA` → uk, `pt-br` → None)."""
+    if not language_code:
+        return None
+    return negotiate_locale([language_code.replace("_", "-").lower()], list(LANGUAGES), sep="-")
+
+
+def user_language(choice: str | None, language_code: str | None) -> str:
+    """A user's language: their own choice if they made one, else their Telegram's, else the default."""
+    if choice in LANGUAGES:
+        return choice
+    return language_of(language_code) or DEFAULT_LANGUAGE
+
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's name for a marker
+    """Mark a text for the catalog without translating it here: it is stored or kept as written, and shown through
+    `translated` in the reader's language."""
+    return text
+
+
+def translated(text: str) -> str:
+    """A text marked with N_ (or any stored text: one that is not in the catalog stays as it is) in the language
+    texts are rendered in now."""
+    return gettext(text)
+
+
+def current_language() -> str:
+    """The language texts are being rendered in now."""
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+@contextmanager
+def in_language(language: str) -> Iterator[None]:
+    """Render in `language` (outside a request too: the bot's replies, the workers' messages)."""
+    with force_locale(language):
+        yield
+
+
+def _select_locale() -> str:
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    if not request.environ.get(_SELECTING):  # a text rendered while a source is asked falls back to the browser's
+        request.environ[_SELECTING] = True
+        try:
+            chosen = next((source() for prefix, source in current_app.extensions[_SOURCES]
+                           if request.path.startswith(prefix)), None)
+        finally:
+            del request.environ[_SELECTING]
+        if chosen is not None:
+            return chosen
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
