@@ -322,7 +322,7 @@ def init_data() -> Callable[..., str]:
 
     def sign(telegram_id: int = 700_000_001, **user: Any) -> str:
         profile = {"id": telegram_id, "first_name": "Taras", "last_name": "Shevchenko", "username": "taras",
-                   "language_code": "uk"}
+                   "language_code": "en"}
         profile.update(user)
         return sign_init_data(BOT_TOKEN, profile, auth_date=int(clock.now().timestamp()))
 

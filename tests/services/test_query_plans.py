@@ -308,4 +308,4 @@ def test_the_failed_deliveries_page_reads_only_the_failed(years_of_bookings):
 
 
 def test_the_staff_groups_digests_read_only_the_news(years_of_bookings):
-    assert_read_through_indexes(scans_of(lambda: staff_groups.queue_digests(texts.digest)))
+    assert_read_through_indexes(scans_of(lambda: staff_groups.queue_digests(lambda _chat_id, events: texts.digest(events))))
