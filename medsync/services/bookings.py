@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, ngettext
-from sqlalchemy import ColumnElement, Row, and_, bindparam, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload, make_transient_to_detached
