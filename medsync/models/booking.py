@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from medsync.config import current_settings
 from medsync.extensions import db
+from medsync.languages import pick, request_language
 from medsync.models.catalog import DiagnosticType, Doctor
 from medsync.models.clinic import Clinic
 from medsync.models.rules import one_of
@@ -35,6 +37,17 @@ ACTIVE_STATUSES = (BookingStatus.BOOKED, BookingStatus.ARRIVED, BookingStatus.FU
 ACTIVE_SQL = one_of("status", ACTIVE_STATUSES)
 # The predicate of the indexes of visits still booked.
 BOOKED_SQL = f"status = '{BookingStatus.BOOKED.value}'"
+
+
+def service_name(doctor_name: str | None, diagnostic_name: str | None,
+                 diagnostic_name_translations: Mapping[str, str]) -> str:
+    """What a booking is for: its doctor's name as written, else its diagnostic's name in the language being rendered
+    now (the reader's, decided where the text is rendered: a worker renders in the recipient's)."""
+    if doctor_name is not None:
+        return doctor_name
+    if diagnostic_name is None:
+        return ""
+    return pick(diagnostic_name, diagnostic_name_translations, request_language()) or diagnostic_name
 
 
 def is_booked(status: ColumnElement[str]) -> ColumnElement[bool]:
@@ -153,10 +166,12 @@ class Booking(db.Model):
 
     @property
     def service_name(self) -> str:
-        """What the patient comes for: the doctor's name or the diagnostic's name."""
+        """What the patient comes for (see `service_name`)."""
         if self.doctor is not None:
             return self.doctor.full_name
-        return self.diagnostic.name if self.diagnostic is not None else ""
+        if self.diagnostic is None:
+            return ""
+        return service_name(None, self.diagnostic.name, self.diagnostic.name_translations)
 
     @property
     def is_active(self) -> bool:

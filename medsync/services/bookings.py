@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, ngettext
-from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload, make_transient_to_detached
@@ -28,7 +29,8 @@ from medsync.models import (
     PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
     Doctor, MessageKind, MessageStatus,
 )
-from medsync.models.booking import is_booked, patient_may_change
+from medsync.languages import request_language
+from medsync.models.booking import is_booked, patient_may_change, service_name
 from medsync.prepared import PreparedStatement
 from medsync.services import availability, catalog, changes, outbox, users
 from medsync.services.pagination import Page, PreparedList, paginate
@@ -389,11 +391,18 @@ class BookingLine:
     id: int
     starts_at: datetime
     timezone: str  # the clinic's IANA zone
-    service_name: str  # the doctor's or the diagnostic's name, as Booking.service_name
+    doctor_name: str | None
+    diagnostic_name: str | None
+    diagnostic_name_translations: Mapping[str, str]
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def service_name(self) -> str:
+        """As `Booking.service_name`: in the language rendered now, whichever language the line was read in."""
+        return service_name(self.doctor_name, self.diagnostic_name, self.diagnostic_name_translations)
 
 
 def list_lines_for_user(user_id: int, *, when: str = "upcoming", page: int = 1, per_page: int = 5,
@@ -409,15 +418,20 @@ def _booking_lines(when: str) -> PreparedList[BookingLine]:
     clinics, doctors, diagnostics = Clinic.__table__, Doctor.__table__, DiagnosticType.__table__
     columns = Booking.__table__.c
     query = (
-        select(columns.id, columns.starts_at, clinics.c.timezone,
-               func.coalesce(doctors.c.full_name, diagnostics.c.name, ""))
+        select(columns.id, columns.starts_at, clinics.c.timezone, doctors.c.full_name, diagnostics.c.name,
+               diagnostics.c.name_translations)
         .select_from(Booking.__table__.join(clinics, clinics.c.id == columns.clinic_id)
                      .outerjoin(doctors, doctors.c.id == columns.doctor_id)
                      .outerjoin(diagnostics, diagnostics.c.id == columns.diagnostic_id))
         .where(availability.of_patient(bindparam("user_id")), *criteria)
         .order_by(*order)
     )
-    return PreparedList(f"medsync_booking_lines_{when}", query, lambda row: BookingLine(row[0], row[1], row[2], row[3]))
+    return PreparedList(f"medsync_booking_lines_{when}", query, _booking_line)
+
+
+def _booking_line(row: Row[Any]) -> BookingLine:
+    """A line from a row of `_booking_lines` (a doctor's booking joins no diagnostic: no translations)."""
+    return BookingLine(row[0], row[1], row[2], row[3], row[4], row[5] or {})
 
 
 def _listed(when: str, now: Any) -> tuple[list[ColumnElement[bool]], tuple[ColumnElement[Any], ...]]:
@@ -488,10 +502,13 @@ class BookingDetails:
 
     @property
     def service_name(self) -> str:
-        """What the patient comes for, as `Booking.service_name`."""
+        """What the patient comes for, as `Booking.service_name` (the diagnostic's name from the catalog snapshot in the
+        language rendered now: `diagnostic` is the language-free view `details` took)."""
         if self.doctor is not None:
             return self.doctor.full_name
-        return self.diagnostic.name if self.diagnostic is not None else ""
+        if self.diagnostic is None:
+            return ""
+        return catalog.current_catalog(request_language()).diagnostics[self.diagnostic.id].name
 
     def can_cancel(self, now: datetime) -> bool:
         """As `Booking.can_cancel`."""

@@ -1,11 +1,15 @@
-"""The Mini App's texts: templates use _(), the page scripts get theirs as JSON from base.html."""
+"""The Mini App's texts: templates use _(), the page scripts get theirs (and the clinics' cities) as JSON from
+base.html."""
 from __future__ import annotations
 
 from flask_babel import gettext, ngettext
 
+from medsync import formats
 from medsync.config import current_settings
-from medsync.i18n import current_language
+from medsync.i18n import current_language, in_language
+from medsync.languages import request_language
 from medsync.models import PATIENT_FIELD_LIMITS
+from medsync.services import catalog
 
 
 def locale_tag() -> str:
@@ -65,3 +69,14 @@ def script_texts() -> dict[str, str]:
         "not_movable": gettext("This booking can no longer be moved."),
         "size_kb": gettext("{size} KB"),
     }
+
+
+def zone_cities() -> dict[str, str]:
+    """The city each clinic's time zone is named after, in the page's language ("Europe/Kyiv" → "Київ"): the scripts
+    name a clinic's time by it. Built once per catalog snapshot and language."""
+    return catalog.current_catalog(request_language()).rendered("zone_cities", _zone_cities)
+
+
+def _zone_cities(snapshot: catalog.Catalog) -> dict[str, str]:
+    with in_language(snapshot.language):
+        return {clinic.timezone: formats.zone_city(clinic.timezone) for clinic in snapshot.clinics.values()}

@@ -17,7 +17,7 @@ from medsync.languages import request_language
 from medsync.models import PATIENT_FIELD_LIMITS
 from medsync.services import catalog
 from medsync.webapp import avatars, compression
-from medsync.webapp.i18n import locale_tag, script_texts
+from medsync.webapp.i18n import locale_tag, script_texts, zone_cities
 
 blueprint = Blueprint(
     "webapp", __name__, url_prefix="/app", template_folder="templates", static_folder="static",
@@ -43,7 +43,8 @@ DOCTOR_FILTER = DoctorFilterSchema(unknown=EXCLUDE)
 @blueprint.context_processor
 def _page_globals() -> dict[str, Any]:
     here = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
-    return {"locale": locale_tag(), "script_texts": script_texts(), "languages": LANGUAGES, "here": here}
+    return {"locale": locale_tag(), "script_texts": script_texts(), "zone_cities": zone_cities(), "languages": LANGUAGES,
+            "here": here}
 
 
 @blueprint.after_request

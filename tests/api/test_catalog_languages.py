@@ -9,6 +9,7 @@ from flask_babel import refresh
 
 from medsync.extensions import db
 from medsync.models import ClinicDiagnostic
+from tests.api.conftest import local_slot
 
 NBSP = "\u00a0"
 
@@ -133,3 +134,19 @@ def test_every_answer_in_the_readers_language_varies_by_it(client, cardiologist,
     make_diagnostic(clinics=[cardiologist.clinic])
     response = client.get(path, headers=speaking("uk"))
     assert response.status_code == 200 and "Accept-Language" in response.headers["Vary"]
+
+
+def test_a_booked_test_is_named_in_the_patients_language(client, make_clinic, make_diagnostic, tma_headers):
+    clinic = make_clinic()
+    mri = make_diagnostic(clinics=[clinic], name="MRI", name_translations={"uk": "МРТ"})
+    body = {"diagnostic_id": mri.id, "clinic_id": clinic.id, "starts_at": local_slot(clinic, days_ahead=2).isoformat(),
+            "patient": {"first_name": "Taras", "last_name": "Shevchenko", "phone": "+380501234567"}}
+    ukrainian = tma_headers(language_code="uk")
+
+    refresh()
+    booked = client.post("/api/v1/bookings", headers=ukrainian, json=body)
+    refresh()
+    shown = client.get(f"/api/v1/bookings/{booked.get_json()['id']}", headers=ukrainian)
+
+    assert booked.status_code == 201 and shown.status_code == 200
+    assert booked.get_json()["service_name"] == shown.get_json()["service_name"] == "МРТ"

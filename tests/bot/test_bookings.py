@@ -319,3 +319,18 @@ def test_a_stale_button_is_still_answered(post_update, telegram_api: FakeTelegra
     post_update(callback_update(user, "some-old-button:1"))
 
     assert telegram_api.last("answerCallbackQuery").params["text"] == "This button is no longer available."
+
+
+def test_a_ukrainian_patient_reads_the_diagnostic_in_ukrainian_in_the_list_and_the_details(
+    post_update, telegram_api: FakeTelegramAPI, make_user, make_booking, make_diagnostic, make_clinic, frozen_now
+):
+    clinic = make_clinic()
+    diagnostic = make_diagnostic(name="MRI", name_translations={"uk": "МРТ"}, clinics=[clinic])
+    user = make_user(language="uk")
+    booking = make_booking(user=user, diagnostic_id=diagnostic.id, clinic_id=clinic.id)
+
+    message_id, listed = _list_message(post_update, telegram_api, user)
+    post_update(callback_update(user, callbacks.booking_details.new(booking.id, "upcoming", 1), message_id=message_id))
+
+    assert _booking_buttons(listed)[0].endswith(" · МРТ")
+    assert ": МРТ\n" in telegram_api.last("editMessageText").params["text"]

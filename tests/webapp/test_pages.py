@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 
 import brotli
 import pytest
+from flask_babel import refresh
 from sqlalchemy import select
 
 from medsync.extensions import db
@@ -237,3 +239,14 @@ def test_the_page_scripts_get_their_texts_from_the_catalog(client, seeded):
     page = client.get("/app/bookings").get_data(as_text=True)
     texts = re.search(r'<script type="application/json" id="texts">(.*?)</script>', page, re.S).group(1)
     assert '"cancel_confirm": "Cancel your visit on {when}?"' in texts
+
+
+def test_the_page_scripts_get_the_clinics_cities_in_the_pages_language(client, make_clinic):
+    make_clinic(timezone_name="Europe/Kyiv")
+    make_clinic(timezone_name="Europe/Warsaw")
+    refresh()  # the factories' app context is the request's too: Flask-Babel would keep a locale chosen before
+
+    page = client.get("/app/bookings", headers={"Accept-Language": "uk"}).get_data(as_text=True)
+
+    cities = re.search(r'<script type="application/json" id="cities">(.*?)</script>', page, re.S).group(1)
+    assert json.loads(cities) == {"Europe/Kyiv": "Київ", "Europe/Warsaw": "Варшава"}

@@ -240,3 +240,22 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_a_ukrainian_patient_reads_the_diagnostic_in_ukrainian_in_the_confirmation_and_the_reminder(
+    telegram_api, make_user, make_booking, make_diagnostic, make_clinic
+):
+    clinic = make_clinic()
+    diagnostic = make_diagnostic(name="MRI", name_translations={"uk": "МРТ"}, clinics=[clinic])
+    user = make_user(language_code="uk")
+    make_booking(user=user, diagnostic_id=diagnostic.id, clinic_id=clinic.id,
+                 starts_at=next_local_slot(clinic, days_ahead=3))
+    make_due(MessageKind.REMINDER)
+    [confirmation], latest_reminder = message_rows(MessageKind.CONFIRMATION), message_rows(MessageKind.REMINDER)[-1]
+
+    outcomes = [deliver_message(confirmation.id), deliver_message(latest_reminder.id)]
+
+    assert outcomes == ["sent", "sent"]
+    sent = [call.params["text"] for call in telegram_api.calls("sendMessage", chat_id=user.telegram_id)]
+    assert len(sent) == 2
+    assert all("<b>МРТ</b>" in text and "MRI" not in text for text in sent), sent

@@ -1,12 +1,13 @@
 /* MedSync Mini App: what every page shares. Telegram (theme, buttons, popups, haptics), the api() helper
    that signs requests with initData and turns the one error shape into its message, and clinic-time formatting.
-   Texts come from the server (the #texts JSON in base.html), never from here. */
+   Texts come from the server (the #texts JSON in base.html), never from here; so do the clinics' cities (#cities). */
 (function () {
   "use strict";
 
   var tg = (window.Telegram && window.Telegram.WebApp) || null;
   var initData = (tg && tg.initData) || "";
   var texts = JSON.parse(document.getElementById("texts").textContent);
+  var cities = JSON.parse(document.getElementById("cities").textContent);
   var root = document.documentElement;
   var locale = root.lang || "en";
 
@@ -164,7 +165,9 @@
   function number(value) { return new Intl.NumberFormat(locale).format(value); }
   function longDay(day) { return formatDay(day, { weekday: "short", day: "numeric", month: "short" }); }
 
-  function cityOf(zone) { return zone.split("/").pop().replace(/_/g, " "); }
+  /* The city a clinic's time zone is named after, in the page's language ("Київ"); the zone's own name for a zone
+     no clinic had when the page was rendered. */
+  function cityOf(zone) { return cities[zone] || zone.split("/").pop().replace(/_/g, " "); }
   function zoneLabel(zone, iso) {
     return t("zone_label", { city: cityOf(zone), offset: offsetOf(iso) });
   }
