@@ -3,7 +3,7 @@
     python -m bench.scale [--scale-factor 1] [--db medsync_scale]
 
 At factor 1: 40 clinics, 1,000 doctors, 200,000 patients and about 1,000,000 bookings over three years and the
-eight weeks ahead, with the audit events (~2.75 per booking) and outbox messages (~3 per booking) the app writes
+eight weeks ahead, with the audit events (~2.7 per booking) and outbox messages (~3.1 per booking) the app writes
 for them. Everything is set-based SQL (generate_series, INSERT … SELECT) on a database migrated and seeded as
 `make db` builds it, with every constraint, index and trigger live, so a row the app could not have written is
 refused here too.
@@ -18,9 +18,10 @@ How the rows are laid out, and why:
   database issue 21 measured); the network's doctors share the rest; diagnostics take 15 %.
 - A patient never holds two bookings on one UTC day: the day's bookings are ranked and given consecutive
   patients from a per-day offset (visits end before UTC midnight, so overlaps are impossible).
-- Statuses as time left them: fulfilled, no-show and cancelled in the past; arrived or booked today; a quarter
-  of the last day's visits still booked (what tonight's no-show marking finds); booked or cancelled ahead; 4 %
-  of visits were moved (a cancelled booking a week later, linked by rescheduled_from_id).
+- Statuses as time left them: fulfilled, arrived (and never completed), no-show and cancelled in the past;
+  arrived or booked for visits under way; a quarter of the last day's visits still booked (what tonight's no-show
+  marking finds); booked or cancelled ahead; 4 % of visits were moved (a cancelled booking a week later, linked
+  by rescheduled_from_id).
 - Events and messages follow each booking's story in time order (ids grow with time, as in production): booked,
   attendance confirmed, arrived, fulfilled, no-show, cancelled, rescheduled; the confirmation, the 24 h and 2 h
   reminders (sent, skipped by a cancellation, or pending ahead), the cancellation; a patient who blocked the
