@@ -1,8 +1,8 @@
 """`python -m bench` (what `make bench` runs): every scenario of issue 10 in one run, one table.
 
     python -m bench [--seconds 5] [--rounds 3] [--connections 32] [--skip webapp,delivery]
-    python -m bench --scale [--scale-factor 1] …   (issue 21: the demo database beside a generated clinic network;
-                                                   bench/scale_run.py)
+    python -m bench --scale [--scale-factor 1 | --reuse-network] …
+        (issue 21: the demo database beside a generated clinic network; bench/scale_run.py)
 
 One database (BENCH_DB_NAME, recreated: migrations and the demo catalog, as `make db` builds it) and one
 Redis database (BENCH_REDIS_URL, flushed); gunicorn started from gunicorn.conf.py as the Procfile starts it,
@@ -100,7 +100,7 @@ def _delivery_row(messages: int) -> Row:
     return row
 
 
-def _arguments() -> argparse.Namespace:
+def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3,
@@ -116,9 +116,15 @@ def _arguments() -> argparse.Namespace:
                              "network, side by side, then the nightly jobs timed on the network")
     parser.add_argument("--scale-factor", type=float, default=1.0,
                         help="with --scale: the network's size (1 = 1,000,000 bookings; 0.01 for a quick look)")
-    args = parser.parse_args()
+    parser.add_argument("--reuse-network", action="store_true",
+                        help="with --scale: keep the network an earlier run generated (BENCH_SCALE_DB_NAME), bring it "
+                             "to the migrations' head (`flask db upgrade`) and run the scenarios on it; saves the "
+                             "generation's ~8 minutes")
+    args = parser.parse_args(argv)
     if args.skip - set(GROUPS):
         parser.error(f"unknown groups: {', '.join(sorted(args.skip - set(GROUPS)))}")
+    if args.reuse_network and not args.scale:
+        parser.error("--reuse-network is a --scale option")
     return args
 
 

@@ -147,11 +147,25 @@ def generate(database_url: str, size: Size, *, now: datetime | None = None) -> G
             database_url, [(EVENTS, parameters), (OUTBOX, parameters)]), connections=2)
         _run(connection, f"DROP SCHEMA {SCRATCH} CASCADE", {})
     _step(generated, "VACUUM ANALYZE", lambda: _vacuum(database_url), connections=2)
+    _count(generated, database_url)
+    return generated
+
+
+def existing(database_url: str) -> Generated:
+    """A network an earlier run generated, as it is now (`now` is when it was counted): its rows counted, nothing
+    timed (`--reuse-network`)."""
+    counted = Generated(Size(0, 0, 0, 0), datetime.now(timezone.utc))
+    _count(counted, database_url)
+    rows = counted.rows
+    counted.size = Size(rows["clinics"], rows["doctors"], rows["users"], rows["bookings"])
+    return counted
+
+
+def _count(generated: Generated, database_url: str) -> None:
     with _connect(database_url) as connection, connection.cursor() as cursor:
         for table in ("bookings", "booking_events", "outbox_messages", "users", "doctors", "clinics"):
             cursor.execute(f"SELECT count(*), pg_total_relation_size('{table}') FROM {table}")
             generated.rows[table], generated.bytes[table] = cursor.fetchone()
-    return generated
 
 
 def _connect(database_url: str):

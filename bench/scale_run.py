@@ -2,7 +2,8 @@
 
 Two servers, each started as `make bench` starts its one: on the demo database (BENCH_DB_NAME, built as `make bench`
 builds it) and on the clinic network bench/scale.py generates (BENCH_SCALE_DB_NAME, BENCH_SCALE_REDIS_URL,
-`--scale-factor`). Every HTTP scenario runs on the demo server, then on the network's, each round right after that
+`--scale-factor`; `--reuse-network` keeps the network an earlier run generated and only brings it to the migrations'
+head). Every HTTP scenario runs on the demo server, then on the network's, each round right after that
 server's own /healthz run; the table divides each side by its /healthz and compares the two. The jobs beat runs
 are timed once on the network first (bench/nightly.py), before the bench's own bookings add messages that no
 worker delivers here. The Mini App in Chromium and the delivery bench do not
@@ -98,16 +99,21 @@ def main(args: argparse.Namespace) -> int:
         demo_env = server.app_env(database_url(server.DB_NAME), telegram_url)
         server.prepare_database(server.DB_NAME, demo_env)
         network_env = server.app_env(database_url(server.SCALE_DB_NAME), telegram_url, server.SCALE_REDIS_URL)
-        server.prepare_database(server.SCALE_DB_NAME, network_env)
-        generated = scale.generate(database_url(server.SCALE_DB_NAME), scale.Size.of(args.scale_factor))
-        print(generated.report(), file=sys.stderr, flush=True)
-        timings = [_generation_timing(generated), *_nightly_timings(network_env)]
+        if args.reuse_network:
+            server.upgrade_database(network_env)
+            generated = scale.existing(database_url(server.SCALE_DB_NAME))
+            timings = _nightly_timings(network_env)
+        else:
+            server.prepare_database(server.SCALE_DB_NAME, network_env)
+            generated = scale.generate(database_url(server.SCALE_DB_NAME), scale.Size.of(args.scale_factor))
+            print(generated.report(), file=sys.stderr, flush=True)
+            timings = [_generation_timing(generated), *_nightly_timings(network_env)]
         sides = [servers.enter_context(_side(name, env, args, Path(scratch), today))
                  for name, env in (("demo", demo_env), ("network", network_env))]
         credentials = Credentials(Path(scratch), args.patients, generated.rows["users"], args.rounds)
         pairs = _compare(sides, args, today, Path(scratch), credentials)
     print(header(started, load_before))
-    print(f"The network: {_described(generated)}\n")
+    print(f"The network: {_described(generated, args.reuse_network)}\n")
     print(render_comparison(pairs, timings))
     return 0
 
@@ -172,8 +178,10 @@ def _nightly_timings(env: dict[str, str]) -> list[Timing]:
             for job in jobs]
 
 
-def _described(generated: scale.Generated) -> str:
+def _described(generated: scale.Generated, reused: bool) -> str:
     rows = generated.rows
+    when = (f"an earlier run's, brought to the migrations' head, counted {generated.now:%Y-%m-%d %H:%M} UTC" if reused
+            else f"generated {generated.now:%Y-%m-%d %H:%M} UTC")
     return (f"{rows['clinics']:,} clinics, {rows['doctors']:,} doctors, {rows['users']:,} patients, "
             f"{rows['bookings']:,} bookings, {rows['booking_events']:,} audit events, "
-            f"{rows['outbox_messages']:,} outbox messages (generated {generated.now:%Y-%m-%d %H:%M} UTC)")
+            f"{rows['outbox_messages']:,} outbox messages ({when})")

@@ -42,10 +42,20 @@ def app_env(database_url: str, telegram_url: str, redis_url: str = REDIS_URL) ->
 def prepare_database(name: str, env: dict[str, str]) -> None:
     """A fresh database with the demo catalog, built by the same commands `make db` runs; Redis flushed."""
     recreate_database(name)
+    upgrade_database(env)
+    _flask(env, "medsync", "seed-demo")
+
+
+def upgrade_database(env: dict[str, str]) -> None:
+    """The database env names brought to the migrations' head as `make db` does; its Redis flushed, since caches
+    written under an older schema may no longer describe it."""
     redis.Redis.from_url(env["REDIS_URL"]).flushdb()
-    for command in (["db", "upgrade"], ["medsync", "seed-demo"]):
-        subprocess.run([sys.executable, "-m", "flask", *command], env=env, cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _flask(env, "db", "upgrade")
+
+
+def _flask(env: dict[str, str], *command: str) -> None:
+    subprocess.run([sys.executable, "-m", "flask", *command], env=env, cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def staff_token(env: dict[str, str]) -> str:
