@@ -11,8 +11,10 @@ from collections.abc import Mapping
 
 from flask_babel import get_locale
 
-ENGLISH = "en"
-LANGUAGES = ("uk", "en", "ru", "pl")
+from medsync import i18n
+
+ENGLISH = i18n.DEFAULT_LANGUAGE
+LANGUAGES = tuple(i18n.LANGUAGES)  # the service's languages have one home: medsync.i18n
 TRANSLATED = tuple(language for language in LANGUAGES if language != ENGLISH)  # English is the column itself
 
 
