@@ -2,7 +2,7 @@
 
 Isolation is by TRUNCATE after each test rather than a rolled-back transaction, because the
 concurrency and worker tests need other connections to see committed rows.
-Set TEST_DB_NAME / TEST_REDIS_DB to run two suites side by side on one machine.
+Set TEST_DB_NAME / TEST_REDIS_DB (and TEST_REDIS_PORT) to run two suites side by side on one machine.
 """
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def _test_db_name() -> str:
 
 def _test_redis_url() -> str:
     base = int(os.environ.get("TEST_REDIS_DB", "10"))
-    return f"redis://127.0.0.1:6379/{base + _worker_index()}"
+    port = int(os.environ.get("TEST_REDIS_PORT", "6379"))
+    return f"redis://127.0.0.1:{port}/{base + _worker_index()}"
 
 
 def settings_for_tests(tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> dict[str, Any]:
