@@ -43,7 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from medsync.i18n import init_i18n
     from medsync.log_context import init_request_ids
     from medsync.monitoring import init_monitoring
-    from medsync.services.outbox import install_commit_hook
+    from medsync.task_queue import init_task_queue
     from medsync.webapp import init_webapp
 
     init_monitoring(app)  # first: its clock starts before any other before_request hook runs
@@ -56,7 +56,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     redis_client.init_app(app)
     celery_init_app(app)
-    install_commit_hook(app)
+    init_task_queue(app)
     register_error_handlers(app)
     init_i18n(app)
     app.register_blueprint(health.blueprint)
@@ -99,12 +99,12 @@ def _configure(app: Flask, settings: Settings) -> None:
 
 def _install_session_hooks(sessions: scoped_session[Session]) -> None:
     """What a transaction notes as it writes and hands over once it commits, in the order the hooks run."""
-    from medsync.services import after_commit, catalog, changes, commit_redis, staff_reminders
+    from medsync.services import after_commit, catalog, changes, outbox, staff_reminders
 
     hooks = after_commit.Hooks(sessions)
     changes.register_hooks(hooks)
     catalog.register_hooks(hooks)
-    commit_redis.register_hooks(hooks)
+    outbox.register_hooks(hooks)
     staff_reminders.register_hooks(hooks)
 
 

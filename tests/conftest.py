@@ -125,6 +125,8 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     app: Flask = request.getfixturevalue("app")
+    # What the test's commits handed over reaches the broker before the queue is emptied, not in the next test.
+    app.extensions["task_queue"].wait_until_published()
     with app.app_context():
         db.session.remove()
         # DELETE is much cheaper than TRUNCATE for a few rows; sequences restart so ids are predictable.

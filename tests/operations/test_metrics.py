@@ -108,8 +108,9 @@ def test_webhook_updates_count_by_kind_and_outcome(scrape, post_update, telegram
     assert [moved("message", "handled"), moved("message", "duplicate"), moved("unknown", "unauthorized")] == [1, 1, 1]
 
 
-def test_the_outbox_backlog_and_the_queue_length_are_read_when_scraped(scrape, make_booking, frozen_now):
+def test_the_outbox_backlog_and_the_queue_length_are_read_when_scraped(app, scrape, make_booking, frozen_now):
     make_booking()  # its confirmation is due now, its two reminders later
+    assert app.extensions["task_queue"].wait_until_published()  # the confirmation's task is in the queue
     frozen_now(FROZEN_NOW + timedelta(seconds=90))
 
     samples = scrape()
@@ -118,7 +119,7 @@ def test_the_outbox_backlog_and_the_queue_length_are_read_when_scraped(scrape, m
     assert value(samples, "medsync_outbox_pending_messages", when="scheduled") == 2
     assert value(samples, "medsync_outbox_oldest_due_age_seconds") == 90
     assert ("medsync_celery_queue_length", frozenset({("queue", "medsync")})) in samples
-    assert value(samples, "medsync_celery_queue_length", queue="medsync") == redis_client.llen("medsync")
+    assert value(samples, "medsync_celery_queue_length", queue="medsync") == redis_client.llen("medsync") == 1
 
 
 def test_with_nothing_due_the_oldest_due_age_is_zero(scrape, make_booking, frozen_now):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select, update
 
 from medsync import clock
@@ -83,7 +83,8 @@ def wait_until_idle(timeout: float = 20.0) -> None:
     """Nothing queued and nothing taken but unacknowledged (so no late duplicate can still come)."""
 
     def idle() -> bool:
-        return redis_client.llen(QUEUE) == 0 and redis_client.hlen("unacked") == 0
+        handed_over = current_app.extensions["task_queue"].wait_until_published(timeout=0)
+        return handed_over and redis_client.llen(QUEUE) == 0 and redis_client.hlen("unacked") == 0
 
     wait_until(idle, timeout, "the workers to go idle")
     time.sleep(0.2)

@@ -1,12 +1,17 @@
 """Nothing is lost when a worker dies mid-send or Redis loses the queue: the database is the truth."""
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 import pytest
+from celery import Celery
+
+from bench.server import free_port
 
 from medsync.extensions import redis_client
 from medsync.models import MessageKind, MessageStatus
+from medsync.task_queue import TaskQueue
 from tests.support.database import terminate_connections
 from tests.workers.conftest import (
     QUEUE, message_rows, running_worker, wait_for_status, wait_until, wait_until_idle,
@@ -55,6 +60,7 @@ def test_a_worker_killed_mid_run_loses_nothing(app, slow_telegram, make_booking,
 
 def test_a_flushed_redis_loses_nothing(app, telegram_api, make_booking, sweep):
     booked = [make_booking() for _ in range(3)]  # confirmations queued in Redis, no worker yet
+    assert app.extensions["task_queue"].wait_until_published()
     assert redis_client.llen(QUEUE) == 3
     redis_client.flushdb()
 
@@ -81,3 +87,25 @@ def test_a_database_connection_killed_after_telegram_took_the_message_neither_lo
     assert killed and killed[0] > 0  # the worker's connection died between Telegram's answer and the mark
     assert len(telegram_api.calls("sendMessage", chat_id=booking.user_id)) == 1
     assert confirmation.attempts == 1
+
+
+def test_a_booking_made_while_the_broker_is_down_loses_nothing(app, telegram_api, make_booking, sweep, monkeypatch,
+                                                               caplog):
+    """The commit stands and its confirmation is not lost: the hand-over fails at once (no retrying for seconds),
+    and the beat's sweep hands the row out once the broker is back."""
+    down = Celery("medsync-broker-down")
+    down.conf.update(broker_url=f"redis://127.0.0.1:{free_port()}/0", task_default_queue=QUEUE)
+    monkeypatch.setitem(app.extensions, "task_queue", TaskQueue(down))
+    with caplog.at_level(logging.WARNING, logger="medsync"):
+        booking = make_booking()
+        assert app.extensions["task_queue"].wait_until_published()
+    assert "the sweep will deliver it" in caplog.text
+    assert redis_client.llen(QUEUE) == 0
+    monkeypatch.undo()  # the broker is back
+
+    with running_worker(app):
+        sweep()
+        wait_until(_all_sent, what="the confirmation to be sent")
+        wait_until_idle()
+
+    assert _deliveries_by_chat(telegram_api) == {str(booking.user_id): 1}
