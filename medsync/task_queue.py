@@ -166,10 +166,11 @@ class _Relay:
 
     def __init__(self, send: Callable[[Sequence[TaskCall]], None]) -> None:
         self._send = send
-        self._reset()
+        self.start_afresh()
         _RELAYS.add(self)
 
-    def _reset(self) -> None:
+    def start_afresh(self) -> None:
+        """Nothing queued, no thread: as new (and in a forked child, whose parent's thread did not come along)."""
         self._changed = threading.Condition()
         self._queued: list[tuple[TaskCall, Callable[[TaskCall], None]]] = []
         self._publishing = False
@@ -224,7 +225,7 @@ _RELAYS: weakref.WeakSet[_Relay] = weakref.WeakSet()
 def _forget_the_parents_relays() -> None:
     """In a forked child: the parent's thread is not there, and its lock may have been held at the fork."""
     for relay in list(_RELAYS):
-        relay._reset()
+        relay.start_afresh()
 
 
 def _publish_what_is_left() -> None:
