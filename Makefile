@@ -41,7 +41,7 @@ $(WRK):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y wrk || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
 
-services:  ## start local PostgreSQL and Redis if they are down
+services:  ## start local PostgreSQL, Redis and RabbitMQ if they are down
 	@./scripts/ensure-services
 
 db: setup services  ## create the database, apply migrations, seed the demo catalog when empty

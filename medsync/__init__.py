@@ -140,11 +140,12 @@ def sqlalchemy_url(database_url: str) -> str:
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
-    """Celery on Redis: late acks, one message at a time, nothing lost when a worker dies; beat's schedule."""
+    """Celery on its broker (REDIS_URL unless CELERY_BROKER_URL says otherwise): late acks, one message at a time,
+    nothing lost when a worker dies; beat's schedule."""
     from celery.schedules import crontab
 
     return {
-        "broker_url": settings.REDIS_URL,
+        "broker_url": settings.CELERY_BROKER_URL or settings.REDIS_URL,
         "task_ignore_result": True,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,

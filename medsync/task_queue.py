@@ -36,6 +36,7 @@ from typing import Any
 from celery import Celery
 from flask import current_app
 from kombu import Producer
+from kombu.exceptions import OperationalError
 from kombu.utils.uuid import uuid
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,24 @@ class TaskQueue:
     def wait_until_published(self, timeout: float = 10.0) -> bool:
         """Has everything handed over so far been published (or given up), within `timeout` seconds?"""
         return self._relay.wait_until_idle(timeout)
+
+    def queue_length(self, queue: str) -> int:
+        """How many messages wait in `queue` on the broker: a passive declare (Redis counts the queue's lists,
+        RabbitMQ answers the queue's message_count); 0 for a queue the broker does not have (on Redis an empty queue
+        is no key at all). Raises kombu's OperationalError when the broker cannot be reached."""
+        try:
+            connection = self._producer().connection
+        except OperationalError:
+            self._drop_producer()
+            raise
+        try:
+            with connection.channel() as channel:
+                return channel.queue_declare(queue=queue, passive=True).message_count
+        except connection.channel_errors:
+            return 0
+        except connection.connection_errors as exc:
+            self._drop_producer()
+            raise OperationalError(f"the broker did not answer ({type(exc).__name__})") from exc
 
     def _publish(self, calls: Sequence[TaskCall]) -> None:
         producer = self._producer()
