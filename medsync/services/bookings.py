@@ -29,7 +29,6 @@ from medsync.models import (
     PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
     Doctor, MessageKind, MessageStatus,
 )
-from medsync.languages import request_language
 from medsync.models.booking import is_booked, patient_may_change, service_name
 from medsync.prepared import PreparedStatement
 from medsync.services import availability, catalog, changes, outbox, users
@@ -508,7 +507,7 @@ class BookingDetails:
             return self.doctor.full_name
         if self.diagnostic is None:
             return ""
-        return catalog.current_catalog(request_language()).diagnostics[self.diagnostic.id].name
+        return catalog.diagnostic_name(self.diagnostic.id)
 
     def can_cancel(self, now: datetime) -> bool:
         """As `Booking.can_cancel`."""
