@@ -574,12 +574,12 @@ def _resource(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) 
     diagnostic = snapshot.diagnostics.get(diagnostic_id)
     if diagnostic is None:
         raise NotFound(_("Diagnostic not found."))
-    clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == clinic_id), None)
-    if clinic is None:
+    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
+    if offer is None:
         raise InvalidRequest(
             _("This clinic does not offer this diagnostic."), errors={"clinic_id": [_("Not offered at this clinic.")]}
         )
-    return availability.Resource(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic_id)
+    return availability.Resource(offer.clinic, timedelta(minutes=offer.duration_minutes), diagnostic_id=diagnostic_id)
 
 
 def _by_idempotency_key(user_id: int, key: str) -> Booking | None:
