@@ -72,6 +72,20 @@ class Schedule:
         """The working stretches of each day (before closures, absences and bookings)."""
         return self.timetable or self.clinic.timetable
 
+    def holds(self, starts_at: datetime, ends_at: datetime) -> bool:
+        """Is [starts_at, ends_at) working time, whole: inside one working stretch of a day that is neither closed
+        nor an absence? A booked visit whose time a schedule change took away is not (its length may differ from
+        today's slot length: only the time counts, not the grid)."""
+        zone = self.clinic.zone
+        start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+        day = start.date()
+        if end.date() != day:
+            return False
+        closed = (*((closure.first_day, closure.last_day) for closure in self.clinic.closures), *self.absences)
+        if any(first <= day <= last for first, last in closed):
+            return False
+        return self.working_time.covers(day, start.time(), end.time())
+
     @property
     def key(self) -> str:
         """The resource's slot-token key (see `changes`)."""
