@@ -1,7 +1,7 @@
 """schedules: rotas of doctors and of tests at clinics, a doctor's day overrides, a test's duration per clinic
 
 Revision ID: 0007_sched
-Revises: 0006
+Revises: 0007_admin
 Create Date: 2026-12-08 18:00:00
 
 A rota is weekly hours (ISO weekday, local start and end) in force from `valid_from` until the owner's next
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0007_sched'
-down_revision = '0006'
+down_revision = '0007_admin'
 branch_labels = None
 depends_on = None
 
