@@ -28,6 +28,9 @@ PING_IDLE_AFTER_SECONDS = 1.0
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides settings (typed values) for tests and tools."""
     settings = load_settings(**(config or {}))
+    from medsync.services.result_files import check_key
+
+    check_key(settings)  # no key, or keys that cannot read the stored files: refuse to start, never write plain files
     app = Flask(__name__)
     _configure(app, settings)
     if settings.TRUSTED_PROXIES:

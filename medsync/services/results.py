@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from medsync.errors import BookingNotFound, InvalidRequest, ResultNotAccepted, R
 from medsync.extensions import db
 from medsync.i18n import N_
 from medsync.models import Actor, Booking, BookingEvent, BookingStatus, MessageKind, OutboxMessage, Result
-from medsync.services import outbox
+from medsync.services import outbox, result_files
 from medsync.services.pagination import Page, paginate
 
 PDF_MAGIC = b"%PDF-"
@@ -62,8 +61,19 @@ def send_to_chat(result_id: int, *, user_id: int) -> int:
 
 
 def file_path(result: Result) -> Path:
-    """Where the result's file lives on disk."""
+    """Where the result's file lives on disk (encrypted: see `file_content`)."""
     return Path(current_settings().RESULTS_DIR) / result.storage_path
+
+
+def stored_file(result: Result) -> result_files.StoredFile:
+    """What reading the result's file needs, as plain values."""
+    return result_files.StoredFile(result.id, file_path(result), result.encrypted_with, result.sha256)
+
+
+def file_content(result: Result) -> bytes:
+    """The result's PDF, decrypted in memory (ResultNotFound when its file is gone, ResultFileDamaged when it fails
+    its integrity check)."""
+    return result_files.read(stored_file(result))
 
 
 def remember_file_id(result_id: int, file_id: str) -> None:
@@ -111,14 +121,14 @@ def store_result(
     ensure_accepts_results(booking, now=now)
     digest = hashlib.sha256(content).hexdigest()
     relative = _storage_path(booking.id, digest)
-    _write_atomically(Path(settings.RESULTS_DIR) / relative, content)
+    encrypted_with = result_files.write(Path(settings.RESULTS_DIR) / relative, content)
     # The unique storage path decides a race of identical uploads (a double click): the first insert wins,
     # the others wait for it and then find its row.
     result_id = db.session.execute(
         insert(Result).values(
             booking_id=booking.id, title=title or _default_title(booking), file_name=_safe_name(file_name),
             storage_path=relative, content_type="application/pdf", size_bytes=len(content), sha256=digest,
-            uploaded_by=uploaded_by,
+            uploaded_by=uploaded_by, encrypted_with=encrypted_with,
         ).on_conflict_do_nothing(index_elements=[Result.storage_path]).returning(Result.id)
     ).scalar_one_or_none()
     if result_id is None:
@@ -165,19 +175,3 @@ def _safe_name(file_name: str) -> str:
     if not name.lower().endswith(".pdf"):
         name = (name or "result") + ".pdf"
     return name[-200:]
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write to a temporary file in the same directory, fsync, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
