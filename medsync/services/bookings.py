@@ -29,7 +29,6 @@ from medsync.models import (
     PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
     Doctor, MessageKind, MessageStatus,
 )
-from medsync.languages import request_language
 from medsync.models.booking import is_booked, patient_may_change, service_name
 from medsync.prepared import PreparedStatement
 from medsync.services import availability, catalog, changes, outbox, users
@@ -96,7 +95,7 @@ def book(
         )
     request = (clinic_id, doctor_id, diagnostic_id, starts_at)
     now = now or clock.now()
-    resource = _resource(clinic_id, doctor_id, diagnostic_id)
+    resource = resource_of(clinic_id, doctor_id, diagnostic_id)
     if profile is not None and profile.telegram_id != user_id:
         raise ValueError("the profile is not the booking user's")
     try:
@@ -231,7 +230,7 @@ SELECT booked.id, ARRAY(SELECT id FROM queued WHERE due_at <= CAST(:due_soon AS 
 FROM booked
 """
 _BOOK = PreparedStatement("medsync_book", "WITH" + _BOOKED)
-# The patient's user row first, as `users.upsert_user` writes it: the booking's foreign key is checked at the end
+# The patient's user row first, as `users.write_profile` writes it: the booking's foreign key is checked at the end
 # of the statement, when the row exists.
 _BOOK_WITH_PROFILE = PreparedStatement(
     "medsync_book_with_profile", "WITH patient AS (" + users.UPSERT_CTE + ")," + _BOOKED
@@ -508,7 +507,7 @@ class BookingDetails:
             return self.doctor.full_name
         if self.diagnostic is None:
             return ""
-        return catalog.current_catalog(request_language()).diagnostics[self.diagnostic.id].name
+        return catalog.diagnostic_name(self.diagnostic.id)
 
     def can_cancel(self, now: datetime) -> bool:
         """As `Booking.can_cancel`."""
@@ -558,8 +557,8 @@ def _ensure_not_patient(actor: Actor) -> None:
         raise ValueError("a patient's change must go through cancel() or reschedule()")
 
 
-def _resource(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
-    """What is booked, from the catalog snapshot (no query)."""
+def resource_of(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
+    """What is booked (what `availability.check_slot` checks), from the catalog snapshot (no query)."""
     snapshot = catalog.current_catalog()
     if doctor_id is not None:
         doctor = snapshot.doctors.get(doctor_id)
