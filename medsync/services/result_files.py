@@ -26,8 +26,12 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask_babel import gettext as _
 
+from sqlalchemy.orm import Session
+
 from medsync.config import FERNET_KEY_HINT, ConfigError, Settings, current_settings
 from medsync.errors import ResultFileDamaged, ResultNotFound
+from medsync.extensions import db
+from medsync.services import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,7 @@ _KEY_CHECK_TEXT = b"MedSync RESULTS_KEY check"
 # A sealed file's first bytes: a MedSync result, format 1 (also the data GCM authenticates beside the content).
 _MAGIC = b"MSR1"
 _NONCE_BYTES = 12
+_FILES_TO_DELETE = "result files: to delete"
 
 
 @dataclass(frozen=True)
@@ -121,9 +126,22 @@ def re_encrypt(stored: StoredFile) -> str:
     return write(stored.path, read(stored))
 
 
-def delete(path: Path) -> None:
-    """Remove a stored file; one already gone is fine (an erase or a purge run twice)."""
-    path.unlink(missing_ok=True)
+def delete_after_commit(path: Path) -> None:
+    """Remove this stored file once the transaction that deleted its row commits (a rollback keeps it)."""
+    after_commit.add(db.session(), _FILES_TO_DELETE, path)
+
+
+def register_hooks(hooks: after_commit.Hooks) -> None:
+    hooks.on("after_commit", _delete_files)
+
+
+def _delete_files(session: Session) -> None:
+    for path in after_commit.take(session, _FILES_TO_DELETE):
+        try:
+            path.unlink(missing_ok=True)  # already gone is fine: an erase or a purge run twice
+        except OSError as exc:
+            log.error("a deleted result's or export's file could not be removed (%s); remove it by hand: %s",
+                      type(exc).__name__, path)
 
 
 def check_key(settings: Settings) -> None:

@@ -139,10 +139,11 @@ def store_result(
         booking_id=booking.id, actor=Actor.STAFF.value, actor_id=uploaded_by, action="result_uploaded",
         details={"result_id": result.id, "sha256": digest},
     ))
-    outbox.queue_message(
-        MessageKind.RESULT, booking_id=booking.id, chat_id=booking.user_id, result_id=result.id,
-        dedupe_key=f"result:{result.id}",
-    )
+    if booking.user_id is not None:  # else nobody to send it to: the patient erased their data
+        outbox.queue_message(
+            MessageKind.RESULT, booking_id=booking.id, chat_id=booking.user_id, result_id=result.id,
+            dedupe_key=f"result:{result.id}",
+        )
     return result
 
 

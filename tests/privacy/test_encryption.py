@@ -24,13 +24,20 @@ NEW_KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture
-def with_keys(app, monkeypatch):
-    """Run the app with other RESULTS_KEY keys from now on (as a restart with a new environment would)."""
+def with_keys(app, monkeypatch, results_dir):
+    """Run the app with other RESULTS_KEY keys from now on (as a restart with a new environment would); the session's
+    key check is put back afterwards, so later apps of the session still start with the test key."""
+    check = results_dir / result_files.KEY_CHECK_FILE
+    kept = check.read_bytes() if check.exists() else None
 
     def use(*keys: str) -> None:
         monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(app.config["SETTINGS"], RESULTS_KEY=keys))
 
-    return use
+    yield use
+    if kept is None:
+        check.unlink(missing_ok=True)
+    else:
+        check.write_bytes(kept)
 
 
 @pytest.fixture
