@@ -13,8 +13,7 @@ from medsync.bot import callbacks
 from medsync.extensions import db, redis_client
 from medsync.models import Actor, Booking, BookingEvent, Clinic, DoctorRating, OutboxMessage, Result, StaffGroupEvent, User
 from medsync.services import bookings, erasure, results, staff_groups, users
-from tests.bot.conftest import button, callback_update, message_update, post_update  # noqa: F401 - a fixture
-from tests.bot.staff.conftest import make_staff  # noqa: F401 - a fixture
+from tests.bot.conftest import button, callback_update, message_update
 from tests.conftest import PATIENT, PDF, next_local_slot
 from tests.support.statements import statements_sent
 
