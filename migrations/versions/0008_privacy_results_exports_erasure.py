@@ -1,7 +1,7 @@
 """privacy: result files encrypted at rest, data exports, erasable patients
 
-Revision ID: 0007_privacy
-Revises: 0006
+Revision ID: 0008_privacy
+Revises: 0007_admin
 Create Date: 2026-12-08 18:00:00
 
 results.encrypted_with names the RESULTS_KEY key (by fingerprint) a file is encrypted with; files stored before are
@@ -13,8 +13,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0007_privacy'
-down_revision = '0006'
+revision = '0008_privacy'
+down_revision = '0007_admin'
 branch_labels = None
 depends_on = None
 
