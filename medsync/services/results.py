@@ -47,9 +47,24 @@ def get_result(result_id: int, *, user_id: int) -> Result:
     return result
 
 
+def get_result_for_staff(result_id: int) -> Result:
+    """Any result with its visit (staff only: the caller checks the visit is theirs to see)."""
+    result = db.session.get(Result, result_id, options=[joinedload(Result.booking)])
+    if result is None:
+        raise ResultNotFound()
+    return result
+
+
 def send_to_chat(result_id: int, *, user_id: int) -> int:
     """Queue the owner's result PDF to their Telegram chat again (a new outbox row each time); returns its id."""
-    result = get_result(result_id, user_id=user_id)
+    return send_again(get_result(result_id, user_id=user_id))
+
+
+def send_again(result: Result) -> int:
+    """Queue a result PDF to its patient's chat again (a new outbox row each time); returns its id."""
+    user_id = result.booking.user_id
+    if user_id is None:
+        raise ResultNotAccepted(_("The patient of this visit erased their data: there is no chat to send to."))
     # A fresh key: every request is a new send, while each row is still delivered once.
     message_id = outbox.queue_message(
         MessageKind.RESULT, booking_id=result.booking_id, chat_id=user_id, result_id=result.id,
