@@ -16,7 +16,7 @@ from medsync.i18n import LANGUAGES, current_language
 from medsync.models import PATIENT_FIELD_LIMITS
 from medsync.services import catalog
 from medsync.webapp import avatars, compression
-from medsync.webapp.i18n import script_texts, zone_cities
+from medsync.webapp.i18n import my_data_texts, script_texts, zone_cities
 
 blueprint = Blueprint(
     "webapp", __name__, url_prefix="/app", template_folder="templates", static_folder="static",
@@ -148,7 +148,7 @@ def reschedule(booking_id: int) -> Response:
 @blueprint.get("/bookings")
 def my_bookings() -> Response:
     """Upcoming and past bookings, with cancel and reschedule (loaded by the page's script)."""
-    return catalog_page("bookings.html")
+    return catalog_page("bookings.html", page_texts=my_data_texts())
 
 
 @blueprint.get("/results")
