@@ -84,6 +84,21 @@ class ResultNotAccepted(DomainError):
     default_message = _l("A result cannot be attached to this visit.")
 
 
+class Forbidden(DomainError):
+    """The caller is known, and their role may not do this (reception changing the catalog)."""
+
+    http_status = 403
+    default_message = _l("Your role does not allow this.")
+
+
 class Unauthorized(DomainError):
     http_status = 401
     default_message = _l("Authentication required.")
+
+
+class ResultFileDamaged(DomainError):
+    """A stored result file failed its integrity check (tampered with, truncated, or encrypted with a key no longer in
+    RESULTS_KEY): nothing of it is served, and the logs carry an alert."""
+
+    http_status = 500
+    default_message = _l("This result file failed its integrity check and cannot be shown. Please contact the clinic.")
