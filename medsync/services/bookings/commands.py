@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from medsync import clock
 from medsync.config import current_settings
 from medsync.errors import (
-    BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, NotFound, PatientBusy, SlotTaken,
+    BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, PatientBusy, SlotTaken,
     SlotUnavailable,
 )
 from medsync.extensions import db
@@ -312,27 +312,11 @@ def _ensure_not_patient(actor: Actor) -> None:
 
 
 def resource_of(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
-    """What is booked (what `availability.check_slot` checks), from the catalog snapshot (no query)."""
-    snapshot = catalog.current_catalog()
-    if doctor_id is not None:
-        doctor = snapshot.doctors.get(doctor_id)
-        if doctor is None:
-            raise NotFound(_("Doctor not found."))
-        if doctor.clinic.id != clinic_id:
-            raise InvalidRequest(
-                _("This doctor does not work at this clinic."),
-                errors={"clinic_id": [_("The doctor works elsewhere.")]},
-            )
-        return availability.Resource(doctor.clinic, timedelta(minutes=doctor.appointment_minutes), doctor_id=doctor_id)
-    diagnostic = snapshot.diagnostics.get(diagnostic_id)
-    if diagnostic is None:
-        raise NotFound(_("Diagnostic not found."))
-    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
-    if offer is None:
-        raise InvalidRequest(
-            _("This clinic does not offer this diagnostic."), errors={"clinic_id": [_("Not offered at this clinic.")]}
-        )
-    return availability.Resource(offer.clinic, timedelta(minutes=offer.duration_minutes), diagnostic_id=diagnostic_id)
+    """What is booked (what `availability.check_slot` checks), from the catalog snapshot (no query); a doctor or test
+    the clinic does not offer is refused by the one check, `catalog.offer_at`."""
+    offer = catalog.offer_at(clinic_id, doctor_id=doctor_id, diagnostic_id=diagnostic_id)
+    return availability.Resource(offer.clinic, timedelta(minutes=offer.minutes), doctor_id=doctor_id,
+                                 diagnostic_id=diagnostic_id if doctor_id is None else None)
 
 
 def _by_idempotency_key(user_id: int, key: str) -> Booking | None:
