@@ -1,4 +1,6 @@
-"""Staff REST API (/api/v1/staff): the day's list, status changes, result upload, reminder runs, failed deliveries."""
+"""Staff REST API (/api/v1/staff): the day's list, status changes, result upload, reminder runs, failed deliveries.
+
+Callers are staff members (initData) or staff tokens, each within their clinics (medsync.api.access)."""
 from __future__ import annotations
 
 from flask import request
@@ -8,21 +10,26 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from medsync import metrics
+from medsync.api import access
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
-from medsync.api.refusals import JSON_BODY, STAFF_AUTH, refusals
+from medsync.api.refusals import JSON_BODY, STAFF_AUTH, STAFF_ROLE, refusals
 from medsync.api.schemas import (
     DB_INT, BookingPatientSchema, CalendarDay, ClinicTime, PageQuerySchema, PaginationSchema,
     ResultSchema, Text, length_between, one_of,
 )
-from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, current_staff, require_staff_token
 from medsync.config import current_settings
 from medsync.extensions import db
-from medsync.models import Actor, BookingStatus
+from medsync.models import Actor, BookingStatus, StaffRole
 from medsync.services import bookings, clinic_day, delivery, reminders, results
 
-blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff", description="Clinic staff (Bearer staff token).")
-blp.before_request(require_staff_token)
+blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff",
+                description="Clinic staff (a staff token, or a staff member's initData), within their clinics.")
+
+
+@blp.before_request
+def _staff_only() -> None:
+    access.current_principal()
 
 
 @blp.before_request
@@ -34,7 +41,7 @@ def _bodies() -> None:
         require_json_object()
 
 
-STAFF_SECURITY = [{SECURITY_SCHEME: []}]
+STAFF_SECURITY = [{"bearer": []}, {"tma": []}]
 UPLOAD_OVERHEAD = 64 * 1024  # multipart headers and boundaries around the file
 STAFF_STATUSES = [BookingStatus.ARRIVED.value, BookingStatus.FULFILLED.value, BookingStatus.NOSHOW.value,
                   BookingStatus.CANCELLED.value]
@@ -116,13 +123,14 @@ class DayBookings(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(DayQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, StaffBookingPageSchema)
-    @refusals(blp, {401: STAFF_AUTH})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE})
     def get(self, date, clinic_id, status, page, per_page):
         """The day's bookings, in each clinic's own calendar, by clinic and start time; paginated (`page`,
         `per_page` ≤ 100)."""
+        staff = access.current_principal()
         return page_body(clinic_day.bookings_page(
-            date, within=current_staff().clinic_ids, clinic_id=clinic_id,
-            status=BookingStatus(status) if status else None, page=page, per_page=per_page,
+            date, within=staff.clinic_ids, clinic_id=clinic_id, status=BookingStatus(status) if status else None,
+            doctor_id=staff.doctor_id if staff.role is StaffRole.DOCTOR else None, page=page, per_page=per_page,
         ))
 
 
@@ -132,15 +140,16 @@ class BookingStatusChange(MethodView):
     @blp.arguments(StatusChangeSchema)
     @blp.response(200, StaffBookingSchema)
     @refusals(blp, {
-        401: STAFF_AUTH, 404: "No such booking.",
+        401: STAFF_AUTH, 403: STAFF_ROLE, 404: "No such booking among the caller's (a doctor: their own visits).",
         409: "Not a move this booking can make now: statuses only go forward (booked → arrived → fulfilled; booked → "
              "cancelled or noshow); arrived from the visit's day on, noshow once it was due to start.",
         **JSON_BODY,
     })
     def post(self, change, booking_id):
         """Move a booking forward (arrived, fulfilled, noshow, cancelled); never backwards (409)."""
-        bookings.change_status(booking_id, BookingStatus(change["status"]), actor=Actor.STAFF, actor_id=actor_id(),
-                               reason=change["reason"])
+        staff = access.require_booking(bookings.get_booking_for_staff(booking_id))
+        bookings.change_status(booking_id, BookingStatus(change["status"]), actor=Actor.STAFF,
+                               actor_id=staff.actor_id, reason=change["reason"])
         db.session.commit()
         return bookings.get_booking_for_staff(booking_id)
 
@@ -151,18 +160,20 @@ class BookingResults(MethodView):
     @blp.arguments(ResultUploadSchema, location="files")
     @blp.response(201, UploadedResultSchema)
     @refusals(blp, {
-        401: STAFF_AUTH, 404: "No such booking.", 413: "The upload is larger than `RESULT_MAX_BYTES`.",
+        401: STAFF_AUTH, 403: STAFF_ROLE, 404: "No such booking among the caller's (a doctor: their own visits).",
+        413: "The upload is larger than `RESULT_MAX_BYTES`.",
         409: "The visit was cancelled, or has not begun yet (a result is taken once it has, or once the patient "
              "arrived).",
         422: "No `file`, or a file that is not a PDF by its content (whatever its name or declared type).",
     })
     def post(self, upload, booking_id):
         """Upload a result PDF; the patient receives it in the chat."""
+        staff = access.require_booking(bookings.get_booking_for_staff(booking_id))
         document = upload["file"]
         # Read one byte past the cap: enough to refuse an oversized file without holding all of it.
         content = document.stream.read(current_settings().RESULT_MAX_BYTES + 1)
         result = results.store_result(booking_id, content=content, file_name=document.filename or "result.pdf",
-                                      uploaded_by=actor_id())
+                                      uploaded_by=staff.actor_id)
         db.session.commit()
         return result
 
@@ -172,11 +183,15 @@ class ReminderRun(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(ReminderRunSchema, required=False)
     @blp.response(202, ReminderRunResultSchema)
-    @refusals(blp, {401: STAFF_AUTH, **JSON_BODY})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: "`clinic_id` is not one of the caller's clinics.",
+                    **JSON_BODY})
     def post(self, run):
         """Send the chosen bookings' reminders now; each booking at most once per day of runs."""
+        staff = access.require_role(StaffRole.RECEPTION)
+        if run["clinic_id"] is not None:
+            access.require_clinic(run["clinic_id"])
         queued = reminders.queue_manual_reminders(day=run["date"], clinic_id=run["clinic_id"],
-                                                  booking_ids=run["booking_ids"])
+                                                  booking_ids=run["booking_ids"], within=staff.clinic_ids)
         db.session.commit()
         metrics.reminder_run("api", len(queued))
         return {"queued": len(queued)}
@@ -187,7 +202,8 @@ class FailedDeliveries(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(PageQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, FailedDeliveryPageSchema)
-    @refusals(blp, {401: STAFF_AUTH})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE})
     def get(self, page, per_page):
         """Messages that could not be delivered (blocked bot, attempts used up): who did not get what."""
-        return page_body(delivery.failed_deliveries(page=page, per_page=per_page))
+        staff = access.require_role(StaffRole.RECEPTION)
+        return page_body(delivery.failed_deliveries(within=staff.clinic_ids, page=page, per_page=per_page))

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from medsync import formats
-from medsync.i18n import translated
 from medsync.models import Booking, BookingStatus, Result
+from medsync.services import results
 from medsync.services.bookings import BookingLine
 
 # --- main menu ----------------------------------------------------------------------------------
@@ -188,12 +188,12 @@ def results_list(total: int) -> str:
 
 def result_button(result: Result) -> str:
     """One result on a list button: test name · date of the visit."""
-    return f"{translated(result.title)} · {_visit_date(result)}"
+    return f"{results.title_of(result)} · {_visit_date(result)}"
 
 
 def result_caption(result: Result) -> str:
     """The document's caption: the test name and the date of the visit."""
-    return f"<b>{escape(translated(result.title))}</b>\n{_visit_date(result)}"
+    return f"<b>{escape(results.title_of(result))}</b>\n{_visit_date(result)}"
 
 
 def _visit_date(result: Result) -> str:

@@ -41,18 +41,14 @@ class Profile:
     def values(self, prefix: str = "") -> dict[str, Any]:
         return {f"{prefix}{name}": value for name, value in asdict(self).items()}
 
+    @property
+    def fields(self) -> list[str | None]:
+        """What a user row holds of the profile, in column order (the webhook's hint keeps this list)."""
+        return [self.first_name, self.last_name, self.username, self.language_code]
 
-def upsert_user(
-    telegram_id: int,
-    *,
-    first_name: str = "",
-    last_name: str | None = None,
-    username: str | None = None,
-    language_code: str | None = None,
-) -> None:
-    """Insert the user or refresh their profile from what Telegram says about them (one statement)."""
-    write_profile(Profile.of(telegram_id, first_name=first_name, last_name=last_name, username=username,
-                             language_code=language_code))
+    def held_by(self, user: User | None) -> bool:
+        """Does this user row hold exactly this profile already?"""
+        return user is not None and [user.first_name, user.last_name, user.username, user.language_code] == self.fields
 
 
 def write_profile(profile: Profile) -> None:

@@ -419,7 +419,7 @@ def test_the_staff_routes_are_in_the_openapi_document(client, app_context):
 
     assert "/api/v1/staff/reminders/run" in spec["paths"]
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    assert spec["paths"]["/api/v1/staff/deliveries/failed"]["get"]["security"] == [{"bearer": []}]
+    assert spec["paths"]["/api/v1/staff/deliveries/failed"]["get"]["security"] == [{"bearer": []}, {"tma": []}]
 
 
 def test_a_future_visit_cannot_be_marked_arrived_or_noshow(client, staff_headers, make_booking, frozen_now):

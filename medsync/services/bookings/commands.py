@@ -78,7 +78,7 @@ def book(
         )
     request = (clinic_id, doctor_id, diagnostic_id, starts_at)
     now = now or clock.now()
-    resource = _resource(clinic_id, doctor_id, diagnostic_id)
+    resource = resource_of(clinic_id, doctor_id, diagnostic_id)
     if profile is not None and profile.telegram_id != user_id:
         raise ValueError("the profile is not the booking user's")
     try:
@@ -303,8 +303,8 @@ def _ensure_not_patient(actor: Actor) -> None:
         raise ValueError("a patient's change must go through cancel() or reschedule()")
 
 
-def _resource(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
-    """What is booked, from the catalog snapshot (no query)."""
+def resource_of(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
+    """What is booked (what `availability.check_slot` checks), from the catalog snapshot (no query)."""
     snapshot = catalog.current_catalog()
     if doctor_id is not None:
         doctor = snapshot.doctors.get(doctor_id)

@@ -15,7 +15,6 @@ from sqlalchemy.orm import joinedload
 from medsync import clock
 from medsync.errors import BookingNotFound, InvalidRequest
 from medsync.extensions import db
-from medsync.languages import request_language
 from medsync.models import Booking, Clinic, DiagnosticType, Doctor
 from medsync.models.booking import is_booked, patient_may_change, service_name
 from medsync.services import availability, catalog
@@ -157,7 +156,7 @@ class BookingDetails:
             return self.doctor.full_name
         if self.diagnostic is None:
             return ""
-        return catalog.current_catalog(request_language()).diagnostics[self.diagnostic.id].name
+        return catalog.diagnostic_name(self.diagnostic.id)
 
     def can_cancel(self, now: datetime) -> bool:
         """As `Booking.can_cancel`."""
