@@ -218,6 +218,10 @@ class Settings:
     # A /remind progress message is edited at most this often, and followed for at most this long.
     STAFF_PROGRESS_INTERVAL: timedelta = timedelta(seconds=3)
     STAFF_PROGRESS_FOR: timedelta = timedelta(minutes=30)
+    # The staff pages in a desktop browser: a Telegram Login Widget sign-in is taken this long after Telegram signed
+    # it, and the session it opens lasts this long.
+    STAFF_LOGIN_MAX_AGE: timedelta = timedelta(minutes=10)
+    STAFF_SESSION_TTL: timedelta = timedelta(hours=12)
     # Operations. /metrics answers loopback; from elsewhere only `Authorization: Bearer <METRICS_TOKEN>` (unset: never).
     METRICS_TOKEN: str = ""
     # Where the web's processes keep their figures for /metrics (prometheus_client's multiprocess mode reads this same
@@ -267,6 +271,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "STAFF_DIGEST_INTERVAL": parse_duration,
     "STAFF_PROGRESS_INTERVAL": parse_duration,
     "STAFF_PROGRESS_FOR": parse_duration,
+    "STAFF_LOGIN_MAX_AGE": parse_duration,
+    "STAFF_SESSION_TTL": parse_duration,
     "WORKER_METRICS_HOST": parse_host,
     "WORKER_METRICS_PORT": parse_port,
     "LOG_FORMAT": parse_log_format,

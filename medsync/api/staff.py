@@ -17,13 +17,14 @@ from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
 from medsync.api.refusals import JSON_BODY, STAFF_AUTH, STAFF_ROLE, refusals
 from medsync.api.schemas import (
-    DB_INT, BookingPatientSchema, CalendarDay, ClinicTime, PageQuerySchema, PaginationSchema,
+    DB_INT, BookingPatientSchema, CalendarDay, ClinicSummarySchema, ClinicTime, PageQuerySchema, PaginationSchema,
     ResultSchema, ResultSentSchema, Text, length_between, one_of,
 )
 from medsync.config import current_settings
 from medsync.extensions import db
+from medsync.i18n import current_language
 from medsync.models import Actor, BookingStatus, StaffRole
-from medsync.services import bookings, clinic_day, delivery, privacy_audit, reminders, results
+from medsync.services import bookings, catalog, clinic_day, delivery, privacy_audit, reminders, results
 
 blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff",
                 description="Clinic staff (a staff token, or a staff member's initData), within their clinics.")
@@ -101,6 +102,18 @@ class ReminderRunResultSchema(Schema):
     queued = fields.Integer()
 
 
+class StaffCallerSchema(Schema):
+    actor_id = fields.String(metadata={"description": "How the caller signs the audit trail."})
+    name = fields.String(allow_none=True)
+    role = fields.String(allow_none=True, metadata={"description": "admin, reception or doctor; null: a token issued "
+                                                                   "without a role."})
+    holds = fields.List(fields.String(), metadata={"description": "Every role whose rights the caller holds (an "
+                                                                   "admin holds reception's, reception a doctor's)."})
+    doctor_id = fields.Integer(allow_none=True)
+    clinics = fields.List(fields.Nested(ClinicSummarySchema), metadata={"description": "The clinics the caller acts "
+                                                                                        "for."})
+
+
 class FailedDeliverySchema(Schema):
     id = fields.Integer()
     kind = fields.String()
@@ -118,6 +131,23 @@ class FailedDeliverySchema(Schema):
 class FailedDeliveryPageSchema(Schema):
     items = fields.List(fields.Nested(FailedDeliverySchema))
     pagination = fields.Nested(PaginationSchema)
+
+
+@blp.route("/me")
+class StaffCaller(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, StaffCallerSchema)
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE})
+    def get(self):
+        """Who the caller is: role, the roles whose rights they hold, their clinics (the staff pages show what
+        these allow)."""
+        staff = access.current_principal()
+        clinics = catalog.current_catalog(current_language()).clinics
+        return {
+            "actor_id": staff.actor_id, "name": staff.name, "role": staff.role.value if staff.role else None,
+            "holds": [role.value for role in StaffRole if staff.holds(role)], "doctor_id": staff.doctor_id,
+            "clinics": [clinic for clinic_id, clinic in sorted(clinics.items()) if staff.sees_clinic(clinic_id)],
+        }
 
 
 @blp.route("/bookings")

@@ -34,3 +34,7 @@ choose_language = CallbackData("language", prefix="lg")
 
 # The "2/3" label between ◀ and ▶: pressing it only answers the callback.
 page_label = CallbackData(prefix="pg")
+
+# Under a visit the clinic cancelled (its schedule changed): book an offered time instead. doctor_id "0": the
+# visit's own test; at: the slot's start in minutes since the Unix epoch (UTC).
+rebook = CallbackData("booking_id", "doctor_id", "at", prefix="rb")

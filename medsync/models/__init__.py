@@ -8,6 +8,7 @@ from medsync.models.data_export import DataExport, ExportStatus
 from medsync.models.clinic import Clinic, ClinicClosure, WorkingBreak, WorkingHours
 from medsync.models.outbox import MessageKind, MessageStatus, OutboxMessage
 from medsync.models.reminder_run import ReminderRun
+from medsync.models.schedule import DayOverride, OverrideInterval, Rota, RotaInterval
 from medsync.models.staff import StaffMember, StaffRole, StaffToken, staff_clinics, staff_token_clinics
 from medsync.models.staff_group import ClinicStaffGroup, GroupEventKind, StaffGroupEvent
 from medsync.models.user import User
@@ -19,4 +20,5 @@ __all__ = [
     "PATIENT_FIELD_LIMITS", "ReminderRun", "Result",
     "Specialty", "StaffGroupEvent", "StaffMember", "StaffRole", "StaffToken", "User", "WorkingBreak",
     "WorkingHours", "staff_clinics", "staff_token_clinics",
+    "DayOverride", "OverrideInterval", "Rota", "RotaInterval",
 ]

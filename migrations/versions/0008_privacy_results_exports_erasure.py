@@ -1,7 +1,7 @@
 """privacy: result files encrypted at rest, data exports, erasable patients
 
 Revision ID: 0008_privacy
-Revises: 0007_admin
+Revises: 0007_sched
 Create Date: 2026-12-08 18:00:00
 
 results.encrypted_with names the RESULTS_KEY key (by fingerprint) a file is encrypted with; files stored before are
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_privacy'
-down_revision = '0007_admin'
+down_revision = '0007_sched'
 branch_labels = None
 depends_on = None
 
