@@ -8,7 +8,7 @@ from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from medsync.api import admin, bookings, catalog, compat, language, staff
+from medsync.api import admin, admin_schedules, bookings, catalog, compat, language, staff  # noqa: F401 - admin_schedules adds admin's routes
 from medsync.api.auth import caller_language
 from medsync.api.limits import init_limiter
 from medsync.api.schemas import BookingCreateSchema, ErrorSchema
