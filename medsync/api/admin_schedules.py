@@ -69,11 +69,21 @@ class RotaSchema(Schema):
                              metadata={"type": "array", "items": {"type": "object"}})
 
 
+class AffectedVisitSchema(Schema):
+    booking_id = fields.Integer()
+    starts_at = fields.DateTime(metadata={"description": "ISO 8601 in clinic time."})
+    doctor_id = fields.Integer(allow_none=True)
+    diagnostic_id = fields.Integer(allow_none=True)
+    patient_name = fields.String()
+    messaged = fields.Boolean(metadata={"description": "The patient is told in the chat; false: to be called."})
+
+
 class RotasSchema(Schema):
     rotas = fields.List(fields.Nested(RotaSchema), metadata={
         "description": "The rota in force today and the later ones; none: the clinic's opening hours."})
     duration_minutes = fields.Integer(allow_none=True, metadata={"description": "A test's duration there."})
     affected = fields.List(fields.Integer(), metadata={"description": "Visits the change cancelled (or would)."})
+    visits = fields.List(fields.Nested(AffectedVisitSchema), metadata={"description": "The same, described."})
 
 
 class IntervalSchema(Schema):
@@ -122,6 +132,7 @@ class DaysSchema(Schema):
 class ChangeSchema(Schema):
     id = fields.Integer(allow_none=True, metadata={"description": "What was written; null in a dry run."})
     affected = fields.List(fields.Integer(), metadata={"description": "The visits cancelled (or that would be)."})
+    visits = fields.List(fields.Nested(AffectedVisitSchema), metadata={"description": "The same, described."})
 
 
 class ToCallQuerySchema(Schema):
@@ -159,7 +170,8 @@ def _clinic(clinic_id: int) -> Clinic:
 
 def _change(change: schedules.Change) -> tuple[dict[str, Any], int]:
     """A dry run answers 200 with what it would cancel; a real change 201 with what it wrote."""
-    return {"id": change.id, "affected": change.affected}, 200 if change.id is None else 201
+    body = {"id": change.id, "affected": change.affected, "visits": schedules.describe(change.affected)}
+    return body, 200 if change.id is None else 201
 
 
 @blp.route("/doctors/<int:doctor_id>/hours")
@@ -185,7 +197,8 @@ class DoctorHours(MethodView):
         change = schedules.replace_hours(doctor.id, weekly, valid_from=body["valid_from"], actor_id=access.actor_id(),
                                          dry_run=body["dry_run"])
         db.session.commit()
-        return {"rotas": schedules.rotas_of(doctor.id), "affected": change.affected}
+        return {"rotas": schedules.rotas_of(doctor.id), "affected": change.affected,
+                "visits": schedules.describe(change.affected)}
 
 
 @blp.route("/doctors/<int:doctor_id>/overrides")
@@ -322,7 +335,8 @@ class TestHours(MethodView):
         )
         db.session.commit()
         return {"rotas": schedules.test_rotas_of(clinic.id, diagnostic_id),
-                "duration_minutes": schedules.test_duration(clinic.id, diagnostic_id), "affected": change.affected}
+                "duration_minutes": schedules.test_duration(clinic.id, diagnostic_id), "affected": change.affected,
+                "visits": schedules.describe(change.affected)}
 
 
 @blp.route("/clinics/<int:clinic_id>/to-call")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -506,3 +507,30 @@ def to_call(clinic_ids: Collection[int] | None, *, since: datetime) -> list[Visi
     if clinic_ids is not None:
         query = query.where(Booking.clinic_id.in_(list(clinic_ids)))
     return [VisitToCall(*row) for row in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class AffectedVisit:
+    """A visit a schedule change cancels (or would), as an admin's preview lists it."""
+
+    booking_id: int
+    starts_at: datetime  # in the clinic's zone
+    doctor_id: int | None
+    diagnostic_id: int | None
+    patient_name: str
+    messaged: bool  # their patient can be told in the chat (else the front desk calls: `to_call`)
+
+
+def describe(booking_ids: Collection[int]) -> list[AffectedVisit]:
+    """The visits of these ids, soonest first (one query)."""
+    if not booking_ids:
+        return []
+    rows = db.session.execute(
+        select(Booking.id, Booking.starts_at, Clinic.timezone, Booking.doctor_id, Booking.diagnostic_id,
+               Booking.patient_first_name, Booking.patient_last_name, User.reachable)
+        .join(Clinic, Clinic.id == Booking.clinic_id).outerjoin(User, User.telegram_id == Booking.user_id)
+        .where(Booking.id.in_(list(booking_ids))).order_by(Booking.starts_at, Booking.id)
+    )
+    return [AffectedVisit(row.id, row.starts_at.astimezone(ZoneInfo(row.timezone)), row.doctor_id, row.diagnostic_id,
+                          f"{row.patient_first_name} {row.patient_last_name}", bool(row.reachable))
+            for row in rows]

@@ -36,7 +36,7 @@ def test_an_admin_sets_mon_wed_hours_and_free_slots_follow_at_once(client, froze
     assert response.status_code == 200
     assert response.json == {"rotas": [{"id": 1, "valid_from": "2026-12-01", "weekly": [
         {"weekday": 1, "starts": "09:00", "ends": "12:00"}, {"weekday": 3, "starts": "14:00", "ends": "16:00"}]}],
-        "affected": []}
+        "affected": [], "visits": []}
     slots = client.get(f"/api/v1/doctors/{doctor.id}/slots?from={MONDAY}&to=2026-12-13").json
     assert [slot["starts_at"] for slot in slots] == [
         "2026-12-07T09:00:00+02:00", "2026-12-07T10:00:00+02:00", "2026-12-07T11:00:00+02:00",
@@ -77,7 +77,9 @@ def test_an_absence_dry_run_then_confirmed(client, frozen_now, admin, make_booki
     body = {"first_day": "2026-12-03", "last_day": "2026-12-04", "reason": "Illness", "dry_run": True}
 
     dry = client.post(f"/api/v1/admin/doctors/{doctor.id}/absences", json=body, headers=headers)
-    assert (dry.status_code, dry.json) == (200, {"id": None, "affected": [visit.id]})
+    assert (dry.status_code, dry.json) == (200, {"id": None, "affected": [visit.id], "visits": [{
+        "booking_id": visit.id, "starts_at": "2026-12-03T10:00:00+02:00", "doctor_id": doctor.id,
+        "diagnostic_id": None, "patient_name": "Taras Shevchenko", "messaged": True}]})
     assert db.session.scalar(select(func.count()).select_from(DoctorAbsence)) == 0
 
     done = client.post(f"/api/v1/admin/doctors/{doctor.id}/absences", json={**body, "dry_run": False},
