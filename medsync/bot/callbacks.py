@@ -23,6 +23,12 @@ booking_calendar = CallbackData("booking_id", prefix="bi")
 results_page = CallbackData("page", prefix="rl")
 result_document = CallbackData("result_id", prefix="rd")
 
+# /mydata: download my data; delete it (asked, then confirmed or declined).
+my_data_export = CallbackData(prefix="dx")
+my_data_erase_ask = CallbackData(prefix="de")
+my_data_erase_yes = CallbackData(prefix="dy")
+my_data_erase_no = CallbackData(prefix="dn")
+
 # /language: the language chosen (one of medsync.i18n.LANGUAGES).
 choose_language = CallbackData("language", prefix="lg")
 

@@ -41,6 +41,22 @@ def main_menu(webapp_url: str) -> InlineKeyboardMarkup:
     ])
 
 
+def my_data() -> InlineKeyboardMarkup:
+    """Download my data; delete my data (asked again before anything is deleted)."""
+    return InlineKeyboardMarkup([
+        [_callback(texts.BUTTON_EXPORT, callbacks.my_data_export.new())],
+        [_callback(texts.BUTTON_ERASE, callbacks.my_data_erase_ask.new())],
+    ])
+
+
+def erase_confirmation() -> InlineKeyboardMarkup:
+    """The explicit confirmation an erasure needs; "keep it" is first, as the safe choice."""
+    return InlineKeyboardMarkup([
+        [_callback(texts.BUTTON_ERASE_NO, callbacks.my_data_erase_no.new())],
+        [_callback(texts.BUTTON_ERASE_YES, callbacks.my_data_erase_yes.new())],
+    ])
+
+
 def languages() -> InlineKeyboardMarkup:
     """One button per language, named as its speakers write it."""
     return InlineKeyboardMarkup([[_callback(name, callbacks.choose_language.new(code))]

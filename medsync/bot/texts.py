@@ -42,8 +42,33 @@ COMMANDS = (
     ("bookings", _l("My bookings")),
     ("results", _l("My test results")),
     ("language", _l("Change the language")),
+    ("mydata", _l("Download or delete my data")),
     ("help", _l("What this bot can do")),
 )
+
+# --- /mydata: download or delete my data -----------------------------------------------------------
+
+MY_DATA = _l(
+    "<b>Your data</b>\n\n"
+    "Download a copy of everything MedSync keeps about you (a ZIP file: your profile, bookings with their history, "
+    "the messages we sent you and your test results), or delete your data."
+)
+BUTTON_EXPORT = _l("📦 Download my data")
+BUTTON_ERASE = _l("🗑 Delete my data")
+EXPORT_QUEUED = _l("We are preparing your data. It comes to this chat as a ZIP file in a few minutes.")
+EXPORT_CAPTION = _l("Your MedSync data: data.json (your profile, bookings with their history, messages, results) and "
+                    "your test results as PDF files.")
+EXPORT_TOO_LARGE = _l("Your data is ready, but the file is too large to send in the chat. Download it in the app: "
+                      "My bookings → Your data.")
+ERASE_CONFIRM = _l(
+    "<b>Delete your data?</b>\n\n"
+    "Your upcoming visits will be cancelled, your test results deleted, and your name, phone, e-mail and Telegram "
+    "profile removed from our records. This cannot be undone.\n\n"
+    "If you want a copy, download your data first."
+)
+BUTTON_ERASE_YES = _l("Yes, delete my data")
+BUTTON_ERASE_NO = _l("No, keep my data")
+ERASE_KEPT_ALL = _l("Nothing was deleted.")
 
 # --- /language -----------------------------------------------------------------------------------
 

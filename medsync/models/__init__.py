@@ -4,6 +4,7 @@ from medsync.models.booking import (
     ACTIVE_STATUSES, ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Result,
 )
 from medsync.models.catalog import ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty
+from medsync.models.data_export import DataExport, ExportStatus
 from medsync.models.clinic import Clinic, ClinicClosure, WorkingBreak, WorkingHours
 from medsync.models.outbox import MessageKind, MessageStatus, OutboxMessage
 from medsync.models.reminder_run import ReminderRun
@@ -14,8 +15,9 @@ from medsync.models.user import User
 
 __all__ = [
     "ACTIVE_STATUSES", "ALLOWED_TRANSITIONS", "Actor", "AuditEntry", "Booking", "BookingEvent", "BookingStatus",
-    "Clinic", "ClinicClosure", "ClinicDiagnostic", "ClinicStaffGroup", "DiagnosticType", "Doctor", "DoctorAbsence",
-    "DoctorRating", "GroupEventKind", "MessageKind", "MessageStatus", "OutboxMessage", "PATIENT_FIELD_LIMITS", "ReminderRun", "Result",
+    "Clinic", "ClinicClosure", "ClinicDiagnostic", "ClinicStaffGroup", "DataExport", "DiagnosticType", "Doctor",
+    "DoctorAbsence", "DoctorRating", "ExportStatus", "GroupEventKind", "MessageKind", "MessageStatus", "OutboxMessage",
+    "PATIENT_FIELD_LIMITS", "ReminderRun", "Result",
     "Specialty", "StaffGroupEvent", "StaffMember", "StaffRole", "StaffToken", "User", "WorkingBreak",
     "WorkingHours", "staff_clinics", "staff_token_clinics",
     "DayOverride", "OverrideInterval", "Rota", "RotaInterval",

@@ -416,6 +416,8 @@ def _ensure_transition(booking: Booking, target: BookingStatus) -> None:
 def _cancel(booking: Booking, actor: Actor, actor_id: str | None, reason: str | None) -> None:
     """Cancel and tell the patient."""
     _mark_cancelled(booking, actor, actor_id, reason)
+    if booking.user_id is None:
+        return  # nobody to tell: the patient erased their data
     outbox.queue_message(
         MessageKind.CANCELLATION, booking_id=booking.id, chat_id=booking.user_id,
         dedupe_key=outbox.dedupe_key("booking", booking.id, MessageKind.CANCELLATION.value),
