@@ -20,7 +20,7 @@ from medsync.api.schemas import (
 )
 from medsync.config import current_settings
 from medsync.extensions import db
-from medsync.languages import request_language
+from medsync.i18n import current_language
 from medsync.models import Actor, BookingStatus, StaffRole
 from medsync.services import bookings, catalog, clinic_day, delivery, reminders, results
 
@@ -140,7 +140,7 @@ class StaffCaller(MethodView):
         """Who the caller is: role, the roles whose rights they hold, their clinics (the staff pages show what
         these allow)."""
         staff = access.current_principal()
-        clinics = catalog.current_catalog(request_language()).clinics
+        clinics = catalog.current_catalog(current_language()).clinics
         return {
             "actor_id": staff.actor_id, "name": staff.name, "role": staff.role.value if staff.role else None,
             "holds": [role.value for role in StaffRole if staff.holds(role)], "doctor_id": staff.doctor_id,
