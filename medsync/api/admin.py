@@ -17,7 +17,7 @@ from medsync.api import access
 from medsync.api.admin_schemas import (
     ClinicAdminSchema, ClinicWriteSchema, DiagnosticAdminSchema, DiagnosticWriteSchema, DoctorAdminPageSchema,
     DoctorAdminSchema, DoctorPatchSchema, DoctorWriteSchema, IfMatchSchema, PhotoUploadSchema, SpecialtyAdminSchema,
-    SpecialtyWriteSchema,
+    SpecialtyWriteSchema, patch_of,
 )
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
@@ -157,7 +157,7 @@ class ClinicEditing(MethodView):
         return versioned(catalog_editing.get_clinic(clinic_id))
 
     @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(ClinicWriteSchema(partial=True))
+    @blp.arguments(patch_of(ClinicWriteSchema))
     @blp.arguments(IfMatchSchema, location="headers")
     @blp.response(200, ClinicAdminSchema)
     @refusals(blp, {**WRITE_REFUSALS, 404: "No such clinic among the caller's."})
@@ -194,7 +194,7 @@ class Specialties(MethodView):
 @blp.route("/specialties/<int(max=2147483647):specialty_id>")
 class SpecialtyEditing(MethodView):
     @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(SpecialtyWriteSchema(partial=True))
+    @blp.arguments(patch_of(SpecialtyWriteSchema))
     @blp.arguments(IfMatchSchema, location="headers")
     @blp.response(200, SpecialtyAdminSchema)
     @refusals(blp, {**WRITE_REFUSALS, 404: "No such specialty."})
@@ -253,7 +253,7 @@ class DoctorEditing(MethodView):
         return versioned(catalog_editing.get_doctor(doctor_id))
 
     @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(DoctorPatchSchema(partial=True))
+    @blp.arguments(patch_of(DoctorPatchSchema))
     @blp.arguments(IfMatchSchema, location="headers")
     @blp.response(200, DoctorAdminSchema)
     @refusals(blp, {**WRITE_REFUSALS, 404: "No such doctor at the caller's clinics."})
@@ -322,7 +322,7 @@ class DiagnosticEditing(MethodView):
         return versioned(_diagnostic_in_reach(diagnostic_id))
 
     @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(DiagnosticWriteSchema(partial=True))
+    @blp.arguments(patch_of(DiagnosticWriteSchema))
     @blp.arguments(IfMatchSchema, location="headers")
     @blp.response(200, DiagnosticAdminSchema)
     @refusals(blp, {**WRITE_REFUSALS, 404: "No such diagnostic at the caller's clinics."})

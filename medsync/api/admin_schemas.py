@@ -162,6 +162,11 @@ class PhotoUploadSchema(Schema):
     file = Upload(required=True, metadata={"description": "JPEG, PNG or WebP (by content), at most 5 MB."})
 
 
+def patch_of(schema: type[Schema]) -> Schema:
+    """The schema of a PATCH: every field optional, but the days, breaks … inside a field stay whole."""
+    return schema(partial=tuple(name for name, field in schema().fields.items() if field.required))
+
+
 class IfMatchSchema(Schema):
     """The version the client edited (its ETag); older than the row's → 412."""
 
