@@ -73,18 +73,18 @@ class ClockTime(fields.String):
         return None if value is None else value.strftime("%H:%M")
 
 
-class BreakSchema(Schema):
+class BreakTimeSchema(Schema):
     starts = ClockTime(required=True)
     ends = ClockTime(required=True)
 
 
-class DayHoursSchema(Schema):
+class OpeningDaySchema(Schema):
     """A clinic's opening hours on one ISO weekday (1 = Monday), with its breaks."""
 
     weekday = fields.Integer(required=True, validate=between(1, 7))
     opens = ClockTime(required=True)
     closes = ClockTime(required=True)
-    breaks = fields.List(fields.Nested(BreakSchema), load_default=list)
+    breaks = fields.List(fields.Nested(BreakTimeSchema), load_default=list)
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -110,7 +110,7 @@ class ClinicWriteSchema(Schema):
     timezone = fields.String(required=True, validate=_known_zone, metadata={"example": "Europe/Kyiv"})
     currency = fields.String(required=True, validate=_known_currency, metadata={"example": "UAH"})
     default_language = fields.String(validate=one_of(list(LANGUAGES)))
-    hours = fields.List(fields.Nested(DayHoursSchema), metadata={"description": "The whole week: closed days absent."})
+    hours = fields.List(fields.Nested(OpeningDaySchema), metadata={"description": "The whole week: closed days absent."})
 
     @validates_schema
     def _one_day_each(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -189,7 +189,7 @@ class ClinicAdminSchema(Schema):
     timezone = fields.String()
     currency = fields.String()
     default_language = fields.String()
-    hours = fields.Function(lambda clinic: DayHoursSchema(many=True).dump(_hours_of(clinic)),
+    hours = fields.Function(lambda clinic: OpeningDaySchema(many=True).dump(_hours_of(clinic)),
                             metadata={"type": "array", "items": {"type": "object"}})
 
 
