@@ -1,7 +1,7 @@
 """catalog editing: a version on every edited catalog row, active doctors, uploaded photos
 
-Revision ID: 0008_admin
-Revises: 0007_admin
+Revision ID: 0009_admin
+Revises: 0008_privacy
 Create Date: 2026-12-09 11:00:00
 
 Clinics, specialties, doctors and diagnostic types carry a `version` the ORM bumps on every change and checks
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0008_admin'
-down_revision = '0007_admin'
+revision = '0009_admin'
+down_revision = '0008_privacy'
 branch_labels = None
 depends_on = None
 
