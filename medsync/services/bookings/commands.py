@@ -3,6 +3,7 @@ outbox rows; a new booking is written by one statement (`statement.py`)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NoReturn
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from medsync import clock
 from medsync.errors import (
-    BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, NotFound, PatientBusy, SlotTaken,
+    BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, PatientBusy, SlotTaken,
     SlotUnavailable,
 )
 from medsync.extensions import db
@@ -304,27 +305,11 @@ def _ensure_not_patient(actor: Actor) -> None:
 
 
 def resource_of(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
-    """What is booked (what `availability.check_slot` checks), from the catalog snapshot (no query)."""
-    snapshot = catalog.current_catalog()
-    if doctor_id is not None:
-        doctor = snapshot.doctors.get(doctor_id)
-        if doctor is None:
-            raise NotFound(_("Doctor not found."))
-        if doctor.clinic.id != clinic_id:
-            raise InvalidRequest(
-                _("This doctor does not work at this clinic."),
-                errors={"clinic_id": [_("The doctor works elsewhere.")]},
-            )
-        return availability.Resource(doctor.clinic, timedelta(minutes=doctor.appointment_minutes), doctor_id=doctor_id)
-    diagnostic = snapshot.diagnostics.get(diagnostic_id)
-    if diagnostic is None:
-        raise NotFound(_("Diagnostic not found."))
-    clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == clinic_id), None)
-    if clinic is None:
-        raise InvalidRequest(
-            _("This clinic does not offer this diagnostic."), errors={"clinic_id": [_("Not offered at this clinic.")]}
-        )
-    return availability.Resource(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic_id)
+    """What is booked (what `availability.check_slot` checks), from the catalog snapshot (no query); a doctor or test
+    the clinic does not offer is refused by the one check, `catalog.offer_at`."""
+    offer = catalog.offer_at(clinic_id, doctor_id=doctor_id, diagnostic_id=diagnostic_id)
+    return availability.Resource(offer.clinic, timedelta(minutes=offer.minutes), doctor_id=doctor_id,
+                                 diagnostic_id=diagnostic_id if doctor_id is None else None)
 
 
 def _by_idempotency_key(user_id: int, key: str) -> Booking | None:
@@ -408,6 +393,8 @@ def _ensure_transition(booking: Booking, target: BookingStatus) -> None:
 def _cancel(booking: Booking, actor: Actor, actor_id: str | None, reason: str | None) -> None:
     """Cancel and tell the patient."""
     _mark_cancelled(booking, actor, actor_id, reason)
+    if booking.user_id is None:
+        return  # nobody to tell: the patient erased their data
     outbox.queue_message(
         MessageKind.CANCELLATION, booking_id=booking.id, chat_id=booking.user_id,
         dedupe_key=outbox.dedupe_key("booking", booking.id, MessageKind.CANCELLATION.value),
@@ -432,3 +419,34 @@ def _booking_messages(
     return [confirmation, *(statement.BookingMessage(MessageKind.REMINDER, reminder.label, reminder.payload,
                                                      reminder.due_at)
                             for reminder in reminders.scheduled(starts_at, now))]
+
+
+def cancel_by_clinic(
+    booking_ids: Collection[int], *, reason: str | None, actor_id: str | None, change: dict[str, Any],
+) -> list[int]:
+    """The clinic cancels these visits, still booked, whose time its schedule no longer has (an absence, a closure,
+    other hours): as `cancel_by_staff` cancels one (who and why on the row, its messages not yet sent skipped, an
+    audit event, the patient told once), in four statements however many there are, so that a doctor's absence over
+    a few hundred visits commits at once. Each patient's message carries `change` (what happened, for its text and
+    its offers of other times). Returns the ids cancelled, ascending; a visit changed meanwhile keeps its state.
+    """
+    cancelled = sorted(db.session.execute(
+        update(Booking)
+        .where(Booking.id.in_(list(booking_ids)), Booking.status == BookingStatus.BOOKED.value)
+        .values(status=BookingStatus.CANCELLED.value, cancel_reason=reason, cancelled_by=Actor.STAFF.value,
+                ical_sequence=Booking.ical_sequence + 1)
+        .returning(Booking.id, Booking.user_id)
+    ).tuples())
+    if not cancelled:
+        return []
+    ids = [booking_id for booking_id, _ in cancelled]
+    outbox.skip_pending(ids, _NOT_YET_SENT, "booking cancelled")
+    details = {"schedule_change": change, **({"reason": reason} if reason else {})}
+    audit.record_each(ids, audit.event(actor=Actor.STAFF, action="cancelled", details=details, actor_id=actor_id))
+    outbox.queue_messages([
+        outbox.Message(MessageKind.CANCELLATION, user_id,
+                       outbox.dedupe_key("booking", booking_id, MessageKind.CANCELLATION.value),
+                       booking_id=booking_id, payload={"schedule_change": change})
+        for booking_id, user_id in cancelled
+    ])
+    return ids
