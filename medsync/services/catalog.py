@@ -167,8 +167,14 @@ class Catalog:
     specialties: tuple[SpecialtyInfo, ...]  # those with at least one doctor, by name
     # ("doctors" | "diagnostics", slug) → the name an avatar is drawn from
     avatar_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Doctors deactivated by an admin: not in `doctors` (nobody finds or books them), named by their bookings.
+    former_doctors: dict[int, DoctorInfo] = field(default_factory=dict)
     # Responses rendered from this snapshot (e.g. a list's JSON), built once per snapshot.
     _rendered: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def doctor_of_booking(self, doctor_id: int) -> DoctorInfo:
+        """The doctor a booking names, active or deactivated since."""
+        return self.doctors.get(doctor_id) or self.former_doctors[doctor_id]
 
     def rendered(self, name: Hashable, render: Callable[[Catalog], Any]) -> Any:
         """`render(self)`, computed on first use and kept as long as this snapshot is current.
@@ -395,11 +401,14 @@ def _in_language(rows: _Rows, language: str) -> Catalog:
         row.id: SpecialtyInfo(row.id, pick(row.name, row.name_translations, language))
         for row in rows.specialties.values()
     }
-    doctors = {row.id: _doctor(row, rows, specialties[row.specialty_id], language) for row in rows.doctors}
+    doctors: dict[int, DoctorInfo] = {}
+    former: dict[int, DoctorInfo] = {}
+    for row in rows.doctors:
+        (doctors if row.active else former)[row.id] = _doctor(row, rows, specialties[row.specialty_id], language)
     diagnostics = {row.id: _diagnostic(row, rows, language) for row in rows.diagnostics}
     with_doctors = {doctor.specialty.id: doctor.specialty for doctor in doctors.values()}
     listed = tuple(sorted(with_doctors.values(), key=lambda specialty: (specialty.name.casefold(), specialty.id)))
-    return Catalog(language, rows.clinics, doctors, diagnostics, listed, rows.avatar_names)
+    return Catalog(language, rows.clinics, doctors, diagnostics, listed, rows.avatar_names, former)
 
 
 def _doctor(row: Row[Any], rows: _Rows, specialty: SpecialtyInfo, language: str) -> DoctorInfo:

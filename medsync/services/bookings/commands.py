@@ -15,14 +15,13 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from medsync import clock
-from medsync.config import current_settings
 from medsync.errors import (
     BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, PatientBusy, SlotTaken,
     SlotUnavailable,
 )
 from medsync.extensions import db
 from medsync.models import PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, MessageKind
-from medsync.services import availability, catalog, outbox, users
+from medsync.services import availability, catalog, outbox, reminders, users
 from medsync.services.bookings import audit, statement
 
 _NOT_YET_SENT = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
@@ -47,12 +46,6 @@ class PatientDetails:
                        if not (getattr(self, name) or "").strip()})
         if errors:
             raise InvalidRequest(_("Please check the patient's details."), errors=errors)
-
-
-def reminder_label(offset: timedelta) -> str:
-    """'24h', '2h', '90m': how a reminder offset is named in keys and texts."""
-    minutes = int(offset.total_seconds() // 60)
-    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def book(
@@ -420,15 +413,12 @@ def _mark_cancelled(booking: Booking, actor: Actor, actor_id: str | None, reason
 def _booking_messages(
     starts_at: datetime, now: datetime, queued_at: datetime, *, rescheduled_from: Booking | None
 ) -> list[statement.BookingMessage]:
-    """The confirmation (due at once), and one reminder per configured offset that is still ahead."""
+    """The confirmation (due at once), and the reminders still ahead (`reminders.scheduled`)."""
     payload = {"rescheduled_from": rescheduled_from.id} if rescheduled_from else {}
-    messages = [statement.BookingMessage(MessageKind.CONFIRMATION, None, payload, outbox.due_time(None, queued_at))]
-    for offset in current_settings().REMINDER_OFFSETS:
-        due_at = starts_at - offset
-        if due_at > now:
-            label = reminder_label(offset)
-            messages.append(statement.BookingMessage(MessageKind.REMINDER, label, {"offset": label}, due_at))
-    return messages
+    confirmation = statement.BookingMessage(MessageKind.CONFIRMATION, None, payload, outbox.due_time(None, queued_at))
+    return [confirmation, *(statement.BookingMessage(MessageKind.REMINDER, reminder.label, reminder.payload,
+                                                     reminder.due_at)
+                            for reminder in reminders.scheduled(starts_at, now))]
 
 
 def cancel_by_clinic(

@@ -164,7 +164,7 @@ def details(booking: Booking) -> BookingDetails:
     snapshot = catalog.current_catalog()
     return BookingDetails(
         id=booking.id, status=booking.status, clinic=snapshot.clinics[booking.clinic_id],
-        doctor=snapshot.doctors[booking.doctor_id] if booking.doctor_id is not None else None,
+        doctor=snapshot.doctor_of_booking(booking.doctor_id) if booking.doctor_id is not None else None,
         diagnostic=snapshot.diagnostics[booking.diagnostic_id] if booking.diagnostic_id is not None else None,
         starts_at=booking.starts_at, ends_at=booking.ends_at, patient_first_name=booking.patient_first_name,
         patient_last_name=booking.patient_last_name, patient_phone=booking.patient_phone,
