@@ -337,7 +337,8 @@ FROM (
            CASE WHEN starts_with(slug, 'network-') THEN 1 ELSE %(busy_weight)s END AS weight
     FROM doctors
     UNION ALL
-    SELECT 'diagnostic', diagnostic_types.id, clinic_id, NULL, diagnostic_types.id, duration_minutes, 1
+    SELECT 'diagnostic', diagnostic_types.id, clinic_id, NULL, diagnostic_types.id,
+           coalesce(clinic_diagnostics.duration_minutes, diagnostic_types.duration_minutes), 1
     FROM clinic_diagnostics JOIN diagnostic_types ON diagnostic_types.id = clinic_diagnostics.diagnostic_id
 ) AS resource JOIN clinics ON clinics.id = resource.clinic_id;
 
