@@ -65,6 +65,17 @@ def script_texts() -> dict[str, str]:
     }
 
 
+def my_data_texts() -> dict[str, str]:
+    """The texts of My bookings' "Your data" section: that page's own (#page-texts), so the other pages stay small."""
+    return {
+        "export_queued": gettext("We are preparing your data. It comes to your Telegram chat as a ZIP file, and you "
+                                 "can save it here too once it is ready."),
+        "export_ready": gettext("Your data is ready."),
+        "erase_confirm": gettext("Delete your data? Your upcoming visits will be cancelled, your test results deleted, "
+                                 "and your name, phone, e-mail and Telegram profile removed. This cannot be undone."),
+    }
+
+
 def zone_cities() -> dict[str, str]:
     """The city each clinic's time zone is named after, in the page's language ("Europe/Kyiv" → "Київ"): the scripts
     name a clinic's time by it. Built once per catalog snapshot and language."""
