@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from decimal import Decimal
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -47,9 +46,11 @@ def Translations() -> fields.Dict:  # noqa: N802 - reads like a field class
 
 
 def PositivePrice(**kwargs: Any) -> fields.Decimal:  # noqa: N802 - reads like a field class
+    # Float bounds: the OpenAPI document states them as numbers (a Decimal's would be written as text).
     return fields.Decimal(places=2, validate=validate.Range(
-        min=Decimal("0"), min_inclusive=False, max=Decimal("99999999.99"), error=_l("Must be more than 0.")),
-        metadata={"type": "number", "description": "In the clinic's currency; more than 0."}, **kwargs)
+        min=0, min_inclusive=False, max=99999999.99, error=_l("Must be more than 0.")),
+        metadata={"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 99999999.99,
+                  "description": "In the clinic's currency; more than 0."}, **kwargs)
 
 
 def Minutes(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class
@@ -163,8 +164,10 @@ class PhotoUploadSchema(Schema):
 
 
 def patch_of(schema: type[Schema]) -> Schema:
-    """The schema of a PATCH: every field optional, but the days, breaks … inside a field stay whole."""
-    return schema(partial=tuple(name for name, field in schema().fields.items() if field.required))
+    """The schema of a PATCH: every field optional, but the days, breaks … inside a field stay whole. A class of its
+    own, so the OpenAPI document names it apart from the POST's ("DoctorPatchPatch" beside "DoctorPatch")."""
+    patch = type(f"{schema.__name__.removesuffix('Schema')}PatchSchema", (schema,), {})
+    return patch(partial=tuple(name for name, field in schema().fields.items() if field.required))
 
 
 class IfMatchSchema(Schema):
