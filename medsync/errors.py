@@ -53,6 +53,11 @@ class InvalidRequest(DomainError):
     default_message = _l("The request is invalid.")
 
 
+class NotOffered(InvalidRequest):
+    """A doctor asked for at a clinic where they do not work, or a test at a clinic that does not offer it (see
+    `catalog.offer_at`, the one check): the request's clinic field is wrong, so 422 naming it."""
+
+
 class SlotTaken(DomainError):
     default_message = _l("This time has just been taken. Please choose another slot.")
 
@@ -79,6 +84,21 @@ class ResultNotAccepted(DomainError):
     default_message = _l("A result cannot be attached to this visit.")
 
 
+class Forbidden(DomainError):
+    """The caller is known, and their role may not do this (reception changing the catalog)."""
+
+    http_status = 403
+    default_message = _l("Your role does not allow this.")
+
+
 class Unauthorized(DomainError):
     http_status = 401
     default_message = _l("Authentication required.")
+
+
+class ResultFileDamaged(DomainError):
+    """A stored result file failed its integrity check (tampered with, truncated, or encrypted with a key no longer in
+    RESULTS_KEY): nothing of it is served, and the logs carry an alert."""
+
+    http_status = 500
+    default_message = _l("This result file failed its integrity check and cannot be shown. Please contact the clinic.")

@@ -8,7 +8,8 @@ from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from medsync.api import bookings, catalog, compat, language, staff
+# admin_schedules adds its routes to admin's blueprint (before it is registered below).
+from medsync.api import admin, admin_schedules, bookings, catalog, compat, language, my_data, staff  # noqa: F401
 from medsync.api.auth import caller_language
 from medsync.api.limits import init_limiter
 from medsync.api.schemas import BookingCreateSchema, ErrorSchema
@@ -20,7 +21,9 @@ SECURITY_SCHEMES = {
         "type": "apiKey", "in": "header", "name": "Authorization",
         "description": "Telegram Web App initData: `Authorization: tma <Telegram.WebApp.initData>`.",
     },
-    "bearer": {"type": "http", "scheme": "bearer", "description": "Staff token from `flask medsync create-staff-token`."},
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "Staff token from `flask medsync create-staff-token` (with `--role` and `--clinic`: "
+                              "that role at those clinics)."},
 }
 
 
@@ -52,8 +55,10 @@ def init_api(app: Flask) -> MedSyncApi:
     app.register_blueprint(compat.blueprint)
     api.register_blueprint(catalog.blp)
     api.register_blueprint(bookings.blp)
+    api.register_blueprint(my_data.blp)
     api.register_blueprint(language.blp)
     api.register_blueprint(staff.blp)
+    api.register_blueprint(admin.blp)
     add_language_source(app, "/api/", caller_language)
     return api
 

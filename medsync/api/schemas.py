@@ -11,8 +11,10 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 from medsync import clock
 from medsync.api.urls import photo_url
 from medsync.errors import error_body
-from medsync.i18n import N_, translated
+from medsync.i18n import N_
 from medsync.models import PATIENT_FIELD_LIMITS, BookingStatus
+from medsync.models.booking import PatientActions
+from medsync.services import catalog, results
 from medsync.services.availability import MAX_RANGE_DAYS
 from medsync.storable_text import is_storable
 
@@ -396,7 +398,8 @@ class BookedDoctorSchema(Schema):
 
 class BookedDiagnosticSchema(Schema):
     id = fields.Integer()
-    name = fields.String()
+    # In the reader's language, as the catalog shows it (a booking holds the test's row or its snapshot in English).
+    name = fields.Function(lambda diagnostic: catalog.diagnostic_name(diagnostic.id), metadata={"type": "string"})
 
 
 class BookingPatientSchema(Schema):
@@ -426,6 +429,14 @@ class BookingSchema(Schema):
         "type": "boolean", "description": "The patient may still cancel it here (booked, outside the cutoff)."})
     can_move = fields.Function(lambda booking: booking.can_move(clock.now()), metadata={
         "type": "boolean", "description": "The patient may still reschedule it here."})
+    actions = fields.Function(
+        lambda booking: [action.value for action in booking.patient_actions(clock.now())],
+        metadata={"type": "array", "items": {"type": "string", "enum": [action.value for action in PatientActions]},
+                  "description": "What the patient may do with it now, in the order to offer them: `cancel` and "
+                                 "`move` while they may change it, `calendar` (the .ics) while it is booked."})
+    too_late_to_change = fields.Function(lambda booking: booking.too_late_to_change(clock.now()), metadata={
+        "type": "boolean", "description": "Booked, but too close to the visit to change here: the patient calls the "
+                                          "clinic (`CANCEL_CUTOFF`)."})
 
 
 class BookingPageSchema(Schema):
@@ -436,7 +447,7 @@ class BookingPageSchema(Schema):
 class ResultSchema(Schema):
     id = fields.Integer()
     booking_id = fields.Integer()
-    title = fields.Function(lambda result: translated(result.title), metadata={
+    title = fields.Function(results.title_of, metadata={
         "type": "string", "description": "The test's name, or a visit summary's title in the caller's language."})
     file_name = fields.String()
     content_type = fields.String()
@@ -485,3 +496,25 @@ class CompatDoctorBookingSchema(CompatBookingSchema):
 
 class CompatDiagnosticBookingSchema(CompatBookingSchema):
     diagnostic_id = NumericId(required=True, validate=DB_INT)
+
+
+class DataExportSchema(Schema):
+    """A patient's data export: asked for (pending), built (ready: downloadable, and sent to their chat), or failed."""
+
+    id = fields.Integer()
+    status = fields.String(metadata={"enum": ["pending", "ready", "failed"]})
+    requested_at = fields.DateTime()
+    ready_at = fields.DateTime(allow_none=True)
+    size_bytes = fields.Integer(allow_none=True)
+
+
+class ErasureSchema(Schema):
+    """What erasing the patient's data did, and what they are told was kept and why."""
+
+    status = fields.String(metadata={"example": "erased"})
+    cancelled = fields.Integer(metadata={"description": "Upcoming visits cancelled (their clinics told)."})
+    anonymised = fields.Integer(metadata={"description": "Bookings kept for the clinics' records, without personal "
+                                                         "fields."})
+    results_deleted = fields.Integer()
+    message = fields.String(metadata={"description": "What was erased, what was kept and why, in the caller's "
+                                                     "language."})

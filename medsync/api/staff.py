@@ -1,28 +1,38 @@
-"""Staff REST API (/api/v1/staff): the day's list, status changes, result upload, reminder runs, failed deliveries."""
+"""Staff REST API (/api/v1/staff): the day's list, status changes, result upload, reminder runs, failed deliveries.
+
+Callers are staff members (initData) or staff tokens, each within their clinics (medsync.api.access)."""
 from __future__ import annotations
 
-from flask import request
+from io import BytesIO
+
+from flask import request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from medsync import metrics
+from medsync.api import access
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
-from medsync.api.refusals import JSON_BODY, STAFF_AUTH, refusals
+from medsync.api.refusals import JSON_BODY, STAFF_AUTH, STAFF_ROLE, refusals
 from medsync.api.schemas import (
-    DB_INT, BookingPatientSchema, CalendarDay, ClinicTime, PageQuerySchema, PaginationSchema,
-    ResultSchema, Text, length_between, one_of,
+    DB_INT, BookingPatientSchema, CalendarDay, ClinicSummarySchema, ClinicTime, PageQuerySchema, PaginationSchema,
+    ResultSchema, ResultSentSchema, Text, length_between, one_of,
 )
-from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, current_staff, require_staff_token
 from medsync.config import current_settings
 from medsync.extensions import db
-from medsync.models import Actor, BookingStatus
-from medsync.services import bookings, clinic_day, delivery, reminders, results
+from medsync.i18n import current_language
+from medsync.models import Actor, BookingStatus, StaffRole
+from medsync.services import bookings, catalog, clinic_day, delivery, privacy_audit, reminders, results
 
-blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff", description="Clinic staff (Bearer staff token).")
-blp.before_request(require_staff_token)
+blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff",
+                description="Clinic staff (a staff token, or a staff member's initData), within their clinics.")
+
+
+@blp.before_request
+def _staff_only() -> None:
+    access.current_principal()
 
 
 @blp.before_request
@@ -34,7 +44,7 @@ def _bodies() -> None:
         require_json_object()
 
 
-STAFF_SECURITY = [{SECURITY_SCHEME: []}]
+STAFF_SECURITY = [{"bearer": []}, {"tma": []}]
 UPLOAD_OVERHEAD = 64 * 1024  # multipart headers and boundaries around the file
 STAFF_STATUSES = [BookingStatus.ARRIVED.value, BookingStatus.FULFILLED.value, BookingStatus.NOSHOW.value,
                   BookingStatus.CANCELLED.value]
@@ -92,6 +102,18 @@ class ReminderRunResultSchema(Schema):
     queued = fields.Integer()
 
 
+class StaffCallerSchema(Schema):
+    actor_id = fields.String(metadata={"description": "How the caller signs the audit trail."})
+    name = fields.String(allow_none=True)
+    role = fields.String(allow_none=True, metadata={"description": "admin, reception or doctor; null: a token issued "
+                                                                   "without a role."})
+    holds = fields.List(fields.String(), metadata={"description": "Every role whose rights the caller holds (an "
+                                                                   "admin holds reception's, reception a doctor's)."})
+    doctor_id = fields.Integer(allow_none=True)
+    clinics = fields.List(fields.Nested(ClinicSummarySchema), metadata={"description": "The clinics the caller acts "
+                                                                                        "for."})
+
+
 class FailedDeliverySchema(Schema):
     id = fields.Integer()
     kind = fields.String()
@@ -111,19 +133,41 @@ class FailedDeliveryPageSchema(Schema):
     pagination = fields.Nested(PaginationSchema)
 
 
+@blp.route("/me")
+class StaffCaller(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, StaffCallerSchema)
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE})
+    def get(self):
+        """Who the caller is: role, the roles whose rights they hold, their clinics (the staff pages show what
+        these allow)."""
+        staff = access.current_principal()
+        clinics = catalog.current_catalog(current_language()).clinics
+        return {
+            "actor_id": staff.actor_id, "name": staff.name, "role": staff.role.value if staff.role else None,
+            "holds": [role.value for role in StaffRole if staff.holds(role)], "doctor_id": staff.doctor_id,
+            "clinics": [clinic for clinic_id, clinic in sorted(clinics.items()) if staff.sees_clinic(clinic_id)],
+        }
+
+
 @blp.route("/bookings")
 class DayBookings(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(DayQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, StaffBookingPageSchema)
-    @refusals(blp, {401: STAFF_AUTH})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE})
     def get(self, date, clinic_id, status, page, per_page):
         """The day's bookings, in each clinic's own calendar, by clinic and start time; paginated (`page`,
         `per_page` ≤ 100)."""
-        return page_body(clinic_day.bookings_page(
-            date, within=current_staff().clinic_ids, clinic_id=clinic_id,
-            status=BookingStatus(status) if status else None, page=page, per_page=per_page,
-        ))
+        staff = access.current_principal()
+        page = clinic_day.bookings_page(
+            date, within=staff.clinic_ids, clinic_id=clinic_id, status=BookingStatus(status) if status else None,
+            doctor_id=staff.doctor_id if staff.role is StaffRole.DOCTOR else None, page=page, per_page=per_page,
+        )
+        # Patients' names, phones and notes were read: the trail says who saw whose (ids only).
+        privacy_audit.patients_listed(staff.actor_id, page.items, day=date)
+        db.session.commit()
+        return page_body(page)
 
 
 @blp.route("/bookings/<int:booking_id>/status")
@@ -132,15 +176,16 @@ class BookingStatusChange(MethodView):
     @blp.arguments(StatusChangeSchema)
     @blp.response(200, StaffBookingSchema)
     @refusals(blp, {
-        401: STAFF_AUTH, 404: "No such booking.",
+        401: STAFF_AUTH, 403: STAFF_ROLE, 404: "No such booking among the caller's (a doctor: their own visits).",
         409: "Not a move this booking can make now: statuses only go forward (booked → arrived → fulfilled; booked → "
              "cancelled or noshow); arrived from the visit's day on, noshow once it was due to start.",
         **JSON_BODY,
     })
     def post(self, change, booking_id):
         """Move a booking forward (arrived, fulfilled, noshow, cancelled); never backwards (409)."""
-        bookings.change_status(booking_id, BookingStatus(change["status"]), actor=Actor.STAFF, actor_id=actor_id(),
-                               reason=change["reason"])
+        staff = access.require_booking(bookings.get_booking_for_staff(booking_id))
+        bookings.change_status(booking_id, BookingStatus(change["status"]), actor=Actor.STAFF,
+                               actor_id=staff.actor_id, reason=change["reason"])
         db.session.commit()
         return bookings.get_booking_for_staff(booking_id)
 
@@ -151,20 +196,59 @@ class BookingResults(MethodView):
     @blp.arguments(ResultUploadSchema, location="files")
     @blp.response(201, UploadedResultSchema)
     @refusals(blp, {
-        401: STAFF_AUTH, 404: "No such booking.", 413: "The upload is larger than `RESULT_MAX_BYTES`.",
+        401: STAFF_AUTH, 403: STAFF_ROLE, 404: "No such booking among the caller's (a doctor: their own visits).",
+        413: "The upload is larger than `RESULT_MAX_BYTES`.",
         409: "The visit was cancelled, or has not begun yet (a result is taken once it has, or once the patient "
              "arrived).",
         422: "No `file`, or a file that is not a PDF by its content (whatever its name or declared type).",
     })
     def post(self, upload, booking_id):
         """Upload a result PDF; the patient receives it in the chat."""
+        staff = access.require_booking(bookings.get_booking_for_staff(booking_id))
         document = upload["file"]
         # Read one byte past the cap: enough to refuse an oversized file without holding all of it.
         content = document.stream.read(current_settings().RESULT_MAX_BYTES + 1)
         result = results.store_result(booking_id, content=content, file_name=document.filename or "result.pdf",
-                                      uploaded_by=actor_id())
+                                      uploaded_by=staff.actor_id)
         db.session.commit()
         return result
+
+
+@blp.route("/results/<int:result_id>/file")
+class StaffResultFile(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf",
+                  description="The result PDF, as an attachment (stored encrypted, decrypted in memory).")
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE,
+                    404: "No such result among the caller's visits, or its file is gone.",
+                    500: "The stored file failed its integrity check: nothing is served."})
+    def get(self, result_id):
+        """Download a visit's result; the read is audited (who, which result, when)."""
+        result = results.get_result_for_staff(result_id)
+        staff = access.require_booking(result.booking)
+        content = results.file_content(result)
+        privacy_audit.result_read(staff.actor_id, result, action="result.read")
+        db.session.commit()
+        response = send_file(BytesIO(content), mimetype="application/pdf", as_attachment=True,
+                             download_name=result.file_name)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
+@blp.route("/results/<int:result_id>/send")
+class StaffResultResend(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(202, ResultSentSchema)
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: "No such result among the caller's visits.",
+                    409: "The patient has no chat (they erased their data)."})
+    def post(self, result_id):
+        """Send a visit's result to its patient's chat again; audited."""
+        result = results.get_result_for_staff(result_id)
+        staff = access.require_booking(result.booking)
+        results.send_again(result)
+        privacy_audit.result_read(staff.actor_id, result, action="result.resend")
+        db.session.commit()
+        return {"result_id": result.id, "status": "queued"}
 
 
 @blp.route("/reminders/run")
@@ -172,11 +256,15 @@ class ReminderRun(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(ReminderRunSchema, required=False)
     @blp.response(202, ReminderRunResultSchema)
-    @refusals(blp, {401: STAFF_AUTH, **JSON_BODY})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: "`clinic_id` is not one of the caller's clinics.",
+                    **JSON_BODY})
     def post(self, run):
         """Send the chosen bookings' reminders now; each booking at most once per day of runs."""
+        staff = access.require_role(StaffRole.RECEPTION)
+        if run["clinic_id"] is not None:
+            access.require_clinic(run["clinic_id"])
         queued = reminders.queue_manual_reminders(day=run["date"], clinic_id=run["clinic_id"],
-                                                  booking_ids=run["booking_ids"])
+                                                  booking_ids=run["booking_ids"], within=staff.clinic_ids)
         db.session.commit()
         metrics.reminder_run("api", len(queued))
         return {"queued": len(queued)}
@@ -187,7 +275,8 @@ class FailedDeliveries(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(PageQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, FailedDeliveryPageSchema)
-    @refusals(blp, {401: STAFF_AUTH})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE})
     def get(self, page, per_page):
         """Messages that could not be delivered (blocked bot, attempts used up): who did not get what."""
-        return page_body(delivery.failed_deliveries(page=page, per_page=per_page))
+        staff = access.require_role(StaffRole.RECEPTION)
+        return page_body(delivery.failed_deliveries(within=staff.clinic_ids, page=page, per_page=per_page))

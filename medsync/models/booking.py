@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from medsync.config import current_settings
 from medsync.extensions import db
-from medsync.languages import pick, request_language
+from medsync.i18n import current_language
+from medsync.languages import pick
 from medsync.models.catalog import DiagnosticType, Doctor
 from medsync.models.clinic import Clinic
 from medsync.models.rules import one_of
@@ -47,7 +48,7 @@ def service_name(doctor_name: str | None, diagnostic_name: str | None,
         return doctor_name
     if diagnostic_name is None:
         return ""
-    return pick(diagnostic_name, diagnostic_name_translations, request_language()) or diagnostic_name
+    return pick(diagnostic_name, diagnostic_name_translations, current_language()) or diagnostic_name
 
 
 def is_booked(status: ColumnElement[str]) -> ColumnElement[bool]:
@@ -73,6 +74,42 @@ def patient_may_change(status: str, starts_at: datetime, now: datetime) -> bool:
     return status == BookingStatus.BOOKED.value and starts_at - now >= current_settings().CANCEL_CUTOFF
 
 
+class PatientActions(str, enum.Enum):
+    """What a patient may do with their booking themselves (the API's `actions`; the bot's buttons, the Mini App's)."""
+
+    CANCEL = "cancel"
+    MOVE = "move"
+    CALENDAR = "calendar"
+
+
+class PatientChoices:
+    """What a booking's patient may do with it now, from its `status` and `starts_at`: the one home of the rule, for
+    the row (`Booking`) and for the copy an answer is made from (`bookings.BookingDetails`). The API says it
+    (`actions`, `can_cancel`, `can_move`, `too_late_to_change`), the bot's keyboards and the Mini App's scripts show
+    what it says."""
+
+    def can_cancel(self, now: datetime) -> bool:
+        """May its patient still cancel it (booked, and not within CANCEL_CUTOFF of its start)?"""
+        return patient_may_change(self.status, self.starts_at, now)
+
+    def can_move(self, now: datetime) -> bool:
+        """May its patient still move it? Moving cancels this booking, so the cancelling rule decides."""
+        return patient_may_change(self.status, self.starts_at, now)
+
+    def too_late_to_change(self, now: datetime) -> bool:
+        """Booked, but too close to the visit for its patient to change it: they call the clinic."""
+        return self.status == BookingStatus.BOOKED.value and not patient_may_change(self.status, self.starts_at, now)
+
+    def patient_actions(self, now: datetime) -> list[PatientActions]:
+        """What its patient may do now, in the order they are offered: cancel and move while they may change it, add
+        it to their calendar while it is booked."""
+        actions = [action for action, allowed in ((PatientActions.CANCEL, self.can_cancel(now)),
+                                                   (PatientActions.MOVE, self.can_move(now))) if allowed]
+        if self.status == BookingStatus.BOOKED.value:
+            actions.append(PatientActions.CALENDAR)
+        return actions
+
+
 # What patients tell us about themselves and how long each may be: the columns below are this long, and
 # every schema and the booking service check against this one table.
 PATIENT_FIELD_LIMITS = {"first_name": 100, "last_name": 100, "phone": 32, "email": 254, "message": 2000}
@@ -84,7 +121,7 @@ class Actor(str, enum.Enum):
     SYSTEM = "system"
 
 
-class Booking(db.Model):
+class Booking(PatientChoices, db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
         CheckConstraint("(doctor_id IS NULL) <> (diagnostic_id IS NULL)", name="exactly_one_service"),
@@ -129,7 +166,8 @@ class Booking(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.telegram_id", ondelete="RESTRICT"))
+    # NULL once the patient erased their data (medsync.services.erasure): the booking stays, anonymised.
+    user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.telegram_id", ondelete="RESTRICT"))
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="RESTRICT"))
     doctor_id: Mapped[int | None] = mapped_column(Integer)
     diagnostic_id: Mapped[int | None] = mapped_column(Integer)
@@ -153,7 +191,7 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
     clinic: Mapped[Clinic] = relationship()
     doctor: Mapped[Doctor | None] = relationship(
         primaryjoin="Booking.doctor_id == Doctor.id", foreign_keys="Booking.doctor_id", viewonly=True
@@ -182,14 +220,6 @@ class Booking(db.Model):
 
     def is_owned_by(self, user_id: int) -> bool:
         return self.user_id == user_id
-
-    def can_cancel(self, now: datetime) -> bool:
-        """May its patient still cancel it (booked, and not within CANCEL_CUTOFF of its start)?"""
-        return patient_may_change(self.status, self.starts_at, now)
-
-    def can_move(self, now: datetime) -> bool:
-        """May its patient still move it? Moving cancels this booking, so the cancelling rule decides."""
-        return patient_may_change(self.status, self.starts_at, now)
 
     def can_become(self, status: BookingStatus) -> bool:
         """Does the lifecycle allow this next status (forward only)?"""
@@ -232,7 +262,7 @@ class BookingEvent(db.Model):
 
 
 class Result(db.Model):
-    """A test result file for a booking, stored under RESULTS_DIR."""
+    """A test result file for a booking, stored encrypted under RESULTS_DIR."""
 
     __tablename__ = "results"
     __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
@@ -246,6 +276,9 @@ class Result(db.Model):
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    # The fingerprint of the RESULTS_KEY key its file is encrypted with (medsync.services.result_files); NULL: the file
+    # was stored in plain before encryption, until `flask medsync rotate-results-key` encrypts it.
+    encrypted_with: Mapped[str | None] = mapped_column(String(16))
     uploaded_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

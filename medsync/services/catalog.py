@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import cached_property
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,16 +30,18 @@ from flask_babel import gettext as _
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, selectinload
 
-from medsync.errors import NotFound
+from medsync.errors import NotFound, NotOffered
 from medsync.extensions import db
+from medsync.i18n import current_language
 from medsync.languages import ENGLISH, LANGUAGES, pick
 from medsync.formats import format_money
 from medsync.models import (
-    Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty,
-    WorkingBreak, WorkingHours,
+    Clinic, ClinicClosure, ClinicDiagnostic, DayOverride, DiagnosticType, Doctor, DoctorAbsence, DoctorRating,
+    OverrideInterval, Rota, RotaInterval, Specialty, WorkingBreak, WorkingHours,
 )
 from medsync.models.catalog import average_rating
-from medsync.services import after_commit, changes
+from medsync.services import after_commit, changes, timetables
+from medsync.services.timetables import Timetable
 from medsync.services.photos import avatar_path, photo_or_avatar
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,7 @@ MAX_RENDERED = 256
 _CHANGED = "catalog: changed"
 CATALOG_MODELS = (
     Clinic, WorkingHours, WorkingBreak, ClinicClosure, Specialty, Doctor, DoctorRating, DoctorAbsence,
-    DiagnosticType, ClinicDiagnostic,
+    DiagnosticType, ClinicDiagnostic, Rota, RotaInterval, DayOverride, OverrideInterval,
 )
 
 
@@ -85,6 +88,11 @@ class ClinicInfo:
     def upcoming_closures(self, today: date) -> list[Closure]:
         return [closure for closure in self.closures if closure.last_day >= today]
 
+    @cached_property
+    def timetable(self) -> Timetable:
+        """The clinic's open stretches of each day: what a doctor or test without hours of its own works."""
+        return timetables.timetable(timetables.clinic_week(self.hours), None)
+
 
 @dataclass(frozen=True)
 class SpecialtyInfo:
@@ -111,6 +119,12 @@ class DoctorInfo:
     avg_rating: float
     search_text: str = field(repr=False)
     absences: tuple[tuple[date, date], ...] = ()  # (first_day, last_day), inclusive
+    timetable: Timetable | None = field(default=None, repr=False)  # None: the clinic's (no hours of its own)
+
+    @property
+    def working_time(self) -> Timetable:
+        """When the doctor works, within their clinic's hours (before closures, absences and bookings)."""
+        return self.timetable or self.clinic.timetable
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,8 @@ class DiagnosticOffer:
     clinic: ClinicInfo
     price: Decimal
     price_text: str
+    duration_minutes: int  # at this clinic
+    timetable: Timetable = field(repr=False)  # when the clinic offers it
 
 
 @dataclass(frozen=True)
@@ -151,8 +167,14 @@ class Catalog:
     specialties: tuple[SpecialtyInfo, ...]  # those with at least one doctor, by name
     # ("doctors" | "diagnostics", slug) → the name an avatar is drawn from
     avatar_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Doctors deactivated by an admin: not in `doctors` (nobody finds or books them), named by their bookings.
+    former_doctors: dict[int, DoctorInfo] = field(default_factory=dict)
     # Responses rendered from this snapshot (e.g. a list's JSON), built once per snapshot.
     _rendered: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def doctor_of_booking(self, doctor_id: int) -> DoctorInfo:
+        """The doctor a booking names, active or deactivated since."""
+        return self.doctors.get(doctor_id) or self.former_doctors[doctor_id]
 
     def rendered(self, name: Hashable, render: Callable[[Catalog], Any]) -> Any:
         """`render(self)`, computed on first use and kept as long as this snapshot is current.
@@ -176,7 +198,11 @@ class _Rows:
     doctors: tuple[Row[Any], ...]
     absences: dict[int, tuple[tuple[date, date], ...]]
     diagnostics: tuple[Row[Any], ...]
-    offers: dict[int, tuple[tuple[int, Decimal | None], ...]]  # diagnostic id → (clinic id, own price), by clinic
+    # diagnostic id → (clinic id, own price, own duration), by clinic
+    offers: dict[int, tuple[tuple[int, Decimal | None, int | None], ...]]
+    # The timetables of the doctors and tests (by (clinic id, diagnostic id)) with hours of their own.
+    doctor_timetables: dict[int, Timetable]
+    test_timetables: dict[tuple[int, int], Timetable]
     avatar_names: dict[tuple[str, str], str]  # as Catalog.avatar_names: the same in every language
 
 
@@ -254,6 +280,51 @@ def get_diagnostic(diagnostic_id: int, language: str = ENGLISH) -> DiagnosticInf
     return diagnostic
 
 
+@dataclass(frozen=True)
+class Offer:
+    """What a clinic offers: a doctor who works there, or a test it does, for one visit's length and at its price."""
+
+    clinic: ClinicInfo
+    minutes: int  # one visit
+    price_text: str  # in the catalog's language, in the clinic's currency
+    timetable: Timetable | None = field(default=None, repr=False)  # its own hours there (None: the clinic's)
+
+
+def offer_at(clinic_id: int, *, doctor_id: int | None = None, diagnostic_id: int | None = None,
+             language: str = ENGLISH) -> Offer:
+    """The one check that a clinic offers what is asked there: the doctor works at it, or it offers the test.
+
+    An unknown doctor or test is NotFound (404: that object does not exist). A known one asked for at another clinic
+    is NotOffered: 422 naming `clinic_id`, the field that names the wrong clinic, as API.md has it for bad values,
+    /api/v1 documents it for a booking and a test's free slots, and the compatible booking answers it. Where the
+    clinic is a part of the URL rather than a field — the compatible surface's month lists (its tests pin 404) and the
+    Mini App's booking page — that URL names nothing, and those two surfaces answer NotOffered as 404.
+    """
+    snapshot = current_catalog(language)
+    if doctor_id is not None:
+        doctor = snapshot.doctors.get(doctor_id)
+        if doctor is None:
+            raise NotFound(_("Doctor not found."))
+        if doctor.clinic.id != clinic_id:
+            raise NotOffered(_("This doctor does not work at this clinic."),
+                             errors={"clinic_id": [_("The doctor works elsewhere.")]})
+        return Offer(doctor.clinic, doctor.appointment_minutes, doctor.price_text, doctor.timetable)
+    diagnostic = snapshot.diagnostics.get(diagnostic_id)
+    if diagnostic is None:
+        raise NotFound(_("Diagnostic not found."))
+    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
+    if offer is None:
+        raise NotOffered(_("This clinic does not offer this diagnostic."),
+                         errors={"clinic_id": [_("Not offered at this clinic.")]})
+    return Offer(offer.clinic, offer.duration_minutes, offer.price_text, offer.timetable)
+
+
+def diagnostic_name(diagnostic_id: int) -> str:
+    """A test's name as the catalog shows it to whoever reads now (their language, else English): for the answers
+    and messages that name a booked test, which hold the test's id, not its texts."""
+    return current_catalog(current_language()).diagnostics[diagnostic_id].name
+
+
 def find_doctors(
     *, specialty_id: int | None = None, clinic_id: int | None = None, query: str | None = None,
     language: str = ENGLISH,
@@ -292,21 +363,32 @@ def _load_rows() -> _Rows:
         doctor_rows.setdefault(row.id, row)
         if row.first_day is not None:
             absences.setdefault(row.id, []).append((row.first_day, row.last_day))
-    offers: dict[int, list[tuple[int, Decimal | None]]] = {}
-    for clinic_id, diagnostic_id, price in db.session.execute(
-        select(ClinicDiagnostic.clinic_id, ClinicDiagnostic.diagnostic_id, ClinicDiagnostic.price)
+    offers: dict[int, list[tuple[int, Decimal | None, int | None]]] = {}
+    for clinic_id, diagnostic_id, price, duration in db.session.execute(
+        select(ClinicDiagnostic.clinic_id, ClinicDiagnostic.diagnostic_id, ClinicDiagnostic.price,
+               ClinicDiagnostic.duration_minutes)
         .order_by(ClinicDiagnostic.clinic_id)
     ):
-        offers.setdefault(diagnostic_id, []).append((clinic_id, price))
+        offers.setdefault(diagnostic_id, []).append((clinic_id, price, duration))
     doctors = tuple(doctor_rows.values())
     diagnostics = tuple(db.session.execute(select(DiagnosticType.__table__).order_by(DiagnosticType.id)))
+    clinics = _load_clinics()
+    own_hours = timetables.load()
     return _Rows(
-        clinics=_load_clinics(),
+        clinics=clinics,
         specialties={row.id: row for row in db.session.execute(select(Specialty.__table__))},
         doctors=doctors,
         absences={doctor_id: tuple(days) for doctor_id, days in absences.items()},
         diagnostics=diagnostics,
         offers={diagnostic_id: tuple(clinics) for diagnostic_id, clinics in offers.items()},
+        doctor_timetables={
+            row.id: _own_timetable(clinics[row.clinic_id], own_hours.doctors[row.id])
+            for row in doctors if row.id in own_hours.doctors
+        },
+        test_timetables={
+            (clinic_id, diagnostic_id): _own_timetable(clinics[clinic_id], own)
+            for (clinic_id, diagnostic_id), own in own_hours.tests.items()
+        },
         avatar_names={
             **{("doctors", row.slug): row.full_name for row in doctors},
             **{("diagnostics", row.slug): row.name for row in diagnostics},
@@ -319,11 +401,14 @@ def _in_language(rows: _Rows, language: str) -> Catalog:
         row.id: SpecialtyInfo(row.id, pick(row.name, row.name_translations, language))
         for row in rows.specialties.values()
     }
-    doctors = {row.id: _doctor(row, rows, specialties[row.specialty_id], language) for row in rows.doctors}
+    doctors: dict[int, DoctorInfo] = {}
+    former: dict[int, DoctorInfo] = {}
+    for row in rows.doctors:
+        (doctors if row.active else former)[row.id] = _doctor(row, rows, specialties[row.specialty_id], language)
     diagnostics = {row.id: _diagnostic(row, rows, language) for row in rows.diagnostics}
     with_doctors = {doctor.specialty.id: doctor.specialty for doctor in doctors.values()}
     listed = tuple(sorted(with_doctors.values(), key=lambda specialty: (specialty.name.casefold(), specialty.id)))
-    return Catalog(language, rows.clinics, doctors, diagnostics, listed, rows.avatar_names)
+    return Catalog(language, rows.clinics, doctors, diagnostics, listed, rows.avatar_names, former)
 
 
 def _doctor(row: Row[Any], rows: _Rows, specialty: SpecialtyInfo, language: str) -> DoctorInfo:
@@ -342,13 +427,20 @@ def _doctor(row: Row[Any], rows: _Rows, specialty: SpecialtyInfo, language: str)
             row.full_name, specialty.name, services, rows.specialties[row.specialty_id].name, row.services,
         ))).casefold(),
         absences=rows.absences.get(row.id, ()),
+        timetable=rows.doctor_timetables.get(row.id),
     )
+
+
+def _own_timetable(clinic: ClinicInfo, own: timetables.OwnHours) -> Timetable:
+    """A resource's timetable at its clinic, from its own hours (built with the rows: every language shares it)."""
+    return timetables.timetable(clinic.timetable.clinic_week, own)
 
 
 def _diagnostic(row: Row[Any], rows: _Rows, language: str) -> DiagnosticInfo:
     offers = tuple(
-        _offer(rows.clinics[clinic_id], row.price if own_price is None else own_price, language)
-        for clinic_id, own_price in rows.offers.get(row.id, ())
+        _offer(rows.clinics[clinic_id], row.price if own_price is None else own_price, language,
+               duration or row.duration_minutes, rows.test_timetables.get((clinic_id, row.id)))
+        for clinic_id, own_price, duration in rows.offers.get(row.id, ())
     )
     return DiagnosticInfo(
         id=row.id, name=pick(row.name, row.name_translations, language),
@@ -359,8 +451,11 @@ def _diagnostic(row: Row[Any], rows: _Rows, language: str) -> DiagnosticInfo:
     )
 
 
-def _offer(clinic: ClinicInfo, price: Decimal, language: str) -> DiagnosticOffer:
-    return DiagnosticOffer(clinic, price, format_money(price, clinic.currency, language))
+def _offer(
+    clinic: ClinicInfo, price: Decimal, language: str, duration_minutes: int, timetable: Timetable | None,
+) -> DiagnosticOffer:
+    return DiagnosticOffer(clinic, price, format_money(price, clinic.currency, language), duration_minutes,
+                           timetable or clinic.timetable)
 
 
 def _clinic_text(row: Row[Any], column: str, language: str, clinic: ClinicInfo) -> str | None:

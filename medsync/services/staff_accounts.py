@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from medsync import clock
 from medsync.config import current_settings
-from medsync.errors import DomainError, InvalidRequest, NotFound
+from medsync.errors import Forbidden, InvalidRequest, NotFound
 from medsync.extensions import db
 from medsync.models import Clinic, Doctor, MessageKind, StaffMember, StaffRole
 from medsync.services import outbox
@@ -42,11 +42,8 @@ class AlreadyStaff(InvalidRequest):
     default_message = _l("This Telegram account is already a staff member.")
 
 
-class NotAllowed(DomainError):
+class NotAllowed(Forbidden):
     """The member's role does not allow this (a doctor starting a reminder run, reception setting the group)."""
-
-    http_status = 403
-    default_message = _l("Your role does not allow this.")
 
 
 class StaffNotFound(NotFound):
@@ -79,9 +76,14 @@ def _clinics_for(role: StaffRole, clinic_ids: list[int], doctor_id: int | None) 
         if set(clinic_ids) - {doctor.clinic_id}:
             raise InvalidRequest(f"Doctor {doctor_id} works at clinic {doctor.clinic_id} only.")
         clinic_ids = [doctor.clinic_id]
+    return clinics_named(clinic_ids)
+
+
+def clinics_named(clinic_ids: Collection[int]) -> list[Clinic]:
+    """The clinics a member or a staff token is given (--clinic), by id; refused when none or an unknown one."""
     if not clinic_ids:
         raise InvalidRequest("Name at least one clinic (--clinic).")
-    clinics = list(db.session.scalars(select(Clinic).where(Clinic.id.in_(clinic_ids)).order_by(Clinic.id)))
+    clinics = list(db.session.scalars(select(Clinic).where(Clinic.id.in_(list(clinic_ids))).order_by(Clinic.id)))
     missing = sorted(set(clinic_ids) - {clinic.id for clinic in clinics})
     if missing:
         raise InvalidRequest(f"There is no clinic {', '.join(map(str, missing))}.")
@@ -113,7 +115,7 @@ def bind(code: str, *, telegram_id: int, display_name: str, now: datetime | None
         raise InviteInvalid()
     # The code itself never reaches the logs; the member's id is what an operator needs.
     log.info("staff member %s bound a Telegram account", member_id)
-    _queue_for_chat(telegram_id, SYNC_CHAT_COMMANDS, f"staff:{member_id}:commands")
+    _queue_for_chat(telegram_id, SYNC_CHAT_COMMANDS, outbox.dedupe_key("staff", member_id, "commands"))
     return db.session.get(StaffMember, member_id, populate_existing=True)
 
 
@@ -121,6 +123,15 @@ def active_member(telegram_id: int) -> StaffMember | None:
     """The staff member this Telegram account acts as now; None for patients and revoked staff."""
     return db.session.scalar(
         select(StaffMember).where(StaffMember.telegram_id == telegram_id, StaffMember.revoked_at.is_(None))
+        .execution_options(populate_existing=True)
+    )
+
+
+def active_member_by_id(member_id: int) -> StaffMember | None:
+    """The member with this id while they are active (bound, not revoked); None otherwise."""
+    return db.session.scalar(
+        select(StaffMember).where(StaffMember.id == member_id, StaffMember.telegram_id.is_not(None),
+                                  StaffMember.revoked_at.is_(None))
         .execution_options(populate_existing=True)
     )
 
@@ -144,7 +155,7 @@ def revoke(staff_id: int, *, now: datetime | None = None) -> StaffMember:
     member.revoked_at = now or clock.now()
     db.session.flush()
     if member.telegram_id is not None:
-        _queue_for_chat(member.telegram_id, ACCESS_ENDED, f"staff:{member.id}:access-ended")
+        _queue_for_chat(member.telegram_id, ACCESS_ENDED, outbox.dedupe_key("staff", member.id, "access-ended"))
     return member
 
 
@@ -154,7 +165,7 @@ def language_changed(telegram_id: int) -> None:
         select(StaffMember.id).where(StaffMember.telegram_id == telegram_id, StaffMember.revoked_at.is_(None))
     )
     if member_id is not None:
-        _queue_for_chat(telegram_id, SYNC_CHAT_COMMANDS, f"staff:{member_id}:commands:{uuid.uuid4().hex[:16]}")
+        _queue_for_chat(telegram_id, SYNC_CHAT_COMMANDS, outbox.dedupe_key("staff", member_id, "commands", uuid.uuid4().hex[:16]))
 
 
 def active_accounts() -> list[int]:

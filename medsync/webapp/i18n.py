@@ -7,14 +7,8 @@ from flask_babel import gettext, ngettext
 from medsync import formats
 from medsync.config import current_settings
 from medsync.i18n import current_language, in_language
-from medsync.languages import request_language
 from medsync.models import PATIENT_FIELD_LIMITS
 from medsync.services import catalog
-
-
-def locale_tag() -> str:
-    """The page's language as an HTML lang tag (en, uk)."""
-    return current_language().replace("_", "-")
 
 
 def script_texts() -> dict[str, str]:
@@ -71,10 +65,21 @@ def script_texts() -> dict[str, str]:
     }
 
 
+def my_data_texts() -> dict[str, str]:
+    """The texts of My bookings' "Your data" section: that page's own (#page-texts), so the other pages stay small."""
+    return {
+        "export_queued": gettext("We are preparing your data. It comes to your Telegram chat as a ZIP file, and you "
+                                 "can save it here too once it is ready."),
+        "export_ready": gettext("Your data is ready."),
+        "erase_confirm": gettext("Delete your data? Your upcoming visits will be cancelled, your test results deleted, "
+                                 "and your name, phone, e-mail and Telegram profile removed. This cannot be undone."),
+    }
+
+
 def zone_cities() -> dict[str, str]:
     """The city each clinic's time zone is named after, in the page's language ("Europe/Kyiv" → "Київ"): the scripts
     name a clinic's time by it. Built once per catalog snapshot and language."""
-    return catalog.current_catalog(request_language()).rendered("zone_cities", _zone_cities)
+    return catalog.current_catalog(current_language()).rendered("zone_cities", _zone_cities)
 
 
 def _zone_cities(snapshot: catalog.Catalog) -> dict[str, str]:

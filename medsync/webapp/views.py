@@ -11,13 +11,12 @@ from marshmallow import EXCLUDE, ValidationError
 from medsync import clock
 from medsync.api.schemas import DoctorFilterSchema
 from medsync.config import current_settings
-from medsync.errors import DomainError, InvalidRequest, NotFound
-from medsync.i18n import LANGUAGES
-from medsync.languages import request_language
+from medsync.errors import DomainError, InvalidRequest, NotFound, NotOffered
+from medsync.i18n import LANGUAGES, current_language
 from medsync.models import PATIENT_FIELD_LIMITS
-from medsync.services import catalog
+from medsync.services import catalog, photo_uploads
 from medsync.webapp import avatars, compression
-from medsync.webapp.i18n import locale_tag, script_texts, zone_cities
+from medsync.webapp.i18n import my_data_texts, script_texts, zone_cities
 
 blueprint = Blueprint(
     "webapp", __name__, url_prefix="/app", template_folder="templates", static_folder="static",
@@ -40,30 +39,36 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 DOCTOR_FILTER = DoctorFilterSchema(unknown=EXCLUDE)
 
 
-@blueprint.context_processor
 def _page_globals() -> dict[str, Any]:
     here = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
-    return {"locale": locale_tag(), "script_texts": script_texts(), "zone_cities": zone_cities(), "languages": LANGUAGES,
+    return {"locale": current_language(), "script_texts": script_texts(), "zone_cities": zone_cities(), "languages": LANGUAGES,
             "here": here}
 
 
-@blueprint.after_request
 def _security_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)  # a page may widen it
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-# Pages, styles and scripts travel compressed when the browser asks (the API's JSON does not: see compression.py).
-blueprint.after_request(compression.compressed)
-
-
-@blueprint.errorhandler(DomainError)
 def _error_page(error: DomainError) -> tuple[str, int]:
     """A missing doctor or a bad filter: a page saying so, not a JSON body."""
     return render_template("error.html", message=error.message), error.http_status
+
+
+def share_page_setup(pages: Blueprint) -> None:
+    """What every blueprint of Mini App pages has (this one, the staff pages): the base template's values, the
+    security headers, compression (pages, styles and scripts travel compressed when the browser asks; the API's JSON
+    does not: see compression.py) and error pages."""
+    pages.context_processor(_page_globals)
+    pages.after_request(_security_headers)
+    pages.after_request(compression.compressed)
+    pages.errorhandler(DomainError)(_error_page)
+
+
+share_page_setup(blueprint)
 
 
 @blueprint.get("/", strict_slashes=False)
@@ -79,7 +84,7 @@ def doctors() -> Response:
         chosen = DOCTOR_FILTER.load(request.args)
     except ValidationError as exc:
         raise InvalidRequest(_("This filter is not valid."), errors=exc.normalized_messages()) from None
-    language = request_language()
+    language = current_language()
     snapshot = catalog.current_catalog(language)
     found = catalog.find_doctors(
         specialty_id=chosen.get("specialty_id"), clinic_id=chosen.get("clinic_id"), query=chosen.get("q"),
@@ -96,25 +101,25 @@ def doctors() -> Response:
 @blueprint.get("/doctors/<int(max=2147483647):doctor_id>")
 def doctor(doctor_id: int) -> Response:
     """A doctor's profile: photo, rating, price, experience, services, clinic and address."""
-    return catalog_page("doctor.html", doctor=catalog.get_doctor(doctor_id, request_language()))
+    return catalog_page("doctor.html", doctor=catalog.get_doctor(doctor_id, current_language()))
 
 
 @blueprint.get("/get_tested")
 def diagnostics() -> Response:
     """The tests one can book."""
-    return catalog_page("diagnostics.html", diagnostics=list(catalog.current_catalog(request_language()).diagnostics.values()))
+    return catalog_page("diagnostics.html", diagnostics=list(catalog.current_catalog(current_language()).diagnostics.values()))
 
 
 @blueprint.get("/diagnostics/<int(max=2147483647):diagnostic_id>")
 def diagnostic(diagnostic_id: int) -> Response:
     """A test and the clinics offering it."""
-    return catalog_page("diagnostic.html", diagnostic=catalog.get_diagnostic(diagnostic_id, request_language()))
+    return catalog_page("diagnostic.html", diagnostic=catalog.get_diagnostic(diagnostic_id, current_language()))
 
 
 @blueprint.get("/doctors/<int(max=2147483647):doctor_id>/book")
 def book_doctor(doctor_id: int) -> Response:
     """The slot picker and the form for a doctor's visit."""
-    doctor = catalog.get_doctor(doctor_id, request_language())
+    doctor = catalog.get_doctor(doctor_id, current_language())
     return booking_page(
         kind="doctor", service_id=doctor.id, clinic=doctor.clinic, service=doctor.full_name,
         subtitle=doctor.specialty.name, price_text=doctor.price_text, back=f"/app/doctors/{doctor.id}",
@@ -124,10 +129,11 @@ def book_doctor(doctor_id: int) -> Response:
 @blueprint.get("/diagnostics/<int(max=2147483647):diagnostic_id>/clinics/<int(max=2147483647):clinic_id>/book")
 def book_diagnostic(diagnostic_id: int, clinic_id: int) -> Response:
     """The slot picker and the form for a test at the chosen clinic."""
-    diagnostic = catalog.get_diagnostic(diagnostic_id, request_language())
-    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
-    if offer is None:
-        raise NotFound(_("This clinic does not offer this test."))
+    diagnostic = catalog.get_diagnostic(diagnostic_id, current_language())
+    try:
+        offer = catalog.offer_at(clinic_id, diagnostic_id=diagnostic.id, language=current_language())
+    except NotOffered:  # the clinic is in the URL: a page that does not exist (see catalog.offer_at)
+        raise NotFound(_("This clinic does not offer this test.")) from None
     return booking_page(
         kind="diagnostic", service_id=diagnostic.id, clinic=offer.clinic, service=diagnostic.name,
         subtitle=None, price_text=offer.price_text, back=f"/app/diagnostics/{diagnostic.id}",
@@ -143,7 +149,7 @@ def reschedule(booking_id: int) -> Response:
 @blueprint.get("/bookings")
 def my_bookings() -> Response:
     """Upcoming and past bookings, with cancel and reschedule (loaded by the page's script)."""
-    return catalog_page("bookings.html")
+    return catalog_page("bookings.html", page_texts=my_data_texts())
 
 
 @blueprint.get("/results")
@@ -177,6 +183,18 @@ def cookie_language() -> str | None:
 def photo(kind: str, slug: str) -> Response:
     """Never a broken image: a drawn avatar for a doctor or a test without a photo (cached for a day)."""
     return avatars.svg_response(kind, slug)
+
+
+@blueprint.get("/photos/uploads/<string(length=64):digest>-<int:size>.webp")
+def uploaded_photo(digest: str, size: int) -> Response:
+    """A photo an admin uploaded, at one of its sizes; its name is its content's hash, so it never changes."""
+    photo = photo_uploads.uploaded(digest, size)
+    if photo is None:
+        raise NotFound()
+    response = make_response(photo.content)
+    response.mimetype = photo.content_type
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 def catalog_page(template: str, **context: Any) -> Response:

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from medsync import clock
 from medsync.auth.initdata import TELEGRAM_ID_LIMIT
 from medsync.extensions import db
-from medsync.models import Booking, Doctor
+from medsync.models import Booking, Clinic, ClinicDiagnostic, Doctor, StaffRole
 from medsync.services import bookings, staff_tokens, users
 from medsync.services.seed import seed_demo_catalog
 from tests.api.conftest import book_slot_body, local_slot, v1_booking_body
@@ -63,8 +63,23 @@ def fuzzed_world(app_context: None, frozen_now) -> dict[str, Any]:
         for number, doctor in enumerate(doctors)
     ]
     _, token = staff_tokens.issue("Fuzzing desk")
+    _, admin_token = staff_tokens.issue("Fuzzing admin", role=StaffRole.ADMIN,
+                                        clinic_ids=db.session.scalars(select(Clinic.id)).all())
+    ids = {"clinic_id": doctors[0].clinic_id, "doctor_id": doctors[0].id, "specialty_id": doctors[0].specialty_id,
+           "diagnostic_id": db.session.scalar(  # one this clinic offers: the clinic's test paths need the pair
+                select(ClinicDiagnostic.diagnostic_id).where(ClinicDiagnostic.clinic_id == doctors[0].clinic_id)
+                .order_by(ClinicDiagnostic.diagnostic_id).limit(1))}
     db.session.commit()
-    return {"booking_ids": booking_ids, "staff_token": token}
+    return {"booking_ids": booking_ids, "staff_token": token, "admin_token": admin_token, "ids": ids}
+
+
+def headers_for(path: str, world: dict[str, Any]) -> dict[str, str]:
+    """The staff token on the staff routes, an admin token of every clinic on the admin routes, else the patient."""
+    if path.startswith("/api/v1/staff/"):
+        return {"Authorization": f"Bearer {world['staff_token']}"}
+    if path.startswith("/api/v1/admin/"):
+        return {"Authorization": f"Bearer {world['admin_token']}"}
+    return {"Authorization": f"tma {signed(FUZZED_PATIENT)}"}
 
 
 def test_generated_requests_get_documented_answers_and_never_a_server_error(app, client, fuzzed_world):
@@ -80,10 +95,7 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(app,
 
 def fuzz(operation, mode: GenerationMode, world: dict[str, Any]) -> None:
     """Run one operation's generated cases; a failure names the operation and the case."""
-    if operation.path.startswith("/api/v1/staff/"):
-        headers = {"Authorization": f"Bearer {world['staff_token']}"}
-    else:
-        headers = {"Authorization": f"tma {signed(FUZZED_PATIENT)}"}
+    headers = headers_for(operation.path, world)
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(BOUNDED, max_examples=EXAMPLES_PER_OPERATION, phases=[Phase.generate])
@@ -92,6 +104,9 @@ def fuzz(operation, mode: GenerationMode, world: dict[str, Any]) -> None:
         if mode is GenerationMode.POSITIVE and isinstance(booking_id, int):
             # A generated id almost never names a booking: point most at the real ones, where bodies are written.
             case.path_parameters["booking_id"] = world["booking_ids"][booking_id % len(world["booking_ids"])]
+        for name, value in world["ids"].items():  # the admin's doctor, clinic and test: where bodies are written
+            if mode is GenerationMode.POSITIVE and isinstance((case.path_parameters or {}).get(name), int):
+                case.path_parameters[name] = value
         response = case.call_and_validate(headers=headers, checks=CHECKS)
         assert_listed_status(world["spec"], operation, response.status_code, case)
 
@@ -213,15 +228,15 @@ def test_every_documented_text_field_refuses_what_postgresql_cannot_store_by_nam
     fields = list(documented_text_fields(spec))
     assert ("post", "/api/v1/staff/bookings/{booking_id}/status", ("reason",)) in fields
     assert ("post", "/api/v1/bookings", ("patient", "first_name")) in fields
-    staff = {"Authorization": f"Bearer {fuzzed_world['staff_token']}"}
-    patient = {"Authorization": f"tma {signed(FUZZED_PATIENT)}"}
     booking_id = fuzzed_world["booking_ids"][0]
 
     for method, path, field in fields:
         url = path.replace("{booking_id}", str(booking_id)).replace("{result_id}", "1")
+        for name, value in fuzzed_world["ids"].items():
+            url = url.replace(f"{{{name}}}", str(value))
         for kind, value in UNSTORABLE.items():
             response = client.open(url, method=method.upper(), json=nested(field, value),
-                                   headers=staff if "/staff/" in path else patient)
+                                   headers=headers_for(path, fuzzed_world))
 
             assert response.status_code == 422, (path, field, kind, response.get_json())
             assert_error_shape(response)

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from medsync.errors import InvalidRequest, ResultNotFound
 from medsync.extensions import db, redis_client
 from medsync.models import Actor, BookingEvent, OutboxMessage, Result, User
-from medsync.services import bookings, calendar, catalog, outbox, results, users
+from medsync.services import bookings, calendar, catalog, outbox, result_files, results, users
 from medsync.task_queue import TaskQueue
-from tests.conftest import PATIENT, PDF
+from tests.conftest import PATIENT, PDF, RESULTS_KEY
 
 KYIV = ZoneInfo("Europe/Kyiv")
 
@@ -116,8 +116,9 @@ def test_the_same_dedupe_key_is_written_once(frozen_now, make_booking):
 
 
 def test_upsert_creates_then_refreshes_a_user(app_context):
-    users.upsert_user(42, first_name="Olha", username="olha", language_code="uk")
-    users.upsert_user(42, first_name="Olha", last_name="Kobylianska", username="olha_k", language_code="en")
+    users.write_profile(users.Profile.of(42, first_name="Olha", username="olha", language_code="uk"))
+    users.write_profile(users.Profile.of(42, first_name="Olha", last_name="Kobylianska", username="olha_k",
+                                        language_code="en"))
     db.session.commit()
     user = db.session.get(User, 42)
     assert (user.full_name, user.username, user.language_code, user.reachable) == (
@@ -128,12 +129,15 @@ def test_upsert_creates_then_refreshes_a_user(app_context):
     assert user.reachable is False
 
 
-def test_a_stored_result_is_on_disk_with_its_hash_and_queued_for_delivery(frozen_now, make_booking, results_dir):
+def test_a_stored_result_is_on_disk_encrypted_with_its_hash_and_queued_for_delivery(frozen_now, make_booking,
+                                                                                     results_dir):
     booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
     result = results.store_result(booking.id, content=PDF, file_name="../../etc/blood.pdf", uploaded_by="lab",
                                   now=booking.starts_at)
     db.session.commit()
-    assert results.file_path(result).read_bytes() == PDF
+    on_disk = results.file_path(result).read_bytes()
+    assert b"PDF" not in on_disk and b"Catalog" not in on_disk
+    assert result_files.unseal(result_files.Keys((RESULTS_KEY,)), on_disk) == PDF == results.file_content(result)
     assert results.file_path(result).is_relative_to(results_dir)
     assert result.sha256 == hashlib.sha256(PDF).hexdigest() and result.size_bytes == len(PDF)
     assert result.file_name == "blood.pdf"

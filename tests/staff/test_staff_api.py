@@ -13,9 +13,9 @@ from sqlalchemy import func, select, update
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import Booking, BookingEvent, MessageKind, OutboxMessage, Result, StaffToken
-from medsync.services import clinic_day, staff_tokens
+from medsync.services import clinic_day, result_files, staff_tokens
 from tests.conftest import next_local_slot
-from tests.conftest import PDF
+from tests.conftest import PDF, RESULTS_KEY
 
 
 # --- authentication ---------------------------------------------------------------------------------
@@ -234,7 +234,9 @@ def test_a_pdf_result_is_stored_with_its_hash_and_queued_for_the_patient(upload,
     assert response.json["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert response.json["file_name"] == "mri-scan.pdf"
     result = db.session.get(Result, response.json["id"])
-    assert (results_dir / result.storage_path).read_bytes() == PDF
+    on_disk = (results_dir / result.storage_path).read_bytes()
+    assert on_disk != PDF and b"%PDF" not in on_disk  # not readable on disk without the key
+    assert result_files.unseal(result_files.Keys((RESULTS_KEY,)), on_disk) == PDF
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == MessageKind.RESULT.value))
     assert (message.result_id, message.chat_id, message.status) == (result.id, booking.user_id, "pending")
 
@@ -419,7 +421,7 @@ def test_the_staff_routes_are_in_the_openapi_document(client, app_context):
 
     assert "/api/v1/staff/reminders/run" in spec["paths"]
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    assert spec["paths"]["/api/v1/staff/deliveries/failed"]["get"]["security"] == [{"bearer": []}]
+    assert spec["paths"]["/api/v1/staff/deliveries/failed"]["get"]["security"] == [{"bearer": []}, {"tma": []}]
 
 
 def test_a_future_visit_cannot_be_marked_arrived_or_noshow(client, staff_headers, make_booking, frozen_now):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext, pgettext
+from flask_babel import ngettext
 
 from medsync import formats
 from medsync.bot.texts import STATUS_NAMES as PATIENT_STATUS_NAMES, local_time
@@ -19,7 +19,7 @@ from medsync.models import (
 )
 
 if TYPE_CHECKING:
-    from medsync.services.staff_reminders import Progress
+    from medsync.services.reminder_runs import Progress
 
 # --- signing in ------------------------------------------------------------------------------------
 
@@ -34,6 +34,7 @@ STAFF_COMMANDS = (
 )
 INVITE_INVALID = _l("This invite link is invalid, already used or expired. Ask your clinic's admin for a new one.")
 ALREADY_STAFF = _l("This Telegram account is already signed in as clinic staff.")
+BUTTON_STAFF_PAGES = _l("🗂 Staff pages")
 HELP = _l(
     "<b>Clinic staff</b>\n"
     "/today — today's visits; /agenda tomorrow, /agenda friday or /agenda 8 Dec — another day's.\n"
@@ -70,17 +71,6 @@ STATUS_ICONS = {
     BookingStatus.BOOKED.value: "🕘", BookingStatus.ARRIVED.value: "✅", BookingStatus.FULFILLED.value: "☑️",
     BookingStatus.CANCELLED.value: "❌", BookingStatus.NOSHOW.value: "🚫",
 }
-
-
-def relative_days() -> dict[str, int]:
-    """The words for a day relative to the clinic's today that /agenda and /remind understand, in the reader's
-    language and in English (weekday and month names come from Babel)."""
-    words = {
-        pgettext("a day typed after /agenda or /remind, in lower case", "today"): 0,
-        pgettext("a day typed after /agenda or /remind, in lower case", "tomorrow"): 1,
-        pgettext("a day typed after /agenda or /remind, in lower case", "yesterday"): -1,
-    }
-    return {**words, "today": 0, "tomorrow": 1, "yesterday": -1}
 
 
 def status_name(status: str) -> str:
