@@ -81,7 +81,8 @@ def _app(env: dict[str, str]) -> Any:
 
     settings = {"DATABASE_URL": env["DATABASE_URL"], "REDIS_URL": env["REDIS_URL"], "BOT_TOKEN": server.BOT_TOKEN,
                 "WEBHOOK_SECRET": server.WEBHOOK_SECRET, "TELEGRAM_API_URL": server.NO_TELEGRAM,
-                "LOG_LEVEL": "WARNING", "BOOKING_RATE_LIMIT": "100000 per minute"}
+                "LOG_LEVEL": "WARNING", "BOOKING_RATE_LIMIT": "100000 per minute",
+                "RESULTS_KEY": (server.RESULTS_KEY,)}
     if os.environ.get("CELERY_BROKER_URL"):
         settings["CELERY_BROKER_URL"] = os.environ["CELERY_BROKER_URL"]
     return create_app(settings)

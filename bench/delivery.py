@@ -40,7 +40,7 @@ from medsync.extensions import db  # noqa: E402
 from medsync.models import Booking, Clinic, Doctor, OutboxMessage, Specialty, User  # noqa: E402
 from medsync.services.outbox import dedupe_key  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
-from bench.server import process_cpu_seconds  # noqa: E402
+from bench.server import RESULTS_KEY, process_cpu_seconds  # noqa: E402
 from tests.support.database import recreate_database  # noqa: E402
 from workers.delivery import sweep_outbox  # noqa: E402
 
@@ -62,6 +62,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     args = parser.parse_args()
 
+    os.environ.setdefault("RESULTS_KEY", RESULTS_KEY)  # for this process's app and the workers it starts
     database_url = recreate_database(DB_NAME)
     redis.Redis.from_url(REDIS_URL).flushdb()
     with FakeTelegramAPI(enforce_limits=True, max_calls=None, latency=args.latency) as fake:

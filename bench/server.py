@@ -14,6 +14,7 @@ from typing import IO
 
 import redis
 import requests
+from cryptography.fernet import Fernet
 
 from tests.support.database import recreate_database
 
@@ -27,6 +28,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 SCALE_DB_NAME = os.environ.get("BENCH_SCALE_DB_NAME", "medsync_scale")
 SCALE_REDIS_URL = os.environ.get("BENCH_SCALE_REDIS_URL", "redis://127.0.0.1:6379/13")
 NO_TELEGRAM = "http://127.0.0.1:9"  # for commands that never call the Bot API
+# Result files are stored encrypted and the app refuses to start without a key: a fresh one for each bench run.
+RESULTS_KEY = Fernet.generate_key().decode()
 
 
 def app_env(database_url: str, telegram_url: str, redis_url: str = REDIS_URL) -> dict[str, str]:
@@ -34,6 +37,7 @@ def app_env(database_url: str, telegram_url: str, redis_url: str = REDIS_URL) ->
     return {
         **os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "TELEGRAM_API_URL": telegram_url,
         "BOT_TOKEN": BOT_TOKEN, "WEBHOOK_SECRET": WEBHOOK_SECRET, "WEBAPP_URL": "https://webapp.medsync.bench/app",
+        "RESULTS_KEY": RESULTS_KEY,
         "LOG_LEVEL": "WARNING", "FLASK_APP": "wsgi:app", "PYTHONPATH": str(ROOT),
         "FLASK_SKIP_DOTENV": "1",  # the checkout's .env (a developer's settings) is not the bench's
     }
