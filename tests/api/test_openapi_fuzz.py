@@ -69,6 +69,7 @@ def fuzzed_world(app_context: None, frozen_now) -> dict[str, Any]:
     db.session.commit()
     return {"booking_ids": booking_ids, "staff_token": token, "admin_token": admin_token,
             "ids": {"{doctor_id}": doctors[0].id, "{clinic_id}": doctors[0].clinic_id,
+                    "{specialty_id}": doctors[0].specialty_id,
                     "{diagnostic_id}": offered.diagnostic_id}}
 
 
