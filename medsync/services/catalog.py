@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, selectinload
 
-from medsync.errors import NotFound
+from medsync.errors import NotFound, NotOffered
 from medsync.extensions import db
 from medsync.i18n import current_language
 from medsync.languages import ENGLISH, LANGUAGES, pick
@@ -278,6 +278,45 @@ def get_diagnostic(diagnostic_id: int, language: str = ENGLISH) -> DiagnosticInf
     if diagnostic is None:
         raise NotFound(_("Diagnostic not found."))
     return diagnostic
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a clinic offers: a doctor who works there, or a test it does, for one visit's length and at its price."""
+
+    clinic: ClinicInfo
+    minutes: int  # one visit
+    price_text: str  # in the catalog's language, in the clinic's currency
+    timetable: Timetable | None = field(default=None, repr=False)  # its own hours there (None: the clinic's)
+
+
+def offer_at(clinic_id: int, *, doctor_id: int | None = None, diagnostic_id: int | None = None,
+             language: str = ENGLISH) -> Offer:
+    """The one check that a clinic offers what is asked there: the doctor works at it, or it offers the test.
+
+    An unknown doctor or test is NotFound (404: that object does not exist). A known one asked for at another clinic
+    is NotOffered: 422 naming `clinic_id`, the field that names the wrong clinic, as API.md has it for bad values,
+    /api/v1 documents it for a booking and a test's free slots, and the compatible booking answers it. Where the
+    clinic is a part of the URL rather than a field — the compatible surface's month lists (its tests pin 404) and the
+    Mini App's booking page — that URL names nothing, and those two surfaces answer NotOffered as 404.
+    """
+    snapshot = current_catalog(language)
+    if doctor_id is not None:
+        doctor = snapshot.doctors.get(doctor_id)
+        if doctor is None:
+            raise NotFound(_("Doctor not found."))
+        if doctor.clinic.id != clinic_id:
+            raise NotOffered(_("This doctor does not work at this clinic."),
+                             errors={"clinic_id": [_("The doctor works elsewhere.")]})
+        return Offer(doctor.clinic, doctor.appointment_minutes, doctor.price_text, doctor.timetable)
+    diagnostic = snapshot.diagnostics.get(diagnostic_id)
+    if diagnostic is None:
+        raise NotFound(_("Diagnostic not found."))
+    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
+    if offer is None:
+        raise NotOffered(_("This clinic does not offer this diagnostic."),
+                         errors={"clinic_id": [_("Not offered at this clinic.")]})
+    return Offer(offer.clinic, offer.duration_minutes, offer.price_text, offer.timetable)
 
 
 def diagnostic_name(diagnostic_id: int) -> str:

@@ -11,12 +11,12 @@ from marshmallow import EXCLUDE, ValidationError
 from medsync import clock
 from medsync.api.schemas import DoctorFilterSchema
 from medsync.config import current_settings
-from medsync.errors import DomainError, InvalidRequest, NotFound
+from medsync.errors import DomainError, InvalidRequest, NotFound, NotOffered
 from medsync.i18n import LANGUAGES, current_language
 from medsync.models import PATIENT_FIELD_LIMITS
 from medsync.services import catalog, photo_uploads
 from medsync.webapp import avatars, compression
-from medsync.webapp.i18n import script_texts, zone_cities
+from medsync.webapp.i18n import my_data_texts, script_texts, zone_cities
 
 blueprint = Blueprint(
     "webapp", __name__, url_prefix="/app", template_folder="templates", static_folder="static",
@@ -130,9 +130,10 @@ def book_doctor(doctor_id: int) -> Response:
 def book_diagnostic(diagnostic_id: int, clinic_id: int) -> Response:
     """The slot picker and the form for a test at the chosen clinic."""
     diagnostic = catalog.get_diagnostic(diagnostic_id, current_language())
-    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
-    if offer is None:
-        raise NotFound(_("This clinic does not offer this test."))
+    try:
+        offer = catalog.offer_at(clinic_id, diagnostic_id=diagnostic.id, language=current_language())
+    except NotOffered:  # the clinic is in the URL: a page that does not exist (see catalog.offer_at)
+        raise NotFound(_("This clinic does not offer this test.")) from None
     return booking_page(
         kind="diagnostic", service_id=diagnostic.id, clinic=offer.clinic, service=diagnostic.name,
         subtitle=None, price_text=offer.price_text, back=f"/app/diagnostics/{diagnostic.id}",
@@ -148,7 +149,7 @@ def reschedule(booking_id: int) -> Response:
 @blueprint.get("/bookings")
 def my_bookings() -> Response:
     """Upcoming and past bookings, with cancel and reschedule (loaded by the page's script)."""
-    return catalog_page("bookings.html")
+    return catalog_page("bookings.html", page_texts=my_data_texts())
 
 
 @blueprint.get("/results")

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from medsync import clock
 from medsync.auth.initdata import TELEGRAM_ID_LIMIT
 from medsync.extensions import db
-from medsync.models import Booking, Clinic, DiagnosticType, Doctor, StaffRole
+from medsync.models import Booking, ClinicDiagnostic, Doctor, StaffRole
 from medsync.services import bookings, staff_tokens, users
 from medsync.services.seed import seed_demo_catalog
 from tests.api.conftest import book_slot_body, local_slot, v1_booking_body
@@ -63,21 +63,13 @@ def fuzzed_world(app_context: None, frozen_now) -> dict[str, Any]:
         for number, doctor in enumerate(doctors)
     ]
     _, token = staff_tokens.issue("Fuzzing desk")
-    _, admin_token = staff_tokens.issue("Fuzzing admin", role=StaffRole.ADMIN,
-                                        clinic_ids=db.session.scalars(select(Clinic.id)).all())
-    ids = {"clinic_id": doctors[0].clinic_id, "doctor_id": doctors[0].id, "specialty_id": doctors[0].specialty_id,
-           "diagnostic_id": db.session.scalar(select(DiagnosticType.id).order_by(DiagnosticType.id).limit(1))}
+    clinic_ids = sorted({doctor.clinic_id for doctor in doctors})
+    _, admin_token = staff_tokens.issue("Fuzzing admin", role=StaffRole.ADMIN, clinic_ids=clinic_ids)
+    offered = db.session.scalars(select(ClinicDiagnostic).where(ClinicDiagnostic.clinic_id == doctors[0].clinic_id)).first()
     db.session.commit()
-    return {"booking_ids": booking_ids, "staff_token": token, "admin_token": admin_token, "ids": ids}
-
-
-def headers_for(path: str, world: dict[str, Any]) -> dict[str, str]:
-    """The staff token on the staff routes, an admin token of every clinic on the admin routes, else the patient."""
-    if path.startswith("/api/v1/staff/"):
-        return {"Authorization": f"Bearer {world['staff_token']}"}
-    if path.startswith("/api/v1/admin/"):
-        return {"Authorization": f"Bearer {world['admin_token']}"}
-    return {"Authorization": f"tma {signed(FUZZED_PATIENT)}"}
+    return {"booking_ids": booking_ids, "staff_token": token, "admin_token": admin_token,
+            "ids": {"{doctor_id}": doctors[0].id, "{clinic_id}": doctors[0].clinic_id,
+                    "{diagnostic_id}": offered.diagnostic_id}}
 
 
 def test_generated_requests_get_documented_answers_and_never_a_server_error(app, client, fuzzed_world):
@@ -93,7 +85,12 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(app,
 
 def fuzz(operation, mode: GenerationMode, world: dict[str, Any]) -> None:
     """Run one operation's generated cases; a failure names the operation and the case."""
-    headers = headers_for(operation.path, world)
+    if operation.path.startswith("/api/v1/staff/"):
+        headers = {"Authorization": f"Bearer {world['staff_token']}"}
+    elif operation.path.startswith("/api/v1/admin/"):
+        headers = {"Authorization": f"Bearer {world['admin_token']}"}
+    else:
+        headers = {"Authorization": f"tma {signed(FUZZED_PATIENT)}"}
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(BOUNDED, max_examples=EXAMPLES_PER_OPERATION, phases=[Phase.generate])
@@ -102,6 +99,9 @@ def fuzz(operation, mode: GenerationMode, world: dict[str, Any]) -> None:
         if mode is GenerationMode.POSITIVE and isinstance(booking_id, int):
             # A generated id almost never names a booking: point most at the real ones, where bodies are written.
             case.path_parameters["booking_id"] = world["booking_ids"][booking_id % len(world["booking_ids"])]
+        for name, value in world["ids"].items():  # the admin's doctor, clinic and test: where bodies are written
+            if mode is GenerationMode.POSITIVE and isinstance((case.path_parameters or {}).get(name[1:-1]), int):
+                case.path_parameters[name[1:-1]] = value
         response = case.call_and_validate(headers=headers, checks=CHECKS)
         assert_listed_status(world["spec"], operation, response.status_code, case)
 
@@ -223,15 +223,18 @@ def test_every_documented_text_field_refuses_what_postgresql_cannot_store_by_nam
     fields = list(documented_text_fields(spec))
     assert ("post", "/api/v1/staff/bookings/{booking_id}/status", ("reason",)) in fields
     assert ("post", "/api/v1/bookings", ("patient", "first_name")) in fields
+    staff = {"Authorization": f"Bearer {fuzzed_world['staff_token']}"}
+    patient = {"Authorization": f"tma {signed(FUZZED_PATIENT)}"}
     booking_id = fuzzed_world["booking_ids"][0]
 
+    admin = {"Authorization": f"Bearer {fuzzed_world['admin_token']}"}
     for method, path, field in fields:
         url = path.replace("{booking_id}", str(booking_id)).replace("{result_id}", "1")
         for name, value in fuzzed_world["ids"].items():
-            url = url.replace(f"{{{name}}}", str(value))
+            url = url.replace(name, str(value))
         for kind, value in UNSTORABLE.items():
-            response = client.open(url, method=method.upper(), json=nested(field, value),
-                                   headers=headers_for(path, fuzzed_world))
+            headers = admin if "/admin/" in path else staff if "/staff/" in path else patient
+            response = client.open(url, method=method.upper(), json=nested(field, value), headers=headers)
 
             assert response.status_code == 422, (path, field, kind, response.get_json())
             assert_error_shape(response)

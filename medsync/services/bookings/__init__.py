@@ -2,7 +2,7 @@
 audit trail (`audit`) and the read side (`queries`). Import the names below from here."""
 from medsync.errors import BookingNotFound
 from medsync.services.bookings.commands import (
-    PatientDetails, book, cancel, cancel_by_clinic, cancel_by_staff, change_status, confirm_attendance, mark_missed, reminder_label,
+    PatientDetails, book, cancel, cancel_by_clinic, cancel_by_staff, change_status, confirm_attendance, mark_missed,
     reschedule, resource_of, transition_refusal,
 )
 from medsync.services.bookings.queries import (
@@ -13,5 +13,5 @@ __all__ = [
     "BookingDetails", "BookingLine", "BookingNotFound", "PatientDetails", "book", "cancel", "cancel_by_clinic",
     "cancel_by_staff",
     "change_status", "confirm_attendance", "details", "get_booking", "get_booking_for_staff", "list_for_user",
-    "list_lines_for_user", "mark_missed", "reminder_label", "reschedule", "resource_of", "transition_refusal",
+    "list_lines_for_user", "mark_missed", "reschedule", "resource_of", "transition_refusal",
 ]
