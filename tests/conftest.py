@@ -23,8 +23,8 @@ from sqlalchemy import text
 from medsync import clock, create_app
 from medsync.extensions import db
 from medsync.models import (
-    Actor, Booking, BookingStatus, Clinic, ClinicDiagnostic, DiagnosticType, Doctor, Specialty, User, WorkingBreak,
-    WorkingHours,
+    Actor, Booking, BookingStatus, Clinic, ClinicDiagnostic, DiagnosticType, Doctor, Patient, Specialty, User,
+    WorkingBreak, WorkingHours,
 )
 from medsync.services import bookings, changes, staff_tokens
 from medsync.services.bookings import PatientDetails
@@ -260,6 +260,26 @@ def make_user(app_context: None) -> Callable[..., User]:
         db.session.add(user)
         db.session.commit()
         return user
+
+    return make
+
+
+@pytest.fixture
+def make_patient(app_context: None) -> Callable[..., Patient]:
+    """A patient, without Telegram unless `user` is given."""
+    counter = iter(range(1, 100_000))
+
+    def make(*, user: User | None = None, **overrides: Any) -> Patient:
+        number = next(counter)
+        values: dict[str, Any] = {
+            "first_name": "Olha", "last_name": f"Caller{number}", "phone": f"+38067{number:07d}",
+            "user_id": user.telegram_id if user is not None else None,
+        }
+        values.update(overrides)
+        patient = Patient(**values)
+        db.session.add(patient)
+        db.session.commit()
+        return patient
 
     return make
 

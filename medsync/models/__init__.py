@@ -4,6 +4,7 @@ from medsync.models.booking import (
 )
 from medsync.models.catalog import ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty
 from medsync.models.clinic import Clinic, ClinicClosure, WorkingBreak, WorkingHours
+from medsync.models.patient import Patient
 from medsync.models.outbox import MessageKind, MessageStatus, OutboxMessage
 from medsync.models.reminder_run import ReminderRun
 from medsync.models.staff import StaffMember, StaffRole, staff_clinics
@@ -13,7 +14,7 @@ from medsync.models.user import StaffToken, User
 __all__ = [
     "ACTIVE_STATUSES", "ALLOWED_TRANSITIONS", "Actor", "Booking", "BookingEvent", "BookingStatus", "Clinic",
     "ClinicClosure", "ClinicDiagnostic", "ClinicStaffGroup", "DiagnosticType", "Doctor", "DoctorAbsence",
-    "DoctorRating", "GroupEventKind", "MessageKind", "MessageStatus", "OutboxMessage", "PATIENT_FIELD_LIMITS", "ReminderRun", "Result",
+    "DoctorRating", "GroupEventKind", "MessageKind", "MessageStatus", "OutboxMessage", "PATIENT_FIELD_LIMITS", "Patient", "ReminderRun", "Result",
     "Specialty", "StaffGroupEvent", "StaffMember", "StaffRole", "StaffToken", "User", "WorkingBreak",
     "WorkingHours", "staff_clinics",
 ]

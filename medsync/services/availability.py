@@ -341,7 +341,7 @@ def _schedule_from_database(resource: Resource) -> Schedule:
             select(DoctorAbsence.first_day, DoctorAbsence.last_day).where(DoctorAbsence.doctor_id == resource.doctor_id)
         ).tuples())
     info = ClinicInfo(clinic.id, clinic.name, clinic.address, clinic.timezone, clinic.currency,
-                      clinic.default_language, hours, closures)
+                      clinic.default_language, hours, closures, country=clinic.country)
     return Schedule(info, resource.length, absences, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id)
 
 

@@ -31,7 +31,7 @@ from medsync.services import (
 from tests.conftest import next_local_slot
 from tests.support.statements import each_statement
 
-BIG_TABLES = {"bookings", "outbox_messages", "booking_events", "staff_group_events"}
+BIG_TABLES = {"bookings", "outbox_messages", "booking_events", "staff_group_events", "patients"}
 HISTORY = 1500  # hourly visits of the doctor, of the test and of another doctor, each with two messages and events
 READ_BUDGET = 300  # rows one scan of a big table may read: the day's and the patient's own, not the history
 STAFF_GROUP_CHAT = -1001234567890
@@ -102,9 +102,16 @@ def _insert_visits(clinic_id: int, last_ends: datetime, *, doctor_id: int | None
         "INSERT INTO users (telegram_id, first_name) SELECT :first_user + n, 'Past' FROM generate_series(1, :count) n"
     ), values)
     db.session.execute(text("""
-        INSERT INTO bookings (user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status, cancelled_by,
-                              patient_first_name, patient_last_name, patient_phone, ical_uid)
-        SELECT coalesce(CAST(:user_id AS bigint), :first_user + n), :clinic_id, :doctor_id, :diagnostic_id,
+        INSERT INTO patients (user_id, first_name, last_name, phone)
+        SELECT coalesce(CAST(:user_id AS bigint), :first_user + n), 'Past', 'Patient', '+38050' || lpad(n::text, 7, '0')
+        FROM generate_series(1, :count) n
+        ON CONFLICT (user_id) DO NOTHING
+    """), values)
+    db.session.execute(text("""
+        INSERT INTO bookings (patient_id, user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status,
+                              cancelled_by, patient_first_name, patient_last_name, patient_phone, ical_uid)
+        SELECT (SELECT id FROM patients WHERE user_id = coalesce(CAST(:user_id AS bigint), :first_user + n)),
+               coalesce(CAST(:user_id AS bigint), :first_user + n), :clinic_id, :doctor_id, :diagnostic_id,
                ends - interval '1 hour', ends,
                CASE WHEN ends > :now THEN 'booked' WHEN n % 10 = 0 THEN 'cancelled' WHEN n % 10 = 1 THEN 'noshow'
                     ELSE 'fulfilled' END,
