@@ -79,6 +79,13 @@ class ResultNotAccepted(DomainError):
     default_message = _l("A result cannot be attached to this visit.")
 
 
+class Forbidden(DomainError):
+    """The caller is known, and their role may not do this (reception changing the catalog)."""
+
+    http_status = 403
+    default_message = _l("Your role does not allow this.")
+
+
 class Unauthorized(DomainError):
     http_status = 401
     default_message = _l("Authentication required.")

@@ -66,8 +66,12 @@ def translated(text: str) -> str:
 
 
 def current_language() -> str:
-    """The language texts are being rendered in now."""
-    return str(get_locale() or DEFAULT_LANGUAGE)
+    """The language texts are rendered in now, as one of LANGUAGES: in a request the one `_select_locale` chose, in
+    the bot and the workers the one `in_language` set (a locale with a region reads as its language: uk_UA → uk;
+    any other as English). The one answer to "which language is this", for gettext, Babel's formats and the
+    catalog's texts alike."""
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else DEFAULT_LANGUAGE
 
 
 @contextmanager

@@ -22,11 +22,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import ColumnClause, Result, event, select, text
 from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.engine import Connection, CursorResult, Engine, ExceptionContext
 from sqlalchemy.orm import Session, scoped_session
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
 from sqlalchemy.sql.sqltypes import NullType
 
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
@@ -58,12 +58,17 @@ class PreparedStatement:
         declared = f" ({', '.join((types or {}).get(parameter, 'unknown') for parameter in order)})" if types else ""
         self.prepare_sql = f"PREPARE {name}{declared} AS {body}"
         self.execute_sql = f"EXECUTE {name}({', '.join(f'%({parameter})s' for parameter in order)})"
+        self._loads: dict[tuple[Any, ...], Select[Any]] = {}
 
     @classmethod
     def of_query(cls, name: str, query: Executable) -> PreparedStatement:
         """A Core statement prepared as `name`: its bound parameters become the statement's, and the constants
         SQLAlchemy bound from literals in it are filled in at each execution."""
         compiled = query.compile(dialect=_DIALECT)
+        if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
+            # Computed by SQLAlchemy per execution, which EXECUTE bypasses (INSERT ... SELECT with
+            # include_defaults=False leaves the columns to the table's server defaults).
+            raise ValueError(f"{name}: a prepared statement cannot take Python-side column defaults")
         sql = re.sub(r"%\((\w+)\)s", r":\1", compiled.string).replace("%%", "%")
         # Declared from SQLAlchemy's types where it knows them: PostgreSQL cannot infer `$1 * $2`'s.
         types = {key: _DIALECT.type_compiler_instance.process(bind.type) for key, bind in compiled.binds.items()
@@ -75,11 +80,35 @@ class PreparedStatement:
         self, on: Session | scoped_session[Session] | Connection, values: Mapping[str, Any]
     ) -> CursorResult[Any]:
         """Run it in the session's (or connection's) transaction with these values (each parameter needs one)."""
+        connection = self._prepared_on(on)
+        return connection.exec_driver_sql(self.execute_sql, self._values(values))
+
+    def load(
+        self, session: Session | scoped_session[Session], entity: type, values: Mapping[str, Any],
+        *extra: ColumnClause[Any],
+    ) -> Result[Any]:
+        """Run it and read each row through the ORM as an `entity` (its table's columns, in the table's order,
+        first) and the `extra` columns after them: the objects come back persistent in the session, as from a
+        query, with every column loaded."""
+        query = self._loads.get((entity, *extra))
+        if query is None:
+            execute = text(f"EXECUTE {self.name}({', '.join(f':{parameter}' for parameter in self.parameters)})")
+            query = select(entity, *extra).from_statement(execute.columns(*entity.__table__.columns, *extra))
+            self._loads[(entity, *extra)] = query
+        self._prepared_on(session)
+        return session.execute(query, self._values(values))
+
+    def _values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The value of each parameter: the caller's, else the statement's constant."""
         if self.constants:
             values = {**self.constants, **values}
         missing = set(self.parameters) - set(values)
         if missing:
             raise KeyError(f"{self.name}: no value for {', '.join(sorted(missing))}")
+        return {name: values[name] for name in self.parameters}
+
+    def _prepared_on(self, on: Session | scoped_session[Session] | Connection) -> Connection:
+        """The connection it runs on (a session's: its pending changes flushed first), prepared there if it is not."""
         if isinstance(on, Connection):
             connection = on
         else:  # a Session or a scoped_session: the ORM's pending changes first
@@ -90,7 +119,7 @@ class PreparedStatement:
         if self.name not in prepared:
             connection.exec_driver_sql(self.prepare_sql)
             prepared.add(self.name)
-        return connection.exec_driver_sql(self.execute_sql, {name: values[name] for name in self.parameters})
+        return connection
 
 
 def watch_for_lost_statements(engine: Engine) -> None:

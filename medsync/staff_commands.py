@@ -9,7 +9,8 @@ from flask.cli import AppGroup, with_appcontext
 
 from medsync.errors import InvalidRequest
 from medsync.extensions import db
-from medsync.models import MessageStatus
+from medsync.models import MessageStatus, StaffRole
+from medsync.models.staff import TOKEN_ROLES
 from medsync.services import delivery, reminders, staff_tokens
 
 _SETTLED = (MessageStatus.SENT.value, MessageStatus.SKIPPED.value, MessageStatus.FAILED.value)
@@ -17,15 +18,23 @@ _SETTLED = (MessageStatus.SENT.value, MessageStatus.SKIPPED.value, MessageStatus
 
 @click.command("create-staff-token")
 @click.argument("name")
+@click.option("--role", type=click.Choice([role.value for role in TOKEN_ROLES]), default=None,
+              help="What the token may do, at its clinics only (default: the staff endpoints at every clinic, no "
+                   "administration).")
+@click.option("--clinic", "clinic_ids", type=int, multiple=True, help="A clinic the token acts for (repeatable; with "
+              "--role).")
 @with_appcontext
-def create_staff_token(name: str) -> None:
+def create_staff_token(name: str, role: str | None, clinic_ids: tuple[int, ...]) -> None:
     """Issue a staff API token for NAME; it is printed once, alone on the last line, and stored only hashed."""
     try:
-        row, token = staff_tokens.issue(name)
+        row, token = staff_tokens.issue(name, role=StaffRole(role) if role else None, clinic_ids=clinic_ids)
     except InvalidRequest as exc:
         raise click.ClickException(exc.message) from None
     db.session.commit()
-    click.echo(f"Staff token #{row.id} for {row.name!r}. Store it now: it is not shown again.", err=True)
+    scope = "staff endpoints at every clinic"
+    if row.role is not None:
+        scope = f"{row.role} at {', '.join(clinic.name for clinic in row.clinics)}"
+    click.echo(f"Staff token #{row.id} for {row.name!r} ({scope}). Store it now: it is not shown again.", err=True)
     click.echo(token)
 
 

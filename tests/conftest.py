@@ -293,13 +293,14 @@ def make_booking(app_context: None, make_user: Callable[..., User], make_doctor:
 
     def make(*, user: User | None = None, doctor: Doctor | None = None, starts_at: datetime | None = None,
              **overrides: Any):
-        user = user or make_user()
+        if user is None and "patient_id" not in overrides:  # a patient without Telegram when only it is given
+            user = make_user()
         if doctor is None and "diagnostic_id" not in overrides:
             doctor = make_doctor()
         clinic_id = overrides.pop("clinic_id", doctor.clinic_id if doctor else None)
         starts_at = starts_at or next_local_slot(doctor.clinic if doctor else db.session.get(Clinic, clinic_id))
         booking = bookings.book(
-            user_id=user.telegram_id, clinic_id=clinic_id, starts_at=starts_at,
+            user_id=user.telegram_id if user is not None else None, clinic_id=clinic_id, starts_at=starts_at,
             doctor_id=doctor.id if doctor else None, patient=overrides.pop("patient", PATIENT), **overrides,
         )
         db.session.commit()

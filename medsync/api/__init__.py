@@ -8,7 +8,7 @@ from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from medsync.api import bookings, catalog, compat, language, staff
+from medsync.api import admin, bookings, catalog, compat, language, staff
 from medsync.api.auth import caller_language
 from medsync.api.limits import init_limiter
 from medsync.api.schemas import BookingCreateSchema, ErrorSchema
@@ -20,7 +20,9 @@ SECURITY_SCHEMES = {
         "type": "apiKey", "in": "header", "name": "Authorization",
         "description": "Telegram Web App initData: `Authorization: tma <Telegram.WebApp.initData>`.",
     },
-    "bearer": {"type": "http", "scheme": "bearer", "description": "Staff token from `flask medsync create-staff-token`."},
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "Staff token from `flask medsync create-staff-token` (with `--role` and `--clinic`: "
+                              "that role at those clinics)."},
 }
 
 
@@ -57,6 +59,7 @@ def init_api(app: Flask) -> MedSyncApi:
     api.register_blueprint(bookings.blp)
     api.register_blueprint(language.blp)
     api.register_blueprint(staff.blp)
+    api.register_blueprint(admin.blp)
     add_language_source(app, "/api/", caller_language)
     return api
 

@@ -19,7 +19,7 @@ from medsync.api.schemas import (
     DoctorPageSchema, DoctorQuerySchema, SlotQuerySchema, SlotSchema, SpecialtySchema,
 )
 from medsync.api.urls import service_base
-from medsync.languages import request_language
+from medsync.i18n import current_language
 from medsync.services import availability, catalog
 
 blp = Blueprint(
@@ -65,7 +65,7 @@ class Specialties(MethodView):
     @blp.response(200, SpecialtySchema(many=True))
     def get(self) -> tuple[list[catalog.SpecialtyInfo], dict[str, str]]:
         """Specialties that have at least one doctor, by name."""
-        return list(catalog.current_catalog(request_language()).specialties), {"Vary": BY_LANGUAGE}
+        return list(catalog.current_catalog(current_language()).specialties), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/doctors")
@@ -75,7 +75,7 @@ class Doctors(MethodView):
     def get(self, query: dict[str, Any]) -> Response:
         """Doctors, filtered by specialty, clinic and text; paginated (`page`, `per_page` ≤ 100)."""
         filters = (query.get("specialty_id"), query.get("clinic_id"), query.get("q"), query["page"], query["per_page"])
-        language = request_language()
+        language = current_language()
         answer = catalog_answer(
             language, ("v1:doctors", service_base(), *filters), lambda _snapshot: doctor_page_json(query, language)
         )
@@ -97,7 +97,7 @@ class DoctorById(MethodView):
     @refusals(blp, {404: "No such doctor."})
     def get(self, doctor_id: int) -> tuple[catalog.DoctorInfo, dict[str, str]]:
         """One doctor with biography, experience, certificates and services."""
-        return catalog.get_doctor(doctor_id, request_language()), {"Vary": BY_LANGUAGE}
+        return catalog.get_doctor(doctor_id, current_language()), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/doctors/<int:doctor_id>/slots")
@@ -119,7 +119,7 @@ class Diagnostics(MethodView):
     @blp.response(200, DiagnosticSchema(many=True))
     def get(self) -> tuple[list[catalog.DiagnosticInfo], dict[str, str]]:
         """Diagnostic tests, how many clinics offer each and at what price."""
-        return list(catalog.current_catalog(request_language()).diagnostics.values()), {"Vary": BY_LANGUAGE}
+        return list(catalog.current_catalog(current_language()).diagnostics.values()), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/diagnostics/<int:diagnostic_id>")
@@ -128,7 +128,7 @@ class DiagnosticById(MethodView):
     @refusals(blp, {404: "No such diagnostic test."})
     def get(self, diagnostic_id: int) -> tuple[catalog.DiagnosticInfo, dict[str, str]]:
         """One diagnostic test."""
-        return catalog.get_diagnostic(diagnostic_id, request_language()), {"Vary": BY_LANGUAGE}
+        return catalog.get_diagnostic(diagnostic_id, current_language()), {"Vary": BY_LANGUAGE}
 
 
 @blp.route("/diagnostics/<int:diagnostic_id>/clinics")

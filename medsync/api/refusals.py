@@ -13,7 +13,10 @@ from flask_smorest import Blueprint
 from medsync.api.schemas import ErrorSchema
 
 PATIENT_AUTH = "No valid `Authorization: tma <initData>` (missing, badly signed, expired, or not a Telegram user)."
-STAFF_AUTH = "No valid `Authorization: Bearer <staff token>` (missing, unknown or revoked)."
+STAFF_AUTH = ("No valid `Authorization: Bearer <staff token>` (missing, unknown or revoked) nor a staff member's "
+              "`Authorization: tma <initData>` (missing, badly signed or expired).")
+STAFF_ROLE = "The caller's initData is not an active staff member's, or their role may not do this (the message says " \
+             "who may)."
 JSON_BODY = {
     400: "The body is not valid JSON, or not a JSON object.",
     413: "The body is larger than the server takes.",

@@ -11,8 +11,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, vali
 from medsync import clock
 from medsync.api.urls import photo_url
 from medsync.errors import error_body
-from medsync.i18n import N_, translated
+from medsync.i18n import N_
 from medsync.models import PATIENT_FIELD_LIMITS, BookingStatus
+from medsync.services import catalog, results
 from medsync.services.availability import MAX_RANGE_DAYS
 from medsync.storable_text import is_storable
 
@@ -396,7 +397,8 @@ class BookedDoctorSchema(Schema):
 
 class BookedDiagnosticSchema(Schema):
     id = fields.Integer()
-    name = fields.String()
+    # In the reader's language, as the catalog shows it (a booking holds the test's row or its snapshot in English).
+    name = fields.Function(lambda diagnostic: catalog.diagnostic_name(diagnostic.id), metadata={"type": "string"})
 
 
 class BookingPatientSchema(Schema):
@@ -436,7 +438,7 @@ class BookingPageSchema(Schema):
 class ResultSchema(Schema):
     id = fields.Integer()
     booking_id = fields.Integer()
-    title = fields.Function(lambda result: translated(result.title), metadata={
+    title = fields.Function(results.title_of, metadata={
         "type": "string", "description": "The test's name, or a visit summary's title in the caller's language."})
     file_name = fields.String()
     content_type = fields.String()

@@ -1,5 +1,7 @@
 """Staff REST API (/api/v1/staff): the day's list, the front desk (booking callers, finding patients, moves, marks
-and their undoing, notes), result upload, reminder runs, failed deliveries."""
+and their undoing, notes), result upload, reminder runs, failed deliveries.
+
+Callers are staff members (initData) or staff tokens, each within their clinics (medsync.api.access)."""
 from __future__ import annotations
 
 from flask import request
@@ -10,23 +12,28 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from medsync import metrics
+from medsync.api import access
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
-from medsync.api.refusals import JSON_BODY, STAFF_AUTH, refusals
+from medsync.api.refusals import JSON_BODY, STAFF_AUTH, STAFF_ROLE, refusals
 from medsync.api.schemas import (
     DB_INT, BookingCreateSchema, BookingPatientSchema, CalendarDay, ClinicTime, EmailAddress, OffsetDateTime,
     PageQuerySchema, PaginationSchema, Phone, ResultSchema, Text, length_between, one_of,
 )
-from medsync.api.staff_auth import SECURITY_SCHEME, actor_id, current_staff, require_staff_token
 from medsync.config import current_settings
 from medsync.extensions import db
-from medsync.models import PATIENT_FIELD_LIMITS, BookingStatus
+from medsync.models import PATIENT_FIELD_LIMITS, Actor, BookingStatus, StaffRole
 from medsync.models.booking import NOTE_LIMIT
 from medsync.services import bookings, clinic_day, delivery, front_desk, patients, reminders, results
 from medsync.services.patients import CallerDetails
 
-blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff", description="Clinic staff (Bearer staff token).")
-blp.before_request(require_staff_token)
+blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff",
+                description="Clinic staff (a staff token, or a staff member's initData), within their clinics.")
+
+
+@blp.before_request
+def _staff_only() -> None:
+    access.current_principal()
 
 
 @blp.before_request
@@ -38,11 +45,11 @@ def _bodies() -> None:
         require_json_object()
 
 
-STAFF_SECURITY = [{SECURITY_SCHEME: []}]
+STAFF_SECURITY = [{"bearer": []}, {"tma": []}]
 UPLOAD_OVERHEAD = 64 * 1024  # multipart headers and boundaries around the file
 STAFF_STATUSES = [BookingStatus.BOOKED.value, BookingStatus.ARRIVED.value, BookingStatus.FULFILLED.value,
                   BookingStatus.NOSHOW.value, BookingStatus.CANCELLED.value]
-NO_BOOKING = "No such booking at the clinics of this token."
+NO_BOOKING = "No such booking among the caller's (a doctor: their own visits)."
 
 
 class DayQuerySchema(PageQuerySchema):
@@ -196,20 +203,22 @@ class DayBookings(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(DayQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, StaffBookingPageSchema)
-    @refusals(blp, {401: STAFF_AUTH})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE})
     def get(self, date, clinic_id, status, page, per_page):
         """The day's bookings, in each clinic's own calendar, by clinic and start time; paginated (`page`,
         `per_page` ≤ 100)."""
+        staff = access.current_principal()
         return page_body(clinic_day.bookings_page(
-            date, within=current_staff().clinic_ids, clinic_id=clinic_id,
-            status=BookingStatus(status) if status else None, page=page, per_page=per_page,
+            date, within=staff.clinic_ids, clinic_id=clinic_id, status=BookingStatus(status) if status else None,
+            doctor_id=staff.doctor_id if staff.role is StaffRole.DOCTOR else None, page=page, per_page=per_page,
         ))
 
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(StaffBookingCreateSchema)
     @blp.response(201, StaffBookingSchema)
     @refusals(blp, {
-        401: STAFF_AUTH, 404: "No such clinic, doctor, diagnostic or patient at the clinics of this token.",
+        401: STAFF_AUTH, 403: STAFF_ROLE,
+        404: "No such clinic, doctor, diagnostic or patient among the caller's clinics.",
         409: "The time is not free (taken, passed, outside the hours, off the grid…) or the patient holds a visit then.",
         422: "A field is missing or malformed; the phone is not a number of the clinic's country (`patient`: its "
              "`phone`); the doctor works elsewhere or the clinic does not offer the test (`clinic_id`).",
@@ -217,10 +226,11 @@ class DayBookings(MethodView):
     })
     def post(self, fields):
         """Book a caller (with or without Telegram) into a free slot, as a patient books: same rules, same races."""
+        staff = access.require_role(StaffRole.RECEPTION)
         caller = fields["patient"]
         booking = front_desk.book_for_caller(
-            within=current_staff().clinic_ids, clinic_id=fields["clinic_id"], starts_at=fields["starts_at"],
-            doctor_id=fields.get("doctor_id"), diagnostic_id=fields.get("diagnostic_id"), actor_id=actor_id(),
+            within=staff.clinic_ids, clinic_id=fields["clinic_id"], starts_at=fields["starts_at"],
+            doctor_id=fields.get("doctor_id"), diagnostic_id=fields.get("diagnostic_id"), actor_id=staff.actor_id,
             patient_id=caller.get("id"),
             caller=None if "id" in caller else CallerDetails(
                 caller["first_name"], caller["last_name"], caller["phone"], caller.get("email") or None),
@@ -234,10 +244,11 @@ class StaffBooking(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(NoteSchema)
     @blp.response(200, StaffBookingSchema)
-    @refusals(blp, {401: STAFF_AUTH, 404: NO_BOOKING, **JSON_BODY})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: NO_BOOKING, **JSON_BODY})
     def patch(self, change, booking_id):
         """Write the front desk's note on a visit (≤ 2,000 characters; never sent to the patient, never logged)."""
-        front_desk.write_note(booking_id, change["note"], within=current_staff().clinic_ids, actor_id=actor_id())
+        staff = access.require_booking(bookings.get_booking_for_staff(booking_id))
+        bookings.set_note(booking_id, change["note"], actor_id=staff.actor_id)
         db.session.commit()
         return bookings.get_booking_for_staff(booking_id)
 
@@ -247,12 +258,14 @@ class StaffReschedule(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(StaffMoveSchema)
     @blp.response(200, StaffBookingSchema)
-    @refusals(blp, {401: STAFF_AUTH, 404: NO_BOOKING, 409: "Not booked any more, or the new time is not free.",
-                    **JSON_BODY})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: NO_BOOKING,
+                    409: "Not booked any more, or the new time is not free.", **JSON_BODY})
     def post(self, change, booking_id):
         """Move a booked visit to another free time of its doctor or test; the patient is told, with the reason."""
-        moved = front_desk.move(booking_id, change["starts_at"], within=current_staff().clinic_ids,
-                                actor_id=actor_id(), reason=change["reason"])
+        staff = access.require_booking(bookings.get_booking_for_staff(booking_id))
+        access.require_role(StaffRole.RECEPTION)
+        moved = bookings.reschedule_by_staff(booking_id, starts_at=change["starts_at"], actor_id=staff.actor_id,
+                                             reason=change["reason"])
         db.session.commit()
         return bookings.get_booking_for_staff(moved.id)
 
@@ -262,10 +275,11 @@ class Patients(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(PatientQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, FoundPatientPageSchema)
-    @refusals(blp, {401: STAFF_AUTH, 422: "`q` shorter than three characters."})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 422: "`q` shorter than three characters once its spaces are left out."})
     def get(self, q, page, per_page):
-        """Patients of this token's clinics whose name or phone holds the query's words, with their next visits."""
-        return page_body(patients.search(q, within=current_staff().clinic_ids, page=page, per_page=per_page))
+        """Patients of the caller's clinics whose name or phone holds the query's words, with their next visits."""
+        staff = access.require_role(StaffRole.RECEPTION)
+        return page_body(patients.search(q, within=staff.clinic_ids, page=page, per_page=per_page))
 
 
 @blp.route("/bookings/<int:booking_id>/status")
@@ -274,7 +288,7 @@ class BookingStatusChange(MethodView):
     @blp.arguments(StatusChangeSchema)
     @blp.response(200, StaffBookingSchema)
     @refusals(blp, {
-        401: STAFF_AUTH, 404: NO_BOOKING,
+        401: STAFF_AUTH, 403: STAFF_ROLE, 404: "No such booking among the caller's (a doctor: their own visits).",
         409: "Not a move this booking can make now: statuses go forward (booked → arrived → fulfilled; booked → "
              "cancelled or noshow); arrived from the visit's day on, noshow once it was due to start; a mark is taken "
              "back (arrived → booked, noshow → booked or arrived) only on the visit's clinic-local day.",
@@ -284,8 +298,9 @@ class BookingStatusChange(MethodView):
     def post(self, change, booking_id):
         """Move a booking forward (arrived, fulfilled, noshow, cancelled), or take a mark back on the visit's day
         (`booked`; `arrived` after noshow) saying why."""
-        front_desk.change_status(booking_id, BookingStatus(change["status"]), within=current_staff().clinic_ids,
-                                 actor_id=actor_id(), reason=change["reason"])
+        staff = access.require_booking(bookings.get_booking_for_staff(booking_id))
+        bookings.change_status(booking_id, BookingStatus(change["status"]), actor=Actor.STAFF,
+                               actor_id=staff.actor_id, reason=change["reason"])
         db.session.commit()
         return bookings.get_booking_for_staff(booking_id)
 
@@ -296,18 +311,20 @@ class BookingResults(MethodView):
     @blp.arguments(ResultUploadSchema, location="files")
     @blp.response(201, UploadedResultSchema)
     @refusals(blp, {
-        401: STAFF_AUTH, 404: "No such booking.", 413: "The upload is larger than `RESULT_MAX_BYTES`.",
+        401: STAFF_AUTH, 403: STAFF_ROLE, 404: "No such booking among the caller's (a doctor: their own visits).",
+        413: "The upload is larger than `RESULT_MAX_BYTES`.",
         409: "The visit was cancelled, or has not begun yet (a result is taken once it has, or once the patient "
              "arrived).",
         422: "No `file`, or a file that is not a PDF by its content (whatever its name or declared type).",
     })
     def post(self, upload, booking_id):
         """Upload a result PDF; the patient receives it in the chat."""
+        staff = access.require_booking(bookings.get_booking_for_staff(booking_id))
         document = upload["file"]
         # Read one byte past the cap: enough to refuse an oversized file without holding all of it.
         content = document.stream.read(current_settings().RESULT_MAX_BYTES + 1)
         result = results.store_result(booking_id, content=content, file_name=document.filename or "result.pdf",
-                                      uploaded_by=actor_id())
+                                      uploaded_by=staff.actor_id)
         db.session.commit()
         return result
 
@@ -317,11 +334,15 @@ class ReminderRun(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(ReminderRunSchema, required=False)
     @blp.response(202, ReminderRunResultSchema)
-    @refusals(blp, {401: STAFF_AUTH, **JSON_BODY})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: "`clinic_id` is not one of the caller's clinics.",
+                    **JSON_BODY})
     def post(self, run):
         """Send the chosen bookings' reminders now; each booking at most once per day of runs."""
+        staff = access.require_role(StaffRole.RECEPTION)
+        if run["clinic_id"] is not None:
+            access.require_clinic(run["clinic_id"])
         queued = reminders.queue_manual_reminders(day=run["date"], clinic_id=run["clinic_id"],
-                                                  booking_ids=run["booking_ids"])
+                                                  booking_ids=run["booking_ids"], within=staff.clinic_ids)
         db.session.commit()
         metrics.reminder_run("api", len(queued))
         return {"queued": len(queued)}
@@ -332,7 +353,8 @@ class FailedDeliveries(MethodView):
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(PageQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, FailedDeliveryPageSchema)
-    @refusals(blp, {401: STAFF_AUTH})
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE})
     def get(self, page, per_page):
         """Messages that could not be delivered (blocked bot, attempts used up): who did not get what."""
-        return page_body(delivery.failed_deliveries(page=page, per_page=per_page))
+        staff = access.require_role(StaffRole.RECEPTION)
+        return page_body(delivery.failed_deliveries(within=staff.clinic_ids, page=page, per_page=per_page))

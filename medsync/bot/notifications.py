@@ -15,6 +15,7 @@ from medsync.bot.staff import notices as staff_notices
 from medsync.config import current_settings
 from medsync.i18n import translated
 from medsync.models import Actor, Booking, MessageKind, OutboxMessage, Result
+from medsync.services import results
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,6 @@ def _cancellation(booking: Booking) -> Notification:
 
 
 def _result(booking: Booking, result: Result) -> Notification:
-    caption = texts.RESULT_CAPTION.format(title=escape(translated(result.title)), service=escape(booking.service_name),
+    caption = texts.RESULT_CAPTION.format(title=escape(results.title_of(result)), service=escape(booking.service_name),
                                           day=formats.long_date(texts.local_time(booking).date()))
     return Notification(caption, document=ResultDocument.of(result))

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from medsync import formats
-from medsync.i18n import translated
 from medsync.models import Booking, BookingStatus, Result
+from medsync.services import results
 from medsync.services.bookings import BookingLine
 
 # --- main menu ----------------------------------------------------------------------------------
@@ -42,6 +42,7 @@ COMMANDS = (
     ("bookings", _l("My bookings")),
     ("results", _l("My test results")),
     ("language", _l("Change the language")),
+    ("phone", _l("Booked by phone? See those visits here")),
     ("help", _l("What this bot can do")),
 )
 
@@ -188,12 +189,12 @@ def results_list(total: int) -> str:
 
 def result_button(result: Result) -> str:
     """One result on a list button: test name · date of the visit."""
-    return f"{translated(result.title)} · {_visit_date(result)}"
+    return f"{results.title_of(result)} · {_visit_date(result)}"
 
 
 def result_caption(result: Result) -> str:
     """The document's caption: the test name and the date of the visit."""
-    return f"<b>{escape(translated(result.title))}</b>\n{_visit_date(result)}"
+    return f"<b>{escape(results.title_of(result))}</b>\n{_visit_date(result)}"
 
 
 def _visit_date(result: Result) -> str:
@@ -226,3 +227,15 @@ CANCEL_REASON_LINE = _l("\nReason: {reason}")
 TOO_LATE_TO_CHANGE = _l("It is too late to cancel or move this visit online. To change it, please call the clinic.")
 BUTTON_BOOK_AGAIN = _l("📅 Book again")
 BUTTON_OPEN_BOOKING = _l("Open booking")
+
+
+# --- /phone: linking the visits booked by phone -------------------------------------------------------
+
+ASK_PHONE = _l(
+    "Booked a visit by phone or at the front desk? Share your phone number with the button below: the visits booked "
+    "with it will appear under My bookings, and I will remind you of them here."
+)
+BUTTON_SHARE_PHONE = _l("📱 Share my phone number")
+NOT_YOUR_CONTACT = _l("Please share your own number, with the button under the message.")
+PHONE_UNREADABLE = _l("I could not read this phone number. Please call the clinic.")
+NOTHING_BOOKED_BY_PHONE = _l("There are no visits booked by phone with this number.")

@@ -22,7 +22,7 @@ from medsync.auth.initdata import TELEGRAM_ID_LIMIT, is_telegram_user_id
 from medsync.bot import get_bot, replies, transport
 from medsync.redis_batch import RedisBatch
 from medsync.bot.handlers.users import (
-    Known, Sender, chosen_in_this_update, note_known_profile, read_known_profile, remember_sender, sender_of,
+    Known, chosen_in_this_update, note_known_profile, read_known_profile, remember_sender, sender_of,
 )
 from medsync.bot.reply import webhook_reply
 from medsync.config import current_settings
@@ -30,6 +30,7 @@ from medsync.errors import error_body
 from medsync.logs import log_failure
 from medsync.extensions import db, redis_client
 from medsync.i18n import in_language, user_language
+from medsync.services import users
 from medsync.storable_text import storable
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ def _parse_update(body: dict[str, Any]) -> Update | None:
         return None
 
 
-def _first_delivery(update: Update, sender: Sender | None) -> tuple[bool, Known | None]:
+def _first_delivery(update: Update, sender: users.Profile | None) -> tuple[bool, Known | None]:
     """Claim the update id before handling it, so a concurrent or later redelivery is only acknowledged; in
     the same round trip note the chat's newest update and read what the sender's row last held."""
     batch = RedisBatch(redis_client.client)
@@ -173,7 +174,7 @@ def _first_delivery(update: Update, sender: Sender | None) -> tuple[bool, Known 
     return bool(first), Known.read(hint.decode() if isinstance(hint, bytes) else hint)
 
 
-def _mark_handled(update_id: int, hint: tuple[Sender, str | None] | None) -> None:
+def _mark_handled(update_id: int, hint: tuple[users.Profile, str | None] | None) -> None:
     """Handled (or failed and answered 200): remember it for as long as Telegram could redeliver it, and what the
     sender's row now holds (committed): their profile and their choice of language."""
     batch = RedisBatch(redis_client.client)
@@ -201,8 +202,8 @@ def _seen_key(update_id: int) -> str:
 
 
 def _handle(
-    update: Update, sender: Sender | None, known: Known | None, kind: str
-) -> tuple[dict[str, Any] | None, tuple[Sender, str | None] | None]:
+    update: Update, sender: users.Profile | None, known: Known | None, kind: str
+) -> tuple[dict[str, Any] | None, tuple[users.Profile, str | None] | None]:
     """Run the handlers in this request, in the sender's language, and commit once; on any error roll back and log
     the update id.
 
@@ -213,7 +214,7 @@ def _handle(
     choice = known.choice if known is not None else None
     try:
         replies.handling_update(update.update_id)
-        if sender is not None and (known is None or known.profile != sender.profile):
+        if sender is not None and (known is None or known.profile != sender.fields):
             written, choice = remember_sender(sender)
             if written:
                 # Committed before any handler talks to Telegram: a double tap must not wait on our network
@@ -243,7 +244,7 @@ def _handle(
         return failure_reply, (sender, choice) if sender_stored and chosen_in_this_update() is None else None
 
 
-def _language(sender: Sender | None, choice: str | None) -> str:
+def _language(sender: users.Profile | None, choice: str | None) -> str:
     """The sender's language: their choice, else what their Telegram says in this very update."""
     return user_language(choice, sender.language_code if sender is not None else None)
 

@@ -1,4 +1,5 @@
 """All models, imported so that Alembic and relationships see every table."""
+from medsync.models.audit import AuditEntry
 from medsync.models.booking import (
     ACTIVE_STATUSES, ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Result,
 )
@@ -7,14 +8,15 @@ from medsync.models.clinic import Clinic, ClinicClosure, WorkingBreak, WorkingHo
 from medsync.models.patient import Patient
 from medsync.models.outbox import MessageKind, MessageStatus, OutboxMessage
 from medsync.models.reminder_run import ReminderRun
-from medsync.models.staff import StaffMember, StaffRole, staff_clinics
+from medsync.models.staff import StaffMember, StaffRole, StaffToken, staff_clinics, staff_token_clinics
 from medsync.models.staff_group import ClinicStaffGroup, GroupEventKind, StaffGroupEvent
-from medsync.models.user import StaffToken, User
+from medsync.models.user import User
 
 __all__ = [
-    "ACTIVE_STATUSES", "ALLOWED_TRANSITIONS", "Actor", "Booking", "BookingEvent", "BookingStatus", "Clinic",
-    "ClinicClosure", "ClinicDiagnostic", "ClinicStaffGroup", "DiagnosticType", "Doctor", "DoctorAbsence",
-    "DoctorRating", "GroupEventKind", "MessageKind", "MessageStatus", "OutboxMessage", "PATIENT_FIELD_LIMITS", "Patient", "ReminderRun", "Result",
+    "ACTIVE_STATUSES", "ALLOWED_TRANSITIONS", "Actor", "AuditEntry", "Booking", "BookingEvent", "BookingStatus",
+    "Clinic", "ClinicClosure", "ClinicDiagnostic", "ClinicStaffGroup", "DiagnosticType", "Doctor", "DoctorAbsence",
+    "DoctorRating", "GroupEventKind", "MessageKind", "MessageStatus", "OutboxMessage", "PATIENT_FIELD_LIMITS", "Patient",
+    "ReminderRun", "Result",
     "Specialty", "StaffGroupEvent", "StaffMember", "StaffRole", "StaffToken", "User", "WorkingBreak",
-    "WorkingHours", "staff_clinics",
+    "WorkingHours", "staff_clinics", "staff_token_clinics",
 ]

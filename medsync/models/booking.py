@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from medsync.config import current_settings
 from medsync.extensions import db
-from medsync.languages import pick, request_language
+from medsync.i18n import current_language
+from medsync.languages import pick
 from medsync.models.catalog import DiagnosticType, Doctor
 from medsync.models.clinic import Clinic
 from medsync.models.patient import Patient
@@ -48,7 +49,7 @@ def service_name(doctor_name: str | None, diagnostic_name: str | None,
         return doctor_name
     if diagnostic_name is None:
         return ""
-    return pick(diagnostic_name, diagnostic_name_translations, request_language()) or diagnostic_name
+    return pick(diagnostic_name, diagnostic_name_translations, current_language()) or diagnostic_name
 
 
 def is_booked(status: ColumnElement[str]) -> ColumnElement[bool]:

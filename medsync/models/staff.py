@@ -18,13 +18,24 @@ from medsync.models.user import User
 class StaffRole(str, enum.Enum):
     RECEPTION = "reception"  # the day's visits of their clinics: arrivals, cancellations, results, reminders
     DOCTOR = "doctor"        # their own visits only
-    ADMIN = "admin"          # what reception does, and the clinic's staff group
+    ADMIN = "admin"          # what reception does, and the clinic's catalog, schedules and staff group
+
+
+# A staff API token acts for an integration, never as one doctor: it has one of these roles, or none (legacy).
+TOKEN_ROLES = (StaffRole.RECEPTION, StaffRole.ADMIN)
 
 
 staff_clinics = Table(
     "staff_clinics",
     db.metadata,
     Column("staff_id", ForeignKey("staff_members.id", ondelete="CASCADE"), primary_key=True),
+    Column("clinic_id", ForeignKey("clinics.id", ondelete="RESTRICT"), primary_key=True, index=True),
+)
+
+staff_token_clinics = Table(
+    "staff_token_clinics",
+    db.metadata,
+    Column("token_id", ForeignKey("staff_tokens.id", ondelete="CASCADE"), primary_key=True),
     Column("clinic_id", ForeignKey("clinics.id", ondelete="RESTRICT"), primary_key=True, index=True),
 )
 
@@ -95,3 +106,36 @@ class StaffMember(db.Model):
 
     def can_set_group(self) -> bool:
         return self.role == StaffRole.ADMIN.value
+
+
+class StaffToken(db.Model):
+    """A staff API token for an integration; only its SHA-256 is stored.
+
+    Issued with a role and clinics, it acts as that role at those clinics only. Issued without a role (as every
+    token was before roles), it keeps its first meaning: the staff endpoints at every clinic, no administration.
+    """
+
+    __tablename__ = "staff_tokens"
+    __table_args__ = (
+        CheckConstraint(f"role IS NULL OR {one_of('role', TOKEN_ROLES)}", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+    clinics: Mapped[list[Clinic]] = relationship(secondary=staff_token_clinics, order_by=Clinic.id, lazy="selectin")
+
+    @property
+    def actor_id(self) -> str:
+        """How the token signs the audit trail: by id (names are labels, not unique)."""
+        return f"staff-token:{self.id}"
+
+    @property
+    def clinic_ids(self) -> set[int] | None:
+        """The clinics this token acts for; None: every clinic (a token issued without a role)."""
+        return None if self.role is None else {clinic.id for clinic in self.clinics}

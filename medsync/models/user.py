@@ -33,21 +33,3 @@ class User(db.Model):
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
-
-
-class StaffToken(db.Model):
-    """A staff API token; only its SHA-256 is stored."""
-
-    __tablename__ = "staff_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    revoked_at: Mapped[datetime | None] = mapped_column()
-    last_used_at: Mapped[datetime | None] = mapped_column()
-
-    @property
-    def clinic_ids(self) -> set[int] | None:
-        """The clinics this token acts for; None: every clinic (a token is issued for the whole network)."""
-        return None

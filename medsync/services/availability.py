@@ -3,7 +3,7 @@
 Slots are generated in the clinic's local time, each with the UTC offset of its own date, so a
 clinic's 09:00 stays 09:00 across DST changes. A local time that does not exist (spring-forward
 gap) is skipped; an ambiguous one (fall-back) takes its first occurrence. The original front end's
-month of whole hours is checked against the same slots (`refused_whole_hours`).
+month of whole hours is checked against the same slots (`refused_hours`).
 
 The grid comes from the catalog snapshot (a `Schedule`: hours, breaks, closures, absences, slot length),
 so a month of free slots costs one query, for the bookings that hold the time. `free_spans` also says
@@ -12,7 +12,7 @@ until when its answer holds as the clock moves, for the API's answer cache (`med
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
@@ -27,11 +27,9 @@ from sqlalchemy.orm import selectinload
 
 from medsync import clock
 from medsync.config import current_settings
-from medsync.errors import InvalidRequest, NotFound, SlotTaken, SlotUnavailable
+from medsync.errors import InvalidRequest, SlotTaken, SlotUnavailable
 from medsync.extensions import db
-from medsync.models import (
-    Booking, Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, WorkingHours,
-)
+from medsync.models import Booking, ClinicClosure, DoctorAbsence, WorkingHours
 from medsync.models.booking import ACTIVE_SQL
 from medsync.services import catalog, changes
 from medsync.services.catalog import ClinicInfo, Closure, DayHours
@@ -50,30 +48,10 @@ class Slot:
 class Resource:
     """What is being booked: a doctor at their clinic, or a diagnostic at a clinic."""
 
-    clinic: Clinic
+    clinic: ClinicInfo
     length: timedelta
     doctor_id: int | None = None
     diagnostic_id: int | None = None
-
-
-def doctor_resource(doctor_id: int) -> Resource:
-    doctor = db.session.get(Doctor, doctor_id, options=[selectinload(Doctor.clinic)])
-    if doctor is None:
-        raise NotFound(_("Doctor not found."))
-    return Resource(doctor.clinic, timedelta(minutes=doctor.appointment_minutes), doctor_id=doctor.id)
-
-
-def diagnostic_resource(diagnostic_id: int, clinic_id: int) -> Resource:
-    diagnostic = db.session.get(DiagnosticType, diagnostic_id)
-    if diagnostic is None:
-        raise NotFound(_("Diagnostic not found."))
-    offered = db.session.get(ClinicDiagnostic, (clinic_id, diagnostic_id))
-    if offered is None:
-        raise InvalidRequest(
-            _("This clinic does not offer this diagnostic."), errors={"clinic_id": [_("Not offered at this clinic.")]}
-        )
-    clinic = db.session.get(Clinic, clinic_id)
-    return Resource(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic.id)
 
 
 @dataclass(frozen=True)
@@ -117,19 +95,6 @@ def diagnostic_schedule(diagnostic_id: int, clinic_id: int) -> Schedule:
     return Schedule(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic.id)
 
 
-def free_slots(
-    resource: Resource, date_from: date, date_to: date, *, now: datetime | None = None, patient_id: int | None = None,
-) -> list[Slot]:
-    """Bookable slots between two clinic-local dates (inclusive), earliest first.
-
-    With `patient_id`, the times that patient already holds (any active booking, anywhere) are left out too.
-    """
-    schedule = schedule_of(resource)
-    free = free_spans(schedule, date_from, date_to, now=now or clock.now(), patient_id=patient_id)
-    zone = schedule.clinic.zone
-    return [Slot(start.astimezone(zone), end.astimezone(zone)) for start, end in free.spans]
-
-
 def free_spans(
     schedule: Schedule, date_from: date, date_to: date, *, now: datetime, patient_id: int | None = None,
 ) -> FreeSpans:
@@ -147,17 +112,11 @@ def free_spans(
     return FreeSpans(spans, _window_moves(grid, now))
 
 
-def refused_whole_hours(
-    resource: Resource, date_from: date, date_to: date, *, now: datetime | None = None
-) -> list[datetime]:
-    """Whole-hour starts of each day's `offered_hours` that `check_slot` refuses, in clinic time, earliest first."""
-    return refused_hours(schedule_of(resource), date_from, date_to, now=now or clock.now())[0]
-
-
 def refused_hours(
     schedule: Schedule, date_from: date, date_to: date, *, now: datetime
 ) -> tuple[list[datetime], datetime]:
-    """`refused_whole_hours` from a schedule, and until when the answer holds (as `FreeSpans.valid_until`)."""
+    """Whole-hour starts of each day's `offered_hours` that `check_slot` refuses, in clinic time, earliest first; and
+    until when the answer holds (as `FreeSpans.valid_until`)."""
     # The original front end offers these whole hours and drops the listed ones: what it keeps must be bookable.
     free = free_spans(schedule, date_from, date_to, now=now)
     accepted = {start for start, _ in free.spans}
@@ -238,7 +197,7 @@ _OFF_SCHEDULE = _l("The clinic does not take bookings at this time. Please choos
 def _on_grid(clinic: ClinicInfo, local: datetime, length: timedelta, zone: ZoneInfo, instant: datetime) -> bool:
     """Is the clinic wall time `local` (naive; the instant `instant`) one of the day's slot starts?
 
-    The same slots `_grid` lists, found by arithmetic: open that weekday, not closed that day, inside a
+    The same slots `_grid_spans` lists, found by arithmetic: open that weekday, not closed that day, inside a
     working stretch and a whole number of slot lengths after its start, not a fall-back hour's repeat.
     """
     day = local.date()
@@ -345,11 +304,6 @@ def _schedule_from_database(resource: Resource) -> Schedule:
     return Schedule(info, resource.length, absences, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id)
 
 
-def _grid(resource: Resource, date_from: date, date_to: date) -> Iterator[Span]:
-    """Every slot the schedule offers (UTC start, end), ignoring bookings and the booking window."""
-    return iter(_grid_spans(schedule_of(resource), date_from, date_to))
-
-
 def _grid_spans(schedule: Schedule, date_from: date, date_to: date) -> list[Span]:
     """Every slot the schedule offers between two local dates (UTC start, end), earliest first."""
     zone = schedule.clinic.zone
@@ -419,14 +373,6 @@ def _closed_days(ranges: Iterable[tuple[date, date]], date_from: date, date_to: 
             days.add(day)
             day += timedelta(days=1)
     return days
-
-
-def _busy_intervals(resource: Resource, date_from: date, date_to: date) -> list[Span]:
-    """Active bookings of the resource overlapping the local date range (UTC), sorted by start."""
-    return _intervals(
-        holding_time(clinic_id=resource.clinic.id, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id),
-        resource.clinic.zone, date_from, date_to,
-    )
 
 
 def _holding(schedule: Schedule) -> list[ColumnElement[bool]]:

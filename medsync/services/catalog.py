@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from medsync.errors import NotFound
 from medsync.extensions import db
+from medsync.i18n import current_language
 from medsync.languages import ENGLISH, LANGUAGES, pick
 from medsync.formats import format_money
 from medsync.models import (
@@ -254,6 +255,12 @@ def get_diagnostic(diagnostic_id: int, language: str = ENGLISH) -> DiagnosticInf
     if diagnostic is None:
         raise NotFound(_("Diagnostic not found."))
     return diagnostic
+
+
+def diagnostic_name(diagnostic_id: int) -> str:
+    """A test's name as the catalog shows it to whoever reads now (their language, else English): for the answers
+    and messages that name a booked test, which hold the test's id, not its texts."""
+    return current_catalog(current_language()).diagnostics[diagnostic_id].name
 
 
 def find_doctors(

@@ -69,10 +69,12 @@ def day_query(day: date | None = None, *, clinic_ids: Collection[int] | None = N
 
 
 def bookings_page(day: date | None = None, *, within: Collection[int] | None = None, clinic_id: int | None = None,
-                  status: BookingStatus | None = None, page: int = 1, per_page: int = 20) -> Page[Booking]:
+                  status: BookingStatus | None = None, doctor_id: int | None = None, page: int = 1,
+                  per_page: int = 20) -> Page[Booking]:
     """One page of the day's bookings of the clinics `within` (None: every clinic), by clinic and start time; of one
-    of them when `clinic_id` is given (a clinic outside them has none)."""
+    of them when `clinic_id` is given (a clinic outside them has none); of one doctor when `doctor_id` is given."""
     clinic_ids = within
     if clinic_id is not None:
         clinic_ids = [clinic_id] if within is None or clinic_id in within else []
-    return paginate(day_query(day, clinic_ids=clinic_ids, status=status), page=page, per_page=per_page)
+    return paginate(day_query(day, clinic_ids=clinic_ids, status=status, doctor_id=doctor_id), page=page,
+                    per_page=per_page)

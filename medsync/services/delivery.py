@@ -10,6 +10,7 @@ only write rows and flush — the task commits.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -212,8 +213,10 @@ def forget_handed_out(message_ids: list[int]) -> None:
         redis_client.delete(*(_HANDED_OUT_KEY.format(message_id) for message_id in message_ids))
 
 
-def failed_deliveries(*, page: int = 1, per_page: int = 20) -> Page[OutboxMessage]:
-    """Messages to patients given up on, newest first, with their booking: who did not get what."""
+def failed_deliveries(*, within: Collection[int] | None = None, page: int = 1,
+                      per_page: int = 20) -> Page[OutboxMessage]:
+    """Messages to patients given up on, newest first, with their booking: who did not get what; of the clinics
+    `within` (None: every clinic)."""
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.status == MessageStatus.FAILED.value,
@@ -221,6 +224,8 @@ def failed_deliveries(*, page: int = 1, per_page: int = 20) -> Page[OutboxMessag
         .options(joinedload(OutboxMessage.booking))
         .order_by(OutboxMessage.updated_at.desc(), OutboxMessage.id.desc())
     )
+    if within is not None:
+        query = query.where(OutboxMessage.booking.has(Booking.clinic_id.in_(list(within))))
     return paginate(query, page=page, per_page=per_page)
 
 

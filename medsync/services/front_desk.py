@@ -1,8 +1,8 @@
-"""What reception does for people who call or walk in: book them (with or without Telegram), move, cancel, mark and
-take marks back, and keep notes, for the visits of their own clinics only.
+"""Booking a caller at the front desk, with or without Telegram, at one of the desk's own clinics.
 
-Every booking goes through services.bookings, the same statement and race safety as a patient's own; a patient
-without Telegram is simply sent nothing (the outbox writes no message without a chat).
+The booking goes through services.bookings, the same statement and race safety as a patient's own; a patient
+without Telegram is simply sent nothing (the outbox writes no message without a chat). Moves, marks, their undoing
+and notes are the booking service's own commands.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from medsync.errors import BookingNotFound, NotFound
-from medsync.models import Actor, Booking, BookingStatus
+from medsync.errors import NotFound
+from medsync.models import Actor, Booking
 from medsync.services import bookings, catalog, patients
 from medsync.services.bookings import PatientDetails
 from medsync.services.patients import CallerDetails
@@ -42,31 +42,3 @@ def _clinic(clinic_id: int, within: Collection[int] | None) -> catalog.ClinicInf
     if clinic is None or (within is not None and clinic_id not in within):
         raise NotFound(_("Clinic not found."))
     return clinic
-
-
-def visit(booking_id: int, *, within: Collection[int] | None) -> Booking:
-    """A booking of these clinics (None: every clinic), with what it is shown with; any other does not exist."""
-    booking = bookings.get_booking_for_staff(booking_id)
-    if within is not None and booking.clinic_id not in within:
-        raise BookingNotFound()
-    return booking
-
-
-def change_status(booking_id: int, status: BookingStatus, *, within: Collection[int] | None, actor_id: str,
-                  reason: str | None = None) -> Booking:
-    """Mark a visit (forward, or a mark taken back on its day) or cancel it with a reason the patient reads."""
-    visit(booking_id, within=within)
-    return bookings.change_status(booking_id, status, actor=Actor.STAFF, actor_id=actor_id, reason=reason)
-
-
-def move(booking_id: int, starts_at: datetime, *, within: Collection[int] | None, actor_id: str,
-         reason: str | None = None) -> Booking:
-    """Move a visit to another free time of its doctor or test; the patient's message carries the reason."""
-    visit(booking_id, within=within)
-    return bookings.reschedule_by_staff(booking_id, starts_at=starts_at, actor_id=actor_id, reason=reason)
-
-
-def write_note(booking_id: int, note: str | None, *, within: Collection[int] | None, actor_id: str) -> Booking:
-    """The desk's note on a visit (never sent, never logged)."""
-    visit(booking_id, within=within)
-    return bookings.set_note(booking_id, note, actor_id=actor_id)

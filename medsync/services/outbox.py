@@ -18,7 +18,7 @@ from typing import Any
 import redis
 from celery import Celery
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, func, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 
@@ -49,6 +49,19 @@ class Message:
     payload: dict[str, Any] | None = None
 
 
+def dedupe_key(*parts: object) -> Any:
+    """A message's dedupe key: what it is about and for what, joined by colons (`dedupe_key("booking", 7, "reminder",
+    "24h")` is "booking:7:reminder:24h"); a None part is left out. The one spelling of every key, in Python and in
+    SQL: given a SQL expression among its parts (a booking id still to be written), the same key as a SQL expression
+    (PostgreSQL's concat_ws, which leaves out NULLs alike)."""
+    if any(isinstance(part, ColumnElement) for part in parts):
+        return func.concat_ws(_KEY_SEPARATOR, *parts)
+    return _KEY_SEPARATOR.join(str(part) for part in parts if part is not None)
+
+
+_KEY_SEPARATOR = ":"
+
+
 def queue_message(
     kind: MessageKind,
     *,
@@ -77,27 +90,41 @@ def queue_messages(messages: Sequence[Message]) -> list[int]:
         {
             "kind": message.kind.value, "dedupe_key": message.dedupe_key, "booking_id": message.booking_id,
             "chat_id": message.chat_id, "result_id": message.result_id, "payload": message.payload or {},
-            "due_at": message.due_at or now, "status": MessageStatus.PENDING.value,
+            "due_at": due_time(message.due_at, now), "status": MessageStatus.PENDING.value,
         }
         for message in messages
     ]
     written = db.session.execute(_insert_statement(), rows).all()
-    due_soon = now + DUE_SOON
-    for message_id, due_at in written:
-        if due_at <= due_soon:
-            after_commit.add(db.session(), _DUE_NOW, message_id)
+    dispatch_due(written, now)
     return [message_id for message_id, _ in written]
+
+
+def due_time(due: datetime | None, queued_at: datetime) -> datetime:
+    """When a message is due: at its time, or at once (when it is queued)."""
+    return due or queued_at
+
+
+def dispatch_due(written: Iterable[tuple[int, datetime]], queued_at: datetime) -> None:
+    """Of the rows just written, as (id, due_at), hand those due soon to the workers once the transaction commits;
+    the later ones wait for the sweep."""
+    due_soon = queued_at + DUE_SOON
+    mark_for_dispatch(message_id for message_id, due in written if due <= due_soon)
+
+
+def skipping_known_keys(statement: Insert) -> Insert:
+    """An INSERT of outbox rows that skips every row whose dedupe key exists, returning (id, due_at) of the rows
+    written (for `dispatch_due`)."""
+    return (
+        statement.on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
+        .returning(OutboxMessage.id, OutboxMessage.due_at)
+    )
 
 
 @cache
 def _insert_statement() -> Insert:
     """Built once. Executed with a list of rows SQLAlchemy sends one multi-row INSERT ("insertmanyvalues"),
     compiled once per process; a statement built with .values(rows) would be compiled on every call."""
-    return (
-        insert(OutboxMessage.__table__)
-        .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key])
-        .returning(OutboxMessage.id, OutboxMessage.due_at)
-    )
+    return skipping_known_keys(insert(OutboxMessage.__table__))
 
 
 def skip_pending(booking_ids: Collection[int], kinds: Iterable[MessageKind], reason: str) -> int:

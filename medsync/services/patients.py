@@ -21,6 +21,7 @@ from medsync import clock, phones
 from medsync.errors import DomainError, InvalidRequest, NotFound
 from medsync.extensions import db
 from medsync.models import Booking, BookingStatus, Patient
+from medsync.services import bookings
 from medsync.services.pagination import Page, paginate
 
 SEARCH_MIN_LENGTH = 3
@@ -158,7 +159,8 @@ def upcoming_visits(patient_ids: Sequence[int], *, within: Collection[int] | Non
 
 def link_contact(user_id: int, phone: str) -> list[int]:
     """The Telegram user shared their own contact (Telegram vouches the number is theirs): the bookings made by phone
-    for that number become theirs. Returns those bookings' ids.
+    for that number become theirs, and their visits ahead are reminded in the chat from now on. Returns those
+    bookings' ids.
 
     Without a patient of their own the phone's patient becomes theirs; with one, its bookings move to theirs and it
     goes. Either way `bookings.user_id` follows in the same statement as `patient_id`.
@@ -182,6 +184,7 @@ def link_contact(user_id: int, phone: str) -> list[int]:
     except IntegrityError:
         raise LinkRefused(_("Some of these visits overlap your own bookings. Please call the clinic.")) from None
     db.session.expire_all()
+    bookings.queue_reminders(linked)
     return sorted(linked)
 
 

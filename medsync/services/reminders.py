@@ -16,12 +16,13 @@ from medsync.services.clinic_day import on_local_day
 
 def queue_manual_reminders(
     *, day: date | None = None, clinic_id: int | None = None, booking_ids: Collection[int] | None = None,
-    now: datetime | None = None,
+    within: Collection[int] | None = None, now: datetime | None = None,
 ) -> list[int]:
     """Queue a reminder now for each chosen upcoming booking, at most once per booking per clinic day.
 
-    Chosen: the given bookings, else those on `day` (default: each clinic's today), narrowed by clinic. One INSERT
-    writes them all. Returns the new outbox ids; a repeat the same day returns none.
+    Chosen: the given bookings, else those on `day` (default: each clinic's today), narrowed by clinic, and always
+    by the clinics `within` (the caller's; None: every clinic). One INSERT writes them all. Returns the new outbox
+    ids; a repeat the same day returns none.
     """
     now = now or clock.now()
     query = (
@@ -36,6 +37,8 @@ def queue_manual_reminders(
         query = query.where(on_local_day(day, clinic_ids=None if clinic_id is None else [clinic_id], now=now))
     elif clinic_id is not None:
         query = query.where(Booking.clinic_id == clinic_id)
+    if within is not None:
+        query = query.where(Booking.clinic_id.in_(list(within)))
     messages = [
         outbox.Message(
             MessageKind.REMINDER, booking.user_id,

@@ -18,9 +18,9 @@ from medsync import clock, formats
 from medsync.config import current_settings
 from medsync.errors import BookingNotFound, InvalidRequest, ResultNotAccepted, ResultNotFound
 from medsync.extensions import db
-from medsync.i18n import N_
+from medsync.i18n import N_, translated
 from medsync.models import Actor, Booking, BookingEvent, BookingStatus, MessageKind, OutboxMessage, Result
-from medsync.services import outbox
+from medsync.services import catalog, outbox
 from medsync.services.pagination import Page, paginate
 
 PDF_MAGIC = b"%PDF-"
@@ -150,6 +150,17 @@ def delivery_of(result: Result) -> OutboxMessage | None:
 def _storage_path(booking_id: int, digest: str) -> str:
     """Where a visit's file lives under RESULTS_DIR: named by its content's SHA-256."""
     return f"{booking_id}/{digest}.pdf"
+
+
+def title_of(result: Result) -> str:
+    """What a result is called to whoever reads now: a test's name as the catalog shows it in their language, when
+    the result was titled by its test (the default); else its stored title (ours, like "Visit summary", translated)."""
+    diagnostic_id = result.booking.diagnostic_id
+    if diagnostic_id is not None:
+        test = catalog.current_catalog().diagnostics.get(diagnostic_id)  # in English, as the default title was stored
+        if test is not None and test.name == result.title:
+            return catalog.diagnostic_name(diagnostic_id)
+    return translated(result.title)
 
 
 def _default_title(booking: Booking) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from medsync import clock
 from medsync.config import current_settings
-from medsync.errors import DomainError, InvalidRequest, NotFound
+from medsync.errors import Forbidden, InvalidRequest, NotFound
 from medsync.extensions import db
 from medsync.models import Clinic, Doctor, MessageKind, StaffMember, StaffRole
 from medsync.services import outbox
@@ -42,11 +42,8 @@ class AlreadyStaff(InvalidRequest):
     default_message = _l("This Telegram account is already a staff member.")
 
 
-class NotAllowed(DomainError):
+class NotAllowed(Forbidden):
     """The member's role does not allow this (a doctor starting a reminder run, reception setting the group)."""
-
-    http_status = 403
-    default_message = _l("Your role does not allow this.")
 
 
 class StaffNotFound(NotFound):
@@ -79,9 +76,14 @@ def _clinics_for(role: StaffRole, clinic_ids: list[int], doctor_id: int | None) 
         if set(clinic_ids) - {doctor.clinic_id}:
             raise InvalidRequest(f"Doctor {doctor_id} works at clinic {doctor.clinic_id} only.")
         clinic_ids = [doctor.clinic_id]
+    return clinics_named(clinic_ids)
+
+
+def clinics_named(clinic_ids: Collection[int]) -> list[Clinic]:
+    """The clinics a member or a staff token is given (--clinic), by id; refused when none or an unknown one."""
     if not clinic_ids:
         raise InvalidRequest("Name at least one clinic (--clinic).")
-    clinics = list(db.session.scalars(select(Clinic).where(Clinic.id.in_(clinic_ids)).order_by(Clinic.id)))
+    clinics = list(db.session.scalars(select(Clinic).where(Clinic.id.in_(list(clinic_ids))).order_by(Clinic.id)))
     missing = sorted(set(clinic_ids) - {clinic.id for clinic in clinics})
     if missing:
         raise InvalidRequest(f"There is no clinic {', '.join(map(str, missing))}.")

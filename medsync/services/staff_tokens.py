@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -12,7 +13,9 @@ from sqlalchemy import select, update
 from medsync import clock
 from medsync.errors import InvalidRequest, NotFound, Unauthorized
 from medsync.extensions import db
-from medsync.models import StaffToken
+from medsync.models import StaffRole, StaffToken
+from medsync.models.staff import TOKEN_ROLES
+from medsync.services import staff_accounts
 
 # Writing last_used_at on every request would make every read a write; a minute's precision is enough.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -26,13 +29,23 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(name: str) -> tuple[StaffToken, str]:
-    """Create a token for `name`; returns the row and the token, which is never stored or shown again."""
+def issue(name: str, *, role: StaffRole | None = None, clinic_ids: Collection[int] = ()) -> tuple[StaffToken, str]:
+    """Create a token for `name`; returns the row and the token, which is never stored or shown again.
+
+    With a role (reception or admin) the token acts as that role at the named clinics only; without one it keeps
+    the first meaning of a staff token: the staff endpoints at every clinic, no administration.
+    """
     name = name.strip()
     if not name or name.isdigit():
         raise InvalidRequest("A staff token needs a name (not just digits: those mean token ids).")
+    if role is None and clinic_ids:
+        raise InvalidRequest("A token without --role acts for every clinic: give it a role to limit it to clinics.")
+    if role is not None and role not in TOKEN_ROLES:
+        raise InvalidRequest(f"A staff token's role is one of: {', '.join(r.value for r in TOKEN_ROLES)}.")
+    clinics = staff_accounts.clinics_named(clinic_ids) if role is not None else []
     token = secrets.token_urlsafe(32)
-    row = StaffToken(name=name[:120], token_hash=hash_token(token))
+    row = StaffToken(name=name[:120], token_hash=hash_token(token), role=role.value if role else None,
+                     clinics=clinics)
     db.session.add(row)
     db.session.flush()
     return row, token

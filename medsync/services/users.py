@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import redis
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm.util import identity_key
 
 from medsync.extensions import db, redis_client
@@ -40,38 +41,38 @@ class Profile:
     def values(self, prefix: str = "") -> dict[str, Any]:
         return {f"{prefix}{name}": value for name, value in asdict(self).items()}
 
+    @property
+    def fields(self) -> list[str | None]:
+        """What a user row holds of the profile, in column order (the webhook's hint keeps this list)."""
+        return [self.first_name, self.last_name, self.username, self.language_code]
 
-def upsert_user(
-    telegram_id: int,
-    *,
-    first_name: str = "",
-    last_name: str | None = None,
-    username: str | None = None,
-    language_code: str | None = None,
-) -> None:
-    """Insert the user or refresh their profile from what Telegram says about them (one statement)."""
-    write_profile(Profile.of(telegram_id, first_name=first_name, last_name=last_name, username=username,
-                             language_code=language_code))
+    def held_by(self, user: User | None) -> bool:
+        """Does this user row hold exactly this profile already?"""
+        return user is not None and [user.first_name, user.last_name, user.username, user.language_code] == self.fields
 
 
 def write_profile(profile: Profile) -> None:
-    """Insert the user or refresh their profile (one statement; a booking writes it in its own, UPSERT_CTE)."""
+    """Insert the user or refresh their profile (one statement; a booking writes it in its own: `upsert`)."""
     # No RETURNING: every caller knows the id, and loading the row as a User through the ORM cost several times
     # the statement itself.
     _UPSERT.execute(db.session, profile.values("profile_"))
     profile_written(profile.telegram_id)
 
 
-# The upsert, on its own (write_profile) and as a CTE of a booking's statement; values as :profile_<field>.
-UPSERT_CTE = """
-    INSERT INTO users (telegram_id, first_name, last_name, username, language_code)
-    VALUES (CAST(:profile_telegram_id AS bigint), CAST(:profile_first_name AS text), CAST(:profile_last_name AS text),
-            CAST(:profile_username AS text), CAST(:profile_language_code AS text))
-    ON CONFLICT (telegram_id) DO UPDATE
-    SET first_name = excluded.first_name, last_name = excluded.last_name, username = excluded.username,
-        language_code = excluded.language_code, updated_at = now()
-"""
-_UPSERT = PreparedStatement("medsync_upsert_user", UPSERT_CTE)
+def upsert() -> Insert:
+    """The user's row inserted, or refreshed from their profile: the statement on its own (`write_profile`) and a CTE
+    of a booking's. Its values are bound as :profile_<field> (`Profile.values("profile_")`)."""
+    users = User.__table__
+    profile = [field.name for field in fields(Profile)]
+    row = select(*(bindparam(f"profile_{name}", type_=users.c[name].type) for name in profile))
+    statement = insert(users).from_select(profile, row, include_defaults=False)  # the rest: the table's defaults
+    refreshed = {name: statement.excluded[name] for name in profile if name != "telegram_id"}
+    return statement.on_conflict_do_update(
+        index_elements=[users.c.telegram_id], set_={**refreshed, "updated_at": func.now()}
+    )
+
+
+_UPSERT = PreparedStatement.of_query("medsync_upsert_user", upsert())
 
 
 def profile_written(telegram_id: int) -> None:

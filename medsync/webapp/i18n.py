@@ -7,14 +7,8 @@ from flask_babel import gettext, ngettext
 from medsync import formats
 from medsync.config import current_settings
 from medsync.i18n import current_language, in_language
-from medsync.languages import request_language
 from medsync.models import PATIENT_FIELD_LIMITS
 from medsync.services import catalog
-
-
-def locale_tag() -> str:
-    """The page's language as an HTML lang tag (en, uk)."""
-    return current_language().replace("_", "-")
 
 
 def script_texts() -> dict[str, str]:
@@ -74,7 +68,7 @@ def script_texts() -> dict[str, str]:
 def zone_cities() -> dict[str, str]:
     """The city each clinic's time zone is named after, in the page's language ("Europe/Kyiv" → "Київ"): the scripts
     name a clinic's time by it. Built once per catalog snapshot and language."""
-    return catalog.current_catalog(request_language()).rendered("zone_cities", _zone_cities)
+    return catalog.current_catalog(current_language()).rendered("zone_cities", _zone_cities)
 
 
 def _zone_cities(snapshot: catalog.Catalog) -> dict[str, str]:

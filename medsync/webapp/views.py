@@ -12,12 +12,11 @@ from medsync import clock
 from medsync.api.schemas import DoctorFilterSchema
 from medsync.config import current_settings
 from medsync.errors import DomainError, InvalidRequest, NotFound
-from medsync.i18n import LANGUAGES
-from medsync.languages import request_language
+from medsync.i18n import LANGUAGES, current_language
 from medsync.models import PATIENT_FIELD_LIMITS
 from medsync.services import catalog
 from medsync.webapp import avatars, compression
-from medsync.webapp.i18n import locale_tag, script_texts, zone_cities
+from medsync.webapp.i18n import script_texts, zone_cities
 
 blueprint = Blueprint(
     "webapp", __name__, url_prefix="/app", template_folder="templates", static_folder="static",
@@ -43,7 +42,7 @@ DOCTOR_FILTER = DoctorFilterSchema(unknown=EXCLUDE)
 @blueprint.context_processor
 def _page_globals() -> dict[str, Any]:
     here = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
-    return {"locale": locale_tag(), "script_texts": script_texts(), "zone_cities": zone_cities(), "languages": LANGUAGES,
+    return {"locale": current_language(), "script_texts": script_texts(), "zone_cities": zone_cities(), "languages": LANGUAGES,
             "here": here}
 
 
@@ -79,7 +78,7 @@ def doctors() -> Response:
         chosen = DOCTOR_FILTER.load(request.args)
     except ValidationError as exc:
         raise InvalidRequest(_("This filter is not valid."), errors=exc.normalized_messages()) from None
-    language = request_language()
+    language = current_language()
     snapshot = catalog.current_catalog(language)
     found = catalog.find_doctors(
         specialty_id=chosen.get("specialty_id"), clinic_id=chosen.get("clinic_id"), query=chosen.get("q"),
@@ -96,25 +95,25 @@ def doctors() -> Response:
 @blueprint.get("/doctors/<int(max=2147483647):doctor_id>")
 def doctor(doctor_id: int) -> Response:
     """A doctor's profile: photo, rating, price, experience, services, clinic and address."""
-    return catalog_page("doctor.html", doctor=catalog.get_doctor(doctor_id, request_language()))
+    return catalog_page("doctor.html", doctor=catalog.get_doctor(doctor_id, current_language()))
 
 
 @blueprint.get("/get_tested")
 def diagnostics() -> Response:
     """The tests one can book."""
-    return catalog_page("diagnostics.html", diagnostics=list(catalog.current_catalog(request_language()).diagnostics.values()))
+    return catalog_page("diagnostics.html", diagnostics=list(catalog.current_catalog(current_language()).diagnostics.values()))
 
 
 @blueprint.get("/diagnostics/<int(max=2147483647):diagnostic_id>")
 def diagnostic(diagnostic_id: int) -> Response:
     """A test and the clinics offering it."""
-    return catalog_page("diagnostic.html", diagnostic=catalog.get_diagnostic(diagnostic_id, request_language()))
+    return catalog_page("diagnostic.html", diagnostic=catalog.get_diagnostic(diagnostic_id, current_language()))
 
 
 @blueprint.get("/doctors/<int(max=2147483647):doctor_id>/book")
 def book_doctor(doctor_id: int) -> Response:
     """The slot picker and the form for a doctor's visit."""
-    doctor = catalog.get_doctor(doctor_id, request_language())
+    doctor = catalog.get_doctor(doctor_id, current_language())
     return booking_page(
         kind="doctor", service_id=doctor.id, clinic=doctor.clinic, service=doctor.full_name,
         subtitle=doctor.specialty.name, price_text=doctor.price_text, back=f"/app/doctors/{doctor.id}",
@@ -124,7 +123,7 @@ def book_doctor(doctor_id: int) -> Response:
 @blueprint.get("/diagnostics/<int(max=2147483647):diagnostic_id>/clinics/<int(max=2147483647):clinic_id>/book")
 def book_diagnostic(diagnostic_id: int, clinic_id: int) -> Response:
     """The slot picker and the form for a test at the chosen clinic."""
-    diagnostic = catalog.get_diagnostic(diagnostic_id, request_language())
+    diagnostic = catalog.get_diagnostic(diagnostic_id, current_language())
     offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
     if offer is None:
         raise NotFound(_("This clinic does not offer this test."))

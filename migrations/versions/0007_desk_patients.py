@@ -1,7 +1,7 @@
 """patients: bookings belong to a patient, who may have no Telegram; front-desk notes, confirmations, undone marks
 
 Revision ID: 0007_desk
-Revises: 0006
+Revises: 0007_admin
 Create Date: 2026-12-08 18:00:00
 
 A booking's owner becomes a patient (name, phone, optional e-mail) with or without a Telegram account: every
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007_desk'
-down_revision = '0006'
+down_revision = '0007_admin'
 branch_labels = None
 depends_on = None
 

@@ -136,17 +136,48 @@ def test_every_answer_in_the_readers_language_varies_by_it(client, cardiologist,
     assert response.status_code == 200 and "Accept-Language" in response.headers["Vary"]
 
 
-def test_a_booked_test_is_named_in_the_patients_language(client, make_clinic, make_diagnostic, tma_headers):
+def test_a_booked_test_is_named_in_the_patients_language_in_every_answer_that_shows_it(
+    client, make_clinic, make_diagnostic, tma_headers, staff_headers, results_dir, frozen_now
+):
     clinic = make_clinic()
     mri = make_diagnostic(clinics=[clinic], name="MRI", name_translations={"uk": "МРТ"})
-    body = {"diagnostic_id": mri.id, "clinic_id": clinic.id, "starts_at": local_slot(clinic, days_ahead=2).isoformat(),
+    starts_at = local_slot(clinic, days_ahead=2)
+    body = {"diagnostic_id": mri.id, "clinic_id": clinic.id, "starts_at": starts_at.isoformat(),
             "patient": {"first_name": "Taras", "last_name": "Shevchenko", "phone": "+380501234567"}}
     ukrainian = tma_headers(language_code="uk")
 
     refresh()
-    booked = client.post("/api/v1/bookings", headers=ukrainian, json=body)
+    booked = client.post("/api/v1/bookings", headers=ukrainian, json=body).get_json()
     refresh()
-    shown = client.get(f"/api/v1/bookings/{booked.get_json()['id']}", headers=ukrainian)
+    shown = client.get(f"/api/v1/bookings/{booked['id']}", headers=ukrainian).get_json()
+    refresh()
+    mine = client.get("/api/v1/me/bookings", headers=ukrainian).get_json()["items"]
+    refresh()
+    day = client.get(f"/api/v1/staff/bookings?date={starts_at.date()}",
+                     headers={**staff_headers, **speaking("uk")}).get_json()["items"]
+    refresh()
+    cancelled = client.post(f"/api/v1/bookings/{booked['id']}/cancel", headers=ukrainian, json={}).get_json()
 
-    assert booked.status_code == 201 and shown.status_code == 200
-    assert booked.get_json()["service_name"] == shown.get_json()["service_name"] == "МРТ"
+    for answer in (booked, shown, *mine, cancelled):
+        assert (answer["service_name"], answer["diagnostic"]["name"]) == ("МРТ", "МРТ")
+    assert [line["service_name"] for line in day] == ["МРТ"]
+    refresh()
+    english = client.get(f"/api/v1/bookings/{booked['id']}", headers=tma_headers(language_code="en")).get_json()
+    assert (english["service_name"], english["diagnostic"]["name"]) == ("MRI", "MRI")
+
+
+def test_a_tests_result_is_titled_in_the_patients_language(
+    client, make_clinic, make_diagnostic, make_visit, tma_headers, upload, results_dir
+):
+    clinic = make_clinic()
+    mri = make_diagnostic(clinics=[clinic], name="MRI", name_translations={"uk": "МРТ"})
+    visit = make_visit(diagnostic_id=mri.id, clinic_id=clinic.id, user=None)
+    assert upload(visit.id).status_code == 201
+
+    refresh()
+    ukrainian = client.get("/api/v1/me/results", headers=tma_headers(visit.user_id, language_code="uk")).get_json()
+    refresh()
+    english = client.get("/api/v1/me/results", headers=tma_headers(visit.user_id, language_code="en")).get_json()
+
+    assert [item["title"] for item in ukrainian["items"]] == ["МРТ"]
+    assert [item["title"] for item in english["items"]] == ["MRI"]

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from medsync.errors import SlotTaken, SlotUnavailable
 from medsync.extensions import db
 from medsync.models import ClinicClosure, Doctor, DoctorAbsence
-from medsync.services import availability
+from medsync.services import availability, bookings
 from medsync.services.availability import Resource
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -85,7 +85,7 @@ def test_a_month_lists_past_notice_lunch_closure_absence_and_bookings(
     close(clinic.id, date(2026, 12, 8))
     close(clinic.id, date(2026, 12, 15), date(2026, 12, 16), doctor_id=doctor.id)
 
-    listed = listed_exactly_the_refused(client, doctor_path(doctor), availability.doctor_resource(doctor.id),
+    listed = listed_exactly_the_refused(client, doctor_path(doctor), bookings.resource_of(doctor.clinic_id, doctor.id, None),
                                         date(2026, 12, 1))
 
     assert {
@@ -106,7 +106,7 @@ def test_a_month_crossing_the_horizon_lists_every_hour_past_it(
     frozen_now(datetime(2026, 12, 1, 8, 30, tzinfo=UTC))  # the 60-day horizon: Saturday 30 January, 10:30 Kyiv
     doctor = make_doctor(clinic=make_clinic())
 
-    listed = listed_exactly_the_refused(client, doctor_path(doctor), availability.doctor_resource(doctor.id),
+    listed = listed_exactly_the_refused(client, doctor_path(doctor), bookings.resource_of(doctor.clinic_id, doctor.id, None),
                                         date(2027, 1, 1))
 
     assert "2027-01-30T10:00:00+02:00" not in listed and "2027-01-29T17:00:00+02:00" not in listed
@@ -120,7 +120,7 @@ def test_a_half_hour_doctor_keeps_an_hour_whose_first_half_is_free(
     make_booking(doctor=doctor, starts_at=kyiv(2026, 12, 2, 10, 30))
     make_booking(doctor=doctor, starts_at=kyiv(2026, 12, 2, 15))
 
-    listed = listed_exactly_the_refused(client, doctor_path(doctor), availability.doctor_resource(doctor.id),
+    listed = listed_exactly_the_refused(client, doctor_path(doctor), bookings.resource_of(doctor.clinic_id, doctor.id, None),
                                         date(2026, 12, 1))
 
     # The front end books 10:00 as the doctor's 10:00-10:30 appointment, which is free.
@@ -134,7 +134,7 @@ def test_a_diagnostic_lists_the_whole_hours_off_its_own_grid(
     scan = make_diagnostic(clinics=[clinic], duration_minutes=45)  # 09:00, 09:45, 10:30, 11:15, 12:00, 14:00 …
 
     listed = listed_exactly_the_refused(client, f"/api/slots/diagnostics/{scan.id}/{clinic.id}",
-                                        availability.diagnostic_resource(scan.id, clinic.id), date(2026, 12, 1))
+                                        bookings.resource_of(clinic.id, None, scan.id), date(2026, 12, 1))
 
     wednesday = {f"2026-12-02T{hour:02d}:00:00+02:00" for hour in range(9, 18)}
     assert wednesday & listed == {f"2026-12-02T{hour:02d}:00:00+02:00" for hour in (10, 11, 13, 15, 16)}
@@ -148,7 +148,7 @@ def test_spring_forward_has_no_skipped_hour_and_the_new_offset_after_it(
     doctor = make_doctor(clinic=clinic)
     make_booking(doctor=doctor, starts_at=kyiv(2027, 3, 28, 4))  # Kyiv skips 03:00 that night
 
-    listed = listed_exactly_the_refused(client, doctor_path(doctor), availability.doctor_resource(doctor.id),
+    listed = listed_exactly_the_refused(client, doctor_path(doctor), bookings.resource_of(doctor.clinic_id, doctor.id, None),
                                         date(2027, 3, 1))
 
     assert not any(start.startswith("2027-03-28T03:") for start in listed)
@@ -164,7 +164,7 @@ def test_fall_back_lists_a_repeated_hour_once_at_its_first_occurrence(
     doctor = make_doctor(clinic=clinic)
     make_booking(doctor=doctor, starts_at=kyiv(2026, 10, 25, 3))  # Kyiv has 03:00 twice that night; fold=0 first
 
-    listed = listed_exactly_the_refused(client, doctor_path(doctor), availability.doctor_resource(doctor.id),
+    listed = listed_exactly_the_refused(client, doctor_path(doctor), bookings.resource_of(doctor.clinic_id, doctor.id, None),
                                         date(2026, 10, 1))
 
     assert [start for start in listed if start.startswith("2026-10-25")] == ["2026-10-25T03:00:00+03:00"]
@@ -173,7 +173,7 @@ def test_fall_back_lists_a_repeated_hour_once_at_its_first_occurrence(
 def test_the_seeded_warsaw_clinic_lists_its_new_years_eve_closure(client, seeded):
     doctor = db.session.scalar(select(Doctor).where(Doctor.slug == "marek-kowalczyk"))
 
-    listed = listed_exactly_the_refused(client, doctor_path(doctor), availability.doctor_resource(doctor.id),
+    listed = listed_exactly_the_refused(client, doctor_path(doctor), bookings.resource_of(doctor.clinic_id, doctor.id, None),
                                         date(2026, 12, 1))
 
     assert "2026-12-31T08:00:00+01:00" in listed and "2026-12-30T08:00:00+01:00" not in listed

@@ -30,6 +30,7 @@ REFUSED_BY_DATA = {
     "POST /api/v1/staff/bookings/{booking_id}/results": {"file"},
     "POST /api/v1/staff/bookings": {"clinic_id", "patient"},
     "POST /api/v1/staff/bookings/{booking_id}/status": {"reason"},
+    "GET /api/v1/staff/patients": {"q"},
 }
 
 

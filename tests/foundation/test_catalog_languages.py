@@ -8,7 +8,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from medsync.extensions import db
-from medsync.languages import pick, request_language
+from medsync.i18n import current_language
+from medsync.languages import pick
 from medsync.models import Clinic, Doctor, Specialty
 
 NBSP = "\u00a0"
@@ -38,7 +39,7 @@ def test_a_catalog_text_falls_back_to_the_clinics_language_then_to_english(texts
 ])
 def test_the_requests_locale_maps_onto_a_catalog_language(app, locale, language):
     with app.test_request_context(), force_locale(locale):
-        assert request_language() == language
+        assert current_language() == language
 
 
 @pytest.mark.parametrize("value", ["uah", "UA", "Uah", "U1H"])

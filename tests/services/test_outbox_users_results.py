@@ -115,8 +115,9 @@ def test_the_same_dedupe_key_is_written_once(frozen_now, make_booking):
 
 
 def test_upsert_creates_then_refreshes_a_user(app_context):
-    users.upsert_user(42, first_name="Olha", username="olha", language_code="uk")
-    users.upsert_user(42, first_name="Olha", last_name="Kobylianska", username="olha_k", language_code="en")
+    users.write_profile(users.Profile.of(42, first_name="Olha", username="olha", language_code="uk"))
+    users.write_profile(users.Profile.of(42, first_name="Olha", last_name="Kobylianska", username="olha_k",
+                                        language_code="en"))
     db.session.commit()
     user = db.session.get(User, 42)
     assert (user.full_name, user.username, user.language_code, user.reachable) == (

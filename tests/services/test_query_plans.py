@@ -23,10 +23,11 @@ from medsync import clock
 from medsync.bot.staff import texts
 from medsync.extensions import db
 from medsync.models import (
-    Clinic, DiagnosticType, Doctor, MessageStatus, OutboxMessage, StaffMember, StaffRole, User,
+    Clinic, DiagnosticType, Doctor, MessageStatus, OutboxMessage, Patient, StaffMember, StaffRole, User,
 )
 from medsync.services import (
-    availability, bookings, clinic_day, delivery, maintenance, reminders, staff_accounts, staff_agenda, staff_groups,
+    availability, bookings, clinic_day, delivery, maintenance, patients, reminders, staff_accounts, staff_agenda,
+    staff_groups,
 )
 from tests.conftest import next_local_slot
 from tests.support.statements import each_statement
@@ -316,3 +317,23 @@ def test_the_failed_deliveries_page_reads_only_the_failed(years_of_bookings):
 
 def test_the_staff_groups_digests_read_only_the_news(years_of_bookings):
     assert_read_through_indexes(scans_of(lambda: staff_groups.queue_digests(lambda _chat_id, events: texts.digest(events))))
+
+
+# --- the front desk's patient search -------------------------------------------------------------------
+
+
+def test_finding_a_patient_by_part_of_their_name_reads_only_the_matches(years_of_bookings):
+    """Through the pg_trgm index, however many patients the network has; their visits through their own index."""
+    network = years_of_bookings
+    caller = Patient(first_name="Olha", last_name="Kobylianska", phone="+380671234567")
+    db.session.add(caller)
+    db.session.flush()  # not committed: the history stays the test's alone (see years_of_bookings)
+    bookings.book(user_id=None, patient_id=caller.id, clinic_id=network.clinic.id, doctor_id=network.doctor.id,
+                  starts_at=next_local_slot(network.clinic, days_ahead=4),
+                  patient=bookings.PatientDetails("Olha", "Kobylianska", caller.phone))
+
+    assert_read_through_indexes(scans_of(lambda: patients.search("kobyl", within={network.clinic.id})))
+
+
+def test_finding_a_patient_by_three_digits_of_their_phone_reads_only_the_matches(years_of_bookings):
+    assert_read_through_indexes(scans_of(lambda: patients.search("149", within=None)))

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from medsync import clock
 from medsync.extensions import db
-from medsync.models import Booking, BookingEvent, BookingStatus, MessageKind, OutboxMessage, Patient, StaffToken
-from medsync.services import bookings
+from medsync.models import Booking, BookingEvent, BookingStatus, MessageKind, OutboxMessage, Patient, StaffRole
+from medsync.services import bookings, staff_tokens
 from tests.conftest import next_local_slot
 
 CALLER = {"first_name": "Olha", "last_name": "Kobylianska", "phone": "067 123 45 67"}
@@ -32,11 +32,13 @@ def desk(client, staff_headers, frozen_now, make_doctor):
 
 
 @pytest.fixture
-def only_clinics(monkeypatch):
-    """The staff token acts for these clinics only (as a token issued with `--clinic`)."""
+def only_clinics(staff_headers):
+    """From now on the requests carry a reception token of these clinics only (`--role reception --clinic …`)."""
 
     def limit(*clinic_ids: int) -> None:
-        monkeypatch.setattr(StaffToken, "clinic_ids", property(lambda token: set(clinic_ids)))
+        _, token = staff_tokens.issue("Another desk", role=StaffRole.RECEPTION, clinic_ids=clinic_ids)
+        db.session.commit()
+        staff_headers["Authorization"] = f"Bearer {token}"
 
     return limit
 

@@ -27,21 +27,6 @@ _CHOSEN = "medsync.language_chosen"
 
 
 @dataclass(frozen=True)
-class Sender:
-    """The person behind an update, as Telegram describes them in it."""
-
-    telegram_id: int
-    first_name: str
-    last_name: str | None
-    username: str | None
-    language_code: str | None
-
-    @property
-    def profile(self) -> list[str | None]:
-        return [self.first_name, self.last_name, self.username, self.language_code]
-
-
-@dataclass(frozen=True)
 class Known:
     """What the hint says of the sender's row: the profile it holds, and the language they chose (None: none)."""
 
@@ -59,52 +44,45 @@ class Known:
         return cls(values[:4], values[4])
 
 
-def sender_of(update: Update) -> Sender | None:
-    """Who sent a message, pressed a button or changed their membership; None for bots and anonymous updates."""
+def sender_of(update: Update) -> users.Profile | None:
+    """Who sent a message, pressed a button or changed their membership, as Telegram describes them in it; None for
+    bots and anonymous updates."""
     for event in (update.message, update.callback_query, update.my_chat_member):
         if event is not None:
             user = event.from_user
             if user is None or user.is_bot:
                 return None
-            return Sender(user.id, user.first_name or "", user.last_name, user.username, user.language_code)
+            return users.Profile.of(user.id, first_name=user.first_name, last_name=user.last_name,
+                                    username=user.username, language_code=user.language_code)
     return None
 
 
-def read_known_profile(batch: RedisBatch, sender: Sender) -> None:
+def read_known_profile(batch: RedisBatch, sender: users.Profile) -> None:
     """Queue the read of the hint kept for this sender (its reply is the batch's next result)."""
     batch.get(users.SENDER_HINT_KEY.format(sender.telegram_id))
 
 
-def note_known_profile(batch: RedisBatch, sender: Sender, choice: str | None) -> None:
+def note_known_profile(batch: RedisBatch, sender: users.Profile, choice: str | None) -> None:
     """Queue "this sender's row holds this profile and this choice" (only once that row is committed).
 
     Only the webhook keeps this hint: a Mini App booking that rewrites the row from its initData leaves it,
     so for up to SENDER_TTL the bot may skip writing a profile the row held before that booking. Both are
     the same person's Telegram profile; the row catches up when the profile next changes or the hint expires.
     """
-    batch.set(users.SENDER_HINT_KEY.format(sender.telegram_id), json.dumps([*sender.profile, choice]), ex=SENDER_TTL)
+    batch.set(users.SENDER_HINT_KEY.format(sender.telegram_id), json.dumps([*sender.fields, choice]), ex=SENDER_TTL)
 
 
-def remember_sender(sender: Sender) -> tuple[bool, str | None]:
+def remember_sender(sender: users.Profile) -> tuple[bool, str | None]:
     """Upsert the sender's row unless it already holds their profile; whether that wrote the row, and the language
     they chose."""
     # Most updates come from a known user whose profile did not change: a primary-key read then spares
     # a row write (and its WAL flush at commit) on every button press.
     known = db.session.get(Patient, sender.telegram_id)
     choice = known.language if known is not None else None
-    if _is_up_to_date(known, sender):
+    if sender.held_by(known):
         return False, choice
-    users.upsert_user(
-        sender.telegram_id, first_name=sender.first_name, last_name=sender.last_name,
-        username=sender.username, language_code=sender.language_code,
-    )
+    users.write_profile(sender)
     return True, choice
-
-
-def _is_up_to_date(known: Patient | None, sender: Sender) -> bool:
-    return known is not None and [known.first_name, known.last_name, known.username, known.language_code] == (
-        sender.profile
-    )
 
 
 def note_choice(language: str) -> None:

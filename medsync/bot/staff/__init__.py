@@ -10,7 +10,7 @@ import telebot
 
 def register(bot: telebot.TeleBot) -> None:
     """Register every staff handler."""
-    from medsync.bot.staff import agenda, cancellations, groups, invites, reminders, results, visits
+    from medsync.bot.staff import agenda, cancellations, find, groups, invites, reminders, results, visits
 
-    for module in (invites, agenda, visits, cancellations, results, reminders, groups):
+    for module in (invites, agenda, visits, cancellations, find, results, reminders, groups):
         module.register(bot)

@@ -1,14 +1,16 @@
 """/today and /agenda: a clinic day's visits in clinic time, paged in place; each member sees only what is theirs."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from medsync import clock
 from medsync.bot.staff import callbacks
+from medsync.bot.staff.days import read_day
 from medsync.extensions import db
+from medsync.i18n import in_language
 from medsync.models import Booking
 from medsync.services import staff_accounts
 from tests.bot.conftest import button, buttons, callback_update, message_update
@@ -244,3 +246,46 @@ def test_a_revoked_member_is_refused_on_their_next_update(
     assert telegram_api.last("answerCallbackQuery").params["text"] == "Not found."
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == "booked"
+
+
+TUESDAY = date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(("language", "typed", "day"), [
+    # Typed on Tuesday 1 December 2026, in the reader's language: weekdays in full, abbreviated (CLDR's own "пт",
+    # "pt.") and as said after "в"/"w" ("пятницу", "środę"); CLDR's words for the days around today.
+    ("uk", "п'ятниця", 4), ("uk", "пт", 4), ("uk", "в п'ятницю", 4), ("uk", "у пʼятницю", 4), ("uk", "в пт", 4),
+    ("uk", "нд", 6), ("uk", "у неділю", 6), ("uk", "в середу", 2), ("uk", "сьогодні", 1), ("uk", "завтра", 2),
+    ("uk", "на завтра", 2), ("uk", "післязавтра", 3), ("uk", "учора", -30), ("uk", "8 грудня", 8),
+    ("ru", "пятница", 4), ("ru", "пт", 4), ("ru", "в пятницу", 4), ("ru", "во вторник", 1), ("ru", "в среду", 2),
+    ("ru", "вс", 6), ("ru", "в воскресенье", 6), ("ru", "сегодня", 1), ("ru", "послезавтра", 3),
+    ("ru", "8 декабря", 8),
+    ("pl", "piątek", 4), ("pl", "pt", 4), ("pl", "pt.", 4), ("pl", "pią", 4), ("pl", "w piątek", 4),
+    ("pl", "w środę", 2), ("pl", "we wtorek", 1), ("pl", "niedz.", 6), ("pl", "dzisiaj", 1), ("pl", "jutro", 2),
+    ("pl", "8 grudnia", 8),
+    ("en", "friday", 4), ("en", "fri", 4), ("en", "on friday", 4), ("en", "today", 1), ("en", "tomorrow", 2),
+    # Another of our languages when the reader's has no such word: a desk in Kyiv types Russian in a Ukrainian chat.
+    ("uk", "в пятницу", 4), ("en", "pt", 4), ("en", "завтра", 2), ("pl", "fri", 4),
+])
+def test_a_day_is_read_in_each_of_our_languages_from_babels_names(app_context, language, typed, day):
+    with in_language(language):
+        read = read_day(typed, TUESDAY)
+    assert read == (date(2026, 12, day) if day > 0 else date(2026, 11, -day))
+
+
+@pytest.mark.parametrize("typed", ["в", "на", "w", "on", "в пт пт", "пятн ица", "у", "пя", "понедельникк", "пятницаа", "8 пт"])
+def test_a_little_word_or_a_broken_name_is_not_a_day(app_context, typed):
+    with in_language("uk"):
+        assert read_day(typed, TUESDAY) is None
+
+
+def test_a_ukrainian_desk_asks_for_friday_as_it_says_it(
+    post_update, telegram_api: FakeTelegramAPI, frozen_now, make_clinic, make_staff
+):
+    member = make_staff(clinics=[make_clinic(name="Podil Clinic")])
+    update = message_update(member.telegram_id, "/agenda в пʼятницю")
+    update["message"]["from"]["language_code"] = "uk"
+
+    post_update(update)
+
+    assert "4 грудня 2026" in telegram_api.last("sendMessage").params["text"].split("\n")[0]

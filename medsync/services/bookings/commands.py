@@ -1,22 +1,18 @@
-"""Booking use cases: book, cancel, reschedule, status changes. Each writes its audit event and outbox rows."""
+"""Booking use cases: book, cancel, reschedule, status changes. Each writes its audit event (`audit.py`) and its
+outbox rows; a new booking is written by one statement (`statement.py`)."""
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import cache
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, ngettext
-from sqlalchemy import ColumnElement, Row, and_, bindparam, not_, or_, select, text, update
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from medsync import clock, phones
 from medsync.config import current_settings
@@ -25,15 +21,10 @@ from medsync.errors import (
     SlotUnavailable,
 )
 from medsync.extensions import db
-from medsync.models import (
-    PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, Clinic, DiagnosticType,
-    Doctor, MessageKind, MessageStatus,
-)
-from medsync.languages import request_language
-from medsync.models.booking import ACTIVE_SQL, is_booked, patient_may_change, service_name
-from medsync.prepared import PreparedStatement
-from medsync.services import availability, catalog, changes, outbox, users
-from medsync.services.pagination import Page, PreparedList, paginate
+from medsync.models import PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, MessageKind
+from medsync.models.booking import ACTIVE_SQL
+from medsync.services import availability, catalog, outbox, users
+from medsync.services.bookings import audit, statement
 
 _NOT_YET_SENT = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
 DEADLOCK_DETECTED = "40P01"  # SQLSTATE
@@ -100,7 +91,7 @@ def book(
         )
     request = (clinic_id, doctor_id, diagnostic_id, starts_at)
     now = now or clock.now()
-    resource = _resource(clinic_id, doctor_id, diagnostic_id)
+    resource = resource_of(clinic_id, doctor_id, diagnostic_id)
     if profile is not None and profile.telegram_id != user_id:
         raise ValueError("the profile is not the booking user's")
     if patient_id is None and user_id is None:
@@ -148,15 +139,11 @@ def _insert_booking(
     now: datetime,
     profile: users.Profile | None,
 ) -> Booking | None:
-    """Write the booking, its audit event and its messages in one statement (`_BOOK`), unless the doctor is
-    away that day or a unique or exclusion constraint refuses the booking: then nothing is written (None).
-
-    The booking comes back as a Booking the session knows as persistent, built from the values written, so
-    that neither the ORM's INSERT nor a SELECT is needed to hand it to the caller.
-    """
+    """Write the booking, its audit event and its messages in one statement (`statement.write`), unless the doctor
+    is away that day or a unique or exclusion constraint refuses the booking: then nothing is written (None)."""
     values = {
-        "user_id": user_id, "patient_id": patient_id, "clinic_id": clinic_id, "doctor_id": doctor_id, "diagnostic_id": diagnostic_id,
-        "starts_at": slot.starts_at, "ends_at": slot.ends_at, "status": BookingStatus.BOOKED.value,
+        "user_id": user_id, "patient_id": patient_id, "clinic_id": clinic_id, "doctor_id": doctor_id,
+        "diagnostic_id": diagnostic_id, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "status": BookingStatus.BOOKED.value,
         "patient_first_name": patient.first_name, "patient_last_name": patient.last_name,
         "patient_phone": patient.phone, "patient_email": patient.email, "patient_message": patient.message,
         "idempotency_key": idempotency_key,
@@ -167,96 +154,17 @@ def _insert_booking(
     event_details: dict[str, Any] = {"starts_at": slot.starts_at.isoformat()}
     if rescheduled_from is not None:
         event_details["rescheduled_from"] = rescheduled_from.id
-    if actor_id is None and actor is Actor.PATIENT:
-        actor_id = str(user_id)
+    event = audit.event(patient_id=user_id, actor=actor, action="booked", details=event_details, actor_id=actor_id)
     queued_at = clock.now()  # as outbox.queue_messages: the confirmation is due at once
-    messages = _booking_messages(slot.starts_at, now, rescheduled_from=rescheduled_from)
-    parameters = {
-        **values, "day": slot.starts_at.date(), "actor": actor.value, "actor_id": actor_id, "action": "booked",
-        "message_status": MessageStatus.PENDING.value,
-        "event_details": json.dumps(event_details),
-        "kinds": [kind.value for kind, _, _, _ in messages], "purposes": [purpose for _, purpose, _, _ in messages],
-        "payloads": [json.dumps(payload) for _, _, payload, _ in messages],
-        "dues": [due_at or queued_at for _, _, _, due_at in messages],
-        "due_soon": queued_at + outbox.DUE_SOON,
-        "patient_phone_e164": phones.e164_or_as_given(patient.phone, region),
-    }
-    if profile is not None:
-        parameters.update(profile.values("profile_"))
     try:
-        written = (_BOOK_WITH_PROFILE if profile is not None else _BOOK).execute(db.session, parameters).one_or_none()
+        return statement.write(
+            values, day=slot.starts_at.date(), event=event, queued_at=queued_at, profile=profile,
+            patient_phone=phones.e164_or_as_given(patient.phone, region),
+            messages=_booking_messages(slot.starts_at, now, queued_at, rescheduled_from=rescheduled_from),
+        )
     except (IntegrityError, OperationalError) as exc:
         _raise_booking_conflict(exc)
         raise  # not reached: the line above always raises
-    finally:
-        if profile is not None:
-            users.profile_written(user_id)
-    if written is None:
-        return None
-    booking_id, values["patient_id"], due_message_ids = written
-    outbox.mark_for_dispatch(due_message_ids)
-    booking = Booking(id=booking_id, cancel_reason=None, cancelled_by=None, note=None, confirmed_at=None,
-                      undone_at=None, **values)
-    make_transient_to_detached(booking)  # what was not written here (created_at …) loads when first read
-    db.session.add(booking)
-    changes.note_booking_written(booking)  # only this doctor's/test's and patient's free slots
-    return booking
-
-
-# One round trip for a booking, planned once per connection (PreparedStatement). The INSERT ... SELECT writes no
-# row when the doctor is away that day; without a conflict target DO NOTHING covers every unique and exclusion
-# constraint: a lost race waits for the winner and then writes nothing, instead of aborting the transaction. The
-# audit event and the messages are written from the booking's row, so they exist exactly when it does; the ids of
-# messages due now come back for the hand-over.
-_BOOKED = """
-patient_row AS (
-    INSERT INTO patients (user_id, first_name, last_name, phone, email)
-    SELECT CAST(:user_id AS bigint), CAST(:patient_first_name AS text), CAST(:patient_last_name AS text),
-           CAST(:patient_phone_e164 AS text), CAST(:patient_email AS text)
-    WHERE CAST(:patient_id AS integer) IS NULL
-    ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id
-    RETURNING id
-), booked AS (
-    INSERT INTO bookings (patient_id, user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status,
-                          patient_first_name, patient_last_name, patient_phone, patient_email, patient_message,
-                          idempotency_key, rescheduled_from_id, ical_uid, ical_sequence)
-    SELECT coalesce(CAST(:patient_id AS integer), (SELECT id FROM patient_row)),
-           CAST(:user_id AS bigint), CAST(:clinic_id AS integer), CAST(:doctor_id AS integer),
-           CAST(:diagnostic_id AS integer), CAST(:starts_at AS timestamptz), CAST(:ends_at AS timestamptz),
-           CAST(:status AS text), CAST(:patient_first_name AS text), CAST(:patient_last_name AS text),
-           CAST(:patient_phone AS text), CAST(:patient_email AS text), CAST(:patient_message AS text),
-           CAST(:idempotency_key AS text), CAST(:rescheduled_from_id AS integer), CAST(:ical_uid AS text),
-           CAST(:ical_sequence AS integer)
-    WHERE NOT EXISTS (SELECT FROM doctor_absences
-                      WHERE doctor_id = CAST(:doctor_id AS integer)
-                        AND first_day <= CAST(:day AS date) AND last_day >= CAST(:day AS date))
-    ON CONFLICT DO NOTHING
-    RETURNING id, patient_id
-), audited AS (
-    INSERT INTO booking_events (booking_id, actor, actor_id, action, details)
-    SELECT id, CAST(:actor AS text), CAST(:actor_id AS text), CAST(:action AS text), CAST(:event_details AS jsonb)
-    FROM booked
-), queued AS (
-    INSERT INTO outbox_messages (kind, dedupe_key, booking_id, chat_id, payload, due_at, status)
-    SELECT message.kind, 'booking:' || booked.id || message.purpose, booked.id, CAST(:user_id AS bigint),
-           message.payload, message.due_at, CAST(:message_status AS text)
-    FROM booked, unnest(CAST(:kinds AS text[]), CAST(:purposes AS text[]),
-                        CAST(CAST(:payloads AS text[]) AS jsonb[]), CAST(:dues AS timestamptz[]))
-                 AS message (kind, purpose, payload, due_at)
-    WHERE CAST(:user_id AS bigint) IS NOT NULL
-    ON CONFLICT (dedupe_key) DO NOTHING
-    RETURNING id, due_at
-)
-SELECT booked.id, booked.patient_id,
-       ARRAY(SELECT id FROM queued WHERE due_at <= CAST(:due_soon AS timestamptz) ORDER BY id)
-FROM booked
-"""
-_BOOK = PreparedStatement("medsync_book", "WITH" + _BOOKED)
-# The patient's user row first, as `users.upsert_user` writes it: the booking's foreign key is checked at the end
-# of the statement, when the row exists.
-_BOOK_WITH_PROFILE = PreparedStatement(
-    "medsync_book_with_profile", "WITH patient AS (" + users.UPSERT_CTE + ")," + _BOOKED
-)
 
 
 def _refusal(user_id: int | None, patient_id: int | None, resource: availability.Resource,
@@ -356,7 +264,7 @@ def _move(old: Booking, starts_at: datetime, actor: Actor, actor_id: str, reason
         ),
         actor=actor, actor_id=actor_id, now=now, _rescheduled_from=old,
     )
-    _record(old, actor, "rescheduled", {"to_booking": new.id}, actor_id)
+    audit.record(old, actor, "rescheduled", {"to_booking": new.id}, actor_id)
     return new
 
 
@@ -382,7 +290,7 @@ def change_status(
     _ensure_visit_time(booking, status, now)
     booking.status = status.value
     outbox.skip_pending([booking.id], _NOT_YET_SENT, f"booking {status.value}")
-    _record(booking, actor, status.value, {"reason": reason} if reason else {}, actor_id)
+    audit.record(booking, actor, status.value, {"reason": reason} if reason else {}, actor_id)
     return booking
 
 
@@ -401,7 +309,8 @@ def _undo(booking: Booking, status: BookingStatus, actor_id: str | None, reason:
             db.session.flush()
     except IntegrityError:
         raise SlotTaken(_("This time has been booked again since the visit was marked as missed.")) from None
-    _record(booking, Actor.STAFF, "undone", {"from": previous, "to": status.value, "reason": reason.strip()}, actor_id)
+    audit.record(booking, Actor.STAFF, "undone", {"from": previous, "to": status.value, "reason": reason.strip()},
+                 actor_id)
     return booking
 
 
@@ -410,7 +319,7 @@ def set_note(booking_id: int, note: str | None, *, actor_id: str) -> Booking:
     only that it changed."""
     booking = _lock(booking_id)
     booking.note = (note or "").strip() or None
-    _record(booking, Actor.STAFF, "note_changed", {}, actor_id)
+    audit.record(booking, Actor.STAFF, "note_changed", {}, actor_id)
     return booking
 
 
@@ -431,11 +340,7 @@ def mark_missed(ended_before: datetime) -> list[int]:
     ))
     if marked:
         outbox.skip_pending(marked, _NOT_YET_SENT, f"booking {BookingStatus.NOSHOW.value}")
-        db.session.execute(_insert_event_statement(), [
-            {"booking_id": booking_id, "actor": Actor.SYSTEM.value, "actor_id": None,
-             "action": BookingStatus.NOSHOW.value, "details": {}}
-            for booking_id in marked
-        ])
+        audit.record_each(marked, audit.event(actor=Actor.SYSTEM, action=BookingStatus.NOSHOW.value))
     return marked
 
 
@@ -450,170 +355,9 @@ def confirm_attendance(booking_id: int, *, user_id: int) -> Booking:
         )
     )
     if already is None:
-        _record(booking, Actor.PATIENT, "attendance_confirmed", {}, str(user_id))
+        audit.record(booking, Actor.PATIENT, "attendance_confirmed", {}, str(user_id))
         booking.confirmed_at = clock.now()
     return booking
-
-
-def list_for_user(user_id: int, *, when: str = "upcoming", page: int = 1, per_page: int = 5,
-                  now: datetime | None = None) -> Page[Booking]:
-    """The user's bookings: "upcoming" (active, not yet ended; soonest first), "past" (the rest; latest
-    first) or "all" (latest first)."""
-    criteria, order = _listed(when, now or clock.now())
-    query = select(Booking).where(availability.of_patient(user_id), *criteria).order_by(*order).options(
-        joinedload(Booking.clinic), joinedload(Booking.doctor), joinedload(Booking.diagnostic)
-    )
-    return paginate(query, page=page, per_page=per_page)
-
-
-@dataclass(frozen=True)
-class BookingLine:
-    """A booking as one line of a list shows it: when it starts, in which zone, and what it is for."""
-
-    id: int
-    starts_at: datetime
-    timezone: str  # the clinic's IANA zone
-    doctor_name: str | None
-    diagnostic_name: str | None
-    diagnostic_name_translations: Mapping[str, str]
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    @property
-    def service_name(self) -> str:
-        """As `Booking.service_name`: in the language rendered now, whichever language the line was read in."""
-        return service_name(self.doctor_name, self.diagnostic_name, self.diagnostic_name_translations)
-
-
-def list_lines_for_user(user_id: int, *, when: str = "upcoming", page: int = 1, per_page: int = 5,
-                        now: datetime | None = None) -> Page[BookingLine]:
-    """The same lists as `list_for_user`, as lines: one prepared statement, no ORM objects (the bot's pages)."""
-    return _booking_lines(when).page({"user_id": user_id, "now": now or clock.now()}, page=page, per_page=per_page)
-
-
-@cache
-def _booking_lines(when: str) -> PreparedList[BookingLine]:
-    """The lines of one list ("upcoming", "past" or "all"), built once: user_id and now are bound per call."""
-    criteria, order = _listed(when, bindparam("now"))
-    clinics, doctors, diagnostics = Clinic.__table__, Doctor.__table__, DiagnosticType.__table__
-    columns = Booking.__table__.c
-    query = (
-        select(columns.id, columns.starts_at, clinics.c.timezone, doctors.c.full_name, diagnostics.c.name,
-               diagnostics.c.name_translations)
-        .select_from(Booking.__table__.join(clinics, clinics.c.id == columns.clinic_id)
-                     .outerjoin(doctors, doctors.c.id == columns.doctor_id)
-                     .outerjoin(diagnostics, diagnostics.c.id == columns.diagnostic_id))
-        .where(availability.of_patient(bindparam("user_id")), *criteria)
-        .order_by(*order)
-    )
-    return PreparedList(f"medsync_booking_lines_{when}", query, _booking_line)
-
-
-def _booking_line(row: Row[Any]) -> BookingLine:
-    """A line from a row of `_booking_lines` (a doctor's booking joins no diagnostic: no translations)."""
-    return BookingLine(row[0], row[1], row[2], row[3], row[4], row[5] or {})
-
-
-def _listed(when: str, now: Any) -> tuple[list[ColumnElement[bool]], tuple[ColumnElement[Any], ...]]:
-    """Which of a user's bookings a list holds and their order (Core columns: the ORM and the prepared lists share it).
-
-    Upcoming: booked, and not yet over (its time overlaps from now on), as the patients' exclusion index reads it.
-    """
-    columns = Booking.__table__.c
-    upcoming = and_(is_booked(columns.status), availability.overlapping(now, None))
-    if when == "upcoming":
-        return [upcoming], (columns.starts_at, columns.id)
-    if when == "past":
-        return [not_(upcoming), _not_moved()], (columns.starts_at.desc(), columns.id.desc())
-    if when == "all":
-        return [_not_moved()], (columns.starts_at.desc(), columns.id.desc())
-    raise InvalidRequest(_("Unknown list."), errors={"when": [_("One of upcoming, past, all.")]})
-
-
-def _not_moved() -> ColumnElement[bool]:
-    """Not a booking the patient moved: the visit is listed once, as its newest booking (the old one is cancelled
-    only because it was replaced, and would read as a cancelled visit on a day that may still lie ahead)."""
-    columns, successor = Booking.__table__.c, Booking.__table__.alias("successor")
-    return ~select(successor.c.id).where(successor.c.rescheduled_from_id == columns.id).exists()
-
-
-def get_booking(booking_id: int, *, user_id: int) -> Booking:
-    """The patient's own booking with what it is shown with; someone else's does not exist for them."""
-    booking = get_booking_for_staff(booking_id)
-    if booking.user_id != user_id:
-        raise BookingNotFound()
-    return booking
-
-
-def get_booking_for_staff(booking_id: int) -> Booking:
-    """Any booking, with what it is shown with (staff and system only: no ownership check)."""
-    booking = db.session.get(
-        Booking, booking_id,
-        options=[joinedload(Booking.clinic), joinedload(Booking.doctor), joinedload(Booking.diagnostic)],
-    )
-    if booking is None:
-        raise BookingNotFound()
-    return booking
-
-
-@dataclass(frozen=True)
-class BookingDetails:
-    """A booking as it is shown, its clinic and service taken from the catalog snapshot.
-
-    Copied from the row before the commit expires it, so that the answer to a write needs no query after it.
-    """
-
-    id: int
-    status: str
-    clinic: catalog.ClinicInfo
-    doctor: catalog.DoctorInfo | None
-    diagnostic: catalog.DiagnosticInfo | None
-    starts_at: datetime
-    ends_at: datetime
-    patient_first_name: str
-    patient_last_name: str
-    patient_phone: str
-    patient_email: str | None
-    patient_message: str | None
-    cancel_reason: str | None
-    cancelled_by: str | None
-    rescheduled_from_id: int | None
-    ical_sequence: int
-
-    @property
-    def service_name(self) -> str:
-        """What the patient comes for, as `Booking.service_name` (the diagnostic's name from the catalog snapshot in the
-        language rendered now: `diagnostic` is the language-free view `details` took)."""
-        if self.doctor is not None:
-            return self.doctor.full_name
-        if self.diagnostic is None:
-            return ""
-        return catalog.current_catalog(request_language()).diagnostics[self.diagnostic.id].name
-
-    def can_cancel(self, now: datetime) -> bool:
-        """As `Booking.can_cancel`."""
-        return patient_may_change(self.status, self.starts_at, now)
-
-    def can_move(self, now: datetime) -> bool:
-        """As `Booking.can_move`."""
-        return patient_may_change(self.status, self.starts_at, now)
-
-
-def details(booking: Booking) -> BookingDetails:
-    """The booking as shown to its patient (no query: the row's loaded values and the catalog snapshot)."""
-    snapshot = catalog.current_catalog()
-    return BookingDetails(
-        id=booking.id, status=booking.status, clinic=snapshot.clinics[booking.clinic_id],
-        doctor=snapshot.doctors[booking.doctor_id] if booking.doctor_id is not None else None,
-        diagnostic=snapshot.diagnostics[booking.diagnostic_id] if booking.diagnostic_id is not None else None,
-        starts_at=booking.starts_at, ends_at=booking.ends_at, patient_first_name=booking.patient_first_name,
-        patient_last_name=booking.patient_last_name, patient_phone=booking.patient_phone,
-        patient_email=booking.patient_email, patient_message=booking.patient_message,
-        cancel_reason=booking.cancel_reason, cancelled_by=booking.cancelled_by,
-        rescheduled_from_id=booking.rescheduled_from_id, ical_sequence=booking.ical_sequence,
-    )
 
 
 def _lock_owned(booking_id: int, user_id: int) -> Booking:
@@ -640,8 +384,8 @@ def _ensure_not_patient(actor: Actor) -> None:
         raise ValueError("a patient's change must go through cancel() or reschedule()")
 
 
-def _resource(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
-    """What is booked, from the catalog snapshot (no query)."""
+def resource_of(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
+    """What is booked (what `availability.check_slot` checks), from the catalog snapshot (no query)."""
     snapshot = catalog.current_catalog()
     if doctor_id is not None:
         doctor = snapshot.doctors.get(doctor_id)
@@ -747,7 +491,7 @@ def _cancel(booking: Booking, actor: Actor, actor_id: str | None, reason: str | 
     _mark_cancelled(booking, actor, actor_id, reason)
     outbox.queue_message(
         MessageKind.CANCELLATION, booking_id=booking.id, chat_id=booking.user_id,
-        dedupe_key=f"booking:{booking.id}:cancellation",
+        dedupe_key=outbox.dedupe_key("booking", booking.id, MessageKind.CANCELLATION.value),
     )
 
 
@@ -757,37 +501,35 @@ def _mark_cancelled(booking: Booking, actor: Actor, actor_id: str | None, reason
     booking.cancelled_by = actor.value
     booking.ical_sequence += 1  # calendars take the cancelled event as newer than the booked one
     outbox.skip_pending([booking.id], _NOT_YET_SENT, "booking cancelled")
-    _record(booking, actor, "cancelled", {"reason": reason} if reason else {}, actor_id)
+    audit.record(booking, actor, "cancelled", {"reason": reason} if reason else {}, actor_id)
 
 
-def _record(
-    booking: Booking, actor: Actor, action: str, details: dict[str, Any], actor_id: str | None = None
-) -> None:
-    """Append the audit event (a plain INSERT: nothing reads the row back in this transaction)."""
-    if actor_id is None and actor is Actor.PATIENT:
-        actor_id = str(booking.user_id)
-    db.session.execute(_insert_event_statement(), {
-        "booking_id": booking.id, "actor": actor.value, "actor_id": actor_id, "action": action, "details": details,
-    })
-
-
-@cache
-def _insert_event_statement() -> Insert:
-    return insert(BookingEvent.__table__)
+def queue_reminders(booking_ids: Collection[int], *, now: datetime | None = None) -> list[int]:
+    """The scheduled reminders still ahead of these booked visits, written now for their Telegram chat (a patient
+    booked by phone who has just linked their Telegram: the desk told them the rest). Returns the new outbox ids."""
+    now = now or clock.now()
+    visits = db.session.scalars(select(Booking).where(
+        Booking.id.in_(list(booking_ids)), Booking.status == BookingStatus.BOOKED.value, Booking.user_id.is_not(None),
+    ).order_by(Booking.starts_at, Booking.id))
+    return outbox.queue_messages([
+        outbox.Message(message.kind, booking.user_id,
+                       outbox.dedupe_key("booking", booking.id, message.kind.value, message.label),
+                       booking_id=booking.id, payload=message.payload, due_at=message.due_at)
+        for booking in visits
+        for message in _booking_messages(booking.starts_at, now, now, rescheduled_from=None)
+        if message.kind is MessageKind.REMINDER
+    ])
 
 
 def _booking_messages(
-    starts_at: datetime, now: datetime, *, rescheduled_from: Booking | None
-) -> list[tuple[MessageKind, str, dict[str, Any], datetime | None]]:
-    """The confirmation (due at once: None), and one reminder per configured offset that is still ahead, as
-    (kind, the dedupe key after "booking:<id>", payload, due_at)."""
+    starts_at: datetime, now: datetime, queued_at: datetime, *, rescheduled_from: Booking | None
+) -> list[statement.BookingMessage]:
+    """The confirmation (due at once), and one reminder per configured offset that is still ahead."""
     payload = {"rescheduled_from": rescheduled_from.id} if rescheduled_from else {}
-    messages: list[tuple[MessageKind, str, dict[str, Any], datetime | None]] = [
-        (MessageKind.CONFIRMATION, ":confirmation", payload, None),
-    ]
+    messages = [statement.BookingMessage(MessageKind.CONFIRMATION, None, payload, outbox.due_time(None, queued_at))]
     for offset in current_settings().REMINDER_OFFSETS:
         due_at = starts_at - offset
         if due_at > now:
             label = reminder_label(offset)
-            messages.append((MessageKind.REMINDER, f":reminder:{label}", {"offset": label}, due_at))
+            messages.append(statement.BookingMessage(MessageKind.REMINDER, label, {"offset": label}, due_at))
     return messages
