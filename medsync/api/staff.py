@@ -277,7 +277,8 @@ class Patients(MethodView):
     @blp.response(200, FoundPatientPageSchema)
     @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 422: "`q` shorter than three characters once its spaces are left out."})
     def get(self, q, page, per_page):
-        """Patients of the caller's clinics whose name or phone holds the query's words, with their next visits."""
+        """Patients of the caller's clinics whose name or phone holds the query's words, with their next visits; the
+        first 100 matches at most (type more to narrow), by name."""
         staff = access.require_role(StaffRole.RECEPTION)
         return page_body(patients.search(q, within=staff.clinic_ids, page=page, per_page=per_page))
 

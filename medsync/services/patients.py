@@ -25,6 +25,7 @@ from medsync.services import bookings
 from medsync.services.pagination import Page, paginate
 
 SEARCH_MIN_LENGTH = 3
+SEARCH_CAP = 100  # matches a search lists at most (see `search`)
 UPCOMING_SHOWN = 5
 _PHONE_LIKE = re.compile(r"[\d\s()+\-.]+")
 
@@ -107,10 +108,14 @@ class Found:
 def search(query: str, *, within: Collection[int] | None, page: int = 1, per_page: int = 20,
            now: datetime | None = None) -> Page[Found]:
     """Patients whose name or phone holds every word of the query (each as typed, in any case; a phone written with
-    spaces or dashes as its digits), by name; through the pg_trgm index, the words bound as parameters."""
+    spaces or dashes as its digits), by name, SEARCH_CAP of them at most; through the pg_trgm index, the words bound
+    as parameters."""
     words = search_words(query)
     matching = [Patient.search.like(f"%{_escaped(word)}%", escape="\\") for word in words]
-    listed = (select(Patient).where(*matching, _of_clinics(within))
+    # At most SEARCH_CAP matches, taken as the index yields them and only then ordered: sorting and counting every
+    # holder of three common digits would cost a network of patients; the desk narrows with a few more characters.
+    capped = select(Patient.id).where(*matching, _of_clinics(within)).limit(SEARCH_CAP).subquery()
+    listed = (select(Patient).join(capped, capped.c.id == Patient.id)
               .order_by(Patient.last_name, Patient.first_name, Patient.id))
     found = paginate(listed, page=page, per_page=per_page)
     upcoming = upcoming_visits([patient.id for patient in found.items], within=within, now=now)

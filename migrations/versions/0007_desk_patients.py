@@ -92,7 +92,8 @@ def upgrade():
         batch_op.alter_column('user_id', existing_type=sa.BigInteger(), nullable=True)
         batch_op.create_foreign_key(op.f('fk_bookings_patient_id_patients'), 'patients', ['patient_id'], ['id'],
                                     ondelete='RESTRICT')
-        batch_op.create_index('ix_bookings_patient_starts', ['patient_id', 'starts_at'], unique=False)
+        batch_op.create_index('ix_bookings_patient_starts', ['patient_id', 'starts_at'], unique=False,
+                              postgresql_include=['clinic_id'])
     op.execute("ALTER TABLE bookings ADD CONSTRAINT ex_bookings_patient_overlap EXCLUDE USING gist "
                f"(patient_id WITH =, tstzrange(starts_at, ends_at) WITH &&) WHERE ({ACTIVE})")
     # The Telegram account's active visits by time, as its constraint indexed them: its free slots leave them out.
