@@ -17,7 +17,7 @@ EXTRACT := $(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-outp
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test bench bench-scale setup services db migrate seed worker beat web lint clean translations extract
+.PHONY: run test bench bench-scale setup services db migrate seed worker beat web lint clean translations extract results-key
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,17 @@ $(WRK):
 services:  ## start local PostgreSQL and Redis if they are down
 	@./scripts/ensure-services
 
-db: setup services  ## create the database, apply migrations, seed the demo catalog when empty
+# Result files are encrypted with RESULTS_KEY and nothing starts without one: for development, a key of its own is
+# written into .env (an empty RESULTS_KEY= line filled in, else one added) unless the environment or .env has one.
+results-key: setup
+	@if [ -z "$$RESULTS_KEY" ] && ! grep -qs '^RESULTS_KEY=.' .env; then \
+	  key="$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"; \
+	  if grep -qs '^RESULTS_KEY=$$' .env; then sed -i "s|^RESULTS_KEY=$$|RESULTS_KEY=$$key|" .env; \
+	  else { [ ! -s .env ] || [ -z "$$(tail -c1 .env)" ] || echo; echo "RESULTS_KEY=$$key"; } >> .env; fi; \
+	  echo "No RESULTS_KEY was set: created a development key in .env (result files are encrypted with it; keep it with var/results)."; \
+	fi
+
+db: setup services results-key  ## create the database, apply migrations, seed the demo catalog when empty
 	$(FLASK) medsync create-db
 	$(FLASK) db upgrade
 	$(FLASK) medsync seed-if-empty

@@ -28,6 +28,9 @@ PING_IDLE_AFTER_SECONDS = 1.0
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; `config` overrides settings (typed values) for tests and tools."""
     settings = load_settings(**(config or {}))
+    from medsync.services.result_files import check_key
+
+    check_key(settings)  # no key, or keys that cannot read the stored files: refuse to start, never write plain files
     app = Flask(__name__)
     _configure(app, settings)
     if settings.TRUSTED_PROXIES:
@@ -99,10 +102,15 @@ def _configure(app: Flask, settings: Settings) -> None:
 
 def _install_session_hooks(sessions: scoped_session[Session]) -> None:
     """What a transaction notes as it writes and hands over once it commits, in the order the hooks run."""
-    from medsync.services import after_commit, catalog, changes, commit_redis, staff_reminders
+    from medsync.services import (
+        after_commit, catalog, changes, commit_redis, data_export, erasure, result_files, staff_reminders,
+    )
 
     hooks = after_commit.Hooks(sessions)
     changes.register_hooks(hooks)
+    result_files.register_hooks(hooks)
+    erasure.register_hooks(hooks)
+    data_export.register_hooks(hooks)
     catalog.register_hooks(hooks)
     commit_redis.register_hooks(hooks)
     staff_reminders.register_hooks(hooks)
@@ -164,6 +172,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": "workers.delivery.sweep_outbox", "schedule": settings.OUTBOX_SWEEP_INTERVAL.total_seconds(),
             },
             "mark-noshows": {"task": "workers.maintenance.mark_noshows", "schedule": crontab(hour=3, minute=0)},
+            # Privacy: results, bookings' personal fields and exports past their retention; exports whose hand-over
+            # to the workers was lost.
+            "apply-retention": {"task": "workers.privacy.apply_retention", "schedule": crontab(hour=3, minute=30)},
+            "sweep-exports": {"task": "workers.privacy.sweep_exports", "schedule": 60.0},
             # Staff in Telegram: group digests, and reminder runs whose follow-up was lost.
             "staff-group-digests": {
                 "task": "workers.staff_digests.send_group_digests",

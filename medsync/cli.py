@@ -72,9 +72,11 @@ def webapp_url() -> None:
 
 # Commands defined next to what they operate; importing them registers them on the group.
 from medsync import staff_account_commands as _staff_account_commands  # noqa: E402
+from medsync import privacy_commands as _privacy_commands  # noqa: E402
 from medsync import staff_commands as _staff_commands  # noqa: E402
 from medsync.bot import commands as _bot_commands  # noqa: E402
 
 _staff_commands.register(medsync)
 _staff_account_commands.register(medsync)
 _bot_commands.register(medsync)
+_privacy_commands.register(medsync)

@@ -119,6 +119,33 @@ def parse_rate_limit(text: str) -> str:
     return text.strip()
 
 
+def parse_retention(text: str) -> timedelta:
+    """A long duration: '5y' (a year counted as 365 days), '1825d', or anything `parse_duration` reads."""
+    match = re.fullmatch(r"\s*(\d+)\s*y\s*", text.lower())
+    value = timedelta(days=365 * int(match.group(1))) if match else parse_duration(text)
+    if value <= timedelta(0):
+        raise ValueError("must be longer than nothing")
+    return value
+
+
+FERNET_KEY_HINT = ("make one with: python -c 'from cryptography.fernet import Fernet; "
+                   "print(Fernet.generate_key().decode())'")
+
+
+def parse_fernet_keys(text: str) -> tuple[str, ...]:
+    """Comma-separated Fernet keys, the one that encrypts first. A message never quotes a key."""
+    from cryptography.fernet import Fernet
+
+    keys = tuple(part.strip() for part in text.split(",") if part.strip())
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ValueError(f"key {number} of {len(keys)} is not a Fernet key (32 url-safe base64-encoded bytes; "
+                             f"{FERNET_KEY_HINT})") from None
+    return keys
+
+
 def _text(value: str) -> str:
     return value.strip()
 
@@ -153,6 +180,14 @@ class Settings:
     NOSHOW_GRACE: timedelta = timedelta(hours=2)
     RESULTS_DIR: str = "var/results"
     RESULT_MAX_BYTES: int = 20 * 1024 * 1024
+    # The Fernet keys result files are encrypted with (never stored with them): the first encrypts, each one decrypts,
+    # so a new key goes first and the old one stays until `flask medsync rotate-results-key` has re-encrypted every
+    # file. None: the app refuses to start (medsync.services.result_files.check_key).
+    RESULTS_KEY: tuple[str, ...] = ()
+    # Privacy: results older than this are deleted, bookings older than this lose the patient's personal fields
+    # (workers.privacy, nightly).
+    RESULTS_RETENTION: timedelta = timedelta(days=5 * 365)
+    BOOKINGS_RETENTION: timedelta = timedelta(days=10 * 365)
     TELEGRAM_RATE: int = 30
     TELEGRAM_CHAT_RATE: int = 1
     DELIVERY_MAX_ATTEMPTS: int = 8
@@ -183,6 +218,10 @@ class Settings:
     # A /remind progress message is edited at most this often, and followed for at most this long.
     STAFF_PROGRESS_INTERVAL: timedelta = timedelta(seconds=3)
     STAFF_PROGRESS_FOR: timedelta = timedelta(minutes=30)
+    # The staff pages in a desktop browser: a Telegram Login Widget sign-in is taken this long after Telegram signed
+    # it, and the session it opens lasts this long.
+    STAFF_LOGIN_MAX_AGE: timedelta = timedelta(minutes=10)
+    STAFF_SESSION_TTL: timedelta = timedelta(hours=12)
     # Operations. /metrics answers loopback; from elsewhere only `Authorization: Bearer <METRICS_TOKEN>` (unset: never).
     METRICS_TOKEN: str = ""
     # Where the web's processes keep their figures for /metrics (prometheus_client's multiprocess mode reads this same
@@ -211,6 +250,9 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "CANCEL_CUTOFF": parse_duration,
     "NOSHOW_GRACE": parse_duration,
     "RESULT_MAX_BYTES": parse_positive_int,
+    "RESULTS_KEY": parse_fernet_keys,
+    "RESULTS_RETENTION": parse_retention,
+    "BOOKINGS_RETENTION": parse_retention,
     "TELEGRAM_RATE": parse_positive_int,
     "TELEGRAM_CHAT_RATE": parse_positive_int,
     "DELIVERY_MAX_ATTEMPTS": parse_positive_int,
@@ -229,6 +271,8 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "STAFF_DIGEST_INTERVAL": parse_duration,
     "STAFF_PROGRESS_INTERVAL": parse_duration,
     "STAFF_PROGRESS_FOR": parse_duration,
+    "STAFF_LOGIN_MAX_AGE": parse_duration,
+    "STAFF_SESSION_TTL": parse_duration,
     "WORKER_METRICS_HOST": parse_host,
     "WORKER_METRICS_PORT": parse_port,
     "LOG_FORMAT": parse_log_format,

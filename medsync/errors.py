@@ -89,3 +89,11 @@ class Forbidden(DomainError):
 class Unauthorized(DomainError):
     http_status = 401
     default_message = _l("Authentication required.")
+
+
+class ResultFileDamaged(DomainError):
+    """A stored result file failed its integrity check (tampered with, truncated, or encrypted with a key no longer in
+    RESULTS_KEY): nothing of it is served, and the logs carry an alert."""
+
+    http_status = 500
+    default_message = _l("This result file failed its integrity check and cannot be shown. Please contact the clinic.")

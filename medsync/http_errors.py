@@ -67,7 +67,11 @@ def end_session(_error: BaseException | None = None) -> None:
 def domain_error_response(exc: DomainError) -> Response:
     """A refused use case: its own status, message and field errors."""
     _roll_back()
-    return _json(exc.http_status, exc.message, exc.errors)
+    response = _json(exc.http_status, exc.message, exc.errors)
+    retry_after = getattr(exc, "retry_after", None)  # a refusal for now only (429) says when to ask again
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def http_error_response(exc: HTTPException) -> Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -41,6 +42,11 @@ os.environ["TELEGRAM_API_URL"] = "http://127.0.0.1:9"
 os.environ["FLASK_SKIP_DOTENV"] = "1"
 # Nor does a Celery worker a test starts serve metrics on the shared default port (one test asks for its own port).
 os.environ["WORKER_METRICS_PORT"] = "0"
+# Result files are encrypted with this key in every app and process a test starts (a fixed test key, nobody's
+# secret), stored in a directory of the session's own: a developer's var/results (and its key check) stays out.
+RESULTS_KEY = "bWVkc3luYy10ZXN0cy1yZXN1bHRzLWtleS0zMmJ5dGU="
+os.environ["RESULTS_KEY"] = RESULTS_KEY
+os.environ["RESULTS_DIR"] = tempfile.mkdtemp(prefix="medsync-test-results-")
 BOT_TOKEN = "123456:TEST-medsync-token"
 WEBHOOK_SECRET = "test-webhook-secret"
 WEBAPP_URL = "https://webapp.medsync.test"
@@ -73,6 +79,7 @@ def settings_for_tests(tmp_path_factory: pytest.TempPathFactory, **overrides: An
         "WEBAPP_URL": WEBAPP_URL,
         "PUBLIC_URL": "https://api.medsync.test",
         "RESULTS_DIR": str(tmp_path_factory.mktemp("results")),
+        "RESULTS_KEY": (RESULTS_KEY,),
         "BOOKING_RATE_LIMIT": "1000 per minute",
     }
     settings.update(overrides)

@@ -8,7 +8,7 @@ from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from medsync.api import admin, bookings, catalog, compat, language, staff
+from medsync.api import admin, bookings, catalog, compat, language, my_data, staff
 from medsync.api.auth import caller_language
 from medsync.api.limits import init_limiter
 from medsync.api.schemas import BookingCreateSchema, ErrorSchema
@@ -57,6 +57,7 @@ def init_api(app: Flask) -> MedSyncApi:
     app.register_blueprint(compat.blueprint)
     api.register_blueprint(catalog.blp)
     api.register_blueprint(bookings.blp)
+    api.register_blueprint(my_data.blp)
     api.register_blueprint(language.blp)
     api.register_blueprint(staff.blp)
     api.register_blueprint(admin.blp)

@@ -5,14 +5,16 @@ Every way in gives one `Principal`:
 
 - a staff member's Telegram initData, `Authorization: tma …` (the staff pages inside Telegram);
 - a staff API token, `Authorization: Bearer …` (integrations; issued by `flask medsync create-staff-token`);
-- a browser session after a Telegram Login Widget sign-in (the staff pages in a desktop browser).
+- a browser session after a Telegram Login Widget sign-in (the staff pages in a desktop browser): the session
+  cookie, and for every write the session's CSRF token.
 
 Objects of a clinic outside the caller's reach do not exist for them (404, as a patient's foreign booking); an
 object in reach that the caller's role may not change is refused with 403 and a message saying who may.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from flask import request
@@ -22,7 +24,7 @@ from medsync.api.auth import verified_init_data
 from medsync.errors import BookingNotFound, Forbidden, NotFound, Unauthorized
 from medsync.extensions import db
 from medsync.models import Booking, StaffMember, StaffRole, StaffToken
-from medsync.services import staff_accounts, staff_tokens
+from medsync.services import staff_accounts, staff_sessions, staff_tokens
 
 # The rights each role holds: an admin does what reception does, and reception what a doctor does (for every visit
 # of their clinics rather than their own). A token issued without a role holds reception's rights everywhere.
@@ -41,7 +43,12 @@ _ONLY = {
 _NO_ROLE = _l("This staff token has no role, so it may not administer: issue one with --role and --clinic.")
 _NOT_STAFF = _l("This Telegram account is not an active clinic staff member.")
 _SIGN_IN = _l("Sign in as clinic staff: Authorization: Bearer <staff token>, or tma <initData> of a staff member.")
+_CSRF = _l("This page's session check is missing or out of date. Reload the page and try again.")
 _PRINCIPAL = "medsync.staff_principal"
+SESSION_COOKIE = "medsync_staff"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @dataclass(frozen=True)
@@ -102,20 +109,31 @@ def _authenticate() -> Principal:
         if member is None:
             raise Forbidden(_NOT_STAFF)
         return Principal.of_member(member)
-    for sign_in in _OTHER_WAYS_IN:
-        principal = sign_in()
-        if principal is not None:
-            return principal
-    raise Unauthorized(_SIGN_IN)
+    signed_in = browser_session()
+    if signed_in is None:
+        raise Unauthorized(_SIGN_IN)
+    principal, csrf_token = signed_in
+    if request.method not in SAFE_METHODS and not _same_token(csrf_token):
+        raise Forbidden(_CSRF)
+    return principal
 
 
-# Further ways in that need no Authorization header (the staff pages' browser session), asked in order.
-_OTHER_WAYS_IN: list[Callable[[], Principal | None]] = []
+def browser_session() -> tuple[Principal, str] | None:
+    """The staff member signed in to this browser (the session cookie) and their session's CSRF token; None without a
+    live session of an active member. The staff pages render the token for their scripts and forms."""
+    session = staff_sessions.session_of(request.cookies.get(SESSION_COOKIE))
+    member = staff_accounts.active_member_by_id(session.member_id) if session is not None else None
+    if member is None:
+        return None
+    return Principal.of_member(member), session.csrf_token
 
 
-def add_way_in(sign_in: Callable[[], Principal | None]) -> None:
-    """Let `sign_in` name the caller of a request without an Authorization header (None: not its kind)."""
-    _OTHER_WAYS_IN.append(sign_in)
+def _same_token(csrf_token: str) -> bool:
+    """A write made with the session cookie must prove it comes from our page: the session's CSRF token, sent as
+    the X-CSRF-Token header (scripts) or the csrf_token form field (forms). SameSite=Lax alone leaves same-site
+    pages and old browsers."""
+    sent = request.headers.get(CSRF_HEADER) or (request.form.get("csrf_token") if request.mimetype in _FORMS else None)
+    return bool(sent) and hmac.compare_digest(sent.encode(), csrf_token.encode())
 
 
 def require_role(*roles: StaffRole) -> Principal:

@@ -26,7 +26,6 @@ ADMIN_AUTH = ("No valid `Authorization: Bearer <staff token>` nor a staff member
               "(missing, unknown, revoked, badly signed or expired).")
 ADMIN_ROLE = ("A token issued without a role, initData of an account that is not active staff, or (for a write, and "
               "for the audit trail) a role other than admin.")
-_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Writes that send a file rather than a JSON object.
 UPLOADS: set[str] = set()
 
@@ -37,7 +36,7 @@ def _staff_in_a_role() -> None:
     if request.method == "OPTIONS":
         return
     access.require_staff_role()
-    if request.method not in _READS:
+    if request.method not in access.SAFE_METHODS:
         access.require_role(StaffRole.ADMIN)
         if request.endpoint not in UPLOADS:
             require_json_object()

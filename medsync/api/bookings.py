@@ -1,11 +1,11 @@
 """/api/v1 for the signed-in patient (Telegram initData): bookings, calendar export and results."""
 from __future__ import annotations
 
+from io import BytesIO
 from typing import Any
 
 from flask import Response, request, send_file
 from flask.views import MethodView
-from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from medsync import log_context, metrics
@@ -18,7 +18,6 @@ from medsync.api.schemas import (
     BookingCreateSchema, BookingListQuerySchema, BookingPageSchema, BookingSchema, CancelSchema,
     IdempotencyHeaderSchema, PageQuerySchema, RescheduleSchema, ResultPageSchema, ResultSentSchema,
 )
-from medsync.errors import ResultNotFound
 from medsync.extensions import db
 from medsync.models import Booking
 from medsync.services import bookings, results
@@ -174,15 +173,15 @@ class MyResults(MethodView):
 @blp.route("/results/<int(max=2147483647):result_id>/file")
 class ResultFile(MethodView):
     @blp.response(200, BINARY, content_type="application/pdf", description="The result PDF, as an attachment.")
-    @refusals(blp, {401: PATIENT_AUTH, 404: "No result of this patient has this id, or its file is gone."})
+    @refusals(blp, {401: PATIENT_AUTH, 404: "No result of this patient has this id, or its file is gone.",
+                    500: "The stored file failed its integrity check (tampered with or truncated): nothing is served."})
     @blp.doc(security=TMA)
     def get(self, result_id: int) -> Response:
-        """Download my result's PDF."""
+        """Download my result's PDF (stored encrypted, decrypted in memory)."""
         result = results.get_result(result_id, user_id=current_patient_id())
-        path = results.file_path(result)
-        if not path.is_file():
-            raise ResultNotFound(_("The result file is not available. Please contact the clinic."))
-        response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=result.file_name)
+        content = results.file_content(result)
+        response = send_file(BytesIO(content), mimetype="application/pdf", as_attachment=True,
+                             download_name=result.file_name)
         response.headers["Cache-Control"] = "private, no-store"
         return response
 

@@ -487,3 +487,25 @@ class CompatDoctorBookingSchema(CompatBookingSchema):
 
 class CompatDiagnosticBookingSchema(CompatBookingSchema):
     diagnostic_id = NumericId(required=True, validate=DB_INT)
+
+
+class DataExportSchema(Schema):
+    """A patient's data export: asked for (pending), built (ready: downloadable, and sent to their chat), or failed."""
+
+    id = fields.Integer()
+    status = fields.String(metadata={"enum": ["pending", "ready", "failed"]})
+    requested_at = fields.DateTime()
+    ready_at = fields.DateTime(allow_none=True)
+    size_bytes = fields.Integer(allow_none=True)
+
+
+class ErasureSchema(Schema):
+    """What erasing the patient's data did, and what they are told was kept and why."""
+
+    status = fields.String(metadata={"example": "erased"})
+    cancelled = fields.Integer(metadata={"description": "Upcoming visits cancelled (their clinics told)."})
+    anonymised = fields.Integer(metadata={"description": "Bookings kept for the clinics' records, without personal "
+                                                         "fields."})
+    results_deleted = fields.Integer()
+    message = fields.String(metadata={"description": "What was erased, what was kept and why, in the caller's "
+                                                     "language."})

@@ -4,7 +4,9 @@ and their undoing, notes), result upload, reminder runs, failed deliveries.
 Callers are staff members (initData) or staff tokens, each within their clinics (medsync.api.access)."""
 from __future__ import annotations
 
-from flask import request
+from io import BytesIO
+
+from flask import request, send_file
 from flask_babel import gettext as _
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -17,14 +19,18 @@ from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
 from medsync.api.refusals import JSON_BODY, STAFF_AUTH, STAFF_ROLE, refusals
 from medsync.api.schemas import (
-    DB_INT, BookingCreateSchema, BookingPatientSchema, CalendarDay, ClinicTime, EmailAddress, OffsetDateTime,
-    PageQuerySchema, PaginationSchema, Phone, ResultSchema, Text, length_between, one_of,
+    DB_INT, BookingCreateSchema, BookingPatientSchema, CalendarDay, ClinicSummarySchema, ClinicTime, EmailAddress,
+    OffsetDateTime, PageQuerySchema, PaginationSchema, Phone, ResultSchema, ResultSentSchema, Text, length_between,
+    one_of,
 )
 from medsync.config import current_settings
 from medsync.extensions import db
+from medsync.i18n import current_language
 from medsync.models import PATIENT_FIELD_LIMITS, Actor, BookingStatus, StaffRole
 from medsync.models.booking import NOTE_LIMIT
-from medsync.services import bookings, clinic_day, delivery, front_desk, patients, reminders, results
+from medsync.services import (
+    bookings, catalog, clinic_day, delivery, front_desk, patients, privacy_audit, reminders, results,
+)
 from medsync.services.patients import CallerDetails
 
 blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff",
@@ -179,6 +185,18 @@ class ReminderRunResultSchema(Schema):
     queued = fields.Integer()
 
 
+class StaffCallerSchema(Schema):
+    actor_id = fields.String(metadata={"description": "How the caller signs the audit trail."})
+    name = fields.String(allow_none=True)
+    role = fields.String(allow_none=True, metadata={"description": "admin, reception or doctor; null: a token issued "
+                                                                   "without a role."})
+    holds = fields.List(fields.String(), metadata={"description": "Every role whose rights the caller holds (an "
+                                                                   "admin holds reception's, reception a doctor's)."})
+    doctor_id = fields.Integer(allow_none=True)
+    clinics = fields.List(fields.Nested(ClinicSummarySchema), metadata={"description": "The clinics the caller acts "
+                                                                                        "for."})
+
+
 class FailedDeliverySchema(Schema):
     id = fields.Integer()
     kind = fields.String()
@@ -198,6 +216,23 @@ class FailedDeliveryPageSchema(Schema):
     pagination = fields.Nested(PaginationSchema)
 
 
+@blp.route("/me")
+class StaffCaller(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, StaffCallerSchema)
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE})
+    def get(self):
+        """Who the caller is: role, the roles whose rights they hold, their clinics (the staff pages show what
+        these allow)."""
+        staff = access.current_principal()
+        clinics = catalog.current_catalog(current_language()).clinics
+        return {
+            "actor_id": staff.actor_id, "name": staff.name, "role": staff.role.value if staff.role else None,
+            "holds": [role.value for role in StaffRole if staff.holds(role)], "doctor_id": staff.doctor_id,
+            "clinics": [clinic for clinic_id, clinic in sorted(clinics.items()) if staff.sees_clinic(clinic_id)],
+        }
+
+
 @blp.route("/bookings")
 class DayBookings(MethodView):
     @blp.doc(security=STAFF_SECURITY)
@@ -208,10 +243,14 @@ class DayBookings(MethodView):
         """The day's bookings, in each clinic's own calendar, by clinic and start time; paginated (`page`,
         `per_page` ≤ 100)."""
         staff = access.current_principal()
-        return page_body(clinic_day.bookings_page(
+        page = clinic_day.bookings_page(
             date, within=staff.clinic_ids, clinic_id=clinic_id, status=BookingStatus(status) if status else None,
             doctor_id=staff.doctor_id if staff.role is StaffRole.DOCTOR else None, page=page, per_page=per_page,
-        ))
+        )
+        # Patients' names, phones and notes were read: the trail says who saw whose (ids only).
+        privacy_audit.patients_listed(staff.actor_id, page.items, day=date)
+        db.session.commit()
+        return page_body(page)
 
     @blp.doc(security=STAFF_SECURITY)
     @blp.arguments(StaffBookingCreateSchema)
@@ -328,6 +367,43 @@ class BookingResults(MethodView):
                                       uploaded_by=staff.actor_id)
         db.session.commit()
         return result
+
+
+@blp.route("/results/<int:result_id>/file")
+class StaffResultFile(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf",
+                  description="The result PDF, as an attachment (stored encrypted, decrypted in memory).")
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE,
+                    404: "No such result among the caller's visits, or its file is gone.",
+                    500: "The stored file failed its integrity check: nothing is served."})
+    def get(self, result_id):
+        """Download a visit's result; the read is audited (who, which result, when)."""
+        result = results.get_result_for_staff(result_id)
+        staff = access.require_booking(result.booking)
+        content = results.file_content(result)
+        privacy_audit.result_read(staff.actor_id, result, action="result.read")
+        db.session.commit()
+        response = send_file(BytesIO(content), mimetype="application/pdf", as_attachment=True,
+                             download_name=result.file_name)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+
+@blp.route("/results/<int:result_id>/send")
+class StaffResultResend(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.response(202, ResultSentSchema)
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: "No such result among the caller's visits.",
+                    409: "The patient has no chat (they erased their data)."})
+    def post(self, result_id):
+        """Send a visit's result to its patient's chat again; audited."""
+        result = results.get_result_for_staff(result_id)
+        staff = access.require_booking(result.booking)
+        results.send_again(result)
+        privacy_audit.result_read(staff.actor_id, result, action="result.resend")
+        db.session.commit()
+        return {"result_id": result.id, "status": "queued"}
 
 
 @blp.route("/reminders/run")

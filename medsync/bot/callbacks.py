@@ -23,8 +23,18 @@ booking_calendar = CallbackData("booking_id", prefix="bi")
 results_page = CallbackData("page", prefix="rl")
 result_document = CallbackData("result_id", prefix="rd")
 
+# /mydata: download my data; delete it (asked, then confirmed or declined).
+my_data_export = CallbackData(prefix="dx")
+my_data_erase_ask = CallbackData(prefix="de")
+my_data_erase_yes = CallbackData(prefix="dy")
+my_data_erase_no = CallbackData(prefix="dn")
+
 # /language: the language chosen (one of medsync.i18n.LANGUAGES).
 choose_language = CallbackData("language", prefix="lg")
 
 # The "2/3" label between ◀ and ▶: pressing it only answers the callback.
 page_label = CallbackData(prefix="pg")
+
+# Under a visit the clinic cancelled (its schedule changed): book an offered time instead. doctor_id "0": the
+# visit's own test; at: the slot's start in minutes since the Unix epoch (UTC).
+rebook = CallbackData("booking_id", "doctor_id", "at", prefix="rb")

@@ -11,6 +11,7 @@ from medsync.i18n import LANGUAGES
 from medsync.models import Booking, BookingStatus, Result
 from medsync.services.bookings import BookingLine
 from medsync.services.pagination import Page
+from medsync.services.rebooking import Offer
 
 
 def _web_app(text: str, url: str) -> InlineKeyboardButton:
@@ -37,6 +38,22 @@ def main_menu(webapp_url: str) -> InlineKeyboardMarkup:
             _callback(texts.BUTTON_MY_BOOKINGS, callbacks.open_bookings.new()),
             _callback(texts.BUTTON_MY_RESULTS, callbacks.open_results.new()),
         ],
+    ])
+
+
+def my_data() -> InlineKeyboardMarkup:
+    """Download my data; delete my data (asked again before anything is deleted)."""
+    return InlineKeyboardMarkup([
+        [_callback(texts.BUTTON_EXPORT, callbacks.my_data_export.new())],
+        [_callback(texts.BUTTON_ERASE, callbacks.my_data_erase_ask.new())],
+    ])
+
+
+def erase_confirmation() -> InlineKeyboardMarkup:
+    """The explicit confirmation an erasure needs; "keep it" is first, as the safe choice."""
+    return InlineKeyboardMarkup([
+        [_callback(texts.BUTTON_ERASE_NO, callbacks.my_data_erase_no.new())],
+        [_callback(texts.BUTTON_ERASE_YES, callbacks.my_data_erase_yes.new())],
     ])
 
 
@@ -164,3 +181,24 @@ def reminder_notification(
     if may_move:
         rows.append([_web_app(texts.BUTTON_RESCHEDULE, reschedule_url(webapp_url, booking.id))])
     return InlineKeyboardMarkup(rows)
+
+
+def rebooking_offers(booking: Booking, offers: list[Offer], webapp_url: str) -> InlineKeyboardMarkup:
+    """Under a visit the clinic cancelled: one button per offered time (booked at once), "Choose another time" in the
+    Mini App, My bookings."""
+    rows = [
+        [_callback(texts.offer_button(offer.starts_at, offer.name),
+                   callbacks.rebook.new(booking.id, offer.doctor_id or 0, int(offer.starts_at.timestamp()) // 60))]
+        for offer in offers
+    ]
+    rows.append([_web_app(texts.BUTTON_CHOOSE_ANOTHER_TIME, rebook_url(webapp_url, booking))])
+    rows.append([_callback(texts.BUTTON_MY_BOOKINGS, callbacks.open_bookings.new())])
+    return InlineKeyboardMarkup(rows)
+
+
+def rebooked(booking: Booking) -> InlineKeyboardMarkup:
+    """After an offered time was booked: the new booking's card, My bookings."""
+    return InlineKeyboardMarkup([
+        [_callback(texts.BUTTON_OPEN_BOOKING, callbacks.booking_details.new(booking.id, "upcoming", 1))],
+        [_callback(texts.BUTTON_MY_BOOKINGS, callbacks.open_bookings.new())],
+    ])

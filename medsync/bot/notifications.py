@@ -15,6 +15,7 @@ from medsync.bot.staff import notices as staff_notices
 from medsync.config import current_settings
 from medsync.i18n import translated
 from medsync.models import Actor, Booking, MessageKind, OutboxMessage, Result
+from medsync.services import rebooking
 from medsync.services import results
 
 
@@ -41,9 +42,10 @@ def render(message: OutboxMessage, *, now: datetime | None = None) -> Notificati
     booking = message.booking
     if message.kind == MessageKind.RESULT.value:
         return _result(booking, message.result)
-    if message.kind == MessageKind.CANCELLATION.value:
-        return _cancellation(booking)
     now = now or clock.now()
+    if message.kind == MessageKind.CANCELLATION.value:
+        change = (message.payload or {}).get("schedule_change")
+        return _cancellation(booking) if change is None else schedule_cancellation(booking, change, now=now)
     may_cancel, may_move = booking.can_cancel(now), booking.can_move(now)
     webapp_url = current_settings().WEBAPP_URL
     if message.kind == MessageKind.REMINDER.value:
@@ -91,6 +93,22 @@ def _cancellation(booking: Booking) -> Notification:
                   if booking.cancel_reason else "")
         text = texts.CANCELLED_BY_CLINIC.format(reason=reason, details=details)
     return Notification(text, keyboards.cancellation_notification(booking, current_settings().WEBAPP_URL))
+
+
+def schedule_cancellation(booking: Booking, change: dict[str, Any], *, now: datetime) -> Notification:
+    """A visit the clinic cancelled because its schedule changed: what happened and why, and the first free times with
+    the same doctor once they are back and with a colleague, each booked with one tap (read now: `rebooking`)."""
+    offers = rebooking.offers_for(booking, change, now=now)
+    text = f"{schedule_cancellation_text(booking, change)}\n\n{texts.OFFERS_HINT if offers else texts.NO_OFFERS_HINT}"
+    return Notification(text, keyboards.rebooking_offers(booking, offers, current_settings().WEBAPP_URL))
+
+
+def schedule_cancellation_text(booking: Booking, change: dict[str, Any]) -> str:
+    """The clinic cancelled the visit, what took its time away and the admin's reason, and the visit."""
+    why = texts.why_cancelled(change, booking)
+    if booking.cancel_reason:
+        why += texts.CANCEL_REASON_LINE.format(reason=escape(translated(booking.cancel_reason)))
+    return texts.CANCELLED_BY_CLINIC.format(reason=why, details=visit_details(booking))
 
 
 def _result(booking: Booking, result: Result) -> Notification:

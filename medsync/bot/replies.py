@@ -24,13 +24,16 @@ from telebot.types import (
 from medsync.redis_batch import RedisBatch
 from medsync.bot.documents import ResultDocument, send_result_document
 from medsync.bot.staff import chat_commands
-from medsync.extensions import redis_client
-from medsync.models import MessageKind, Result
-from medsync.services import outbox, staff_accounts
+from medsync.bot import texts
+from medsync.extensions import db, redis_client
+from medsync.models import DataExport, MessageKind, Result
+from medsync.services import data_export, outbox, staff_accounts, users
 
 _UPDATE_KEY = "medsync.telegram_update_id"
-_CHAT_NEWEST_KEY = "medsync:telegram:chat:{}:newest-update"
+_CHAT_NEWEST_KEY = users.CHAT_NEWEST_KEY
 CHAT_ACTIVITY_TTL = 24 * 3600  # longer than any retry of a queued reply
+# The Bot API takes uploads of up to 50 MB.
+EXPORT_UPLOAD_LIMIT = 49 * 1024 * 1024
 
 
 def handling_update(update_id: int) -> None:
@@ -117,6 +120,8 @@ def deliver(bot: telebot.TeleBot, chat_id: int, reply: dict[str, Any]) -> Messag
         return None
     if reply["method"] == staff_accounts.ACCESS_ENDED:
         return chat_commands.tell_access_ended(bot, chat_id)
+    if reply["method"] == data_export.SEND_EXPORT:
+        return send_data_export(bot, chat_id, reply["export_id"])
     markup = InlineKeyboardMarkup.de_json(reply["reply_markup"]) if reply.get("reply_markup") else None
     if reply["method"] == "sendMessage":
         return bot.send_message(chat_id, reply["text"], reply_markup=markup)
@@ -131,6 +136,18 @@ def deliver(bot: telebot.TeleBot, chat_id: int, reply: dict[str, Any]) -> Messag
             return None
         raise
     return edited if isinstance(edited, Message) else None
+
+
+def send_data_export(bot: telebot.TeleBot, chat_id: int, export_id: int) -> Message | None:
+    """The patient's data export as a protected ZIP, decrypted in memory; too large for the Bot API's upload limit, a
+    message pointing to the Mini App instead. An export erased meanwhile is not sent (None)."""
+    export = db.session.get(DataExport, export_id)
+    if export is None or export.user_id != chat_id or export.storage_path is None:
+        return None
+    if export.size_bytes and export.size_bytes > EXPORT_UPLOAD_LIMIT:
+        return bot.send_message(chat_id, str(texts.EXPORT_TOO_LARGE))
+    document = InputFile(BytesIO(data_export.export_content(export)), file_name=data_export.file_name(export))
+    return bot.send_document(chat_id, document, caption=str(texts.EXPORT_CAPTION), protect_content=True)
 
 
 def _later_or_raise(exc: Exception, chat_id: int, reply: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@ being answered, see medsync.i18n), functions render at once. Messages use HTML p
 escaped. Dates and times through medsync.formats, in the clinic's time zone."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 
 from flask_babel import gettext as _
@@ -43,8 +43,33 @@ COMMANDS = (
     ("results", _l("My test results")),
     ("language", _l("Change the language")),
     ("phone", _l("Booked by phone? See those visits here")),
+    ("mydata", _l("Download or delete my data")),
     ("help", _l("What this bot can do")),
 )
+
+# --- /mydata: download or delete my data -----------------------------------------------------------
+
+MY_DATA = _l(
+    "<b>Your data</b>\n\n"
+    "Download a copy of everything MedSync keeps about you (a ZIP file: your profile, bookings with their history, "
+    "the messages we sent you and your test results), or delete your data."
+)
+BUTTON_EXPORT = _l("📦 Download my data")
+BUTTON_ERASE = _l("🗑 Delete my data")
+EXPORT_QUEUED = _l("We are preparing your data. It comes to this chat as a ZIP file in a few minutes.")
+EXPORT_CAPTION = _l("Your MedSync data: data.json (your profile, bookings with their history, messages, results) and "
+                    "your test results as PDF files.")
+EXPORT_TOO_LARGE = _l("Your data is ready, but the file is too large to send in the chat. Download it in the app: "
+                      "My bookings → Your data.")
+ERASE_CONFIRM = _l(
+    "<b>Delete your data?</b>\n\n"
+    "Your upcoming visits will be cancelled, your test results deleted, and your name, phone, e-mail and Telegram "
+    "profile removed from our records. This cannot be undone.\n\n"
+    "If you want a copy, download your data first."
+)
+BUTTON_ERASE_YES = _l("Yes, delete my data")
+BUTTON_ERASE_NO = _l("No, keep my data")
+ERASE_KEPT_ALL = _l("Nothing was deleted.")
 
 # --- /language -----------------------------------------------------------------------------------
 
@@ -228,6 +253,43 @@ TOO_LATE_TO_CHANGE = _l("It is too late to cancel or move this visit online. To 
 BUTTON_BOOK_AGAIN = _l("📅 Book again")
 BUTTON_OPEN_BOOKING = _l("Open booking")
 
+# --- a visit the clinic cancelled because its schedule changed, and booking another time -------------------
+# Under CANCELLED_BY_CLINIC's {reason}: what happened (each line starts with a line break), then the admin's reason.
+
+WHY_ABSENT = _l("\n{doctor} is away from {first} to {last}.")
+WHY_ABSENT_ONE_DAY = _l("\n{doctor} is away on {day}.")
+WHY_CLOSED = _l("\nThe clinic is closed from {first} to {last}.")
+WHY_CLOSED_ONE_DAY = _l("\nThe clinic is closed on {day}.")
+WHY_DAY_OFF = _l("\n{doctor} does not see patients on {day}.")
+WHY_HOURS = _l("\nThe working hours have changed and no longer include this time.")
+OFFERS_HINT = _l("Tap a time below to book it at once, or choose another time in the app.")
+NO_OFFERS_HINT = _l("Choose another time in the app.")
+BUTTON_CHOOSE_ANOTHER_TIME = _l("📅 Choose another time")
+REBOOKED = _l("✅ Booked. Your confirmation follows.")
+REBOOKED_LINE = _l("✅ You booked a new time: {when}, {service}.")
+OFFER_TAKEN = _l("This time has just been taken. Here are the free times now.")
+OFFER_GONE = _l("This offer is no longer available.")
+
+
+def offer_button(starts_at: datetime, name: str) -> str:
+    """An offered time on a button: clinic-local day and time · doctor (or test)."""
+    return f"🗓 {formats.short_day(starts_at.date())} {formats.clock_time(starts_at)} · {name}"
+
+
+def why_cancelled(change: dict, booking: Booking) -> str:
+    """What took the visit's time away, from the schedule change a cancellation message carries."""
+    kind, doctor = change.get("kind"), escape(booking.service_name)
+    first, last = change.get("first_day"), change.get("last_day")
+    if kind in ("absence", "closure", "day_off") and first and last:
+        first_day, last_day = (formats.long_date(date.fromisoformat(day)) for day in (first, last))
+        if kind == "day_off":
+            return WHY_DAY_OFF.format(doctor=doctor, day=first_day)
+        if first == last:
+            one_day = WHY_ABSENT_ONE_DAY if kind == "absence" else WHY_CLOSED_ONE_DAY
+            return one_day.format(doctor=doctor, day=first_day)
+        several = WHY_ABSENT if kind == "absence" else WHY_CLOSED
+        return several.format(doctor=doctor, first=first_day, last=last_day)
+    return str(WHY_HOURS)
 
 # --- /phone: linking the visits booked by phone -------------------------------------------------------
 

@@ -22,7 +22,8 @@ from medsync.auth.initdata import TELEGRAM_ID_LIMIT, is_telegram_user_id
 from medsync.bot import get_bot, replies, transport
 from medsync.redis_batch import RedisBatch
 from medsync.bot.handlers.users import (
-    Known, chosen_in_this_update, note_known_profile, read_known_profile, remember_sender, sender_of,
+    Known, chosen_in_this_update, erased_in_this_update, note_known_profile, read_known_profile, remember_sender,
+    sender_of,
 )
 from medsync.bot.reply import webhook_reply
 from medsync.config import current_settings
@@ -228,6 +229,8 @@ def _handle(
         chosen = chosen_in_this_update()
         if chosen is not None:
             choice, sender_stored = chosen, True
+        if erased_in_this_update():
+            sender_stored = False  # their row is gone: their next update writes a new one
         return webhook_reply.take_for(update), (sender, choice) if sender_stored else None
     except Exception as exc:  # noqa: BLE001 - answered 200 on purpose: a retry storm helps nobody
         with in_language(_language(sender, choice)):

@@ -147,7 +147,8 @@ class Booking(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="RESTRICT"))
     # The patient's Telegram account (patients.user_id, copied: every ownership check and every message reads it
-    # here); NULL: booked by phone for a patient without Telegram, who gets no chat messages.
+    # here); NULL: booked by phone for a patient without Telegram, who gets no chat messages, or the patient erased
+    # their data (medsync.services.erasure): the booking stays, anonymised.
     user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.telegram_id", ondelete="RESTRICT"))
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="RESTRICT"))
     doctor_id: Mapped[int | None] = mapped_column(Integer)
@@ -270,7 +271,7 @@ class BookingEvent(db.Model):
 
 
 class Result(db.Model):
-    """A test result file for a booking, stored under RESULTS_DIR."""
+    """A test result file for a booking, stored encrypted under RESULTS_DIR."""
 
     __tablename__ = "results"
     __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
@@ -284,6 +285,9 @@ class Result(db.Model):
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     telegram_file_id: Mapped[str | None] = mapped_column(String(255))
+    # The fingerprint of the RESULTS_KEY key its file is encrypted with (medsync.services.result_files); NULL: the file
+    # was stored in plain before encryption, until `flask medsync rotate-results-key` encrypts it.
+    encrypted_with: Mapped[str | None] = mapped_column(String(16))
     uploaded_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

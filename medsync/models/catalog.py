@@ -121,7 +121,10 @@ class ClinicDiagnostic(db.Model):
     """Which clinic offers which diagnostic type, and at what price when it sets its own."""
 
     __tablename__ = "clinic_diagnostics"
-    __table_args__ = (CheckConstraint("price >= 0", name="price_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+    )
 
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), primary_key=True)
     diagnostic_id: Mapped[int] = mapped_column(
@@ -130,3 +133,6 @@ class ClinicDiagnostic(db.Model):
     # In the clinic's currency; None: the diagnostic type's price. A clinic whose currency differs from the
     # clinics that share the type's price sets its own.
     price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    # How long the test takes here; None: the diagnostic type's duration. Its days and hours here: its rotas
+    # (models.schedule), else the clinic's opening hours.
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)

@@ -5,7 +5,8 @@ clinic's 09:00 stays 09:00 across DST changes. A local time that does not exist 
 gap) is skipped; an ambiguous one (fall-back) takes its first occurrence. The original front end's
 month of whole hours is checked against the same slots (`refused_hours`).
 
-The grid comes from the catalog snapshot (a `Schedule`: hours, breaks, closures, absences, slot length),
+The grid comes from the catalog snapshot (a `Schedule`: hours, breaks, closures, absences, slot length, and the
+resource's own hours narrowing the clinic's: `medsync.services.timetables`),
 so a month of free slots costs one query, for the bookings that hold the time. `free_spans` also says
 until when its answer holds as the clock moves, for the API's answer cache (`medsync.api.answers`).
 """
@@ -31,8 +32,9 @@ from medsync.errors import InvalidRequest, SlotTaken, SlotUnavailable
 from medsync.extensions import db
 from medsync.models import Booking, ClinicClosure, DoctorAbsence, WorkingHours
 from medsync.models.booking import ACTIVE_SQL
-from medsync.services import catalog, changes
+from medsync.services import catalog, changes, timetables
 from medsync.services.catalog import ClinicInfo, Closure, DayHours
+from medsync.services.timetables import Timetable
 
 # The longest range of days one free-slots request may ask for (the API documents and enforces this).
 MAX_RANGE_DAYS = 31
@@ -63,6 +65,26 @@ class Schedule:
     absences: tuple[tuple[date, date], ...] = ()
     doctor_id: int | None = None
     diagnostic_id: int | None = None
+    timetable: Timetable | None = None  # the resource's own hours within the clinic's; None: the clinic's
+
+    @property
+    def working_time(self) -> Timetable:
+        """The working stretches of each day (before closures, absences and bookings)."""
+        return self.timetable or self.clinic.timetable
+
+    def holds(self, starts_at: datetime, ends_at: datetime) -> bool:
+        """Is [starts_at, ends_at) working time, whole: inside one working stretch of a day that is neither closed
+        nor an absence? A booked visit whose time a schedule change took away is not (its length may differ from
+        today's slot length: only the time counts, not the grid)."""
+        zone = self.clinic.zone
+        start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+        day = start.date()
+        if end.date() != day:
+            return False
+        closed = (*((closure.first_day, closure.last_day) for closure in self.clinic.closures), *self.absences)
+        if any(first <= day <= last for first, last in closed):
+            return False
+        return self.working_time.covers(day, start.time(), end.time())
 
     @property
     def key(self) -> str:
@@ -81,18 +103,20 @@ class FreeSpans:
 def doctor_schedule(doctor_id: int) -> Schedule:
     """A doctor's schedule from the catalog snapshot (no query when it is cached)."""
     doctor = catalog.get_doctor(doctor_id)
-    return Schedule(doctor.clinic, timedelta(minutes=doctor.appointment_minutes), doctor.absences, doctor_id=doctor.id)
+    return Schedule(doctor.clinic, timedelta(minutes=doctor.appointment_minutes), doctor.absences, doctor_id=doctor.id,
+                    timetable=doctor.timetable)
 
 
 def diagnostic_schedule(diagnostic_id: int, clinic_id: int) -> Schedule:
     """A diagnostic's schedule at a clinic from the catalog snapshot; refused when the clinic does not offer it."""
     diagnostic = catalog.get_diagnostic(diagnostic_id)
-    clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == clinic_id), None)
-    if clinic is None:
+    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
+    if offer is None:
         raise InvalidRequest(
             _("This clinic does not offer this diagnostic."), errors={"clinic_id": [_("Not offered at this clinic.")]}
         )
-    return Schedule(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic.id)
+    return Schedule(offer.clinic, timedelta(minutes=offer.duration_minutes), diagnostic_id=diagnostic.id,
+                    timetable=offer.timetable)
 
 
 def free_spans(
@@ -181,12 +205,12 @@ def slot_on_grid(resource: Resource, starts_at: datetime, *, now: datetime | Non
         days = current_settings().BOOKING_HORIZON_DAYS
         raise SlotUnavailable(ngettext("Bookings can be made at most %(num)d day ahead.",
                                         "Bookings can be made at most %(num)d days ahead.", days))
-    clinic = schedule_of(resource).clinic  # the same hours the free-slot lists offer, uncommitted changes too
-    zone = clinic.zone
+    schedule = schedule_of(resource)  # the same hours the free-slot lists offer, uncommitted changes too
+    zone = schedule.clinic.zone
     start = starts_at.astimezone(timezone.utc)
     end = start + resource.length
     local = start.astimezone(zone)
-    if not _on_grid(clinic, local.replace(tzinfo=None), resource.length, zone, start):
+    if not _on_grid(schedule, local.replace(tzinfo=None), resource.length, zone, start):
         raise SlotUnavailable(_OFF_SCHEDULE)
     return Slot(local, end.astimezone(zone))
 
@@ -194,19 +218,19 @@ def slot_on_grid(resource: Resource, starts_at: datetime, *, now: datetime | Non
 _OFF_SCHEDULE = _l("The clinic does not take bookings at this time. Please choose a listed slot.")
 
 
-def _on_grid(clinic: ClinicInfo, local: datetime, length: timedelta, zone: ZoneInfo, instant: datetime) -> bool:
+def _on_grid(schedule: Schedule, local: datetime, length: timedelta, zone: ZoneInfo, instant: datetime) -> bool:
     """Is the clinic wall time `local` (naive; the instant `instant`) one of the day's slot starts?
 
-    The same slots `_grid_spans` lists, found by arithmetic: open that weekday, not closed that day, inside a
-    working stretch and a whole number of slot lengths after its start, not a fall-back hour's repeat.
+    The same slots `_grid_spans` lists, found by arithmetic: not closed that day, inside one of the day's working
+    stretches (the resource's hours within the clinic's) and a whole number of slot lengths after its start, not
+    a fall-back hour's repeat.
     """
     day = local.date()
-    if any(closure.first_day <= day <= closure.last_day for closure in clinic.closures):
+    if any(closure.first_day <= day <= closure.last_day for closure in schedule.clinic.closures):
         return False
-    hours = next((hours for hours in clinic.hours if hours.weekday == day.isoweekday()), None)
-    if hours is None or _to_utc(local, zone) != instant:
+    if _to_utc(local, zone) != instant:
         return False
-    for stretch_start, stretch_end in _working_stretches(hours.opens_at, hours.closes_at, hours.breaks):
+    for stretch_start, stretch_end in schedule.working_time.stretches(day):
         opening = datetime.combine(day, stretch_start)
         if opening <= local and local + length <= datetime.combine(day, stretch_end):
             return (local - opening) % length == timedelta(0)
@@ -281,8 +305,15 @@ def schedule_of(resource: Resource) -> Schedule:
         doctor = snapshot.doctors.get(resource.doctor_id) if resource.doctor_id is not None else None
         if clinic is not None and (resource.doctor_id is None or doctor is not None):
             return Schedule(clinic, resource.length, doctor.absences if doctor else (),
-                            doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id)
+                            doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id,
+                            timetable=doctor.timetable if doctor else _test_timetable(snapshot, resource))
     return _schedule_from_database(resource)
+
+
+def _test_timetable(snapshot: catalog.Catalog, resource: Resource) -> Timetable | None:
+    diagnostic = snapshot.diagnostics.get(resource.diagnostic_id)
+    offers = diagnostic.offers if diagnostic is not None else ()
+    return next((offer.timetable for offer in offers if offer.clinic.id == resource.clinic.id), None)
 
 
 def _schedule_from_database(resource: Resource) -> Schedule:
@@ -299,23 +330,26 @@ def _schedule_from_database(resource: Resource) -> Schedule:
         absences = tuple(db.session.execute(
             select(DoctorAbsence.first_day, DoctorAbsence.last_day).where(DoctorAbsence.doctor_id == resource.doctor_id)
         ).tuples())
+        own = timetables.load(doctor_id=resource.doctor_id).doctors.get(resource.doctor_id)
+    else:
+        own = timetables.load(clinic_id=clinic.id).tests.get((clinic.id, resource.diagnostic_id))
     info = ClinicInfo(clinic.id, clinic.name, clinic.address, clinic.timezone, clinic.currency,
                       clinic.default_language, hours, closures, country=clinic.country)
-    return Schedule(info, resource.length, absences, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id)
+    return Schedule(info, resource.length, absences, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id,
+                    timetable=timetables.timetable(info.timetable.clinic_week, own))
 
 
 def _grid_spans(schedule: Schedule, date_from: date, date_to: date) -> list[Span]:
     """Every slot the schedule offers between two local dates (UTC start, end), earliest first."""
     zone = schedule.clinic.zone
-    hours = {day.weekday: day for day in schedule.clinic.hours}
+    working_time = schedule.working_time
     closed = _closed_days((*((c.first_day, c.last_day) for c in schedule.clinic.closures), *schedule.absences),
                           date_from, date_to)
     spans: list[Span] = []
     day = date_from
     while day <= date_to:
-        row = hours.get(day.isoweekday())
-        if row is not None and day not in closed:
-            for stretch_start, stretch_end in _working_stretches(row.opens_at, row.closes_at, row.breaks):
+        if day not in closed:
+            for stretch_start, stretch_end in working_time.stretches(day):
                 spans += _stretch_slots(datetime.combine(day, stretch_start), datetime.combine(day, stretch_end),
                                        schedule.length, zone)
         day += timedelta(days=1)
@@ -336,18 +370,6 @@ def _stretch_slots(local: datetime, closing: datetime, length: timedelta, zone: 
         if starts_at is not None:
             spans.append((starts_at, starts_at + length))
     return spans
-
-
-def _working_stretches(opens_at: time, closes_at: time, breaks: tuple[tuple[time, time], ...]) -> list[tuple[time, time]]:
-    """Opening → break, break → break, break → closing."""
-    stretches, start = [], opens_at
-    for pause_start, pause_end in sorted(breaks):
-        if pause_start > start:
-            stretches.append((start, min(pause_start, closes_at)))
-        start = max(start, pause_end)
-    if start < closes_at:
-        stretches.append((start, closes_at))
-    return stretches
 
 
 def _to_utc(local: datetime, zone: ZoneInfo) -> datetime | None:

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import cached_property
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,12 +36,13 @@ from medsync.i18n import current_language
 from medsync.languages import ENGLISH, LANGUAGES, pick
 from medsync.formats import format_money
 from medsync.models import (
-    Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, DoctorAbsence, DoctorRating, Specialty,
-    WorkingBreak, WorkingHours,
+    Clinic, ClinicClosure, ClinicDiagnostic, DayOverride, DiagnosticType, Doctor, DoctorAbsence, DoctorRating,
+    OverrideInterval, Rota, RotaInterval, Specialty, WorkingBreak, WorkingHours,
 )
 from medsync.models.catalog import average_rating
 from medsync.phones import DEFAULT_COUNTRY
-from medsync.services import after_commit, changes
+from medsync.services import after_commit, changes, timetables
+from medsync.services.timetables import Timetable
 from medsync.services.photos import avatar_path, photo_or_avatar
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ MAX_RENDERED = 256
 _CHANGED = "catalog: changed"
 CATALOG_MODELS = (
     Clinic, WorkingHours, WorkingBreak, ClinicClosure, Specialty, Doctor, DoctorRating, DoctorAbsence,
-    DiagnosticType, ClinicDiagnostic,
+    DiagnosticType, ClinicDiagnostic, Rota, RotaInterval, DayOverride, OverrideInterval,
 )
 
 
@@ -88,6 +90,11 @@ class ClinicInfo:
     def upcoming_closures(self, today: date) -> list[Closure]:
         return [closure for closure in self.closures if closure.last_day >= today]
 
+    @cached_property
+    def timetable(self) -> Timetable:
+        """The clinic's open stretches of each day: what a doctor or test without hours of its own works."""
+        return timetables.timetable(timetables.clinic_week(self.hours), None)
+
 
 @dataclass(frozen=True)
 class SpecialtyInfo:
@@ -114,6 +121,12 @@ class DoctorInfo:
     avg_rating: float
     search_text: str = field(repr=False)
     absences: tuple[tuple[date, date], ...] = ()  # (first_day, last_day), inclusive
+    timetable: Timetable | None = field(default=None, repr=False)  # None: the clinic's (no hours of its own)
+
+    @property
+    def working_time(self) -> Timetable:
+        """When the doctor works, within their clinic's hours (before closures, absences and bookings)."""
+        return self.timetable or self.clinic.timetable
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,8 @@ class DiagnosticOffer:
     clinic: ClinicInfo
     price: Decimal
     price_text: str
+    duration_minutes: int  # at this clinic
+    timetable: Timetable = field(repr=False)  # when the clinic offers it
 
 
 @dataclass(frozen=True)
@@ -179,7 +194,11 @@ class _Rows:
     doctors: tuple[Row[Any], ...]
     absences: dict[int, tuple[tuple[date, date], ...]]
     diagnostics: tuple[Row[Any], ...]
-    offers: dict[int, tuple[tuple[int, Decimal | None], ...]]  # diagnostic id → (clinic id, own price), by clinic
+    # diagnostic id → (clinic id, own price, own duration), by clinic
+    offers: dict[int, tuple[tuple[int, Decimal | None, int | None], ...]]
+    # The timetables of the doctors and tests (by (clinic id, diagnostic id)) with hours of their own.
+    doctor_timetables: dict[int, Timetable]
+    test_timetables: dict[tuple[int, int], Timetable]
     avatar_names: dict[tuple[str, str], str]  # as Catalog.avatar_names: the same in every language
 
 
@@ -301,21 +320,32 @@ def _load_rows() -> _Rows:
         doctor_rows.setdefault(row.id, row)
         if row.first_day is not None:
             absences.setdefault(row.id, []).append((row.first_day, row.last_day))
-    offers: dict[int, list[tuple[int, Decimal | None]]] = {}
-    for clinic_id, diagnostic_id, price in db.session.execute(
-        select(ClinicDiagnostic.clinic_id, ClinicDiagnostic.diagnostic_id, ClinicDiagnostic.price)
+    offers: dict[int, list[tuple[int, Decimal | None, int | None]]] = {}
+    for clinic_id, diagnostic_id, price, duration in db.session.execute(
+        select(ClinicDiagnostic.clinic_id, ClinicDiagnostic.diagnostic_id, ClinicDiagnostic.price,
+               ClinicDiagnostic.duration_minutes)
         .order_by(ClinicDiagnostic.clinic_id)
     ):
-        offers.setdefault(diagnostic_id, []).append((clinic_id, price))
+        offers.setdefault(diagnostic_id, []).append((clinic_id, price, duration))
     doctors = tuple(doctor_rows.values())
     diagnostics = tuple(db.session.execute(select(DiagnosticType.__table__).order_by(DiagnosticType.id)))
+    clinics = _load_clinics()
+    own_hours = timetables.load()
     return _Rows(
-        clinics=_load_clinics(),
+        clinics=clinics,
         specialties={row.id: row for row in db.session.execute(select(Specialty.__table__))},
         doctors=doctors,
         absences={doctor_id: tuple(days) for doctor_id, days in absences.items()},
         diagnostics=diagnostics,
         offers={diagnostic_id: tuple(clinics) for diagnostic_id, clinics in offers.items()},
+        doctor_timetables={
+            row.id: _own_timetable(clinics[row.clinic_id], own_hours.doctors[row.id])
+            for row in doctors if row.id in own_hours.doctors
+        },
+        test_timetables={
+            (clinic_id, diagnostic_id): _own_timetable(clinics[clinic_id], own)
+            for (clinic_id, diagnostic_id), own in own_hours.tests.items()
+        },
         avatar_names={
             **{("doctors", row.slug): row.full_name for row in doctors},
             **{("diagnostics", row.slug): row.name for row in diagnostics},
@@ -351,13 +381,20 @@ def _doctor(row: Row[Any], rows: _Rows, specialty: SpecialtyInfo, language: str)
             row.full_name, specialty.name, services, rows.specialties[row.specialty_id].name, row.services,
         ))).casefold(),
         absences=rows.absences.get(row.id, ()),
+        timetable=rows.doctor_timetables.get(row.id),
     )
+
+
+def _own_timetable(clinic: ClinicInfo, own: timetables.OwnHours) -> Timetable:
+    """A resource's timetable at its clinic, from its own hours (built with the rows: every language shares it)."""
+    return timetables.timetable(clinic.timetable.clinic_week, own)
 
 
 def _diagnostic(row: Row[Any], rows: _Rows, language: str) -> DiagnosticInfo:
     offers = tuple(
-        _offer(rows.clinics[clinic_id], row.price if own_price is None else own_price, language)
-        for clinic_id, own_price in rows.offers.get(row.id, ())
+        _offer(rows.clinics[clinic_id], row.price if own_price is None else own_price, language,
+               duration or row.duration_minutes, rows.test_timetables.get((clinic_id, row.id)))
+        for clinic_id, own_price, duration in rows.offers.get(row.id, ())
     )
     return DiagnosticInfo(
         id=row.id, name=pick(row.name, row.name_translations, language),
@@ -368,8 +405,11 @@ def _diagnostic(row: Row[Any], rows: _Rows, language: str) -> DiagnosticInfo:
     )
 
 
-def _offer(clinic: ClinicInfo, price: Decimal, language: str) -> DiagnosticOffer:
-    return DiagnosticOffer(clinic, price, format_money(price, clinic.currency, language))
+def _offer(
+    clinic: ClinicInfo, price: Decimal, language: str, duration_minutes: int, timetable: Timetable | None,
+) -> DiagnosticOffer:
+    return DiagnosticOffer(clinic, price, format_money(price, clinic.currency, language), duration_minutes,
+                           timetable or clinic.timetable)
 
 
 def _clinic_text(row: Row[Any], column: str, language: str, clinic: ClinicInfo) -> str | None:

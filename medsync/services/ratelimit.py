@@ -66,6 +66,11 @@ return 1
 """
 
 
+def chat_key(chat_id: int) -> str:
+    """The key holding a chat's next free slot."""
+    return f"{_KEY_PREFIX}:chat:{chat_id}"
+
+
 def retry_after(refusal: ApiTelegramException) -> int:
     """The seconds a 429 asks every sender to wait: Telegram's parameters.retry_after, or 1 when it names none."""
     parameters = (refusal.result_json or {}).get("parameters") or {}
@@ -100,7 +105,7 @@ class TelegramRateLimiter:
 
     def reserve(self, chat_id: int, *, max_wait: float) -> Reservation:
         """Reserve the next slot for a send to this chat, unless it is more than `max_wait` seconds away."""
-        keys = [f"{_KEY_PREFIX}:overall", f"{_KEY_PREFIX}:chat:{chat_id}", f"{_KEY_PREFIX}:paused"]
+        keys = [f"{_KEY_PREFIX}:overall", chat_key(chat_id), f"{_KEY_PREFIX}:paused"]
         chat_spacing = self._group_spacing if chat_id < 0 else self._chat_spacing
         granted, wait = self._reserve(
             keys=keys, args=[self._overall_spacing, chat_spacing, round(max_wait * 1_000_000)]

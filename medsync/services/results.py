@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from medsync.errors import BookingNotFound, InvalidRequest, ResultNotAccepted, R
 from medsync.extensions import db
 from medsync.i18n import N_, translated
 from medsync.models import Actor, Booking, BookingEvent, BookingStatus, MessageKind, OutboxMessage, Result
-from medsync.services import catalog, outbox
+from medsync.services import catalog, outbox, result_files
 from medsync.services.pagination import Page, paginate
 
 PDF_MAGIC = b"%PDF-"
@@ -48,9 +47,24 @@ def get_result(result_id: int, *, user_id: int) -> Result:
     return result
 
 
+def get_result_for_staff(result_id: int) -> Result:
+    """Any result with its visit (staff only: the caller checks the visit is theirs to see)."""
+    result = db.session.get(Result, result_id, options=[joinedload(Result.booking)])
+    if result is None:
+        raise ResultNotFound()
+    return result
+
+
 def send_to_chat(result_id: int, *, user_id: int) -> int:
     """Queue the owner's result PDF to their Telegram chat again (a new outbox row each time); returns its id."""
-    result = get_result(result_id, user_id=user_id)
+    return send_again(get_result(result_id, user_id=user_id))
+
+
+def send_again(result: Result) -> int:
+    """Queue a result PDF to its patient's chat again (a new outbox row each time); returns its id."""
+    user_id = result.booking.user_id
+    if user_id is None:
+        raise ResultNotAccepted(_("The patient of this visit erased their data: there is no chat to send to."))
     # A fresh key: every request is a new send, while each row is still delivered once.
     message_id = outbox.queue_message(
         MessageKind.RESULT, booking_id=result.booking_id, chat_id=user_id, result_id=result.id,
@@ -62,8 +76,19 @@ def send_to_chat(result_id: int, *, user_id: int) -> int:
 
 
 def file_path(result: Result) -> Path:
-    """Where the result's file lives on disk."""
+    """Where the result's file lives on disk (encrypted: see `file_content`)."""
     return Path(current_settings().RESULTS_DIR) / result.storage_path
+
+
+def stored_file(result: Result) -> result_files.StoredFile:
+    """What reading the result's file needs, as plain values."""
+    return result_files.StoredFile(result.id, file_path(result), result.encrypted_with, result.sha256)
+
+
+def file_content(result: Result) -> bytes:
+    """The result's PDF, decrypted in memory (ResultNotFound when its file is gone, ResultFileDamaged when it fails
+    its integrity check)."""
+    return result_files.read(stored_file(result))
 
 
 def remember_file_id(result_id: int, file_id: str) -> None:
@@ -111,14 +136,14 @@ def store_result(
     ensure_accepts_results(booking, now=now)
     digest = hashlib.sha256(content).hexdigest()
     relative = _storage_path(booking.id, digest)
-    _write_atomically(Path(settings.RESULTS_DIR) / relative, content)
+    encrypted_with = result_files.write(Path(settings.RESULTS_DIR) / relative, content)
     # The unique storage path decides a race of identical uploads (a double click): the first insert wins,
     # the others wait for it and then find its row.
     result_id = db.session.execute(
         insert(Result).values(
             booking_id=booking.id, title=title or _default_title(booking), file_name=_safe_name(file_name),
             storage_path=relative, content_type="application/pdf", size_bytes=len(content), sha256=digest,
-            uploaded_by=uploaded_by,
+            uploaded_by=uploaded_by, encrypted_with=encrypted_with,
         ).on_conflict_do_nothing(index_elements=[Result.storage_path]).returning(Result.id)
     ).scalar_one_or_none()
     if result_id is None:
@@ -129,10 +154,11 @@ def store_result(
         booking_id=booking.id, actor=Actor.STAFF.value, actor_id=uploaded_by, action="result_uploaded",
         details={"result_id": result.id, "sha256": digest},
     ))
-    outbox.queue_message(
-        MessageKind.RESULT, booking_id=booking.id, chat_id=booking.user_id, result_id=result.id,
-        dedupe_key=f"result:{result.id}",
-    )
+    if booking.user_id is not None:  # else nobody to send it to: the patient erased their data
+        outbox.queue_message(
+            MessageKind.RESULT, booking_id=booking.id, chat_id=booking.user_id, result_id=result.id,
+            dedupe_key=f"result:{result.id}",
+        )
     return result
 
 
@@ -176,19 +202,3 @@ def _safe_name(file_name: str) -> str:
     if not name.lower().endswith(".pdf"):
         name = (name or "result") + ".pdf"
     return name[-200:]
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write to a temporary file in the same directory, fsync, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

@@ -127,6 +127,15 @@ def active_member(telegram_id: int) -> StaffMember | None:
     )
 
 
+def active_member_by_id(member_id: int) -> StaffMember | None:
+    """The member with this id while they are active (bound, not revoked); None otherwise."""
+    return db.session.scalar(
+        select(StaffMember).where(StaffMember.id == member_id, StaffMember.telegram_id.is_not(None),
+                                  StaffMember.revoked_at.is_(None))
+        .execution_options(populate_existing=True)
+    )
+
+
 def member_signing(actor_id: str | None) -> StaffMember | None:
     """The active, bound member behind an audit signature "staff:<id>"; None for anyone else."""
     match = _ACTOR.fullmatch(actor_id or "")

@@ -20,6 +20,13 @@ log = logging.getLogger(__name__)
 # What the webhook remembers of each sender's row: the profile it holds and the language they chose (see
 # medsync.bot.handlers.users). Only a hint: the row in PostgreSQL is the truth.
 SENDER_HINT_KEY = "medsync:telegram:sender:{}"
+# The chat's newest update, by which a reply queued for later knows it went stale (medsync.bot.replies).
+CHAT_NEWEST_KEY = "medsync:telegram:chat:{}:newest-update"
+
+
+def redis_keys_of(telegram_id: int) -> list[str]:
+    """Every Redis key named after this user's id (erasing them removes these; medsync.services.erasure)."""
+    return [SENDER_HINT_KEY.format(telegram_id), CHAT_NEWEST_KEY.format(telegram_id)]
 
 
 @dataclass(frozen=True)

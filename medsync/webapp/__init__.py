@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 
 from medsync import formats
 from medsync.i18n import add_language_source
-from medsync.webapp import assets, compression
+from medsync.webapp import assets, compression, staff_pages
 from medsync.webapp.views import blueprint, cookie_language
 
 
@@ -16,6 +16,7 @@ def init_webapp(app: Flask) -> None:
     app.jinja_env.globals.update(money=formats.money, number=formats.number)
     compression.init_compression(app)
     app.register_blueprint(blueprint)
+    app.register_blueprint(staff_pages.blueprint)
     add_language_source(app, blueprint.url_prefix, cookie_language)
     app.add_url_rule("/", "root", _to_the_mini_app)
 

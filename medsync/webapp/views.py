@@ -39,30 +39,36 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 DOCTOR_FILTER = DoctorFilterSchema(unknown=EXCLUDE)
 
 
-@blueprint.context_processor
 def _page_globals() -> dict[str, Any]:
     here = request.path + (f"?{request.query_string.decode('latin-1')}" if request.query_string else "")
     return {"locale": current_language(), "script_texts": script_texts(), "zone_cities": zone_cities(), "languages": LANGUAGES,
             "here": here}
 
 
-@blueprint.after_request
 def _security_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)  # a page may widen it
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-# Pages, styles and scripts travel compressed when the browser asks (the API's JSON does not: see compression.py).
-blueprint.after_request(compression.compressed)
-
-
-@blueprint.errorhandler(DomainError)
 def _error_page(error: DomainError) -> tuple[str, int]:
     """A missing doctor or a bad filter: a page saying so, not a JSON body."""
     return render_template("error.html", message=error.message), error.http_status
+
+
+def share_page_setup(pages: Blueprint) -> None:
+    """What every blueprint of Mini App pages has (this one, the staff pages): the base template's values, the
+    security headers, compression (pages, styles and scripts travel compressed when the browser asks; the API's JSON
+    does not: see compression.py) and error pages."""
+    pages.context_processor(_page_globals)
+    pages.after_request(_security_headers)
+    pages.after_request(compression.compressed)
+    pages.errorhandler(DomainError)(_error_page)
+
+
+share_page_setup(blueprint)
 
 
 @blueprint.get("/", strict_slashes=False)

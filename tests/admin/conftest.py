@@ -8,9 +8,10 @@ import pytest
 from medsync.extensions import db
 from medsync.models import Clinic, StaffMember, StaffRole
 from medsync.services import staff_tokens
+from tests.bot.conftest import post_update
 from tests.bot.staff.conftest import make_staff
 
-__all__ = ["make_staff"]
+__all__ = ["make_staff", "post_update"]
 
 
 @pytest.fixture

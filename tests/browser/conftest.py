@@ -22,8 +22,11 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playw
 from werkzeug.serving import make_server
 
 from medsync.models import Clinic
+from tests.bot.staff.conftest import make_staff
 from tests.conftest import BOT_TOKEN
 from tests.support.initdata import sign_init_data
+
+__all__ = ["make_staff"]  # the staff pages' tests use the staff bot's member factory
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

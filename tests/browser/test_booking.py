@@ -1,8 +1,10 @@
 """Booking in the Mini App as a patient does it: in Chromium, through Telegram's buttons, against the live app."""
 from __future__ import annotations
 
+import json
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
@@ -161,6 +163,35 @@ def test_a_browser_in_the_clinics_zone_sees_one_time(open_app, make_doctor):
     bookings = open_app("/app/bookings", timezone_id="Europe/Kyiv")
     expect(bookings.locator(".booking .when")).to_have_text(re.compile(r"^\w{3}, .* · 09:00$"))
     assert "your time" not in page.locator("body").inner_text() + bookings.locator("body").inner_text()
+
+
+def test_the_zone_note_speaks_of_the_day_shown_when_the_offsets_part_on_a_clock_change(open_app, make_doctor):
+    # A device in Istanbul (+03:00 all year) reads a Kyiv clinic's summer times as its own and its winter times an
+    # hour apart: the picker's answer is made up here to hold one day of each, whatever the real date.
+    doctor = make_doctor(full_name="Andrii Shevchuk")
+    summer_day = open_day(doctor.clinic)
+    winter_day = open_day(doctor.clinic, skip=(summer_day,))
+    slots = {summer_day: f"{summer_day}T10:00:00+03:00", winter_day: f"{winter_day}T10:00:00+02:00"}
+
+    def answer(route) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        first, last = date.fromisoformat(query["from"][0]), date.fromisoformat(query["to"][0])
+        listed = [{"starts_at": starts, "ends_at": starts.replace("T10:", "T11:")}
+                  for day, starts in slots.items() if first <= day <= last]
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(listed))
+
+    page = open_app(f"/app/doctors/{doctor.id}/book", timezone_id="Europe/Istanbul")
+    page.route("**/api/v1/doctors/*/slots?*", answer)
+    page.reload()
+    page.locator(f'button.day[data-day="{summer_day}"]').click()
+    expect(page.locator("button.time")).to_have_text(["10:00"])
+    expect(page.locator("[data-zone-note]")).to_be_hidden()
+    page.locator(f'button.day[data-day="{winter_day}"]').click()
+    expect(page.locator("button.time .yours")).to_have_text(["11:00"])
+    expect(page.locator("[data-zone-note]")).to_be_visible()
+    expect(page.locator("[data-zone-note]")).to_contain_text("Kyiv time, UTC+02:00")
+    page.locator(f'button.day[data-day="{summer_day}"]').click()
+    expect(page.locator("[data-zone-note]")).to_be_hidden()
 
 
 def test_a_patient_with_a_visit_at_8_is_not_offered_8_elsewhere(open_app, make_clinic, make_doctor, make_user,

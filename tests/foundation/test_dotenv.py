@@ -19,7 +19,7 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from medsync.config import Settings, load_dotenv
-from tests.conftest import _test_db_name, _test_redis_url
+from tests.conftest import RESULTS_KEY, _test_db_name, _test_redis_url
 from tests.support.database import database_url, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +42,7 @@ def checkout(tmp_path: Path, dotenv_database: str) -> Path:
         (tmp_path / entry).symlink_to(ROOT / entry)
     (tmp_path / ".env").write_text(
         f"DATABASE_URL={database_url(dotenv_database)}\nREDIS_URL={_test_redis_url()}\nLOG_LEVEL=WARNING\n"
+        f"RESULTS_KEY={RESULTS_KEY}\n"
     )
     return tmp_path
 
@@ -53,11 +54,18 @@ def _shell_environment() -> dict[str, str]:
 
 
 def test_make_db_creates_migrates_and_seeds_the_database_dotenv_names(checkout, dotenv_database):
+    # A newcomer's .env, copied from .env.example: RESULTS_KEY left empty.
+    dotenv = checkout / ".env"
+    dotenv.write_text(dotenv.read_text().replace(f"RESULTS_KEY={RESULTS_KEY}", "RESULTS_KEY="))
     # The database steps only: `setup` and `services` (the virtualenv, PostgreSQL, Redis) are there already.
     run = subprocess.run(["make", "-o", "setup", "-o", "services", "db"], cwd=checkout, env=_shell_environment(),
                          capture_output=True, text=True, timeout=300)
 
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "created a development key in .env" in run.stdout
+    keys = re.findall(r"^RESULTS_KEY=(.+)$", dotenv.read_text(), flags=re.MULTILINE)
+    assert len(keys) == 1 and keys[0] != RESULTS_KEY
+    assert "DATABASE_URL=" in dotenv.read_text()  # the rest of .env as it was
     assert re.findall(r"database (\S+)", run.stdout) == [dotenv_database]  # create-db names the one it used
     assert "seeded demo catalog" in run.stdout
     assert ".env" not in run.stderr  # no "Tip: There are .env files present. Install python-dotenv"

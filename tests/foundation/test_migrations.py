@@ -13,7 +13,7 @@ EXPECTED_TABLES = {
     "clinics", "working_hours", "working_breaks", "clinic_closures", "specialties", "doctors", "doctor_ratings",
     "doctor_absences", "diagnostic_types", "clinic_diagnostics", "users", "staff_tokens", "bookings",
     "booking_events", "results", "outbox_messages", "staff_members", "staff_clinics", "clinic_staff_groups",
-    "staff_group_events", "staff_reminder_runs",
+    "staff_group_events", "staff_reminder_runs", "rotas", "rota_intervals", "day_overrides", "override_intervals",
 }
 
 
@@ -34,7 +34,8 @@ def test_upgrade_builds_everything_and_downgrade_removes_it(empty_database_url, 
         with engine.connect() as connection:
             exclusions = set(connection.scalars(text("SELECT conname FROM pg_constraint WHERE contype = 'x'")))
         assert exclusions == {
-            "ex_bookings_doctor_overlap", "ex_bookings_diagnostic_overlap", "ex_bookings_patient_overlap"
+            "ex_bookings_doctor_overlap", "ex_bookings_diagnostic_overlap", "ex_bookings_patient_overlap",
+            "ex_rota_intervals_overlap", "ex_override_intervals_overlap",
         }
         downgrade(revision="base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from medsync.errors import InvalidRequest, ResultNotFound
 from medsync.extensions import db, redis_client
 from medsync.models import Actor, BookingEvent, OutboxMessage, Result, User
-from medsync.services import bookings, calendar, catalog, outbox, results, users
-from tests.conftest import PATIENT, PDF
+from medsync.services import bookings, calendar, catalog, outbox, result_files, results, users
+from tests.conftest import PATIENT, PDF, RESULTS_KEY
 
 KYIV = ZoneInfo("Europe/Kyiv")
 
@@ -128,12 +128,15 @@ def test_upsert_creates_then_refreshes_a_user(app_context):
     assert user.reachable is False
 
 
-def test_a_stored_result_is_on_disk_with_its_hash_and_queued_for_delivery(frozen_now, make_booking, results_dir):
+def test_a_stored_result_is_on_disk_encrypted_with_its_hash_and_queued_for_delivery(frozen_now, make_booking,
+                                                                                     results_dir):
     booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
     result = results.store_result(booking.id, content=PDF, file_name="../../etc/blood.pdf", uploaded_by="lab",
                                   now=booking.starts_at)
     db.session.commit()
-    assert results.file_path(result).read_bytes() == PDF
+    on_disk = results.file_path(result).read_bytes()
+    assert b"PDF" not in on_disk and b"Catalog" not in on_disk
+    assert result_files.unseal(result_files.Keys((RESULTS_KEY,)), on_disk) == PDF == results.file_content(result)
     assert results.file_path(result).is_relative_to(results_dir)
     assert result.sha256 == hashlib.sha256(PDF).hexdigest() and result.size_bytes == len(PDF)
     assert result.file_name == "blood.pdf"

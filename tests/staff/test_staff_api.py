@@ -13,9 +13,9 @@ from sqlalchemy import func, select, update
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import Booking, BookingEvent, MessageKind, OutboxMessage, Result, StaffToken
-from medsync.services import clinic_day, staff_tokens
+from medsync.services import clinic_day, result_files, staff_tokens
 from tests.conftest import next_local_slot
-from tests.conftest import PDF
+from tests.conftest import PDF, RESULTS_KEY
 
 
 # --- authentication ---------------------------------------------------------------------------------
@@ -234,7 +234,9 @@ def test_a_pdf_result_is_stored_with_its_hash_and_queued_for_the_patient(upload,
     assert response.json["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert response.json["file_name"] == "mri-scan.pdf"
     result = db.session.get(Result, response.json["id"])
-    assert (results_dir / result.storage_path).read_bytes() == PDF
+    on_disk = (results_dir / result.storage_path).read_bytes()
+    assert on_disk != PDF and b"%PDF" not in on_disk  # not readable on disk without the key
+    assert result_files.unseal(result_files.Keys((RESULTS_KEY,)), on_disk) == PDF
     message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == MessageKind.RESULT.value))
     assert (message.result_id, message.chat_id, message.status) == (result.id, booking.user_id, "pending")
 

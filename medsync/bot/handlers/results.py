@@ -6,7 +6,7 @@ from telebot.types import CallbackQuery, Message
 
 from medsync.bot import callbacks, keyboards, replies, texts
 from medsync.bot.handlers.common import PER_PAGE, answer, fields, identifier, not_found, on_callback, show
-from medsync.errors import ResultNotFound
+from medsync.errors import ResultFileDamaged, ResultNotFound
 from medsync.services import results
 
 
@@ -49,5 +49,8 @@ def send_result_from_list(call: CallbackQuery, bot: telebot.TeleBot) -> None:
         result = results.get_result(result_id or 0, user_id=call.from_user.id)
     except ResultNotFound:
         return not_found(bot, call)
-    replies.send_result(bot, call.message.chat.id, result, texts.result_caption(result))
+    try:
+        replies.send_result(bot, call.message.chat.id, result, texts.result_caption(result))
+    except (ResultFileDamaged, ResultNotFound) as exc:
+        return answer(bot, call, exc.message, alert=True)
     answer(bot, call, texts.RESULT_SENT)

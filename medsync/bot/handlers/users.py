@@ -20,10 +20,12 @@ def register(bot: telebot.TeleBot) -> None:
 
 # What each sender's row was last seen to hold, their profile and their choice of language: an update from a sender
 # whose profile is unchanged then needs no database round trip at all, and is answered in their language. Only a
-# hint (the row in PostgreSQL is the truth): a lost or expired key costs one primary-key read, and users are never
-# deleted, so a key never names a missing row. A choice made in the Mini App drops the hint (users.forget_sender_hint).
+# hint (the row in PostgreSQL is the truth): a lost or expired key costs one primary-key read. A user is deleted only
+# by erasing their data, which deletes their key too (and the webhook then notes nothing: note_erased). A choice
+# made in the Mini App drops the hint (users.forget_sender_hint).
 SENDER_TTL = 24 * 3600
 _CHOSEN = "medsync.language_chosen"
+_ERASED = "medsync.sender_erased"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,15 @@ def remember_sender(sender: users.Profile) -> tuple[bool, str | None]:
 def note_choice(language: str) -> None:
     """The sender chose this language while their update was handled: the webhook keeps the hint in step."""
     request.environ[_CHOSEN] = language
+
+
+def note_erased() -> None:
+    """The sender erased their data while their update was handled: the webhook must not note them as known again."""
+    request.environ[_ERASED] = True
+
+
+def erased_in_this_update() -> bool:
+    return bool(request.environ.get(_ERASED))
 
 
 def chosen_in_this_update() -> str | None:

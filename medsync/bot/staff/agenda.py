@@ -7,7 +7,7 @@ import telebot
 from telebot.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from medsync.bot import replies
-from medsync.bot.handlers.common import answer, identifier, not_found, on_callback, show
+from medsync.bot.handlers.common import answer, identifier, not_found, on_callback, show, webapp_url
 from medsync.bot.staff import callbacks, keyboards, texts
 from medsync.bot.staff import days as days_read
 from medsync.bot.staff.common import as_patient, callback_day, command_argument, member_and_data, member_of
@@ -48,10 +48,10 @@ def send_agenda(message: Message, bot: telebot.TeleBot) -> None:
 
 
 def send_staff_help(message: Message, bot: telebot.TeleBot) -> None:
-    """What staff can do here; the patient menu for anyone else."""
+    """What staff can do here, and the staff pages' button; the patient menu for anyone else."""
     if member_of(message.from_user.id) is None:
         return as_patient(message, bot)
-    replies.send_message(bot, message.chat.id, texts.HELP)
+    replies.send_message(bot, message.chat.id, texts.HELP, keyboards.staff_pages(webapp_url()))
 
 
 def send_day(bot: telebot.TeleBot, chat_id: int, member: StaffMember, days: list[date]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup
+from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from medsync.bot.keyboards import page_navigation
 from medsync.bot.staff import callbacks, texts
@@ -17,6 +17,12 @@ DAY_FORMAT = "%Y%m%d"
 
 def _callback(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(str(text), callback_data=data)  # str(): a lazy text rendered now
+
+
+def staff_pages(webapp_url: str) -> InlineKeyboardMarkup:
+    """The staff pages of the Mini App (/app/staff/), opened as a Web App: they sign in with the member's initData."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(str(texts.BUTTON_STAFF_PAGES),
+                                                       web_app=WebAppInfo(f"{webapp_url}/staff/"))]])
 
 
 def day_key(day: date) -> str:

@@ -35,6 +35,7 @@ STAFF_COMMANDS = (
 )
 INVITE_INVALID = _l("This invite link is invalid, already used or expired. Ask your clinic's admin for a new one.")
 ALREADY_STAFF = _l("This Telegram account is already signed in as clinic staff.")
+BUTTON_STAFF_PAGES = _l("🗂 Staff pages")
 HELP = _l(
     "<b>Clinic staff</b>\n"
     "/today — today's visits; /agenda tomorrow, /agenda friday or /agenda 8 Dec — another day's.\n"

@@ -400,12 +400,12 @@ def resource_of(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None
     diagnostic = snapshot.diagnostics.get(diagnostic_id)
     if diagnostic is None:
         raise NotFound(_("Diagnostic not found."))
-    clinic = next((clinic for clinic in diagnostic.clinics if clinic.id == clinic_id), None)
-    if clinic is None:
+    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
+    if offer is None:
         raise InvalidRequest(
             _("This clinic does not offer this diagnostic."), errors={"clinic_id": [_("Not offered at this clinic.")]}
         )
-    return availability.Resource(clinic, timedelta(minutes=diagnostic.duration_minutes), diagnostic_id=diagnostic_id)
+    return availability.Resource(offer.clinic, timedelta(minutes=offer.duration_minutes), diagnostic_id=diagnostic_id)
 
 
 def _by_idempotency_key(user_id: int, key: str) -> Booking | None:
@@ -489,6 +489,8 @@ def _ensure_transition(booking: Booking, target: BookingStatus) -> None:
 def _cancel(booking: Booking, actor: Actor, actor_id: str | None, reason: str | None) -> None:
     """Cancel and tell the patient."""
     _mark_cancelled(booking, actor, actor_id, reason)
+    if booking.user_id is None:
+        return  # nobody to tell: the patient erased their data
     outbox.queue_message(
         MessageKind.CANCELLATION, booking_id=booking.id, chat_id=booking.user_id,
         dedupe_key=outbox.dedupe_key("booking", booking.id, MessageKind.CANCELLATION.value),
@@ -533,3 +535,34 @@ def _booking_messages(
             label = reminder_label(offset)
             messages.append(statement.BookingMessage(MessageKind.REMINDER, label, {"offset": label}, due_at))
     return messages
+
+
+def cancel_by_clinic(
+    booking_ids: Collection[int], *, reason: str | None, actor_id: str | None, change: dict[str, Any],
+) -> list[int]:
+    """The clinic cancels these visits, still booked, whose time its schedule no longer has (an absence, a closure,
+    other hours): as `cancel_by_staff` cancels one (who and why on the row, its messages not yet sent skipped, an
+    audit event, the patient told once), in four statements however many there are, so that a doctor's absence over
+    a few hundred visits commits at once. Each patient's message carries `change` (what happened, for its text and
+    its offers of other times). Returns the ids cancelled, ascending; a visit changed meanwhile keeps its state.
+    """
+    cancelled = sorted(db.session.execute(
+        update(Booking)
+        .where(Booking.id.in_(list(booking_ids)), Booking.status == BookingStatus.BOOKED.value)
+        .values(status=BookingStatus.CANCELLED.value, cancel_reason=reason, cancelled_by=Actor.STAFF.value,
+                ical_sequence=Booking.ical_sequence + 1)
+        .returning(Booking.id, Booking.user_id)
+    ).tuples())
+    if not cancelled:
+        return []
+    ids = [booking_id for booking_id, _ in cancelled]
+    outbox.skip_pending(ids, _NOT_YET_SENT, "booking cancelled")
+    details = {"schedule_change": change, **({"reason": reason} if reason else {})}
+    audit.record_each(ids, audit.event(actor=Actor.STAFF, action="cancelled", details=details, actor_id=actor_id))
+    outbox.queue_messages([
+        outbox.Message(MessageKind.CANCELLATION, user_id,
+                       outbox.dedupe_key("booking", booking_id, MessageKind.CANCELLATION.value),
+                       booking_id=booking_id, payload={"schedule_change": change})
+        for booking_id, user_id in cancelled
+    ])
+    return ids

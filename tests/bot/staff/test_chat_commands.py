@@ -17,7 +17,7 @@ from tests.bot.conftest import message_update
 from tests.fakes.telegram_api import FakeTelegramAPI
 from workers.delivery import deliver_message
 
-PATIENT_COMMANDS = ["start", "bookings", "results", "language", "phone", "help"]
+PATIENT_COMMANDS = ["start", "bookings", "results", "language", "phone", "mydata", "help"]
 ACCESS_ENDED = ("Your access as clinic staff in MedSync has ended: the staff commands are gone from this chat. "
                 "You can still use the bot as a patient: /start.")
 

@@ -7,6 +7,12 @@
   var tg = (window.Telegram && window.Telegram.WebApp) || null;
   var initData = (tg && tg.initData) || "";
   var texts = JSON.parse(document.getElementById("texts").textContent);
+  /* A page's own texts (the staff pages': #page-texts) join the shared ones. */
+  var pageTexts = document.getElementById("page-texts");
+  if (pageTexts) Object.assign(texts, JSON.parse(pageTexts.textContent));
+  /* A staff page in a desktop browser: its session cookie signs the calls, and writes carry this CSRF token. */
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = (!initData && csrfMeta && csrfMeta.content) || "";
   var cities = JSON.parse(document.getElementById("cities").textContent);
   var root = document.documentElement;
   var locale = root.lang || "en";
@@ -43,8 +49,10 @@
   function api(path, options) {
     options = options || {};
     var headers = Object.assign({ Accept: "application/json" }, options.headers || {});
+    var method = options.method || "GET";
     if (initData) headers.Authorization = "tma " + initData;
-    var init = { method: options.method || "GET", headers: headers, credentials: "omit" };
+    else if (csrfToken && method !== "GET") headers["X-CSRF-Token"] = csrfToken;
+    var init = { method: method, headers: headers, credentials: csrfToken ? "same-origin" : "omit" };
     if (options.body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);
@@ -265,7 +273,7 @@
   }
 
   window.MedSync = {
-    telegram: tg, signedIn: !!initData, user: (tg && tg.initDataUnsafe && tg.initDataUnsafe.user) || null,
+    telegram: tg, signedIn: !!initData, browserSession: !!csrfToken, user: (tg && tg.initDataUnsafe && tg.initDataUnsafe.user) || null,
     t: t, api: api, ApiError: ApiError, haptic: haptic, toast: toast, showError: showError, confirm: confirmAction,
     mainButton: mainButton, mainProgress: mainProgress, backButton: backButton, download: download,
     number: number, clinicDay: clinicDay, clinicClock: clinicClock, dayIn: dayIn, addDays: addDays, longDay: longDay, formatDay: formatDay,

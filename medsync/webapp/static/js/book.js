@@ -75,7 +75,6 @@
         var open = state.days.filter(function (day) { return state.slots[day]; });
         if (!state.slots[state.day]) state.day = open[0] || null;
         status.textContent = open.length ? "" : M.t("no_slots_at_all");
-        renderZoneNote();
         renderDays();
         renderTimes();
       }, function (error) {
@@ -84,14 +83,10 @@
       });
     }
 
-    function firstSlot() {
-      var day = state.days.filter(function (item) { return state.slots[item]; })[0];
-      return day ? state.slots[day][0] : null;
-    }
-
-    function renderZoneNote() {
+    /* Said for the day shown, as its times are: a device whose offset matches the clinic's on some days and not on
+       others (a DST change in one of the zones) gets the note exactly on the days that show two times. */
+    function renderZoneNote(sample) {
       var note = section.querySelector("[data-zone-note]");
-      var sample = firstSlot();
       note.hidden = !(sample && M.deviceDiffers(sample.starts_at));
       if (sample) note.textContent = M.t("clinic_time", { zone: M.zoneLabel(state.zone, sample.starts_at) });
     }
@@ -129,6 +124,7 @@
       grid.textContent = "";
       var slots = state.slots[state.day] || [];
       var sample = slots[0];
+      renderZoneNote(sample);
       title.textContent = state.day ? M.longDay(state.day) : "";
       if (sample && M.deviceDiffers(sample.starts_at)) title.textContent += " (" + M.zoneLabel(state.zone, sample.starts_at) + ")";
       if (state.day && !slots.length) grid.appendChild(M.element("p", { class: "hint", text: M.t("no_slots_day") }));

@@ -1,0 +1,42 @@
+"""Privacy tasks: building a patient's data export, finding exports whose hand-over was lost, nightly retention."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+
+from medsync import clock
+from medsync.extensions import db
+from medsync.services import data_export, retention
+
+log = logging.getLogger(__name__)
+
+# An export asked for this long ago and still pending lost its hand-over to the workers (Redis was down).
+LOST_AFTER = timedelta(minutes=1)
+
+
+@shared_task(name="workers.privacy.build_export", ignore_result=True)
+def build_export(export_id: int) -> bool:
+    """Build one export and queue it to the user's chat; a second run of the same id does nothing."""
+    built = data_export.build(export_id)
+    db.session.commit()
+    return built
+
+
+@shared_task(name="workers.privacy.sweep_exports", ignore_result=True)
+def sweep_exports() -> int:
+    """Build the exports whose hand-over to the workers was lost."""
+    lost = data_export.pending_exports(clock.now() - LOST_AFTER)
+    db.session.commit()
+    for export_id in lost:
+        build_export.delay(export_id)
+    return len(lost)
+
+
+@shared_task(name="workers.privacy.apply_retention", ignore_result=True)
+def apply_retention() -> None:
+    """Nightly: purge results, anonymise bookings and delete exports past their retention; logs counts only."""
+    purged = retention.purge()
+    log.info("retention: %d results deleted, %d bookings anonymised, %d data exports deleted",
+             purged.results, purged.bookings, purged.exports)
