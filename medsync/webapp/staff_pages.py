@@ -37,6 +37,12 @@ def home() -> Response:
     return staff_page("staff/home.html")
 
 
+@blueprint.get("/desk")
+def desk() -> Response:
+    """The front desk: a clinic day as a grid to book callers into, a visit's marks and note, finding a patient."""
+    return staff_page("staff/desk.html")
+
+
 @blueprint.get("/login")
 def login() -> Response:
     """The browser's way in: Telegram's Login Widget, which sends the member back to staff_login_telegram."""
