@@ -38,6 +38,7 @@ from medsync import clock, create_app  # noqa: E402
 from medsync.config import current_settings  # noqa: E402
 from medsync.extensions import db  # noqa: E402
 from medsync.models import Booking, Clinic, Doctor, OutboxMessage, Specialty, User  # noqa: E402
+from medsync.services.outbox import dedupe_key  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
 from tests.support.database import recreate_database  # noqa: E402
 from workers.delivery import sweep_outbox  # noqa: E402
@@ -122,7 +123,7 @@ def _seed(count: int) -> None:
          for chat, start in zip(chats, starts)],
     ).all()
     db.session.execute(insert(OutboxMessage), [
-        {"kind": "reminder", "dedupe_key": f"booking:{booking_id}:reminder:2h", "booking_id": booking_id,
+        {"kind": "reminder", "dedupe_key": dedupe_key("booking", booking_id, "reminder", "2h"), "booking_id": booking_id,
          "chat_id": chat, "payload": {"offset": "2h"}, "due_at": now - timedelta(seconds=1), "status": "pending"}
         for booking_id, chat in zip(booking_ids, chats)
     ])

@@ -19,7 +19,7 @@ from medsync.services import reminders
 from workers.delivery import sweep_outbox
 from workers.maintenance import mark_noshows
 from workers.staff_digests import send_group_digests
-from workers.staff_reminders import sweep_reminder_runs
+from workers.reminder_runs import sweep_reminder_runs
 
 
 def remind_tomorrow() -> int:

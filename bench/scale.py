@@ -40,7 +40,11 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg2
 
+from sqlalchemy import literal_column
+from sqlalchemy.dialects import postgresql
+
 from bench import server
+from medsync.services.outbox import dedupe_key
 from tests.support.database import database_url
 
 PATIENT_BASE_ID = 600_000_000  # generated patients' Telegram ids; the bench's own users start at 900,000,000
@@ -344,7 +348,8 @@ FROM (
            CASE WHEN starts_with(slug, 'network-') THEN 1 ELSE %(busy_weight)s END AS weight
     FROM doctors
     UNION ALL
-    SELECT 'diagnostic', diagnostic_types.id, clinic_id, NULL, diagnostic_types.id, duration_minutes, 1
+    SELECT 'diagnostic', diagnostic_types.id, clinic_id, NULL, diagnostic_types.id,
+           COALESCE(clinic_diagnostics.duration_minutes, diagnostic_types.duration_minutes), 1
     FROM clinic_diagnostics JOIN diagnostic_types ON diagnostic_types.id = clinic_diagnostics.diagnostic_id
 ) AS resource JOIN clinics ON clinics.id = resource.clinic_id;
 
@@ -502,10 +507,14 @@ WHERE event.happened
 ORDER BY event.at, booking.id;
 """
 
+# Each message's key as the service writes it (outbox.dedupe_key): "booking:<id>:<kind>[:<label>]".
+BOOKING_MESSAGE_KEY = dedupe_key(
+    "booking", literal_column("booking.id"), literal_column("message.kind"), literal_column("message.label")
+).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
 OUTBOX = f"""
 INSERT INTO outbox_messages (kind, dedupe_key, booking_id, chat_id, payload, due_at, status, attempts, last_error,
                              sent_at, telegram_message_id, created_at, updated_at)
-SELECT message.kind, 'booking:' || booking.id || message.purpose, booking.id, booking.user_id, message.payload,
+SELECT message.kind, {BOOKING_MESSAGE_KEY}, booking.id, booking.user_id, message.payload,
        message.due_at, message.status, CASE WHEN message.status IN ('sent', 'failed') THEN 1 ELSE 0 END,
        CASE message.status WHEN 'failed' THEN 'Forbidden: bot was blocked by the user'
                            WHEN 'skipped' THEN 'booking cancelled' END,
@@ -524,16 +533,16 @@ CROSS JOIN LATERAL (
                 WHEN NOT booking.reachable THEN 'failed'
                 ELSE 'sent' END AS status
     FROM (VALUES
-        (0, 'confirmation', ':confirmation', booking.created_at,
+        (0, 'confirmation', NULL, booking.created_at,
          CASE WHEN replaced.id IS NOT NULL THEN jsonb_build_object('rescheduled_from', replaced.id) ELSE '{{}}' END,
          true),
-        (1, 'reminder', ':reminder:24h', booking.starts_at - interval '24 hours', '{{"offset": "24h"}}'::jsonb,
+        (1, 'reminder', '24h', booking.starts_at - interval '24 hours', '{{"offset": "24h"}}'::jsonb,
          booking.starts_at - interval '24 hours' > booking.created_at),
-        (2, 'reminder', ':reminder:2h', booking.starts_at - interval '2 hours', '{{"offset": "2h"}}',
+        (2, 'reminder', '2h', booking.starts_at - interval '2 hours', '{{"offset": "2h"}}',
          booking.starts_at - interval '2 hours' > booking.created_at),
-        (3, 'cancellation', ':cancellation', booking.cancelled_at, '{{}}',
+        (3, 'cancellation', NULL, booking.cancelled_at, '{{}}',
          booking.status = 'cancelled' AND NOT booking.replaced)
-    ) AS planned (number, kind, purpose, due_at, payload, written)
+    ) AS planned (number, kind, label, due_at, payload, written)
     WHERE planned.written
 ) AS message
 ORDER BY message.due_at, booking.id;

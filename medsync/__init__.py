@@ -103,7 +103,7 @@ def _configure(app: Flask, settings: Settings) -> None:
 def _install_session_hooks(sessions: scoped_session[Session]) -> None:
     """What a transaction notes as it writes and hands over once it commits, in the order the hooks run."""
     from medsync.services import (
-        after_commit, catalog, changes, commit_redis, data_export, erasure, result_files, staff_reminders,
+        after_commit, catalog, changes, commit_redis, data_export, erasure, reminder_runs, result_files,
     )
 
     hooks = after_commit.Hooks(sessions)
@@ -113,7 +113,7 @@ def _install_session_hooks(sessions: scoped_session[Session]) -> None:
     data_export.register_hooks(hooks)
     catalog.register_hooks(hooks)
     commit_redis.register_hooks(hooks)
-    staff_reminders.register_hooks(hooks)
+    reminder_runs.register_hooks(hooks)
 
 
 def _ping_idle_connections(engine: Engine) -> None:
@@ -182,7 +182,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "schedule": settings.STAFF_DIGEST_INTERVAL.total_seconds(),
             },
             "staff-reminder-runs": {
-                "task": "workers.staff_reminders.sweep_reminder_runs",
+                "task": "workers.reminder_runs.sweep_reminder_runs",
                 "schedule": settings.OUTBOX_SWEEP_INTERVAL.total_seconds(),
             },
         },

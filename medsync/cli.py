@@ -62,6 +62,51 @@ def _seed(catalog: Path | None = None) -> str:
     return ", ".join(f"{count} {name}" for name, count in counts.items())
 
 
+@medsync.group("catalog")
+def catalog() -> None:
+    """The whole catalog as one file (demo_catalog.toml's format): export it, import one."""
+
+
+@catalog.command("export")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (default: stdout).")
+def export_catalog(output: Path | None) -> None:
+    """Write the whole catalog (clinics, hours, closures, specialties, doctors, diagnostics) as TOML."""
+    from medsync.extensions import db
+    from medsync.services.catalog_export import export_catalog as exported
+
+    text = exported()
+    db.session.rollback()  # a read only
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+@catalog.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Say what would change, and change nothing.")
+def import_catalog(file: Path, dry_run: bool) -> None:
+    """Apply a catalog file by key (slug): adds and changes entries, prints each change; idempotent."""
+    from medsync.demo_catalog import CatalogError, load_demo_catalog
+    from medsync.extensions import db
+    from medsync.services.seed import import_catalog as imported
+
+    try:
+        changes = imported(load_demo_catalog(file))
+    except CatalogError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in changes.lines:
+        click.echo(line)
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"dry run: {len(changes.lines)} changes, none written")
+        return
+    db.session.commit()
+    click.echo(f"{len(changes.lines)} changes" if changes.lines else "nothing changed")
+
+
 @medsync.command("webapp-url")
 def webapp_url() -> None:
     """Print the Mini App's URL (WEBAPP_URL, by default this service's /app)."""

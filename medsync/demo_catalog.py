@@ -59,14 +59,22 @@ class DemoClinic:
 
 @dataclass(frozen=True)
 class DemoClosure:
-    """Closed every year from first_day to last_day inclusive, as (month, day); may wrap over New Year."""
+    """Closed from first_day to last_day inclusive: every year, as (month, day), and then it may wrap over New Year;
+    or once, as dates (a closure an admin recorded, as `catalog export` writes it)."""
 
     clinic: str
-    first_day: tuple[int, int]
-    last_day: tuple[int, int]
+    first_day: tuple[int, int] | date
+    last_day: tuple[int, int] | date
+    reason: str | None = None
+
+    @property
+    def every_year(self) -> bool:
+        return not isinstance(self.first_day, date)
 
     def days(self, year: int) -> tuple[date, date]:
-        """The first and last day of the closure that begins in `year`."""
+        """The first and last day of the closure that begins in `year` (a closure of one year: its own days)."""
+        if isinstance(self.first_day, date) and isinstance(self.last_day, date):
+            return self.first_day, self.last_day
         last_year = year + 1 if self.last_day < self.first_day else year
         return date(year, *self.first_day), date(last_year, *self.last_day)
 
@@ -92,15 +100,16 @@ class DemoDoctor:
     clinic: str
     price: Decimal
     appointment_minutes: int
-    experience: str
-    certificates: str  # one per line
-    services: str  # one per line
-    bio: str
+    experience: str | None
+    certificates: str | None  # one per line
+    services: str | None  # one per line
+    bio: str | None
     ratings: tuple[DemoRating, ...]
     photo_url: str
     experience_translations: dict[str, str]
     services_translations: dict[str, str]
     bio_translations: dict[str, str]
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ class DemoDiagnostic:
     prices: dict[str, Decimal]  # clinic key → the clinic's own price, in its currency
     duration_minutes: int
     clinics: tuple[str, ...]
-    description: str
+    description: str | None
     photo_url: str
     name_translations: dict[str, str]
     description_translations: dict[str, str]
@@ -238,10 +247,15 @@ class Price(fields.Str):
 
 
 class MonthDay(fields.Str):
-    """"MM-DD", a day that comes every year (so not 29 February)."""
+    """"MM-DD", a day that comes every year (so not 29 February); or "YYYY-MM-DD", a day that comes once."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[int, int]:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[int, int] | date:
         text = super()._deserialize(value, attr, data, **kwargs)
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            try:
+                return date.fromisoformat(text)
+            except ValueError:
+                raise ValidationError(f"{text!r} is not a date.") from None
         match = re.fullmatch(r"([0-9]{2})-([0-9]{2})", text)
         try:
             # 2025 has no 29 February: a closure that repeats every year needs its day in every year.
@@ -352,6 +366,15 @@ class ClosureSchema(Schema):
     clinic = fields.Str(required=True)
     first_day = MonthDay(required=True)
     last_day = MonthDay(required=True)
+    reason = _text(required=False)
+
+    @validates_schema
+    def _one_kind(self, data: dict[str, Any], **_: Any) -> None:
+        first, last = data["first_day"], data["last_day"]
+        if isinstance(first, date) != isinstance(last, date):
+            raise ValidationError("Both days every year ('MM-DD') or both once ('YYYY-MM-DD').", "last_day")
+        if isinstance(first, date) and last < first:
+            raise ValidationError("The last day comes before the first.", "last_day")
 
 
 class RatingSchema(Schema):
@@ -373,11 +396,15 @@ class DoctorSchema(translatable(DoctorTexts)):  # type: ignore[misc]
     clinic = fields.Str(required=True)
     price = Price(required=True)
     appointment_minutes = fields.Int(required=True, strict=True, validate=_divides_an_hour)
-    experience = Prose(required=True)
-    certificates = Lines()
-    services = Lines()
-    bio = Prose(required=True)
+    experience = Prose(load_default=None)
+    certificates = Lines(required=False, load_default=None)
+    services = Lines(required=False, load_default=None)
+    bio = Prose(load_default=None)
     ratings = fields.List(fields.Nested(RatingSchema), load_default=list)
+    active = fields.Bool(load_default=True, metadata={"description": "false: hidden from patients, bookings kept."})
+    photo = fields.Str(load_default=None, validate=validate.Regexp(
+        r"(/app/photos/uploads/[0-9a-f]{64}-[0-9]+\.webp|https://\S+)\Z",
+        error="A photo is an uploaded one ('/app/photos/uploads/…') or an https:// URL."))
 
 
 class DiagnosticSchema(translatable(DiagnosticTexts)):  # type: ignore[misc]
@@ -386,7 +413,10 @@ class DiagnosticSchema(translatable(DiagnosticTexts)):  # type: ignore[misc]
     prices = fields.Dict(keys=fields.Str(), values=Price(), load_default=dict)
     duration_minutes = fields.Int(required=True, strict=True, validate=_divides_an_hour)
     clinics = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
-    description = Prose(required=True)
+    description = Prose(load_default=None)
+    photo = fields.Str(load_default=None, validate=validate.Regexp(
+        r"(/app/photos/uploads/[0-9a-f]{64}-[0-9]+\.webp|https://\S+)\Z",
+        error="A photo is an uploaded one ('/app/photos/uploads/…') or an https:// URL."))
 
 
 class CatalogSchema(Schema):
@@ -443,12 +473,12 @@ class CatalogSchema(Schema):
             closures=tuple(DemoClosure(**closure) for closure in data["closures"]),
             doctors=tuple(
                 DemoDoctor(key=key, **{**doctor, "ratings": tuple(doctor["ratings"])},
-                           photo_url=photo_url("doctors", key))
-                for key, doctor in data["doctors"].items()
+                           photo_url=photo or photo_url("doctors", key))
+                for key, doctor in data["doctors"].items() for photo in [doctor.pop("photo")]
             ),
             diagnostics=tuple(
                 DemoDiagnostic(key=key, **{**diagnostic, "clinics": tuple(diagnostic["clinics"])},
-                               photo_url=photo_url("diagnostics", key))
-                for key, diagnostic in data["diagnostics"].items()
+                               photo_url=photo or photo_url("diagnostics", key))
+                for key, diagnostic in data["diagnostics"].items() for photo in [diagnostic.pop("photo")]
             ),
         )

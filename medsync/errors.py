@@ -53,6 +53,11 @@ class InvalidRequest(DomainError):
     default_message = _l("The request is invalid.")
 
 
+class NotOffered(InvalidRequest):
+    """A doctor asked for at a clinic where they do not work, or a test at a clinic that does not offer it (see
+    `catalog.offer_at`, the one check): the request's clinic field is wrong, so 422 naming it."""
+
+
 class SlotTaken(DomainError):
     default_message = _l("This time has just been taken. Please choose another slot.")
 

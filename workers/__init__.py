@@ -1,4 +1,4 @@
 """Celery tasks. Imported by the worker through the `imports` setting in medsync.celery_config."""
-from workers import delivery, maintenance, privacy, staff_digests, staff_reminders
+from workers import delivery, maintenance, privacy, reminder_runs, staff_digests
 
-__all__ = ["delivery", "maintenance", "privacy", "staff_digests", "staff_reminders"]
+__all__ = ["delivery", "maintenance", "privacy", "reminder_runs", "staff_digests"]

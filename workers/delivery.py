@@ -25,7 +25,7 @@ from medsync.bot import get_bot, replies
 from medsync.bot.documents import send_result_document
 from medsync.bot.notifications import Notification, render
 from medsync.config import current_settings
-from medsync.errors import ResultFileDamaged, ResultNotFound
+from medsync.errors import ResultFileDamaged
 from medsync.extensions import db, redis_client
 from medsync.i18n import in_language
 from medsync.logs import log_failure
@@ -139,10 +139,11 @@ def _deliver_claimed(claimed: Claimed, message: OutboxMessage) -> str:
     except ApiHTTPException as exc:  # an HTTP error whose body is not the Bot API's JSON (a proxy's page)
         return _retry_later(claimed, f"network: {type(exc).__name__}",
                             reason=f"the Bot API's host answered HTTP {exc.result.status_code}")
-    except (ResultFileDamaged, ResultNotFound) as exc:
-        # Sending it again cannot help: the file is gone, or failed its integrity check (its alert is logged).
-        problem = "the result file is gone" if isinstance(exc, ResultNotFound) else "the result file is damaged"
-        return _fail(claimed, problem, reason=problem)
+    except ResultFileDamaged:
+        # Sending it again cannot help: the file failed its integrity check (its alert is logged). A file that is
+        # gone is an unforeseen error like any other, retried in case the disk comes back.
+        return _fail(claimed, "the result file failed its integrity check",
+                     reason="the result file failed its integrity check")
     return _record_sent_and_commit(claimed, notification, sent)
 
 

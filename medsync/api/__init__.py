@@ -8,7 +8,8 @@ from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from medsync.api import admin, bookings, catalog, compat, language, my_data, staff
+# admin_schedules adds its routes to admin's blueprint (before it is registered below).
+from medsync.api import admin, admin_schedules, bookings, catalog, compat, language, my_data, staff  # noqa: F401
 from medsync.api.auth import caller_language
 from medsync.api.limits import init_limiter
 from medsync.api.schemas import BookingCreateSchema, ErrorSchema

@@ -13,6 +13,7 @@ from medsync.api.urls import photo_url
 from medsync.errors import error_body
 from medsync.i18n import N_
 from medsync.models import PATIENT_FIELD_LIMITS, BookingStatus
+from medsync.models.booking import PatientActions
 from medsync.services import catalog, results
 from medsync.services.availability import MAX_RANGE_DAYS
 from medsync.storable_text import is_storable
@@ -428,6 +429,14 @@ class BookingSchema(Schema):
         "type": "boolean", "description": "The patient may still cancel it here (booked, outside the cutoff)."})
     can_move = fields.Function(lambda booking: booking.can_move(clock.now()), metadata={
         "type": "boolean", "description": "The patient may still reschedule it here."})
+    actions = fields.Function(
+        lambda booking: [action.value for action in booking.patient_actions(clock.now())],
+        metadata={"type": "array", "items": {"type": "string", "enum": [action.value for action in PatientActions]},
+                  "description": "What the patient may do with it now, in the order to offer them: `cancel` and "
+                                 "`move` while they may change it, `calendar` (the .ics) while it is booked."})
+    too_late_to_change = fields.Function(lambda booking: booking.too_late_to_change(clock.now()), metadata={
+        "type": "boolean", "description": "Booked, but too close to the visit to change here: the patient calls the "
+                                          "clinic (`CANCEL_CUTOFF`)."})
 
 
 class BookingPageSchema(Schema):

@@ -8,7 +8,8 @@ from telebot.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from medsync.bot import callbacks, texts
 from medsync.i18n import LANGUAGES
-from medsync.models import Booking, BookingStatus, Result
+from medsync.models import Booking, Result
+from medsync.models.booking import PatientActions
 from medsync.services.bookings import BookingLine
 from medsync.services.pagination import Page
 from medsync.services.rebooking import Offer
@@ -97,14 +98,15 @@ def booking_details(booking: Booking, when: str, page: int, webapp_url: str, now
     """Cancel and Reschedule while the booking allows them, Add to calendar while it is booked; Back to the page it
     came from."""
     rows = []
+    actions = booking.patient_actions(now)
     changes = []
-    if booking.can_cancel(now):
+    if PatientActions.CANCEL in actions:
         changes.append(_callback(texts.BUTTON_CANCEL, callbacks.booking_cancel_ask.new(booking.id, when, page)))
-    if booking.can_move(now):
+    if PatientActions.MOVE in actions:
         changes.append(_web_app(texts.BUTTON_RESCHEDULE, reschedule_url(webapp_url, booking.id)))
     if changes:
         rows.append(changes)
-    if booking.status == BookingStatus.BOOKED.value:
+    if PatientActions.CALENDAR in actions:
         rows.append([_callback(texts.BUTTON_CALENDAR, callbacks.booking_calendar.new(booking.id))])
     rows.append([_callback(texts.BUTTON_BACK, callbacks.bookings_page.new(when, page))])
     return InlineKeyboardMarkup(rows)

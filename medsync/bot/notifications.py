@@ -15,8 +15,7 @@ from medsync.bot.staff import notices as staff_notices
 from medsync.config import current_settings
 from medsync.i18n import translated
 from medsync.models import Actor, Booking, MessageKind, OutboxMessage, Result
-from medsync.services import rebooking
-from medsync.services import results
+from medsync.services import rebooking, reminders, results
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ def render(message: OutboxMessage, *, now: datetime | None = None) -> Notificati
     webapp_url = current_settings().WEBAPP_URL
     if message.kind == MessageKind.REMINDER.value:
         keyboard = keyboards.reminder_notification(booking, webapp_url, may_cancel=may_cancel, may_move=may_move)
-        return Notification(texts.REMINDER.format(details=visit_details(booking)), keyboard)
+        return Notification(reminders.text(visit_details(booking)), keyboard)
     if booking.rescheduled_from is not None:
         text = _moved(booking)
     else:

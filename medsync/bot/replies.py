@@ -108,7 +108,7 @@ def send_result(bot: telebot.TeleBot, chat_id: int, result: Result, caption: str
             raise
         outbox.queue_message(
             MessageKind.RESULT, booking_id=result.booking_id, chat_id=chat_id, result_id=result.id,
-            dedupe_key=f"result:{result.id}:{_reply_key()}",
+            dedupe_key=outbox.dedupe_key("result", result.id, _reply_key()),
         )
 
 
@@ -187,4 +187,4 @@ def _chat_of(update: Update) -> Chat | None:
 def _reply_key() -> str:
     """reply:<update id>:<random>: a row of its own per reply (Telegram reuses update ids after long pauses)."""
     update_id = request.environ.get(_UPDATE_KEY, "-") if has_request_context() else "-"
-    return f"reply:{update_id}:{uuid.uuid4().hex[:16]}"
+    return outbox.dedupe_key("reply", update_id, uuid.uuid4().hex[:16])

@@ -123,7 +123,7 @@ NO_LONGER_ACTIVE = _l("This booking is no longer active.")
 CALENDAR_CAPTION = _l("Open the file to add booking #{number} to your calendar.")
 CALENDAR_SENT = _l("Calendar file sent.")
 
-# --- reminders -----------------------------------------------------------------------------------
+# --- reminders (what a reminder says: medsync.services.reminders) ------------------------------------
 
 ATTENDANCE_CONFIRMED = _l("Thank you! We look forward to seeing you.")
 
@@ -231,7 +231,6 @@ def _visit_date(result: Result) -> str:
 
 VISIT_DETAILS = "<b>{service}</b>\n🗓 {when}\n🏥 {clinic}, {address}"
 CONFIRMATION = _l("✅ Your visit is booked.\n\n{details}")
-REMINDER = _l("⏰ Reminder: your visit is coming up.\n\n{details}\n\nWill you come?")
 REMINDER_CONFIRM_BUTTON = _l("✅ I'll come")
 REMINDER_CANCEL_BUTTON = _l("❌ Cancel")
 RESULT_CAPTION = _l("📄 Your result is ready: <b>{title}</b>\n{service}, {day}")

@@ -79,6 +79,42 @@ def patient_may_change(status: str, starts_at: datetime, now: datetime) -> bool:
     return status == BookingStatus.BOOKED.value and starts_at - now >= current_settings().CANCEL_CUTOFF
 
 
+class PatientActions(str, enum.Enum):
+    """What a patient may do with their booking themselves (the API's `actions`; the bot's buttons, the Mini App's)."""
+
+    CANCEL = "cancel"
+    MOVE = "move"
+    CALENDAR = "calendar"
+
+
+class PatientChoices:
+    """What a booking's patient may do with it now, from its `status` and `starts_at`: the one home of the rule, for
+    the row (`Booking`) and for the copy an answer is made from (`bookings.BookingDetails`). The API says it
+    (`actions`, `can_cancel`, `can_move`, `too_late_to_change`), the bot's keyboards and the Mini App's scripts show
+    what it says."""
+
+    def can_cancel(self, now: datetime) -> bool:
+        """May its patient still cancel it (booked, and not within CANCEL_CUTOFF of its start)?"""
+        return patient_may_change(self.status, self.starts_at, now)
+
+    def can_move(self, now: datetime) -> bool:
+        """May its patient still move it? Moving cancels this booking, so the cancelling rule decides."""
+        return patient_may_change(self.status, self.starts_at, now)
+
+    def too_late_to_change(self, now: datetime) -> bool:
+        """Booked, but too close to the visit for its patient to change it: they call the clinic."""
+        return self.status == BookingStatus.BOOKED.value and not patient_may_change(self.status, self.starts_at, now)
+
+    def patient_actions(self, now: datetime) -> list[PatientActions]:
+        """What its patient may do now, in the order they are offered: cancel and move while they may change it, add
+        it to their calendar while it is booked."""
+        actions = [action for action, allowed in ((PatientActions.CANCEL, self.can_cancel(now)),
+                                                   (PatientActions.MOVE, self.can_move(now))) if allowed]
+        if self.status == BookingStatus.BOOKED.value:
+            actions.append(PatientActions.CALENDAR)
+        return actions
+
+
 # What patients tell us about themselves and how long each may be: the columns below are this long, and
 # every schema and the booking service check against this one table.
 PATIENT_FIELD_LIMITS = {"first_name": 100, "last_name": 100, "phone": 32, "email": 254, "message": 2000}
@@ -92,7 +128,7 @@ class Actor(str, enum.Enum):
     SYSTEM = "system"
 
 
-class Booking(db.Model):
+class Booking(PatientChoices, db.Model):
     __tablename__ = "bookings"
     __table_args__ = (
         CheckConstraint("(doctor_id IS NULL) <> (diagnostic_id IS NULL)", name="exactly_one_service"),
@@ -210,14 +246,6 @@ class Booking(db.Model):
 
     def is_owned_by(self, user_id: int) -> bool:
         return self.user_id == user_id
-
-    def can_cancel(self, now: datetime) -> bool:
-        """May its patient still cancel it (booked, and not within CANCEL_CUTOFF of its start)?"""
-        return patient_may_change(self.status, self.starts_at, now)
-
-    def can_move(self, now: datetime) -> bool:
-        """May its patient still move it? Moving cancels this booking, so the cancelling rule decides."""
-        return patient_may_change(self.status, self.starts_at, now)
 
     def can_become(self, status: BookingStatus) -> bool:
         """Does the lifecycle allow this next status (forward only)?"""

@@ -5,7 +5,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    CheckConstraint, Date, ForeignKey, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint, func,
+    Boolean, CheckConstraint, Date, ForeignKey, Integer, LargeBinary, Numeric, SmallInteger, String, Text,
+    UniqueConstraint, func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,6 +23,9 @@ class Specialty(db.Model):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)  # in English, as every translated text
     name_translations: Mapped[dict[str, str]] = translations_column()
+    version: Mapped[int] = mapped_column(Integer, server_default="1")  # as Clinic.version
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Doctor(db.Model):
@@ -55,9 +59,15 @@ class Doctor(db.Model):
     # Maintained by a trigger on doctor_ratings: reads never aggregate over every rating.
     rating_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rating_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # False: hidden from the catalog and from booking; the doctor's bookings stay (a doctor with bookings is never
+    # deleted).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    version: Mapped[int] = mapped_column(Integer, server_default="1")  # as Clinic.version
 
     clinic: Mapped[Clinic] = relationship()
     specialty: Mapped[Specialty] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def avg_rating(self) -> float:
@@ -113,8 +123,11 @@ class DiagnosticType(db.Model):
     price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     photo_url: Mapped[str | None] = mapped_column(String(500))
     duration_minutes: Mapped[int] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")  # as Clinic.version
 
     clinics: Mapped[list[Clinic]] = relationship(secondary="clinic_diagnostics", order_by="Clinic.id")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ClinicDiagnostic(db.Model):
@@ -136,3 +149,17 @@ class ClinicDiagnostic(db.Model):
     # How long the test takes here; None: the diagnostic type's duration. Its days and hours here: its rotas
     # (models.schedule), else the clinic's opening hours.
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
+
+
+class Photo(db.Model):
+    """An uploaded catalog picture at one of the sizes the Mini App shows, keyed by the upload's SHA-256."""
+
+    __tablename__ = "photos"
+    __table_args__ = (UniqueConstraint("sha256", "size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(SmallInteger)  # the square's side in pixels
+    content_type: Mapped[str] = mapped_column(String(32))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

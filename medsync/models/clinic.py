@@ -36,10 +36,14 @@ class Clinic(db.Model):
     country: Mapped[str] = mapped_column(String(2), default=lambda context: country_of_zone(
         context.get_current_parameters()["timezone"]))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # Bumped by every change and checked by its UPDATE: an edit made on an older version is refused.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     hours: Mapped[list[WorkingHours]] = relationship(
         back_populates="clinic", order_by="WorkingHours.weekday", cascade="all, delete-orphan"
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def zone(self) -> ZoneInfo:

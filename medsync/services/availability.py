@@ -108,14 +108,10 @@ def doctor_schedule(doctor_id: int) -> Schedule:
 
 
 def diagnostic_schedule(diagnostic_id: int, clinic_id: int) -> Schedule:
-    """A diagnostic's schedule at a clinic from the catalog snapshot; refused when the clinic does not offer it."""
-    diagnostic = catalog.get_diagnostic(diagnostic_id)
-    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
-    if offer is None:
-        raise InvalidRequest(
-            _("This clinic does not offer this diagnostic."), errors={"clinic_id": [_("Not offered at this clinic.")]}
-        )
-    return Schedule(offer.clinic, timedelta(minutes=offer.duration_minutes), diagnostic_id=diagnostic.id,
+    """A diagnostic's schedule at a clinic from the catalog snapshot; refused when the clinic does not offer it
+    (`catalog.offer_at`)."""
+    offer = catalog.offer_at(clinic_id, diagnostic_id=diagnostic_id)
+    return Schedule(offer.clinic, timedelta(minutes=offer.minutes), diagnostic_id=diagnostic_id,
                     timetable=offer.timetable)
 
 

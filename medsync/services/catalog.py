@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, selectinload
 
-from medsync.errors import NotFound
+from medsync.errors import NotFound, NotOffered
 from medsync.extensions import db
 from medsync.i18n import current_language
 from medsync.languages import ENGLISH, LANGUAGES, pick
@@ -169,8 +169,14 @@ class Catalog:
     specialties: tuple[SpecialtyInfo, ...]  # those with at least one doctor, by name
     # ("doctors" | "diagnostics", slug) → the name an avatar is drawn from
     avatar_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Doctors deactivated by an admin: not in `doctors` (nobody finds or books them), named by their bookings.
+    former_doctors: dict[int, DoctorInfo] = field(default_factory=dict)
     # Responses rendered from this snapshot (e.g. a list's JSON), built once per snapshot.
     _rendered: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def doctor_of_booking(self, doctor_id: int) -> DoctorInfo:
+        """The doctor a booking names, active or deactivated since."""
+        return self.doctors.get(doctor_id) or self.former_doctors[doctor_id]
 
     def rendered(self, name: Hashable, render: Callable[[Catalog], Any]) -> Any:
         """`render(self)`, computed on first use and kept as long as this snapshot is current.
@@ -276,6 +282,45 @@ def get_diagnostic(diagnostic_id: int, language: str = ENGLISH) -> DiagnosticInf
     return diagnostic
 
 
+@dataclass(frozen=True)
+class Offer:
+    """What a clinic offers: a doctor who works there, or a test it does, for one visit's length and at its price."""
+
+    clinic: ClinicInfo
+    minutes: int  # one visit
+    price_text: str  # in the catalog's language, in the clinic's currency
+    timetable: Timetable | None = field(default=None, repr=False)  # its own hours there (None: the clinic's)
+
+
+def offer_at(clinic_id: int, *, doctor_id: int | None = None, diagnostic_id: int | None = None,
+             language: str = ENGLISH) -> Offer:
+    """The one check that a clinic offers what is asked there: the doctor works at it, or it offers the test.
+
+    An unknown doctor or test is NotFound (404: that object does not exist). A known one asked for at another clinic
+    is NotOffered: 422 naming `clinic_id`, the field that names the wrong clinic, as API.md has it for bad values,
+    /api/v1 documents it for a booking and a test's free slots, and the compatible booking answers it. Where the
+    clinic is a part of the URL rather than a field — the compatible surface's month lists (its tests pin 404) and the
+    Mini App's booking page — that URL names nothing, and those two surfaces answer NotOffered as 404.
+    """
+    snapshot = current_catalog(language)
+    if doctor_id is not None:
+        doctor = snapshot.doctors.get(doctor_id)
+        if doctor is None:
+            raise NotFound(_("Doctor not found."))
+        if doctor.clinic.id != clinic_id:
+            raise NotOffered(_("This doctor does not work at this clinic."),
+                             errors={"clinic_id": [_("The doctor works elsewhere.")]})
+        return Offer(doctor.clinic, doctor.appointment_minutes, doctor.price_text, doctor.timetable)
+    diagnostic = snapshot.diagnostics.get(diagnostic_id)
+    if diagnostic is None:
+        raise NotFound(_("Diagnostic not found."))
+    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
+    if offer is None:
+        raise NotOffered(_("This clinic does not offer this diagnostic."),
+                         errors={"clinic_id": [_("Not offered at this clinic.")]})
+    return Offer(offer.clinic, offer.duration_minutes, offer.price_text, offer.timetable)
+
+
 def diagnostic_name(diagnostic_id: int) -> str:
     """A test's name as the catalog shows it to whoever reads now (their language, else English): for the answers
     and messages that name a booked test, which hold the test's id, not its texts."""
@@ -358,11 +403,14 @@ def _in_language(rows: _Rows, language: str) -> Catalog:
         row.id: SpecialtyInfo(row.id, pick(row.name, row.name_translations, language))
         for row in rows.specialties.values()
     }
-    doctors = {row.id: _doctor(row, rows, specialties[row.specialty_id], language) for row in rows.doctors}
+    doctors: dict[int, DoctorInfo] = {}
+    former: dict[int, DoctorInfo] = {}
+    for row in rows.doctors:
+        (doctors if row.active else former)[row.id] = _doctor(row, rows, specialties[row.specialty_id], language)
     diagnostics = {row.id: _diagnostic(row, rows, language) for row in rows.diagnostics}
     with_doctors = {doctor.specialty.id: doctor.specialty for doctor in doctors.values()}
     listed = tuple(sorted(with_doctors.values(), key=lambda specialty: (specialty.name.casefold(), specialty.id)))
-    return Catalog(language, rows.clinics, doctors, diagnostics, listed, rows.avatar_names)
+    return Catalog(language, rows.clinics, doctors, diagnostics, listed, rows.avatar_names, former)
 
 
 def _doctor(row: Row[Any], rows: _Rows, specialty: SpecialtyInfo, language: str) -> DoctorInfo:

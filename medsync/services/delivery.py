@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import joinedload
 
 from medsync import clock
@@ -22,6 +22,7 @@ from medsync.config import current_settings
 from medsync.extensions import db, redis_client
 from medsync.models import Booking, BookingStatus, MessageKind, MessageStatus, OutboxMessage
 from medsync.models.outbox import PATIENT_KINDS
+from medsync.services import reminders
 from medsync.services.pagination import Page, paginate
 
 # Retries after a network error or a Telegram 5xx: 5 s, 10 s, 20 s … at most an hour apart.
@@ -29,7 +30,6 @@ RETRY_BASE = timedelta(seconds=5)
 RETRY_CAP = timedelta(hours=1)
 SWEEP_BATCH = 5000
 _HANDED_OUT_KEY = "medsync:outbox:handed-out:{}"
-_STILL_GOING_OUT = (MessageStatus.PENDING.value, MessageStatus.SENDING.value, MessageStatus.SENT.value)
 
 
 @dataclass(frozen=True)
@@ -90,38 +90,9 @@ def reason_to_skip(message: OutboxMessage, *, now: datetime | None = None) -> st
     if message.kind in (MessageKind.CONFIRMATION.value, MessageKind.REMINDER.value):
         if booking.status != BookingStatus.BOOKED.value:
             return f"booking {booking.status}"
-        if message.kind == MessageKind.REMINDER.value and booking.starts_at <= now:
-            return "visit already started"
-        promised = message.payload.get("starts_at")
-        if promised is not None and datetime.fromisoformat(promised) != booking.starts_at:
-            return "booking moved"
-        if message.kind == MessageKind.REMINDER.value and _superseded(message, now):
-            return "superseded by a later reminder"
+        if message.kind == MessageKind.REMINDER.value:
+            return reminders.reason_to_skip(message, booking, now)
     return None
-
-
-def _superseded(reminder: OutboxMessage, now: datetime) -> bool:
-    """Is a later reminder of the same visit also due (or already out)? Then only that one is worth sending.
-
-    After an outage, or when two offsets fall due together, "your visit is tomorrow" and "your visit
-    is in 2 hours" must not arrive at once. "Later" orders by due time, then by row id (the rows of one
-    booking are written largest offset first), so of any set of due reminders exactly one survives,
-    whichever worker looks first.
-    """
-    later = or_(
-        OutboxMessage.due_at > reminder.due_at,
-        and_(OutboxMessage.due_at == reminder.due_at, OutboxMessage.id > reminder.id),
-    )
-    return db.session.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.booking_id == reminder.booking_id,
-            OutboxMessage.kind == MessageKind.REMINDER.value,
-            OutboxMessage.id != reminder.id,
-            OutboxMessage.due_at <= now,
-            OutboxMessage.status.in_(_STILL_GOING_OUT),
-            later,
-        ).limit(1)
-    ) is not None
 
 
 def mark_sent(held: Claim, *, telegram_message_id: int | None, now: datetime | None = None) -> bool:

@@ -68,7 +68,7 @@ def send_again(result: Result) -> int:
     # A fresh key: every request is a new send, while each row is still delivered once.
     message_id = outbox.queue_message(
         MessageKind.RESULT, booking_id=result.booking_id, chat_id=user_id, result_id=result.id,
-        dedupe_key=f"result:{result.id}:resend:{uuid.uuid4().hex}",
+        dedupe_key=outbox.dedupe_key("result", result.id, "resend", uuid.uuid4().hex),
     )
     if message_id is None:  # a random key never collides: the outbox refused the row for another reason
         raise RuntimeError(f"result {result.id}: the outbox wrote no row for a send with a fresh key")
@@ -157,7 +157,7 @@ def store_result(
     if booking.user_id is not None:  # else nobody to send it to: the patient erased their data
         outbox.queue_message(
             MessageKind.RESULT, booking_id=booking.id, chat_id=booking.user_id, result_id=result.id,
-            dedupe_key=f"result:{result.id}",
+            dedupe_key=outbox.dedupe_key("result", result.id),
         )
     return result
 
@@ -170,7 +170,7 @@ def stored_before(booking_id: int, content: bytes) -> Result | None:
 
 def delivery_of(result: Result) -> OutboxMessage | None:
     """The message that took this result to its patient when it was stored (its status and sent_at say how it went)."""
-    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == f"result:{result.id}"))
+    return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == outbox.dedupe_key("result", result.id)))
 
 
 def _storage_path(booking_id: int, digest: str) -> str:

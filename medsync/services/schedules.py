@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -31,7 +32,7 @@ from medsync.models import (
     Booking, BookingEvent, BookingStatus, Clinic, ClinicClosure, ClinicDiagnostic, DayOverride, DiagnosticType,
     Doctor, DoctorAbsence, MessageStatus, OutboxMessage, OverrideInterval, Rota, RotaInterval, User, WorkingHours,
 )
-from medsync.services import availability, bookings, timetables
+from medsync.services import audit, availability, bookings, timetables
 from medsync.services.catalog import ClinicInfo, Closure, DayHours
 
 @dataclass(frozen=True)
@@ -72,12 +73,16 @@ def replace_hours(
     valid_from = _starting(valid_from, doctor.clinic, now)
     _check_weekly(weekly, doctor.appointment_minutes)
 
+    owned = select(Rota).where(Rota.doctor_id == doctor.id)
+    replaced = db.session.scalar(owned.where(Rota.valid_from == valid_from))
+    before = _described(replaced) if replaced is not None else None
+
     def write() -> Rota:
-        owner = Rota.doctor_id == doctor.id
-        return _write_rota(select(Rota).where(owner), Rota(doctor_id=doctor.id), weekly, valid_from)
+        return _write_rota(owned, Rota(doctor_id=doctor.id), weekly, valid_from)
 
     return _apply(write, doctor, doctor.clinic_id, doctor_id=doctor.id, reason=None, actor_id=actor_id,
-                  dry_run=dry_run, now=now, change={"kind": "hours", "doctor_id": doctor.id})
+                  dry_run=dry_run, now=now, change={"kind": "hours", "doctor_id": doctor.id},
+                  action="doctor.hours", before=before)
 
 
 # --- a test's hours and duration at a clinic -------------------------------------------------------
@@ -103,14 +108,25 @@ def replace_test_hours(
     minutes = duration_minutes or offer.duration_minutes or db.session.get(DiagnosticType, diagnostic_id).duration_minutes
     _check_weekly(weekly, minutes)
 
+    owned = select(Rota).where(Rota.clinic_id == clinic_id, Rota.diagnostic_id == diagnostic_id)
+    replaced = db.session.scalar(owned.where(Rota.valid_from == valid_from))
+    before = {**(_described(replaced) if replaced is not None else {}), "duration_minutes": offer.duration_minutes}
+
     def write() -> Rota:
         if duration_minutes is not None:
             offer.duration_minutes = duration_minutes
-        owner = select(Rota).where(Rota.clinic_id == clinic_id, Rota.diagnostic_id == diagnostic_id)
-        return _write_rota(owner, Rota(clinic_id=clinic_id, diagnostic_id=diagnostic_id), weekly, valid_from)
+        return _write_rota(owned, Rota(clinic_id=clinic_id, diagnostic_id=diagnostic_id), weekly, valid_from)
 
     return _apply(write, offer, clinic_id, diagnostic_id=diagnostic_id, reason=None, actor_id=actor_id,
-                  dry_run=dry_run, now=now, change={"kind": "hours", "diagnostic_id": diagnostic_id})
+                  dry_run=dry_run, now=now, change={"kind": "hours", "diagnostic_id": diagnostic_id,
+                                                    "duration_minutes": duration_minutes},
+                  action="diagnostic.hours", before=before)
+
+
+def test_duration(clinic_id: int, diagnostic_id: int) -> int:
+    """How long the test takes at the clinic: its own duration there, else the test's."""
+    offer = _offer(clinic_id, diagnostic_id)
+    return offer.duration_minutes or db.session.get(DiagnosticType, diagnostic_id).duration_minutes
 
 
 # --- a doctor's day overrides and absences ---------------------------------------------------------
@@ -148,18 +164,21 @@ def add_override(
         return override
 
     kind = "day_off" if not hours else "hours"
+    replaced = db.session.scalar(select(DayOverride).where(DayOverride.doctor_id == doctor.id, DayOverride.day == day))
     return _apply(write, doctor, doctor.clinic_id, doctor_id=doctor.id, reason=reason, actor_id=actor_id,
                   dry_run=dry_run, now=now, change={"kind": kind, "doctor_id": doctor.id, "first_day": day.isoformat(),
-                                   "last_day": day.isoformat()})
+                                                    "last_day": day.isoformat()},
+                  action="doctor.override.create", before=_described(replaced) if replaced is not None else None)
 
 
-def remove_override(doctor_id: int, override_id: int) -> None:
+def remove_override(doctor_id: int, override_id: int, *, actor_id: str) -> None:
     """The doctor works their rota's hours that day again (nothing booked is affected: time is only given back)."""
+    doctor = _doctor(doctor_id)
     override = db.session.get(DayOverride, override_id)
-    if override is None or override.doctor_id != _doctor(doctor_id).id:
+    if override is None or override.doctor_id != doctor.id:
         raise NotFound(_("Override not found."))
-    db.session.delete(override)
-    db.session.flush()
+    _removed("doctor.override.delete", override, object_type="doctor", object_id=doctor.id,
+             clinic_id=doctor.clinic_id, actor_id=actor_id)
 
 
 def absences_of(doctor_id: int, *, today: date | None = None) -> list[DoctorAbsence]:
@@ -185,16 +204,20 @@ def add_absence(
         return absence
 
     return _apply(write, doctor, doctor.clinic_id, doctor_id=doctor.id, reason=reason, actor_id=actor_id,
-                  dry_run=dry_run, now=now, change={"kind": "absence", "doctor_id": doctor.id, "first_day": first_day.isoformat(),
-                                   "last_day": last_day.isoformat()})
+                  dry_run=dry_run, now=now, change={"kind": "absence", "doctor_id": doctor.id,
+                                                    "first_day": first_day.isoformat(),
+                                                    "last_day": last_day.isoformat()},
+                  action="doctor.absence.create")
 
 
-def remove_absence(doctor_id: int, absence_id: int) -> None:
+def remove_absence(doctor_id: int, absence_id: int, *, actor_id: str) -> None:
+    """The doctor's days are offered again (visits cancelled for the absence stay cancelled)."""
+    doctor = _doctor(doctor_id)
     absence = db.session.get(DoctorAbsence, absence_id)
-    if absence is None or absence.doctor_id != _doctor(doctor_id).id:
+    if absence is None or absence.doctor_id != doctor.id:
         raise NotFound(_("Absence not found."))
-    db.session.delete(absence)
-    db.session.flush()
+    _removed("doctor.absence.delete", absence, object_type="doctor", object_id=doctor.id, clinic_id=doctor.clinic_id,
+             actor_id=actor_id)
 
 
 # --- a clinic's closures ---------------------------------------------------------------------------
@@ -225,15 +248,16 @@ def add_closure(
 
     return _apply(write, clinic, clinic.id, reason=reason, actor_id=actor_id, dry_run=dry_run, now=now,
                   change={"kind": "closure", "clinic_id": clinic.id, "first_day": first_day.isoformat(),
-                          "last_day": last_day.isoformat()})
+                          "last_day": last_day.isoformat()},
+                  action="clinic.closure.create")
 
 
-def remove_closure(clinic_id: int, closure_id: int) -> None:
+def remove_closure(clinic_id: int, closure_id: int, *, actor_id: str) -> None:
     closure = db.session.get(ClinicClosure, closure_id)
     if closure is None or closure.clinic_id != _clinic(clinic_id).id:
         raise NotFound(_("Closure not found."))
-    db.session.delete(closure)
-    db.session.flush()
+    _removed("clinic.closure.delete", closure, object_type="clinic", object_id=clinic_id, clinic_id=clinic_id,
+             actor_id=actor_id)
 
 
 # --- what a change takes away ----------------------------------------------------------------------
@@ -242,9 +266,11 @@ def remove_closure(clinic_id: int, closure_id: int) -> None:
 def _apply(
     write: Callable[[], Any], owner: Any, clinic_id: int, *, doctor_id: int | None = None,
     diagnostic_id: int | None = None, reason: str | None, actor_id: str, dry_run: bool, now: datetime | None,
-    change: dict[str, Any],
+    change: dict[str, Any], action: str, before: dict[str, Any] | None = None,
 ) -> Change:
-    """Write the change, find the visits it strands; a dry run undoes the write, a real one cancels them.
+    """Write the change, find the visits it strands; a dry run undoes the write, a real one cancels them and signs
+    the audit trail (`action` on the doctor, the test or the clinic: what it was `before`, what it is now and the
+    visits it cancelled).
 
     The owner's row (the doctor, the test at its clinic, the clinic) is locked first: a booking being written for it
     holds a key-share lock on that row (its foreign key) until it commits, so every booking that got in before is
@@ -265,7 +291,32 @@ def _apply(
         return Change(None, affected)
     savepoint.commit()
     cancelled = bookings.cancel_by_clinic(affected, reason=reason, actor_id=actor_id, change=change) if affected else []
+    object_type, object_id = (("doctor", doctor_id) if doctor_id is not None else
+                              ("diagnostic", diagnostic_id) if diagnostic_id is not None else ("clinic", clinic_id))
+    after = {**{key: value for key, value in change.items() if key != "kind"}, **_described(written),
+             "cancelled_bookings": cancelled}
+    audit.record(action, actor_id=actor_id, object_type=object_type, object_id=object_id, clinic_id=clinic_id,
+                 before=before, after=after)
     return Change(written.id, cancelled)
+
+
+def _described(row: Any) -> dict[str, Any]:
+    """What the trail keeps of a rota, an override, an absence or a closure (JSON values)."""
+    if isinstance(row, Rota):
+        return {"valid_from": row.valid_from, "weekly": [
+            f"{item.weekday} {item.starts_at:%H:%M}-{item.ends_at:%H:%M}" for item in row.intervals]}
+    if isinstance(row, DayOverride):
+        return {"day": row.day, "hours": [f"{item.starts_at:%H:%M}-{item.ends_at:%H:%M}" for item in row.intervals],
+                "reason": row.reason}
+    return {"first_day": row.first_day, "last_day": row.last_day, "reason": row.reason}
+
+
+def _removed(action: str, row: Any, *, object_type: str, object_id: int, clinic_id: int, actor_id: str) -> None:
+    """Delete an override, an absence or a closure, and say so in the trail."""
+    audit.record(action, actor_id=actor_id, object_type=object_type, object_id=object_id, clinic_id=clinic_id,
+                 before={"id": row.id, **_described(row)})
+    db.session.delete(row)
+    db.session.flush()
 
 
 def stranded_bookings(
@@ -456,3 +507,30 @@ def to_call(clinic_ids: Collection[int] | None, *, since: datetime) -> list[Visi
     if clinic_ids is not None:
         query = query.where(Booking.clinic_id.in_(list(clinic_ids)))
     return [VisitToCall(*row) for row in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class AffectedVisit:
+    """A visit a schedule change cancels (or would), as an admin's preview lists it."""
+
+    booking_id: int
+    starts_at: datetime  # in the clinic's zone
+    doctor_id: int | None
+    diagnostic_id: int | None
+    patient_name: str
+    messaged: bool  # their patient can be told in the chat (else the front desk calls: `to_call`)
+
+
+def describe(booking_ids: Collection[int]) -> list[AffectedVisit]:
+    """The visits of these ids, soonest first (one query)."""
+    if not booking_ids:
+        return []
+    rows = db.session.execute(
+        select(Booking.id, Booking.starts_at, Clinic.timezone, Booking.doctor_id, Booking.diagnostic_id,
+               Booking.patient_first_name, Booking.patient_last_name, User.reachable)
+        .join(Clinic, Clinic.id == Booking.clinic_id).outerjoin(User, User.telegram_id == Booking.user_id)
+        .where(Booking.id.in_(list(booking_ids))).order_by(Booking.starts_at, Booking.id)
+    )
+    return [AffectedVisit(row.id, row.starts_at.astimezone(ZoneInfo(row.timezone)), row.doctor_id, row.diagnostic_id,
+                          f"{row.patient_first_name} {row.patient_last_name}", bool(row.reachable))
+            for row in rows]

@@ -115,7 +115,7 @@ def bind(code: str, *, telegram_id: int, display_name: str, now: datetime | None
         raise InviteInvalid()
     # The code itself never reaches the logs; the member's id is what an operator needs.
     log.info("staff member %s bound a Telegram account", member_id)
-    _queue_for_chat(telegram_id, SYNC_CHAT_COMMANDS, f"staff:{member_id}:commands")
+    _queue_for_chat(telegram_id, SYNC_CHAT_COMMANDS, outbox.dedupe_key("staff", member_id, "commands"))
     return db.session.get(StaffMember, member_id, populate_existing=True)
 
 
@@ -155,7 +155,7 @@ def revoke(staff_id: int, *, now: datetime | None = None) -> StaffMember:
     member.revoked_at = now or clock.now()
     db.session.flush()
     if member.telegram_id is not None:
-        _queue_for_chat(member.telegram_id, ACCESS_ENDED, f"staff:{member.id}:access-ended")
+        _queue_for_chat(member.telegram_id, ACCESS_ENDED, outbox.dedupe_key("staff", member.id, "access-ended"))
     return member
 
 
@@ -165,7 +165,7 @@ def language_changed(telegram_id: int) -> None:
         select(StaffMember.id).where(StaffMember.telegram_id == telegram_id, StaffMember.revoked_at.is_(None))
     )
     if member_id is not None:
-        _queue_for_chat(telegram_id, SYNC_CHAT_COMMANDS, f"staff:{member_id}:commands:{uuid.uuid4().hex[:16]}")
+        _queue_for_chat(telegram_id, SYNC_CHAT_COMMANDS, outbox.dedupe_key("staff", member_id, "commands", uuid.uuid4().hex[:16]))
 
 
 def active_accounts() -> list[int]:

@@ -92,7 +92,7 @@ def queue_digests(render: Callable[[int, list[StaffGroupEvent]], str], *, now: d
         batch = [event.id for event in _fitting(_events(event_ids[:DIGEST_MAX_EVENTS]),
                                                 lambda events, chat_id=chat_id: render(chat_id, events))]
         message_id = outbox.queue_message(
-            MessageKind.STAFF_DIGEST, booking_id=None, chat_id=chat_id, dedupe_key=f"digest:{chat_id}:{batch[0]}",
+            MessageKind.STAFF_DIGEST, booking_id=None, chat_id=chat_id, dedupe_key=outbox.dedupe_key("digest", chat_id, batch[0]),
             payload={"events": len(batch)},
         )
         db.session.execute(

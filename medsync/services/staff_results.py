@@ -41,5 +41,5 @@ def tell_uploader_delivered(result_id: int) -> int | None:
         return None  # uploaded through the staff API, or the member was revoked since
     return outbox.queue_message(
         MessageKind.STAFF_NOTICE, booking_id=result.booking_id, chat_id=member.telegram_id, result_id=result.id,
-        dedupe_key=f"result:{result.id}:delivered", payload={"notice": "result_delivered"},
+        dedupe_key=outbox.dedupe_key("result", result.id, "delivered"), payload={"notice": "result_delivered"},
     )

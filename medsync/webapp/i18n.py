@@ -51,11 +51,6 @@ def script_texts() -> dict[str, str]:
         "too_late_to_change": gettext("It is too late to cancel or move this visit online. To change it, please call "
                                       "the clinic."),
         "show_more": gettext("Show more"),
-        "export_queued": gettext("We are preparing your data. It comes to your Telegram chat as a ZIP file, and you "
-                                 "can save it here too once it is ready."),
-        "export_ready": gettext("Your data is ready."),
-        "erase_confirm": gettext("Delete your data? Your upcoming visits will be cancelled, your test results deleted, "
-                                 "and your name, phone, e-mail and Telegram profile removed. This cannot be undone."),
         "open_pdf": gettext("Open"),
         "send_to_chat": gettext("Send to my chat"),
         "sent_to_chat": gettext("The bot is sending it to your chat."),
@@ -67,6 +62,17 @@ def script_texts() -> dict[str, str]:
         "reschedule_from": gettext("Now: {when}"),
         "not_movable": gettext("This booking can no longer be moved."),
         "size_kb": gettext("{size} KB"),
+    }
+
+
+def my_data_texts() -> dict[str, str]:
+    """The texts of My bookings' "Your data" section: that page's own (#page-texts), so the other pages stay small."""
+    return {
+        "export_queued": gettext("We are preparing your data. It comes to your Telegram chat as a ZIP file, and you "
+                                 "can save it here too once it is ready."),
+        "export_ready": gettext("Your data is ready."),
+        "erase_confirm": gettext("Delete your data? Your upcoming visits will be cancelled, your test results deleted, "
+                                 "and your name, phone, e-mail and Telegram profile removed. This cannot be undone."),
     }
 
 

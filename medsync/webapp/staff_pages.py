@@ -42,6 +42,41 @@ def desk() -> Response:
     """The front desk: a clinic day as a grid to book callers into, a visit's marks and note, finding a patient."""
     return staff_page("staff/desk.html")
 
+@blueprint.get("/doctors")
+def doctors() -> Response:
+    """The clinics' doctors: search by name, active or inactive; admins add one."""
+    return staff_page("staff/doctors.html")
+
+
+@blueprint.get("/doctors/new")
+def new_doctor() -> Response:
+    """The form for a new doctor (admins)."""
+    return staff_page("staff/doctor.html", doctor_id=None)
+
+
+@blueprint.get("/doctors/<int(max=2147483647):doctor_id>")
+def doctor(doctor_id: int) -> Response:
+    """A doctor's details and photo; admins change them."""
+    return staff_page("staff/doctor.html", doctor_id=doctor_id)
+
+
+@blueprint.get("/clinics")
+def clinics() -> Response:
+    """The caller's clinics: address, time zone, currency, opening hours."""
+    return staff_page("staff/clinics.html")
+
+
+@blueprint.get("/diagnostics")
+def diagnostics() -> Response:
+    """The tests offered at the caller's clinics."""
+    return staff_page("staff/diagnostics.html")
+
+
+@blueprint.get("/audit")
+def audit() -> Response:
+    """The audit log of the caller's clinics (admins)."""
+    return staff_page("staff/audit.html")
+
 
 @blueprint.get("/login")
 def login() -> Response:

@@ -11,12 +11,12 @@ from marshmallow import EXCLUDE, ValidationError
 from medsync import clock
 from medsync.api.schemas import DoctorFilterSchema
 from medsync.config import current_settings
-from medsync.errors import DomainError, InvalidRequest, NotFound
+from medsync.errors import DomainError, InvalidRequest, NotFound, NotOffered
 from medsync.i18n import LANGUAGES, current_language
 from medsync.models import PATIENT_FIELD_LIMITS
-from medsync.services import catalog
+from medsync.services import catalog, photo_uploads
 from medsync.webapp import avatars, compression
-from medsync.webapp.i18n import script_texts, zone_cities
+from medsync.webapp.i18n import my_data_texts, script_texts, zone_cities
 
 blueprint = Blueprint(
     "webapp", __name__, url_prefix="/app", template_folder="templates", static_folder="static",
@@ -130,9 +130,10 @@ def book_doctor(doctor_id: int) -> Response:
 def book_diagnostic(diagnostic_id: int, clinic_id: int) -> Response:
     """The slot picker and the form for a test at the chosen clinic."""
     diagnostic = catalog.get_diagnostic(diagnostic_id, current_language())
-    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
-    if offer is None:
-        raise NotFound(_("This clinic does not offer this test."))
+    try:
+        offer = catalog.offer_at(clinic_id, diagnostic_id=diagnostic.id, language=current_language())
+    except NotOffered:  # the clinic is in the URL: a page that does not exist (see catalog.offer_at)
+        raise NotFound(_("This clinic does not offer this test.")) from None
     return booking_page(
         kind="diagnostic", service_id=diagnostic.id, clinic=offer.clinic, service=diagnostic.name,
         subtitle=None, price_text=offer.price_text, back=f"/app/diagnostics/{diagnostic.id}",
@@ -148,7 +149,7 @@ def reschedule(booking_id: int) -> Response:
 @blueprint.get("/bookings")
 def my_bookings() -> Response:
     """Upcoming and past bookings, with cancel and reschedule (loaded by the page's script)."""
-    return catalog_page("bookings.html")
+    return catalog_page("bookings.html", page_texts=my_data_texts())
 
 
 @blueprint.get("/results")
@@ -182,6 +183,18 @@ def cookie_language() -> str | None:
 def photo(kind: str, slug: str) -> Response:
     """Never a broken image: a drawn avatar for a doctor or a test without a photo (cached for a day)."""
     return avatars.svg_response(kind, slug)
+
+
+@blueprint.get("/photos/uploads/<string(length=64):digest>-<int:size>.webp")
+def uploaded_photo(digest: str, size: int) -> Response:
+    """A photo an admin uploaded, at one of its sizes; its name is its content's hash, so it never changes."""
+    photo = photo_uploads.uploaded(digest, size)
+    if photo is None:
+        raise NotFound()
+    response = make_response(photo.content)
+    response.mimetype = photo.content_type
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 def catalog_page(template: str, **context: Any) -> Response:

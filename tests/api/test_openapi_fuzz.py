@@ -31,7 +31,7 @@ from sqlalchemy import select
 from medsync import clock
 from medsync.auth.initdata import TELEGRAM_ID_LIMIT
 from medsync.extensions import db
-from medsync.models import Booking, Doctor
+from medsync.models import Booking, ClinicDiagnostic, Doctor, StaffRole
 from medsync.services import bookings, staff_tokens, users
 from medsync.services.seed import seed_demo_catalog
 from tests.api.conftest import book_slot_body, local_slot, v1_booking_body
@@ -63,8 +63,13 @@ def fuzzed_world(app_context: None, frozen_now) -> dict[str, Any]:
         for number, doctor in enumerate(doctors)
     ]
     _, token = staff_tokens.issue("Fuzzing desk")
+    clinic_ids = sorted({doctor.clinic_id for doctor in doctors})
+    _, admin_token = staff_tokens.issue("Fuzzing admin", role=StaffRole.ADMIN, clinic_ids=clinic_ids)
+    offered = db.session.scalars(select(ClinicDiagnostic).where(ClinicDiagnostic.clinic_id == doctors[0].clinic_id)).first()
     db.session.commit()
-    return {"booking_ids": booking_ids, "staff_token": token}
+    return {"booking_ids": booking_ids, "staff_token": token, "admin_token": admin_token,
+            "ids": {"{doctor_id}": doctors[0].id, "{clinic_id}": doctors[0].clinic_id,
+                    "{diagnostic_id}": offered.diagnostic_id}}
 
 
 def test_generated_requests_get_documented_answers_and_never_a_server_error(app, client, fuzzed_world):
@@ -82,6 +87,8 @@ def fuzz(operation, mode: GenerationMode, world: dict[str, Any]) -> None:
     """Run one operation's generated cases; a failure names the operation and the case."""
     if operation.path.startswith("/api/v1/staff/"):
         headers = {"Authorization": f"Bearer {world['staff_token']}"}
+    elif operation.path.startswith("/api/v1/admin/"):
+        headers = {"Authorization": f"Bearer {world['admin_token']}"}
     else:
         headers = {"Authorization": f"tma {signed(FUZZED_PATIENT)}"}
 
@@ -92,6 +99,9 @@ def fuzz(operation, mode: GenerationMode, world: dict[str, Any]) -> None:
         if mode is GenerationMode.POSITIVE and isinstance(booking_id, int):
             # A generated id almost never names a booking: point most at the real ones, where bodies are written.
             case.path_parameters["booking_id"] = world["booking_ids"][booking_id % len(world["booking_ids"])]
+        for name, value in world["ids"].items():  # the admin's doctor, clinic and test: where bodies are written
+            if mode is GenerationMode.POSITIVE and isinstance((case.path_parameters or {}).get(name[1:-1]), int):
+                case.path_parameters[name[1:-1]] = value
         response = case.call_and_validate(headers=headers, checks=CHECKS)
         assert_listed_status(world["spec"], operation, response.status_code, case)
 
@@ -217,11 +227,14 @@ def test_every_documented_text_field_refuses_what_postgresql_cannot_store_by_nam
     patient = {"Authorization": f"tma {signed(FUZZED_PATIENT)}"}
     booking_id = fuzzed_world["booking_ids"][0]
 
+    admin = {"Authorization": f"Bearer {fuzzed_world['admin_token']}"}
     for method, path, field in fields:
         url = path.replace("{booking_id}", str(booking_id)).replace("{result_id}", "1")
+        for name, value in fuzzed_world["ids"].items():
+            url = url.replace(name, str(value))
         for kind, value in UNSTORABLE.items():
-            response = client.open(url, method=method.upper(), json=nested(field, value),
-                                   headers=staff if "/staff/" in path else patient)
+            headers = admin if "/admin/" in path else staff if "/staff/" in path else patient
+            response = client.open(url, method=method.upper(), json=nested(field, value), headers=headers)
 
             assert response.status_code == 422, (path, field, kind, response.get_json())
             assert_error_shape(response)

@@ -141,6 +141,19 @@ def test_a_booking_says_whether_it_can_still_be_cancelled_or_moved(client, booke
     assert [(item["id"], item["can_cancel"], item["can_move"]) for item in listed] == [(booked["id"], False, False)]
 
 
+def test_a_booking_says_what_its_patient_may_do_with_it_now(client, booked, tma_headers, frozen_now):
+    path, starts_at = f"/api/v1/bookings/{booked['id']}", datetime.fromisoformat(booked["starts_at"])
+    assert (booked["actions"], booked["too_late_to_change"]) == (["cancel", "move", "calendar"], False)
+
+    frozen_now(starts_at - timedelta(hours=1))  # inside the cutoff
+    inside = client.get(path, headers=tma_headers(PATIENT_ID)).get_json()
+    frozen_now(starts_at - timedelta(days=1))
+    cancelled = client.post(f"{path}/cancel", headers=tma_headers(PATIENT_ID), json={}).get_json()
+
+    assert (inside["actions"], inside["too_late_to_change"]) == (["calendar"], True)
+    assert (cancelled["actions"], cancelled["too_late_to_change"]) == ([], False)
+
+
 def test_reschedule_moves_the_visit_and_the_calendar_event(client, booked, tma_headers):
     headers = tma_headers(PATIENT_ID)
     old = db.session.get(Booking, booked["id"])

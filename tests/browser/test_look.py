@@ -143,7 +143,7 @@ def test_every_text_is_readable_in_telegrams_theme(open_app, catalog_with_a_pati
         problems[name] = unreadable(page)
         if name == "bookings":
             expect(page.locator(".status-booked")).to_be_visible()
-            expect(page.locator(".button.danger")).to_have_text("Cancel")
+            expect(page.locator(".booking .button.danger")).to_have_text("Cancel")
             page.get_by_role("button", name="Past").click()
             expect(page.locator(".status-cancelled")).to_be_visible()
             save_screenshot(page, f"{scheme}-bookings-past")

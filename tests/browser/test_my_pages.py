@@ -61,6 +61,19 @@ def test_inside_the_cutoff_my_bookings_offers_no_cancel_or_reschedule_and_says_t
     expect(card.get_by_role("button", name="Add to calendar")).to_be_visible()
 
 
+def test_a_reschedule_link_opened_inside_the_cutoff_says_the_booking_can_no_longer_be_moved(
+    app, monkeypatch, open_app, make_user, make_booking
+):
+    settings = app.config["SETTINGS"]
+    monkeypatch.setitem(app.config, "SETTINGS", dataclasses.replace(settings, CANCEL_CUTOFF=timedelta(days=90)))
+    booking = make_booking(user=make_user(telegram_id=PATIENT_ID))  # still booked, but the server says: not movable
+
+    page = open_app(f"/app/reschedule/{booking.id}")
+
+    expect(page.locator("[data-slots-status]")).to_have_text("This booking can no longer be moved.")
+    expect(page.locator("button.time")).to_have_count(0)
+
+
 def test_a_cancel_that_became_too_late_while_the_page_was_open_shows_the_servers_reason(
     app, monkeypatch, open_app, make_user, make_booking
 ):

@@ -124,7 +124,10 @@ def test_a_small_catalog_loads_into_typed_entries(tmp_path):
     ("monday =", "funday =", "clinics.main.hours.funday.(key): Not a weekday: funday."),
     ('first_day = "12-31"', 'first_day = "02-30"', "closures.#1.first_day: '02-30' is not a day of every year"),
     ('first_day = "12-31"', 'first_day = "02-29"', "closures.#1.first_day: '02-29' is not a day of every year"),
-    ('first_day = "12-31"', 'first_day = "2026-12-31"', "closures.#1.first_day: '2026-12-31' is not a day"),
+    # A closure is yearly ("MM-DD") or once (dates, as `catalog export` writes an admin's): not half of each.
+    ('first_day = "12-31"', 'first_day = "2026-12-31"', "closures.#1.last_day: Both days every year ('MM-DD') or "
+                                                        "both once ('YYYY-MM-DD')."),
+    ('first_day = "12-31"', 'first_day = "2026-02-30"', "closures.#1.first_day: '2026-02-30' is not a date."),
     ("score = 5", "score = 6", "doctors.dr-a.ratings.#1.score: A score is 1 to 5."),
     ("score = 5", "score = 4.5", "doctors.dr-a.ratings.#1.score: Not a valid integer."),
     ('price = "600.00"', 'price = "six hundred"', "doctors.dr-a.price: 'six hundred' is not a price like '600.00'"),

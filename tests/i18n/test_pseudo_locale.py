@@ -32,7 +32,7 @@ from medsync.models import (
 )
 from medsync.services import bookings, delivery, results, staff_accounts, staff_groups, staff_results
 from medsync.services.bookings import PatientDetails
-from medsync.services.staff_reminders import FailedReminder, Progress
+from medsync.services.reminder_runs import FailedReminder, Progress
 from tests.bot.conftest import callback_update, message_update, web_app_data_update
 from tests.bot.staff.conftest import card_message, document_update, group_update, uploaded_file
 from tests.conftest import PDF

@@ -18,6 +18,7 @@ from medsync.models import DataExport, MessageKind, OutboxMessage
 from medsync.services import bookings, results
 from tests.bot.conftest import callback_update
 from tests.conftest import FROZEN_NOW, PDF, next_local_slot
+from tests.workers.conftest import wait_until
 from workers.privacy import build_export
 
 PATIENT_ID = 700_000_001
@@ -98,10 +99,12 @@ def test_the_export_reaches_the_chat_as_a_protected_zip(worker, telegram_api, cl
     assert asked.status_code == 202
 
     # Built by the worker the commit handed it to; sent by the delivery the build queued.
-    sent = telegram_api.wait_for("sendDocument", chat_id=PATIENT_ID, failed=False, timeout=20)
-    documents = [call for call in sent if call.files["document"][0].endswith(".zip")]
-    assert documents, [call.files["document"][0] for call in sent]
-    call = documents[0]
+    def zips():
+        return [call for call in telegram_api.calls("sendDocument", chat_id=PATIENT_ID, failed=False)
+                if call.files["document"][0].endswith(".zip")]
+
+    wait_until(lambda: zips(), timeout=30, what="the export's ZIP in the chat")  # the result's PDF goes out too
+    call = zips()[0]
     assert call.params["protect_content"].lower() == "true"
     assert call.files["document"][0] == f"medsync-my-data-{clock.now().date().isoformat()}.zip"
     assert zipfile.ZipFile(io.BytesIO(call.files["document"][1])).read(

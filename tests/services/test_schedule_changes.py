@@ -174,7 +174,7 @@ def test_a_day_off_cancels_that_days_visits_and_removing_it_gives_the_day_back(f
     assert (override.day, override.intervals) == (THURSDAY, [])
 
     shorter = schedules.add_override(doctor.id, FRIDAY, [(time(9), time(11))], actor_id=ADMIN)
-    schedules.remove_override(doctor.id, change.id)
+    schedules.remove_override(doctor.id, change.id, actor_id=ADMIN)
     db.session.commit()
     assert [item.day for item in schedules.overrides_of(doctor.id)] == [FRIDAY] and shorter.affected == []
 

@@ -214,7 +214,7 @@ def test_an_unforeseen_error_puts_the_row_back_for_a_retry_instead_of_leaving_it
 
     retried = message_rows(MessageKind.RESULT)[0]
     assert outcome == "retrying"
-    assert (retried.status, retried.attempts, retried.last_error) == ("pending", 1, "error: FileNotFoundError")
+    assert (retried.status, retried.attempts, retried.last_error) == ("pending", 1, "error: ResultNotFound")
     assert retried.due_at > first_due
     assert telegram_api.calls("sendDocument") == []
 

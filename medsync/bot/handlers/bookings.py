@@ -91,8 +91,7 @@ def open_details(call: CallbackQuery, bot: telebot.TeleBot) -> None:
 def show_details(bot: telebot.TeleBot, call: CallbackQuery, booking: Booking, where: Position) -> None:
     """The booking with the buttons it allows now; a booking too close to change says whom to call."""
     now = clock.now()
-    too_late = booking.status == BookingStatus.BOOKED.value and not booking.can_cancel(now)
-    show(bot, call.message, texts.booking_details(booking, too_late=too_late),
+    show(bot, call.message, texts.booking_details(booking, too_late=booking.too_late_to_change(now)),
          keyboards.booking_details(booking, where.when, where.page, webapp_url(), now))
 
 
@@ -108,9 +107,10 @@ def ask_to_cancel(call: CallbackQuery, bot: telebot.TeleBot) -> None:
 def show_cancel_question(bot: telebot.TeleBot, call: CallbackQuery, booking: Booking, where: Position) -> None:
     """The Yes/No question in place of the message; a booking that can no longer be cancelled shows its details
     (an old message's Cancel button, or a reminder's, may be pressed inside the cutoff)."""
-    if not booking.can_cancel(clock.now()):
+    now = clock.now()
+    if not booking.can_cancel(now):
         show_details(bot, call, booking, where)
-        if booking.status == BookingStatus.BOOKED.value:
+        if booking.too_late_to_change(now):
             return answer(bot, call, texts.CANCEL_TOO_LATE, alert=True)
         return answer(bot, call, texts.NO_LONGER_ACTIVE)
     show(bot, call.message, texts.cancel_question(booking), keyboards.cancel_confirmation(booking, where.when, where.page))

@@ -19,7 +19,7 @@ from medsync.models import (
 )
 
 if TYPE_CHECKING:
-    from medsync.services.staff_reminders import Progress
+    from medsync.services.reminder_runs import Progress
 
 # --- signing in ------------------------------------------------------------------------------------
 

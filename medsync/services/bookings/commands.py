@@ -15,15 +15,14 @@ from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from medsync import clock, phones
-from medsync.config import current_settings
 from medsync.errors import (
-    BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, NotFound, PatientBusy, SlotTaken,
+    BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, PatientBusy, SlotTaken,
     SlotUnavailable,
 )
 from medsync.extensions import db
 from medsync.models import PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, MessageKind
 from medsync.models.booking import ACTIVE_SQL
-from medsync.services import availability, catalog, outbox, users
+from medsync.services import availability, catalog, outbox, reminders, users
 from medsync.services.bookings import audit, statement
 
 _NOT_YET_SENT = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
@@ -48,12 +47,6 @@ class PatientDetails:
                        if not (getattr(self, name) or "").strip()})
         if errors:
             raise InvalidRequest(_("Please check the patient's details."), errors=errors)
-
-
-def reminder_label(offset: timedelta) -> str:
-    """'24h', '2h', '90m': how a reminder offset is named in keys and texts."""
-    minutes = int(offset.total_seconds() // 60)
-    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
 
 
 def book(
@@ -385,27 +378,11 @@ def _ensure_not_patient(actor: Actor) -> None:
 
 
 def resource_of(clinic_id: int, doctor_id: int | None, diagnostic_id: int | None) -> availability.Resource:
-    """What is booked (what `availability.check_slot` checks), from the catalog snapshot (no query)."""
-    snapshot = catalog.current_catalog()
-    if doctor_id is not None:
-        doctor = snapshot.doctors.get(doctor_id)
-        if doctor is None:
-            raise NotFound(_("Doctor not found."))
-        if doctor.clinic.id != clinic_id:
-            raise InvalidRequest(
-                _("This doctor does not work at this clinic."),
-                errors={"clinic_id": [_("The doctor works elsewhere.")]},
-            )
-        return availability.Resource(doctor.clinic, timedelta(minutes=doctor.appointment_minutes), doctor_id=doctor_id)
-    diagnostic = snapshot.diagnostics.get(diagnostic_id)
-    if diagnostic is None:
-        raise NotFound(_("Diagnostic not found."))
-    offer = next((offer for offer in diagnostic.offers if offer.clinic.id == clinic_id), None)
-    if offer is None:
-        raise InvalidRequest(
-            _("This clinic does not offer this diagnostic."), errors={"clinic_id": [_("Not offered at this clinic.")]}
-        )
-    return availability.Resource(offer.clinic, timedelta(minutes=offer.duration_minutes), diagnostic_id=diagnostic_id)
+    """What is booked (what `availability.check_slot` checks), from the catalog snapshot (no query); a doctor or test
+    the clinic does not offer is refused by the one check, `catalog.offer_at`."""
+    offer = catalog.offer_at(clinic_id, doctor_id=doctor_id, diagnostic_id=diagnostic_id)
+    return availability.Resource(offer.clinic, timedelta(minutes=offer.minutes), doctor_id=doctor_id,
+                                 diagnostic_id=diagnostic_id if doctor_id is None else None)
 
 
 def _by_idempotency_key(user_id: int, key: str) -> Booking | None:
@@ -526,15 +503,12 @@ def queue_reminders(booking_ids: Collection[int], *, now: datetime | None = None
 def _booking_messages(
     starts_at: datetime, now: datetime, queued_at: datetime, *, rescheduled_from: Booking | None
 ) -> list[statement.BookingMessage]:
-    """The confirmation (due at once), and one reminder per configured offset that is still ahead."""
+    """The confirmation (due at once), and the reminders still ahead (`reminders.scheduled`)."""
     payload = {"rescheduled_from": rescheduled_from.id} if rescheduled_from else {}
-    messages = [statement.BookingMessage(MessageKind.CONFIRMATION, None, payload, outbox.due_time(None, queued_at))]
-    for offset in current_settings().REMINDER_OFFSETS:
-        due_at = starts_at - offset
-        if due_at > now:
-            label = reminder_label(offset)
-            messages.append(statement.BookingMessage(MessageKind.REMINDER, label, {"offset": label}, due_at))
-    return messages
+    confirmation = statement.BookingMessage(MessageKind.CONFIRMATION, None, payload, outbox.due_time(None, queued_at))
+    return [confirmation, *(statement.BookingMessage(MessageKind.REMINDER, reminder.label, reminder.payload,
+                                                     reminder.due_at)
+                            for reminder in reminders.scheduled(starts_at, now))]
 
 
 def cancel_by_clinic(

@@ -16,7 +16,7 @@ from medsync import clock
 from medsync.errors import BookingNotFound, InvalidRequest
 from medsync.extensions import db
 from medsync.models import Booking, Clinic, DiagnosticType, Doctor
-from medsync.models.booking import is_booked, patient_may_change, service_name
+from medsync.models.booking import PatientChoices, is_booked, service_name
 from medsync.services import availability, catalog
 from medsync.services.pagination import Page, PreparedList, paginate
 
@@ -125,7 +125,7 @@ def get_booking_for_staff(booking_id: int) -> Booking:
 
 
 @dataclass(frozen=True)
-class BookingDetails:
+class BookingDetails(PatientChoices):
     """A booking as it is shown, its clinic and service taken from the catalog snapshot.
 
     Copied from the row before the commit expires it, so that the answer to a write needs no query after it.
@@ -158,21 +158,13 @@ class BookingDetails:
             return ""
         return catalog.diagnostic_name(self.diagnostic.id)
 
-    def can_cancel(self, now: datetime) -> bool:
-        """As `Booking.can_cancel`."""
-        return patient_may_change(self.status, self.starts_at, now)
-
-    def can_move(self, now: datetime) -> bool:
-        """As `Booking.can_move`."""
-        return patient_may_change(self.status, self.starts_at, now)
-
 
 def details(booking: Booking) -> BookingDetails:
     """The booking as shown to its patient (no query: the row's loaded values and the catalog snapshot)."""
     snapshot = catalog.current_catalog()
     return BookingDetails(
         id=booking.id, status=booking.status, clinic=snapshot.clinics[booking.clinic_id],
-        doctor=snapshot.doctors[booking.doctor_id] if booking.doctor_id is not None else None,
+        doctor=snapshot.doctor_of_booking(booking.doctor_id) if booking.doctor_id is not None else None,
         diagnostic=snapshot.diagnostics[booking.diagnostic_id] if booking.diagnostic_id is not None else None,
         starts_at=booking.starts_at, ends_at=booking.ends_at, patient_first_name=booking.patient_first_name,
         patient_last_name=booking.patient_last_name, patient_phone=booking.patient_phone,

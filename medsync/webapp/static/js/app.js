@@ -45,7 +45,8 @@
   }
   ApiError.prototype = Object.create(Error.prototype);
 
-  /* fetch() on /api/v1 with `Authorization: tma <initData>`; JSON in, JSON (or a Blob) out; errors as ApiError. */
+  /* fetch() on /api/v1 with `Authorization: tma <initData>` (a staff page in a browser: its session cookie and CSRF
+     token); JSON (or a FormData `form`) in, JSON (or a Blob) out; errors as ApiError. */
   function api(path, options) {
     options = options || {};
     var headers = Object.assign({ Accept: "application/json" }, options.headers || {});
@@ -56,6 +57,8 @@
     if (options.body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);
+    } else if (options.form) {
+      init.body = options.form;  /* multipart: the browser writes its Content-Type with the boundary */
     }
     return fetch(path, init).then(function (response) {
       if (response.ok) return options.blob ? response.blob() : response.json();

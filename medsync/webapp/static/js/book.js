@@ -333,7 +333,7 @@
       var current = section.querySelector("[data-current]");
       current.textContent = M.t("reschedule_from", { when: M.clinicWhen(booking.starts_at, booking.clinic.timezone) });
       current.hidden = false;
-      if (booking.status !== "booked") { status.textContent = M.t("not_movable"); return; }
+      if (booking.actions.indexOf("move") < 0) { status.textContent = M.t("not_movable"); return; }  /* the server's say */
       state.slotsKind = booking.doctor ? "doctor" : "diagnostic";
       state.serviceId = booking.doctor ? booking.doctor.id : booking.diagnostic.id;
       return pickFromHorizon();

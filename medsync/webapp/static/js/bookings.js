@@ -16,27 +16,29 @@
     function card(booking) {
       var when = M.clinicWhen(booking.starts_at, booking.clinic.timezone);
       var actions = M.element("div", { class: "actions" });
-      if (booking.status === "booked" && state.when === "upcoming") {
-        // Whether it may still be moved or cancelled is the server's to say (Booking.can_move / can_cancel).
-        if (booking.can_move) {
+      if (state.when === "upcoming") {
+        // What the patient may do with it now is the server's to say (Booking.patient_actions, too_late_to_change).
+        if (booking.actions.indexOf("move") >= 0) {
           actions.appendChild(M.element("a", { class: "button secondary small", href: "/app/reschedule/" + booking.id,
                                                text: M.t("reschedule") }));
         }
-        if (booking.can_cancel) {
+        if (booking.actions.indexOf("cancel") >= 0) {
           var cancel = M.element("button", { type: "button", class: "button danger small", text: M.t("cancel") });
           cancel.addEventListener("click", function () { cancelBooking(booking, when, cancel); });
           actions.appendChild(cancel);
         }
-        if (!booking.can_move && !booking.can_cancel) {
+        if (booking.too_late_to_change) {
           actions.appendChild(M.element("span", { class: "hint", "data-too-late": "", text: M.t("too_late_to_change") }));
         }
-        var calendar = M.element("button", { type: "button", class: "button secondary small", text: M.t("add_to_calendar") });
-        calendar.addEventListener("click", function () {
-          M.api("/api/v1/bookings/" + booking.id + "/calendar.ics", { blob: true }).then(function (blob) {
-            M.download(blob, "medsync-booking-" + booking.id + ".ics");
-          }, function (error) { M.showError(error.message); });
-        });
-        actions.appendChild(calendar);
+        if (booking.actions.indexOf("calendar") >= 0) {
+          var calendar = M.element("button", { type: "button", class: "button secondary small", text: M.t("add_to_calendar") });
+          calendar.addEventListener("click", function () {
+            M.api("/api/v1/bookings/" + booking.id + "/calendar.ics", { blob: true }).then(function (blob) {
+              M.download(blob, "medsync-booking-" + booking.id + ".ics");
+            }, function (error) { M.showError(error.message); });
+          });
+          actions.appendChild(calendar);
+        }
       }
       return M.element("li", { class: "card booking", "data-booking-id": booking.id }, [
         M.element("div", { class: "card-body" }, [

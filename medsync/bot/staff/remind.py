@@ -1,4 +1,7 @@
-"""/remind [day]: send a day's reminders now (default: tomorrow) and follow them in one progress message."""
+"""/remind [day]: send a day's reminders now (default: tomorrow) and follow them in one progress message.
+
+The run and its progress: medsync.services.reminder_runs (followed by workers/reminder_runs.py); the reminders it
+queues: medsync.services.reminders."""
 from __future__ import annotations
 
 import telebot
@@ -9,7 +12,7 @@ from medsync.bot import replies
 from medsync.bot.staff import texts
 from medsync.bot.staff.common import as_patient, command_argument, committed, member_of
 from medsync.bot.staff.days import read_day
-from medsync.services import staff_agenda, staff_reminders
+from medsync.services import reminder_runs, staff_agenda
 from medsync.services.staff_accounts import NotAllowed
 
 
@@ -31,12 +34,12 @@ def start_reminders(message: Message, bot: telebot.TeleBot) -> None:
             return replies.send_message(bot, message.chat.id, texts.REMIND_DATE_HELP)
     try:
         # The run and its reminders are committed before the desk is told (and before its follower is queued).
-        run = committed(lambda: staff_reminders.start_run(member, asked=asked, chat_id=message.chat.id))
+        run = committed(lambda: reminder_runs.start_run(member, asked=asked, chat_id=message.chat.id))
     except NotAllowed:
         return replies.send_message(bot, message.chat.id, texts.REMIND_NOT_ALLOWED)
     if run is None:
         return replies.send_message(bot, message.chat.id, texts.remind_nothing(sorted(set(asked.values())) if asked else []))
     metrics.reminder_run("bot", len(run.message_ids))
-    days = staff_reminders.run_days(run.message_ids)
+    days = reminder_runs.run_days(run.message_ids)
     sent = replies.send_message(bot, message.chat.id, texts.remind_queued(days, len(run.message_ids)))
-    staff_reminders.show_in(run, sent.message_id if sent is not None else None)
+    reminder_runs.show_in(run, sent.message_id if sent is not None else None)

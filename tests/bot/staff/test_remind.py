@@ -14,8 +14,8 @@ from tests.bot.conftest import message_update
 from tests.conftest import next_local_slot
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.workers.conftest import QUEUE, running_worker, wait_until, wait_until_idle
-from workers import staff_reminders as staff_reminders_worker
-from workers.staff_reminders import follow_reminder_run, sweep_reminder_runs
+from workers import reminder_runs as reminder_runs_worker
+from workers.reminder_runs import follow_reminder_run, sweep_reminder_runs
 
 BLOCKED = PatientDetails(first_name="Olha", last_name="Blocked", phone="+380670000000")
 
@@ -165,12 +165,12 @@ def test_a_chain_that_stalled_while_the_sweep_replaced_it_does_not_overwrite_the
 ):
     member, run = _run_of_two(post_update, make_doctor, make_booking, make_staff)
     stalled_chain = run.follower
-    show = staff_reminders_worker._show
+    show = reminder_runs_worker._show
 
     def stall_while_a_new_chain_finishes(look, text, *, final):
         # The old chain hangs on Telegram past LOST_AFTER; meanwhile the sweep hands the run to a new chain,
         # which sees every reminder sent and shows "done".
-        monkeypatch.setattr(staff_reminders_worker, "_show", show)
+        monkeypatch.setattr(reminder_runs_worker, "_show", show)
         _settle_reminders()
         frozen_now(clock.now() + timedelta(minutes=1))
         assert sweep_reminder_runs() == 1
@@ -178,7 +178,7 @@ def test_a_chain_that_stalled_while_the_sweep_replaced_it_does_not_overwrite_the
         assert follow_reminder_run(run.id, db.session.get(ReminderRun, run.id).follower) == "finished"
         return look.message_id
 
-    monkeypatch.setattr(staff_reminders_worker, "_show", stall_while_a_new_chain_finishes)
+    monkeypatch.setattr(reminder_runs_worker, "_show", stall_while_a_new_chain_finishes)
 
     assert follow_reminder_run(run.id, stalled_chain) == "not this chain's"
 

@@ -2,6 +2,8 @@
 STAFF_PROGRESS_INTERVAL by one chain of short-countdown tasks, and a sweep that revives a run whose chain was lost.
 
 A countdown of a few seconds is safe on Redis (see workers.delivery); the run row, not the queue, is the truth.
+The run's rows: medsync.services.reminder_runs; the reminders it follows (sent by workers.delivery like any outbox
+row): medsync.services.reminders.
 """
 from __future__ import annotations
 
@@ -17,9 +19,9 @@ from medsync.bot.staff import texts
 from medsync.config import current_settings
 from medsync.extensions import db, redis_client
 from medsync.i18n import in_language
-from medsync.services import languages, staff_reminders
+from medsync.services import languages, reminder_runs
 from medsync.services.ratelimit import TelegramRateLimiter, retry_after
-from medsync.services.staff_reminders import Look
+from medsync.services.reminder_runs import Look
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +32,10 @@ class _Unreachable(Exception):
     """Telegram refused the chat itself (the member blocked the bot): stop following."""
 
 
-@shared_task(name="workers.staff_reminders.follow_reminder_run", ignore_result=True)
+@shared_task(name="workers.reminder_runs.follow_reminder_run", ignore_result=True)
 def follow_reminder_run(run_id: int, follower: str) -> str:
     """Look at the run's reminders, show the progress if it changed, and come back until all have settled."""
-    look = staff_reminders.look(run_id, follower)
+    look = reminder_runs.look(run_id, follower)
     db.session.commit()
     if look is None:
         return "not this chain's"  # finished, or the sweep handed the run to a newer chain
@@ -48,22 +50,22 @@ def follow_reminder_run(run_id: int, follower: str) -> str:
             message_id, finished = look.message_id, True  # nobody to show it to, with a message or without
         else:
             if message_id is None and not (finished and look.overdue):
-                staff_reminders.follow_again(run_id, follower)
+                reminder_runs.follow_again(run_id, follower)
                 return "not shown yet"
-    recorded = staff_reminders.record_shown(run_id, follower, text=text, message_id=message_id, finished=finished)
+    recorded = reminder_runs.record_shown(run_id, follower, text=text, message_id=message_id, finished=finished)
     db.session.commit()
     if not recorded:
         return "not this chain's"  # it stalled while the sweep handed the run to a newer chain
     if finished:
         return "finished"
-    staff_reminders.follow_again(run_id, follower)
+    reminder_runs.follow_again(run_id, follower)
     return "following"
 
 
-@shared_task(name="workers.staff_reminders.sweep_reminder_runs", ignore_result=True)
+@shared_task(name="workers.reminder_runs.sweep_reminder_runs", ignore_result=True)
 def sweep_reminder_runs() -> int:
     """Runs whose follow-up was lost (a lost queue message, a dead worker) get a new chain."""
-    revived = staff_reminders.revive_lost()
+    revived = reminder_runs.revive_lost()
     db.session.commit()  # the new chains are queued once this commits
     if revived:
         log.warning("following %d reminder runs again after their follow-up was lost", len(revived))

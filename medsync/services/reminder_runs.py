@@ -3,6 +3,9 @@ short follow-up tasks looks at their delivery every STAFF_PROGRESS_INTERVAL unti
 
 The run is a row, so a lost queue message loses nothing: the sweep finds a run nobody looked at lately
 and hands it to a new chain (a new follower token, which retires any old chain still around).
+
+The reminders themselves (when due, what they say, how queued, when skipped): medsync.services.reminders. The
+chat command: bot/staff/remind.py; the follow-up tasks: workers/reminder_runs.py.
 """
 from __future__ import annotations
 
@@ -26,8 +29,8 @@ from medsync.services.staff_accounts import NotAllowed
 
 log = logging.getLogger(__name__)
 
-FOLLOW_TASK = "workers.staff_reminders.follow_reminder_run"
-_FOLLOW = "staff reminders: follow"
+FOLLOW_TASK = "workers.reminder_runs.follow_reminder_run"
+_FOLLOW = "reminder runs: follow"
 # A run its follower has not looked at for this long (beyond one interval) has lost its chain.
 LOST_AFTER = timedelta(seconds=30)
 

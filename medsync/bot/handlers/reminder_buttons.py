@@ -1,4 +1,5 @@
-"""The buttons on reminder messages: "I'll come" and "Cancel"."""
+"""The buttons on reminder messages: "I'll come" and "Cancel". The reminder itself (when, what it says, how it is
+queued): medsync.services.reminders; the buttons are drawn by bot/keyboards.py's `reminder_notification`."""
 from __future__ import annotations
 
 import telebot

@@ -1,7 +1,7 @@
 """patients: bookings belong to a patient, who may have no Telegram; front-desk notes, confirmations, undone marks
 
-Revision ID: 0009_desk
-Revises: 0008_privacy
+Revision ID: 0010_desk
+Revises: 0009_admin
 Create Date: 2026-12-08 18:00:00
 
 A booking's owner becomes a patient (name, phone, optional e-mail) with or without a Telegram account: every
@@ -22,8 +22,8 @@ import phonenumbers
 import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
-revision = '0009_desk'
-down_revision = '0008_privacy'
+revision = '0010_desk'
+down_revision = '0009_admin'
 branch_labels = None
 depends_on = None
 
