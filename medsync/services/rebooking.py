@@ -52,21 +52,22 @@ def offers_for(booking: Booking, change: dict[str, Any], *, now: datetime) -> li
     """The times to offer for a cancelled visit: the same doctor's (or test's) first, then other doctors'."""
     zone = booking.clinic.zone
     visit_day = booking.starts_at.astimezone(zone).date()
-    language_free = catalog.current_catalog()
-    if booking.doctor_id is not None:
-        schedule = availability.doctor_schedule(booking.doctor_id)
-        name = language_free.doctors[booking.doctor_id].full_name
-    else:
+    snapshot = catalog.current_catalog()
+    if booking.doctor_id is None:
         schedule = availability.diagnostic_schedule(booking.diagnostic_id, booking.clinic_id)
-        name = booking.service_name
-    same = [Offer(start.astimezone(zone), booking.doctor_id, name) for start in _first_free(
-        schedule, resume_day(change, visit_day), SAME_RESOURCE_OFFERS, now, booking.user_id)]
-    return same + _other_doctors(booking, visit_day, now) if booking.doctor_id is not None else same
+        return [Offer(start.astimezone(zone), None, booking.service_name) for start in _first_free(
+            schedule, resume_day(change, visit_day), SAME_RESOURCE_OFFERS, now, booking.user_id)]
+    doctor = snapshot.doctor_of_booking(booking.doctor_id)
+    same = []
+    if doctor.id in snapshot.doctors:  # a doctor deactivated since is offered no more; their colleagues are
+        same = [Offer(start.astimezone(zone), doctor.id, doctor.full_name) for start in _first_free(
+            availability.doctor_schedule(doctor.id), resume_day(change, visit_day), SAME_RESOURCE_OFFERS, now,
+            booking.user_id)]
+    return same + _other_doctors(doctor, booking, visit_day, now)
 
 
-def _other_doctors(booking: Booking, since: date, now: datetime) -> list[Offer]:
+def _other_doctors(doctor: catalog.DoctorInfo, booking: Booking, since: date, now: datetime) -> list[Offer]:
     """The earliest free time of each other doctor of the specialty at the clinic; the soonest ones."""
-    doctor = catalog.get_doctor(booking.doctor_id)
     colleagues = [other for other in catalog.find_doctors(specialty_id=doctor.specialty.id, clinic_id=doctor.clinic.id)
                   if other.id != doctor.id][:OTHER_DOCTORS_ASKED]
     zone = doctor.clinic.zone
@@ -120,7 +121,7 @@ def _ensure_colleague(cancelled: Booking, doctor_id: int) -> None:
     offered = catalog.current_catalog().doctors.get(doctor_id)
     if cancelled.doctor_id is None or offered is None:
         raise NotFound(_l("This offer is no longer available."))
-    own = catalog.current_catalog().doctors.get(cancelled.doctor_id)
-    if doctor_id != cancelled.doctor_id and (own is None or offered.specialty.id != own.specialty.id
+    own = catalog.current_catalog().doctor_of_booking(cancelled.doctor_id)
+    if doctor_id != cancelled.doctor_id and (offered.specialty.id != own.specialty.id
                                              or offered.clinic.id != cancelled.clinic_id):
         raise NotFound(_l("This offer is no longer available."))

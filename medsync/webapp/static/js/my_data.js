@@ -9,14 +9,17 @@
 
   function start() {
     if (!M.signedIn) return;
+    var section = document.querySelector(".my-data");
+    var texts = section.dataset;
     var status = document.querySelector("[data-my-data-status]");
+    status.style.whiteSpace = "pre-line";  // the erasure's answer comes in paragraphs
     var exportButton = document.querySelector("[data-export]");
     var saveButton = document.querySelector("[data-export-file]");
     var eraseButton = document.querySelector("[data-erase]");
 
     function showReady(exported) {
       if (!exported || exported.status !== "ready") return false;
-      status.textContent = M.t("export_ready");
+      status.textContent = texts.exportReady;
       saveButton.hidden = false;
       return true;
     }
@@ -33,7 +36,7 @@
       exportButton.disabled = true;
       M.api("/api/v1/me/export", { method: "POST" }).then(function () {
         M.haptic("success");
-        status.textContent = M.t("export_queued");
+        status.textContent = texts.exportQueued;
         follow(POLL_TIMES);
       }, function (error) {
         exportButton.disabled = false;
@@ -48,7 +51,7 @@
     });
 
     eraseButton.addEventListener("click", function () {
-      M.confirm(M.t("erase_confirm")).then(function (ok) {
+      M.confirm(texts.eraseConfirm).then(function (ok) {
         if (!ok) return;
         eraseButton.disabled = exportButton.disabled = true;
         M.api("/api/v1/me", { method: "DELETE" }).then(function (erased) {
