@@ -41,7 +41,7 @@ $(WRK):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y wrk || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
 
-services:  ## start local PostgreSQL and Redis if they are down
+services:  ## start local PostgreSQL, Redis and RabbitMQ if they are down
 	@./scripts/ensure-services
 
 # Result files are encrypted with RESULTS_KEY and nothing starts without one: for development, a key of its own is

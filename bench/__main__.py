@@ -46,7 +46,8 @@ def main() -> int:
         env = server.app_env(database_url(server.DB_NAME), telegram_url)
         server.prepare_database(server.DB_NAME, env)
         log = Path(scratch, "gunicorn.log")
-        with log.open("w") as log_file, server.gunicorn(env, log=log_file) as web:
+        processes = ("--workers", str(args.web_processes)) if args.web_processes else ()
+        with log.open("w") as log_file, server.gunicorn(env, *processes, log=log_file) as web:
             base = web.base
             bench = Bench(web, args)
             today = started.date()
@@ -65,9 +66,9 @@ def main() -> int:
             bench.healthz()
             healthz = bench.healthz_row()
     if "delivery" not in args.skip:
-        rows.append(_delivery_row(args.delivery_messages))
+        rows.append(_delivery_row(args.delivery_messages, args.delivery_workers))
     rows.insert(0, healthz)
-    print(header(started, load_before))
+    print(header(started, load_before, args.web_processes))
     print(render(rows))
     return 0
 
@@ -85,9 +86,10 @@ def _webapp_rows(base: str, runs: int) -> list[Row]:
     return rows
 
 
-def _delivery_row(messages: int) -> Row:
-    """bench.delivery in its own process (its own database, a real Celery worker, the limit-enforcing fake)."""
-    output = subprocess.run([sys.executable, "-m", "bench.delivery", "--messages", str(messages), "--json"],
+def _delivery_row(messages: int, workers: int) -> Row:
+    """bench.delivery in its own process (its own database, real Celery workers, the limit-enforcing fake)."""
+    output = subprocess.run([sys.executable, "-m", "bench.delivery", "--messages", str(messages),
+                             "--workers", str(workers), "--json"],
                             cwd=server.ROOT, check=True, capture_output=True, text=True).stdout
     # The Celery worker shares that stdout (its shutdown notice comes after): take the one JSON line.
     numbers = json.loads(next(line for line in output.splitlines() if line.startswith('{"messages"')))
@@ -95,8 +97,9 @@ def _delivery_row(messages: int) -> Row:
     row = Row("delivery, reminders through Celery to the fake Bot API", rate=numbers["rate"],
               errors=numbers["refused_429"] + numbers["duplicates"] + numbers["lost"] + numbers["unsettled"],
               target=Target("≥ 27 msg/s; 0 429s, duplicates, losses", lambda *_: numbers["rate"] >= 27 and clean))
-    row.notes.append(f"msg/s; {numbers['messages']} messages: {numbers['refused_429']} 429s, "
-                     f"{numbers['duplicates']} duplicates, {numbers['lost']} lost")
+    row.notes.append(f"msg/s; {numbers['messages']} messages, {workers} worker process(es): "
+                     f"{numbers['refused_429']} 429s, {numbers['duplicates']} duplicates, {numbers['lost']} lost; "
+                     f"worker CPU {numbers['worker_cpu_ms_per_message']:.1f} ms/message")
     return row
 
 
@@ -109,6 +112,10 @@ def _arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--patients", type=int, default=32, help="webhook patients, 12 bookings each")
     parser.add_argument("--browser-runs", type=int, default=5, help="cold Mini App visits in Chromium")
     parser.add_argument("--delivery-messages", type=int, default=600, help="reminders the delivery bench sends")
+    parser.add_argument("--web-processes", type=int, default=0,
+                        help="gunicorn worker processes (default: gunicorn.conf.py's), each with its threads")
+    parser.add_argument("--delivery-workers", type=int, default=1,
+                        help="Celery worker processes in the delivery bench (they share the Telegram limiter)")
     parser.add_argument("--skip", type=lambda text: set(filter(None, text.split(","))), default=set(),
                         help=f"comma-separated groups to leave out: {', '.join(GROUPS)}")
     parser.add_argument("--scale", action="store_true",

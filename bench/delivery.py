@@ -40,6 +40,7 @@ from medsync.extensions import db  # noqa: E402
 from medsync.models import Booking, Clinic, Doctor, OutboxMessage, Specialty, User  # noqa: E402
 from medsync.services.outbox import dedupe_key  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
+from bench.server import process_cpu_seconds  # noqa: E402
 from tests.support.database import recreate_database  # noqa: E402
 from workers.delivery import sweep_outbox  # noqa: E402
 
@@ -53,6 +54,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8, help="worker threads")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes sharing the queue (and the Telegram limiter in Redis)")
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds to wait for every row to settle")
     parser.add_argument("--kill-after", type=int, default=0, help="SIGKILL the worker after this many sends")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds the fake Bot API takes to answer")
@@ -63,12 +66,13 @@ def main() -> int:
     redis.Redis.from_url(REDIS_URL).flushdb()
     with FakeTelegramAPI(enforce_limits=True, max_calls=None, latency=args.latency) as fake:
         settings = {"DATABASE_URL": database_url, "REDIS_URL": REDIS_URL, "BOT_TOKEN": BOT_TOKEN,
-                    "TELEGRAM_API_URL": fake.url, "LOG_LEVEL": "WARNING"}
+                    "TELEGRAM_API_URL": fake.url, "LOG_LEVEL": "WARNING",
+                    "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "")}
         app = create_app(settings)
         with app.app_context():
             upgrade()
             _seed(args.messages)
-            workers = [_start_worker(settings, args.concurrency, "bench")]
+            workers = [_start_worker(settings, args.concurrency, f"bench{number}") for number in range(args.workers)]
             crash: dict[str, float] = {}
             try:
                 started = time.monotonic()
@@ -78,6 +82,10 @@ def main() -> int:
                 settled = _wait_until_settled(args.messages, args.timeout, crash)
                 elapsed = time.monotonic() - started
                 numbers = _numbers(fake, args.messages, settled, elapsed)
+                numbers["workers"] = args.workers
+                # The worker processes' CPU (user + system, from /proc) per message sent: start-up included.
+                numbers["worker_cpu_ms_per_message"] = 1000 * sum(
+                    process_cpu_seconds(worker.pid) for worker in workers) / max(numbers["sent"], 1)
                 print(json.dumps(numbers) if args.json else _report(numbers, crash))
             finally:
                 for worker in workers:

@@ -129,8 +129,10 @@ def booking_row(bench: Bench, today: date, scratch: Path) -> Row:
     return row
 
 
-def header(started: datetime, load_before: tuple[float, float, float]) -> str:
+def header(started: datetime, load_before: tuple[float, float, float], web_processes: int = 0) -> str:
     config = runpy.run_path(str(server.GUNICORN_CONFIG))
+    if web_processes:
+        config["workers"] = web_processes
     threads = f" × {config['threads']} threads" if "threads" in config else ""
     return (
         f"\nMedSync bench, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, load average "

@@ -46,7 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from medsync.i18n import init_i18n
     from medsync.log_context import init_request_ids
     from medsync.monitoring import init_monitoring
-    from medsync.services.outbox import install_commit_hook
+    from medsync.task_queue import init_task_queue
     from medsync.webapp import init_webapp
 
     init_monitoring(app)  # first: its clock starts before any other before_request hook runs
@@ -59,7 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     redis_client.init_app(app)
     celery_init_app(app)
-    install_commit_hook(app)
+    init_task_queue(app)
     register_error_handlers(app)
     init_i18n(app)
     app.register_blueprint(health.blueprint)
@@ -103,7 +103,7 @@ def _configure(app: Flask, settings: Settings) -> None:
 def _install_session_hooks(sessions: scoped_session[Session]) -> None:
     """What a transaction notes as it writes and hands over once it commits, in the order the hooks run."""
     from medsync.services import (
-        after_commit, catalog, changes, commit_redis, data_export, erasure, reminder_runs, result_files,
+        after_commit, catalog, changes, data_export, erasure, outbox, reminder_runs, result_files,
     )
 
     hooks = after_commit.Hooks(sessions)
@@ -112,7 +112,7 @@ def _install_session_hooks(sessions: scoped_session[Session]) -> None:
     erasure.register_hooks(hooks)
     data_export.register_hooks(hooks)
     catalog.register_hooks(hooks)
-    commit_redis.register_hooks(hooks)
+    outbox.register_hooks(hooks)
     reminder_runs.register_hooks(hooks)
 
 
@@ -148,11 +148,12 @@ def sqlalchemy_url(database_url: str) -> str:
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
-    """Celery on Redis: late acks, one message at a time, nothing lost when a worker dies; beat's schedule."""
+    """Celery on its broker (REDIS_URL unless CELERY_BROKER_URL says otherwise): late acks, one message at a time,
+    nothing lost when a worker dies; beat's schedule."""
     from celery.schedules import crontab
 
     return {
-        "broker_url": settings.REDIS_URL,
+        "broker_url": settings.CELERY_BROKER_URL or settings.REDIS_URL,
         "task_ignore_result": True,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,

@@ -80,6 +80,14 @@ def parse_redis_url(text: str) -> str:
     return text.strip()
 
 
+def parse_broker_url(text: str) -> str:
+    """Celery's broker: Redis (redis://, rediss://) or RabbitMQ (amqp://, amqps://); empty: REDIS_URL."""
+    url = text.strip()
+    if url and urlsplit(url).scheme not in ("redis", "rediss", "amqp", "amqps", "pyamqp"):
+        raise ValueError("must be a redis:// or amqp:// URL (or empty: REDIS_URL)")
+    return url
+
+
 def parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -164,6 +172,9 @@ class Settings:
 
     DATABASE_URL: str = "postgresql://postgres@127.0.0.1:5432/medsync"
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    # Celery's broker; empty: REDIS_URL. RabbitMQ works as well (amqp://user:password@host:5672/vhost); Redis keeps
+    # the rate limiter, caches, bot state and de-duplication either way.
+    CELERY_BROKER_URL: str = ""
     BOT_TOKEN: str = ""
     WEBHOOK_SECRET: str = ""
     PUBLIC_URL: str = ""
@@ -238,6 +249,7 @@ class Settings:
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "DATABASE_URL": parse_db_url,
     "REDIS_URL": parse_redis_url,
+    "CELERY_BROKER_URL": parse_broker_url,
     "PUBLIC_URL": parse_url,
     "WEBAPP_URL": parse_url,
     "PORT": parse_positive_int,

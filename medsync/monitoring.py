@@ -7,6 +7,7 @@ import logging
 import time
 
 from flask import Blueprint, Flask, Response, current_app, g, request
+from kombu.exceptions import KombuError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -62,7 +63,7 @@ def scrape() -> Response:
 def _backlog(queue: str) -> Backlog | None:
     try:
         return read_backlog(queue)
-    except (SQLAlchemyError, RedisError) as exc:
+    except (SQLAlchemyError, RedisError, KombuError) as exc:
         log.warning("/metrics: the backlog could not be read (%s); its series are left out", type(exc).__name__)
         return None
 

@@ -30,6 +30,7 @@ from medsync.models import (
 from medsync.services import bookings, changes, staff_tokens
 from medsync.services.bookings import PatientDetails
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.support import rabbitmq
 from tests.support.database import _admin, database_url, recreate_database
 from tests.support.initdata import sign_init_data
 
@@ -52,6 +53,11 @@ WEBHOOK_SECRET = "test-webhook-secret"
 WEBAPP_URL = "https://webapp.medsync.test"
 # A Tuesday morning in Kyiv (06:00 UTC = 08:00 local): the clinic opens at 09:00.
 FROZEN_NOW = datetime(2026, 12, 1, 6, 0, tzinfo=timezone.utc)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_brokers: run each test with Redis and with RabbitMQ as Celery's broker "
+                                       "(tests/workers/conftest.py)")
 
 
 def _worker_index() -> int:
@@ -119,6 +125,23 @@ def app(tmp_path_factory: pytest.TempPathFactory, telegram_server: FakeTelegramA
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def amqp_app(app: Flask, tmp_path_factory: pytest.TempPathFactory, telegram_server: FakeTelegramAPI) -> Iterator[Flask]:
+    """The same service with RabbitMQ as Celery's broker (CELERY_BROKER_URL: a virtual host named after the test
+    database, so parallel suites never share a queue), on the same database and Redis: the delivery tests run on
+    both brokers (tests/workers)."""
+    url = rabbitmq.amqp_url(_test_db_name())
+    rabbitmq.ensure_virtual_host(url)
+    amqp_app = create_app(settings_for_tests(tmp_path_factory, TELEGRAM_API_URL=telegram_server.url,
+                                             CELERY_BROKER_URL=url))
+    amqp_app.config["TESTING"] = True
+    amqp_app.before_request(flask_babel.refresh)
+    rabbitmq.purge(url, amqp_app.config["CELERY"]["task_default_queue"])  # what an interrupted run left
+    yield amqp_app
+    with amqp_app.app_context():
+        db.engine.dispose()
+
+
 @pytest.fixture(autouse=True)
 def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
     """Empty every table and the test Redis database after each test that used the app."""
@@ -132,6 +155,8 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     app: Flask = request.getfixturevalue("app")
+    # What the test's commits handed over reaches the broker before the queue is emptied, not in the next test.
+    app.extensions["task_queue"].wait_until_published()
     with app.app_context():
         db.session.remove()
         # DELETE is much cheaper than TRUNCATE for a few rows; sequences restart so ids are predictable.
@@ -143,6 +168,8 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
                 connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
     test_redis = redis.Redis.from_url(app.config["REDIS_URL"])
     test_redis.flushdb()
+    if app.config["CELERY_BROKER_URL"]:  # the queue is RabbitMQ's, not in Redis
+        rabbitmq.purge(app.config["CELERY_BROKER_URL"], app.config["CELERY"]["task_default_queue"])
     # The rows went behind the ORM's back: every app's cached catalog must go too, as after a catalog write.
     changes.announce_catalog_change(test_redis)
 

@@ -32,7 +32,9 @@ from medsync.logs import log_failure
 from medsync.models import Actor, BookingEvent, MessageKind, OutboxMessage, User
 from medsync.services import delivery, languages, staff_results, users
 from medsync.services.delivery import Claim
+from medsync.services.outbox import DELIVER_TASK
 from medsync.services.ratelimit import TelegramRateLimiter, retry_after
+from medsync.task_queue import TaskCall, current_task_queue, enqueue
 from workers.leases import lease_keeper
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,7 @@ class Claimed:
         return self.claim.message_id
 
 
-@shared_task(name="workers.delivery.deliver_message", ignore_result=True)
+@shared_task(name=DELIVER_TASK, ignore_result=True)
 def deliver_message(message_id: int) -> str:
     """Send one outbox row if it is still pending and due; returns what happened (for logs)."""
     taken = delivery.claim(message_id)
@@ -95,8 +97,7 @@ def sweep_outbox() -> int:
     # Commit first: the row locks are released before workers try to claim, and the hand-out marks in
     # Redis already keep a concurrent sweep from queueing the same rows.
     db.session.commit()
-    for message_id in handed_out:
-        deliver_message.delay(message_id)
+    current_task_queue().send([TaskCall(DELIVER_TASK, (message_id,)) for message_id in handed_out])
     if lost:
         log.warning("returned %d messages of lost workers to pending", len(lost))
     return len(handed_out)
@@ -280,8 +281,12 @@ def _nudge(message_id: int, seconds: float) -> None:
     """Queue the retry after the commit when it is soon; the next sweep hands it out in any case."""
     delivery.forget_handed_out([message_id])
     db.session.commit()
-    if seconds <= RETRY_COUNTDOWN_MAX:
-        deliver_message.apply_async((message_id,), countdown=max(seconds, 0.0))
+    if seconds > RETRY_COUNTDOWN_MAX:
+        return
+    try:
+        enqueue(DELIVER_TASK, message_id, countdown=max(seconds, 0.0))
+    except Exception:  # noqa: BLE001 - the row is committed with its due time: the sweep hands it out
+        log.warning("could not queue the retry of outbox message %s; the sweep will", message_id)
 
 
 def _limiter() -> TelegramRateLimiter:

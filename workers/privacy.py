@@ -9,6 +9,8 @@ from celery import shared_task
 from medsync import clock
 from medsync.extensions import db
 from medsync.services import data_export, retention
+from medsync.services.data_export import BUILD_TASK
+from medsync.task_queue import TaskCall, current_task_queue
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +18,7 @@ log = logging.getLogger(__name__)
 LOST_AFTER = timedelta(minutes=1)
 
 
-@shared_task(name="workers.privacy.build_export", ignore_result=True)
+@shared_task(name=BUILD_TASK, ignore_result=True)
 def build_export(export_id: int) -> bool:
     """Build one export and queue it to the user's chat; a second run of the same id does nothing."""
     built = data_export.build(export_id)
@@ -29,8 +31,7 @@ def sweep_exports() -> int:
     """Build the exports whose hand-over to the workers was lost."""
     lost = data_export.pending_exports(clock.now() - LOST_AFTER)
     db.session.commit()
-    for export_id in lost:
-        build_export.delay(export_id)
+    current_task_queue().send([TaskCall(BUILD_TASK, (export_id,)) for export_id in lost])
     return len(lost)
 
 

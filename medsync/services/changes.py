@@ -51,6 +51,7 @@ RESUBSCRIBE_SECONDS = 1.0
 # reads the version, so a change missed that way is seen within this bound.
 VERIFY_SECONDS = 5.0
 _SLOTS_CHANGED = "slots: changed"
+_RETRIED = (redis.ConnectionError, redis.TimeoutError)
 
 
 def doctor_key(doctor_id: int) -> str:
@@ -270,21 +271,31 @@ def _lifetime(name: str) -> int | None:
     return PATIENT_TOKEN_SECONDS if name.startswith(SLOT_KEY + "p") else None
 
 
-def add_token_replacements(batch: RedisBatch, keys: Iterable[str]) -> None:
-    """Queue new tokens for these keys on a batch of the app's Redis (after a commit: commit_redis): every
-    answer cached under the old ones is dead."""
-    for name in {SLOT_KEY + key for key in keys}:
-        batch.set(name, uuid.uuid4().hex, ex=_lifetime(name))
+def replace_tokens(client: redis.Redis, keys: Iterable[str]) -> None:
+    """New tokens for these keys, in one round trip: every answer cached under the old ones is dead. A dropped
+    connection is retried once (SETting a new token again is harmless)."""
+    for attempt in (1, 2):
+        batch = RedisBatch(client)
+        for name in {SLOT_KEY + key for key in keys}:
+            batch.set(name, uuid.uuid4().hex, ex=_lifetime(name))
+        try:
+            batch.execute()
+            return
+        except _RETRIED:
+            if attempt == 2:
+                raise
 
 
-def tokens_not_replaced() -> None:
-    # Answers cached under the old tokens stay until they reach their maximum age (answers.MAX_ANSWER_AGE).
-    log.warning("could not replace slot tokens in Redis; cached free slots may be stale for a short while")
-
-
-def take_changed_keys(session: Session) -> list[str]:
-    """The tokens the transaction that just committed must replace (from `after_commit`: commit_redis)."""
-    return after_commit.take(session, _SLOTS_CHANGED)
+def _replace_tokens_after_commit(session: Session) -> None:
+    keys = after_commit.take(session, _SLOTS_CHANGED)
+    if not keys:
+        return
+    try:
+        replace_tokens(redis_client.client, keys)
+    except Exception:  # noqa: BLE001 - the commit stands
+        # Answers cached under the old tokens stay until they reach their maximum age (answers.MAX_ANSWER_AGE).
+        log.warning("could not replace slot tokens in Redis; cached free slots may be stale for a short while",
+                    exc_info=True)
 
 
 def booking_keys(booking: Booking) -> list[str]:
@@ -303,6 +314,7 @@ def register_hooks(hooks: after_commit.Hooks) -> None:
     """Booking writes, by a flush or an ORM statement, replace their tokens once the transaction commits."""
     hooks.on("after_flush", _notice_booking_writes)
     hooks.on("do_orm_execute", _notice_bulk_booking_writes)
+    hooks.on("after_commit", _replace_tokens_after_commit)
 
 
 def _notice_booking_writes(session: Session, _context: object) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import delete, select
@@ -29,6 +29,7 @@ from medsync.models import (
     Booking, BookingEvent, DataExport, ExportStatus, MessageKind, OutboxMessage, Result, StaffMember, User,
 )
 from medsync.services import after_commit, outbox, result_files, results, users
+from medsync.task_queue import TaskCall, current_task_queue
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ EXPORT_KEPT = timedelta(days=7)
 # What the delivery worker does with a queued export (an outbox reply of this method; medsync.bot.replies).
 SEND_EXPORT = "sendDataExport"
 FORMAT_VERSION = 1
-_BUILD_TASK = "workers.privacy.build_export"
+BUILD_TASK = "workers.privacy.build_export"
 _TO_BUILD = "privacy: exports to build"
 
 
@@ -144,11 +145,13 @@ def _hand_over(session: Session) -> None:
     export_ids = after_commit.take(session, _TO_BUILD)
     if not export_ids or not has_app_context():
         return
-    for export_id in export_ids:
-        try:
-            current_app.extensions["celery"].send_task(_BUILD_TASK, args=[export_id])
-        except Exception:  # noqa: BLE001 - the user's request is committed; the sweep builds it
-            log.warning("could not hand data export %s to the workers; the sweep will build it", export_id)
+    calls = [TaskCall(BUILD_TASK, (export_id,)) for export_id in export_ids]
+    current_task_queue().hand_over(calls, if_lost=_not_handed_over)
+
+
+def _not_handed_over(call: TaskCall) -> None:
+    # The user's request is committed; the sweep builds it.
+    log.warning("could not hand data export %s to the workers; the sweep will build it", call.args[0])
 
 
 def _zip(telegram_id: int, now: datetime) -> bytes:

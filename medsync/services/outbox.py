@@ -1,32 +1,27 @@
 """Writing outbox rows, and handing due ones to Celery right after the transaction commits.
 
-Services only write rows. The commit hook enqueues the delivery of rows that are already due;
-anything not enqueued (Redis down, reminders due later) is found by the beat sweep.
+Services only write rows. The commit hook hands the delivery of rows that are already due to the process's task
+queue (medsync.task_queue); anything not enqueued (the broker down, reminders due later) is found by the beat sweep.
 """
 from __future__ import annotations
 
-import base64
-import json
 import logging
-import uuid
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-import redis
-from celery import Celery
-from flask import Flask, current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy import ColumnElement, func, update
 from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.orm import Session
 
 from medsync import clock
 from medsync.extensions import db
-from medsync.redis_batch import RedisBatch
 from medsync.models import MessageKind, MessageStatus, OutboxMessage
 from medsync.services import after_commit
+from medsync.task_queue import TaskCall, current_task_queue
 
 log = logging.getLogger(__name__)
 
@@ -147,84 +142,22 @@ def mark_for_dispatch(message_ids: Iterable[int]) -> None:
         after_commit.add(db.session(), _DUE_NOW, message_id)
 
 
-def install_commit_hook(app: Flask, send: Callable[[int], None] | None = None) -> None:
-    """Choose how this app enqueues a delivery (default: the delivery task by name, so nothing imports workers)."""
-    app.extensions["outbox_sender"] = send or DeliveryHandOver(app.extensions["celery"], app.config["REDIS_URL"])
+def register_hooks(hooks: after_commit.Hooks) -> None:
+    """The rows a transaction wrote due now are handed to the workers once it commits."""
+    hooks.on("after_commit", _hand_over_due_messages)
 
 
-class DeliveryHandOver:
-    """Enqueues the delivery task for one row with a single LPUSH of the message Celery itself would send.
-
-    `send_task` costs about a fifth of a booking's CPU (routing, headers, a kombu producer and a new Redis
-    client per publish). The message is the same each time but for the row id and three uuids, so it is built
-    by Celery once per process (`as_task_v2`, protocol 2, JSON) and only those are filled in per row: the
-    worker receives exactly what `send_task` would have pushed to the queue's Redis list (kombu's virtual
-    transport envelope, anonymous exchange). A broker other than Redis falls back to `send_task`.
-    """
-
-    def __init__(self, celery: Celery, app_redis_url: str | None = None) -> None:
-        self.celery = celery
-        self.queue = celery.amqp.router.route({}, DELIVER_TASK)["queue"].name
-        self.client: redis.Redis | None = None
-        self.template: dict[str, Any] | None = None
-        # The broker is the app's own Redis database: a commit's LPUSH can ride in its batch (commit_redis).
-        self.rides_with_app_redis = app_redis_url is not None and str(celery.conf.broker_url) == app_redis_url
-
-    def add_to(self, batch: RedisBatch, message_id: int) -> None:
-        """Queue this row's LPUSH on a batch of the broker's Redis database."""
-        batch.lpush(self.queue, self.message(message_id))
-
-    def __call__(self, message_id: int) -> None:
-        if not str(self.celery.conf.broker_url).startswith(("redis://", "rediss://", "unix://")):
-            self.celery.send_task(DELIVER_TASK, args=[message_id])
-            return
-        if self.client is None:  # redis-py's pool reconnects after a fork; built lazily, nothing at import
-            self.client = redis.Redis.from_url(self.celery.conf.broker_url, socket_connect_timeout=2, socket_timeout=5)
-        batch = RedisBatch(self.client)  # one command without redis-py's wrapper: it cost more than the round trip
-        self.add_to(batch, message_id)
-        batch.execute()
-
-    def message(self, message_id: int) -> str:
-        """The queue entry for this row: Celery's message for deliver_message(message_id) in kombu's envelope."""
-        if self.template is None:
-            self.template = self._template()
-        template, task_id = self.template, str(uuid.uuid4())
-        body = json.dumps([[message_id], {}, template["embed"]]).encode()
-        return json.dumps({
-            "body": base64.b64encode(body).decode(), "content-encoding": "utf-8", "content-type": "application/json",
-            "headers": {**template["headers"], "id": task_id, "root_id": task_id, "argsrepr": repr([message_id])},
-            "properties": {**template["properties"], "correlation_id": task_id, "delivery_tag": str(uuid.uuid4())},
-        })
-
-    def _template(self) -> dict[str, Any]:
-        task = self.celery.amqp.as_task_v2("", DELIVER_TASK, args=[0], ignore_result=self.celery.conf.task_ignore_result)
-        _args, _kwargs, embed = task.body
-        properties = {
-            **task.properties, "delivery_mode": 2, "delivery_info": {"exchange": "", "routing_key": self.queue},
-            "priority": 0, "body_encoding": "base64",
-        }
-        return {"headers": task.headers, "properties": properties, "embed": embed}
+def _hand_over_due_messages(session: Session) -> None:
+    message_ids = after_commit.take(session, _DUE_NOW)
+    if not message_ids:
+        return
+    if not has_app_context():
+        for message_id in message_ids:
+            _not_enqueued(message_id)
+        return
+    calls = [TaskCall(DELIVER_TASK, (message_id,)) for message_id in message_ids]
+    current_task_queue().hand_over(calls, if_lost=lambda call: _not_enqueued(call.args[0]))
 
 
-def take_due_messages(session: Session) -> list[int]:
-    """The rows the transaction that just committed hands to the workers (from `after_commit`: commit_redis)."""
-    return after_commit.take(session, _DUE_NOW)
-
-
-def current_sender() -> Callable[[int], None] | None:
-    return current_app.extensions.get("outbox_sender") if has_app_context() else None
-
-
-def send_each(sender: Callable[[int], None] | None, message_ids: Iterable[int]) -> None:
-    """Hand each row to the workers on its own; one that cannot be is left to the sweep."""
-    for message_id in message_ids:
-        try:
-            if sender is None:
-                raise RuntimeError("no outbox sender installed")
-            sender(message_id)
-        except Exception:  # noqa: BLE001 - the sweep re-finds the row; the user's action is committed
-            not_enqueued(message_id)
-
-
-def not_enqueued(message_id: int) -> None:
+def _not_enqueued(message_id: int) -> None:
     log.warning("could not enqueue outbox message %s; the sweep will deliver it", message_id)

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from medsync.models import Booking, MessageStatus, OutboxMessage, ReminderRun, S
 from medsync.services import after_commit, delivery, reminders, staff_agenda
 from medsync.services.clinic_day import local_start_date
 from medsync.services.staff_accounts import NotAllowed
+from medsync.task_queue import TaskCall, current_task_queue, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -171,12 +172,11 @@ def revive_lost(*, now: datetime | None = None) -> list[int]:
 
 def follow_again(run_id: int, follower: str) -> None:
     """The chain's next look, one interval from now (a countdown of seconds: safe on Redis)."""
-    _send_follow(run_id, follower)
+    enqueue(FOLLOW_TASK, run_id, follower, countdown=_follow_countdown())
 
 
-def _send_follow(run_id: int, follower: str) -> None:
-    countdown = current_settings().STAFF_PROGRESS_INTERVAL.total_seconds()
-    current_app.extensions["celery"].send_task(FOLLOW_TASK, args=[run_id, follower], countdown=countdown)
+def _follow_countdown() -> float:
+    return current_settings().STAFF_PROGRESS_INTERVAL.total_seconds()
 
 
 def register_hooks(hooks: after_commit.Hooks) -> None:
@@ -188,8 +188,10 @@ def _follow_after_commit(session: Session) -> None:
     runs = after_commit.take(session, _FOLLOW)
     if not runs or not has_app_context():
         return
-    for run_id, follower in runs:
-        try:
-            _send_follow(run_id, follower)
-        except Exception:  # noqa: BLE001 - the run is committed; the sweep gives it a new chain
-            log.warning("could not queue following reminder run %s; the sweep will", run_id)
+    countdown = _follow_countdown()
+    calls = [TaskCall(FOLLOW_TASK, (run_id, follower), countdown) for run_id, follower in runs]
+    current_task_queue().hand_over(calls, if_lost=_not_followed)
+
+
+def _not_followed(call: TaskCall) -> None:
+    log.warning("could not queue following reminder run %s; the sweep will", call.args[0])

@@ -233,7 +233,7 @@ def test_an_answer_whose_token_write_was_lost_is_served_for_its_maximum_age_at_m
     path = month_path(doctor, visit.date() - timedelta(days=2))
     instant = visit.isoformat()
     assert instant in starts(client.get(path))  # cached now
-    monkeypatch.setattr(changes, "add_token_replacements", lambda batch, keys: None)  # Redis lost the write
+    monkeypatch.setattr(changes, "replace_tokens", lambda client, keys: None)  # Redis lost the write
     book(doctor, make_user(), visit)
     assert instant in starts(client.get(path))  # the tokens never moved: the old answer is still served
 

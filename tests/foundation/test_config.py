@@ -39,6 +39,7 @@ def test_values_are_parsed_from_the_environment():
     ("INITDATA_MAX_AGE", "a day"),
     ("DATABASE_URL", "mysql://localhost/x"),
     ("REDIS_URL", "http://localhost"),
+    ("CELERY_BROKER_URL", "http://rabbitmq.internal:15672"),
     ("WEBAPP_URL", "ftp://example"),
     ("RATELIMIT_ENABLED", "maybe"),
     ("BOOKING_RATE_LIMIT", "lots"),
@@ -49,6 +50,16 @@ def test_values_are_parsed_from_the_environment():
 def test_a_malformed_value_names_its_variable(name, value):
     with pytest.raises(ConfigError, match=f"^{name}: "):
         load_settings({name: value})
+
+
+def test_celery_uses_redis_url_unless_another_broker_is_set():
+    from medsync import celery_config
+
+    assert celery_config(load_settings({"REDIS_URL": "redis://cache:6379/3"}))["broker_url"] == "redis://cache:6379/3"
+    rabbitmq = load_settings({"REDIS_URL": "redis://cache:6379/3",
+                              "CELERY_BROKER_URL": "amqp://medsync:secret@rabbitmq:5672/medsync"})
+    assert celery_config(rabbitmq)["broker_url"] == "amqp://medsync:secret@rabbitmq:5672/medsync"
+    assert rabbitmq.REDIS_URL == "redis://cache:6379/3"  # the limiter, caches and dedupe stay on Redis
 
 
 def test_the_app_refuses_to_start_with_a_malformed_value(monkeypatch):

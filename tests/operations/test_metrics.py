@@ -12,11 +12,14 @@ from bench.server import free_port
 from medsync.bot import callbacks
 from medsync.extensions import redis_client
 from medsync.models import MessageKind, MessageStatus
+from medsync.services.outbox import DELIVER_TASK
+from medsync.task_queue import TaskCall
 from tests.api.conftest import v1_booking_body
 from tests.bot.conftest import callback_update, message_update
 from tests.conftest import FROZEN_NOW, next_local_slot
 from tests.operations.conftest import parse_metrics, value
-from tests.workers.conftest import message_rows, wait_for_status, wait_until
+from tests.support.rabbitmq import purge
+from tests.workers.conftest import QUEUE, message_rows, wait_for_status, wait_until
 
 PATIENT_ID = 700_000_001
 REMOTE = {"REMOTE_ADDR": "203.0.113.7"}
@@ -108,8 +111,9 @@ def test_webhook_updates_count_by_kind_and_outcome(scrape, post_update, telegram
     assert [moved("message", "handled"), moved("message", "duplicate"), moved("unknown", "unauthorized")] == [1, 1, 1]
 
 
-def test_the_outbox_backlog_and_the_queue_length_are_read_when_scraped(scrape, make_booking, frozen_now):
+def test_the_outbox_backlog_and_the_queue_length_are_read_when_scraped(app, scrape, make_booking, frozen_now):
     make_booking()  # its confirmation is due now, its two reminders later
+    assert app.extensions["task_queue"].wait_until_published()  # the confirmation's task is in the queue
     frozen_now(FROZEN_NOW + timedelta(seconds=90))
 
     samples = scrape()
@@ -118,7 +122,20 @@ def test_the_outbox_backlog_and_the_queue_length_are_read_when_scraped(scrape, m
     assert value(samples, "medsync_outbox_pending_messages", when="scheduled") == 2
     assert value(samples, "medsync_outbox_oldest_due_age_seconds") == 90
     assert ("medsync_celery_queue_length", frozenset({("queue", "medsync")})) in samples
-    assert value(samples, "medsync_celery_queue_length", queue="medsync") == redis_client.llen("medsync")
+    assert value(samples, "medsync_celery_queue_length", queue="medsync") == redis_client.llen("medsync") == 1
+
+
+def test_the_queue_length_is_read_from_rabbitmq_when_it_is_the_broker(amqp_app):
+    """A passive declare answers RabbitMQ's message_count, as LLEN does on Redis."""
+    task_queue = amqp_app.extensions["task_queue"]
+    purge(amqp_app.config["CELERY_BROKER_URL"], QUEUE)
+    task_queue.send([TaskCall(DELIVER_TASK, (message_id,)) for message_id in (1, 2, 3)])
+    try:
+        response = amqp_app.test_client().get("/metrics")
+        samples = parse_metrics(response.get_data(as_text=True))
+    finally:
+        purge(amqp_app.config["CELERY_BROKER_URL"], QUEUE)
+    assert value(samples, "medsync_celery_queue_length", queue=QUEUE) == 3
 
 
 def test_with_nothing_due_the_oldest_due_age_is_zero(scrape, make_booking, frozen_now):

@@ -1,8 +1,10 @@
 """Change tokens move only when a change is committed: never on rollback, never for a rolled-back savepoint."""
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,6 +18,7 @@ from tests.conftest import PATIENT
 
 KYIV = ZoneInfo("Europe/Kyiv")
 VISIT = datetime(2026, 12, 2, 10, 0, tzinfo=KYIV)
+QUEUE = "medsync"
 
 
 def tokens(doctor, user):
@@ -122,18 +125,16 @@ def test_a_catalog_change_whose_message_never_arrived_is_seen_within_the_verify_
     listener.pubsub.close()
 
 
-def test_a_bookings_tokens_and_its_confirmations_hand_over_are_one_redis_round_trip(
+def test_a_bookings_tokens_are_one_redis_round_trip_and_its_confirmation_is_published_off_the_committing_thread(
     app, frozen_now, make_doctor, make_user, monkeypatch
 ):
-    """The broker is the app's Redis database (both REDIS_URL): the commit's LPUSH rides in the tokens' batch."""
+    """The commit sends the slot tokens (one batch) and only queues the delivery in memory: the process's hand-over
+    thread publishes it through send_task, so the request neither waits for the broker nor pays for it."""
     from medsync.redis_batch import RedisBatch
-    from medsync.services import outbox
+    from medsync.task_queue import TaskQueue
 
-    sender = app.extensions["outbox_sender"]
-    assert isinstance(sender, outbox.DeliveryHandOver) and sender.rides_with_app_redis
     doctor, user = make_doctor(), make_user()
     before = tokens(doctor, user)
-    redis_client.client.delete(sender.queue)
     booking = book(doctor, user)
     confirmation = db.session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.booking_id == booking.id, OutboxMessage.kind == "confirmation"))
@@ -141,30 +142,44 @@ def test_a_bookings_tokens_and_its_confirmations_hand_over_are_one_redis_round_t
     execute = RedisBatch.execute
     monkeypatch.setattr(RedisBatch, "execute", lambda batch: round_trips.append(
         [command[0] for command in batch.commands]) or execute(batch))
+    publishing_threads: list[threading.Thread] = []
+    send = TaskQueue.send
+    monkeypatch.setattr(TaskQueue, "send", lambda queue, calls: publishing_threads.append(
+        threading.current_thread()) or send(queue, calls))
     db.session.commit()
-    assert round_trips == [["SET", "SET", "LPUSH"]]
+    assert app.extensions["task_queue"].wait_until_published()
+    assert round_trips == [["SET", "SET"]]
+    assert publishing_threads and threading.current_thread() not in publishing_threads
     monkeypatch.undo()
     after = tokens(doctor, user)
     assert after[1] != before[1] and after[2] != before[2]
-    queued = [json.loads(entry) for entry in redis_client.client.lrange(sender.queue, 0, -1)]
-    redis_client.client.delete(sender.queue)
-    assert [entry["headers"]["argsrepr"] for entry in queued] == [repr([confirmation])]
+    assert queued_deliveries() == [[confirmation]]
+
+
+def queued_deliveries() -> list[list[int]]:
+    """The arguments of the task messages waiting in the Celery queue on Redis (kombu's envelope, Celery's body)."""
+    entries = [json.loads(entry) for entry in redis_client.client.lrange(QUEUE, 0, -1)]
+    assert all(entry["headers"]["task"] == "workers.delivery.deliver_message" for entry in entries)
+    return [json.loads(base64.b64decode(entry["body"]))[0] for entry in entries]
 
 
 def test_redis_down_after_a_commit_leaves_the_booking_the_sweep_and_the_answers_maximum_age(
     app, frozen_now, make_doctor, make_user, monkeypatch, caplog
 ):
     from medsync.redis_batch import RedisBatch
+    from medsync.task_queue import TaskQueue
 
     doctor, user = make_doctor(), make_user()
     booking = book(doctor, user)
 
-    def down(_batch):
+    def down(*_args):
         raise redis.ConnectionError("Redis is down")
 
     monkeypatch.setattr(RedisBatch, "execute", down)
-    with caplog.at_level(logging.WARNING, logger="medsync.services"):
+    monkeypatch.setattr(TaskQueue, "_send_one", down)
+    with caplog.at_level(logging.WARNING, logger="medsync"):
         db.session.commit()  # tried twice, then each part's fallback
+        assert app.extensions["task_queue"].wait_until_published()
     monkeypatch.undo()
     assert "could not replace slot tokens" in caplog.text
     assert "the sweep will deliver it" in caplog.text
@@ -175,12 +190,9 @@ def test_redis_down_after_a_commit_leaves_the_booking_the_sweep_and_the_answers_
 def test_a_dropped_redis_connection_after_a_commit_is_retried_once(app, frozen_now, make_doctor, make_user,
                                                                     monkeypatch, caplog):
     from medsync.redis_batch import RedisBatch
-    from medsync.services import outbox
 
-    sender = app.extensions["outbox_sender"]
     doctor, user = make_doctor(), make_user()
     before = tokens(doctor, user)
-    redis_client.client.delete(sender.queue)
     book(doctor, user)
     execute, attempts = RedisBatch.execute, []
 
@@ -197,30 +209,31 @@ def test_a_dropped_redis_connection_after_a_commit_is_retried_once(app, frozen_n
     assert len(attempts) == 2 and caplog.text == ""
     after = tokens(doctor, user)
     assert after[1] != before[1] and after[2] != before[2]
-    assert redis_client.client.llen(sender.queue) == 1
-    redis_client.client.delete(sender.queue)
+    assert app.extensions["task_queue"].wait_until_published()
+    assert len(queued_deliveries()) == 1
 
 
 def test_a_hand_over_that_cannot_even_be_built_does_not_fail_the_committed_booking(
     app, frozen_now, make_doctor, make_user, monkeypatch, caplog
 ):
-    from medsync.services import outbox
+    from medsync.task_queue import TaskQueue
 
     doctor, user = make_doctor(), make_user()
     before = tokens(doctor, user)
     booking = book(doctor, user)
 
-    def broken(_self, _message_id):
+    def broken(_queue, _producer, _call):
         raise TypeError("Celery changed its message")
 
-    monkeypatch.setattr(outbox.DeliveryHandOver, "message", broken)
-    with caplog.at_level(logging.WARNING, logger="medsync.services"):
+    monkeypatch.setattr(TaskQueue, "_send_one", broken)
+    with caplog.at_level(logging.WARNING, logger="medsync"):
         db.session.commit()  # does not raise: the booking is committed
+        assert app.extensions["task_queue"].wait_until_published()
     monkeypatch.undo()
     assert "the sweep will deliver it" in caplog.text
     assert db.session.scalar(select(OutboxMessage.status).where(
         OutboxMessage.booking_id == booking.id, OutboxMessage.kind == "confirmation")) == "pending"
-    assert tokens(doctor, user) == before  # nothing of the batch was sent: the answers' maximum age bounds them
+    assert tokens(doctor, user) != before  # the tokens do not depend on the hand-over
 
 
 def test_a_connection_a_dropped_subscription_gave_back_to_the_pool_never_unsettles_the_next_subscription(app):

@@ -2,32 +2,35 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
+from kombu.exceptions import OperationalError
 from sqlalchemy import select
 
 from medsync.errors import InvalidRequest, ResultNotFound
 from medsync.extensions import db, redis_client
 from medsync.models import Actor, BookingEvent, OutboxMessage, Result, User
 from medsync.services import bookings, calendar, catalog, outbox, result_files, results, users
+from medsync.task_queue import TaskQueue
 from tests.conftest import PATIENT, PDF, RESULTS_KEY
 
 KYIV = ZoneInfo("Europe/Kyiv")
 
 
 @pytest.fixture
-def sent(app):
-    """Record what the commit hook hands to the workers instead of talking to Celery."""
+def sent(app, monkeypatch):
+    """Record the deliveries the commit hook hands to the workers instead of talking to Celery."""
     handed: list[int] = []
-    original = app.extensions["outbox_sender"]
-    app.extensions["outbox_sender"] = handed.append
-    yield handed
-    app.extensions["outbox_sender"] = original
+
+    def hand_over(calls, *, if_lost):
+        handed.extend(call.args[0] for call in calls if call.task == outbox.DELIVER_TASK)
+
+    monkeypatch.setattr(app.extensions["task_queue"], "hand_over", hand_over)
+    return handed
 
 
 def test_due_messages_are_handed_over_only_after_commit(frozen_now, make_booking, sent):
@@ -90,20 +93,18 @@ def test_a_failed_savepoint_does_not_hide_a_catalog_change_from_other_processes(
     assert redis_client.get(catalog.VERSION_KEY) != before
 
 
-def test_a_broken_broker_does_not_lose_the_committed_booking(frozen_now, make_booking, app, caplog):
-    def broker_down(message_id: int) -> None:
-        raise ConnectionError("redis down")
+def test_a_broken_broker_does_not_lose_the_committed_booking(frozen_now, make_booking, app, monkeypatch, caplog):
+    def broker_down(_producer, _call):
+        raise OperationalError("Error 111 connecting to the broker. Connection refused.")
 
-    original = app.extensions["outbox_sender"]
-    app.extensions["outbox_sender"] = broker_down
-    try:
-        with caplog.at_level(logging.WARNING, logger="medsync.services.outbox"):
-            booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
-    finally:
-        app.extensions["outbox_sender"] = original
-    assert booking.id is not None
-    assert "the sweep will deliver it" in caplog.text
-    assert db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.kind == "confirmation")) == "pending"
+    monkeypatch.setattr(TaskQueue, "_send_one", broker_down)
+    with caplog.at_level(logging.WARNING, logger="medsync"):
+        booking = make_booking(starts_at=datetime(2026, 12, 3, 10, tzinfo=KYIV))
+        assert app.extensions["task_queue"].wait_until_published()
+    confirmation = db.session.execute(select(OutboxMessage.id, OutboxMessage.status).where(
+        OutboxMessage.booking_id == booking.id, OutboxMessage.kind == "confirmation")).one()
+    assert confirmation.status == "pending"
+    assert f"could not enqueue outbox message {confirmation.id}; the sweep will deliver it" in caplog.text
 
 
 def test_the_same_dedupe_key_is_written_once(frozen_now, make_booking):
@@ -207,26 +208,3 @@ def test_calendar_event_keeps_its_uid_and_bumps_sequence_on_reschedule(frozen_no
     assert str(before["STATUS"]) == "CANCELLED" and str(after["STATUS"]) == "CONFIRMED"
     assert after.decoded("DTSTART") == datetime(2026, 12, 4, 10, tzinfo=KYIV)
     assert new.clinic.address in str(after["LOCATION"])
-
-
-def test_the_delivery_hand_over_pushes_the_message_celery_would_send(app, app_context):
-    """The committed row reaches the queue as send_task's own message would (a real worker consumes it in
-    tests/workers/test_delivery.py); only the ids Celery makes up per message differ."""
-    client = redis_client.client
-    queue = app.extensions["outbox_sender"].queue
-    client.delete(queue)
-    app.extensions["celery"].send_task(outbox.DELIVER_TASK, args=[41])
-    app.extensions["outbox_sender"](41)
-    handed, by_celery = (json.loads(entry) for entry in client.lrange(queue, 0, -1))  # LPUSH: newest first
-    client.delete(queue)
-
-    def without_made_up_ids(message: dict) -> dict:
-        headers = {key: value for key, value in message["headers"].items()
-                   if key not in ("id", "root_id", "origin", "ignore_result")}
-        properties = {key: value for key, value in message["properties"].items()
-                      if key not in ("correlation_id", "delivery_tag", "reply_to")}
-        return {**message, "headers": headers, "properties": properties}
-
-    assert without_made_up_ids(handed) == without_made_up_ids(by_celery)
-    assert handed["headers"]["id"] == handed["headers"]["root_id"] == handed["properties"]["correlation_id"]
-    assert handed["headers"]["id"] != by_celery["headers"]["id"]

@@ -19,7 +19,7 @@ from medsync.extensions import db
 from tests.conftest import settings_for_tests
 
 HOOKED_MODULES = {"medsync.services.after_commit", "medsync.services.changes", "medsync.services.catalog",
-                  "medsync.services.commit_redis", "medsync.services.reminder_runs",
+                  "medsync.services.outbox", "medsync.services.reminder_runs",
                   "medsync.services.data_export", "medsync.services.erasure", "medsync.services.result_files"}
 
 

@@ -1,4 +1,9 @@
-"""Real Celery workers on the test Redis, delivering to the fake Bot API."""
+"""Real Celery workers delivering to the fake Bot API, on Redis or RabbitMQ.
+
+A test module marked `both_brokers` runs each of its tests twice: with Redis as Celery's broker (the default, the
+session's `app`) and with RabbitMQ (`amqp_app`: the same database and Redis, CELERY_BROKER_URL a virtual host of this
+run's own). Everything here asks the app which broker it has.
+"""
 from __future__ import annotations
 
 import os
@@ -13,16 +18,53 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from flask import Flask
+from celery.worker import state as worker_state
+from flask import Flask, current_app
 from sqlalchemy import select, update
 
 from medsync import clock
 from medsync.extensions import db, redis_client
 from medsync.models import MessageKind, MessageStatus, OutboxMessage
+from tests.support.rabbitmq import purge
 from workers.delivery import sweep_outbox
 
 QUEUE = "medsync"
 ROOT = Path(__file__).resolve().parents[2]
+BROKERS = ("redis", "amqp")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("both_brokers"):
+        metafunc.parametrize("broker", BROKERS, indirect=True)
+
+
+@pytest.fixture
+def broker(request: pytest.FixtureRequest) -> str:
+    """Celery's broker in this test: redis, unless the module runs on both brokers and this is its amqp run."""
+    return getattr(request, "param", "redis")
+
+
+@pytest.fixture
+def app(app: Flask, broker: str, request: pytest.FixtureRequest) -> Flask:
+    """The session's app (Redis), or the same service on RabbitMQ."""
+    return request.getfixturevalue("amqp_app") if broker == "amqp" else app
+
+
+def on_rabbitmq() -> bool:
+    return bool(current_app.config["CELERY_BROKER_URL"])
+
+
+def queued() -> int:
+    """Task messages waiting in the queue, on either broker (what /metrics reports)."""
+    return current_app.extensions["task_queue"].queue_length(QUEUE)
+
+
+def lose_the_queue() -> None:
+    """Everything waiting in the queue is gone: Redis flushed (the queue is in it), or RabbitMQ's queue purged."""
+    if on_rabbitmq():
+        purge(current_app.config["CELERY_BROKER_URL"], QUEUE)
+    else:
+        redis_client.flushdb()
 
 
 @contextmanager
@@ -83,11 +125,22 @@ def wait_until_idle(timeout: float = 20.0) -> None:
     """Nothing queued and nothing taken but unacknowledged (so no late duplicate can still come)."""
 
     def idle() -> bool:
-        return redis_client.llen(QUEUE) == 0 and redis_client.hlen("unacked") == 0
+        if not current_app.extensions["task_queue"].wait_until_published(timeout=0) or queued():
+            return False
+        return nothing_in_hand() if on_rabbitmq() else redis_client.hlen("unacked") == 0
 
     wait_until(idle, timeout, "the workers to go idle")
     time.sleep(0.2)
     wait_until(idle, timeout, "the workers to go idle")
+
+
+def nothing_in_hand() -> bool:
+    """On RabbitMQ: no in-process worker holds a task and no row is being sent. (What a consumer holds unacknowledged
+    RabbitMQ tells only its management API, not AMQP; on Redis it is the `unacked` hash.)"""
+    db.session.expire_all()
+    sending = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.status == MessageStatus.SENDING.value))
+    db.session.commit()
+    return not worker_state.active_requests and not worker_state.reserved_requests and sending is None
 
 
 def make_due(kind: MessageKind) -> None:
@@ -107,6 +160,7 @@ class WorkerProcess:
         env = {
             **os.environ,
             "DATABASE_URL": settings.DATABASE_URL, "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "TELEGRAM_API_URL": settings.TELEGRAM_API_URL, "BOT_TOKEN": settings.BOT_TOKEN,
             "RESULTS_DIR": settings.RESULTS_DIR, "LOG_LEVEL": "WARNING", **settings_env,
         }

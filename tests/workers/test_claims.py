@@ -17,6 +17,8 @@ from medsync.services.ratelimit import TelegramRateLimiter
 from tests.workers.conftest import message_rows, running_worker, wait_for_status, wait_until
 from workers.delivery import deliver_message, sweep_outbox
 
+pytestmark = pytest.mark.both_brokers  # the delivery tests run on Redis and on RabbitMQ
+
 
 def in_another_request(app: Flask, action) -> None:
     """Run `action` in its own thread, app context and transaction, as another process would."""

@@ -18,6 +18,8 @@ from tests.conftest import BOT_TOKEN, next_local_slot
 from tests.workers.conftest import make_due, message_rows, wait_for_status, wait_until_idle
 from workers.delivery import deliver_message
 
+pytestmark = pytest.mark.both_brokers  # the delivery tests run on Redis and on RabbitMQ
+
 
 @pytest.fixture
 def book_days_ahead(make_booking, make_doctor):

@@ -1,16 +1,24 @@
-"""Nothing is lost when a worker dies mid-send or Redis loses the queue: the database is the truth."""
+"""Nothing is lost when a worker dies mid-send, the broker loses the queue or is down: the database is the truth.
+Every test here runs on Redis and on RabbitMQ."""
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 import pytest
+from celery import Celery
 
-from medsync.extensions import redis_client
+from bench.server import free_port
+
 from medsync.models import MessageKind, MessageStatus
+from medsync.task_queue import TaskQueue
 from tests.support.database import terminate_connections
 from tests.workers.conftest import (
-    QUEUE, message_rows, running_worker, wait_for_status, wait_until, wait_until_idle,
+    QUEUE, lose_the_queue, message_rows, on_rabbitmq, queued, running_worker, wait_for_status, wait_until,
+    wait_until_idle,
 )
+
+pytestmark = pytest.mark.both_brokers
 
 
 def _all_sent() -> bool:
@@ -41,8 +49,9 @@ def test_a_worker_killed_mid_run_loses_nothing(app, slow_telegram, make_booking,
                what="the dead worker's leases to lapse")
     worker_process("replacement")
 
-    wait_until(_all_sent, timeout=30, what="every confirmation to be sent")
-    wait_until(lambda: redis_client.llen(QUEUE) == 0, what="the queue to drain")
+    # A new worker process starts in seconds, but in tens of them on a machine running several suites at once.
+    wait_until(_all_sent, timeout=60, what="every confirmation to be sent")
+    wait_until(lambda: queued() == 0, what="the queue to drain")
     deliveries = _deliveries_by_chat(slow_telegram)
     assert in_doubt, "the kill should have caught messages in flight"
     assert set(deliveries) == {str(booking.user_id) for booking in booked}
@@ -53,10 +62,11 @@ def test_a_worker_killed_mid_run_loses_nothing(app, slow_telegram, make_booking,
     assert all(deliveries[chat] == 1 for chat in done_before)
 
 
-def test_a_flushed_redis_loses_nothing(app, telegram_api, make_booking, sweep):
-    booked = [make_booking() for _ in range(3)]  # confirmations queued in Redis, no worker yet
-    assert redis_client.llen(QUEUE) == 3
-    redis_client.flushdb()
+def test_a_lost_queue_loses_nothing(app, telegram_api, make_booking, sweep):
+    booked = [make_booking() for _ in range(3)]  # confirmations queued, no worker yet
+    assert app.extensions["task_queue"].wait_until_published()
+    assert queued() == 3
+    lose_the_queue()  # Redis flushed, or RabbitMQ's queue purged
 
     with running_worker(app):
         sweep()
@@ -81,3 +91,27 @@ def test_a_database_connection_killed_after_telegram_took_the_message_neither_lo
     assert killed and killed[0] > 0  # the worker's connection died between Telegram's answer and the mark
     assert len(telegram_api.calls("sendMessage", chat_id=booking.user_id)) == 1
     assert confirmation.attempts == 1
+
+
+def test_a_booking_made_while_the_broker_is_down_loses_nothing(app, telegram_api, make_booking, sweep, monkeypatch,
+                                                               caplog):
+    """The commit stands and its confirmation is not lost: the hand-over fails at once (no retrying for seconds),
+    and the beat's sweep hands the row out once the broker is back."""
+    down = Celery("medsync-broker-down")
+    nobody = free_port()
+    down.conf.update(task_default_queue=QUEUE, broker_url=f"amqp://guest:guest@127.0.0.1:{nobody}//"
+                     if on_rabbitmq() else f"redis://127.0.0.1:{nobody}/0")
+    monkeypatch.setitem(app.extensions, "task_queue", TaskQueue(down))
+    with caplog.at_level(logging.WARNING, logger="medsync"):
+        booking = make_booking()
+        assert app.extensions["task_queue"].wait_until_published()
+    assert "the sweep will deliver it" in caplog.text
+    monkeypatch.undo()  # the broker is back
+    assert queued() == 0
+
+    with running_worker(app):
+        sweep()
+        wait_until(_all_sent, what="the confirmation to be sent")
+        wait_until_idle()
+
+    assert _deliveries_by_chat(telegram_api) == {str(booking.user_id): 1}

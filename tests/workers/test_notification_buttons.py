@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from medsync.bot import callbacks
 from medsync.extensions import db
 from medsync.models import Booking
@@ -17,6 +19,8 @@ from tests.bot.conftest import button, buttons, callback_update, inline_keyboard
 from tests.conftest import WEBAPP_URL, next_local_slot
 from tests.fakes.telegram_api import Call, FakeTelegramAPI
 from tests.workers.conftest import running_worker, wait_until
+
+pytestmark = pytest.mark.both_brokers  # the delivery tests run on Redis and on RabbitMQ
 
 
 def sent_to(telegram_api: FakeTelegramAPI, chat_id: int, fragment: str) -> Call:

@@ -1,12 +1,15 @@
 """A result uploaded by staff reaches the patient as a protected document."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from medsync.extensions import db
 from medsync.models import BookingEvent, MessageKind, MessageStatus, Result
 from tests.conftest import PDF
 from tests.workers.conftest import message_rows, wait_for_status
+
+pytestmark = pytest.mark.both_brokers  # the delivery tests run on Redis and on RabbitMQ
 
 
 def test_a_staff_result_upload_reaches_the_patient_as_a_protected_document(worker, telegram_api, make_visit,
