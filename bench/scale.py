@@ -259,7 +259,7 @@ def _vacuum(database_url: str) -> float:
         finally:
             connection.close()
 
-    tables = ["booking_events", "outbox_messages", "bookings", "users", "doctors", "clinics", "working_hours",
+    tables = ["booking_events", "outbox_messages", "bookings", "users", "patients", "doctors", "clinics", "working_hours",
               "working_breaks", "clinic_diagnostics", "clinic_closures"]
     with ThreadPoolExecutor(2) as pool:
         return sum(pool.map(vacuum, tables))
@@ -282,8 +282,9 @@ SELECT n, 'network-' || n AS slug, template.id AS template_id, template.timezone
 FROM template, generate_series(1, %(clinics)s - template.templates) AS n
 WHERE template.number = mod(n - 1, template.templates);
 
-INSERT INTO clinics (slug, name, address, timezone)
-SELECT slug, 'MedSync Network ' || n, n || ' Network Avenue', timezone FROM {SCRATCH}.clinic ORDER BY n;
+INSERT INTO clinics (slug, name, address, timezone, country)
+SELECT clinic.slug, 'MedSync Network ' || n, n || ' Network Avenue', clinic.timezone, template.country
+FROM {SCRATCH}.clinic JOIN clinics template ON template.id = clinic.template_id ORDER BY n;
 
 INSERT INTO working_hours (clinic_id, weekday, opens_at, closes_at)
 SELECT clinics.id, hours.weekday, hours.opens_at, hours.closes_at
@@ -329,6 +330,12 @@ SELECT %(patient_base)s + n, CASE WHEN mod(n, 3) > 0 THEN 'patient' || n END,
        {SCRATCH}.u(n, 1) >= %(unreachable)s,
        %(first_day)s::date - interval '30 days', %(first_day)s::date - interval '30 days'
 FROM generate_series(0, %(patients)s - 1) AS n;
+
+INSERT INTO patients (user_id, first_name, last_name, phone, email, created_at)
+SELECT telegram_id, first_name, coalesce(last_name, ''), '+38050' || lpad((telegram_id - %(patient_base)s)::text, 7, '0'),
+       CASE WHEN mod(telegram_id - %(patient_base)s, 5) < 3
+            THEN 'patient' || (telegram_id - %(patient_base)s) || '@example.com' END, created_at
+FROM users WHERE telegram_id >= %(patient_base)s ORDER BY telegram_id;
 """
 
 # A resource is what the exclusion constraints keep apart: a doctor, or a diagnostic at a clinic.
@@ -447,10 +454,10 @@ ANALYZE {SCRATCH}.booking;
 """
 
 BOOKINGS = f"""
-INSERT INTO bookings (id, user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status,
+INSERT INTO bookings (id, patient_id, user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status,
                       patient_first_name, patient_last_name, patient_phone, patient_email, cancel_reason,
                       cancelled_by, rescheduled_from_id, ical_uid, ical_sequence, created_at, updated_at)
-SELECT booking.id, booking.user_id, booking.clinic_id, booking.doctor_id, booking.diagnostic_id, booking.starts_at,
+SELECT booking.id, patients.id, booking.user_id, booking.clinic_id, booking.doctor_id, booking.diagnostic_id, booking.starts_at,
        booking.ends_at, booking.status, users.first_name, coalesce(users.last_name, ''),
        '+38050' || lpad(booking.patient::text, 7, '0'),
        CASE WHEN mod(booking.patient, 5) < 3 THEN 'patient' || booking.patient || '@example.com' END,
@@ -463,6 +470,7 @@ SELECT booking.id, booking.user_id, booking.clinic_id, booking.doctor_id, bookin
                            ELSE booking.created_at END
 FROM {SCRATCH}.booking
 JOIN users ON users.telegram_id = booking.user_id
+JOIN patients ON patients.user_id = booking.user_id
 LEFT JOIN {SCRATCH}.booking replaced ON replaced.replaced AND NOT booking.replaced AND replaced.key = booking.key
 WHERE mod(booking.key / (%(key_days)s * %(key_positions)s), 2) = %(part)s  -- by resource: a visit's bookings stay together
 ORDER BY booking.id;

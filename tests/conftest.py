@@ -24,8 +24,8 @@ from sqlalchemy import text
 from medsync import clock, create_app
 from medsync.extensions import db
 from medsync.models import (
-    Actor, Booking, BookingStatus, Clinic, ClinicDiagnostic, DiagnosticType, Doctor, Specialty, User, WorkingBreak,
-    WorkingHours,
+    Actor, Booking, BookingStatus, Clinic, ClinicDiagnostic, DiagnosticType, Doctor, Patient, Specialty, User,
+    WorkingBreak, WorkingHours,
 )
 from medsync.services import bookings, changes, staff_tokens
 from medsync.services.bookings import PatientDetails
@@ -298,6 +298,26 @@ def make_user(app_context: None) -> Callable[..., User]:
     return make
 
 
+@pytest.fixture
+def make_patient(app_context: None) -> Callable[..., Patient]:
+    """A patient, without Telegram unless `user` is given."""
+    counter = iter(range(1, 100_000))
+
+    def make(*, user: User | None = None, **overrides: Any) -> Patient:
+        number = next(counter)
+        values: dict[str, Any] = {
+            "first_name": "Olha", "last_name": f"Caller{number}", "phone": f"+38067{number:07d}",
+            "user_id": user.telegram_id if user is not None else None,
+        }
+        values.update(overrides)
+        patient = Patient(**values)
+        db.session.add(patient)
+        db.session.commit()
+        return patient
+
+    return make
+
+
 PATIENT = PatientDetails(first_name="Taras", last_name="Shevchenko", phone="+380501234567", email="t@example.com")
 
 
@@ -307,13 +327,14 @@ def make_booking(app_context: None, make_user: Callable[..., User], make_doctor:
 
     def make(*, user: User | None = None, doctor: Doctor | None = None, starts_at: datetime | None = None,
              **overrides: Any):
-        user = user or make_user()
+        if user is None and "patient_id" not in overrides:  # a patient without Telegram when only it is given
+            user = make_user()
         if doctor is None and "diagnostic_id" not in overrides:
             doctor = make_doctor()
         clinic_id = overrides.pop("clinic_id", doctor.clinic_id if doctor else None)
         starts_at = starts_at or next_local_slot(doctor.clinic if doctor else db.session.get(Clinic, clinic_id))
         booking = bookings.book(
-            user_id=user.telegram_id, clinic_id=clinic_id, starts_at=starts_at,
+            user_id=user.telegram_id if user is not None else None, clinic_id=clinic_id, starts_at=starts_at,
             doctor_id=doctor.id if doctor else None, patient=overrides.pop("patient", PATIENT), **overrides,
         )
         db.session.commit()

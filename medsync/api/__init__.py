@@ -52,6 +52,9 @@ def init_api(app: Flask) -> MedSyncApi:
     app.extensions["medsync_api"] = api
     # Registered before the blueprints reference it, with the rule between two fields a field cannot state.
     api.spec.components.schema("BookingCreate", BookingCreateSchema.DOCUMENTED, schema=BookingCreateSchema)
+    api.spec.components.schema("Caller", staff.CallerSchema.DOCUMENTED, schema=staff.CallerSchema)
+    api.spec.components.schema("StaffBookingCreate", BookingCreateSchema.DOCUMENTED,
+                               schema=staff.StaffBookingCreateSchema)
     app.register_blueprint(compat.blueprint)
     api.register_blueprint(catalog.blp)
     api.register_blueprint(bookings.blp)

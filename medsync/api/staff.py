@@ -1,4 +1,5 @@
-"""Staff REST API (/api/v1/staff): the day's list, status changes, result upload, reminder runs, failed deliveries.
+"""Staff REST API (/api/v1/staff): the day's list, the front desk (booking callers, finding patients, moves, marks
+and their undoing, notes), result upload, reminder runs, failed deliveries.
 
 Callers are staff members (initData) or staff tokens, each within their clinics (medsync.api.access)."""
 from __future__ import annotations
@@ -6,10 +7,11 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import request, send_file
+from flask_babel import gettext as _
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from medsync import metrics
 from medsync.api import access
@@ -17,14 +19,19 @@ from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
 from medsync.api.refusals import JSON_BODY, STAFF_AUTH, STAFF_ROLE, refusals
 from medsync.api.schemas import (
-    DB_INT, BookingPatientSchema, CalendarDay, ClinicSummarySchema, ClinicTime, PageQuerySchema, PaginationSchema,
-    ResultSchema, ResultSentSchema, Text, length_between, one_of,
+    DB_INT, BookingCreateSchema, BookingPatientSchema, CalendarDay, ClinicSummarySchema, ClinicTime, EmailAddress,
+    OffsetDateTime, PageQuerySchema, PaginationSchema, Phone, ResultSchema, ResultSentSchema, Text, length_between,
+    one_of,
 )
 from medsync.config import current_settings
 from medsync.extensions import db
 from medsync.i18n import current_language
-from medsync.models import Actor, BookingStatus, StaffRole
-from medsync.services import bookings, catalog, clinic_day, delivery, privacy_audit, reminders, results
+from medsync.models import PATIENT_FIELD_LIMITS, Actor, BookingStatus, StaffRole
+from medsync.models.booking import NOTE_LIMIT
+from medsync.services import (
+    bookings, catalog, clinic_day, delivery, front_desk, patients, privacy_audit, reminders, results,
+)
+from medsync.services.patients import CallerDetails
 
 blp = Blueprint("staff", __name__, url_prefix="/api/v1/staff",
                 description="Clinic staff (a staff token, or a staff member's initData), within their clinics.")
@@ -46,8 +53,9 @@ def _bodies() -> None:
 
 STAFF_SECURITY = [{"bearer": []}, {"tma": []}]
 UPLOAD_OVERHEAD = 64 * 1024  # multipart headers and boundaries around the file
-STAFF_STATUSES = [BookingStatus.ARRIVED.value, BookingStatus.FULFILLED.value, BookingStatus.NOSHOW.value,
-                  BookingStatus.CANCELLED.value]
+STAFF_STATUSES = [BookingStatus.BOOKED.value, BookingStatus.ARRIVED.value, BookingStatus.FULFILLED.value,
+                  BookingStatus.NOSHOW.value, BookingStatus.CANCELLED.value]
+NO_BOOKING = "No such booking among the caller's (a doctor: their own visits)."
 
 
 class DayQuerySchema(PageQuerySchema):
@@ -68,9 +76,82 @@ class StaffBookingSchema(Schema):
     doctor_id = fields.Integer(allow_none=True)
     diagnostic_id = fields.Integer(allow_none=True)
     service_name = fields.String()
-    patient = fields.Function(lambda booking: BookingPatientSchema().dump(booking), metadata={"type": "object"})
+    patient = fields.Function(lambda booking: StaffBookingPatientSchema().dump(booking), metadata={"type": "object"})
     cancel_reason = fields.String(allow_none=True)
     cancelled_by = fields.String(allow_none=True)
+    confirmed = fields.Function(lambda booking: booking.confirmed_at is not None, metadata={
+        "type": "boolean", "description": "The patient said they will come (the reminder's \"I'll come\")."})
+    note = fields.String(allow_none=True, metadata={"description": "The front desk's note: never sent to the patient."})
+
+
+class StaffBookingPatientSchema(BookingPatientSchema):
+    """Who the visit is for, as given at booking, and whether they can be reached in Telegram."""
+
+    id = fields.Integer(attribute="patient_id")
+    has_telegram = fields.Function(lambda booking: booking.user_id is not None, metadata={"type": "boolean"})
+
+
+class CallerSchema(Schema):
+    """A patient the desk found (`id`), or one told on the phone (name and phone; found by the phone, else new)."""
+
+    id = fields.Integer(strict=True, validate=DB_INT)
+    first_name = Text(min_length=1, max_length=PATIENT_FIELD_LIMITS["first_name"])
+    last_name = Text(min_length=1, max_length=PATIENT_FIELD_LIMITS["last_name"])
+    phone = Phone()  # read in the clinic's country unless it starts with its country code
+    email = EmailAddress(allow_none=True)
+
+    # What the document adds to the generated schema: the rule of _someone below, as JSON Schema.
+    DOCUMENTED = {"anyOf": [{"required": ["id"]}, {"required": ["first_name", "last_name", "phone"]}]}
+
+    @validates_schema
+    def _someone(self, data, **kwargs) -> None:
+        if "id" in data:
+            return
+        missing = [name for name in ("first_name", "last_name", "phone") if not data.get(name)]
+        if missing:
+            raise ValidationError({name: [_("Required without the patient's id.")] for name in missing})
+
+
+class StaffBookingCreateSchema(BookingCreateSchema):
+    patient = fields.Nested(CallerSchema, required=True)
+
+
+class StaffMoveSchema(Schema):
+    starts_at = OffsetDateTime(required=True)
+    reason = Text(load_default=None, allow_none=True, max_length=500,
+                  metadata={"description": "Told to the patient with the new time."})
+
+
+class NoteSchema(Schema):
+    note = Text(required=True, allow_none=True, max_length=NOTE_LIMIT,
+                metadata={"description": "Staff-only; empty or null removes it."})
+
+
+class PatientQuerySchema(PageQuerySchema):
+    q = fields.String(required=True, validate=length_between(patients.SEARCH_MIN_LENGTH, 100),
+                      metadata={"description": "Part of a name or phone, at least three characters."})
+
+
+class UpcomingVisitSchema(Schema):
+    id = fields.Integer()
+    starts_at = ClinicTime()
+    clinic_id = fields.Integer()
+    service_name = fields.String()
+
+
+class FoundPatientSchema(Schema):
+    id = fields.Integer(attribute="patient.id")
+    first_name = fields.String(attribute="patient.first_name")
+    last_name = fields.String(attribute="patient.last_name")
+    phone = fields.String(attribute="patient.phone")
+    email = fields.String(attribute="patient.email", allow_none=True)
+    has_telegram = fields.Boolean(attribute="patient.has_telegram")
+    upcoming = fields.List(fields.Nested(UpcomingVisitSchema))
+
+
+class FoundPatientPageSchema(Schema):
+    items = fields.List(fields.Nested(FoundPatientSchema), required=True)
+    pagination = fields.Nested(PaginationSchema, required=True)
 
 
 class StaffBookingPageSchema(Schema):
@@ -80,7 +161,9 @@ class StaffBookingPageSchema(Schema):
 
 class StatusChangeSchema(Schema):
     status = fields.String(required=True, validate=one_of(STAFF_STATUSES))
-    reason = Text(load_default=None, allow_none=True, max_length=500)
+    reason = Text(load_default=None, allow_none=True, max_length=500, metadata={
+        "description": "Why: told to the patient when cancelling; required to take a mark back (booked, or arrived "
+                       "after noshow), and kept in the audit trail."})
 
 
 class ResultUploadSchema(Schema):
@@ -169,6 +252,75 @@ class DayBookings(MethodView):
         db.session.commit()
         return page_body(page)
 
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(StaffBookingCreateSchema)
+    @blp.response(201, StaffBookingSchema)
+    @refusals(blp, {
+        401: STAFF_AUTH, 403: STAFF_ROLE,
+        404: "No such clinic, doctor, diagnostic or patient among the caller's clinics.",
+        409: "The time is not free (taken, passed, outside the hours, off the grid…) or the patient holds a visit then.",
+        422: "A field is missing or malformed; the phone is not a number of the clinic's country (`patient`: its "
+             "`phone`); the doctor works elsewhere or the clinic does not offer the test (`clinic_id`).",
+        **JSON_BODY,
+    })
+    def post(self, fields):
+        """Book a caller (with or without Telegram) into a free slot, as a patient books: same rules, same races."""
+        staff = access.require_role(StaffRole.RECEPTION)
+        caller = fields["patient"]
+        booking = front_desk.book_for_caller(
+            within=staff.clinic_ids, clinic_id=fields["clinic_id"], starts_at=fields["starts_at"],
+            doctor_id=fields.get("doctor_id"), diagnostic_id=fields.get("diagnostic_id"), actor_id=staff.actor_id,
+            patient_id=caller.get("id"),
+            caller=None if "id" in caller else CallerDetails(
+                caller["first_name"], caller["last_name"], caller["phone"], caller.get("email") or None),
+        )
+        db.session.commit()
+        return bookings.get_booking_for_staff(booking.id)
+
+
+@blp.route("/bookings/<int:booking_id>")
+class StaffBooking(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(NoteSchema)
+    @blp.response(200, StaffBookingSchema)
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: NO_BOOKING, **JSON_BODY})
+    def patch(self, change, booking_id):
+        """Write the front desk's note on a visit (≤ 2,000 characters; never sent to the patient, never logged)."""
+        staff = access.require_booking(bookings.get_booking_for_staff(booking_id))
+        bookings.set_note(booking_id, change["note"], actor_id=staff.actor_id)
+        db.session.commit()
+        return bookings.get_booking_for_staff(booking_id)
+
+
+@blp.route("/bookings/<int:booking_id>/reschedule")
+class StaffReschedule(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(StaffMoveSchema)
+    @blp.response(200, StaffBookingSchema)
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: NO_BOOKING,
+                    409: "Not booked any more, or the new time is not free.", **JSON_BODY})
+    def post(self, change, booking_id):
+        """Move a booked visit to another free time of its doctor or test; the patient is told, with the reason."""
+        staff = access.require_booking(bookings.get_booking_for_staff(booking_id))
+        access.require_role(StaffRole.RECEPTION)
+        moved = bookings.reschedule_by_staff(booking_id, starts_at=change["starts_at"], actor_id=staff.actor_id,
+                                             reason=change["reason"])
+        db.session.commit()
+        return bookings.get_booking_for_staff(moved.id)
+
+
+@blp.route("/patients")
+class Patients(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(PatientQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, FoundPatientPageSchema)
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 422: "`q` shorter than three characters once its spaces are left out."})
+    def get(self, q, page, per_page):
+        """Patients of the caller's clinics whose name or phone holds the query's words, with their next visits; the
+        first 100 matches at most (type more to narrow), by name."""
+        staff = access.require_role(StaffRole.RECEPTION)
+        return page_body(patients.search(q, within=staff.clinic_ids, page=page, per_page=per_page))
+
 
 @blp.route("/bookings/<int:booking_id>/status")
 class BookingStatusChange(MethodView):
@@ -177,12 +329,15 @@ class BookingStatusChange(MethodView):
     @blp.response(200, StaffBookingSchema)
     @refusals(blp, {
         401: STAFF_AUTH, 403: STAFF_ROLE, 404: "No such booking among the caller's (a doctor: their own visits).",
-        409: "Not a move this booking can make now: statuses only go forward (booked → arrived → fulfilled; booked → "
-             "cancelled or noshow); arrived from the visit's day on, noshow once it was due to start.",
+        409: "Not a move this booking can make now: statuses go forward (booked → arrived → fulfilled; booked → "
+             "cancelled or noshow); arrived from the visit's day on, noshow once it was due to start; a mark is taken "
+             "back (arrived → booked, noshow → booked or arrived) only on the visit's clinic-local day.",
+        422: "Taking a mark back without a `reason`.",
         **JSON_BODY,
     })
     def post(self, change, booking_id):
-        """Move a booking forward (arrived, fulfilled, noshow, cancelled); never backwards (409)."""
+        """Move a booking forward (arrived, fulfilled, noshow, cancelled), or take a mark back on the visit's day
+        (`booked`; `arrived` after noshow) saying why."""
         staff = access.require_booking(bookings.get_booking_for_staff(booking_id))
         bookings.change_status(booking_id, BookingStatus(change["status"]), actor=Actor.STAFF,
                                actor_id=staff.actor_id, reason=change["reason"])

@@ -69,12 +69,17 @@ def visit_details(booking: Booking) -> str:
 
 
 def _moved(booking: Booking) -> str:
-    """From the old time to the new one, both in the clinic's time (a move stays at its clinic)."""
-    return texts.MOVED.format(
-        service=escape(booking.service_name), old=escape(texts.visit_time(booking.rescheduled_from)),
+    """From the old time to the new one, both in the clinic's time (a move stays at its clinic); the clinic's reason
+    when the clinic moved it."""
+    old = booking.rescheduled_from
+    moved = texts.MOVED.format(
+        service=escape(booking.service_name), old=escape(texts.visit_time(old)),
         new=escape(texts.visit_time(booking)), clinic=escape(booking.clinic.name),
         address=escape(booking.clinic.address),
     )
+    if old.cancelled_by != Actor.PATIENT.value and old.cancel_reason:
+        moved += texts.CANCEL_REASON_LINE.format(reason=escape(translated(old.cancel_reason)))
+    return moved
 
 
 def _cancellation(booking: Booking) -> Notification:

@@ -17,7 +17,9 @@ import telebot
 from flask import has_request_context, request
 from telebot import apihelper
 from telebot.apihelper import ApiHTTPException, ApiTelegramException
-from telebot.types import Chat, InlineKeyboardMarkup, InputFile, Message, Update
+from telebot.types import (
+    Chat, InlineKeyboardMarkup, InputFile, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update,
+)
 
 from medsync.redis_batch import RedisBatch
 from medsync.bot.documents import ResultDocument, send_result_document
@@ -59,7 +61,8 @@ def stale_edit(chat_id: int, reply: dict[str, Any]) -> bool:
 
 
 def send_message(bot: telebot.TeleBot, chat_id: int, text: str,
-                 reply_markup: InlineKeyboardMarkup | None = None) -> Message | None:
+                 reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
+                 ) -> Message | None:
     """sendMessage now (returns the message), or later through the outbox (returns None)."""
     text = str(text)  # a lazy text rendered now, in the language of the chat being answered
     try:
@@ -167,7 +170,7 @@ def _not_modified(exc: Exception) -> bool:
             and "message is not modified" in (exc.description or ""))
 
 
-def _markup(markup: InlineKeyboardMarkup | None) -> str | None:
+def _markup(markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None) -> str | None:
     return markup.to_json() if markup is not None else None
 
 

@@ -42,6 +42,7 @@ COMMANDS = (
     ("bookings", _l("My bookings")),
     ("results", _l("My test results")),
     ("language", _l("Change the language")),
+    ("phone", _l("Booked by phone? See those visits here")),
     ("mydata", _l("Download or delete my data")),
     ("help", _l("What this bot can do")),
 )
@@ -288,3 +289,14 @@ def why_cancelled(change: dict, booking: Booking) -> str:
         several = WHY_ABSENT if kind == "absence" else WHY_CLOSED
         return several.format(doctor=doctor, first=first_day, last=last_day)
     return str(WHY_HOURS)
+
+# --- /phone: linking the visits booked by phone -------------------------------------------------------
+
+ASK_PHONE = _l(
+    "Booked a visit by phone or at the front desk? Share your phone number with the button below: the visits booked "
+    "with it will appear under My bookings, and I will remind you of them here."
+)
+BUTTON_SHARE_PHONE = _l("📱 Share my phone number")
+NOT_YOUR_CONTACT = _l("Please share your own number, with the button under the message.")
+PHONE_UNREADABLE = _l("I could not read this phone number. Please call the clinic.")
+NOTHING_BOOKED_BY_PHONE = _l("There are no visits booked by phone with this number.")

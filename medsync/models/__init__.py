@@ -8,6 +8,7 @@ from medsync.models.catalog import (
 )
 from medsync.models.data_export import DataExport, ExportStatus
 from medsync.models.clinic import Clinic, ClinicClosure, WorkingBreak, WorkingHours
+from medsync.models.patient import Patient
 from medsync.models.outbox import MessageKind, MessageStatus, OutboxMessage
 from medsync.models.reminder_run import ReminderRun
 from medsync.models.schedule import DayOverride, OverrideInterval, Rota, RotaInterval
@@ -19,7 +20,7 @@ __all__ = [
     "ACTIVE_STATUSES", "ALLOWED_TRANSITIONS", "Actor", "AuditEntry", "Booking", "BookingEvent", "BookingStatus",
     "Clinic", "ClinicClosure", "ClinicDiagnostic", "ClinicStaffGroup", "DataExport", "DiagnosticType", "Doctor",
     "DoctorAbsence", "DoctorRating", "ExportStatus", "GroupEventKind", "MessageKind", "MessageStatus", "OutboxMessage",
-    "PATIENT_FIELD_LIMITS", "Photo", "ReminderRun", "Result",
+    "PATIENT_FIELD_LIMITS", "Patient", "Photo", "ReminderRun", "Result",
     "Specialty", "StaffGroupEvent", "StaffMember", "StaffRole", "StaffToken", "User", "WorkingBreak",
     "WorkingHours", "staff_clinics", "staff_token_clinics",
     "DayOverride", "OverrideInterval", "Rota", "RotaInterval",

@@ -19,6 +19,7 @@ from medsync.i18n import current_language
 from medsync.languages import pick
 from medsync.models.catalog import DiagnosticType, Doctor
 from medsync.models.clinic import Clinic
+from medsync.models.patient import Patient
 from medsync.models.rules import one_of
 from medsync.models.user import User
 
@@ -65,7 +66,11 @@ ALLOWED_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.NOSHOW: frozenset(),
 }
 
-
+# What staff may take back on the visit's own day (a late patient, a mark made by mistake): never forward.
+UNDO_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
+    BookingStatus.ARRIVED: frozenset({BookingStatus.BOOKED}),
+    BookingStatus.NOSHOW: frozenset({BookingStatus.BOOKED, BookingStatus.ARRIVED}),
+}
 
 
 def patient_may_change(status: str, starts_at: datetime, now: datetime) -> bool:
@@ -113,6 +118,8 @@ class PatientChoices:
 # What patients tell us about themselves and how long each may be: the columns below are this long, and
 # every schema and the booking service check against this one table.
 PATIENT_FIELD_LIMITS = {"first_name": 100, "last_name": 100, "phone": 32, "email": 254, "message": 2000}
+# A staff note on a visit.
+NOTE_LIMIT = 2000
 
 
 class Actor(str, enum.Enum):
@@ -149,10 +156,18 @@ class Booking(PatientChoices, db.Model):
             where=text(f"{ACTIVE_SQL} AND diagnostic_id IS NOT NULL"),
         ),
         ExcludeConstraint(
-            ("user_id", "="), (text("tstzrange(starts_at, ends_at)"), "&&"),
+            ("patient_id", "="), (text("tstzrange(starts_at, ends_at)"), "&&"),
             name="ex_bookings_patient_overlap", using="gist", where=text(ACTIVE_SQL),
         ),
+        # A Telegram account's active visits by time (the busy times left out of its free slots): the patients'
+        # exclusion constraint indexes them by patient, which a Telegram account's queries do not know.
+        Index("ix_bookings_user_active_time", "user_id", text("tstzrange(starts_at, ends_at)"), postgresql_using="gist",
+              postgresql_where=text(f"{ACTIVE_SQL} AND user_id IS NOT NULL")),
+        CheckConstraint(f"char_length(note) <= {NOTE_LIMIT}", name="note_length"),
         Index("ix_bookings_user_starts", "user_id", "starts_at"),
+        # A patient's visits; with the clinic beside them, so "a patient of these clinics" (the desk's search) is
+        # answered from the index alone.
+        Index("ix_bookings_patient_starts", "patient_id", "starts_at", postgresql_include=["clinic_id"]),
         Index("ix_bookings_clinic_starts", "clinic_id", "starts_at"),
         Index("ix_bookings_doctor_starts", "doctor_id", "starts_at", postgresql_where=text("doctor_id IS NOT NULL")),
         Index("ix_bookings_diagnostic_clinic_starts", "diagnostic_id", "clinic_id", "starts_at",
@@ -166,7 +181,10 @@ class Booking(PatientChoices, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # NULL once the patient erased their data (medsync.services.erasure): the booking stays, anonymised.
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="RESTRICT"))
+    # The patient's Telegram account (patients.user_id, copied: every ownership check and every message reads it
+    # here); NULL: booked by phone for a patient without Telegram, who gets no chat messages, or the patient erased
+    # their data (medsync.services.erasure): the booking stays, anonymised.
     user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("users.telegram_id", ondelete="RESTRICT"))
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="RESTRICT"))
     doctor_id: Mapped[int | None] = mapped_column(Integer)
@@ -188,10 +206,18 @@ class Booking(PatientChoices, db.Model):
     ical_uid: Mapped[str] = mapped_column(String(120))
     ical_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    # The front desk's own words about the visit: never shown or sent to the patient, never logged.
+    note: Mapped[str | None] = mapped_column(Text)
+    # When the patient said "I'll come" (the reminder's button).
+    confirmed_at: Mapped[datetime | None]
+    # When staff last took a mark back (arrived or no-show → an earlier status): the nightly no-show marking leaves
+    # such a visit to them.
+    undone_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
     user: Mapped[User | None] = relationship()
+    patient: Mapped[Patient] = relationship()
     clinic: Mapped[Clinic] = relationship()
     doctor: Mapped[Doctor | None] = relationship(
         primaryjoin="Booking.doctor_id == Doctor.id", foreign_keys="Booking.doctor_id", viewonly=True
@@ -225,9 +251,20 @@ class Booking(PatientChoices, db.Model):
         """Does the lifecycle allow this next status (forward only)?"""
         return status in ALLOWED_TRANSITIONS[BookingStatus(self.status)]
 
+    def is_undo(self, status: BookingStatus) -> bool:
+        """Would this status take a mark back (arrived or no-show → an earlier status)?"""
+        return status in UNDO_TRANSITIONS.get(BookingStatus(self.status), frozenset())
+
+    def is_visit_day(self, now: datetime) -> bool:
+        """Is it the visit's day in its clinic's calendar?"""
+        zone = self.clinic.zone
+        return now.astimezone(zone).date() == self.starts_at.astimezone(zone).date()
+
     def can_be_marked(self, status: BookingStatus, now: datetime) -> bool:
         """May staff mark it so now: the lifecycle allows it, a patient arrives on the visit's day at the
-        earliest, and a visit is missed only once it was due to start."""
+        earliest, and a visit is missed only once it was due to start; a mark is taken back only on the visit's day."""
+        if self.is_undo(status):
+            return self.is_visit_day(now)
         if not self.can_become(status):
             return False
         if status is BookingStatus.ARRIVED:

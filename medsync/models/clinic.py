@@ -10,12 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from medsync.extensions import db
 from medsync.languages import ENGLISH, LANGUAGES
+from medsync.phones import country_of_zone
 
 
 class Clinic(db.Model):
     __tablename__ = "clinics"
     __table_args__ = (
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso_4217"),
+        CheckConstraint("country ~ '^[A-Z]{2}$'", name="country_iso_3166"),
         CheckConstraint(f"default_language IN ({', '.join(repr(language) for language in LANGUAGES)})",
                         name="default_language_known"),
     )
@@ -29,6 +31,10 @@ class Clinic(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="UAH", server_default="UAH")
     # Catalog texts missing in a reader's language are shown in this one before English.
     default_language: Mapped[str] = mapped_column(String(2), default=ENGLISH, server_default=ENGLISH)
+    # Where the clinic is (ISO 3166 alpha-2): a phone written without its country code is read as this country's.
+    # Unless given, the country of its time zone.
+    country: Mapped[str] = mapped_column(String(2), default=lambda context: country_of_zone(
+        context.get_current_parameters()["timezone"]))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Bumped by every change and checked by its UPDATE: an edit made on an older version is refused.
     version: Mapped[int] = mapped_column(Integer, server_default="1")

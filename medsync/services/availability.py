@@ -330,7 +330,7 @@ def _schedule_from_database(resource: Resource) -> Schedule:
     else:
         own = timetables.load(clinic_id=clinic.id).tests.get((clinic.id, resource.diagnostic_id))
     info = ClinicInfo(clinic.id, clinic.name, clinic.address, clinic.timezone, clinic.currency,
-                      clinic.default_language, hours, closures)
+                      clinic.default_language, hours, closures, country=clinic.country)
     return Schedule(info, resource.length, absences, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id,
                     timetable=timetables.timetable(info.timetable.clinic_week, own))
 

@@ -40,6 +40,7 @@ from medsync.models import (
     OverrideInterval, Rota, RotaInterval, Specialty, WorkingBreak, WorkingHours,
 )
 from medsync.models.catalog import average_rating
+from medsync.phones import DEFAULT_COUNTRY
 from medsync.services import after_commit, changes, timetables
 from medsync.services.timetables import Timetable
 from medsync.services.photos import avatar_path, photo_or_avatar
@@ -80,6 +81,7 @@ class ClinicInfo:
     default_language: str  # its doctors' texts missing in a reader's language are shown in this one first
     hours: tuple[DayHours, ...]
     closures: tuple[Closure, ...]
+    country: str = DEFAULT_COUNTRY  # ISO 3166: the default region of the phones written there
 
     @property
     def zone(self) -> ZoneInfo:
@@ -476,7 +478,7 @@ def _load_clinics() -> dict[int, ClinicInfo]:
     return {
         row.id: ClinicInfo(
             row.id, row.name, row.address, row.timezone, row.currency, row.default_language,
-            tuple(hours.get(row.id, ())), tuple(closures.get(row.id, ())),
+            tuple(hours.get(row.id, ())), tuple(closures.get(row.id, ())), country=row.country,
         )
         for row in db.session.scalars(select(Clinic).order_by(Clinic.id))
     }

@@ -19,14 +19,14 @@ from pathlib import Path
 import redis
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import case, delete, exists, literal_column, or_, select, update
+from sqlalchemy import case, delete, exists, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from medsync import clock
 from medsync.config import current_settings
 from medsync.extensions import db, redis_client
 from medsync.models import (
-    Actor, Booking, BookingEvent, BookingStatus, DataExport, DoctorRating, MessageKind, OutboxMessage, Result,
+    Actor, Booking, BookingEvent, BookingStatus, DataExport, DoctorRating, MessageKind, OutboxMessage, Patient, Result,
     StaffMember, User,
 )
 from medsync.models.booking import is_booked
@@ -79,6 +79,7 @@ def erase_patient(telegram_id: int, *, now: datetime | None = None) -> Erasure:
         delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id, OutboxMessage.kind.in_(_THEIR_KINDS))
     )
     anonymised = _anonymise_bookings(Booking.user_id == telegram_id)
+    _anonymise_patient(telegram_id)
     db.session.execute(update(DoctorRating).where(DoctorRating.user_id == telegram_id).values(user_id=None,
                                                                                                comment=None))
     _delete_exports(telegram_id)
@@ -167,11 +168,19 @@ def _anonymise_bookings(criterion: object) -> int:
     return db.session.execute(
         update(Booking).where(criterion).values(
             user_id=None, patient_first_name="", patient_last_name="", patient_phone="", patient_email=None,
-            patient_message=None, idempotency_key=None,
+            patient_message=None, idempotency_key=None, note=None,
             # The patient's own reason is theirs; a clinic's reason ("doctor ill") is the clinic's record.
             cancel_reason=case((Booking.cancelled_by == Actor.PATIENT.value, None), else_=Booking.cancel_reason),
         ).execution_options(synchronize_session=False)
     ).rowcount
+
+
+def _anonymise_patient(telegram_id: int) -> None:
+    """Their patient row (the owner of their bookings, kept with them) keeps nothing of them: no name, phone, e-mail or
+    Telegram account; its phone a placeholder unique to the row, as patients without Telegram are one per phone."""
+    db.session.execute(update(Patient).where(Patient.user_id == telegram_id).values(
+        user_id=None, first_name="", last_name="", email=None, phone=func.concat("erased:", Patient.id),
+    ))
 
 
 def _still_personal():  # noqa: ANN202

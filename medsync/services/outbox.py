@@ -36,7 +36,7 @@ class Message:
     """An outbox row to write: what to send, to whom, about which booking or result, and when."""
 
     kind: MessageKind
-    chat_id: int
+    chat_id: int | None  # None: a patient without Telegram, who is sent nothing
     dedupe_key: str
     booking_id: int | None = None
     due_at: datetime | None = None
@@ -61,7 +61,7 @@ def queue_message(
     kind: MessageKind,
     *,
     booking_id: int | None,
-    chat_id: int,
+    chat_id: int | None,
     dedupe_key: str,
     due_at: datetime | None = None,
     result_id: int | None = None,
@@ -75,7 +75,9 @@ def queue_message(
 
 
 def queue_messages(messages: Sequence[Message]) -> list[int]:
-    """Add outbox rows in one INSERT, skipping any whose dedupe key exists; returns the new ids."""
+    """Add outbox rows in one INSERT, skipping any whose dedupe key exists; returns the new ids. A message to no chat
+    (a patient booked by phone, without Telegram) is not written: they are called, not messaged."""
+    messages = [message for message in messages if message.chat_id is not None]
     if not messages:
         return []
     now = clock.now()

@@ -16,6 +16,8 @@ from medsync.services.pagination import Page, paginate
 
 # What a visit's card offers; cancelling has its own call (it needs a reason).
 CHAT_MOVES = (BookingStatus.ARRIVED, BookingStatus.NOSHOW, BookingStatus.FULFILLED)
+# What a mark can be taken back to on the visit's day (the booking decides which applies).
+UNDO_TARGETS = (BookingStatus.BOOKED, BookingStatus.ARRIVED)
 
 
 def clinic_today(clinic: Clinic, *, now: datetime | None = None) -> date:
@@ -63,6 +65,14 @@ def move(member: StaffMember, booking_id: int, status: BookingStatus) -> Booking
         raise ValueError(f"{status.value} is not a move offered in the chat")
     visit(member, booking_id)
     return bookings.change_status(booking_id, status, actor=Actor.STAFF, actor_id=member.actor_id)
+
+
+def undo(member: StaffMember, booking_id: int, status: BookingStatus, reason: str) -> Booking:
+    """Take a mark back on the visit's day (a late patient, a mistake), saying why; audited as the member."""
+    if status not in UNDO_TARGETS:
+        raise ValueError(f"{status.value} is not a mark taken back in the chat")
+    visit(member, booking_id)
+    return bookings.change_status(booking_id, status, actor=Actor.STAFF, actor_id=member.actor_id, reason=reason)
 
 
 def cancel(member: StaffMember, booking_id: int, reason: str) -> Booking:

@@ -37,6 +37,11 @@ def home() -> Response:
     return staff_page("staff/home.html")
 
 
+@blueprint.get("/desk")
+def desk() -> Response:
+    """The front desk: a clinic day as a grid to book callers into, a visit's marks and note, finding a patient."""
+    return staff_page("staff/desk.html")
+
 @blueprint.get("/doctors")
 def doctors() -> Response:
     """The clinics' doctors: search by name, active or inactive; admins add one."""

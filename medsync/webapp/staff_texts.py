@@ -24,4 +24,34 @@ def staff_texts() -> dict[str, str]:
         "weekday_7": gettext("Sun"),
         "closed": gettext("closed"),
         "audit_line": gettext("{when} · {who}"),
+        **desk_texts(),
+    }
+
+
+def desk_texts() -> dict[str, str]:
+    """The front desk page's texts (staff_desk.js)."""
+    return {
+        "desk_time": gettext("Time"),
+        "desk_free": gettext("Free"),
+        "desk_visit_summary": gettext("{time} · {name}, {phone} · {status}"),
+        "desk_status_booked": gettext("booked"),
+        "desk_status_arrived": gettext("arrived"),
+        "desk_status_fulfilled": gettext("completed"),
+        "desk_status_noshow": gettext("missed"),
+        "desk_status_cancelled": gettext("cancelled"),
+        "desk_move_booked_arrived": gettext("✅ Arrived"),
+        "desk_move_booked_noshow": gettext("🚫 Missed"),
+        "desk_move_booked_cancelled": gettext("❌ Cancel visit"),
+        "desk_move_arrived_fulfilled": gettext("☑️ Completed"),
+        "desk_move_arrived_booked": gettext("↩️ Back to booked"),
+        "desk_move_noshow_arrived": gettext("↩️ Arrived after all"),
+        "desk_move_noshow_booked": gettext("↩️ Back to booked"),
+        "desk_note_saved": gettext("Note saved."),
+        "desk_nobody": gettext("Nobody found. Try part of the surname or a few digits of the phone."),
+        "desk_book_for": gettext("Book for this patient"),
+        "desk_no_visits": gettext("No visits ahead."),
+        "desk_slot": gettext("{day} {time} · {doctor}"),
+        "desk_for_patient": gettext("For {name}, {phone}"),
+        "desk_choose_time": gettext("Choose a free time in the day grid first."),
+        "desk_booked": gettext("Booked: {name} at {time}."),
     }

@@ -28,6 +28,9 @@ REFUSED_BY_DATA = {
     "GET /api/v1/doctors/{doctor_id}/slots": {"to"},
     "GET /api/v1/diagnostics/{diagnostic_id}/slots": {"to", "clinic_id"},
     "POST /api/v1/staff/bookings/{booking_id}/results": {"file"},
+    "POST /api/v1/staff/bookings": {"clinic_id", "patient"},
+    "POST /api/v1/staff/bookings/{booking_id}/status": {"reason"},
+    "GET /api/v1/staff/patients": {"q"},
 }
 
 

@@ -32,4 +32,4 @@ def test_setup_bot_sets_the_menu_button_and_the_commands(app, telegram_api: Fake
     menu_button = telegram_api.last("setChatMenuButton").json("menu_button")
     assert menu_button["type"] == "web_app" and menu_button["web_app"]["url"] == WEBAPP_URL
     commands = [item["command"] for item in telegram_api.last("setMyCommands").json("commands")]
-    assert commands == ["start", "bookings", "results", "language", "mydata", "help"]
+    assert commands == ["start", "bookings", "results", "language", "phone", "mydata", "help"]

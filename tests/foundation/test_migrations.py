@@ -87,3 +87,44 @@ def test_catalog_languages_and_currency_come_and_go_with_their_migration(empty_d
 
 def columns(engine, table: str) -> set[str]:
     return {column["name"] for column in inspect(engine).get_columns(table)}
+
+
+def test_patients_migration_keeps_every_booking_with_its_owner(empty_database_url, tmp_path):
+    """0007: one patient per Telegram user who booked, from their latest booking's details, the phone in E.164 where
+    the clinic's country reads it; every booking keeps its user and gets that patient; "I'll come" is carried over."""
+    app = create_app({"DATABASE_URL": empty_database_url, "RESULTS_DIR": str(tmp_path)})
+    engine = create_engine(sqlalchemy_url(empty_database_url))
+    with app.app_context():
+        upgrade(revision="0006")
+        with engine.begin() as connection:
+            connection.execute(text("""
+                INSERT INTO clinics (slug, name, address, timezone) VALUES ('waw', 'Warszawa', 'ul. 1', 'Europe/Warsaw');
+                INSERT INTO specialties (slug, name) VALUES ('gp', 'GP');
+                INSERT INTO doctors (slug, clinic_id, specialty_id, full_name, price, appointment_minutes)
+                VALUES ('dr', 1, 1, 'Dr. Nowak', 150, 60);
+                INSERT INTO users (telegram_id, first_name) VALUES (701, 'Anna'), (702, 'Jan');
+                INSERT INTO bookings (user_id, clinic_id, doctor_id, starts_at, ends_at, status, patient_first_name,
+                                      patient_last_name, patient_phone, patient_email, ical_uid)
+                VALUES (701, 1, 1, '2026-12-01 09:00Z', '2026-12-01 10:00Z', 'booked', 'Anna', 'Old', '+48 500 000 001',
+                        NULL, 'a'),
+                       (701, 1, 1, '2026-12-02 09:00Z', '2026-12-02 10:00Z', 'booked', 'Anna', 'Kowalska',
+                        '601 234 567', 'anna@example.com', 'b'),
+                       (702, 1, 1, '2026-12-03 09:00Z', '2026-12-03 10:00Z', 'booked', 'Jan', 'Nowak', 'call me',
+                        NULL, 'c');
+                INSERT INTO booking_events (booking_id, actor, actor_id, action, created_at)
+                VALUES (3, 'patient', '702', 'attendance_confirmed', '2026-12-02 12:00Z');
+            """))
+        upgrade()
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT country FROM clinics")) == "PL"
+            patients = connection.execute(text(
+                "SELECT user_id, first_name, last_name, phone, email FROM patients ORDER BY user_id"
+            )).all()
+            owners = connection.execute(text(
+                "SELECT bookings.id, bookings.user_id, patients.user_id, bookings.confirmed_at IS NOT NULL "
+                "FROM bookings JOIN patients ON patients.id = bookings.patient_id ORDER BY bookings.id"
+            )).all()
+    engine.dispose()
+    assert patients == [(701, "Anna", "Kowalska", "+48601234567", "anna@example.com"),
+                        (702, "Jan", "Nowak", "call me", None)]
+    assert owners == [(1, 701, 701, False), (2, 701, 701, False), (3, 702, 702, True)]

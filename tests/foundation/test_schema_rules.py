@@ -15,6 +15,7 @@ from medsync.models import (
     ACTIVE_STATUSES, ALLOWED_TRANSITIONS, PATIENT_FIELD_LIMITS, Actor, Booking, BookingStatus, GroupEventKind,
     MessageKind, MessageStatus, StaffRole,
 )
+from medsync.models.booking import UNDO_TRANSITIONS
 from medsync.models.outbox import BOOKING_KINDS, PATIENT_KINDS
 from medsync.api.schemas import CompatDoctorBookingSchema, PatientSchema
 
@@ -81,7 +82,9 @@ def test_a_booking_is_indexed_only_on_its_own_services_side(app_context, index, 
     assert f"{service} IS NOT NULL" in (predicate or "")
 
 
-def test_the_database_allows_exactly_the_status_moves_the_code_allows(app_context, make_booking):
+@pytest.mark.parametrize("undoing", [False, True], ids=["forward", "stamping undone_at"])
+def test_the_database_allows_exactly_the_status_moves_the_code_allows(app_context, make_booking, undoing):
+    """Forward moves always; a mark taken back only by an UPDATE that stamps `undone_at` (as the undo does)."""
     booking_id = make_booking().id
     allowed_by_database = set()
     for old, new in itertools.permutations(BookingStatus, 2):
@@ -92,20 +95,24 @@ def test_the_database_allows_exactly_the_status_moves_the_code_allows(app_contex
             db.session.execute(text("SET LOCAL session_replication_role = origin"))
             try:
                 with db.session.begin_nested():
-                    _set_status(booking_id, new)
+                    _set_status(booking_id, new, undoing=undoing)
                 allowed_by_database.add((old, new))
             except IntegrityError as exc:
                 assert "booking_status_forward_only" in str(exc.orig)
     db.session.rollback()
 
-    allowed_by_code = {(old, new) for old, targets in ALLOWED_TRANSITIONS.items() for new in targets}
+    moves = {**ALLOWED_TRANSITIONS}
+    if undoing:
+        moves = {status: moves[status] | UNDO_TRANSITIONS.get(status, frozenset()) for status in moves}
+    allowed_by_code = {(old, new) for old, targets in moves.items() for new in targets}
     assert allowed_by_database == allowed_by_code
 
 
-def _set_status(booking_id: int, status: BookingStatus) -> None:
+def _set_status(booking_id: int, status: BookingStatus, *, undoing: bool = False) -> None:
     cancelled_by = Actor.STAFF.value if status is BookingStatus.CANCELLED else None
+    undone = ", undone_at = clock_timestamp()" if undoing else ""
     db.session.execute(
-        text("UPDATE bookings SET status = :status, cancelled_by = :by WHERE id = :id"),
+        text(f"UPDATE bookings SET status = :status, cancelled_by = :by{undone} WHERE id = :id"),
         {"status": status.value, "by": cancelled_by, "id": booking_id},
     )
 

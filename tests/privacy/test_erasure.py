@@ -7,11 +7,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from medsync import clock
 from medsync.bot import callbacks
 from medsync.extensions import db, redis_client
-from medsync.models import Actor, Booking, BookingEvent, Clinic, DoctorRating, OutboxMessage, Result, StaffGroupEvent, User
+from medsync.models import (
+    Actor, Booking, BookingEvent, Clinic, DoctorRating, OutboxMessage, Patient, Result, StaffGroupEvent, User,
+)
 from medsync.services import bookings, erasure, results, staff_groups, users
 from tests.bot.conftest import button, callback_update, message_update
 from tests.conftest import PATIENT, PDF, next_local_slot
@@ -208,8 +211,12 @@ def _snapshot() -> list[str]:
 def _insert_past_bookings(telegram_id: int, doctor, count: int) -> None:
     """`count` visits that took place, a year back, an hour apart (one statement)."""
     first = clock.now() - timedelta(days=365)
+    patient_id = db.session.scalar(
+        pg_insert(Patient).values(user_id=telegram_id, first_name="Taras", last_name="Shevchenko", phone="+380501234567")
+        .on_conflict_do_update(index_elements=[Patient.user_id], set_={"user_id": telegram_id}).returning(Patient.id)
+    )
     db.session.execute(insert(Booking), [
-        {"user_id": telegram_id, "clinic_id": doctor.clinic_id, "doctor_id": doctor.id,
+        {"patient_id": patient_id, "user_id": telegram_id, "clinic_id": doctor.clinic_id, "doctor_id": doctor.id,
          "starts_at": first + timedelta(hours=number), "ends_at": first + timedelta(hours=number, minutes=30),
          "status": "fulfilled", "patient_first_name": "Taras", "patient_last_name": "Shevchenko",
          "patient_phone": "+380501234567", "ical_uid": f"{telegram_id}-{number}@medsync"}

@@ -95,12 +95,15 @@ def test_a_patient_cannot_hold_two_overlapping_bookings(app, frozen_now, make_do
                       starts_at=starts, patient=PATIENT)
 
 
-def test_postgres_itself_refuses_overlapping_rows_inserted_by_sql(app, frozen_now, make_doctor, make_user):
+def test_postgres_itself_refuses_overlapping_rows_inserted_by_sql(app, frozen_now, make_doctor, make_user,
+                                                                  make_patient):
     doctor = make_doctor()
     one, two = make_user(), make_user()
+    make_patient(user=one), make_patient(user=two)
     insert = text(
-        "INSERT INTO bookings (user_id, clinic_id, doctor_id, starts_at, ends_at, status, patient_first_name,"
-        " patient_last_name, patient_phone, ical_uid) VALUES (:user, :clinic, :doctor, :starts, :ends, 'booked',"
+        "INSERT INTO bookings (patient_id, user_id, clinic_id, doctor_id, starts_at, ends_at, status,"
+        " patient_first_name, patient_last_name, patient_phone, ical_uid) VALUES"
+        " ((SELECT id FROM patients WHERE user_id = :user), :user, :clinic, :doctor, :starts, :ends, 'booked',"
         " 'A', 'B', '+1', :uid)"
     )
     values = {"clinic": doctor.clinic_id, "doctor": doctor.id}
@@ -136,7 +139,7 @@ def test_concurrent_repeats_with_one_idempotency_key_make_one_booking(app, froze
     ({"diagnostic_id": "offered", "clinic_id": "other"}, "fk_bookings_diagnostic_at_clinic"),
 ])
 def test_postgres_refuses_a_booking_for_the_wrong_service_or_clinic(
-    app, frozen_now, make_doctor, make_diagnostic, make_clinic, make_user, columns, constraint
+    app, frozen_now, make_doctor, make_diagnostic, make_clinic, make_patient, columns, constraint
 ):
     doctor = make_doctor()
     mri = make_diagnostic(clinics=[doctor.clinic])
@@ -145,12 +148,12 @@ def test_postgres_refuses_a_booking_for_the_wrong_service_or_clinic(
     resolve = {"own": doctor.id, "offered": mri.id, "other": other.id, None: None}
     values.update({name: resolve[value] for name, value in columns.items()})
     statement = text(
-        "INSERT INTO bookings (user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status,"
-        " patient_first_name, patient_last_name, patient_phone, ical_uid) VALUES (:user, :clinic_id, :doctor_id,"
+        "INSERT INTO bookings (patient_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status,"
+        " patient_first_name, patient_last_name, patient_phone, ical_uid) VALUES (:patient, :clinic_id, :doctor_id,"
         " :diagnostic_id, '2026-12-02 10:00+02', '2026-12-02 11:00+02', 'booked', 'A', 'B', '+1', 'u')"
     )
     with pytest.raises(IntegrityError, match=constraint):
-        db.session.execute(statement, {**values, "user": make_user().telegram_id})
+        db.session.execute(statement, {**values, "patient": make_patient().id})
 
 
 def test_racing_inserts_that_deadlock_in_postgres_end_as_slot_taken(app, frozen_now, make_doctor, make_user):

@@ -23,15 +23,16 @@ from medsync import clock
 from medsync.bot.staff import texts
 from medsync.extensions import db
 from medsync.models import (
-    Clinic, DiagnosticType, Doctor, MessageStatus, OutboxMessage, StaffMember, StaffRole, User,
+    Clinic, DiagnosticType, Doctor, MessageStatus, OutboxMessage, Patient, StaffMember, StaffRole, User,
 )
 from medsync.services import (
-    availability, bookings, clinic_day, delivery, maintenance, reminders, staff_accounts, staff_agenda, staff_groups,
+    availability, bookings, clinic_day, delivery, maintenance, patients, reminders, staff_accounts, staff_agenda,
+    staff_groups,
 )
 from tests.conftest import next_local_slot
 from tests.support.statements import each_statement
 
-BIG_TABLES = {"bookings", "outbox_messages", "booking_events", "staff_group_events"}
+BIG_TABLES = {"bookings", "outbox_messages", "booking_events", "staff_group_events", "patients"}
 HISTORY = 1500  # hourly visits of the doctor, of the test and of another doctor, each with two messages and events
 READ_BUDGET = 300  # rows one scan of a big table may read: the day's and the patient's own, not the history
 STAFF_GROUP_CHAT = -1001234567890
@@ -102,9 +103,16 @@ def _insert_visits(clinic_id: int, last_ends: datetime, *, doctor_id: int | None
         "INSERT INTO users (telegram_id, first_name) SELECT :first_user + n, 'Past' FROM generate_series(1, :count) n"
     ), values)
     db.session.execute(text("""
-        INSERT INTO bookings (user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status, cancelled_by,
-                              patient_first_name, patient_last_name, patient_phone, ical_uid)
-        SELECT coalesce(CAST(:user_id AS bigint), :first_user + n), :clinic_id, :doctor_id, :diagnostic_id,
+        INSERT INTO patients (user_id, first_name, last_name, phone)
+        SELECT coalesce(CAST(:user_id AS bigint), :first_user + n), 'Past', 'Patient', '+38050' || lpad(n::text, 7, '0')
+        FROM generate_series(1, :count) n
+        ON CONFLICT (user_id) DO NOTHING
+    """), values)
+    db.session.execute(text("""
+        INSERT INTO bookings (patient_id, user_id, clinic_id, doctor_id, diagnostic_id, starts_at, ends_at, status,
+                              cancelled_by, patient_first_name, patient_last_name, patient_phone, ical_uid)
+        SELECT (SELECT id FROM patients WHERE user_id = coalesce(CAST(:user_id AS bigint), :first_user + n)),
+               coalesce(CAST(:user_id AS bigint), :first_user + n), :clinic_id, :doctor_id, :diagnostic_id,
                ends - interval '1 hour', ends,
                CASE WHEN ends > :now THEN 'booked' WHEN n % 10 = 0 THEN 'cancelled' WHEN n % 10 = 1 THEN 'noshow'
                     ELSE 'fulfilled' END,
@@ -309,3 +317,23 @@ def test_the_failed_deliveries_page_reads_only_the_failed(years_of_bookings):
 
 def test_the_staff_groups_digests_read_only_the_news(years_of_bookings):
     assert_read_through_indexes(scans_of(lambda: staff_groups.queue_digests(lambda _chat_id, events: texts.digest(events))))
+
+
+# --- the front desk's patient search -------------------------------------------------------------------
+
+
+def test_finding_a_patient_by_part_of_their_name_reads_only_the_matches(years_of_bookings):
+    """Through the pg_trgm index, however many patients the network has; their visits through their own index."""
+    network = years_of_bookings
+    caller = Patient(first_name="Olha", last_name="Kobylianska", phone="+380671234567")
+    db.session.add(caller)
+    db.session.flush()  # not committed: the history stays the test's alone (see years_of_bookings)
+    bookings.book(user_id=None, patient_id=caller.id, clinic_id=network.clinic.id, doctor_id=network.doctor.id,
+                  starts_at=next_local_slot(network.clinic, days_ahead=4),
+                  patient=bookings.PatientDetails("Olha", "Kobylianska", caller.phone))
+
+    assert_read_through_indexes(scans_of(lambda: patients.search("kobyl", within={network.clinic.id})))
+
+
+def test_finding_a_patient_by_three_digits_of_their_phone_reads_only_the_matches(years_of_bookings):
+    assert_read_through_indexes(scans_of(lambda: patients.search("149", within=None)))

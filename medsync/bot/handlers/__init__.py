@@ -6,7 +6,9 @@ from telebot import util
 from telebot.types import CallbackQuery, Message
 
 from medsync.bot import callbacks, staff, texts
-from medsync.bot.handlers import bookings, language, menu, my_data, rebooking, reminder_buttons, results, users, webapp
+from medsync.bot.handlers import (
+    bookings, contact, language, menu, my_data, rebooking, reminder_buttons, results, users, webapp,
+)
 from medsync.bot.handlers.common import answer, on_callback
 __all__ = ["register_handlers"]
 
@@ -19,7 +21,7 @@ def register_handlers(bot: telebot.TeleBot) -> None:
     bot.register_callback_query_handler(answer_unreachable, func=lambda call: not isinstance(call.message, Message),
                                         pass_bot=True)
     staff.register(bot)
-    for module in (menu, language, bookings, results, my_data, reminder_buttons, rebooking, webapp, users):
+    for module in (menu, language, bookings, results, my_data, reminder_buttons, rebooking, webapp, contact, users):
         module.register(bot)
     on_callback(bot, callbacks.page_label, answer_page_label)
     bot.register_callback_query_handler(answer_stale_button, func=lambda call: True, pass_bot=True)

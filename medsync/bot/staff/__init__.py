@@ -10,7 +10,7 @@ import telebot
 
 def register(bot: telebot.TeleBot) -> None:
     """Register every staff handler."""
-    from medsync.bot.staff import agenda, cancellations, groups, invites, remind, results, visits
+    from medsync.bot.staff import agenda, cancellations, find, groups, invites, remind, results, visits
 
-    for module in (invites, agenda, visits, cancellations, results, remind, groups):
+    for module in (invites, agenda, visits, cancellations, find, results, remind, groups):
         module.register(bot)

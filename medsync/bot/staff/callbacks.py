@@ -13,6 +13,9 @@ visit_card = CallbackData("booking_id", "page", prefix="sv")
 visit_refresh = CallbackData("booking_id", "page", prefix="sf")
 # Arrived / no-show / completed.
 visit_move = CallbackData("booking_id", "status", "page", prefix="sm")
+# Taking a mark back on the visit's day (back to booked, or arrived after a no-show): the reason question, then a reason.
+visit_undo = CallbackData("booking_id", "status", "page", prefix="sb")
+visit_undo_reason = CallbackData("booking_id", "status", "reason", "page", prefix="sy")
 # Cancel: the reason question, a chosen reason, or "other" (asked as a reply).
 visit_cancel = CallbackData("booking_id", "page", prefix="sc")
 visit_cancel_reason = CallbackData("booking_id", "reason", "page", prefix="sr")

@@ -64,6 +64,10 @@ def visit_card(booking: Booking, page: int, now: datetime) -> InlineKeyboardMark
     moves = [_move(booking, status, page) for status in staff_agenda.CHAT_MOVES if booking.can_be_marked(status, now)]
     if moves:
         rows.append(moves)
+    undoes = [_callback(texts.BUTTON_UNDO[status.value], callbacks.visit_undo.new(booking.id, status.value, page))
+              for status in staff_agenda.UNDO_TARGETS if booking.is_undo(status) and booking.can_be_marked(status, now)]
+    if undoes:
+        rows.append(undoes)
     if booking.can_become(BookingStatus.CANCELLED):
         rows.append([_callback(texts.BUTTON_CANCEL, callbacks.visit_cancel.new(booking.id, page))])
     rows.append([
@@ -89,6 +93,14 @@ def cancel_reasons(booking: Booking, page: int) -> InlineKeyboardMarkup:
             for code, reason in texts.CANCEL_REASONS.items()]
     rows.append([_callback(texts.BUTTON_OTHER_REASON, callbacks.visit_cancel_other.new(booking.id))])
     rows.append([_callback(texts.BUTTON_KEEP, callbacks.visit_card.new(booking.id, page))])
+    return InlineKeyboardMarkup(rows)
+
+
+def undo_reasons(booking: Booking, status: BookingStatus, page: int) -> InlineKeyboardMarkup:
+    """A button per reason for taking the mark back, and keeping it."""
+    rows = [[_callback(translated(reason), callbacks.visit_undo_reason.new(booking.id, status.value, code, page))]
+            for code, reason in texts.UNDO_REASONS.items()]
+    rows.append([_callback(texts.BUTTON_KEEP_MARK, callbacks.visit_card.new(booking.id, page))])
     return InlineKeyboardMarkup(rows)
 
 

@@ -29,6 +29,7 @@ ACCESS_ENDED = _l("Your access as clinic staff in MedSync has ended: the staff c
 STAFF_COMMANDS = (
     ("today", _l("Today's visits")),
     ("agenda", _l("Another day's visits: /agenda tomorrow")),
+    ("find", _l("Find a patient: /find name or phone")),
     ("remind", _l("Send tomorrow's reminders now")),
     ("staff", _l("What clinic staff can do here")),
 )
@@ -112,8 +113,16 @@ def agenda(clinic: Clinic, day: date, visits: list[Booking], total: int) -> str:
 
 
 def _agenda_line(booking: Booking) -> str:
-    return (f"{formats.clock_time(local_time(booking))} <b>{escape(patient_name(booking))}</b> · "
+    return (f"{formats.clock_time(local_time(booking))} <b>{escape(patient_name(booking))}</b>{_marks(booking)} · "
             f"{escape(booking.service_name)} · {status_name(booking.status)}")
+
+
+def _marks(booking: Booking) -> str:
+    """👍 the patient said "I'll come"; ☎️ booked by phone, no Telegram: call them."""
+    marks = [CONFIRMED_MARK] if booking.confirmed_at is not None else []
+    if booking.user_id is None:
+        marks.append(BY_PHONE_MARK)
+    return "".join(f" {mark}" for mark in marks)
 
 
 def visit_button(booking: Booking) -> str:
@@ -146,8 +155,14 @@ def visit_card(booking: Booking) -> str:
             city=escape(formats.zone_city(booking.clinic.timezone))),
         _("Clinic: {clinic}").format(clinic=escape(booking.clinic.name)),
     ]
+    if booking.user_id is None:
+        lines.append(_("☎️ Booked by phone: no Telegram, call the patient."))
+    if booking.confirmed_at is not None:
+        lines.append(_("👍 The patient said they will come."))
     if booking.patient_message:
         lines.append(_("Note: {note}").format(note=escape(booking.patient_message)))
+    if booking.note:
+        lines.append(_("Desk note: {note}").format(note=escape(booking.note)))
     if booking.cancel_reason:
         lines.append(_("Cancelled: {reason}").format(reason=cancel_reason(booking)))
     lines.append("\n" + _("📄 To send a result, reply to this message with the PDF."))
@@ -368,3 +383,52 @@ def _digest_line(event: StaffGroupEvent) -> str:
     if event.kind == GroupEventKind.CANCELLED.value:
         return _("{icon} Cancelled: {visit}").format(icon=icon, visit=visit)
     return _("{icon} Booked: {visit}").format(icon=icon, visit=visit)
+
+
+# --- the front desk: marks, taking them back -------------------------------------------------------
+
+CONFIRMED_MARK = "👍"
+BY_PHONE_MARK = "☎️"
+BUTTON_UNDO = {
+    BookingStatus.BOOKED.value: _l("↩️ Back to booked"),
+    BookingStatus.ARRIVED.value: _l("↩️ Arrived after all"),
+}
+UNDONE = {
+    BookingStatus.BOOKED.value: _l("Back to booked."),
+    BookingStatus.ARRIVED.value: _l("Marked as arrived after all."),
+}
+UNDO_REASONS = {
+    "late": N_("The patient came late"),
+    "mistake": N_("Marked by mistake"),
+}
+BUTTON_KEEP_MARK = _l("Keep the mark")
+UNDO_TOO_LATE = _l("A mark can be taken back only on the day of the visit.")
+
+
+def undo_question(booking: Booking) -> str:
+    """The card's question before a mark is taken back."""
+    return _("Why is the mark of {name}'s visit taken back?").format(name=escape(patient_name(booking)))
+
+
+# --- /find -------------------------------------------------------------------------------------------
+
+FIND_HELP = _l("Write at least three characters of the patient's name or phone after the command: /find Koval, "
+               "/find 4567.")
+FIND_NOT_FOR_DOCTORS = _l("Finding patients is for reception and clinic admins; your visits are under /today.")
+
+
+def found_patients(found: list, total: int) -> str:
+    """The patients found: name, phone, whether they have Telegram, their next visit (buttons below open visits)."""
+    if total == 0:
+        return _("Nobody found. Try part of the surname or a few digits of the phone.")
+    lines = [ngettext("%(num)d patient found:", "%(num)d patients found:", total)]
+    for item in found:
+        patient = item.patient
+        telegram = _("Telegram") if patient.has_telegram else BY_PHONE_MARK + " " + _("no Telegram")
+        lines.append(f"\n<b>{escape(patient.full_name)}</b> · {escape(patient.phone)} · {telegram}")
+        for visit in item.upcoming[:2]:
+            start = local_time(visit)
+            lines.append(f"  {day_name(start.date())} {formats.clock_time(start)} · {escape(visit.service_name)}")
+        if not item.upcoming:
+            lines.append("  " + _("No visits ahead."))
+    return "\n".join(lines)

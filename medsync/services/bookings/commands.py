@@ -11,16 +11,17 @@ from typing import Any, NoReturn
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext, ngettext
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from medsync import clock
+from medsync import clock, phones
 from medsync.errors import (
     BookingNotFound, CancelTooLate, IllegalTransition, InvalidRequest, PatientBusy, SlotTaken,
     SlotUnavailable,
 )
 from medsync.extensions import db
 from medsync.models import PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, BookingStatus, MessageKind
+from medsync.models.booking import ACTIVE_SQL
 from medsync.services import availability, catalog, outbox, reminders, users
 from medsync.services.bookings import audit, statement
 
@@ -50,10 +51,11 @@ class PatientDetails:
 
 def book(
     *,
-    user_id: int,
+    user_id: int | None,
     clinic_id: int,
     starts_at: datetime,
     patient: PatientDetails,
+    patient_id: int | None = None,
     doctor_id: int | None = None,
     diagnostic_id: int | None = None,
     idempotency_key: str | None = None,
@@ -71,6 +73,9 @@ def book(
     without an error. Only a refused booking looks up why, to tell the patient. `profile` (the booking
     user's, from Telegram) creates or refreshes their user row in the same statement, whether or not the
     booking is written.
+
+    The booking is the patient's `patient_id` (the front desk's; `user_id` is then their Telegram account or
+    None), else the Telegram user's own patient, made in the same statement at their first booking.
     """
     if (doctor_id is None) == (diagnostic_id is None):
         raise InvalidRequest(
@@ -82,34 +87,39 @@ def book(
     resource = resource_of(clinic_id, doctor_id, diagnostic_id)
     if profile is not None and profile.telegram_id != user_id:
         raise ValueError("the profile is not the booking user's")
+    if patient_id is None and user_id is None:
+        raise ValueError("a booking without a Telegram user needs its patient")
     try:
         slot = availability.slot_on_grid(resource, starts_at, now=now)
     except SlotUnavailable:
         # A repeat of a request that was booked may find its slot gone since (too soon now).
-        earlier = _by_idempotency_key(user_id, idempotency_key) if idempotency_key is not None else None
+        earlier = _by_idempotency_key(user_id, idempotency_key) if idempotency_key and user_id else None
         if earlier is None:
             raise
         if profile is not None:
             users.write_profile(profile)
         return _same_request(earlier, request)
     booking = _insert_booking(
-        user_id=user_id, clinic_id=clinic_id, slot=slot, patient=patient, doctor_id=doctor_id,
+        user_id=user_id, patient_id=patient_id, region=resource.clinic.country, clinic_id=clinic_id, slot=slot,
+        patient=patient, doctor_id=doctor_id,
         diagnostic_id=diagnostic_id, idempotency_key=idempotency_key, rescheduled_from=_rescheduled_from,
         actor=actor, actor_id=actor_id, now=now, profile=profile,
     )
     if booking is not None:
         return booking
-    if idempotency_key is not None:
+    if idempotency_key is not None and user_id is not None:
         earlier = _by_idempotency_key(user_id, idempotency_key)
         if earlier is not None:  # a repeat of a request that was booked (its slot is taken by itself)
             return _same_request(earlier, request)
     availability.check_slot(resource, starts_at, now=now)  # the doctor is away, or the slot is held
-    _refusal(user_id, resource, slot)
+    _refusal(user_id, patient_id, resource, slot)
 
 
 def _insert_booking(
     *,
-    user_id: int,
+    user_id: int | None,
+    patient_id: int | None,
+    region: str,
     clinic_id: int,
     slot: availability.Slot,
     patient: PatientDetails,
@@ -125,8 +135,8 @@ def _insert_booking(
     """Write the booking, its audit event and its messages in one statement (`statement.write`), unless the doctor
     is away that day or a unique or exclusion constraint refuses the booking: then nothing is written (None)."""
     values = {
-        "user_id": user_id, "clinic_id": clinic_id, "doctor_id": doctor_id, "diagnostic_id": diagnostic_id,
-        "starts_at": slot.starts_at, "ends_at": slot.ends_at, "status": BookingStatus.BOOKED.value,
+        "user_id": user_id, "patient_id": patient_id, "clinic_id": clinic_id, "doctor_id": doctor_id,
+        "diagnostic_id": diagnostic_id, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "status": BookingStatus.BOOKED.value,
         "patient_first_name": patient.first_name, "patient_last_name": patient.last_name,
         "patient_phone": patient.phone, "patient_email": patient.email, "patient_message": patient.message,
         "idempotency_key": idempotency_key,
@@ -142,6 +152,7 @@ def _insert_booking(
     try:
         return statement.write(
             values, day=slot.starts_at.date(), event=event, queued_at=queued_at, profile=profile,
+            patient_phone=phones.e164_or_as_given(patient.phone, region),
             messages=_booking_messages(slot.starts_at, now, queued_at, rescheduled_from=rescheduled_from),
         )
     except (IntegrityError, OperationalError) as exc:
@@ -149,22 +160,32 @@ def _insert_booking(
         raise  # not reached: the line above always raises
 
 
-def _refusal(user_id: int, resource: availability.Resource, slot: availability.Slot) -> NoReturn:
-    """The INSERT was refused though the doctor is in and the slot free a moment ago: say who holds the time."""
+def _refusal(user_id: int | None, patient_id: int | None, resource: availability.Resource,
+             slot: availability.Slot) -> NoReturn:
+    """The INSERT was refused though the doctor is in and the slot free a moment ago: say who holds the time (the
+    patient by their id when the desk named them: one booked by phone has no Telegram account)."""
+    if patient_id is not None:
+        patients_time = and_(text(ACTIVE_SQL), Booking.patient_id == patient_id)
+    else:
+        patients_time = and_(*availability.holding_patients_time(user_id))
     holding = or_(
         and_(*availability.holding_time(
             clinic_id=resource.clinic.id, doctor_id=resource.doctor_id, diagnostic_id=resource.diagnostic_id,
         )),
-        and_(*availability.holding_patients_time(user_id)),
+        patients_time,
     )
     overlapping = availability.overlapping(slot.starts_at, slot.ends_at)
     holders = db.session.scalars(select(Booking).where(overlapping, holding)).all()
-    if any(booking.user_id == user_id for booking in holders) and not any(
+    if any(_is_patients(booking, user_id, patient_id) for booking in holders) and not any(
         _holds(booking, resource) for booking in holders
     ):
         raise PatientBusy()
     # Held by someone else (or released again since): the patient lost the race for this slot.
     raise SlotTaken()
+
+
+def _is_patients(booking: Booking, user_id: int | None, patient_id: int | None) -> bool:
+    return booking.patient_id == patient_id if patient_id is not None else booking.user_id == user_id
 
 
 def _holds(booking: Booking, resource: availability.Resource) -> bool:
@@ -206,20 +227,37 @@ def reschedule(booking_id: int, *, user_id: int, starts_at: datetime, now: datet
         _ensure_transition(old, BookingStatus.CANCELLED)
         if not old.can_move(now):
             raise CancelTooLate(_("It is too late to move this booking online. Please call the clinic."))
-        # Cancelling first frees the old slot, so the visit may move to an overlapping time. The
-        # cancellation itself is not announced: the confirmation of the new time says it was moved.
-        _mark_cancelled(old, Actor.PATIENT, str(user_id), "rescheduled")
-        db.session.flush()
-        new = book(
-            user_id=old.user_id, clinic_id=old.clinic_id, starts_at=starts_at,
-            doctor_id=old.doctor_id, diagnostic_id=old.diagnostic_id,
-            patient=PatientDetails(
-                old.patient_first_name, old.patient_last_name, old.patient_phone,
-                old.patient_email, old.patient_message,
-            ),
-            now=now, _rescheduled_from=old,
-        )
-        audit.record(old, Actor.PATIENT, "rescheduled", {"to_booking": new.id}, str(user_id))
+        return _move(old, starts_at, Actor.PATIENT, str(user_id), "rescheduled", now)
+
+
+def reschedule_by_staff(booking_id: int, *, starts_at: datetime, actor_id: str, reason: str | None = None,
+                        now: datetime | None = None) -> Booking:
+    """Staff move a booked visit to another free time of the same doctor or test, at any time; the patient's message
+    about the new time carries the reason."""
+    now = now or clock.now()
+    with db.session.begin_nested():
+        old = _lock(booking_id)
+        _ensure_transition(old, BookingStatus.CANCELLED)
+        return _move(old, starts_at, Actor.STAFF, actor_id, reason, now)
+
+
+def _move(old: Booking, starts_at: datetime, actor: Actor, actor_id: str, reason: str | None,
+          now: datetime) -> Booking:
+    """Book the new slot, cancel the old one and link them (inside the caller's savepoint)."""
+    # Cancelling first frees the old slot, so the visit may move to an overlapping time. The
+    # cancellation itself is not announced: the confirmation of the new time says it was moved.
+    _mark_cancelled(old, actor, actor_id, reason)
+    db.session.flush()
+    new = book(
+        user_id=old.user_id, patient_id=old.patient_id, clinic_id=old.clinic_id, starts_at=starts_at,
+        doctor_id=old.doctor_id, diagnostic_id=old.diagnostic_id,
+        patient=PatientDetails(
+            old.patient_first_name, old.patient_last_name, old.patient_phone,
+            old.patient_email, old.patient_message,
+        ),
+        actor=actor, actor_id=actor_id, now=now, _rescheduled_from=old,
+    )
+    audit.record(old, actor, "rescheduled", {"to_booking": new.id}, actor_id)
     return new
 
 
@@ -232,12 +270,15 @@ def change_status(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Staff or the system move a booking forward (arrived, fulfilled, noshow, cancelled); never backwards."""
+    """Staff or the system move a booking forward (arrived, fulfilled, noshow, cancelled); staff take a mark back
+    (arrived → booked, no-show → booked or arrived) on the visit's own day only, saying why."""
     _ensure_not_patient(actor)
     if status is BookingStatus.CANCELLED:
         return cancel_by_staff(booking_id, actor=actor, actor_id=actor_id, reason=reason)
     now = now or clock.now()
     booking = _lock(booking_id)
+    if booking.is_undo(status) and actor is Actor.STAFF:
+        return _undo(booking, status, actor_id, reason, now)
     _ensure_transition(booking, status)
     _ensure_visit_time(booking, status, now)
     booking.status = status.value
@@ -246,16 +287,47 @@ def change_status(
     return booking
 
 
+def _undo(booking: Booking, status: BookingStatus, actor_id: str | None, reason: str | None,
+          now: datetime) -> Booking:
+    """Take a mark back on the visit's day; a missed visit whose time was booked again since cannot hold it again."""
+    if not booking.is_visit_day(now):
+        raise IllegalTransition(_("A mark can be taken back only on the day of the visit."))
+    if not (reason or "").strip():
+        raise InvalidRequest(_("Say why the mark is taken back."), errors={"reason": [_("Required.")]})
+    previous = booking.status
+    booking.status = status.value
+    booking.undone_at = now
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise SlotTaken(_("This time has been booked again since the visit was marked as missed.")) from None
+    audit.record(booking, Actor.STAFF, "undone", {"from": previous, "to": status.value, "reason": reason.strip()},
+                 actor_id)
+    return booking
+
+
+def set_note(booking_id: int, note: str | None, *, actor_id: str) -> Booking:
+    """The front desk's note on a visit (empty: none). Staff-only: never sent, never logged; the audit trail says
+    only that it changed."""
+    booking = _lock(booking_id)
+    booking.note = (note or "").strip() or None
+    audit.record(booking, Actor.STAFF, "note_changed", {}, actor_id)
+    return booking
+
+
 def mark_missed(ended_before: datetime) -> list[int]:
     """The system marks every visit still booked that ended before `ended_before` missed, as `change_status` marks
     one (its messages not yet sent skipped, an audit event each), in three statements however many there are;
     returns their ids, ascending.
 
-    A visit staff changed meanwhile is no longer booked by the time the UPDATE reads it again, and keeps their mark.
+    A visit staff changed meanwhile is no longer booked by the time the UPDATE reads it again, and keeps their mark;
+    one whose mark staff took back (`undone_at`: a late patient) is theirs to mark, never the night's.
     """
     marked = sorted(db.session.scalars(
         update(Booking)
-        .where(Booking.status == BookingStatus.BOOKED.value, Booking.ends_at < ended_before)
+        .where(Booking.status == BookingStatus.BOOKED.value, Booking.ends_at < ended_before,
+               Booking.undone_at.is_(None))
         .values(status=BookingStatus.NOSHOW.value)
         .returning(Booking.id)
     ))
@@ -277,6 +349,7 @@ def confirm_attendance(booking_id: int, *, user_id: int) -> Booking:
     )
     if already is None:
         audit.record(booking, Actor.PATIENT, "attendance_confirmed", {}, str(user_id))
+        booking.confirmed_at = clock.now()
     return booking
 
 
@@ -408,6 +481,23 @@ def _mark_cancelled(booking: Booking, actor: Actor, actor_id: str | None, reason
     booking.ical_sequence += 1  # calendars take the cancelled event as newer than the booked one
     outbox.skip_pending([booking.id], _NOT_YET_SENT, "booking cancelled")
     audit.record(booking, actor, "cancelled", {"reason": reason} if reason else {}, actor_id)
+
+
+def queue_reminders(booking_ids: Collection[int], *, now: datetime | None = None) -> list[int]:
+    """The scheduled reminders still ahead of these booked visits, written now for their Telegram chat (a patient
+    booked by phone who has just linked their Telegram: the desk told them the rest). Returns the new outbox ids."""
+    now = now or clock.now()
+    visits = db.session.scalars(select(Booking).where(
+        Booking.id.in_(list(booking_ids)), Booking.status == BookingStatus.BOOKED.value, Booking.user_id.is_not(None),
+    ).order_by(Booking.starts_at, Booking.id))
+    return outbox.queue_messages([
+        outbox.Message(message.kind, booking.user_id,
+                       outbox.dedupe_key("booking", booking.id, message.kind.value, message.label),
+                       booking_id=booking.id, payload=message.payload, due_at=message.due_at)
+        for booking in visits
+        for message in _booking_messages(booking.starts_at, now, now, rescheduled_from=None)
+        if message.kind is MessageKind.REMINDER
+    ])
 
 
 def _booking_messages(

@@ -1,4 +1,4 @@
-"""A new booking in one statement: the patient's user row, the booking, its audit event and its messages.
+"""A new booking in one statement: the patient's user row and patient, the booking, its audit event and its messages.
 
 Built from SQLAlchemy Core over the mapped tables, compiled once, and prepared once per connection
 (`medsync.prepared`): one round trip, planned once. The INSERT ... SELECT writes no row when the doctor is away
@@ -6,8 +6,9 @@ that day; without a conflict target DO NOTHING covers every unique and exclusion
 for the winner and then writes nothing, instead of aborting the transaction. The audit event and the messages
 are written from the booking's row, so they exist exactly when it does. The user row is upserted as
 `users.write_profile` writes it: the booking's foreign key is checked at the end of the statement, when the row
-exists. The booking comes back through the ORM, loaded from the row the statement returns (RETURNING): no
-SELECT after it.
+exists. A Telegram user's own patient is made (or found) in the same statement when the booking names none
+(`patient_id` NULL: the front desk names theirs). The booking comes back through the ORM, loaded from the row the
+statement returns (RETURNING): no SELECT after it. A booking without a Telegram account gets no messages.
 
 What is written is decided elsewhere: the event's values by `audit.event`, the messages' keys by
 `outbox.dedupe_key`, which reminders a booking gets by `medsync.services.reminders`.
@@ -26,13 +27,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.sql.selectable import CTE
 
 from medsync.extensions import db
-from medsync.models import Booking, BookingEvent, DoctorAbsence, MessageKind, MessageStatus, OutboxMessage
+from medsync.models import Booking, BookingEvent, DoctorAbsence, MessageKind, MessageStatus, OutboxMessage, Patient
 from medsync.prepared import PreparedStatement
 from medsync.services import changes, outbox, users
 
 # The booking's columns the statement writes (the rest are the table's defaults).
 WRITTEN = (
-    "user_id", "clinic_id", "doctor_id", "diagnostic_id", "starts_at", "ends_at", "status", "patient_first_name",
+    "patient_id", "user_id", "clinic_id", "doctor_id", "diagnostic_id", "starts_at", "ends_at", "status", "patient_first_name",
     "patient_last_name", "patient_phone", "patient_email", "patient_message", "idempotency_key",
     "rescheduled_from_id", "ical_uid", "ical_sequence",
 )
@@ -53,10 +54,11 @@ class BookingMessage:
 
 def write(
     values: dict[str, Any], *, day: date, event: dict[str, Any], messages: Sequence[BookingMessage],
-    queued_at: datetime, profile: users.Profile | None,
+    queued_at: datetime, profile: users.Profile | None, patient_phone: str,
 ) -> Booking | None:
     """Write the booking (`values`: every column of WRITTEN), its audit event and its messages, and the patient's
-    `profile` when given, unless the doctor is away on `day` or a unique or exclusion constraint refuses the
+    `profile` when given (and the user's patient with `patient_phone`, unless `values` name the patient), unless the
+    doctor is away on `day` or a unique or exclusion constraint refuses the
     booking: then no booking, event or message is written (None). Raises IntegrityError or OperationalError for
     what the statement does not absorb (a deadlock, a missing catalog row)."""
     parameters = {
@@ -64,7 +66,7 @@ def write(
         "event_details": json.dumps(event["details"]),  # prepared: values go as they are (prepared.py)
         "kinds": [message.kind.value for message in messages], "labels": [message.label for message in messages],
         "payloads": [json.dumps(message.payload) for message in messages],
-        "dues": [message.due_at for message in messages],
+        "dues": [message.due_at for message in messages], "patient_phone_e164": patient_phone,
     }
     if profile is not None:
         parameters.update(profile.values("profile_"))
@@ -98,6 +100,25 @@ def _statement(with_profile: bool) -> PreparedStatement:
     return PreparedStatement.of_query("medsync_book_with_profile" if with_profile else "medsync_book", query)
 
 
+def _patient() -> CTE:
+    """The Telegram user's own patient, made at their first booking from its details (found at the next ones), when
+    the booking names no patient; its id comes back."""
+    patients = Patient.__table__
+    user_id = bindparam("user_id", type_=Booking.__table__.c.user_id.type)
+    bookings = Booking.__table__
+    row = select(
+        user_id, *(bindparam(name, type_=bookings.c[name].type) for name in ("patient_first_name", "patient_last_name")),
+        bindparam("patient_phone_e164", type_=Text()), bindparam("patient_email", type_=bookings.c.patient_email.type),
+    ).where(bindparam("patient_id", type_=Integer()).is_(None))
+    upsert = insert(patients).from_select(("user_id", "first_name", "last_name", "phone", "email"), row,
+                                          include_defaults=False)
+    # DO UPDATE (to the same value), not DO NOTHING: the row comes back even when it was there, or when a racing
+    # first booking of the same user made it a moment ago.
+    return upsert.on_conflict_do_update(
+        index_elements=[patients.c.user_id], set_={"user_id": upsert.excluded.user_id}
+    ).returning(patients.c.id).cte("patient_row")
+
+
 def _booked() -> CTE:
     """The booking, unless the doctor is away that day or a constraint refuses it; its whole row comes back."""
     bookings, absences = Booking.__table__, DoctorAbsence.__table__
@@ -105,7 +126,10 @@ def _booked() -> CTE:
     away = select(absences.c.id).where(
         absences.c.doctor_id == bindparam("doctor_id"), absences.c.first_day <= day, absences.c.last_day >= day
     ).exists()
-    row = select(*(bindparam(name, type_=bookings.c[name].type) for name in WRITTEN)).where(~away)
+    patient = _patient()
+    patient_id = func.coalesce(bindparam("patient_id", type_=Integer()), select(patient.c.id).scalar_subquery())
+    row = select(*(patient_id if name == "patient_id" else bindparam(name, type_=bookings.c[name].type)
+                   for name in WRITTEN)).where(~away)
     return (
         insert(bookings).from_select(WRITTEN, row, include_defaults=False)
         .on_conflict_do_nothing().returning(*bookings.c).cte("booked")
@@ -133,7 +157,7 @@ def _queued(booked: CTE) -> CTE:
     row = select(
         message.c.kind, outbox.dedupe_key("booking", booked.c.id, message.c.kind, message.c.label), booked.c.id,
         booked.c.user_id, message.c.payload, message.c.due_at, pending,
-    ).select_from(booked).join(message, true())
+    ).select_from(booked).join(message, true()).where(booked.c.user_id.is_not(None))
     columns = ("kind", "dedupe_key", "booking_id", "chat_id", "payload", "due_at", "status")
     return outbox.skipping_known_keys(insert(messages).from_select(columns, row, include_defaults=False)).cte("queued")
 

@@ -63,7 +63,7 @@ def test_a_card_offers_only_the_moves_the_visit_allows_now(
     frozen_now(booking.starts_at + timedelta(minutes=5))
     assert card_buttons(booking) == ["✅ Arrived", "🚫 Missed", "❌ Cancel visit", "Refresh", "« The day"]
     post_update(callback_update(member.telegram_id, callbacks.visit_move.new(booking.id, "arrived", 1)))
-    assert card_buttons(booking) == ["☑️ Completed", "Refresh", "« The day"]
+    assert card_buttons(booking) == ["☑️ Completed", "↩️ Back to booked", "Refresh", "« The day"]
     post_update(callback_update(member.telegram_id, callbacks.visit_move.new(booking.id, "fulfilled", 1)))
     assert card_buttons(booking) == ["Refresh", "« The day"]
 
