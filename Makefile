@@ -70,7 +70,7 @@ run: db  ## web (gunicorn), Celery worker and beat together
 	PORT=$(PORT) WEBAPP_URL="$$url" $(VENV)/bin/honcho start -f Procfile --env /dev/null
 
 test: setup services  ## every test, against real PostgreSQL and Redis
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2  # two workers: each its own database and Redis database (tests/conftest.py)
 
 bench: setup services $(WRK)  ## every issue-10 scenario beside /healthz in one table (BENCH_ARGS="--seconds 10")
 	$(PY) -m bench $(BENCH_ARGS)
