@@ -28,7 +28,10 @@ def test_the_sweep_returns_rows_whose_lease_ran_out_and_fails_them_once_out_of_a
     make_booking()
     make_booking()
     first, second = message_rows(MessageKind.CONFIRMATION)
-    redis_client.flushdb()  # forget the after-commit enqueue: only the sweep hands rows out here
+    # Forget the after-commit enqueue (published by the hand-over's thread, so wait for it first): only the sweep
+    # hands rows out here.
+    assert app.extensions["task_queue"].wait_until_published()
+    redis_client.flushdb()
     ran_out = clock.now() - timedelta(seconds=1)
     db.session.execute(update(OutboxMessage).values(status="sending", claim_token="dead-worker",
                                                     lease_expires_at=ran_out, attempts=1))
