@@ -165,6 +165,8 @@ class Booking(PatientChoices, db.Model):
               postgresql_where=text(f"{ACTIVE_SQL} AND user_id IS NOT NULL")),
         CheckConstraint(f"char_length(note) <= {NOTE_LIMIT}", name="note_length"),
         Index("ix_bookings_user_starts", "user_id", "starts_at"),
+        # A Telegram account's booked visits in start order: its upcoming list, whatever plan the list gets.
+        Index("ix_bookings_user_booked_starts", "user_id", "starts_at", postgresql_where=text(BOOKED_SQL)),
         # A patient's visits; with the clinic beside them, so "a patient of these clinics" (the desk's search) is
         # answered from the index alone.
         Index("ix_bookings_patient_starts", "patient_id", "starts_at", postgresql_include=["clinic_id"]),
