@@ -23,6 +23,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from bench.scale import FIRST_NAMES, LAST_NAMES
+from bench.server import RESULTS_KEY
 from medsync import create_app
 from medsync.extensions import db
 from medsync.models import StaffRole
@@ -121,7 +122,8 @@ def measure(requests: int) -> dict[str, float]:
 
 def _app():
     return create_app({"DATABASE_URL": database_url(DB_NAME), "REDIS_URL": REDIS_URL,
-                       "TELEGRAM_API_URL": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING"})
+                       "TELEGRAM_API_URL": "http://127.0.0.1:9", "LOG_LEVEL": "WARNING",
+                       "RESULTS_KEY": (RESULTS_KEY,)})  # no results are read here, but nothing starts without a key
 
 
 def main() -> None:
