@@ -43,15 +43,8 @@
       return body;
     }
 
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      F.clearErrors(document);
-      F.save("/api/v1/admin/doctors", doctorId, version, values()).then(function (doctor) {
-        M.haptic("success");
-        if (!doctorId) { window.location.href = "/app/staff/doctors/" + doctor.id; return; }
-        show(doctor);
-        M.toast(M.t("saved"));
-      }, showErrors);
+    F.savesRow(form, "doctors", doctorId, {
+      scope: document, values: values, show: show, version: function () { return version; },
     });
 
     document.querySelector("[data-photo-file]").addEventListener("change", function (event) {

@@ -77,6 +77,27 @@
     return M.api(path + "/" + id, { method: "PATCH", body: body, headers: { "If-Match": '"' + version + '"' } });
   }
 
+  /* The form saves a catalog row: `editing.values()` the body (null: refused on the page already), `editing.version()`
+     the version shown; a new row's page is opened once it is added, an existing one shown again as saved. Errors go
+     beside their fields (`editing.place`, as for showErrors) and in a popup. */
+  function savesRow(form, collection, id, editing) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearErrors(editing.scope || form);
+      var body = editing.values();
+      if (!body) return;
+      save("/api/v1/admin/" + collection, id, editing.version(), body).then(function (row) {
+        M.haptic("success");
+        if (!id) { window.location.href = "/app/staff/" + collection + "/" + row.id; return; }
+        editing.show(row);
+        M.toast(M.t("saved"));
+      }, function (error) {
+        showErrors(editing.scope || form, error, editing.place && editing.place());
+        M.showError(error.message);
+      });
+    });
+  }
+
   /* A decimal the way people type it ("650,50") as a JSON number; what is not one stays as typed (the API names it). */
   function decimal(text) {
     var value = String(text).trim().replace(",", ".");
@@ -98,6 +119,6 @@
   window.MedSyncForms = {
     clearErrors: clearErrors, showFieldError: showFieldError, showErrors: showErrors, placeItems: placeItems,
     messageOf: messageOf, parseHours: parseHours, hoursText: hoursText, option: option, save: save,
-    decimal: decimal, whole: whole, adminOnly: adminOnly,
+    decimal: decimal, whole: whole, adminOnly: adminOnly, savesRow: savesRow,
   };
 })();
