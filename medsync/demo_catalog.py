@@ -1,9 +1,10 @@
 """The demo catalog: read from demo_catalog.toml (shipped in this package), checked, turned into typed objects.
 
 A mistake in the file is a CatalogError naming the file, the entry and the problem, e.g.
-``demo_catalog.toml: doctors.olena-kovalenko.clinic: Unknown clinic 'kyiv'.`` The checks here are
-what any catalog must satisfy to be seeded and booked (known references, whole-hour grids, real time
-zones…); what the shipped demo happens to contain is tested in tests/foundation/test_demo_catalog.py.
+``demo_catalog.toml: doctors.olena-kovalenko.clinic: Unknown clinic 'kyiv'.`` A value is checked by the admin
+API's own rules (medsync.catalog_fields: a 09:30 opening or a 25-minute appointment is fine in a file exactly when
+the API takes it), plus what only a file can get wrong (references between its entries, keys); what the shipped
+demo happens to contain (whole hours for the original front end) is tested in tests/foundation/test_demo_catalog.py.
 """
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.numbers import is_currency
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from medsync.catalog_fields import (
+    LONG_TEXT, ClockTime, Minutes, PositivePrice, check_opening_day, known_currency, known_zone,
+)
 from medsync.languages import LANGUAGES, TRANSLATED
 from medsync.services.photos import AVATAR_PATH
 
@@ -206,6 +208,8 @@ class Prose(fields.Str):
         folded = " ".join(super()._deserialize(value, attr, data, **kwargs).split())
         if not folded:
             raise ValidationError("Must not be blank.")
+        if len(folded) > LONG_TEXT:
+            raise ValidationError(f"At most {LONG_TEXT} characters.")
         return folded
 
 
@@ -222,28 +226,6 @@ class Lines(fields.List):
         if any("\n" in item for item in items):
             raise ValidationError("One line per item.")
         return "\n".join(items)
-
-
-class WholeHour(fields.Str):
-    """"HH:00", a clinic-local time: the original Mini App offers only whole-hour slots."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> time:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        match = re.fullmatch(r"([01][0-9]|2[0-3]):00", text)
-        if match is None:
-            raise ValidationError(f"{text!r} is not a whole hour written as 'HH:00', e.g. '08:00'.")
-        return time(int(match[1]))
-
-
-class Price(fields.Str):
-    """A price in the clinic's currency as text with up to two decimals, e.g. "600.00" (text, so no float
-    rounding creeps in)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if not re.fullmatch(r"[0-9]{1,8}(\.[0-9]{1,2})?", text):
-            raise ValidationError(f"{text!r} is not a price like '600.00' (up to two decimals, below 100000000).")
-        return Decimal(text).quantize(Decimal("0.01"))
 
 
 class MonthDay(fields.Str):
@@ -265,23 +247,6 @@ class MonthDay(fields.Str):
         if day is None:
             raise ValidationError(f"{text!r} is not a day of every year written as 'MM-DD', e.g. '12-31'.")
         return day.month, day.day
-
-
-def _divides_an_hour(minutes: int) -> None:
-    if minutes <= 0 or 60 % minutes:
-        raise ValidationError(f"{minutes} does not divide 60: whole hours would fall between slots.")
-
-
-def _currency(code: str) -> None:
-    if not is_currency(code):
-        raise ValidationError(f"{code!r} is not an ISO 4217 currency code, e.g. 'UAH'.")
-
-
-def _time_zone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"{name!r} is not an IANA time zone, e.g. 'Europe/Kyiv'.") from None
 
 
 # --- schemas: one per kind of entry ---------------------------------------------------------------
@@ -323,22 +288,14 @@ class DiagnosticTexts(Schema):
 
 
 class HoursSchema(Schema):
-    opens = WholeHour(required=True)
-    closes = WholeHour(required=True)
-    breaks = fields.List(fields.List(WholeHour(), validate=validate.Length(equal=2, error="A break is [start, end].")),
+    opens = ClockTime(required=True)
+    closes = ClockTime(required=True)
+    breaks = fields.List(fields.List(ClockTime(), validate=validate.Length(equal=2, error="A break is [start, end].")),
                          load_default=list)
 
     @validates_schema
     def _inside_opening_hours(self, data: dict[str, Any], **_: Any) -> None:
-        if data["opens"] >= data["closes"]:
-            raise ValidationError("Closes before it opens.", "closes")
-        ends = data["opens"]
-        for start, end in sorted(data["breaks"]):
-            if not data["opens"] < start < end < data["closes"]:
-                raise ValidationError(f"The break {start:%H:%M}-{end:%H:%M} is not inside opening hours.", "breaks")
-            if start < ends:
-                raise ValidationError(f"The break {start:%H:%M}-{end:%H:%M} overlaps another break.", "breaks")
-            ends = end
+        check_opening_day(data["opens"], data["closes"], [tuple(pause) for pause in data["breaks"]])
 
     @post_load
     def _in_order(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -348,8 +305,8 @@ class HoursSchema(Schema):
 class ClinicSchema(Schema):
     name = _text(200)
     address = _text(300)
-    timezone = fields.Str(required=True, validate=_time_zone)
-    currency = fields.Str(required=True, validate=_currency)
+    timezone = fields.Str(required=True, validate=known_zone)
+    currency = fields.Str(required=True, validate=known_currency)
     default_language = fields.Str(required=True, validate=validate.OneOf(
         LANGUAGES, error="Not one of the catalog languages ({choices}): {input}."))
     hours = fields.Dict(keys=fields.Str(validate=validate.OneOf(WEEKDAYS, error="Not a weekday: {input}.")),
@@ -394,8 +351,8 @@ class DoctorSchema(translatable(DoctorTexts)):  # type: ignore[misc]
     full_name = _text(200)
     specialty = fields.Str(required=True)
     clinic = fields.Str(required=True)
-    price = Price(required=True)
-    appointment_minutes = fields.Int(required=True, strict=True, validate=_divides_an_hour)
+    price = PositivePrice(required=True)
+    appointment_minutes = Minutes(required=True, strict=True)
     experience = Prose(load_default=None)
     certificates = Lines(required=False, load_default=None)
     services = Lines(required=False, load_default=None)
@@ -409,9 +366,9 @@ class DoctorSchema(translatable(DoctorTexts)):  # type: ignore[misc]
 
 class DiagnosticSchema(translatable(DiagnosticTexts)):  # type: ignore[misc]
     name = _text(120)
-    price = Price(required=True)
-    prices = fields.Dict(keys=fields.Str(), values=Price(), load_default=dict)
-    duration_minutes = fields.Int(required=True, strict=True, validate=_divides_an_hour)
+    price = PositivePrice(required=True)
+    prices = fields.Dict(keys=fields.Str(), values=PositivePrice(), load_default=dict)
+    duration_minutes = Minutes(required=True, strict=True)
     clinics = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
     description = Prose(load_default=None)
     photo = fields.Str(load_default=None, validate=validate.Regexp(
@@ -458,8 +415,9 @@ class CatalogSchema(Schema):
             if closure["clinic"] not in clinics:
                 refuse("closures", number, "clinic", message=f"Unknown clinic {closure['clinic']!r}.")
         for kind in ("specialties", "diagnostics"):
-            names = {key: item["name"] for key, item in data[kind].items()}
-            for name, count in Counter(names.values()).items():
+            # As the admin API: names differ regardless of case ("MRI" and "mri" are one name).
+            names = Counter(item["name"].lower() for item in data[kind].values())
+            for name, count in names.items():
                 if count > 1:
                     refuse(kind, message=f"{count} entries are named {name!r}; names must differ.")
         if problems:
