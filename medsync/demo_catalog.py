@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
 from importlib import resources
@@ -95,6 +95,38 @@ class DemoRating:
 
 
 @dataclass(frozen=True)
+class DemoRota:
+    """Weekly hours from `valid_from` on: (ISO weekday, start, end), clinic-local."""
+
+    valid_from: date
+    weekly: tuple[tuple[int, time, time], ...]
+
+
+@dataclass(frozen=True)
+class DemoOverride:
+    """A doctor's other hours on one day (none: a day off)."""
+
+    day: date
+    hours: tuple[tuple[time, time], ...]
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoAbsence:
+    first_day: date
+    last_day: date
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoTestHours:
+    """A test at one clinic: its duration there (None: the test's) and its rotas (None: not named, left as stored)."""
+
+    duration_minutes: int | None
+    rotas: tuple[DemoRota, ...] | None
+
+
+@dataclass(frozen=True)
 class DemoDoctor:
     key: str
     full_name: str
@@ -112,6 +144,10 @@ class DemoDoctor:
     services_translations: dict[str, str]
     bio_translations: dict[str, str]
     active: bool = True
+    # The doctor's schedule; None: the file does not name it (what is stored stays), () : none.
+    rotas: tuple[DemoRota, ...] | None = None
+    overrides: tuple[DemoOverride, ...] | None = None
+    absences: tuple[DemoAbsence, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +162,7 @@ class DemoDiagnostic:
     photo_url: str
     name_translations: dict[str, str]
     description_translations: dict[str, str]
+    at: dict[str, DemoTestHours] = field(default_factory=dict)  # clinic key → its hours and duration there
 
 
 @dataclass(frozen=True)
@@ -154,6 +191,10 @@ def load_demo_catalog(path: Path | None = None) -> DemoCatalog:
     except ValidationError as exc:
         problems = [f"{name}: {where}: {message}" for where, message in _flatten(exc.messages)]
         raise CatalogError("\n".join(problems)) from None
+
+
+def _tuple_or_none(items: list[Any] | None) -> tuple[Any, ...] | None:
+    return None if items is None else tuple(items)
 
 
 def _quoted_line(text: str, error: str) -> str:
@@ -249,6 +290,18 @@ class MonthDay(fields.Str):
         return day.month, day.day
 
 
+class Interval(fields.Str):
+    """"09:00-13:00": a clinic-local start and end, each HH:MM as the admin API's."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[time, time]:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        parts = text.split("-")
+        if len(parts) != 2:
+            raise ValidationError(f"{text!r} is not an interval written as 'HH:MM-HH:MM', e.g. '09:00-13:00'.")
+        clock = ClockTime()
+        return clock.deserialize(parts[0].strip()), clock.deserialize(parts[1].strip())
+
+
 # --- schemas: one per kind of entry ---------------------------------------------------------------
 
 
@@ -334,6 +387,55 @@ class ClosureSchema(Schema):
             raise ValidationError("The last day comes before the first.", "last_day")
 
 
+class RotaSchema(Schema):
+    valid_from = fields.Date(required=True)
+    weekly = fields.Dict(keys=fields.Str(validate=validate.OneOf(WEEKDAYS, error="Not a weekday: {input}.")),
+                         values=fields.List(Interval()), required=True)
+
+    @post_load
+    def _rota(self, data: dict[str, Any], **_: Any) -> DemoRota:
+        weekly = sorted((WEEKDAYS.index(day) + 1, starts, ends) for day, items in data["weekly"].items()
+                        for starts, ends in items)
+        return DemoRota(data["valid_from"], tuple(weekly))
+
+
+class OverrideSchema(Schema):
+    day = fields.Date(required=True)
+    hours = fields.List(Interval(), required=True, metadata={"description": "[]: a day off."})
+    reason = _text(500, required=False)
+
+    @post_load
+    def _override(self, data: dict[str, Any], **_: Any) -> DemoOverride:
+        return DemoOverride(data["day"], tuple(sorted(data["hours"])), data.get("reason"))
+
+
+class AbsenceSchema(Schema):
+    first_day = fields.Date(required=True)
+    last_day = fields.Date(required=True)
+    reason = _text(500, required=False)
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if data["last_day"] < data["first_day"]:
+            raise ValidationError("Must not be before the first day.", "last_day")
+
+    @post_load
+    def _absence(self, data: dict[str, Any], **_: Any) -> DemoAbsence:
+        return DemoAbsence(data["first_day"], data["last_day"], data.get("reason"))
+
+
+class TestHoursSchema(Schema):
+    # As the admin API's PUT …/clinics/{id}/diagnostics/{id}/hours.
+    duration_minutes = fields.Int(strict=True, load_default=None, validate=validate.Range(
+        min=1, max=24 * 60, error="Must be greater than or equal to {min} and less than or equal to {max}."))
+    rotas = fields.List(fields.Nested(RotaSchema), load_default=None)
+
+    @post_load
+    def _hours(self, data: dict[str, Any], **_: Any) -> DemoTestHours:
+        rotas = data["rotas"]
+        return DemoTestHours(data["duration_minutes"], None if rotas is None else tuple(rotas))
+
+
 class RatingSchema(Schema):
     score = fields.Int(required=True, strict=True, validate=validate.Range(1, 5, error="A score is 1 to 5."))
     comment = _text()
@@ -359,6 +461,9 @@ class DoctorSchema(translatable(DoctorTexts)):  # type: ignore[misc]
     bio = Prose(load_default=None)
     ratings = fields.List(fields.Nested(RatingSchema), load_default=list)
     active = fields.Bool(load_default=True, metadata={"description": "false: hidden from patients, bookings kept."})
+    rotas = fields.List(fields.Nested(RotaSchema), load_default=None)
+    overrides = fields.List(fields.Nested(OverrideSchema), load_default=None)
+    absences = fields.List(fields.Nested(AbsenceSchema), load_default=None)
     photo = fields.Str(load_default=None, validate=validate.Regexp(
         r"(/app/photos/uploads/[0-9a-f]{64}-[0-9]+\.webp|https://\S+)\Z",
         error="A photo is an uploaded one ('/app/photos/uploads/…') or an https:// URL."))
@@ -370,6 +475,8 @@ class DiagnosticSchema(translatable(DiagnosticTexts)):  # type: ignore[misc]
     prices = fields.Dict(keys=fields.Str(), values=PositivePrice(), load_default=dict)
     duration_minutes = Minutes(required=True, strict=True)
     clinics = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
+    at = fields.Dict(keys=fields.Str(), values=fields.Nested(TestHoursSchema), load_default=dict,
+                     metadata={"description": "Clinic key → the test's duration and rotas there."})
     description = Prose(load_default=None)
     photo = fields.Str(load_default=None, validate=validate.Regexp(
         r"(/app/photos/uploads/[0-9a-f]{64}-[0-9]+\.webp|https://\S+)\Z",
@@ -408,9 +515,10 @@ class CatalogSchema(Schema):
             for clinic, count in Counter(diagnostic["clinics"]).items():
                 if count > 1:
                     refuse("diagnostics", key, "clinics", message=f"{clinic!r} is listed {count} times.")
-            for clinic in diagnostic["prices"]:
-                if clinic not in diagnostic["clinics"]:
-                    refuse("diagnostics", key, "prices", message=f"{clinic!r} is not among the clinics offering it.")
+            for part in ("prices", "at"):
+                for clinic in diagnostic[part]:
+                    if clinic not in diagnostic["clinics"]:
+                        refuse("diagnostics", key, part, message=f"{clinic!r} is not among the clinics offering it.")
         for number, closure in enumerate(data["closures"]):
             if closure["clinic"] not in clinics:
                 refuse("closures", number, "clinic", message=f"Unknown clinic {closure['clinic']!r}.")
@@ -430,7 +538,9 @@ class CatalogSchema(Schema):
             clinics=tuple(DemoClinic(key=key, **clinic) for key, clinic in data["clinics"].items()),
             closures=tuple(DemoClosure(**closure) for closure in data["closures"]),
             doctors=tuple(
-                DemoDoctor(key=key, **{**doctor, "ratings": tuple(doctor["ratings"])},
+                DemoDoctor(key=key, **{**doctor, "ratings": tuple(doctor["ratings"]),
+                                       **{part: _tuple_or_none(doctor[part]) for part in ("rotas", "overrides",
+                                                                                          "absences")}},
                            photo_url=photo or photo_url("doctors", key))
                 for key, doctor in data["doctors"].items() for photo in [doctor.pop("photo")]
             ),

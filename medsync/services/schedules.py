@@ -71,7 +71,7 @@ def replace_hours(
     doctor = _doctor(doctor_id)
     now = now or clock.now()
     valid_from = _starting(valid_from, doctor.clinic, now)
-    _check_weekly(weekly, doctor.appointment_minutes)
+    check_weekly(weekly, doctor.appointment_minutes)
 
     owned = select(Rota).where(Rota.doctor_id == doctor.id)
     replaced = db.session.scalar(owned.where(Rota.valid_from == valid_from))
@@ -106,7 +106,7 @@ def replace_test_hours(
     if duration_minutes is not None and duration_minutes <= 0:
         raise InvalidRequest(_("Please check the hours."), errors={"duration_minutes": [_("Must be positive.")]})
     minutes = duration_minutes or offer.duration_minutes or db.session.get(DiagnosticType, diagnostic_id).duration_minutes
-    _check_weekly(weekly, minutes)
+    check_weekly(weekly, minutes)
 
     owned = select(Rota).where(Rota.clinic_id == clinic_id, Rota.diagnostic_id == diagnostic_id)
     replaced = db.session.scalar(owned.where(Rota.valid_from == valid_from))
@@ -147,7 +147,7 @@ def add_override(
 ) -> Change:
     """Other hours for the doctor on one day (none: a day off), replacing an override of that day."""
     doctor = _doctor(doctor_id)
-    errors = _interval_errors([(index, start, end) for index, (start, end) in enumerate(hours)],
+    errors = interval_errors([(index, start, end) for index, (start, end) in enumerate(hours)],
                               doctor.appointment_minutes)
     if errors:
         raise InvalidRequest(_("Please check the hours."), errors={"hours": errors})
@@ -196,7 +196,7 @@ def add_absence(
 ) -> Change:
     """The doctor does not see patients from `first_day` to `last_day` (vacation, illness, training)."""
     doctor = _doctor(doctor_id)
-    _check_days(first_day, last_day)
+    check_days(first_day, last_day)
 
     def write() -> DoctorAbsence:
         absence = DoctorAbsence(doctor_id=doctor.id, first_day=first_day, last_day=last_day, reason=reason)
@@ -239,7 +239,7 @@ def add_closure(
     """The whole clinic is closed from `first_day` to `last_day` (default: that day only): a public holiday."""
     clinic = _clinic(clinic_id)
     last_day = last_day or first_day
-    _check_days(first_day, last_day)
+    check_days(first_day, last_day)
 
     def write() -> ClinicClosure:
         closure = ClinicClosure(clinic_id=clinic.id, first_day=first_day, last_day=last_day, reason=reason)
@@ -375,7 +375,7 @@ class _ClinicSchedules:
 # --- checks ----------------------------------------------------------------------------------------
 
 
-def _check_weekly(weekly: Sequence[WeeklyHours], length_minutes: int) -> None:
+def check_weekly(weekly: Sequence[WeeklyHours], length_minutes: int) -> None:
     errors: dict[int, dict[str, list[str]]] = {}
     for index, interval in enumerate(weekly):
         if not 1 <= interval.weekday <= 7:
@@ -385,13 +385,13 @@ def _check_weekly(weekly: Sequence[WeeklyHours], length_minutes: int) -> None:
         if index not in errors:
             by_day.setdefault(interval.weekday, []).append((index, interval.starts, interval.ends))
     for intervals in by_day.values():
-        for index, messages in _interval_errors(intervals, length_minutes).items():
+        for index, messages in interval_errors(intervals, length_minutes).items():
             errors.setdefault(index, {}).update(messages)
     if errors:
         raise InvalidRequest(_("Please check the hours."), errors={"weekly": errors})
 
 
-def _interval_errors(intervals: list[tuple[int, time, time]], length_minutes: int) -> dict[int, dict[str, list[str]]]:
+def interval_errors(intervals: list[tuple[int, time, time]], length_minutes: int) -> dict[int, dict[str, list[str]]]:
     """One day's intervals (index, start, end): each must end after it starts, on the grid, and overlap no other."""
     errors: dict[int, dict[str, list[str]]] = {}
     step = timetables.grid_minutes(length_minutes)
@@ -410,7 +410,7 @@ def _interval_errors(intervals: list[tuple[int, time, time]], length_minutes: in
     return errors
 
 
-def _check_days(first_day: date, last_day: date) -> None:
+def check_days(first_day: date, last_day: date) -> None:
     if last_day < first_day:
         raise InvalidRequest(_("The last day comes before the first."),
                              errors={"last_day": [_("Must not be before the first day.")]})
