@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from medsync import clock
@@ -272,11 +272,13 @@ def _apply(
     the audit trail (`action` on the doctor, the test or the clinic: what it was `before`, what it is now and the
     visits it cancelled).
 
-    The owner's row (the doctor, the test at its clinic, the clinic) is locked first: a booking being written for it
-    holds a key-share lock on that row (its foreign key) until it commits, so every booking that got in before is
-    seen here, and one that comes after waits for this change.
+    The clinic's row is locked first (then the owner's: the doctor, the test at its clinic): a booking being written
+    at the clinic holds a key-share lock on that row until it commits, so every booking that got in before is seen
+    here, and one that comes after waits for this change and then finds the clinic's schedule version moved, and
+    writes nothing (`schedule_changed`; services.bookings.statement).
     """
     now = now or clock.now()
+    lock_schedule(clinic_id)  # the clinic's row first, then the owner's: a booking locks them in that order too
     db.session.refresh(owner, with_for_update=True)
     savepoint = db.session.begin_nested()
     try:
@@ -290,6 +292,7 @@ def _apply(
         savepoint.rollback()
         return Change(None, affected)
     savepoint.commit()
+    schedule_changed(clinic_id)
     cancelled = bookings.cancel_by_clinic(affected, reason=reason, actor_id=actor_id, change=change) if affected else []
     object_type, object_id = (("doctor", doctor_id) if doctor_id is not None else
                               ("diagnostic", diagnostic_id) if diagnostic_id is not None else ("clinic", clinic_id))
@@ -298,6 +301,19 @@ def _apply(
     audit.record(action, actor_id=actor_id, object_type=object_type, object_id=object_id, clinic_id=clinic_id,
                  before=before, after=after)
     return Change(written.id, cancelled)
+
+
+def lock_schedule(clinic_id: int) -> None:
+    """Lock the clinic's row until this transaction ends (FOR UPDATE: a booking's key-share lock waits for it)."""
+    db.session.execute(select(Clinic.id).where(Clinic.id == clinic_id).with_for_update())
+
+
+def schedule_changed(clinic_id: int) -> None:
+    """Move the clinic's schedule version (its row locked by `lock_schedule`): a booking validated on the schedule
+    before this change, waiting on the lock, then finds another version and is refused."""
+    db.session.execute(update(Clinic).where(Clinic.id == clinic_id)
+                       .values(schedule_version=Clinic.schedule_version + 1), execution_options={
+                           "synchronize_session": False})
 
 
 def _described(row: Any) -> dict[str, Any]:
