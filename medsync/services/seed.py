@@ -68,6 +68,9 @@ def import_catalog(demo: DemoCatalog, *, actor_id: str = "cli", affected: Affect
     schedules leave out are refused (CatalogError), listed (a dry run) or cancelled by the clinic (`affected`)."""
     changes = Changes()
     now = clock.now()
+    # Every clinic's row locked first, as a schedule change locks it: bookings wait for the import (they are
+    # checked on its schedules once it commits), and none slips between what is stranded before and after.
+    db.session.execute(select(Clinic.id).order_by(Clinic.id).with_for_update())
     stranded_before = _stranded(now)
     clinics = {
         item.key: _upsert(changes, Clinic, item.key, actor_id, name=item.name, address=item.address,
@@ -98,6 +101,8 @@ def import_catalog(demo: DemoCatalog, *, actor_id: str = "cli", affected: Affect
     db.session.flush()
     _take_from_booked(changes, _stranded(now), stranded_before, affected, actor_id)
     if changes.lines:
+        for clinic in clinics.values():
+            schedules.schedule_changed(clinic.id)
         catalog_changed()
     return changes
 
