@@ -248,7 +248,7 @@ class DayBookings(MethodView):
             doctor_id=staff.doctor_id if staff.role is StaffRole.DOCTOR else None, page=page, per_page=per_page,
         )
         # Patients' names, phones and notes were read: the trail says who saw whose (ids only).
-        privacy_audit.patients_listed(staff.actor_id, page.items, day=date)
+        privacy_audit.patients_listed(staff.actor_id, page.items, day=date, listing=privacy_audit.DAY)
         db.session.commit()
         return page_body(page)
 
@@ -319,7 +319,12 @@ class Patients(MethodView):
         """Patients of the caller's clinics whose name or phone holds the query's words, with their next visits; the
         first 100 matches at most (type more to narrow), by name."""
         staff = access.require_role(StaffRole.RECEPTION)
-        return page_body(patients.search(q, within=staff.clinic_ids, page=page, per_page=per_page))
+        found = patients.search(q, within=staff.clinic_ids, page=page, per_page=per_page)
+        # Their names and phones were read: the trail says who saw whose (ids only, never the query).
+        privacy_audit.patients_found(staff.actor_id, [item.patient.id for item in found.items],
+                                     within=staff.clinic_ids)
+        db.session.commit()
+        return page_body(found)
 
 
 @blp.route("/bookings/<int:booking_id>/status")
@@ -434,4 +439,8 @@ class FailedDeliveries(MethodView):
     def get(self, page, per_page):
         """Messages that could not be delivered (blocked bot, attempts used up): who did not get what."""
         staff = access.require_role(StaffRole.RECEPTION)
-        return page_body(delivery.failed_deliveries(within=staff.clinic_ids, page=page, per_page=per_page))
+        failed = delivery.failed_deliveries(within=staff.clinic_ids, page=page, per_page=per_page)
+        privacy_audit.patients_listed(staff.actor_id, [message.booking for message in failed.items], day=None,
+                                      listing=privacy_audit.FAILED_DELIVERIES)
+        db.session.commit()
+        return page_body(failed)
