@@ -347,7 +347,8 @@ class VisitsToCall(MethodView):
     @refusals(blp, {401: ADMIN_AUTH, 403: ADMIN_ROLE, 404: NO_CLINIC})
     def get(self, query: dict[str, Any], clinic_id: int) -> list[Any]:
         """Visits the clinic cancelled for a schedule change whose patient no message reached (no Telegram, blocked
-        the bot, delivery failed): the front desk calls them. Any staff role of the clinic reads it."""
+        the bot, delivery failed): the front desk calls them. Any staff role of the clinic reads it; the read is
+        audited (`patients.read`, the bookings shown)."""
         access.require_role(StaffRole.RECEPTION)
         clinic = _clinic(clinic_id)
         now = clock.now()
