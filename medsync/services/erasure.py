@@ -133,7 +133,9 @@ def erase_desk_patient(patient_id: int, *, actor_id: str, within: Collection[int
     finds nothing personal left and changes nothing. With `dry_run`, what it would do, and nothing written. Flushes,
     the caller commits; the caller has checked the patient is of its clinics."""
     now = now or clock.now()
-    patient = db.session.get(Patient, patient_id, with_for_update=True)  # orders this against a desk booking them
+    # The lock orders this against a desk booking them and against a second erasure, which then reads the row as
+    # the first left it (populate_existing: not as this session loaded it before the lock).
+    patient = db.session.get(Patient, patient_id, with_for_update=True, populate_existing=True)
     if patient.user_id is not None:
         raise PatientHasTelegram()
     clinic_ids = set(db.session.scalars(select(Booking.clinic_id).where(Booking.patient_id == patient_id).distinct()))
