@@ -8,6 +8,9 @@ to their chat, pending or sent, are deleted; audit events keep ids (booking, res
 Telegram id and their own words (a cancel reason); their ratings lose the author and the comment. A set of statements
 whatever the number of bookings, and idempotent: a second request finds nothing and changes nothing. Files and Redis
 keys go once the transaction commits (a rollback leaves both in place).
+
+A patient without Telegram (booked by the front desk) has no chat to ask from: a clinic admin erases them on request
+(`erase_desk_patient`), through the same statements, audited.
 """
 from __future__ import annotations
 
@@ -163,6 +166,7 @@ def _erase_desk_patient(patient: Patient, *, actor_id: str, now: datetime) -> De
     cancelled = _cancel_upcoming(theirs, now, actor=Actor.STAFF, actor_id=actor_id, reason=ERASED_ON_REQUEST)
     booking_ids = select(Booking.id).where(Booking.patient_id == patient.id).scalar_subquery()
     results_deleted = _delete_results(booking_ids)
+    _forget_their_words_in_the_audit(booking_ids)
     # Without Telegram nothing reaches them, but a row may wait from before (a chat they had, or a staff resend).
     db.session.execute(
         delete(OutboxMessage).where(OutboxMessage.booking_id.in_(booking_ids), OutboxMessage.kind.in_(_THEIR_KINDS))
