@@ -40,7 +40,7 @@ def rotate_results_key(batch_size: int) -> None:
               help="Files renamed per transaction.")
 @with_appcontext
 def rename_result_files(batch_size: int) -> None:
-    """Rename result files stored under the SHA-256 of their content (before migration 0012) to names of no meaning,
+    """Rename result files stored under the SHA-256 of their content (before migration 0013) to names of no meaning,
     and remove such names no row uses any more. Hard links, then the rows, then the old names: downloads go on
     meanwhile, and an interrupted run is simply run again. Run it once every process runs this version."""
     left = result_names.left_to_rename()

@@ -1,4 +1,4 @@
-"""Renaming result files stored under the SHA-256 of their content ("<booking_id>/<sha256>.pdf", before 0012): such a
+"""Renaming result files stored under the SHA-256 of their content ("<booking_id>/<sha256>.pdf", before 0013): such a
 name lets anyone who holds a document and reads RESULTS_DIR confirm that it is stored. `flask medsync
 rename-result-files` gives each a name of no meaning, in batches each committed on its own, and is safe to stop and run
 again:

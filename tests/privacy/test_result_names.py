@@ -46,7 +46,7 @@ def _files(results_dir) -> list[str]:
     return sorted(str(path.relative_to(results_dir)) for path in results_dir.rglob("*.pdf"))
 
 
-def _as_before_0012(result: Result, results_dir) -> str:
+def _as_before_0013(result: Result, results_dir) -> str:
     """Name the result's file as uploads were named before: "<booking_id>/<sha256 of the plain PDF>.pdf"."""
     legacy = f"{result.booking_id}/{result.sha256}.pdf"
     os.replace(results_dir / result.storage_path, results_dir / legacy)
@@ -111,7 +111,7 @@ def test_an_upload_refused_inside_a_savepoint_leaves_no_file_while_the_transacti
 
 def test_files_named_by_their_hash_are_renamed_and_still_download(app, client, stored, results_dir, tma_headers):
     first, second = stored(PDF), stored(OTHER_PDF)
-    legacy = [_as_before_0012(first, results_dir), _as_before_0012(second, results_dir)]
+    legacy = [_as_before_0013(first, results_dir), _as_before_0013(second, results_dir)]
 
     run = app.test_cli_runner().invoke(args=["medsync", "rename-result-files", "--batch-size", "1"])
 
@@ -132,8 +132,8 @@ def test_a_run_stopped_before_its_commit_or_before_removing_the_old_names_is_fin
     app, stored, results_dir
 ):
     linked, committed = stored(PDF), stored(OTHER_PDF)
-    linked_legacy = _as_before_0012(linked, results_dir)
-    committed_legacy = _as_before_0012(committed, results_dir)
+    linked_legacy = _as_before_0013(linked, results_dir)
+    committed_legacy = _as_before_0013(committed, results_dir)
     # Stopped before its commit: the link is made, the row still names the old file.
     os.link(results_dir / linked_legacy, results_dir / result_names.renamed_path(linked))
     # Stopped after its commit: the row names the new file, the old name is still there.
@@ -154,7 +154,7 @@ def test_a_run_stopped_before_its_commit_or_before_removing_the_old_names_is_fin
 
 def test_a_missing_file_is_reported_and_its_row_left_as_it_was(app, stored, results_dir):
     result = stored(PDF)
-    legacy = _as_before_0012(result, results_dir)
+    legacy = _as_before_0013(result, results_dir)
     (results_dir / legacy).unlink()
 
     run = app.test_cli_runner().invoke(args=["medsync", "rename-result-files"])

@@ -6,14 +6,14 @@ Already unique in every database before it: each row's storage path was "<bookin
 named that way are renamed by `flask medsync rename-result-files` (resumable), not here: a migration should not walk
 RESULTS_DIR.
 
-Revision ID: 0012_result_names
-Revises: 0011_user_booked
+Revision ID: 0013_result_names
+Revises: 0012_schedule_version
 """
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0012_result_names'
-down_revision = '0011_user_booked'
+revision = '0013_result_names'
+down_revision = '0012_schedule_version'
 branch_labels = None
 depends_on = None
 
