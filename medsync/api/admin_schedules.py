@@ -24,7 +24,7 @@ from medsync.api.schemas import CalendarDay, Text, between
 from medsync.errors import NotFound
 from medsync.extensions import db
 from medsync.models import Clinic, Doctor, StaffRole
-from medsync.services import schedules
+from medsync.services import privacy_audit, schedules
 
 BAD_HOURS = ("A field is invalid, each named: hours that end before they start, intervals of one day that overlap, a "
              "weekday outside 1-7, a time off the grid (whole hours for a 60-minute doctor, half hours for 30 …), "
@@ -347,11 +347,16 @@ class VisitsToCall(MethodView):
     @refusals(blp, {401: ADMIN_AUTH, 403: ADMIN_ROLE, 404: NO_CLINIC})
     def get(self, query: dict[str, Any], clinic_id: int) -> list[Any]:
         """Visits the clinic cancelled for a schedule change whose patient no message reached (no Telegram, blocked
-        the bot, delivery failed): the front desk calls them. Any staff role of the clinic reads it."""
+        the bot, delivery failed): the front desk calls them. Any staff role of the clinic reads it; the read is
+        audited (`patients.read`, the bookings shown)."""
         access.require_role(StaffRole.RECEPTION)
         clinic = _clinic(clinic_id)
         now = clock.now()
         today = datetime.combine(now.astimezone(clinic.zone).date(), time(0), clinic.zone)
-        visits = schedules.to_call([clinic.id], since=today)
-        return [{**asdict(visit), "starts_at": visit.starts_at.astimezone(clinic.zone)}
-                for visit in visits if visit.starts_at < today + timedelta(days=query["days"])]
+        visits = [visit for visit in schedules.to_call([clinic.id], since=today)
+                  if visit.starts_at < today + timedelta(days=query["days"])]
+        # Names and phones to call were read: the trail says who saw whose (ids only).
+        privacy_audit.bookings_listed(access.actor_id(), {clinic.id: [visit.booking_id for visit in visits]},
+                                      listing=privacy_audit.TO_CALL)
+        db.session.commit()
+        return [{**asdict(visit), "starts_at": visit.starts_at.astimezone(clinic.zone)} for visit in visits]

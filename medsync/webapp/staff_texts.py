@@ -24,7 +24,9 @@ def staff_texts() -> dict[str, str]:
         "weekday_7": gettext("Sun"),
         "closed": gettext("closed"),
         "audit_line": gettext("{when} · {who}"),
+        "bad_hours": gettext("Write hours as 09:00-13:00, several separated by commas."),
         **desk_texts(),
+        **patient_erase_texts(),
     }
 
 
@@ -54,4 +56,14 @@ def desk_texts() -> dict[str, str]:
         "desk_for_patient": gettext("For {name}, {phone}"),
         "desk_choose_time": gettext("Choose a free time in the day grid first."),
         "desk_booked": gettext("Booked: {name} at {time}."),
+    }
+
+
+def patient_erase_texts() -> dict[str, str]:
+    """Erasing a patient without Telegram on request (staff_patient_erase.js)."""
+    return {
+        "erase_button": gettext("Erase this patient's data…"),
+        "erase_confirm": gettext("Erase all data of {name} at their request? Visits ahead cancelled: {visits}; results "
+                                 "deleted: {results}. Past visits stay without name or phone. This cannot be undone."),
+        "erase_done": gettext("The patient's data is erased."),
     }

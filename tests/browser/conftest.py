@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 from werkzeug.serving import make_server
 
+from medsync import clock
 from medsync.models import Clinic
 from tests.bot.staff.conftest import make_staff
 from tests.conftest import BOT_TOKEN
@@ -94,7 +94,8 @@ def open_app(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]
         if telegram:
             profile = user or PATIENT
             config = {
-                "initData": sign_init_data(BOT_TOKEN, profile, auth_date=int(time.time())), "user": profile,
+                "initData": sign_init_data(BOT_TOKEN, profile, auth_date=int(clock.now().timestamp())),
+                "user": profile,
                 "colorScheme": "dark" if dark else "light", "themeParams": DARK_THEME if dark else LIGHT_THEME,
             }
             context.add_init_script(f"window.__TG_CONFIG__ = {json.dumps(config)};\n{STUB}")

@@ -132,13 +132,16 @@
         var next = patient.upcoming.map(function (visit) { return visit.starts_at.slice(0, 10) + " " + clock(visit.starts_at) + " · " + visit.service_name; });
         var choose = M.element("button", { type: "button", class: "button small secondary", text: M.t("desk_book_for") });
         choose.addEventListener("click", function () { choosePatient(patient); });
-        list.appendChild(M.element("li", { class: "card", "data-patient-id": patient.id }, [
+        var card = M.element("li", { class: "card", "data-patient-id": patient.id }, [
           M.element("div", { class: "card-body" }, [
             M.element("strong", { class: "name", text: patient.first_name + " " + patient.last_name + (patient.has_telegram ? "" : " ☎️") }),
             M.element("span", { class: "hint", text: patient.phone }),
             M.element("span", { class: "hint", text: next.join("; ") || M.t("desk_no_visits") }),
           ]), choose,
-        ]));
+        ]);
+        list.appendChild(card);
+        /* Other modules add what they offer for a patient shown (staff_patient_erase.js: erasing on request). */
+        document.dispatchEvent(new CustomEvent("medsync:patient-shown", { detail: { patient: patient, card: card } }));
       });
     }, refused);
   }
