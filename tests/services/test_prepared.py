@@ -59,6 +59,8 @@ def test_it_is_prepared_once_per_connection_even_across_a_rollback(app_context):
 
 def test_a_new_connection_prepares_it_again(app_context):
     values = {"left": 1, "right": 1, "labels": [], "suffix": ""}
+    db.session.close()
+    db.engine.dispose()  # one connection in the pool: the next checkout cannot be another that prepared it earlier
     SUM.execute(db.session, values).one()
     db.session.connection().invalidate()  # as after a PostgreSQL restart: the pool replaces the connection
     db.session.rollback()
