@@ -29,7 +29,7 @@ from medsync.i18n import current_language
 from medsync.models import PATIENT_FIELD_LIMITS, Actor, BookingStatus, StaffRole
 from medsync.models.booking import NOTE_LIMIT
 from medsync.services import (
-    bookings, catalog, clinic_day, delivery, front_desk, patients, privacy_audit, reminders, results,
+    bookings, catalog, clinic_day, delivery, front_desk, patient_search, privacy_audit, reminders, results,
 )
 from medsync.services.patients import CallerDetails
 
@@ -128,15 +128,18 @@ class NoteSchema(Schema):
 
 
 class PatientQuerySchema(PageQuerySchema):
-    q = fields.String(required=True, validate=length_between(patients.SEARCH_MIN_LENGTH, 100),
+    q = fields.String(required=True, validate=length_between(patient_search.SEARCH_MIN_LENGTH, 100),
                       metadata={"description": "Part of a name or phone, at least three characters."})
 
 
-class UpcomingVisitSchema(Schema):
+class PatientVisitSchema(Schema):
+    """One of a patient's visits as the desk lists it."""
+
     id = fields.Integer()
-    starts_at = ClinicTime()
+    starts_at = fields.DateTime(metadata={"description": "ISO 8601 in clinic time."})
     clinic_id = fields.Integer()
     service_name = fields.String()
+    status = fields.String()
 
 
 class FoundPatientSchema(Schema):
@@ -146,7 +149,10 @@ class FoundPatientSchema(Schema):
     phone = fields.String(attribute="patient.phone")
     email = fields.String(attribute="patient.email", allow_none=True)
     has_telegram = fields.Boolean(attribute="patient.has_telegram")
-    upcoming = fields.List(fields.Nested(UpcomingVisitSchema))
+    upcoming = fields.List(fields.Nested(PatientVisitSchema), metadata={
+        "description": "The next booked visits at the caller's clinics, soonest first (five at most)."})
+    last_visit = fields.Nested(PatientVisitSchema, allow_none=True, metadata={
+        "description": "The latest visit that was due before now (not cancelled), at the caller's clinics."})
 
 
 class FoundPatientPageSchema(Schema):
@@ -319,7 +325,7 @@ class Patients(MethodView):
         """Patients of the caller's clinics whose name or phone holds the query's words, with their next visits; the
         first 100 matches at most (type more to narrow), by name."""
         staff = access.require_role(StaffRole.RECEPTION)
-        return page_body(patients.search(q, within=staff.clinic_ids, page=page, per_page=per_page))
+        return page_body(patient_search.search(q, within=staff.clinic_ids, page=page, per_page=per_page))
 
 
 @blp.route("/bookings/<int:booking_id>/status")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -198,6 +198,35 @@ def test_a_found_patient_shows_their_upcoming_visits_and_whether_they_have_teleg
     assert item["phone"] == "+380671234567"
     assert [visit["id"] for visit in item["upcoming"]] == [booked["id"]]
     assert item["upcoming"][0]["starts_at"] == booked["starts_at"]
+
+
+def test_a_found_patient_shows_their_last_visit_and_no_cancelled_one(client, staff_headers, desk, frozen_now):
+    came = desk(hour=10).json
+    called_off = desk(hour=12).json
+    set_status(client, staff_headers, called_off["id"], "cancelled")
+    frozen_now(datetime.fromisoformat(called_off["starts_at"]) + timedelta(days=1))
+
+    item = find(client, staff_headers, "kobyl").json["items"][0]
+
+    assert item["upcoming"] == []
+    assert item["last_visit"]["id"] == came["id"]
+    assert item["last_visit"]["starts_at"] == came["starts_at"]  # in the clinic's time, as the booking's
+    assert item["last_visit"]["service_name"] == desk.doctor.full_name
+
+
+def test_finding_more_patients_with_more_visits_runs_no_more_statements(client, staff_headers, desk, count_queries):
+    desk(CALLER, hour=10)
+    with count_queries() as one_found:
+        assert len(find(client, staff_headers, "kobyl").json["items"]) == 1
+    for hour, phone in ((11, "+380671111111"), (12, "+380672222222"), (14, "+380673333333")):
+        assert desk({**CALLER, "phone": phone}, hour=hour).status_code == 201
+        assert desk({**CALLER, "phone": phone}, hour=hour, days_ahead=2).status_code == 201
+
+    with count_queries() as four_found:
+        found = find(client, staff_headers, "kobyl").json["items"]
+
+    assert [len(item["upcoming"]) for item in found] == [1, 2, 2, 2]
+    assert len(four_found) == len(one_found) == 2  # the token (with its clinics), then the search with the visits
 
 
 @pytest.mark.parametrize("query", ["", "ab", "  a  "])

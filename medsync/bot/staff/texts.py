@@ -19,6 +19,7 @@ from medsync.models import (
 )
 
 if TYPE_CHECKING:
+    from medsync.services.patients import Visit
     from medsync.services.reminder_runs import Progress
 
 # --- signing in ------------------------------------------------------------------------------------
@@ -128,6 +129,11 @@ def _marks(booking: Booking) -> str:
 def visit_button(booking: Booking) -> str:
     """A visit on a button (plain text): icon, local time, patient."""
     return f"{STATUS_ICONS.get(booking.status, '')} {formats.clock_time(local_time(booking))} · {patient_name(booking)}"
+
+
+def found_visit_button(patient_name: str, visit: Visit) -> str:
+    """A found patient's visit on a button (plain text): icon, local time, patient."""
+    return f"{STATUS_ICONS.get(visit.status, '')} {formats.clock_time(visit.starts_at)} · {patient_name}"
 
 
 def patient_name(booking: Booking) -> str:
@@ -427,7 +433,7 @@ def found_patients(found: list, total: int) -> str:
         telegram = _("Telegram") if patient.has_telegram else BY_PHONE_MARK + " " + _("no Telegram")
         lines.append(f"\n<b>{escape(patient.full_name)}</b> · {escape(patient.phone)} · {telegram}")
         for visit in item.upcoming[:2]:
-            start = local_time(visit)
+            start = visit.starts_at  # in the clinic's time already
             lines.append(f"  {day_name(start.date())} {formats.clock_time(start)} · {escape(visit.service_name)}")
         if not item.upcoming:
             lines.append("  " + _("No visits ahead."))
