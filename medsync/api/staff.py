@@ -20,8 +20,8 @@ from medsync.api.pages import page_body
 from medsync.api.refusals import JSON_BODY, STAFF_AUTH, STAFF_ROLE, refusals
 from medsync.api.schemas import (
     DB_INT, BookingCreateSchema, BookingPatientSchema, CalendarDay, ClinicSummarySchema, ClinicTime, EmailAddress,
-    OffsetDateTime, PageQuerySchema, PaginationSchema, Phone, ResultSchema, ResultSentSchema, Text, length_between,
-    one_of,
+    OffsetDateTime, PageQuerySchema, PaginationSchema, Phone, QuerySchema, ResultSchema, ResultSentSchema, Text,
+    between, length_between, one_of,
 )
 from medsync.config import current_settings
 from medsync.extensions import db
@@ -29,7 +29,8 @@ from medsync.i18n import current_language
 from medsync.models import PATIENT_FIELD_LIMITS, Actor, BookingStatus, StaffRole
 from medsync.models.booking import NOTE_LIMIT
 from medsync.services import (
-    bookings, catalog, clinic_day, delivery, front_desk, patient_search, privacy_audit, reminders, results,
+    bookings, catalog, clinic_day, delivery, front_desk, patient_details, patient_search, privacy_audit, reminders,
+    results,
 )
 from medsync.services.patients import CallerDetails
 
@@ -153,6 +154,27 @@ class FoundPatientSchema(Schema):
         "description": "The next booked visits at the caller's clinics, soonest first (five at most)."})
     last_visit = fields.Nested(PatientVisitSchema, allow_none=True, metadata={
         "description": "The latest visit that was due before now (not cancelled), at the caller's clinics."})
+
+
+class PatientDetailsQuerySchema(QuerySchema):
+    visits = fields.Integer(load_default=patient_details.VISITS_SHOWN,
+                            validate=between(1, patient_details.VISITS_MAX),
+                            metadata={"description": "How many visits of each list (ahead, behind)."})
+
+
+class PatientRecordSchema(Schema):
+    id = fields.Integer(attribute="patient.id")
+    first_name = fields.String(attribute="patient.first_name")
+    last_name = fields.String(attribute="patient.last_name")
+    phone = fields.String(attribute="patient.phone")
+    email = fields.String(attribute="patient.email", allow_none=True)
+    has_telegram = fields.Boolean(attribute="patient.has_telegram")
+    upcoming = fields.List(fields.Nested(PatientVisitSchema), metadata={
+        "description": "Visits from now on at the caller's clinics, any status, soonest first."})
+    past = fields.List(fields.Nested(PatientVisitSchema), metadata={
+        "description": "Visits before now at the caller's clinics, any status, latest first."})
+    more_upcoming = fields.Boolean(metadata={"description": "More visits ahead than `visits` shows."})
+    more_past = fields.Boolean(metadata={"description": "More visits behind than `visits` shows."})
 
 
 class FoundPatientPageSchema(Schema):
@@ -326,6 +348,24 @@ class Patients(MethodView):
         first 100 matches at most (type more to narrow), by name."""
         staff = access.require_role(StaffRole.RECEPTION)
         return page_body(patient_search.search(q, within=staff.clinic_ids, page=page, per_page=per_page))
+
+
+@blp.route("/patients/<int(max=2147483647):patient_id>")
+class PatientDetails(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(PatientDetailsQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, PatientRecordSchema)
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: "No such patient among the caller's clinics' (none of "
+                                                           "their visits is at one of them).",
+                    422: f"`visits` outside 1–{patient_details.VISITS_MAX}."})
+    def get(self, patient_id, visits):
+        """A patient's details with their visits at the caller's clinics: ahead (soonest first) and behind (latest
+        first), `visits` of each; the read is audited (who, whose, which visits it showed)."""
+        staff = access.require_role(StaffRole.RECEPTION)
+        record = patient_details.patient_record(patient_id, within=staff.clinic_ids, visits=visits)
+        privacy_audit.patient_read(staff.actor_id, patient_id, patient_details.clinics_shown(record))
+        db.session.commit()
+        return record
 
 
 @blp.route("/bookings/<int:booking_id>/status")

@@ -7,7 +7,7 @@ execution: building and hashing a statement of this size costs more Python than 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Integer, Lateral, Row, Select, Subquery, bindparam, exists, func, select, true
+from sqlalchemy import ColumnElement, Integer, Lateral, Select, Subquery, bindparam, exists, func, select, true
 
 from medsync import clock
 from medsync.errors import InvalidRequest
@@ -148,20 +148,24 @@ def _at_clinics() -> ColumnElement[bool]:
 
 def _visits(listed: Subquery, scoped: bool, *conditions: ColumnElement[bool],
             order: tuple[ColumnElement[Any], ...], limit: int, name: str) -> Lateral:
-    """A listed patient's visits (at the asker's clinics), with what they are for and the clinic's zone."""
-    query = (
+    """A listed patient's visits (at the asker's clinics)."""
+    query = visits_query(Booking.patient_id == listed.c.id, *conditions).order_by(*order).limit(limit)
+    if scoped:
+        query = query.where(_at_clinics())
+    return query.lateral(name)
+
+
+def visits_query(*conditions: ColumnElement[bool]) -> Select[Any]:
+    """Visits with what they are for and their clinic's zone: the columns `visit_of` reads."""
+    return (
         select(Booking.id, Booking.starts_at, Booking.clinic_id, Booking.status, Clinic.timezone,
                Doctor.full_name.label("doctor_name"), DiagnosticType.name.label("diagnostic_name"),
                DiagnosticType.name_translations.label("diagnostic_translations"))
         .join(Clinic, Clinic.id == Booking.clinic_id)
         .outerjoin(Doctor, Doctor.id == Booking.doctor_id)
         .outerjoin(DiagnosticType, DiagnosticType.id == Booking.diagnostic_id)
-        .where(Booking.patient_id == listed.c.id, *conditions)
-        .order_by(*order).limit(limit)
+        .where(*conditions)
     )
-    if scoped:
-        query = query.where(_at_clinics())
-    return query.lateral(name)
 
 
 def _prefixed(visits: Lateral, prefix: str) -> list[ColumnElement[Any]]:
@@ -174,16 +178,15 @@ def _found(rows: Any) -> list[tuple[Found, int]]:
     for row in rows:
         if row.id not in found:
             patient = PatientCard(row.id, row.first_name, row.last_name, row.phone, row.email, row.has_telegram)
-            found[row.id] = (Found(patient, [], _visit(row, "last_")), row.total)
-        visit = _visit(row, "next_")
+            found[row.id] = (Found(patient, [], visit_of(row._mapping, "last_")), row.total)
+        visit = visit_of(row._mapping, "next_")
         if visit is not None:
             found[row.id][0].upcoming.append(visit)
     return list(found.values())
 
 
-def _visit(row: Row[Any], prefix: str) -> Visit | None:
-    """The visit a row's columns under `prefix` describe, or None (the patient has none there)."""
-    values = row._mapping
+def visit_of(values: Mapping[str, Any], prefix: str = "") -> Visit | None:
+    """The visit the columns of `visits_query` (under `prefix`) describe, or None (a patient without one there)."""
     if values[prefix + "id"] is None:
         return None
     return Visit(

@@ -2,7 +2,7 @@
 whose details in a list, and when. Ids only: the trail never holds what was read."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from itertools import groupby
 
@@ -23,3 +23,11 @@ def patients_listed(actor_id: str, shown: Sequence[Booking], *, day: date | None
     for clinic_id, bookings in groupby(by_clinic, key=lambda booking: booking.clinic_id):
         audit.record("patients.read", actor_id=actor_id, object_type="bookings", clinic_id=clinic_id,
                      after={"day": day.isoformat() if day else None, "booking_ids": [item.id for item in bookings]})
+
+
+def patient_read(actor_id: str, patient_id: int, shown: Mapping[int, Sequence[int]]) -> None:
+    """A staff member opened a patient's details: one entry per clinic whose visits it showed, naming them (each
+    clinic's admins see their own); a patient shown with no visit (every clinic's asker) in one entry of no clinic."""
+    for clinic_id, booking_ids in sorted(shown.items()) or [(None, [])]:
+        audit.record("patient.read", actor_id=actor_id, object_type="patient", object_id=patient_id,
+                     clinic_id=clinic_id, after={"booking_ids": sorted(booking_ids)})
