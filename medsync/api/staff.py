@@ -20,8 +20,8 @@ from medsync.api.pages import page_body
 from medsync.api.refusals import JSON_BODY, STAFF_AUTH, STAFF_ROLE, refusals
 from medsync.api.schemas import (
     DB_INT, BookingCreateSchema, BookingPatientSchema, CalendarDay, ClinicSummarySchema, ClinicTime, EmailAddress,
-    OffsetDateTime, PageQuerySchema, PaginationSchema, Phone, QuerySchema, ResultSchema, ResultSentSchema, Text,
-    between, length_between, one_of,
+    OffsetDateTime, PageQuerySchema, PaginationSchema, PatientToCallSchema, Phone, QuerySchema, ResultSchema,
+    ResultSentSchema, Text, ToCallQuerySchema, between, length_between, one_of,
 )
 from medsync.config import current_settings
 from medsync.extensions import db
@@ -29,8 +29,8 @@ from medsync.i18n import current_language
 from medsync.models import PATIENT_FIELD_LIMITS, Actor, BookingStatus, StaffRole
 from medsync.models.booking import NOTE_LIMIT
 from medsync.services import (
-    bookings, catalog, clinic_day, delivery, front_desk, patient_details, patient_search, privacy_audit, reminders,
-    results,
+    bookings, call_list, catalog, clinic_day, delivery, front_desk, patient_details, patient_search, privacy_audit,
+    reminders, results,
 )
 from medsync.services.patients import CallerDetails
 
@@ -366,6 +366,25 @@ class PatientDetails(MethodView):
         privacy_audit.patient_read(staff.actor_id, patient_id, patient_details.clinics_shown(record))
         db.session.commit()
         return record
+
+
+@blp.route("/clinics/<int(max=2147483647):clinic_id>/to-call")
+class PatientsToCall(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(ToCallQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, PatientToCallSchema(many=True))
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: "Not one of the caller's clinics.",
+                    422: "`days` outside 1–366."})
+    def get(self, clinic_id, days):
+        """The patients the front desk must phone, soonest visit first, each with why: the clinic cancelled their
+        visit and no message reached them (`cancelled_by_clinic`), or their reminder is due and they have no
+        Telegram (`reminder_due`). Names and phones were read: audited as the day's list is."""
+        staff = access.require_role(StaffRole.RECEPTION)
+        access.require_clinic(clinic_id)
+        rows = call_list.to_call(clinic_id, days=days)
+        privacy_audit.patients_called(staff.actor_id, clinic_id, [row.booking_id for row in rows])
+        db.session.commit()
+        return rows
 
 
 @blp.route("/bookings/<int:booking_id>/status")

@@ -31,3 +31,10 @@ def patient_read(actor_id: str, patient_id: int, shown: Mapping[int, Sequence[in
     for clinic_id, booking_ids in sorted(shown.items()) or [(None, [])]:
         audit.record("patient.read", actor_id=actor_id, object_type="patient", object_id=patient_id,
                      clinic_id=clinic_id, after={"booking_ids": sorted(booking_ids)})
+
+
+def patients_called(actor_id: str, clinic_id: int, booking_ids: Sequence[int]) -> None:
+    """A staff member read the clinic's list of patients to call (names and phones); an empty list read nobody's."""
+    if booking_ids:
+        audit.record("patients.read", actor_id=actor_id, object_type="bookings", clinic_id=clinic_id,
+                     after={"list": "to_call", "booking_ids": sorted(booking_ids)})
