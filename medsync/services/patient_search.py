@@ -22,6 +22,7 @@ from medsync.errors import InvalidRequest
 from medsync.extensions import db
 from medsync.models import Booking, BookingStatus, Clinic, DiagnosticType, Doctor, Patient
 from medsync.models.booking import is_booked, service_name
+from medsync.services.erasure import ERASED_PHONE
 from medsync.services.pagination import Page, paged
 
 SEARCH_MIN_LENGTH = 3
@@ -120,7 +121,9 @@ def _statements(words: int, scoped: bool) -> _Statements:
     # hoping a LIMIT stops it early, and for a rare phone fragment it does not); then at most SEARCH_CAP of them, of
     # the asker's clinics, taken as found and only then ordered: sorting every holder of three common digits would
     # cost a network of patients; the desk narrows with a few more characters.
-    matches = select(Patient.id).where(*patterns).cte("matches").prefix_with("MATERIALIZED")
+    # A patient emptied by an erasure or by retention keeps only a placeholder phone: nobody to find.
+    matches = (select(Patient.id).where(*patterns, ~Patient.phone.startswith(ERASED_PHONE, autoescape=True))
+               .cte("matches").prefix_with("MATERIALIZED"))
     capped = select(matches.c.id).limit(SEARCH_CAP)
     if scoped:
         capped = capped.where(exists().where(Booking.patient_id == matches.c.id, _at_clinics()))
