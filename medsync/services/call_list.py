@@ -21,6 +21,7 @@ from medsync.services import catalog, reminders, schedules
 from medsync.services.clinic_day import day_bounds
 
 DAYS_AHEAD = 60  # how far ahead the list looks for visits the clinic cancelled, unless asked
+CHAT_DAYS = 14  # as far as /tocall looks: a chat message stays short
 
 
 class CallReason(StrEnum):

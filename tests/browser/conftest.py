@@ -77,12 +77,13 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def open_app(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]]:
-    """`open_app(path, telegram=True, theme=..., timezone_id=..., width=...)`: a fresh browser context's page."""
+    """`open_app(path, telegram=True, theme=..., timezone_id=..., width=..., signed_at=...)`: a fresh browser
+    context's page."""
     contexts: list[BrowserContext] = []
 
     def open_page(
         path: str, *, telegram: bool = True, user: dict[str, Any] | None = None, dark: bool = False,
-        timezone_id: str = "Europe/Kyiv", width: int = 390, height: int = 780,
+        timezone_id: str = "Europe/Kyiv", width: int = 390, height: int = 780, signed_at: float | None = None,
     ) -> Page:
         context = browser.new_context(
             base_url=live_server, timezone_id=timezone_id, locale="en-GB",
@@ -94,7 +95,8 @@ def open_app(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]
         if telegram:
             profile = user or PATIENT
             config = {
-                "initData": sign_init_data(BOT_TOKEN, profile, auth_date=int(time.time())), "user": profile,
+                # Signed now, or when a test whose server clock moved on says (initData older than a day expires).
+                "initData": sign_init_data(BOT_TOKEN, profile, auth_date=int(signed_at or time.time())), "user": profile,
                 "colorScheme": "dark" if dark else "light", "themeParams": DARK_THEME if dark else LIGHT_THEME,
             }
             context.add_init_script(f"window.__TG_CONFIG__ = {json.dumps(config)};\n{STUB}")

@@ -13,13 +13,14 @@ from flask_babel import ngettext
 from medsync import formats
 from medsync.bot.texts import STATUS_NAMES as PATIENT_STATUS_NAMES, local_time
 from medsync.i18n import N_, translated
+from medsync.services.call_list import CallReason, PatientToCall
 from medsync.models import (
     Booking, BookingStatus, Clinic, GroupEventKind, MessageStatus, OutboxMessage, Result, StaffGroupEvent, StaffMember,
     StaffRole,
 )
 
 if TYPE_CHECKING:
-    from medsync.services.patients import Visit
+    from medsync.services.patient_search import Visit
     from medsync.services.reminder_runs import Progress
 
 # --- signing in ------------------------------------------------------------------------------------
@@ -31,6 +32,7 @@ STAFF_COMMANDS = (
     ("today", _l("Today's visits")),
     ("agenda", _l("Another day's visits: /agenda tomorrow")),
     ("find", _l("Find a patient: /find name or phone")),
+    ("tocall", _l("Call list")),
     ("remind", _l("Send tomorrow's reminders now")),
     ("staff", _l("What clinic staff can do here")),
 )
@@ -129,6 +131,23 @@ def _marks(booking: Booking) -> str:
 def visit_button(booking: Booking) -> str:
     """A visit on a button (plain text): icon, local time, patient."""
     return f"{STATUS_ICONS.get(booking.status, '')} {formats.clock_time(local_time(booking))} · {patient_name(booking)}"
+
+
+TO_CALL_NOT_FOR_DOCTORS = _l("The call list is the front desk's: reception and clinic admins.")
+
+
+def patients_to_call(rows: list[PatientToCall]) -> str:
+    """The call list: when, who, their phone, why; soonest first."""
+    if not rows:
+        return _("Nobody to call.")
+    lines = [f"☎️ <b>{escape(_('Call list'))}</b>"]
+    for row in sorted(rows, key=lambda item: (item.starts_at, item.booking_id)):
+        why = (_("remind them of the visit (no Telegram)") if row.reason is CallReason.REMINDER_DUE
+               else _("the clinic cancelled the visit: {reason}").format(reason=row.cancel_reason or ""))
+        lines.append(f"\n{day_name(row.starts_at.date())} {formats.clock_time(row.starts_at)} · "
+                     f"<b>{escape(row.patient_first_name)} {escape(row.patient_last_name)}</b> · "
+                     f"{escape(row.patient_phone)}\n  {escape(why)}")
+    return "\n".join(lines)
 
 
 def found_visit_button(patient_name: str, visit: Visit) -> str:
