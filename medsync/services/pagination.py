@@ -89,6 +89,8 @@ def paged(rows_for: Callable[[int, int], list[Any]], count: Callable[[], int], i
     rows = rows_for(page, per_page)
     if rows:
         return Page([item(row) for row in rows], page, per_page, rows[0][-1])
+    if page == 1:  # an empty first page: nothing to count (a search that finds nobody costs one statement)
+        return Page([], 1, per_page, 0)
     total = count()
     last = max(1, -(-total // per_page))
     if total == 0 or page <= last:

@@ -197,8 +197,11 @@ def test_finding_more_patients_with_more_visits_runs_no_more_statements(client, 
     with count_queries() as four_found:
         found = find(client, staff_headers, "kobyl").json["items"]
 
+    with count_queries() as none_found:
+        assert find(client, staff_headers, "nobody").json["pagination"]["total"] == 0
+
     assert [len(item["upcoming"]) for item in found] == [1, 2, 2, 2]
-    assert len(four_found) == len(one_found) == 2  # the token (with its clinics), then the search with the visits
+    assert len(four_found) == len(one_found) == len(none_found) == 2  # the token with its clinics, the search
 
 
 @pytest.mark.parametrize("query", ["", "ab", "  a  "])
