@@ -57,6 +57,7 @@ def _seed(catalog: Path | None = None) -> str:
     try:
         counts = seed_demo_catalog(catalog)
     except CatalogError as exc:
+        db.session.rollback()
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     return ", ".join(f"{count} {name}" for name, count in counts.items())
@@ -87,15 +88,21 @@ def export_catalog(output: Path | None) -> None:
 @catalog.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Say what would change, and change nothing.")
-def import_catalog(file: Path, dry_run: bool) -> None:
-    """Apply a catalog file by key (slug): adds and changes entries, prints each change; idempotent."""
+@click.option("--cancel-affected", is_flag=True,
+              help="Cancel (by the clinic, each patient told) the booked visits the file's schedules leave out; "
+                   "without it such a file is refused.")
+def import_catalog(file: Path, dry_run: bool, cancel_affected: bool) -> None:
+    """Apply a catalog file by key (slug): adds and changes entries, prints each change; idempotent. A file whose
+    schedules take time from booked visits is refused, naming them, unless --cancel-affected."""
     from medsync.demo_catalog import CatalogError, load_demo_catalog
     from medsync.extensions import db
     from medsync.services.seed import import_catalog as imported
 
+    affected = "list" if dry_run else "cancel" if cancel_affected else "refuse"
     try:
-        changes = imported(load_demo_catalog(file))
+        changes = imported(load_demo_catalog(file), affected=affected)
     except CatalogError as exc:
+        db.session.rollback()  # a refusal found while applying: what was written before it goes too
         raise click.ClickException(str(exc)) from None
     for line in changes.lines:
         click.echo(line)

@@ -1,26 +1,28 @@
 """The demo catalog: read from demo_catalog.toml (shipped in this package), checked, turned into typed objects.
 
 A mistake in the file is a CatalogError naming the file, the entry and the problem, e.g.
-``demo_catalog.toml: doctors.olena-kovalenko.clinic: Unknown clinic 'kyiv'.`` The checks here are
-what any catalog must satisfy to be seeded and booked (known references, whole-hour grids, real time
-zones…); what the shipped demo happens to contain is tested in tests/foundation/test_demo_catalog.py.
+``demo_catalog.toml: doctors.olena-kovalenko.clinic: Unknown clinic 'kyiv'.`` A value is checked by the admin
+API's own rules (medsync.catalog_fields: a 09:30 opening or a 25-minute appointment is fine in a file exactly when
+the API takes it), plus what only a file can get wrong (references between its entries, keys); what the shipped
+demo happens to contain (whole hours for the original front end) is tested in tests/foundation/test_demo_catalog.py.
 """
 from __future__ import annotations
 
 import re
 import tomllib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.numbers import is_currency
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from medsync.catalog_fields import (
+    LONG_TEXT, ClockTime, Minutes, PositivePrice, check_opening_day, known_currency, known_zone,
+)
 from medsync.languages import LANGUAGES, TRANSLATED
 from medsync.services.photos import AVATAR_PATH
 
@@ -93,6 +95,38 @@ class DemoRating:
 
 
 @dataclass(frozen=True)
+class DemoRota:
+    """Weekly hours from `valid_from` on: (ISO weekday, start, end), clinic-local."""
+
+    valid_from: date
+    weekly: tuple[tuple[int, time, time], ...]
+
+
+@dataclass(frozen=True)
+class DemoOverride:
+    """A doctor's other hours on one day (none: a day off)."""
+
+    day: date
+    hours: tuple[tuple[time, time], ...]
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoAbsence:
+    first_day: date
+    last_day: date
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoTestHours:
+    """A test at one clinic: its duration there (None: the test's) and its rotas (None: not named, left as stored)."""
+
+    duration_minutes: int | None
+    rotas: tuple[DemoRota, ...] | None
+
+
+@dataclass(frozen=True)
 class DemoDoctor:
     key: str
     full_name: str
@@ -110,6 +144,10 @@ class DemoDoctor:
     services_translations: dict[str, str]
     bio_translations: dict[str, str]
     active: bool = True
+    # The doctor's schedule; None: the file does not name it (what is stored stays), () : none.
+    rotas: tuple[DemoRota, ...] | None = None
+    overrides: tuple[DemoOverride, ...] | None = None
+    absences: tuple[DemoAbsence, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +162,7 @@ class DemoDiagnostic:
     photo_url: str
     name_translations: dict[str, str]
     description_translations: dict[str, str]
+    at: dict[str, DemoTestHours] = field(default_factory=dict)  # clinic key → its hours and duration there
 
 
 @dataclass(frozen=True)
@@ -152,6 +191,10 @@ def load_demo_catalog(path: Path | None = None) -> DemoCatalog:
     except ValidationError as exc:
         problems = [f"{name}: {where}: {message}" for where, message in _flatten(exc.messages)]
         raise CatalogError("\n".join(problems)) from None
+
+
+def _tuple_or_none(items: list[Any] | None) -> tuple[Any, ...] | None:
+    return None if items is None else tuple(items)
 
 
 def _quoted_line(text: str, error: str) -> str:
@@ -206,6 +249,8 @@ class Prose(fields.Str):
         folded = " ".join(super()._deserialize(value, attr, data, **kwargs).split())
         if not folded:
             raise ValidationError("Must not be blank.")
+        if len(folded) > LONG_TEXT:
+            raise ValidationError(f"At most {LONG_TEXT} characters.")
         return folded
 
 
@@ -222,28 +267,6 @@ class Lines(fields.List):
         if any("\n" in item for item in items):
             raise ValidationError("One line per item.")
         return "\n".join(items)
-
-
-class WholeHour(fields.Str):
-    """"HH:00", a clinic-local time: the original Mini App offers only whole-hour slots."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> time:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        match = re.fullmatch(r"([01][0-9]|2[0-3]):00", text)
-        if match is None:
-            raise ValidationError(f"{text!r} is not a whole hour written as 'HH:00', e.g. '08:00'.")
-        return time(int(match[1]))
-
-
-class Price(fields.Str):
-    """A price in the clinic's currency as text with up to two decimals, e.g. "600.00" (text, so no float
-    rounding creeps in)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if not re.fullmatch(r"[0-9]{1,8}(\.[0-9]{1,2})?", text):
-            raise ValidationError(f"{text!r} is not a price like '600.00' (up to two decimals, below 100000000).")
-        return Decimal(text).quantize(Decimal("0.01"))
 
 
 class MonthDay(fields.Str):
@@ -267,21 +290,16 @@ class MonthDay(fields.Str):
         return day.month, day.day
 
 
-def _divides_an_hour(minutes: int) -> None:
-    if minutes <= 0 or 60 % minutes:
-        raise ValidationError(f"{minutes} does not divide 60: whole hours would fall between slots.")
+class Interval(fields.Str):
+    """"09:00-13:00": a clinic-local start and end, each HH:MM as the admin API's."""
 
-
-def _currency(code: str) -> None:
-    if not is_currency(code):
-        raise ValidationError(f"{code!r} is not an ISO 4217 currency code, e.g. 'UAH'.")
-
-
-def _time_zone(name: str) -> None:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"{name!r} is not an IANA time zone, e.g. 'Europe/Kyiv'.") from None
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[time, time]:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        parts = text.split("-")
+        if len(parts) != 2:
+            raise ValidationError(f"{text!r} is not an interval written as 'HH:MM-HH:MM', e.g. '09:00-13:00'.")
+        clock = ClockTime()
+        return clock.deserialize(parts[0].strip()), clock.deserialize(parts[1].strip())
 
 
 # --- schemas: one per kind of entry ---------------------------------------------------------------
@@ -323,22 +341,14 @@ class DiagnosticTexts(Schema):
 
 
 class HoursSchema(Schema):
-    opens = WholeHour(required=True)
-    closes = WholeHour(required=True)
-    breaks = fields.List(fields.List(WholeHour(), validate=validate.Length(equal=2, error="A break is [start, end].")),
+    opens = ClockTime(required=True)
+    closes = ClockTime(required=True)
+    breaks = fields.List(fields.List(ClockTime(), validate=validate.Length(equal=2, error="A break is [start, end].")),
                          load_default=list)
 
     @validates_schema
     def _inside_opening_hours(self, data: dict[str, Any], **_: Any) -> None:
-        if data["opens"] >= data["closes"]:
-            raise ValidationError("Closes before it opens.", "closes")
-        ends = data["opens"]
-        for start, end in sorted(data["breaks"]):
-            if not data["opens"] < start < end < data["closes"]:
-                raise ValidationError(f"The break {start:%H:%M}-{end:%H:%M} is not inside opening hours.", "breaks")
-            if start < ends:
-                raise ValidationError(f"The break {start:%H:%M}-{end:%H:%M} overlaps another break.", "breaks")
-            ends = end
+        check_opening_day(data["opens"], data["closes"], [tuple(pause) for pause in data["breaks"]])
 
     @post_load
     def _in_order(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -348,8 +358,8 @@ class HoursSchema(Schema):
 class ClinicSchema(Schema):
     name = _text(200)
     address = _text(300)
-    timezone = fields.Str(required=True, validate=_time_zone)
-    currency = fields.Str(required=True, validate=_currency)
+    timezone = fields.Str(required=True, validate=known_zone)
+    currency = fields.Str(required=True, validate=known_currency)
     default_language = fields.Str(required=True, validate=validate.OneOf(
         LANGUAGES, error="Not one of the catalog languages ({choices}): {input}."))
     hours = fields.Dict(keys=fields.Str(validate=validate.OneOf(WEEKDAYS, error="Not a weekday: {input}.")),
@@ -377,6 +387,55 @@ class ClosureSchema(Schema):
             raise ValidationError("The last day comes before the first.", "last_day")
 
 
+class RotaSchema(Schema):
+    valid_from = fields.Date(required=True)
+    weekly = fields.Dict(keys=fields.Str(validate=validate.OneOf(WEEKDAYS, error="Not a weekday: {input}.")),
+                         values=fields.List(Interval()), required=True)
+
+    @post_load
+    def _rota(self, data: dict[str, Any], **_: Any) -> DemoRota:
+        weekly = sorted((WEEKDAYS.index(day) + 1, starts, ends) for day, items in data["weekly"].items()
+                        for starts, ends in items)
+        return DemoRota(data["valid_from"], tuple(weekly))
+
+
+class OverrideSchema(Schema):
+    day = fields.Date(required=True)
+    hours = fields.List(Interval(), required=True, metadata={"description": "[]: a day off."})
+    reason = _text(500, required=False)
+
+    @post_load
+    def _override(self, data: dict[str, Any], **_: Any) -> DemoOverride:
+        return DemoOverride(data["day"], tuple(sorted(data["hours"])), data.get("reason"))
+
+
+class AbsenceSchema(Schema):
+    first_day = fields.Date(required=True)
+    last_day = fields.Date(required=True)
+    reason = _text(500, required=False)
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if data["last_day"] < data["first_day"]:
+            raise ValidationError("Must not be before the first day.", "last_day")
+
+    @post_load
+    def _absence(self, data: dict[str, Any], **_: Any) -> DemoAbsence:
+        return DemoAbsence(data["first_day"], data["last_day"], data.get("reason"))
+
+
+class TestHoursSchema(Schema):
+    # As the admin API's PUT …/clinics/{id}/diagnostics/{id}/hours.
+    duration_minutes = fields.Int(strict=True, load_default=None, validate=validate.Range(
+        min=1, max=24 * 60, error="Must be greater than or equal to {min} and less than or equal to {max}."))
+    rotas = fields.List(fields.Nested(RotaSchema), load_default=None)
+
+    @post_load
+    def _hours(self, data: dict[str, Any], **_: Any) -> DemoTestHours:
+        rotas = data["rotas"]
+        return DemoTestHours(data["duration_minutes"], None if rotas is None else tuple(rotas))
+
+
 class RatingSchema(Schema):
     score = fields.Int(required=True, strict=True, validate=validate.Range(1, 5, error="A score is 1 to 5."))
     comment = _text()
@@ -394,14 +453,17 @@ class DoctorSchema(translatable(DoctorTexts)):  # type: ignore[misc]
     full_name = _text(200)
     specialty = fields.Str(required=True)
     clinic = fields.Str(required=True)
-    price = Price(required=True)
-    appointment_minutes = fields.Int(required=True, strict=True, validate=_divides_an_hour)
+    price = PositivePrice(required=True)
+    appointment_minutes = Minutes(required=True, strict=True)
     experience = Prose(load_default=None)
     certificates = Lines(required=False, load_default=None)
     services = Lines(required=False, load_default=None)
     bio = Prose(load_default=None)
     ratings = fields.List(fields.Nested(RatingSchema), load_default=list)
     active = fields.Bool(load_default=True, metadata={"description": "false: hidden from patients, bookings kept."})
+    rotas = fields.List(fields.Nested(RotaSchema), load_default=None)
+    overrides = fields.List(fields.Nested(OverrideSchema), load_default=None)
+    absences = fields.List(fields.Nested(AbsenceSchema), load_default=None)
     photo = fields.Str(load_default=None, validate=validate.Regexp(
         r"(/app/photos/uploads/[0-9a-f]{64}-[0-9]+\.webp|https://\S+)\Z",
         error="A photo is an uploaded one ('/app/photos/uploads/…') or an https:// URL."))
@@ -409,10 +471,12 @@ class DoctorSchema(translatable(DoctorTexts)):  # type: ignore[misc]
 
 class DiagnosticSchema(translatable(DiagnosticTexts)):  # type: ignore[misc]
     name = _text(120)
-    price = Price(required=True)
-    prices = fields.Dict(keys=fields.Str(), values=Price(), load_default=dict)
-    duration_minutes = fields.Int(required=True, strict=True, validate=_divides_an_hour)
+    price = PositivePrice(required=True)
+    prices = fields.Dict(keys=fields.Str(), values=PositivePrice(), load_default=dict)
+    duration_minutes = Minutes(required=True, strict=True)
     clinics = fields.List(fields.Str(), required=True, validate=validate.Length(min=1))
+    at = fields.Dict(keys=fields.Str(), values=fields.Nested(TestHoursSchema), load_default=dict,
+                     metadata={"description": "Clinic key → the test's duration and rotas there."})
     description = Prose(load_default=None)
     photo = fields.Str(load_default=None, validate=validate.Regexp(
         r"(/app/photos/uploads/[0-9a-f]{64}-[0-9]+\.webp|https://\S+)\Z",
@@ -451,15 +515,17 @@ class CatalogSchema(Schema):
             for clinic, count in Counter(diagnostic["clinics"]).items():
                 if count > 1:
                     refuse("diagnostics", key, "clinics", message=f"{clinic!r} is listed {count} times.")
-            for clinic in diagnostic["prices"]:
-                if clinic not in diagnostic["clinics"]:
-                    refuse("diagnostics", key, "prices", message=f"{clinic!r} is not among the clinics offering it.")
+            for part in ("prices", "at"):
+                for clinic in diagnostic[part]:
+                    if clinic not in diagnostic["clinics"]:
+                        refuse("diagnostics", key, part, message=f"{clinic!r} is not among the clinics offering it.")
         for number, closure in enumerate(data["closures"]):
             if closure["clinic"] not in clinics:
                 refuse("closures", number, "clinic", message=f"Unknown clinic {closure['clinic']!r}.")
         for kind in ("specialties", "diagnostics"):
-            names = {key: item["name"] for key, item in data[kind].items()}
-            for name, count in Counter(names.values()).items():
+            # As the admin API: names differ regardless of case ("MRI" and "mri" are one name).
+            names = Counter(item["name"].lower() for item in data[kind].values())
+            for name, count in names.items():
                 if count > 1:
                     refuse(kind, message=f"{count} entries are named {name!r}; names must differ.")
         if problems:
@@ -472,7 +538,9 @@ class CatalogSchema(Schema):
             clinics=tuple(DemoClinic(key=key, **clinic) for key, clinic in data["clinics"].items()),
             closures=tuple(DemoClosure(**closure) for closure in data["closures"]),
             doctors=tuple(
-                DemoDoctor(key=key, **{**doctor, "ratings": tuple(doctor["ratings"])},
+                DemoDoctor(key=key, **{**doctor, "ratings": tuple(doctor["ratings"]),
+                                       **{part: _tuple_or_none(doctor[part]) for part in ("rotas", "overrides",
+                                                                                          "absences")}},
                            photo_url=photo or photo_url("doctors", key))
                 for key, doctor in data["doctors"].items() for photo in [doctor.pop("photo")]
             ),

@@ -2,37 +2,20 @@
 catalog rows as they edit them (English texts beside their translations, the version to send back in If-Match)."""
 from __future__ import annotations
 
-import re
-from datetime import time
 from typing import Any
-from zoneinfo import available_timezones
 
-from babel.numbers import is_currency
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from medsync.api.schemas import DB_INT, PaginationSchema, Text, between, length_between, one_of
+from medsync.catalog_fields import (
+    LONG_TEXT, SLUG, ClockTime, Minutes, PositivePrice, check_opening_day, known_currency, known_zone,
+)
 from medsync.api.urls import photo_url
 from medsync.languages import LANGUAGES, TRANSLATED
 from medsync.services.catalog_editing import OpeningHours, opening_hours
 from medsync.services.photos import photo_or_avatar
-
-ZONES = frozenset(available_timezones())
-LONG_TEXT = 5000
-SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
-
-
-def _known_zone(value: str) -> None:
-    if value not in ZONES:
-        raise ValidationError(_("Not a time zone we know (an IANA name such as Europe/Kyiv)."))
-
-
-def _known_currency(value: str) -> None:
-    if not re.fullmatch(r"[A-Z]{3}", value) or not is_currency(value):
-        raise ValidationError(_("Not an ISO 4217 currency code (such as UAH, EUR, PLN)."))
 
 
 def Translations() -> fields.Dict:  # noqa: N802 - reads like a field class
@@ -43,35 +26,6 @@ def Translations() -> fields.Dict:  # noqa: N802 - reads like a field class
         metadata={"description": f"Texts in {', '.join(TRANSLATED)} (English is the field itself); null removes "
                                  "one language, the others stay."},
     )
-
-
-def PositivePrice(**kwargs: Any) -> fields.Decimal:  # noqa: N802 - reads like a field class
-    # Float bounds: the OpenAPI document states them as numbers (a Decimal's would be written as text).
-    return fields.Decimal(places=2, validate=validate.Range(
-        min=0, min_inclusive=False, max=99999999.99, error=_l("Must be more than 0.")),
-        metadata={"type": "number", "minimum": 0, "exclusiveMinimum": True, "maximum": 99999999.99,
-                  "description": "In the clinic's currency; more than 0."}, **kwargs)
-
-
-def Minutes(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field class
-    return fields.Integer(validate=between(5, 480), **kwargs)
-
-
-class ClockTime(fields.String):
-    """A clinic-local time of day, "HH:MM"."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(metadata={"pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"}, **kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if not _CLOCK.fullmatch(text):
-            raise ValidationError(_("A time of day as HH:MM, such as 09:00."))
-        hours, minutes = text.split(":")
-        return time(int(hours), int(minutes))
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return None if value is None else value.strftime("%H:%M")
 
 
 class BreakTimeSchema(Schema):
@@ -89,14 +43,7 @@ class OpeningDaySchema(Schema):
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if data["closes"] <= data["opens"]:
-            raise ValidationError(_("Closes before it opens."), field_name="closes")
-        previous_end = data["opens"]
-        for item in sorted(data["breaks"], key=lambda pause: pause["starts"]):
-            if item["ends"] <= item["starts"] or item["starts"] < previous_end or item["ends"] > data["closes"]:
-                raise ValidationError(_("Breaks must lie within the opening hours, in order, without overlapping."),
-                                      field_name="breaks")
-            previous_end = item["ends"]
+        check_opening_day(data["opens"], data["closes"], [(item["starts"], item["ends"]) for item in data["breaks"]])
 
     @post_load
     def _hours(self, data: dict[str, Any], **_kwargs: Any) -> OpeningHours:
@@ -108,8 +55,8 @@ class ClinicWriteSchema(Schema):
     slug = fields.String(validate=[validate.Regexp(SLUG), length_between(1, 64)])
     name = Text(required=True, min_length=1, max_length=200)
     address = Text(required=True, min_length=1, max_length=300)
-    timezone = fields.String(required=True, validate=_known_zone, metadata={"example": "Europe/Kyiv"})
-    currency = fields.String(required=True, validate=_known_currency, metadata={"example": "UAH"})
+    timezone = fields.String(required=True, validate=known_zone, metadata={"example": "Europe/Kyiv"})
+    currency = fields.String(required=True, validate=known_currency, metadata={"example": "UAH"})
     default_language = fields.String(validate=one_of(list(LANGUAGES)))
     hours = fields.List(fields.Nested(OpeningDaySchema), metadata={"description": "The whole week: closed days absent."})
 

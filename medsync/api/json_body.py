@@ -68,7 +68,7 @@ def _parse() -> dict[str, Any]:
 def _nested_within(value: Any, depth: int) -> bool:
     """Are arrays and objects nested at most `depth` levels deep? Level by level, so the check cannot recurse."""
     level = [value]
-    for _ in range(depth + 1):
+    for _level in range(depth + 1):
         containers = [item for item in level if isinstance(item, (dict, list))]
         if not containers:
             return True

@@ -38,6 +38,9 @@ class Clinic(db.Model):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Bumped by every change and checked by its UPDATE: an edit made on an older version is refused.
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    # Bumped by every schedule change at the clinic (its row locked first); a booking is written only while it is
+    # the number its catalog snapshot was read with (services.bookings.statement): none lands on hours just removed.
+    schedule_version: Mapped[int] = mapped_column(Integer, server_default="0")
 
     hours: Mapped[list[WorkingHours]] = relationship(
         back_populates="clinic", order_by="WorkingHours.weekday", cascade="all, delete-orphan"

@@ -82,6 +82,7 @@ class ClinicInfo:
     hours: tuple[DayHours, ...]
     closures: tuple[Closure, ...]
     country: str = DEFAULT_COUNTRY  # ISO 3166: the default region of the phones written there
+    schedule_version: int = 0  # the clinic row's when this snapshot read it (a booking checks it is still that)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -356,6 +357,7 @@ def bump_version() -> None:
 
 
 def _load_rows() -> _Rows:
+    clinics = _load_clinics()  # first: their schedule versions are never newer than the schedules read after them
     absences: dict[int, list[tuple[date, date]]] = {}
     doctor_rows = {}
     for row in db.session.execute(
@@ -374,7 +376,6 @@ def _load_rows() -> _Rows:
         offers.setdefault(diagnostic_id, []).append((clinic_id, price, duration))
     doctors = tuple(doctor_rows.values())
     diagnostics = tuple(db.session.execute(select(DiagnosticType.__table__).order_by(DiagnosticType.id)))
-    clinics = _load_clinics()
     own_hours = timetables.load()
     return _Rows(
         clinics=clinics,
@@ -466,6 +467,9 @@ def _clinic_text(row: Row[Any], column: str, language: str, clinic: ClinicInfo) 
 
 
 def _load_clinics() -> dict[int, ClinicInfo]:
+    # The clinic rows (their schedule versions) first, their hours and closures after: a schedule change that
+    # commits in between leaves an older version beside newer hours (a booking then refused, never one let in).
+    clinics = list(db.session.execute(select(Clinic.__table__).order_by(Clinic.id)))
     hours: dict[int, list[DayHours]] = {}
     for row in db.session.scalars(
         select(WorkingHours).options(selectinload(WorkingHours.breaks)).order_by(WorkingHours.weekday)
@@ -479,8 +483,9 @@ def _load_clinics() -> dict[int, ClinicInfo]:
         row.id: ClinicInfo(
             row.id, row.name, row.address, row.timezone, row.currency, row.default_language,
             tuple(hours.get(row.id, ())), tuple(closures.get(row.id, ())), country=row.country,
+            schedule_version=row.schedule_version,
         )
-        for row in db.session.scalars(select(Clinic).order_by(Clinic.id))
+        for row in clinics
     }
 
 

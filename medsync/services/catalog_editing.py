@@ -32,7 +32,7 @@ from medsync.models import (
     Booking, Clinic, ClinicDiagnostic, DiagnosticType, Doctor, Specialty, StaffMember, StaffToken, WorkingBreak,
     WorkingHours,
 )
-from medsync.services import audit, photo_uploads
+from medsync.services import audit, photo_uploads, schedules
 from medsync.services.pagination import Page, paginate
 
 CLINIC_FIELDS = ("name", "address", "timezone", "currency", "default_language")
@@ -122,6 +122,8 @@ def create_clinic(values: Mapping[str, Any], *, actor_id: str) -> Clinic:
 
 def update_clinic(clinic_id: int, values: Mapping[str, Any], *, expected_version: int | None,
                   actor_id: str) -> Clinic:
+    if "hours" in values:
+        schedules.lock_schedule(clinic_id)  # before the row is read: its opening hours are a schedule
     clinic = get_clinic(clinic_id)
     _check_version(clinic, expected_version)
     before = _clinic_snapshot(clinic)
@@ -129,6 +131,7 @@ def update_clinic(clinic_id: int, values: Mapping[str, Any], *, expected_version
     if "hours" in values:
         _replace_hours(clinic, values["hours"])
         _touch(clinic)
+        schedules.schedule_changed(clinic_id)
     _flush()
     _audited("clinic.update", clinic, before, actor_id=actor_id, clinic_id=clinic.id)
     return clinic

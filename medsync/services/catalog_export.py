@@ -2,9 +2,10 @@
 export` writes and `catalog import` applies, so export → import changes nothing.
 
 Clinics with their hours and closures, specialties, doctors (inactive ones marked `active = false`; an uploaded
-photo as `photo`) and diagnostics with their clinics and clinic prices, each text beside its translations. Ratings
-are patients' words, not the catalog's: not exported. Doctors' own schedules (weekly rotas, overrides, absences)
-join the file when their tables land (issue 18, part B); until then a doctor works the clinic's hours.
+photo as `photo`; their `rotas` with `valid_from`, day `overrides` and `absences`, past ones too, so that the file
+is the whole schedule) and diagnostics with their clinics, clinic prices and, under `at.<clinic>`, their duration
+and rotas at a clinic; each text beside its translations. Ratings are patients' words, not the catalog's: not
+exported. A doctor or test without a schedule of its own has no such keys (an import then leaves it as stored).
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from sqlalchemy.orm import selectinload
 from medsync import clock
 from medsync.demo_catalog import WEEKDAYS, photo_url
 from medsync.extensions import db
-from medsync.models import Clinic, ClinicClosure, ClinicDiagnostic, DiagnosticType, Doctor, Specialty
+from medsync.models import (
+    Clinic, ClinicClosure, ClinicDiagnostic, DayOverride, DiagnosticType, Doctor, DoctorAbsence, Rota, Specialty,
+)
 from medsync.services.seed import DEMO_CLOSURE_REASON
 
 HEADER = (
@@ -78,6 +81,7 @@ def _doctors(clinics: Mapping[int, str], specialties: Mapping[int, str]) -> dict
             entry["active"] = False
         if row.photo_url and row.photo_url != photo_url("doctors", row.slug):
             entry["photo"] = row.photo_url
+        entry.update(_doctor_schedule(row.id))
         doctors[row.slug] = {**entry, **_texts(
             {"experience": row.experience, "certificates": _lines(row.certificates), "services": _lines(row.services),
              "bio": row.bio},
@@ -102,10 +106,59 @@ def _diagnostics(clinics: Mapping[int, str]) -> dict[str, Any]:
             entry["prices"] = own
         if row.photo_url and row.photo_url != photo_url("diagnostics", row.slug):
             entry["photo"] = row.photo_url
+        at = {clinics[offer.clinic_id]: hours for offer in offered if (hours := _test_hours(offer))}
+        if at:
+            entry["at"] = at
         diagnostics[row.slug] = {**entry, **_texts(
             {"description": row.description},
             {"name": row.name_translations, "description": row.description_translations})}
     return diagnostics
+
+
+def _doctor_schedule(doctor_id: int) -> dict[str, Any]:
+    """The doctor's rotas, overrides and absences as the file writes them (a key only when there are some)."""
+    schedule: dict[str, Any] = {}
+    rotas = _rotas(select(Rota).where(Rota.doctor_id == doctor_id))
+    if rotas:
+        schedule["rotas"] = rotas
+    overrides = [{"day": row.day.isoformat(), "hours": [_interval(item) for item in row.intervals],
+                  **({"reason": row.reason} if row.reason else {})}
+                 for row in db.session.scalars(select(DayOverride).where(DayOverride.doctor_id == doctor_id)
+                                               .order_by(DayOverride.day))]
+    if overrides:
+        schedule["overrides"] = overrides
+    absences = [{"first_day": row.first_day.isoformat(), "last_day": row.last_day.isoformat(),
+                 **({"reason": row.reason} if row.reason else {})}
+                for row in db.session.scalars(select(DoctorAbsence).where(DoctorAbsence.doctor_id == doctor_id)
+                                              .order_by(DoctorAbsence.first_day, DoctorAbsence.id))]
+    if absences:
+        schedule["absences"] = absences
+    return schedule
+
+
+def _test_hours(offer: ClinicDiagnostic) -> dict[str, Any]:
+    """A test's own duration and rotas at one clinic (empty: it has neither)."""
+    hours: dict[str, Any] = {}
+    if offer.duration_minutes is not None:
+        hours["duration_minutes"] = offer.duration_minutes
+    rotas = _rotas(select(Rota).where(Rota.clinic_id == offer.clinic_id, Rota.diagnostic_id == offer.diagnostic_id))
+    if rotas:
+        hours["rotas"] = rotas
+    return hours
+
+
+def _rotas(owned: Any) -> list[dict[str, Any]]:
+    rotas = []
+    for rota in db.session.scalars(owned.order_by(Rota.valid_from)):
+        weekly: dict[str, list[str]] = {}
+        for item in rota.intervals:
+            weekly.setdefault(WEEKDAYS[item.weekday - 1], []).append(_interval(item))
+        rotas.append({"valid_from": rota.valid_from.isoformat(), "weekly": weekly})
+    return rotas
+
+
+def _interval(item: Any) -> str:
+    return f"{item.starts_at:%H:%M}-{item.ends_at:%H:%M}"
 
 
 def _texts(english: Mapping[str, Any], translations: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:

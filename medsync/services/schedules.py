@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from medsync import clock
@@ -71,7 +71,7 @@ def replace_hours(
     doctor = _doctor(doctor_id)
     now = now or clock.now()
     valid_from = _starting(valid_from, doctor.clinic, now)
-    _check_weekly(weekly, doctor.appointment_minutes)
+    check_weekly(weekly, doctor.appointment_minutes)
 
     owned = select(Rota).where(Rota.doctor_id == doctor.id)
     replaced = db.session.scalar(owned.where(Rota.valid_from == valid_from))
@@ -106,7 +106,7 @@ def replace_test_hours(
     if duration_minutes is not None and duration_minutes <= 0:
         raise InvalidRequest(_("Please check the hours."), errors={"duration_minutes": [_("Must be positive.")]})
     minutes = duration_minutes or offer.duration_minutes or db.session.get(DiagnosticType, diagnostic_id).duration_minutes
-    _check_weekly(weekly, minutes)
+    check_weekly(weekly, minutes)
 
     owned = select(Rota).where(Rota.clinic_id == clinic_id, Rota.diagnostic_id == diagnostic_id)
     replaced = db.session.scalar(owned.where(Rota.valid_from == valid_from))
@@ -147,7 +147,7 @@ def add_override(
 ) -> Change:
     """Other hours for the doctor on one day (none: a day off), replacing an override of that day."""
     doctor = _doctor(doctor_id)
-    errors = _interval_errors([(index, start, end) for index, (start, end) in enumerate(hours)],
+    errors = interval_errors([(index, start, end) for index, (start, end) in enumerate(hours)],
                               doctor.appointment_minutes)
     if errors:
         raise InvalidRequest(_("Please check the hours."), errors={"hours": errors})
@@ -196,7 +196,7 @@ def add_absence(
 ) -> Change:
     """The doctor does not see patients from `first_day` to `last_day` (vacation, illness, training)."""
     doctor = _doctor(doctor_id)
-    _check_days(first_day, last_day)
+    check_days(first_day, last_day)
 
     def write() -> DoctorAbsence:
         absence = DoctorAbsence(doctor_id=doctor.id, first_day=first_day, last_day=last_day, reason=reason)
@@ -239,7 +239,7 @@ def add_closure(
     """The whole clinic is closed from `first_day` to `last_day` (default: that day only): a public holiday."""
     clinic = _clinic(clinic_id)
     last_day = last_day or first_day
-    _check_days(first_day, last_day)
+    check_days(first_day, last_day)
 
     def write() -> ClinicClosure:
         closure = ClinicClosure(clinic_id=clinic.id, first_day=first_day, last_day=last_day, reason=reason)
@@ -272,11 +272,13 @@ def _apply(
     the audit trail (`action` on the doctor, the test or the clinic: what it was `before`, what it is now and the
     visits it cancelled).
 
-    The owner's row (the doctor, the test at its clinic, the clinic) is locked first: a booking being written for it
-    holds a key-share lock on that row (its foreign key) until it commits, so every booking that got in before is
-    seen here, and one that comes after waits for this change.
+    The clinic's row is locked first (then the owner's: the doctor, the test at its clinic): a booking being written
+    at the clinic holds a key-share lock on that row until it commits, so every booking that got in before is seen
+    here, and one that comes after waits for this change and then finds the clinic's schedule version moved, and
+    writes nothing (`schedule_changed`; services.bookings.statement).
     """
     now = now or clock.now()
+    lock_schedule(clinic_id)  # the clinic's row first, then the owner's: a booking locks them in that order too
     db.session.refresh(owner, with_for_update=True)
     savepoint = db.session.begin_nested()
     try:
@@ -290,6 +292,7 @@ def _apply(
         savepoint.rollback()
         return Change(None, affected)
     savepoint.commit()
+    schedule_changed(clinic_id)
     cancelled = bookings.cancel_by_clinic(affected, reason=reason, actor_id=actor_id, change=change) if affected else []
     object_type, object_id = (("doctor", doctor_id) if doctor_id is not None else
                               ("diagnostic", diagnostic_id) if diagnostic_id is not None else ("clinic", clinic_id))
@@ -298,6 +301,19 @@ def _apply(
     audit.record(action, actor_id=actor_id, object_type=object_type, object_id=object_id, clinic_id=clinic_id,
                  before=before, after=after)
     return Change(written.id, cancelled)
+
+
+def lock_schedule(clinic_id: int) -> None:
+    """Lock the clinic's row until this transaction ends (FOR UPDATE: a booking's key-share lock waits for it)."""
+    db.session.execute(select(Clinic.id).where(Clinic.id == clinic_id).with_for_update())
+
+
+def schedule_changed(clinic_id: int) -> None:
+    """Move the clinic's schedule version (its row locked by `lock_schedule`): a booking validated on the schedule
+    before this change, waiting on the lock, then finds another version and is refused."""
+    db.session.execute(update(Clinic).where(Clinic.id == clinic_id)
+                       .values(schedule_version=Clinic.schedule_version + 1), execution_options={
+                           "synchronize_session": False})
 
 
 def _described(row: Any) -> dict[str, Any]:
@@ -375,7 +391,7 @@ class _ClinicSchedules:
 # --- checks ----------------------------------------------------------------------------------------
 
 
-def _check_weekly(weekly: Sequence[WeeklyHours], length_minutes: int) -> None:
+def check_weekly(weekly: Sequence[WeeklyHours], length_minutes: int) -> None:
     errors: dict[int, dict[str, list[str]]] = {}
     for index, interval in enumerate(weekly):
         if not 1 <= interval.weekday <= 7:
@@ -385,13 +401,13 @@ def _check_weekly(weekly: Sequence[WeeklyHours], length_minutes: int) -> None:
         if index not in errors:
             by_day.setdefault(interval.weekday, []).append((index, interval.starts, interval.ends))
     for intervals in by_day.values():
-        for index, messages in _interval_errors(intervals, length_minutes).items():
+        for index, messages in interval_errors(intervals, length_minutes).items():
             errors.setdefault(index, {}).update(messages)
     if errors:
         raise InvalidRequest(_("Please check the hours."), errors={"weekly": errors})
 
 
-def _interval_errors(intervals: list[tuple[int, time, time]], length_minutes: int) -> dict[int, dict[str, list[str]]]:
+def interval_errors(intervals: list[tuple[int, time, time]], length_minutes: int) -> dict[int, dict[str, list[str]]]:
     """One day's intervals (index, start, end): each must end after it starts, on the grid, and overlap no other."""
     errors: dict[int, dict[str, list[str]]] = {}
     step = timetables.grid_minutes(length_minutes)
@@ -410,7 +426,7 @@ def _interval_errors(intervals: list[tuple[int, time, time]], length_minutes: in
     return errors
 
 
-def _check_days(first_day: date, last_day: date) -> None:
+def check_days(first_day: date, last_day: date) -> None:
     if last_day < first_day:
         raise InvalidRequest(_("The last day comes before the first."),
                              errors={"last_day": [_("Must not be before the first day.")]})

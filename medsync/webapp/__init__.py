@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 
 from medsync import formats
 from medsync.i18n import add_language_source
-from medsync.webapp import assets, compression, staff_pages, staff_schedules  # noqa: F401 - adds staff pages
+from medsync.webapp import assets, compression, staff_catalog, staff_pages, staff_schedules  # noqa: F401 - adds staff pages
 from medsync.webapp.views import blueprint, cookie_language
 
 

@@ -52,6 +52,7 @@ def schedule_texts() -> dict[str, str]:
         "to_call": gettext("to be called"),
         "bad_hours": gettext("Write hours as 09:00-13:00, several separated by commas."),
         "clinic_hours": gettext("No hours of their own: the doctor works the clinic's opening hours."),
+        "test_clinic_hours": gettext("No hours of its own here: the test is offered in the clinic's opening hours."),
         "from_day": gettext("From {day}"),
         "closures": gettext("Closures"),
         "schedule": gettext("Hours, days off and absences"),

@@ -24,6 +24,7 @@ def staff_texts() -> dict[str, str]:
         "weekday_7": gettext("Sun"),
         "closed": gettext("closed"),
         "audit_line": gettext("{when} · {who}"),
+        "bad_hours": gettext("Write hours as 09:00-13:00, several separated by commas."),
         **desk_texts(),
     }
 

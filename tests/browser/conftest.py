@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 from werkzeug.serving import make_server
 
+from medsync import clock
 from medsync.models import Clinic
 from tests.bot.staff.conftest import make_staff
 from tests.conftest import BOT_TOKEN
@@ -77,13 +77,12 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def open_app(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]]:
-    """`open_app(path, telegram=True, theme=..., timezone_id=..., width=..., signed_at=...)`: a fresh browser
-    context's page."""
+    """`open_app(path, telegram=True, theme=..., timezone_id=..., width=...)`: a fresh browser context's page."""
     contexts: list[BrowserContext] = []
 
     def open_page(
         path: str, *, telegram: bool = True, user: dict[str, Any] | None = None, dark: bool = False,
-        timezone_id: str = "Europe/Kyiv", width: int = 390, height: int = 780, signed_at: float | None = None,
+        timezone_id: str = "Europe/Kyiv", width: int = 390, height: int = 780,
     ) -> Page:
         context = browser.new_context(
             base_url=live_server, timezone_id=timezone_id, locale="en-GB",
@@ -95,8 +94,8 @@ def open_app(browser: Browser, live_server: str) -> Iterator[Callable[..., Page]
         if telegram:
             profile = user or PATIENT
             config = {
-                # Signed now, or when a test whose server clock moved on says (initData older than a day expires).
-                "initData": sign_init_data(BOT_TOKEN, profile, auth_date=int(signed_at or time.time())), "user": profile,
+                "initData": sign_init_data(BOT_TOKEN, profile, auth_date=int(clock.now().timestamp())),
+                "user": profile,
                 "colorScheme": "dark" if dark else "light", "themeParams": DARK_THEME if dark else LIGHT_THEME,
             }
             context.add_init_script(f"window.__TG_CONFIG__ = {json.dumps(config)};\n{STUB}")

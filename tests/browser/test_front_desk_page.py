@@ -7,8 +7,6 @@ from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
-from medsync import clock
-
 from tests.bot.conftest import message_update, post_update  # noqa: F401 - the webhook fixture
 from tests.browser.conftest import save_screenshot
 from tests.conftest import next_local_slot
@@ -47,10 +45,10 @@ def test_the_front_desks_day_from_booking_a_caller_to_their_own_telegram(
         f"{day} 10:00 · Dr. Olena Kovalenko · booked")
     expect(page.locator("[data-desk-patient-contact]")).to_have_text("+380671234567")
 
-    frozen_now(visit_time + timedelta(minutes=40))  # nobody came… then she did
-    # The next morning's session: the evening's initData may be a day old by then.
-    page = open_app(f"/app/staff/desk?clinic={clinic.id}&date={day}", user=profile(member), width=1000,
-                    signed_at=clock.now().timestamp())
+    # Nobody came… then she did. The desk opens its page on the visit's day (Telegram signs a page's initData when
+    # it opens, and a day and a half later the first page's would have expired).
+    frozen_now(visit_time + timedelta(minutes=40))
+    page = open_app(f"/app/staff/desk?clinic={clinic.id}&date={day}", user=profile(member), width=1000)
     cell = page.locator("[data-visit-id]")
     cell.click()
     page.locator('[data-move="noshow"]').click()

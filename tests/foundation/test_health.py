@@ -6,6 +6,7 @@ from sqlalchemy import event
 
 from medsync import create_app
 from medsync.extensions import db
+from tests.conftest import settings_for_tests
 
 
 def test_healthz_answers_while_the_process_is_up(client):
@@ -37,6 +38,21 @@ def test_readyz_is_200_when_postgres_and_redis_answer(client):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.get_json()["status"] == "ready"
+    assert response.get_json()["broker"] == "ok"
+
+
+def test_readyz_reports_rabbitmq_as_the_broker(amqp_app):
+    response = amqp_app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json()["broker"] == "ok"
+
+
+def test_readyz_reports_a_broker_that_is_down_and_stays_ready(app, tmp_path_factory):
+    """Without the broker bookings still commit; their hand-overs wait in the outbox for the sweep."""
+    apart = create_app(settings_for_tests(tmp_path_factory, CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:1//"))
+    response = apart.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ready", "postgresql": "ok", "redis": "ok", "broker": "down"}
 
 
 def test_readyz_names_what_is_down(app, tmp_path):

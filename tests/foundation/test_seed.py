@@ -105,7 +105,7 @@ def test_a_bad_catalog_file_is_refused_before_anything_is_written(app, app_conte
     )
     result = app.test_cli_runner().invoke(args=["medsync", "seed-demo", "--catalog", str(bad)])
     assert result.exit_code == 1
-    assert f"{bad}: clinics.almaty-dostyk.timezone: 'Asia/Alma' is not an IANA time zone" in result.output
+    assert f"{bad}: clinics.almaty-dostyk.timezone: Not a time zone we know" in result.output
     assert "Traceback" not in result.output
     assert db.session.scalar(select(func.count()).select_from(Clinic)) == 0
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from medsync.errors import InvalidRequest, ResultNotFound
 from medsync.extensions import db, redis_client
-from medsync.models import Actor, BookingEvent, OutboxMessage, Result, User
+from medsync.models import BookingEvent, OutboxMessage, Result, User
 from medsync.services import bookings, calendar, catalog, outbox, result_files, results, users
 from medsync.task_queue import TaskQueue
 from tests.conftest import PATIENT, PDF, RESULTS_KEY

@@ -285,8 +285,8 @@ def test_a_patients_bookings_are_read_through_their_own(years_of_bookings, list_
 # --- nightly -------------------------------------------------------------------------------------------
 
 
-def test_marking_the_nights_missed_visits_reads_only_them(years_of_bookings, frozen_now):
-    network = years_of_bookings
+@pytest.mark.usefixtures("years_of_bookings")
+def test_marking_the_nights_missed_visits_reads_only_them(frozen_now):
     frozen_now(clock.now() + timedelta(days=2))  # the visits of today and tomorrow are over, nobody came
 
     assert_read_through_indexes(scans_of(lambda: maintenance.mark_noshows()))

@@ -100,7 +100,7 @@ def book(
             users.write_profile(profile)
         return _same_request(earlier, request)
     booking = _insert_booking(
-        user_id=user_id, patient_id=patient_id, region=resource.clinic.country, clinic_id=clinic_id, slot=slot,
+        user_id=user_id, patient_id=patient_id, clinic=resource.clinic, slot=slot,
         patient=patient, doctor_id=doctor_id,
         diagnostic_id=diagnostic_id, idempotency_key=idempotency_key, rescheduled_from=_rescheduled_from,
         actor=actor, actor_id=actor_id, now=now, profile=profile,
@@ -119,8 +119,7 @@ def _insert_booking(
     *,
     user_id: int | None,
     patient_id: int | None,
-    region: str,
-    clinic_id: int,
+    clinic: catalog.ClinicInfo,
     slot: availability.Slot,
     patient: PatientDetails,
     doctor_id: int | None,
@@ -132,10 +131,11 @@ def _insert_booking(
     now: datetime,
     profile: users.Profile | None,
 ) -> Booking | None:
-    """Write the booking, its audit event and its messages in one statement (`statement.write`), unless the doctor
-    is away that day or a unique or exclusion constraint refuses the booking: then nothing is written (None)."""
+    """Write the booking, its audit event and its messages in one statement (`statement.write`), unless the clinic's
+    schedule changed since `clinic` (the snapshot the slot was checked on) was read, the doctor is away that day or a
+    unique or exclusion constraint refuses the booking: then nothing is written (None)."""
     values = {
-        "user_id": user_id, "patient_id": patient_id, "clinic_id": clinic_id, "doctor_id": doctor_id,
+        "user_id": user_id, "patient_id": patient_id, "clinic_id": clinic.id, "doctor_id": doctor_id,
         "diagnostic_id": diagnostic_id, "starts_at": slot.starts_at, "ends_at": slot.ends_at, "status": BookingStatus.BOOKED.value,
         "patient_first_name": patient.first_name, "patient_last_name": patient.last_name,
         "patient_phone": patient.phone, "patient_email": patient.email, "patient_message": patient.message,
@@ -152,7 +152,8 @@ def _insert_booking(
     try:
         return statement.write(
             values, day=slot.starts_at.date(), event=event, queued_at=queued_at, profile=profile,
-            patient_phone=phones.e164_or_as_given(patient.phone, region),
+            patient_phone=phones.e164_or_as_given(patient.phone, clinic.country),
+            schedule_version=clinic.schedule_version,
             messages=_booking_messages(slot.starts_at, now, queued_at, rescheduled_from=rescheduled_from),
         )
     except (IntegrityError, OperationalError) as exc:

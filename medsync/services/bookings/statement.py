@@ -2,7 +2,8 @@
 
 Built from SQLAlchemy Core over the mapped tables, compiled once, and prepared once per connection
 (`medsync.prepared`): one round trip, planned once. The INSERT ... SELECT writes no row when the doctor is away
-that day; without a conflict target DO NOTHING covers every unique and exclusion constraint: a lost race waits
+that day, or when the clinic's schedule changed since the slot was checked (its row, locked as the foreign key
+locks it, at the schedule version of the catalog snapshot: a schedule change holds it and bumps it); without a conflict target DO NOTHING covers every unique and exclusion constraint: a lost race waits
 for the winner and then writes nothing, instead of aborting the transaction. The audit event and the messages
 are written from the booking's row, so they exist exactly when it does. The user row is upserted as
 `users.write_profile` writes it: the booking's foreign key is checked at the end of the statement, when the row
@@ -27,7 +28,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.sql.selectable import CTE
 
 from medsync.extensions import db
-from medsync.models import Booking, BookingEvent, DoctorAbsence, MessageKind, MessageStatus, OutboxMessage, Patient
+from medsync.models import (
+    Booking, BookingEvent, Clinic, DoctorAbsence, MessageKind, MessageStatus, OutboxMessage, Patient,
+)
 from medsync.prepared import PreparedStatement
 from medsync.services import changes, outbox, users
 
@@ -54,15 +57,16 @@ class BookingMessage:
 
 def write(
     values: dict[str, Any], *, day: date, event: dict[str, Any], messages: Sequence[BookingMessage],
-    queued_at: datetime, profile: users.Profile | None, patient_phone: str,
+    queued_at: datetime, profile: users.Profile | None, patient_phone: str, schedule_version: int,
 ) -> Booking | None:
     """Write the booking (`values`: every column of WRITTEN), its audit event and its messages, and the patient's
     `profile` when given (and the user's patient with `patient_phone`, unless `values` name the patient), unless the
-    doctor is away on `day` or a unique or exclusion constraint refuses the
-    booking: then no booking, event or message is written (None). Raises IntegrityError or OperationalError for
-    what the statement does not absorb (a deadlock, a missing catalog row)."""
+    clinic's schedule is no longer at `schedule_version` (the one the slot was checked against), the doctor is away
+    on `day` or a unique or exclusion constraint refuses the booking: then no booking, event or message is written
+    (None). Raises IntegrityError or OperationalError for what the statement does not absorb (a deadlock, a missing
+    catalog row)."""
     parameters = {
-        **values, "day": day, **{f"event_{name}": value for name, value in event.items()},
+        **values, "day": day, "schedule_version": schedule_version, **{f"event_{name}": value for name, value in event.items()},
         "event_details": json.dumps(event["details"]),  # prepared: values go as they are (prepared.py)
         "kinds": [message.kind.value for message in messages], "labels": [message.label for message in messages],
         "payloads": [json.dumps(message.payload) for message in messages],
@@ -120,16 +124,24 @@ def _patient() -> CTE:
 
 
 def _booked() -> CTE:
-    """The booking, unless the doctor is away that day or a constraint refuses it; its whole row comes back."""
-    bookings, absences = Booking.__table__, DoctorAbsence.__table__
+    """The booking, unless the clinic's schedule changed since it was checked, the doctor is away that day or a
+    constraint refuses it; its whole row comes back."""
+    bookings, absences, clinics = Booking.__table__, DoctorAbsence.__table__, Clinic.__table__
     day = bindparam("day", type_=Date())
     away = select(absences.c.id).where(
         absences.c.doctor_id == bindparam("doctor_id"), absences.c.first_day <= day, absences.c.last_day >= day
     ).exists()
+    # The clinic's row, locked as its foreign key locks it (the lock is taken here, before the row is written), at
+    # the schedule version the slot was checked against: a schedule change holding the row (FOR UPDATE) makes this
+    # wait, and once it commits the row is read again at its new version and matches no more (no booking, 409).
+    same_schedule = select(clinics.c.id).where(
+        clinics.c.id == bindparam("clinic_id"),
+        clinics.c.schedule_version == bindparam("schedule_version", type_=Integer()),
+    ).with_for_update(key_share=True).exists()
     patient = _patient()
     patient_id = func.coalesce(bindparam("patient_id", type_=Integer()), select(patient.c.id).scalar_subquery())
     row = select(*(patient_id if name == "patient_id" else bindparam(name, type_=bookings.c[name].type)
-                   for name in WRITTEN)).where(~away)
+                   for name in WRITTEN)).where(same_schedule, ~away)
     return (
         insert(bookings).from_select(WRITTEN, row, include_defaults=False)
         .on_conflict_do_nothing().returning(*bookings.c).cte("booked")

@@ -1,4 +1,5 @@
-/* Clinics (staff): address, time zone, currency and the week's opening hours (GET /api/v1/admin/clinics). */
+/* Clinics (staff): address, time zone, currency and the week's opening hours (GET /api/v1/admin/clinics), each
+   opening the clinic's page. */
 (function () {
   "use strict";
 
@@ -18,12 +19,14 @@
     status.textContent = M.t("loading");
     window.MedSyncStaff.me.then(function () { return M.api("/api/v1/admin/clinics"); }).then(function (clinics) {
       clinics.forEach(function (clinic) {
-        list.appendChild(M.element("li", { class: "card", "data-clinic-id": clinic.id }, [
-          M.element("div", { class: "card-body" }, [
-            M.element("strong", { class: "name", text: clinic.name }),
-            M.element("span", { text: clinic.address }),
-            M.element("span", { class: "hint", text: clinic.timezone + " · " + clinic.currency }),
-            M.element("span", { class: "hint", text: hoursText(clinic) }),
+        list.appendChild(M.element("li", { "data-clinic-id": clinic.id }, [
+          M.element("a", { class: "card", href: "/app/staff/clinics/" + clinic.id }, [
+            M.element("div", { class: "card-body" }, [
+              M.element("strong", { class: "name", text: clinic.name }),
+              M.element("span", { text: clinic.address }),
+              M.element("span", { class: "hint", text: clinic.timezone + " · " + clinic.currency }),
+              M.element("span", { class: "hint", text: hoursText(clinic) }),
+            ]),
           ]),
         ]));
       });

@@ -1,4 +1,5 @@
-/* Tests (staff): the diagnostics offered at the caller's clinics (GET /api/v1/admin/diagnostics). */
+/* Tests (staff): the diagnostics offered at the caller's clinics (GET /api/v1/admin/diagnostics), each
+   opening the test's page. */
 (function () {
   "use strict";
 
@@ -14,11 +15,13 @@
       return M.api("/api/v1/admin/diagnostics").then(function (diagnostics) {
         diagnostics.forEach(function (diagnostic) {
           var clinics = diagnostic.clinic_ids.map(function (id) { return names[id]; }).filter(Boolean).join(", ");
-          list.appendChild(M.element("li", { class: "card", "data-diagnostic-id": diagnostic.id }, [
-            M.element("div", { class: "card-body" }, [
-              M.element("strong", { class: "name", text: diagnostic.name }),
-              M.element("span", { class: "hint", text: M.t("price_minutes", { price: M.number(diagnostic.price), minutes: diagnostic.duration_minutes }) }),
-              M.element("span", { class: "hint", text: clinics }),
+          list.appendChild(M.element("li", { "data-diagnostic-id": diagnostic.id }, [
+            M.element("a", { class: "card", href: "/app/staff/diagnostics/" + diagnostic.id }, [
+              M.element("div", { class: "card-body" }, [
+                M.element("strong", { class: "name", text: diagnostic.name }),
+                M.element("span", { class: "hint", text: M.t("price_minutes", { price: M.number(diagnostic.price), minutes: diagnostic.duration_minutes }) }),
+                M.element("span", { class: "hint", text: clinics }),
+              ]),
             ]),
           ]));
         });

@@ -4,33 +4,18 @@
   "use strict";
 
   var M = window.MedSync;
+  var F = window.MedSyncForms;
 
   function start() {
     var form = document.querySelector("[data-doctor-form]");
     var doctorId = document.querySelector("[data-doctor-id]").dataset.doctorId;
     var photo = document.querySelector("[data-doctor-photo]");
     var title = document.querySelector("[data-doctor-title]");
-    var formError = document.querySelector("[data-form-error]");
     var version = null;
     var isAdmin = false;
 
-    function option(value, text) { return M.element("option", { value: String(value), text: text }); }
-
-    function clearErrors() {
-      formError.textContent = "";
-      document.querySelectorAll("[data-error-for]").forEach(function (box) { box.textContent = ""; });
-      form.querySelectorAll("[aria-invalid]").forEach(function (field) { field.removeAttribute("aria-invalid"); });
-    }
-
     function showErrors(error) {
-      formError.textContent = error.message;
-      Object.keys(error.errors || {}).forEach(function (name) {
-        var box = document.querySelector('[data-error-for="' + name + '"]');
-        var messages = error.errors[name];
-        if (box) box.textContent = Array.isArray(messages) ? messages.join(" ") : JSON.stringify(messages);
-        var field = form.elements[name];
-        if (field && field.setAttribute) field.setAttribute("aria-invalid", "true");
-      });
+      F.showErrors(document, error);
       M.showError(error.message);
     }
 
@@ -51,31 +36,21 @@
       var body = {};
       ["full_name", "bio", "services"].forEach(function (name) { body[name] = form.elements[name].value; });
       ["clinic_id", "specialty_id", "appointment_minutes"].forEach(function (name) {
-        body[name] = parseInt(form.elements[name].value, 10);
+        body[name] = F.whole(form.elements[name].value);
       });
-      body.price = Number(String(form.elements.price.value).replace(",", "."));
+      body.price = F.decimal(form.elements.price.value);
       if (doctorId) body.active = form.elements.active.checked;
       return body;
     }
 
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      clearErrors();
-      var request = doctorId
-        ? M.api("/api/v1/admin/doctors/" + doctorId, { method: "PATCH", body: values(), headers: { "If-Match": '"' + version + '"' } })
-        : M.api("/api/v1/admin/doctors", { method: "POST", body: values() });
-      request.then(function (doctor) {
-        M.haptic("success");
-        if (!doctorId) { window.location.href = "/app/staff/doctors/" + doctor.id; return; }
-        show(doctor);
-        M.toast(M.t("saved"));
-      }, showErrors);
+    F.savesRow(form, "doctors", doctorId, {
+      scope: document, values: values, show: show, version: function () { return version; },
     });
 
     document.querySelector("[data-photo-file]").addEventListener("change", function (event) {
       var file = event.target.files[0];
       if (!file) return;
-      clearErrors();
+      F.clearErrors(document);
       var upload = new FormData();
       upload.append("file", file);
       M.api("/api/v1/admin/doctors/" + doctorId + "/photo", { method: "PUT", form: upload }).then(function (doctor) {
@@ -85,19 +60,11 @@
     });
 
     window.MedSyncStaff.me.then(function (me) {
-      me.clinics.forEach(function (clinic) { form.elements.clinic_id.appendChild(option(clinic.id, clinic.name)); });
-      isAdmin = me.holds.indexOf("admin") >= 0;
-      /* Inside Telegram the page's one primary action is Telegram's MainButton (the in-page button is hidden). */
-      if (isAdmin) {
-        M.mainButton({ text: document.querySelector("[data-save]").textContent.trim(),
-                       onClick: function () { form.requestSubmit(); } });
-      }
-      if (!isAdmin) {
-        form.querySelectorAll("input, select, textarea").forEach(function (field) { field.disabled = true; });
-      }
+      me.clinics.forEach(function (clinic) { form.elements.clinic_id.appendChild(F.option(clinic.id, clinic.name)); });
+      isAdmin = F.adminOnly(form, me, document.querySelector("[data-save]"));
       return M.api("/api/v1/admin/specialties");
     }).then(function (specialties) {
-      specialties.forEach(function (specialty) { form.elements.specialty_id.appendChild(option(specialty.id, specialty.name)); });
+      specialties.forEach(function (specialty) { form.elements.specialty_id.appendChild(F.option(specialty.id, specialty.name)); });
       if (doctorId) return M.api("/api/v1/admin/doctors/" + doctorId).then(show);
     }).catch(function (error) { if (error && error.message) showErrors(error); });
   }

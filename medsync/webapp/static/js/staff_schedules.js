@@ -6,6 +6,7 @@
   "use strict";
 
   var M = window.MedSync;
+  var F = window.MedSyncForms;
   var texts = JSON.parse(document.getElementById("schedule-texts").textContent);
 
   function t(key, values) {
@@ -14,21 +15,8 @@
     return text;
   }
 
-  /* "09:00-13:00, 14:00-18:00" → [{starts, ends}]; "" → []; null when it cannot be read. */
-  function parseHours(text) {
-    var parts = text.split(",").map(function (part) { return part.trim(); }).filter(Boolean);
-    var hours = [];
-    for (var index = 0; index < parts.length; index += 1) {
-      var match = /^(\d{1,2}):(\d{2})\s*[-–—]\s*(\d{1,2}):(\d{2})$/.exec(parts[index]);
-      if (!match) return null;
-      hours.push({ starts: pad(match[1]) + ":" + match[2], ends: pad(match[3]) + ":" + match[4] });
-    }
-    return hours;
-  }
-  function pad(hour) { return hour.length === 1 ? "0" + hour : hour; }
-  function hoursText(hours) {
-    return hours.map(function (item) { return item.starts + "–" + item.ends; }).join(", ");
-  }
+  var parseHours = F.parseHours;
+  var hoursText = F.hoursText;
   function dayText(day) { return M.longDay(day); }
 
   /* --- change forms: check (dry run), then confirm --- */
@@ -40,14 +28,16 @@
       var weekly = [], origin = [], unreadable = [];
       form.querySelectorAll("[data-weekday]").forEach(function (input) {
         var hours = parseHours(input.value);
-        if (hours === null) { unreadable.push("weekday-" + input.dataset.weekday); return; }
+        if (hours === null) { unreadable.push(input.id); return; }
         hours.forEach(function (item) {
           weekly.push({ weekday: +input.dataset.weekday, starts: item.starts, ends: item.ends });
-          origin.push("weekday-" + input.dataset.weekday);
+          origin.push(input.id);
         });
       });
       form.origin = origin;
-      return { unreadable: unreadable, body: { weekly: weekly, valid_from: value("valid_from") || undefined } };
+      var hoursBody = { weekly: weekly, valid_from: value("valid_from") || undefined };
+      if (form.elements.duration_minutes) hoursBody.duration_minutes = F.whole(value("duration_minutes")) || undefined;
+      return { unreadable: unreadable, body: hoursBody };
     }
     if (kind === "override") {
       var hours = parseHours(value("hours"));
@@ -62,39 +52,12 @@
                                      reason: value("reason") || null } };
   }
 
-  function clearErrors(form) {
-    form.querySelectorAll("[data-error-for]").forEach(function (line) { line.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach(function (field) { field.removeAttribute("aria-invalid"); });
-  }
-
-  function showFieldError(form, name, message) {
-    var line = form.querySelector('[data-error-for="' + name + '"]');
-    var field = form.querySelector("#" + name) || form.elements[name];
-    if (!line) return false;
-    line.textContent = message;
-    if (field && field.setAttribute) field.setAttribute("aria-invalid", "true");
-    return true;
-  }
-
-  /* The API's field errors beside their fields: weekly[i] belongs to the weekday its interval was written for. */
+  /* The API's field errors beside their fields: weekly[i] belongs to the weekday its interval was written for, an
+     override's hours[i] to its one hours field. */
   function showErrors(form, error) {
-    var shown = false;
-    Object.keys(error.errors || {}).forEach(function (name) {
-      var messages = error.errors[name];
-      if ((name === "weekly" || name === "hours") && messages && !Array.isArray(messages)) {
-        Object.keys(messages).forEach(function (index) {
-          var target = name === "weekly" ? (form.origin || [])[+index] : "hours";
-          var detail = messages[index];
-          var text = Array.isArray(detail) ? detail.join(" ") : Object.keys(detail).map(function (key) {
-            return [].concat(detail[key]).join(" ");
-          }).join(" ");
-          shown = showFieldError(form, target, text) || shown;
-        });
-        return;
-      }
-      shown = showFieldError(form, name, [].concat(messages).join(" ")) || shown;
-    });
-    if (!shown) M.showError(error.message);
+    var place = form.dataset.change === "hours" ? F.placeItems("weekly", form.origin || [])
+      : F.placeItems("hours", []);
+    if (!F.showErrors(form, error, place)) M.showError(error.message);
   }
 
   function visitLine(visit) {
@@ -121,10 +84,10 @@
     form.addEventListener("input", function () { if (form.dataset.state) setChecked(form, false); });
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      clearErrors(form);
+      F.clearErrors(form);
       var built = bodyOf(form);
       if (built.unreadable.length) {
-        built.unreadable.forEach(function (name) { showFieldError(form, name, t("bad_hours")); });
+        built.unreadable.forEach(function (name) { F.showFieldError(form, name, t("bad_hours")); });
         return;
       }
       var confirming = form.dataset.state === "checked";
@@ -183,16 +146,18 @@
     }, function (error) { M.showError(error.message); });
   }
 
-  /* --- a doctor's page --- */
+  /* --- weekly hours: a doctor's, or a test's at a clinic (GET and PUT share the form's path) --- */
 
-  function showRotas(doctorId) {
-    return M.api("/api/v1/admin/doctors/" + doctorId + "/hours").then(function (answer) {
-      var line = document.querySelector("[data-rotas]");
-      if (!answer.rotas.length) { line.textContent = t("clinic_hours"); return; }
+  function showRotas(form) {
+    return M.api(form.dataset.path).then(function (answer) {
+      var line = form.closest("section").querySelector("[data-rotas]");
+      var duration = form.elements.duration_minutes;
+      if (duration && answer.duration_minutes) duration.value = answer.duration_minutes;
+      if (!answer.rotas.length) { line.textContent = t(form.dataset.noRota || "clinic_hours"); return; }
       line.textContent = answer.rotas.map(function (rota) { return t("from_day", { day: dayText(rota.valid_from) }); })
         .join(" · ");
       var current = answer.rotas[0];
-      document.querySelectorAll("[data-weekday]").forEach(function (input) {
+      form.querySelectorAll("[data-weekday]").forEach(function (input) {
         input.value = hoursText(current.weekly.filter(function (item) { return item.weekday === +input.dataset.weekday; }));
       });
     }, function (error) { M.showError(error.message); });
@@ -200,8 +165,14 @@
 
   function lists() { return Array.prototype.map.call(document.querySelectorAll("[data-list]"), loadList); }
   function refresh() {
-    var doctor = document.querySelector("[data-doctor-id]");
-    return Promise.all(lists().concat(doctor ? [showRotas(doctor.dataset.doctorId)] : []));
+    var hours = Array.prototype.map.call(document.querySelectorAll('form[data-change="hours"]'), showRotas);
+    return Promise.all(lists().concat(hours));
+  }
+
+  /* A weekly-hours form a page adds later (a test's hours at each clinic offering it). */
+  function setupHours(form) {
+    setupForm(form, function () { return showRotas(form); });
+    return showRotas(form);
   }
 
   function startDoctorPage(heading) {
@@ -249,7 +220,10 @@
     }, function () { /* staff.js shows the refusal */ });
   }
 
+  window.MedSyncSchedules = { setupHours: setupHours };
+
   function start() {
+    if (document.querySelector("[data-schedules-later]")) return;  /* the page sets its forms up itself */
     document.querySelectorAll("form.schedule-change").forEach(function (form) { setupForm(form, refresh); });
     var overview = document.querySelector("[data-schedule-clinics]");
     if (overview) { startOverview(overview); return; }
