@@ -21,7 +21,7 @@ from medsync.api.schemas import CalendarDay, PatientToCallSchema, Text, ToCallQu
 from medsync.errors import NotFound
 from medsync.extensions import db
 from medsync.models import Clinic, Doctor, StaffRole
-from medsync.services import call_list, schedules
+from medsync.services import call_list, privacy_audit, schedules
 
 BAD_HOURS = ("A field is invalid, each named: hours that end before they start, intervals of one day that overlap, a "
              "weekday outside 1-7, a time off the grid (whole hours for a 60-minute doctor, half hours for 30 …), "
@@ -329,5 +329,8 @@ class VisitsToCall(MethodView):
     def get(self, query: dict[str, Any], clinic_id: int) -> list[Any]:
         """The clinic's patients the front desk calls, each with why (as GET /api/v1/staff/clinics/{id}/to-call):
         visits it cancelled whose patient no message reached, reminders due of patients without Telegram."""
-        access.require_role(StaffRole.RECEPTION)
-        return call_list.to_call(_clinic(clinic_id).id, days=query["days"])
+        staff = access.require_role(StaffRole.RECEPTION)
+        rows = call_list.to_call(_clinic(clinic_id).id, days=query["days"])
+        privacy_audit.patients_called(staff.actor_id, clinic_id, [row.booking_id for row in rows])
+        db.session.commit()
+        return rows

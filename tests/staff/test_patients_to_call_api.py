@@ -60,6 +60,7 @@ def test_the_admin_path_answers_the_same_list(client, staff_headers, desk, froze
 
     assert [row["reason"] for row in staff.json] == ["reminder_due"]
     assert admin.status_code == 200 and admin.json == staff.json
+    assert len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "patients.read")).all()) == 2
 
 
 def test_reading_the_call_list_is_audited_with_its_visits(client, staff_headers, desk, frozen_now):
