@@ -33,7 +33,7 @@ from medsync import clock, create_app  # noqa: E402
 from medsync.bot import get_bot  # noqa: E402
 from medsync.bot.documents import ResultDocument, send_result_document  # noqa: E402
 from medsync.extensions import db  # noqa: E402
-from medsync.models import Booking, Clinic, Doctor, Specialty, User  # noqa: E402
+from medsync.models import Booking, Clinic, Doctor, Patient, Specialty, User  # noqa: E402
 from medsync.services import result_files, results  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
 from tests.support.database import recreate_database  # noqa: E402
@@ -112,8 +112,11 @@ def _seed() -> int:
                     price=Decimal("500.00"), appointment_minutes=30)
     db.session.add(doctor)
     db.session.flush()
+    patient = Patient(first_name="Patient", last_name="Bench", phone="+380500000000", user_id=CHAT)
+    db.session.add(patient)
+    db.session.flush()
     starts = clock.now() - timedelta(days=1)
-    booking = Booking(user_id=CHAT, clinic_id=clinic.id, doctor_id=doctor.id, starts_at=starts,
+    booking = Booking(patient_id=patient.id, user_id=CHAT, clinic_id=clinic.id, doctor_id=doctor.id, starts_at=starts,
                       ends_at=starts + timedelta(minutes=30), status="arrived", patient_first_name="Patient",
                       patient_last_name="Bench", patient_phone="+380500000000", ical_uid="bench@medsync")
     db.session.add(booking)

@@ -8,8 +8,10 @@ from flask_cors import CORS
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-# admin_schedules adds its routes to admin's blueprint (before it is registered below).
-from medsync.api import admin, admin_schedules, bookings, catalog, compat, language, my_data, staff  # noqa: F401
+# admin_schedules and admin_patients add their routes to admin's blueprint (before it is registered below).
+from medsync.api import (  # noqa: F401
+    admin, admin_patients, admin_schedules, bookings, catalog, compat, language, my_data, staff,
+)
 from medsync.api.auth import caller_language
 from medsync.api.limits import init_limiter
 from medsync.api.schemas import BookingCreateSchema, ErrorSchema

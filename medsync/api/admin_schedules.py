@@ -328,9 +328,11 @@ class VisitsToCall(MethodView):
     @refusals(blp, {401: ADMIN_AUTH, 403: ADMIN_ROLE, 404: NO_CLINIC})
     def get(self, query: dict[str, Any], clinic_id: int) -> list[Any]:
         """The clinic's patients the front desk calls, each with why (as GET /api/v1/staff/clinics/{id}/to-call):
-        visits it cancelled whose patient no message reached, reminders due of patients without Telegram."""
+        visits it cancelled whose patient no message reached, reminders due of patients without Telegram. The read is
+        audited (`patients.read`, the bookings shown)."""
         staff = access.require_role(StaffRole.RECEPTION)
         rows = call_list.to_call(_clinic(clinic_id).id, days=query["days"])
-        privacy_audit.patients_called(staff.actor_id, clinic_id, [row.booking_id for row in rows])
+        privacy_audit.bookings_listed(staff.actor_id, {clinic_id: [row.booking_id for row in rows]},
+                                      listing=privacy_audit.TO_CALL)
         db.session.commit()
         return rows

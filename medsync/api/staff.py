@@ -269,14 +269,14 @@ class DayBookings(MethodView):
     @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE})
     def get(self, date, clinic_id, status, page, per_page):
         """The day's bookings, in each clinic's own calendar, by clinic and start time; paginated (`page`,
-        `per_page` ≤ 100)."""
+        `per_page` ≤ 100). The read is audited (`patients.read`, the bookings shown)."""
         staff = access.current_principal()
         page = clinic_day.bookings_page(
             date, within=staff.clinic_ids, clinic_id=clinic_id, status=BookingStatus(status) if status else None,
             doctor_id=staff.doctor_id if staff.role is StaffRole.DOCTOR else None, page=page, per_page=per_page,
         )
         # Patients' names, phones and notes were read: the trail says who saw whose (ids only).
-        privacy_audit.patients_listed(staff.actor_id, page.items, day=date)
+        privacy_audit.patients_listed(staff.actor_id, page.items, day=date, listing=privacy_audit.DAY)
         db.session.commit()
         return page_body(page)
 
@@ -345,9 +345,15 @@ class Patients(MethodView):
     @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 422: "`q` shorter than three characters once its spaces are left out."})
     def get(self, q, page, per_page):
         """Patients of the caller's clinics whose name or phone holds the query's words, with their next visits; the
-        first 100 matches at most (type more to narrow), by name."""
+        first 100 matches at most (type more to narrow), by name. The read is audited (`patients.read`: who saw which
+        patients, by id; never the query)."""
         staff = access.require_role(StaffRole.RECEPTION)
-        return page_body(patient_search.search(q, within=staff.clinic_ids, page=page, per_page=per_page))
+        found = patient_search.search(q, within=staff.clinic_ids, page=page, per_page=per_page)
+        # Their names and phones were read: the trail says who saw whose (ids only, never the query).
+        privacy_audit.patients_found(staff.actor_id, [item.patient.id for item in found.items],
+                                     within=staff.clinic_ids)
+        db.session.commit()
+        return page_body(found)
 
 
 @blp.route("/patients/<int(max=2147483647):patient_id>")
@@ -382,7 +388,8 @@ class PatientsToCall(MethodView):
         staff = access.require_role(StaffRole.RECEPTION)
         access.require_clinic(clinic_id)
         rows = call_list.to_call(clinic_id, days=days)
-        privacy_audit.patients_called(staff.actor_id, clinic_id, [row.booking_id for row in rows])
+        privacy_audit.bookings_listed(staff.actor_id, {clinic_id: [row.booking_id for row in rows]},
+                                      listing=privacy_audit.TO_CALL)
         db.session.commit()
         return rows
 
@@ -497,6 +504,11 @@ class FailedDeliveries(MethodView):
     @blp.response(200, FailedDeliveryPageSchema)
     @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE})
     def get(self, page, per_page):
-        """Messages that could not be delivered (blocked bot, attempts used up): who did not get what."""
+        """Messages that could not be delivered (blocked bot, attempts used up): who did not get what. The read is
+        audited (`patients.read`, the bookings shown)."""
         staff = access.require_role(StaffRole.RECEPTION)
-        return page_body(delivery.failed_deliveries(within=staff.clinic_ids, page=page, per_page=per_page))
+        failed = delivery.failed_deliveries(within=staff.clinic_ids, page=page, per_page=per_page)
+        privacy_audit.patients_listed(staff.actor_id, [message.booking for message in failed.items], day=None,
+                                      listing=privacy_audit.FAILED_DELIVERIES)
+        db.session.commit()
+        return page_body(failed)

@@ -304,7 +304,11 @@ class Result(db.Model):
     """A test result file for a booking, stored encrypted under RESULTS_DIR."""
 
     __tablename__ = "results"
-    __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
+    __table_args__ = (
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        # A visit's results by content: the same file uploaded again is the same result (its name on disk is random).
+        Index("uq_results_booking_sha256", "booking_id", "sha256", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"), index=True)

@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 _KEY = "medsync_after_commit"
+_UNDO: dict[str, Callable[[list[Any]], None]] = {}  # topic → what undoes its values when they roll back (on_rollback)
 
 
 class Hooks:
@@ -26,12 +27,18 @@ class Hooks:
     def __init__(self, sessions: scoped_session[Session]) -> None:
         self.sessions = sessions
         self.on("after_soft_rollback", _drop_rolled_back)
+        self.on("after_commit", _keep_what_committed)
         self.on("after_transaction_end", _forget_at_the_end)
 
     def on(self, event_name: str, listener: Callable[..., Any]) -> None:
         """Call `listener` on this session event (`after_flush`, `do_orm_execute`, `after_commit`…)."""
         if not event.contains(self.sessions, event_name, listener):
             event.listen(self.sessions, event_name, listener)
+
+    def on_rollback(self, topic: str, undo: Callable[[list[Any]], None]) -> None:
+        """Hand `undo` the values of `topic` added in a (sub)transaction that rolls back: what it did outside the
+        database (a file written) is undone with it. Committed, they are simply forgotten."""
+        _UNDO[topic] = undo
 
 
 def add(session: Session, topic: str, value: Any) -> None:
@@ -75,9 +82,25 @@ def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction
     entries = session.info.get(_KEY)
     if entries:
         session.info[_KEY] = [entry for entry in entries if not _inside(entry[0], previous_transaction)]
+        _undo([entry for entry in entries if _inside(entry[0], previous_transaction)])
+
+
+def _keep_what_committed(session: Session) -> None:
+    """The outermost commit: what `on_rollback` would undo is kept for good."""
+    entries = session.info.get(_KEY)
+    if entries and session.get_nested_transaction() is None:
+        session.info[_KEY] = [entry for entry in entries if entry[1] not in _UNDO]
+
+
+def _undo(entries: list[tuple[Any, str, Any]]) -> None:
+    for topic, undo in _UNDO.items():
+        values = [value for _, entry_topic, value in entries if entry_topic == topic]
+        if values:
+            undo(values)
 
 
 def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
-    """After the outermost transaction (its `after_commit` takers have run): nothing outlives it."""
+    """After the outermost transaction (its `after_commit` takers have run): nothing outlives it. What it leaves to
+    undo did not commit (an outermost rollback ends the transaction before `after_soft_rollback` fires): undone."""
     if transaction.parent is None:
-        session.info.pop(_KEY, None)
+        _undo(session.info.pop(_KEY, None) or [])

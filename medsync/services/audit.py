@@ -26,13 +26,27 @@ def record(action: str, *, actor_id: str, object_type: str, object_id: int | Non
            after: Mapping[str, Any] | None = None, now: datetime | None = None) -> AuditEntry:
     """Append one entry: `actor_id` ("staff:<id>", "staff-token:<id>", "cli") did `action` ("doctor.update",
     "result.read" …) to the object; `clinic_id` is whose admins see it (None: every clinic's)."""
-    entry = AuditEntry(
-        at=now or clock.now(), actor_id=actor_id, action=action, object_type=object_type, object_id=object_id,
-        clinic_id=clinic_id, before=_json(before), after=_json(after),
-    )
+    entry = new_entry(action, actor_id=actor_id, object_type=object_type, object_id=object_id, clinic_id=clinic_id,
+                      before=before, after=after, now=now)
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def record_all(entries: Iterable[AuditEntry]) -> None:
+    """Append several entries (made by `new_entry`) in one flush: one INSERT however many there are."""
+    db.session.add_all(entries)
+    db.session.flush()
+
+
+def new_entry(action: str, *, actor_id: str, object_type: str, object_id: int | None = None,
+              clinic_id: int | None = None, before: Mapping[str, Any] | None = None,
+              after: Mapping[str, Any] | None = None, now: datetime | None = None) -> AuditEntry:
+    """An entry as `record` writes it, not added yet (for `record_all`)."""
+    return AuditEntry(
+        at=now or clock.now(), actor_id=actor_id, action=action, object_type=object_type, object_id=object_id,
+        clinic_id=clinic_id, before=_json(before), after=_json(after),
+    )
 
 
 def snapshot(row: object, fields: Iterable[str]) -> dict[str, Any]:

@@ -41,6 +41,7 @@ _KEY_CHECK_TEXT = b"MedSync RESULTS_KEY check"
 _MAGIC = b"MSR1"
 _NONCE_BYTES = 12
 _FILES_TO_DELETE = "result files: to delete"
+_FILES_WRITTEN = "result files: written, not yet named by a committed row"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,14 @@ def write(path: Path, content: bytes) -> str:
     write_atomically(path, seal(keys, content))
     _ensure_key_check(keys)
     return keys.current
+
+
+def write_new(path: Path, content: bytes) -> str:
+    """`write` a file no row names yet (a new upload's): if the transaction that was to name it rolls back, the file
+    goes with it, so no unnamed file is left behind."""
+    fingerprint = write(path, content)
+    after_commit.add(db.session(), _FILES_WRITTEN, path)
+    return fingerprint
 
 
 def read(stored: StoredFile) -> bytes:
@@ -133,14 +142,19 @@ def delete_after_commit(path: Path) -> None:
 
 def register_hooks(hooks: after_commit.Hooks) -> None:
     hooks.on("after_commit", _delete_files)
+    hooks.on_rollback(_FILES_WRITTEN, _remove)
 
 
 def _delete_files(session: Session) -> None:
-    for path in after_commit.take(session, _FILES_TO_DELETE):
+    _remove(after_commit.take(session, _FILES_TO_DELETE))
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
         try:
             path.unlink(missing_ok=True)  # already gone is fine: an erase or a purge run twice
         except OSError as exc:
-            log.error("a deleted result's or export's file could not be removed (%s); remove it by hand: %s",
+            log.error("a result's or export's file no row names any more could not be removed (%s); remove it by hand: %s",
                       type(exc).__name__, path)
 
 

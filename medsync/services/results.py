@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -120,8 +121,10 @@ def store_result(
     """Store a PDF for a visit that took place (checked by content, size-capped, written atomically) and queue its
     delivery.
 
-    The file is named by its hash, so a retried upload finds the same result (see `stored_before`) and a file left
-    by a rolled-back transaction is simply reused by the next upload of it.
+    The same file uploaded again for the same visit (a retry, a double click) finds the same result: a visit's
+    results are unique by their content's SHA-256 (`stored_before`), which the database keeps and the disk does not.
+    The file is named by a random id: a name derived from the content would let anyone who holds a document and
+    reads the disk confirm that it is stored (files named the old way: medsync.services.result_names).
     """
     settings = current_settings()
     if not content.startswith(PDF_MAGIC):
@@ -135,20 +138,24 @@ def store_result(
         raise BookingNotFound()
     ensure_accepts_results(booking, now=now)
     digest = hashlib.sha256(content).hexdigest()
-    relative = _storage_path(booking.id, digest)
-    encrypted_with = result_files.write(Path(settings.RESULTS_DIR) / relative, content)
-    # The unique storage path decides a race of identical uploads (a double click): the first insert wins,
-    # the others wait for it and then find its row.
+    earlier = _stored(booking.id, digest)
+    if earlier is not None:
+        return earlier  # the same file uploaded again: one result, one delivery
+    relative = _new_storage_path(booking.id)
+    path = Path(settings.RESULTS_DIR) / relative
+    encrypted_with = result_files.write_new(path, content)  # gone again if this transaction rolls back
+    # The visit's unique (booking, sha256) decides a race of identical uploads (a double click): the first insert
+    # wins, the others wait for it, then find its row and drop their own file.
     result_id = db.session.execute(
         insert(Result).values(
             booking_id=booking.id, title=title or _default_title(booking), file_name=_safe_name(file_name),
             storage_path=relative, content_type="application/pdf", size_bytes=len(content), sha256=digest,
             uploaded_by=uploaded_by, encrypted_with=encrypted_with,
-        ).on_conflict_do_nothing(index_elements=[Result.storage_path]).returning(Result.id)
+        ).on_conflict_do_nothing(index_elements=[Result.booking_id, Result.sha256]).returning(Result.id)
     ).scalar_one_or_none()
     if result_id is None:
-        # The same file uploaded again: one result, one delivery.
-        return db.session.scalar(select(Result).where(Result.storage_path == relative))
+        path.unlink(missing_ok=True)
+        return _stored(booking.id, digest)
     result = db.session.get(Result, result_id)
     db.session.add(BookingEvent(
         booking_id=booking.id, actor=Actor.STAFF.value, actor_id=uploaded_by, action="result_uploaded",
@@ -164,18 +171,21 @@ def store_result(
 
 def stored_before(booking_id: int, content: bytes) -> Result | None:
     """The result already stored for this visit from the very same file, if any (a repeat is one result)."""
-    relative = _storage_path(booking_id, hashlib.sha256(content).hexdigest())
-    return db.session.scalar(select(Result).where(Result.storage_path == relative))
+    return _stored(booking_id, hashlib.sha256(content).hexdigest())
+
+
+def _stored(booking_id: int, digest: str) -> Result | None:
+    return db.session.scalar(select(Result).where(Result.booking_id == booking_id, Result.sha256 == digest))
+
+
+def _new_storage_path(booking_id: int) -> str:
+    """Where a new file of the visit goes under RESULTS_DIR: a random name, nothing of its content."""
+    return f"{booking_id}/{secrets.token_hex(16)}.pdf"
 
 
 def delivery_of(result: Result) -> OutboxMessage | None:
     """The message that took this result to its patient when it was stored (its status and sent_at say how it went)."""
     return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == outbox.dedupe_key("result", result.id)))
-
-
-def _storage_path(booking_id: int, digest: str) -> str:
-    """Where a visit's file lives under RESULTS_DIR: named by its content's SHA-256."""
-    return f"{booking_id}/{digest}.pdf"
 
 
 def title_of(result: Result) -> str:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from medsync import clock
 from medsync.errors import BookingNotFound, NotFound
 from medsync.models import Actor, Booking, BookingStatus, Clinic, StaffMember
-from medsync.services import bookings, clinic_day
+from medsync.services import bookings, clinic_day, privacy_audit
 from medsync.services.pagination import Page, paginate
 
 # What a visit's card offers; cancelling has its own call (it needs a reason).
@@ -44,11 +44,14 @@ class ClinicDay:
 
 def day_page(member: StaffMember, clinic_id: int, day: date | None = None, *, page: int = 1,
              per_page: int = 8) -> ClinicDay:
-    """The clinic day's visits the member may see (a doctor: their own), by start time; default: the clinic's today."""
+    """The clinic day's visits the member may see (a doctor: their own), by start time; default: the clinic's today.
+    Reading them is audited (the page's bookings, ids only): they show the patients' names."""
     clinic = clinic_for(member, clinic_id)
     day = day or clinic_today(clinic)
     query = clinic_day.day_query(day, clinic_ids=[clinic.id], doctor_id=member.doctor_id if member.is_doctor else None)
-    return ClinicDay(clinic, day, paginate(query, page=page, per_page=per_page))
+    visits = paginate(query, page=page, per_page=per_page)
+    privacy_audit.patients_listed(member.actor_id, visits.items, day=day, listing=privacy_audit.DAY)
+    return ClinicDay(clinic, day, visits)
 
 
 def visit(member: StaffMember, booking_id: int) -> Booking:

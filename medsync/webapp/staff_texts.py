@@ -26,6 +26,7 @@ def staff_texts() -> dict[str, str]:
         "audit_line": gettext("{when} · {who}"),
         "bad_hours": gettext("Write hours as 09:00-13:00, several separated by commas."),
         **desk_texts(),
+        **patient_erase_texts(),
     }
 
 
@@ -64,4 +65,14 @@ def desk_texts() -> dict[str, str]:
         "desk_call_line": gettext("{day} {time} · {name}"),
         "desk_call_reminder_due": gettext("remind them of the visit (no Telegram)"),
         "desk_call_cancelled": gettext("the clinic cancelled the visit: {reason}"),
+    }
+
+
+def patient_erase_texts() -> dict[str, str]:
+    """Erasing a patient without Telegram on request (staff_patient_erase.js)."""
+    return {
+        "erase_button": gettext("Erase this patient's data…"),
+        "erase_confirm": gettext("Erase all data of {name} at their request? Visits ahead cancelled: {visits}; results "
+                                 "deleted: {results}. Past visits stay without name or phone. This cannot be undone."),
+        "erase_done": gettext("The patient's data is erased."),
     }

@@ -185,3 +185,7 @@ def test_the_front_desk_reads_the_patients_to_call(client, frozen_now, admin, ma
     assert listed.status_code == 200
     assert [(row["booking_id"], row["starts_at"], row["patient_phone"]) for row in listed.json] == [
         (visit.id, "2026-12-03T10:00:00+02:00", "+380501234567")]
+    # The names and phones to call were read: audited for the clinic, ids only.
+    read = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "patients.read"))
+    assert (read.clinic_id, read.after) == (doctor.clinic_id,
+                                            {"list": "to call", "day": None, "booking_ids": [visit.id]})

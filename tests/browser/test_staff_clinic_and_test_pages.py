@@ -149,6 +149,8 @@ def test_a_tests_hours_at_a_clinic_are_checked_then_confirmed(open_app, make_sta
     hours.locator(f"#c{clinic.id}-duration_minutes").fill("20")
     hours.get_by_role("button", name="Check").click()
     expect(hours.locator("[data-preview]")).to_have_text("No booked visit is affected.")
+    hours.locator("[data-preview]").scroll_into_view_if_needed()
+    save_screenshot(page, "staff-diagnostic-hours")
     hours.get_by_role("button", name="Confirm").click()
     expect(page.locator("#toast")).to_have_text("Saved.")
     rota = db.session.scalar(select(Rota).where(Rota.clinic_id == clinic.id, Rota.diagnostic_id == diagnostic.id))

@@ -70,7 +70,8 @@ def test_reading_the_call_list_is_audited_with_its_visits(client, staff_headers,
     to_call(client, staff_headers, desk.doctor.clinic_id)
 
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "patients.read"))
-    assert (entry.clinic_id, entry.after) == (desk.doctor.clinic_id, {"list": "to_call", "booking_ids": [due["id"]]})
+    assert (entry.clinic_id, entry.after) == (desk.doctor.clinic_id, {"list": "to call", "day": None,
+                                                                      "booking_ids": [due["id"]]})
 
 
 def test_another_clinics_call_list_does_not_exist_for_a_clinics_token(client, staff_headers, desk, only_clinics,

@@ -8,7 +8,7 @@ from medsync.bot import replies
 from medsync.bot.staff import callbacks, texts
 from medsync.bot.staff.common import as_patient, command_argument, member_of
 from medsync.errors import InvalidRequest
-from medsync.services import patient_search
+from medsync.services import patient_search, privacy_audit
 
 SHOWN = 8
 
@@ -28,6 +28,7 @@ def find_patient(message: Message, bot: telebot.TeleBot) -> None:
         found = patient_search.search(command_argument(message), within=member.clinic_ids, per_page=SHOWN)
     except InvalidRequest:
         return replies.send_message(bot, message.chat.id, texts.FIND_HELP)
+    privacy_audit.patients_found(member.actor_id, [item.patient.id for item in found.items], within=member.clinic_ids)
     replies.send_message(bot, message.chat.id, texts.found_patients(found.items, found.total),
                          _visit_buttons(found.items) or None)
 

@@ -22,10 +22,11 @@ def patients_to_call(message: Message, bot: telebot.TeleBot) -> None:
         return as_patient(message, bot)
     if not member.can_remind():
         return replies.send_message(bot, message.chat.id, texts.TO_CALL_NOT_FOR_DOCTORS)
-    rows = []
-    for clinic_id in sorted(member.clinic_ids):
-        listed = call_list.to_call(clinic_id, days=call_list.CHAT_DAYS)
-        privacy_audit.patients_called(member.actor_id, clinic_id, [row.booking_id for row in listed])
-        rows.extend(listed)
+    by_clinic = {clinic_id: call_list.to_call(clinic_id, days=call_list.CHAT_DAYS)
+                 for clinic_id in sorted(member.clinic_ids)}
+    privacy_audit.bookings_listed(member.actor_id, {clinic_id: [row.booking_id for row in rows]
+                                                    for clinic_id, rows in by_clinic.items()},
+                                  listing=privacy_audit.TO_CALL)
     db.session.commit()
+    rows = [row for listed in by_clinic.values() for row in listed]
     replies.send_message(bot, message.chat.id, texts.patients_to_call(rows))

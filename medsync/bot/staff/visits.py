@@ -14,7 +14,7 @@ from medsync.bot.staff.common import committed, member_and_data
 from medsync.errors import BookingNotFound, IllegalTransition, SlotTaken
 from medsync.extensions import db
 from medsync.models import Booking, StaffMember
-from medsync.services import staff_agenda
+from medsync.services import privacy_audit, staff_agenda
 
 _MOVES = {status.value: status for status in staff_agenda.CHAT_MOVES}
 _UNDOES = {status.value: status for status in staff_agenda.UNDO_TARGETS}
@@ -66,7 +66,9 @@ def _show_pressed(call: CallbackQuery, bot: telebot.TeleBot, factory: CallbackDa
     found = pressed_visit(call, factory)
     if found is None:
         return not_found(bot, call)
-    _, booking, data = found
+    member, booking, data = found
+    # The card shows the patient's name, phone and message: the read is audited (ids only).
+    privacy_audit.patients_listed(member.actor_id, [booking], day=None, listing=privacy_audit.VISIT)
     show_card(bot, call.message, booking, page_of(data))
     answer(bot, call)
 

@@ -158,14 +158,17 @@
                                          text: M.t("desk_patient_open") });
         open.addEventListener("click", function () { openPatient(patient.id); });
         var last = patient.last_visit ? M.t("desk_last_visit", { day: patient.last_visit.starts_at.slice(0, 10) }) : "";
-        list.appendChild(M.element("li", { class: "card", "data-patient-id": patient.id }, [
+        var card = M.element("li", { class: "card", "data-patient-id": patient.id }, [
           M.element("div", { class: "card-body" }, [
             M.element("strong", { class: "name", text: patient.first_name + " " + patient.last_name + (patient.has_telegram ? "" : " ☎️") }),
             M.element("span", { class: "hint", text: patient.phone }),
             M.element("span", { class: "hint", text: next.join("; ") || M.t("desk_no_visits") }),
             M.element("span", { class: "hint", text: last }),
           ]), open, choose,
-        ]));
+        ]);
+        list.appendChild(card);
+        /* Other modules add what they offer for a patient shown (staff_patient_erase.js: erasing on request). */
+        document.dispatchEvent(new CustomEvent("medsync:patient-shown", { detail: { patient: patient, card: card } }));
       });
     }, refused);
   }
