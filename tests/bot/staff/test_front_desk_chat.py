@@ -110,3 +110,30 @@ def test_the_agenda_marks_who_confirmed_and_who_was_booked_by_phone(
     text = telegram_api.last("sendMessage").params["text"]
     assert "<b>Olha Kobylianska</b> ☎️ ·" in text
     assert "<b>Taras Shevchenko</b> 👍 ·" in text
+
+
+def test_tocall_lists_a_patient_without_telegram_whose_reminder_is_due_with_their_phone(
+    post_update, telegram_api, frozen_now, make_doctor, make_staff, make_clinic
+):
+    doctor = make_doctor()
+    booking = _by_phone(doctor, next_local_slot(doctor.clinic))
+    desk = make_staff(clinics=[doctor.clinic])
+    elsewhere = make_staff(clinics=[make_clinic()], user=None)
+    frozen_now(booking.starts_at - timedelta(hours=3))
+
+    post_update(message_update(desk.telegram_id, "/tocall"))
+    listed = telegram_api.last("sendMessage").params["text"]
+    post_update(message_update(elsewhere.telegram_id, "/tocall"))
+
+    assert "<b>Olha Kobylianska</b> · +380671234567" in listed
+    assert "remind them of the visit (no Telegram)" in listed
+    assert telegram_api.last("sendMessage").params["text"] == "Nobody to call."
+
+
+def test_tocall_is_not_a_doctors(post_update, telegram_api, frozen_now, make_doctor, make_staff):
+    doctor = make_doctor()
+    member = make_staff("doctor", doctor=doctor)
+
+    post_update(message_update(member.telegram_id, "/tocall"))
+
+    assert "reception and clinic admins" in telegram_api.last("sendMessage").params["text"]
