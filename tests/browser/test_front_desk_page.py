@@ -7,6 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
+from medsync.extensions import db
+from medsync.services import front_desk
+from medsync.services.patients import CallerDetails
 from tests.bot.conftest import message_update, post_update  # noqa: F401 - the webhook fixture
 from tests.browser.conftest import save_screenshot
 from tests.conftest import next_local_slot
@@ -85,3 +88,32 @@ def test_the_desk_page_shows_a_refusal_as_the_api_words_it(open_app, frozen_now,
     form.locator("button[type=submit]").click()
 
     expect(page.locator("[data-staff-error]")).to_have_text("Please check the patient's details.")
+
+
+def test_a_search_sent_before_the_page_knows_its_caller_runs_once_it_does(
+    open_app, frozen_now, make_clinic, make_doctor, make_staff
+):
+    frozen_now(datetime.now(timezone.utc))
+    clinic = make_clinic()
+    doctor = make_doctor(clinic=clinic)
+    front_desk.book_for_caller(
+        within=None, clinic_id=clinic.id, doctor_id=doctor.id, actor_id="staff-token:1",
+        starts_at=next_local_slot(clinic), caller=CallerDetails("Olha", "Kobylianska", "067 123 45 67"))
+    db.session.commit()
+    member = make_staff("reception", clinics=[clinic])
+    page = open_app("/app/staff/desk", user=profile(member), width=1000)
+    held = []
+    page.route("**/api/v1/staff/me", lambda route: held.append(route))  # who the caller is stays unanswered until the search is sent
+    navigations = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    page.reload()
+    page.wait_for_function("document.readyState === 'complete'")
+    navigations.clear()
+
+    page.locator("[data-desk-query]").fill("kobyl")
+    page.locator("[data-desk-find-form] button[type=submit]").click()
+    assert held, "the page asked who its caller is"
+    held[0].continue_()
+
+    expect(page.locator("[data-desk-found] [data-patient-id]")).to_contain_text("Olha Kobylianska")
+    assert navigations == [], "the search reloaded the page"

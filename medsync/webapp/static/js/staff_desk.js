@@ -242,6 +242,12 @@
     }, refused);
   }
 
+  // Bound at once: a search sent before the caller is known runs once it is, instead of reloading the page.
+  $("[data-desk-find-form]").addEventListener("submit", function (event) {
+    event.preventDefault();
+    S.me.then(function () { find(event); });
+  });
+
   S.me.then(function (me) {
     state.calls = me.holds.indexOf("reception") >= 0;
     $("[data-desk-calls]").closest("section").hidden = !state.calls;
@@ -255,7 +261,6 @@
     dayInput.value = state.day;
     select.addEventListener("change", function () { state.clinic = select.value; loadDay(); });
     dayInput.addEventListener("change", function () { state.day = dayInput.value; loadDay(); });
-    $("[data-desk-find-form]").addEventListener("submit", find);
     $("[data-desk-book-form]").addEventListener("submit", book);
     $("[data-desk-save-note]").addEventListener("click", saveNote);
     return loadDay();
