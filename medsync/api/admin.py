@@ -16,9 +16,9 @@ from marshmallow import Schema, fields, validate
 
 from medsync.api import access
 from medsync.api.admin_schemas import (
-    ClinicAdminSchema, ClinicChangeSchema, ClinicEditSchema, ClinicWriteSchema, DiagnosticAdminSchema, DiagnosticWriteSchema, DoctorAdminPageSchema,
-    DoctorAdminSchema, DoctorPatchSchema, DoctorWriteSchema, IfMatchSchema, PhotoUploadSchema, SpecialtyAdminSchema,
-    SpecialtyWriteSchema, patch_of,
+    ClinicAdminSchema, ClinicChangeSchema, ClinicEditSchema, ClinicWriteSchema, DiagnosticAdminSchema,
+    DiagnosticWriteSchema, DoctorAdminPageSchema, DoctorAdminSchema, DoctorPatchSchema, DoctorWriteSchema, IfMatchSchema,
+    PhotoUploadSchema, SpecialtyAdminSchema, SpecialtyWriteSchema, patch_of,
 )
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
