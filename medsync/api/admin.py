@@ -5,6 +5,7 @@ their clinics only (medsync.api.access): any role reads, only admins write; anot
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import request
@@ -15,9 +16,9 @@ from marshmallow import Schema, fields, validate
 
 from medsync.api import access
 from medsync.api.admin_schemas import (
-    ClinicAdminSchema, ClinicWriteSchema, DiagnosticAdminSchema, DiagnosticWriteSchema, DoctorAdminPageSchema,
-    DoctorAdminSchema, DoctorPatchSchema, DoctorWriteSchema, IfMatchSchema, PhotoUploadSchema, SpecialtyAdminSchema,
-    SpecialtyWriteSchema, patch_of,
+    ClinicAdminSchema, ClinicChangeSchema, ClinicEditSchema, ClinicWriteSchema, DiagnosticAdminSchema,
+    DiagnosticWriteSchema, DoctorAdminPageSchema, DoctorAdminSchema, DoctorPatchSchema, DoctorWriteSchema, IfMatchSchema,
+    PhotoUploadSchema, SpecialtyAdminSchema, SpecialtyWriteSchema, patch_of,
 )
 from medsync.api.json_body import require_json_object
 from medsync.api.pages import page_body
@@ -25,8 +26,8 @@ from medsync.api.refusals import JSON_BODY, refusals
 from medsync.api.schemas import DB_INT, PageQuerySchema, PaginationSchema, Text
 from medsync.errors import Forbidden, InvalidRequest
 from medsync.extensions import db
-from medsync.models import StaffRole
-from medsync.services import audit, catalog_editing, photo_uploads
+from medsync.models import Clinic, StaffRole
+from medsync.services import audit, catalog_editing, photo_uploads, schedules
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin",
                 description="Clinic administration: any staff role reads, admins write, each at their own clinics.")
@@ -157,18 +158,35 @@ class ClinicEditing(MethodView):
         return versioned(catalog_editing.get_clinic(clinic_id))
 
     @blp.doc(security=ADMIN_SECURITY)
-    @blp.arguments(patch_of(ClinicWriteSchema))
+    @blp.arguments(patch_of(ClinicEditSchema))
     @blp.arguments(IfMatchSchema, location="headers")
-    @blp.response(200, ClinicAdminSchema)
+    @blp.response(200, ClinicChangeSchema)
     @refusals(blp, {**WRITE_REFUSALS, 404: "No such clinic among the caller's."})
     def patch(self, values, headers, clinic_id):
         """Change a clinic: name, address, time zone, currency, language, the week's opening hours (replaced
-        whole)."""
+        whole). New hours are a schedule change, as a doctor's hours are: the visits from now on that they leave
+        outside the clinic's hours are cancelled by the clinic in the same transaction (with `reason`), each
+        patient messaged with other times to book (`affected`, `visits`). With `dry_run` nothing is written: the
+        clinic as it is, and the visits the edit would cancel."""
         access.require_clinic(clinic_id, not_found=catalog_editing.ClinicNotFound)
-        catalog_editing.update_clinic(clinic_id, values, expected_version=expected_version(headers["if_match"]),
-                                      actor_id=access.actor_id())
+        dry_run, reason = values.pop("dry_run"), values.pop("reason")
+        affected = catalog_editing.update_clinic(
+            clinic_id, values, expected_version=expected_version(headers["if_match"]), actor_id=access.actor_id(),
+            dry_run=dry_run, reason=reason)
         db.session.commit()
-        return versioned(catalog_editing.get_clinic(clinic_id))
+        return versioned(ClinicChange(catalog_editing.get_clinic(clinic_id), affected, schedules.describe(affected)))
+
+
+@dataclass
+class ClinicChange:
+    """A clinic as it is after an edit (as it was, after a dry run) and the visits its new hours cancelled (would)."""
+
+    clinic: Clinic
+    affected: list[int]
+    visits: list[schedules.AffectedVisit]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.clinic, name)
 
 
 @blp.route("/specialties")

@@ -16,6 +16,7 @@ from marshmallow import Schema, fields
 
 from medsync.api import access
 from medsync.api.admin import ADMIN_AUTH, ADMIN_ROLE, ADMIN_SECURITY, blp
+from medsync.api.admin_schemas import AffectedVisitSchema
 from medsync.api.refusals import JSON_BODY, refusals
 from medsync.api.schemas import CalendarDay, PatientToCallSchema, Text, ToCallQuerySchema, between
 from medsync.errors import NotFound
@@ -64,15 +65,6 @@ class RotaSchema(Schema):
     weekly = fields.Function(lambda rota: [{"weekday": item.weekday, "starts": item.starts_at.strftime("%H:%M"),
                                             "ends": item.ends_at.strftime("%H:%M")} for item in rota.intervals],
                              metadata={"type": "array", "items": {"type": "object"}})
-
-
-class AffectedVisitSchema(Schema):
-    booking_id = fields.Integer()
-    starts_at = fields.DateTime(metadata={"description": "ISO 8601 in clinic time."})
-    doctor_id = fields.Integer(allow_none=True)
-    diagnostic_id = fields.Integer(allow_none=True)
-    patient_name = fields.String()
-    messaged = fields.Boolean(metadata={"description": "The patient is told in the chat; false: to be called."})
 
 
 class RotasSchema(Schema):

@@ -143,6 +143,31 @@ class ClinicAdminSchema(Schema):
                             metadata={"type": "array", "items": {"type": "object"}})
 
 
+class AffectedVisitSchema(Schema):
+    booking_id = fields.Integer()
+    starts_at = fields.DateTime(metadata={"description": "ISO 8601 in clinic time."})
+    doctor_id = fields.Integer(allow_none=True)
+    diagnostic_id = fields.Integer(allow_none=True)
+    patient_name = fields.String()
+    messaged = fields.Boolean(metadata={"description": "The patient is told in the chat; false: to be called."})
+
+
+class ClinicEditSchema(ClinicWriteSchema):
+    """A clinic's change: its new opening hours may take time from booked visits (as a doctor's hours do)."""
+
+    dry_run = fields.Boolean(load_default=False, metadata={
+        "description": "Only say which visits the new hours would cancel; nothing is written."})
+    reason = Text(load_default=None, allow_none=True, max_length=500, metadata={
+        "description": "Why, for the patients whose visits the new hours cancel."})
+
+
+class ClinicChangeSchema(ClinicAdminSchema):
+    affected = fields.List(fields.Integer(), metadata={
+        "description": "Visits outside the new opening hours, cancelled by the clinic (or, in a dry run, that would "
+                       "be); [] when the hours were not changed."})
+    visits = fields.List(fields.Nested(AffectedVisitSchema), metadata={"description": "The same, described."})
+
+
 def _hours_of(clinic: Any) -> list[dict[str, Any]]:
     return [{"weekday": day.weekday, "opens": day.opens, "closes": day.closes,
              "breaks": [{"starts": start, "ends": end} for start, end in day.breaks]} for day in opening_hours(clinic)]

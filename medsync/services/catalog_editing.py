@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
 from flask_babel import gettext as _
@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from medsync import clock
 from medsync.errors import DomainError, InvalidRequest, NotFound
 from medsync.extensions import db
 from medsync.models import (
@@ -120,21 +121,42 @@ def create_clinic(values: Mapping[str, Any], *, actor_id: str) -> Clinic:
     return clinic
 
 
-def update_clinic(clinic_id: int, values: Mapping[str, Any], *, expected_version: int | None,
-                  actor_id: str) -> Clinic:
-    if "hours" in values:
-        schedules.lock_schedule(clinic_id)  # before the row is read: its opening hours are a schedule
+def update_clinic(clinic_id: int, values: Mapping[str, Any], *, expected_version: int | None, actor_id: str,
+                  dry_run: bool = False, reason: str | None = None, now: datetime | None = None) -> list[int]:
+    """Change a clinic. New opening hours are a schedule change (services.schedules): the visits from `now` on that
+    they leave outside the clinic's hours are cancelled by the clinic with `reason`, each patient messaged, in this
+    transaction (`schedules.strand`), and the trail's entry lists them. A `dry_run` writes nothing at all and
+    returns the visits the edit would cancel; a real edit returns those it cancelled."""
+    if "hours" not in values:
+        clinic = get_clinic(clinic_id)
+        _check_version(clinic, expected_version)
+        if dry_run:
+            return []
+        before = _clinic_snapshot(clinic)
+        _apply(clinic, CLINIC_FIELDS, values)
+        _flush()
+        _audited("clinic.update", clinic, before, actor_id=actor_id, clinic_id=clinic.id)
+        return []
+    schedules.lock_schedule(clinic_id)  # before the row is read: its opening hours are a schedule
     clinic = get_clinic(clinic_id)
     _check_version(clinic, expected_version)
     before = _clinic_snapshot(clinic)
-    _apply(clinic, CLINIC_FIELDS, values)
-    if "hours" in values:
+
+    def write() -> Clinic:
+        _apply(clinic, CLINIC_FIELDS, values)
         _replace_hours(clinic, values["hours"])
         _touch(clinic)
-        schedules.schedule_changed(clinic_id)
-    _flush()
-    _audited("clinic.update", clinic, before, actor_id=actor_id, clinic_id=clinic.id)
-    return clinic
+        _flush()
+        return clinic
+
+    _written, affected = schedules.strand(
+        write, clinic.id, reason=reason, actor_id=actor_id, dry_run=dry_run, now=now or clock.now(),
+        change={"kind": "hours", "clinic_id": clinic.id},
+    )
+    if not dry_run:
+        _audited("clinic.update", clinic, before, actor_id=actor_id, clinic_id=clinic.id,
+                 cancelled=affected)
+    return affected
 
 
 def opening_hours(clinic: Clinic) -> list[OpeningHours]:
@@ -375,8 +397,10 @@ def _flush() -> None:
         raise EditedMeanwhile() from None
 
 
-def _audited(action: str, row: Any, before: dict[str, Any] | None, *, actor_id: str, clinic_id: int | None) -> None:
-    """The audit entry of a create (before: None) or a change (only the fields that changed; none, no entry)."""
+def _audited(action: str, row: Any, before: dict[str, Any] | None, *, actor_id: str, clinic_id: int | None,
+             cancelled: list[int] | None = None) -> None:
+    """The audit entry of a create (before: None) or a change (only the fields that changed; none, no entry), with
+    the visits it `cancelled` (a clinic's new hours) when there are any."""
     object_type = action.partition(".")[0]
     if isinstance(row, Clinic):
         after = _clinic_snapshot(row)
@@ -385,6 +409,8 @@ def _audited(action: str, row: Any, before: dict[str, Any] | None, *, actor_id: 
     else:
         after = audit.snapshot(row, DOCTOR_FIELDS if isinstance(row, Doctor) else SPECIALTY_FIELDS)
     old, new = (None, after) if before is None else audit.changes(before, after)
+    if cancelled:
+        new = {**new, "cancelled_bookings": cancelled}
     if before is not None and not new:
         return
     audit.record(action, actor_id=actor_id, object_type=object_type, object_id=row.id, clinic_id=clinic_id,

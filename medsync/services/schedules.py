@@ -280,6 +280,29 @@ def _apply(
     now = now or clock.now()
     lock_schedule(clinic_id)  # the clinic's row first, then the owner's: a booking locks them in that order too
     db.session.refresh(owner, with_for_update=True)
+    written, cancelled = strand(write, clinic_id, doctor_id=doctor_id, diagnostic_id=diagnostic_id, reason=reason,
+                                actor_id=actor_id, dry_run=dry_run, now=now, change=change)
+    if dry_run:
+        return Change(None, cancelled)
+    object_type, object_id = (("doctor", doctor_id) if doctor_id is not None else
+                              ("diagnostic", diagnostic_id) if diagnostic_id is not None else ("clinic", clinic_id))
+    after = {**{key: value for key, value in change.items() if key != "kind"}, **_described(written),
+             "cancelled_bookings": cancelled}
+    audit.record(action, actor_id=actor_id, object_type=object_type, object_id=object_id, clinic_id=clinic_id,
+                 before=before, after=after)
+    return Change(written.id, cancelled)
+
+
+def strand(
+    write: Callable[[], Any], clinic_id: int, *, doctor_id: int | None = None, diagnostic_id: int | None = None,
+    reason: str | None, actor_id: str, dry_run: bool, now: datetime, change: dict[str, Any],
+) -> tuple[Any, list[int]]:
+    """The heart of a schedule change, its rows already locked (`lock_schedule` first): `write` it and flush, find the
+    visits from `now` on it strands (of the doctor, of the test, or of the whole clinic when neither is named). A dry
+    run undoes the write and returns (None, those visits); a real one moves the clinic's schedule version, cancels
+    them by the clinic (`bookings.cancel_by_clinic`, each patient messaged with `change`) and returns (what `write`
+    returned, the visits cancelled). The caller signs the audit trail. Also used by a clinic's opening hours
+    (`catalog_editing.update_clinic`)."""
     savepoint = db.session.begin_nested()
     try:
         written = write()
@@ -290,17 +313,11 @@ def _apply(
         raise
     if dry_run:
         savepoint.rollback()
-        return Change(None, affected)
+        return None, affected
     savepoint.commit()
     schedule_changed(clinic_id)
     cancelled = bookings.cancel_by_clinic(affected, reason=reason, actor_id=actor_id, change=change) if affected else []
-    object_type, object_id = (("doctor", doctor_id) if doctor_id is not None else
-                              ("diagnostic", diagnostic_id) if diagnostic_id is not None else ("clinic", clinic_id))
-    after = {**{key: value for key, value in change.items() if key != "kind"}, **_described(written),
-             "cancelled_bookings": cancelled}
-    audit.record(action, actor_id=actor_id, object_type=object_type, object_id=object_id, clinic_id=clinic_id,
-                 before=before, after=after)
-    return Change(written.id, cancelled)
+    return written, cancelled
 
 
 def lock_schedule(clinic_id: int) -> None:

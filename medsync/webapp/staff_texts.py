@@ -25,6 +25,12 @@ def staff_texts() -> dict[str, str]:
         "closed": gettext("closed"),
         "audit_line": gettext("{when} · {who}"),
         "bad_hours": gettext("Write hours as 09:00-13:00, several separated by commas."),
+        # A clinic's new opening hours that strand booked visits: the schedule pages' words (the same msgids).
+        "hours_confirm": gettext("Confirm"),
+        "hours_visits_affected": gettext("These booked visits will be cancelled and their patients told:"),
+        "hours_visits_cancelled": gettext(
+            "Saved. The affected visits are cancelled and their patients are being told."),
+        "hours_to_call": gettext("to be called"),
         **desk_texts(),
         **patient_erase_texts(),
     }

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from medsync.extensions import db
-from medsync.models import AuditEntry, Booking, DoctorAbsence, Rota, User
+from medsync.models import AuditEntry, Booking, Clinic, DoctorAbsence, MessageKind, OutboxMessage, Rota, User
 
 KYIV = ZoneInfo("Europe/Kyiv")
 # The frozen clock: Tuesday 1 December 2026; clinics open Mon-Sat 09-18 with lunch 13-14.
@@ -189,3 +189,78 @@ def test_the_front_desk_reads_the_patients_to_call(client, frozen_now, admin, ma
     read = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "patients.read"))
     assert (read.clinic_id, read.after) == (doctor.clinic_id,
                                             {"list": "to call", "day": None, "booking_ids": [visit.id]})
+
+
+# --- a clinic's opening hours: a schedule change too ------------------------------------------------------------
+
+MORNINGS = [{"weekday": weekday, "opens": "09:00", "closes": "13:00"} for weekday in range(1, 7)]
+
+
+def cancellations() -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == MessageKind.CANCELLATION.value)
+                                   .order_by(OutboxMessage.booking_id)))
+
+
+def test_narrower_clinic_hours_dry_run_writes_nothing(client, frozen_now, admin, make_booking):
+    doctor, headers = admin
+    kept, stranded = (make_booking(doctor=doctor, starts_at=at(THURSDAY, 10)),
+                      make_booking(doctor=doctor, starts_at=at(THURSDAY, 15)))
+    clinic = db.session.get(Clinic, doctor.clinic_id)
+    version, schedule_version = clinic.version, clinic.schedule_version
+
+    dry = client.patch(f"/api/v1/admin/clinics/{clinic.id}", json={"hours": MORNINGS, "dry_run": True,
+                                                                    "name": "Renamed"}, headers=headers)
+
+    assert dry.status_code == 200 and dry.headers["ETag"] == f'"{version}"'
+    assert (dry.json["affected"], dry.json["visits"]) == ([stranded.id], [{
+        "booking_id": stranded.id, "starts_at": "2026-12-03T15:00:00+02:00", "doctor_id": doctor.id,
+        "diagnostic_id": None, "patient_name": "Taras Shevchenko", "messaged": True}])
+    assert dry.json["name"] != "Renamed" and len(dry.json["hours"]) == 6 and dry.json["hours"][0]["closes"] == "18:00"
+    db.session.expire_all()
+    clinic = db.session.get(Clinic, clinic.id)
+    assert (clinic.version, clinic.schedule_version, clinic.name) == (version, schedule_version, dry.json["name"])
+    assert [db.session.get(Booking, visit.id).status for visit in (kept, stranded)] == ["booked", "booked"]
+    assert cancellations() == []
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "clinic.update")) == 0
+
+
+def test_narrower_clinic_hours_cancel_the_visits_they_strand_by_the_clinic(client, frozen_now, admin, make_booking):
+    doctor, headers = admin
+    kept, stranded = (make_booking(doctor=doctor, starts_at=at(THURSDAY, 10)),
+                      make_booking(doctor=doctor, starts_at=at(THURSDAY, 15)))
+    schedule_version = db.session.get(Clinic, doctor.clinic_id).schedule_version
+
+    done = client.patch(f"/api/v1/admin/clinics/{doctor.clinic_id}",
+                        json={"hours": MORNINGS, "reason": "Winter hours"}, headers=headers)
+
+    assert done.status_code == 200 and done.json["affected"] == [stranded.id]
+    assert done.json["visits"][0]["booking_id"] == stranded.id and done.json["hours"][0]["closes"] == "13:00"
+    db.session.expire_all()
+    assert db.session.get(Clinic, doctor.clinic_id).schedule_version == schedule_version + 1
+    cancelled = db.session.get(Booking, stranded.id)
+    assert (cancelled.status, cancelled.cancelled_by, cancelled.cancel_reason) == ("cancelled", "staff", "Winter hours")
+    assert db.session.get(Booking, kept.id).status == "booked"
+    [message] = cancellations()
+    assert (message.booking_id, message.payload["schedule_change"]) == (
+        stranded.id, {"kind": "hours", "clinic_id": doctor.clinic_id})
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "clinic.update")).one()
+    assert (entry.object_type, entry.object_id, entry.clinic_id) == ("clinic", doctor.clinic_id, doctor.clinic_id)
+    assert entry.after["cancelled_bookings"] == [stranded.id] and entry.after["hours"][0] == "1 09:00-13:00"
+    slots = client.get(f"/api/v1/doctors/{doctor.id}/slots?from=2026-12-03&to=2026-12-03").json
+    assert [slot["starts_at"] for slot in slots] == [f"2026-12-03T{hour}:00:00+02:00" for hour in ("09", "11", "12")]
+
+
+def test_clinic_hours_that_strand_nothing_are_saved_as_before(client, frozen_now, admin, make_booking):
+    doctor, headers = admin
+    visit = make_booking(doctor=doctor, starts_at=at(THURSDAY, 10))
+    done = client.patch(f"/api/v1/admin/clinics/{doctor.clinic_id}",
+                        json={"hours": [{**day, "closes": "19:00"} for day in MORNINGS]}, headers=headers)
+    assert (done.status_code, done.json["affected"], done.json["visits"]) == (200, [], [])
+    db.session.expire_all()
+    assert db.session.get(Booking, visit.id).status == "booked" and cancellations() == []
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "clinic.update")).one()
+    assert "cancelled_bookings" not in entry.after and entry.after["hours"][0] == "1 09:00-19:00"
+    renamed = client.patch(f"/api/v1/admin/clinics/{doctor.clinic_id}", json={"name": "MedSync Centre"},
+                           headers=headers)
+    assert (renamed.status_code, renamed.json["name"], renamed.json["affected"]) == (200, "MedSync Centre", [])

@@ -4,7 +4,7 @@ test's hours at a clinic are checked, then confirmed."""
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import datetime, time
 from decimal import Decimal
 
 import pytest
@@ -12,8 +12,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from medsync.extensions import db
-from medsync.models import Clinic, ClinicDiagnostic, DiagnosticType, Rota
-from tests.browser.conftest import save_screenshot, tap_main_button
+from medsync.models import Booking, Clinic, ClinicDiagnostic, DiagnosticType, Rota
+from medsync.services import bookings
+from tests.browser.conftest import open_day, save_screenshot, tap_main_button
+from tests.conftest import PATIENT
 
 
 def profile(member, language_code: str = "en") -> dict:
@@ -158,3 +160,31 @@ def test_a_tests_hours_at_a_clinic_are_checked_then_confirmed(open_app, make_sta
     db.session.commit()
     assert [(item.weekday, item.starts_at, item.ends_at) for item in rota.intervals] == [(2, time(10), time(12))]
     assert offer.duration_minutes == 20
+
+
+def test_clinic_hours_that_strand_a_visit_are_previewed_then_confirmed(open_app, make_staff, make_clinic, make_doctor,
+                                                                      make_user):
+    clinic = make_clinic(name="MedSync Podil")
+    doctor = make_doctor(clinic=clinic)
+    admin = make_staff("admin", clinics=[clinic])
+    day = open_day(clinic, 2)
+    visit = bookings.book(user_id=make_user().telegram_id, clinic_id=clinic.id, doctor_id=doctor.id,
+                          starts_at=datetime.combine(day, time(15), clinic.zone), patient=PATIENT)
+    db.session.commit()
+
+    page = open_app(f"/app/staff/clinics/{clinic.id}", user=profile(admin))
+    expect(page.locator("#name")).to_have_value("MedSync Podil")
+    page.locator(f"#weekday-{day.isoweekday()}").fill("09:00-13:00")
+    tap_main_button(page, "Save")
+    preview = page.locator("[data-preview]")
+    expect(preview).to_contain_text("These booked visits will be cancelled and their patients told:")
+    expect(preview.locator(f'[data-visit-id="{visit.id}"]')).to_contain_text("15:00 — Taras Shevchenko")
+    assert fresh(Booking, visit.id).status == "booked"
+    assert week_of(fresh(Clinic, clinic.id))[day.isoweekday()][1] == time(18)
+
+    tap_main_button(page, "Confirm")
+    expect(page.locator("#toast")).to_have_text(
+        "Saved. The affected visits are cancelled and their patients are being told.")
+    assert fresh(Booking, visit.id).status == "cancelled"
+    assert week_of(fresh(Clinic, clinic.id))[day.isoweekday()] == (time(9), time(13), [])
+    expect(preview).to_be_empty()

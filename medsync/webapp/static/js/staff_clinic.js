@@ -1,6 +1,8 @@
 /* A clinic (staff): GET /api/v1/admin/clinics/{id}; admins save it whole in one request (POST for a new clinic, PATCH
    with If-Match for an existing one), so nothing is half-saved. A day's hours are written as intervals
-   ("09:00-13:00, 14:00-18:00"): the first start opens, the last end closes, the gaps are breaks. */
+   ("09:00-13:00, 14:00-18:00"): the first start opens, the last end closes, the gaps are breaks. An existing clinic's
+   change is first sent as the API's dry run: when its hours would cancel booked visits they are listed and the
+   admin confirms (as on the schedule pages); when they cancel none it is saved at once. */
 (function () {
   "use strict";
 
@@ -72,10 +74,59 @@
       return readable ? body : null;
     }
 
-    F.savesRow(form, "clinics", clinicId, {
-      values: values, show: show, version: function () { return version; },
-      place: function () { return F.placeItems("hours", origins); },
-    });
+    var editing = { values: values, show: show, version: function () { return version; },
+                    place: function () { return F.placeItems("hours", origins); } };
+    var preview = form.querySelector("[data-preview]");
+    var button = form.querySelector("[data-save]");
+    var saveText = button.textContent;
+
+    function setChecked(checked) {
+      form.dataset.state = checked ? "checked" : "";
+      button.textContent = checked ? M.t("hours_confirm") : saveText;
+      M.mainButton({ text: button.textContent, onClick: function () { form.requestSubmit(); } });
+      if (!checked) preview.textContent = "";
+    }
+
+    function showPreview(visits) {
+      preview.textContent = "";
+      preview.appendChild(M.element("p", { class: "hint", text: M.t("hours_visits_affected") }));
+      preview.appendChild(M.element("ul", { class: "bullets" }, visits.map(function (visit) {
+        var text = M.longDay(M.clinicDay(visit.starts_at)) + " · " + M.clinicClock(visit.starts_at) + " — " +
+          visit.patient_name + (visit.messaged ? "" : " (" + M.t("hours_to_call") + ")");
+        return M.element("li", { "data-visit-id": visit.booking_id, text: text });
+      })));
+    }
+
+    function send(body, dryRun) {
+      return F.save("/api/v1/admin/clinics", clinicId, version, Object.assign({}, body, { dry_run: dryRun }));
+    }
+
+    if (!clinicId) {
+      F.savesRow(form, "clinics", clinicId, editing);
+    } else {
+      form.addEventListener("input", function () { if (form.dataset.state) setChecked(false); });
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        F.clearErrors(form);
+        var body = values();
+        if (!body) return;
+        var confirming = form.dataset.state === "checked";
+        button.disabled = true;
+        (confirming ? Promise.resolve(null) : send(body, true)).then(function (checked) {
+          if (checked && checked.affected.length) { showPreview(checked.visits); setChecked(true); return null; }
+          return send(body, false).then(function (saved) {
+            M.haptic("success");
+            setChecked(false);
+            show(saved);
+            M.toast(saved.affected.length ? M.t("hours_visits_cancelled") : M.t("saved"));
+          });
+        }).catch(function (error) {
+          setChecked(false);
+          F.showErrors(form, error, editing.place());
+          M.showError(error.message);
+        }).then(function () { button.disabled = false; });
+      });
+    }
 
     window.MedSyncStaff.me.then(function (me) {
       F.adminOnly(form, me, form.querySelector("[data-save]"));
