@@ -143,13 +143,18 @@ class PatientVisitSchema(Schema):
     status = fields.String()
 
 
-class FoundPatientSchema(Schema):
+class PatientFieldsSchema(Schema):
+    """A patient's own fields, as a found patient and a patient's record both show them."""
+
     id = fields.Integer(attribute="patient.id")
     first_name = fields.String(attribute="patient.first_name")
     last_name = fields.String(attribute="patient.last_name")
     phone = fields.String(attribute="patient.phone")
     email = fields.String(attribute="patient.email", allow_none=True)
     has_telegram = fields.Boolean(attribute="patient.has_telegram")
+
+
+class FoundPatientSchema(PatientFieldsSchema):
     upcoming = fields.List(fields.Nested(PatientVisitSchema), metadata={
         "description": "The next booked visits at the caller's clinics, soonest first (five at most)."})
     last_visit = fields.Nested(PatientVisitSchema, allow_none=True, metadata={
@@ -162,13 +167,7 @@ class PatientDetailsQuerySchema(QuerySchema):
                             metadata={"description": "How many visits of each list (ahead, behind)."})
 
 
-class PatientRecordSchema(Schema):
-    id = fields.Integer(attribute="patient.id")
-    first_name = fields.String(attribute="patient.first_name")
-    last_name = fields.String(attribute="patient.last_name")
-    phone = fields.String(attribute="patient.phone")
-    email = fields.String(attribute="patient.email", allow_none=True)
-    has_telegram = fields.Boolean(attribute="patient.has_telegram")
+class PatientRecordSchema(PatientFieldsSchema):
     upcoming = fields.List(fields.Nested(PatientVisitSchema), metadata={
         "description": "Visits from now on at the caller's clinics, any status, soonest first."})
     past = fields.List(fields.Nested(PatientVisitSchema), metadata={

@@ -10,6 +10,7 @@ from sqlalchemy import select, text, update
 from medsync.extensions import db
 from medsync.models import Booking, BookingEvent, OutboxMessage
 from medsync.services import maintenance
+from tests.support.locks import wait_until_one_waits_for_a_lock
 from tests.support.statements import statements_sent
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -86,7 +87,7 @@ def test_a_visit_the_desk_marks_while_the_night_runs_keeps_the_desks_mark(app, f
         desk.execute(text("UPDATE bookings SET status = 'arrived' WHERE id = :id"), {"id": booking.id})
         marking = threading.Thread(target=night)
         marking.start()
-        _wait_until_one_waits_for_a_lock()
+        wait_until_one_waits_for_a_lock("the night's marking never waited for the desk's change")
         desk.commit()
         marking.join(timeout=30)
 
@@ -96,11 +97,3 @@ def test_a_visit_the_desk_marks_while_the_night_runs_keeps_the_desks_mark(app, f
     assert db.session.scalar(select(BookingEvent.id).where(BookingEvent.action == "noshow")) is None
 
 
-def _wait_until_one_waits_for_a_lock() -> None:
-    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                   "AND wait_event_type = 'Lock'")
-    for _ in range(10_000):
-        with db.engine.connect() as observer:
-            if observer.scalar(waiting):
-                return
-    raise AssertionError("the night's marking never waited for the desk's change")

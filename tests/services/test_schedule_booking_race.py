@@ -7,13 +7,14 @@ import threading
 from datetime import time
 
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from medsync.errors import DomainError
 from medsync.extensions import db
 from medsync.models import Booking, BookingEvent, BookingStatus, OutboxMessage
 from medsync.services import bookings, catalog, schedules
 from tests.conftest import PATIENT, next_local_slot
+from tests.support.locks import wait_until_one_waits_for_a_lock
 
 
 def in_thread(app: Flask, work) -> tuple[threading.Thread, dict]:
@@ -34,16 +35,6 @@ def in_thread(app: Flask, work) -> tuple[threading.Thread, dict]:
     thread = threading.Thread(target=run)
     thread.start()
     return thread, outcome
-
-
-def wait_until_one_waits_for_a_lock() -> None:
-    waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                   "AND wait_event_type = 'Lock'")
-    for _ in range(10_000):
-        with db.engine.connect() as observer:
-            if observer.scalar(waiting):
-                return
-    raise AssertionError("neither side ever waited for the other")
 
 
 def afternoons_only(doctor) -> list[schedules.WeeklyHours]:
