@@ -17,7 +17,7 @@ EXTRACT := $(VENV)/bin/pybabel -q extract -F babel.cfg --no-location --sort-outp
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test bench bench-scale setup services db migrate seed worker beat web lint clean translations extract results-key
+.PHONY: run test bench bench-patients bench-scale setup services db migrate seed worker beat web lint clean translations extract results-key
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -72,8 +72,12 @@ run: db  ## web (gunicorn), Celery worker and beat together
 test: setup services  ## every test, against real PostgreSQL and Redis
 	$(PY) -m pytest -q -n 2  # two workers: each its own database and Redis database (tests/conftest.py)
 
-bench: setup services $(WRK)  ## every issue-10 scenario beside /healthz in one table (BENCH_ARGS="--seconds 10")
+bench: setup services $(WRK)  ## every issue-10 scenario beside /healthz in one table (BENCH_ARGS="--seconds 10"), then the patient search
 	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench.patient_search $(BENCH_PATIENTS_ARGS)
+
+bench-patients: setup services  ## issue 19: the front desk's patient search on 100,000 patients (BENCH_PATIENTS_ARGS="--reuse")
+	$(PY) -m bench.patient_search $(BENCH_PATIENTS_ARGS)
 
 bench-scale: setup services $(WRK)  ## issue 21: demo database beside a generated clinic network (BENCH_ARGS="--scale-factor 0.1")
 	$(PY) -m bench --scale $(BENCH_ARGS)

@@ -1,12 +1,15 @@
 """What one booking costs in one process: CPU µs of Python and of PostgreSQL, and Python calls, per booking.
 
-    python -m bench.booking_cost [--checkout DIR] [--bookings 400] [--warmup 100] [--json]
+    python -m bench.booking_cost [--checkout DIR] [--bookings 400] [--warmup 100] [--callgrind] [--json]
 
 Books `--warmup` and then `--bookings` free slots of the demo catalog through the Flask test client (the
 original front end's `book_slot`, a new user each: the statement with the user row), one at a time, and
 measures the measured ones: the process's CPU time, the CPU time of the database's server processes (from
 /proc) and, in a second pass of the same size, the Python calls (cProfile; `--no-calls` skips it). Instructions
-per booking: run it under `valgrind --tool=callgrind` at two sizes and divide the difference (bench/README).
+per booking: run it under `valgrind --tool=callgrind` at two sizes and divide the difference (bench/README), or
+under `valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no` with `--callgrind` (and `--no-calls`):
+then callgrind counts only the measured bookings, on the thread that makes them (a hand-over published by another
+thread is not counted), and the total it reports divided by `--bookings` is the figure.
 `--checkout` runs another checkout's code (say `git archive` of an earlier commit unpacked in /tmp) with this
 virtualenv, so two versions can be compared in turn on the same machine; each run builds its own database from
 that checkout's migrations. The CPU figures move with the machine's load: compare runs interleaved, the calls are exact.
@@ -38,6 +41,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--database", default="medsync_bench_booking_cost")
     parser.add_argument("--no-calls", action="store_true", help="skip the pass that counts Python calls (cProfile)")
+    parser.add_argument("--callgrind", action="store_true",
+                        help="under `valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no`: count the measured "
+                             "bookings only")
     parser.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     args = parser.parse_args()
     sys.path.insert(0, str(args.checkout.resolve()))  # before anything of the project is imported
@@ -53,9 +59,11 @@ def main() -> int:
 
 def _measure(args: argparse.Namespace) -> dict[str, float]:
     import redis
+    from cryptography.fernet import Fernet
     from flask_migrate import upgrade
 
     from medsync import create_app
+    from medsync.config import Settings
     from medsync.extensions import db
     from medsync.services.seed import seed_demo_catalog
     from tests.support.database import drop_database, recreate_database
@@ -63,11 +71,14 @@ def _measure(args: argparse.Namespace) -> dict[str, float]:
 
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     redis.Redis.from_url(redis_url).flushdb()
-    app = create_app({
+    settings = {
         "DATABASE_URL": recreate_database(args.database), "REDIS_URL": redis_url, "BOT_TOKEN": BOT_TOKEN,
         "WEBHOOK_SECRET": "bench", "WEBAPP_URL": "https://webapp.medsync.test", "TELEGRAM_API_URL": "http://127.0.0.1:9",
         "BOOKING_RATE_LIMIT": "1000000 per minute",
-    })
+    }
+    if hasattr(Settings, "RESULTS_KEY"):  # nothing starts without one since results are encrypted (none read here)
+        settings["RESULTS_KEY"] = (Fernet.generate_key().decode(),)
+    app = create_app(settings)
     try:
         with app.app_context():
             upgrade()
@@ -79,8 +90,11 @@ def _measure(args: argparse.Namespace) -> dict[str, float]:
         _book(client, bodies, args.warmup)
         with app.app_context():
             backends = _backends(db.engine, args.database)
+        collect = _callgrind_switch() if args.callgrind else lambda: None
         python, server = time.process_time(), _cpu_seconds(backends)
+        collect()
         _book(client, bodies, args.bookings)
+        collect()
         python, server = time.process_time() - python, _cpu_seconds(backends) - server
         calls = 0
         if not args.no_calls:
@@ -121,6 +135,26 @@ def _book(client, bodies, count: int) -> None:
         answer = client.post("/api/doctors/book_slot", json=next(bodies))
         if answer.status_code != 200:
             raise SystemExit(f"a booking answered {answer.status_code}: {answer.get_data(as_text=True)[:300]}")
+
+
+def _callgrind_switch():
+    """A function that switches callgrind's counting of this thread on, and at its next call off again
+    (valgrind/callgrind.h's client requests, loaded with ctypes: nothing runs outside the process, unlike
+    callgrind_control). Run under `--instr-atstart=no --collect-atstart=no`: the set-up runs uninstrumented (several
+    times faster under valgrind), and the hand-over thread's publishing is not counted (it batches by time)."""
+    import ctypes
+    import subprocess
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="callgrind_switch_"))
+    (folder / "switch.c").write_text(
+        "#include <valgrind/callgrind.h>\n"
+        "void count(void) { CALLGRIND_START_INSTRUMENTATION; CALLGRIND_TOGGLE_COLLECT; }\n"
+        "void stop(void) { CALLGRIND_TOGGLE_COLLECT; CALLGRIND_STOP_INSTRUMENTATION; }\n")
+    subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", folder / "switch.so", folder / "switch.c"], check=True)
+    library = ctypes.CDLL(str(folder / "switch.so"))
+    switches = iter([library.count, library.stop])
+    return lambda: next(switches)()
 
 
 def _backends(engine, database: str) -> list[int]:

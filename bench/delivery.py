@@ -24,7 +24,6 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,9 +36,10 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from medsync import clock, create_app  # noqa: E402
 from medsync.config import current_settings  # noqa: E402
 from medsync.extensions import db  # noqa: E402
-from medsync.models import Booking, Clinic, Doctor, OutboxMessage, Specialty, User  # noqa: E402
+from medsync.models import Booking, OutboxMessage, User  # noqa: E402
 from medsync.services.outbox import dedupe_key  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
+from bench.one_doctor import add_bench_doctor  # noqa: E402
 from bench.server import RESULTS_KEY, process_cpu_seconds  # noqa: E402
 from tests.support.database import recreate_database  # noqa: E402
 from workers.delivery import sweep_outbox  # noqa: E402
@@ -112,21 +112,14 @@ def _kill_mid_run(fake: FakeTelegramAPI, workers: list[subprocess.Popen], settin
 def _seed(count: int) -> None:
     """One doctor, `count` patients each with a future booking and a reminder that is due now."""
     now = clock.now()
-    clinic = Clinic(slug="bench", name="Bench Clinic", address="1 Bench St, Kyiv", timezone="Europe/Kyiv")
-    specialty = Specialty(slug="therapist", name="Therapist")
-    db.session.add_all([clinic, specialty])
-    db.session.flush()
-    doctor = Doctor(slug="bench-doctor", clinic_id=clinic.id, specialty_id=specialty.id, full_name="Dr. Bench",
-                    price=Decimal("500.00"), appointment_minutes=30)
-    db.session.add(doctor)
-    db.session.flush()
+    doctor = add_bench_doctor()
     chats = range(FIRST_CHAT, FIRST_CHAT + count)
     db.session.execute(insert(User), [{"telegram_id": chat, "first_name": "Patient"} for chat in chats])
     starts = [now.replace(minute=0, second=0, microsecond=0) + timedelta(days=1, minutes=30 * index)
               for index in range(count)]
     booking_ids = db.session.scalars(
         insert(Booking).returning(Booking.id, sort_by_parameter_order=True),
-        [{"user_id": chat, "clinic_id": clinic.id, "doctor_id": doctor.id, "starts_at": start,
+        [{"user_id": chat, "clinic_id": doctor.clinic_id, "doctor_id": doctor.id, "starts_at": start,
           "ends_at": start + timedelta(minutes=30), "status": "booked", "patient_first_name": "Patient",
           "patient_last_name": str(chat), "patient_phone": "+380500000000", "ical_uid": f"bench-{chat}@medsync"}
          for chat, start in zip(chats, starts)],

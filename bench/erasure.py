@@ -18,7 +18,6 @@ import sys
 import tempfile
 import time
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,9 +29,10 @@ from sqlalchemy import event, insert  # noqa: E402
 
 from medsync import clock, create_app  # noqa: E402
 from medsync.extensions import db  # noqa: E402
-from medsync.models import Booking, Clinic, Doctor, Result, Specialty, User  # noqa: E402
+from medsync.models import Booking, Result, User  # noqa: E402
 from medsync.services import erasure, result_files  # noqa: E402
 from tests.support.database import recreate_database  # noqa: E402
+from bench.one_doctor import add_bench_doctor  # noqa: E402
 
 DB_NAME = os.environ.get("BENCH_DB_NAME", "medsync_bench") + "_erasure"
 FIRST_PATIENT = 900_000_000
@@ -79,15 +79,9 @@ def main() -> int:
 
 
 def _catalog() -> tuple[int, int]:
-    clinic = Clinic(slug="bench", name="Bench Clinic", address="1 Bench St, Kyiv", timezone="Europe/Kyiv")
-    specialty = Specialty(slug="therapist", name="Therapist")
-    db.session.add_all([clinic, specialty])
-    db.session.flush()
-    doctor = Doctor(slug="bench-doctor", clinic_id=clinic.id, specialty_id=specialty.id, full_name="Dr. Bench",
-                    price=Decimal("500.00"), appointment_minutes=30)
-    db.session.add(doctor)
+    doctor = add_bench_doctor()
     db.session.commit()
-    return doctor.id, clinic.id
+    return doctor.id, doctor.clinic_id
 
 
 def _history(patient: int, doctor_id: int, clinic_id: int, past: int, with_results: int, results_dir: Path,

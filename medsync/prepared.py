@@ -22,11 +22,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnClause, Result, event, select, text
+from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.engine import Connection, CursorResult, Engine, ExceptionContext
 from sqlalchemy.orm import Session, scoped_session
-from sqlalchemy.sql import Executable, Select
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.sqltypes import NullType
 
 _PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
@@ -58,7 +58,6 @@ class PreparedStatement:
         declared = f" ({', '.join((types or {}).get(parameter, 'unknown') for parameter in order)})" if types else ""
         self.prepare_sql = f"PREPARE {name}{declared} AS {body}"
         self.execute_sql = f"EXECUTE {name}({', '.join(f'%({parameter})s' for parameter in order)})"
-        self._loads: dict[tuple[Any, ...], Select[Any]] = {}
 
     @classmethod
     def of_query(cls, name: str, query: Executable) -> PreparedStatement:
@@ -82,21 +81,6 @@ class PreparedStatement:
         """Run it in the session's (or connection's) transaction with these values (each parameter needs one)."""
         connection = self._prepared_on(on)
         return connection.exec_driver_sql(self.execute_sql, self._values(values))
-
-    def load(
-        self, session: Session | scoped_session[Session], entity: type, values: Mapping[str, Any],
-        *extra: ColumnClause[Any],
-    ) -> Result[Any]:
-        """Run it and read each row through the ORM as an `entity` (its table's columns, in the table's order,
-        first) and the `extra` columns after them: the objects come back persistent in the session, as from a
-        query, with every column loaded."""
-        query = self._loads.get((entity, *extra))
-        if query is None:
-            execute = text(f"EXECUTE {self.name}({', '.join(f':{parameter}' for parameter in self.parameters)})")
-            query = select(entity, *extra).from_statement(execute.columns(*entity.__table__.columns, *extra))
-            self._loads[(entity, *extra)] = query
-        self._prepared_on(session)
-        return session.execute(query, self._values(values))
 
     def _values(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The value of each parameter: the caller's, else the statement's constant."""

@@ -333,12 +333,12 @@ def make_booking(app_context: None, make_user: Callable[..., User], make_doctor:
             doctor = make_doctor()
         clinic_id = overrides.pop("clinic_id", doctor.clinic_id if doctor else None)
         starts_at = starts_at or next_local_slot(doctor.clinic if doctor else db.session.get(Clinic, clinic_id))
-        booking = bookings.book(
+        booked = bookings.book(
             user_id=user.telegram_id if user is not None else None, clinic_id=clinic_id, starts_at=starts_at,
             doctor_id=doctor.id if doctor else None, patient=overrides.pop("patient", PATIENT), **overrides,
         )
         db.session.commit()
-        return booking
+        return db.session.get(Booking, booked.id)  # the model (book answers with a copy of the row)
 
     return make
 

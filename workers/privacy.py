@@ -37,7 +37,8 @@ def sweep_exports() -> int:
 
 @shared_task(name="workers.privacy.apply_retention", ignore_result=True)
 def apply_retention() -> None:
-    """Nightly: purge results, anonymise bookings and delete exports past their retention; logs counts only."""
+    """Nightly: purge results, anonymise bookings and phone patients, delete exports past their retention; logs
+    counts only."""
     purged = retention.purge()
-    log.info("retention: %d results deleted, %d bookings anonymised, %d data exports deleted",
-             purged.results, purged.bookings, purged.exports)
+    log.info("retention: %d results deleted, %d bookings anonymised, %d patients without Telegram anonymised, "
+             "%d data exports deleted", purged.results, purged.bookings, purged.patients, purged.exports)

@@ -101,9 +101,11 @@ def _authenticate() -> Principal:
     scheme, credentials = scheme.lower(), credentials.strip()
     if scheme == "bearer" and credentials:
         token = staff_tokens.authenticate(credentials)
-        # last_used_at is bookkeeping of its own: it must not wait for (or depend on) the request's commit.
-        db.session.commit()
-        return Principal.of_token(token)
+        principal = Principal.of_token(token)  # read before a commit expires the row
+        if staff_tokens.note_used(token):
+            # last_used_at is bookkeeping of its own: it must not wait for (or depend on) the request's commit.
+            db.session.commit()
+        return principal
     if scheme == "tma":
         member = staff_accounts.active_member(verified_init_data().user.id)
         if member is None:

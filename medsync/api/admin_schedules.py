@@ -8,23 +8,20 @@ messaged (medsync.services.schedules). Views parse, ask access for the object's 
 """
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask.views import MethodView
 from flask_babel import gettext as _
 from marshmallow import Schema, fields
 
-from medsync import clock
 from medsync.api import access
 from medsync.api.admin import ADMIN_AUTH, ADMIN_ROLE, ADMIN_SECURITY, blp
 from medsync.api.refusals import JSON_BODY, refusals
-from medsync.api.schemas import CalendarDay, Text, between
+from medsync.api.schemas import CalendarDay, PatientToCallSchema, Text, ToCallQuerySchema, between
 from medsync.errors import NotFound
 from medsync.extensions import db
 from medsync.models import Clinic, Doctor, StaffRole
-from medsync.services import privacy_audit, schedules
+from medsync.services import call_list, privacy_audit, schedules
 
 BAD_HOURS = ("A field is invalid, each named: hours that end before they start, intervals of one day that overlap, a "
              "weekday outside 1-7, a time off the grid (whole hours for a 60-minute doctor, half hours for 30 …), "
@@ -133,22 +130,6 @@ class ChangeSchema(Schema):
     id = fields.Integer(allow_none=True, metadata={"description": "What was written; null in a dry run."})
     affected = fields.List(fields.Integer(), metadata={"description": "The visits cancelled (or that would be)."})
     visits = fields.List(fields.Nested(AffectedVisitSchema), metadata={"description": "The same, described."})
-
-
-class ToCallQuerySchema(Schema):
-    days = fields.Integer(load_default=60, validate=between(1, 366),
-                          metadata={"description": "Visits from today on, this many days ahead."})
-
-
-class VisitToCallSchema(Schema):
-    booking_id = fields.Integer()
-    doctor_id = fields.Integer(allow_none=True)
-    diagnostic_id = fields.Integer(allow_none=True)
-    starts_at = fields.DateTime(metadata={"description": "ISO 8601 in clinic time."})
-    patient_first_name = fields.String()
-    patient_last_name = fields.String()
-    patient_phone = fields.String()
-    cancel_reason = fields.String(allow_none=True)
 
 
 def _doctor_at_reachable_clinic(doctor_id: int) -> Doctor:
@@ -343,20 +324,15 @@ class TestHours(MethodView):
 class VisitsToCall(MethodView):
     @blp.doc(security=ADMIN_SECURITY)
     @blp.arguments(ToCallQuerySchema, location="query")
-    @blp.response(200, VisitToCallSchema(many=True))
+    @blp.response(200, PatientToCallSchema(many=True))
     @refusals(blp, {401: ADMIN_AUTH, 403: ADMIN_ROLE, 404: NO_CLINIC})
     def get(self, query: dict[str, Any], clinic_id: int) -> list[Any]:
-        """Visits the clinic cancelled for a schedule change whose patient no message reached (no Telegram, blocked
-        the bot, delivery failed): the front desk calls them. Any staff role of the clinic reads it; the read is
+        """The clinic's patients the front desk calls, each with why (as GET /api/v1/staff/clinics/{id}/to-call):
+        visits it cancelled whose patient no message reached, reminders due of patients without Telegram. The read is
         audited (`patients.read`, the bookings shown)."""
-        access.require_role(StaffRole.RECEPTION)
-        clinic = _clinic(clinic_id)
-        now = clock.now()
-        today = datetime.combine(now.astimezone(clinic.zone).date(), time(0), clinic.zone)
-        visits = [visit for visit in schedules.to_call([clinic.id], since=today)
-                  if visit.starts_at < today + timedelta(days=query["days"])]
-        # Names and phones to call were read: the trail says who saw whose (ids only).
-        privacy_audit.bookings_listed(access.actor_id(), {clinic.id: [visit.booking_id for visit in visits]},
+        staff = access.require_role(StaffRole.RECEPTION)
+        rows = call_list.to_call(_clinic(clinic_id).id, days=query["days"])
+        privacy_audit.bookings_listed(staff.actor_id, {clinic_id: [row.booking_id for row in rows]},
                                       listing=privacy_audit.TO_CALL)
         db.session.commit()
-        return [{**asdict(visit), "starts_at": visit.starts_at.astimezone(clinic.zone)} for visit in visits]
+        return rows

@@ -79,9 +79,8 @@ class Bookings(MethodView):
             idempotency_key=headers.get("idempotency_key"),
         )
         log_context.bind(booking_id=booking.id)
-        shown = bookings.details(booking)
         db.session.commit()
-        return shown
+        return booking
 
 
 @blp.route("/me/bookings")
@@ -139,7 +138,7 @@ class RescheduleBooking(MethodView):
     def post(self, fields: dict[str, Any], booking_id: int) -> bookings.BookingDetails:
         """Move my booking to another free slot: a new booking linked to the cancelled old one."""
         user_id = current_patient_id()
-        shown = bookings.details(bookings.reschedule(booking_id, user_id=user_id, starts_at=fields["starts_at"]))
+        shown = bookings.reschedule(booking_id, user_id=user_id, starts_at=fields["starts_at"])
         db.session.commit()
         return shown
 

@@ -165,10 +165,9 @@ def _book(schema: Schema, service_field: str) -> ResponseReturnValue:
         ),
         **{service_field: fields[service_field]},
     )
-    booking_id = booking.id  # read before the commit expires the row: no query after it
-    log_context.bind(booking_id=booking_id)
+    log_context.bind(booking_id=booking.id)
     db.session.commit()
-    return jsonify({"status": "success", "booking_id": booking_id})
+    return jsonify({"status": "success", "booking_id": booking.id})
 
 
 class _ListAnswers:

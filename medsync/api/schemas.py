@@ -518,3 +518,25 @@ class ErasureSchema(Schema):
     results_deleted = fields.Integer()
     message = fields.String(metadata={"description": "What was erased, what was kept and why, in the caller's "
                                                      "language."})
+
+
+class ToCallQuerySchema(QuerySchema):
+    days = fields.Integer(load_default=60, validate=between(1, 366),
+                          metadata={"description": "Visits from the clinic's today on, this many days ahead."})
+
+
+class PatientToCallSchema(Schema):
+    """A visit whose patient the front desk phones, and why."""
+
+    reason = fields.String(metadata={
+        "enum": ["cancelled_by_clinic", "reminder_due"],
+        "description": "cancelled_by_clinic: the clinic cancelled the visit and no message reached the patient; "
+                       "reminder_due: its reminder is due and the patient has no Telegram (booked by phone)."})
+    booking_id = fields.Integer()
+    doctor_id = fields.Integer(allow_none=True)
+    diagnostic_id = fields.Integer(allow_none=True)
+    starts_at = fields.DateTime(metadata={"description": "ISO 8601 in clinic time."})
+    patient_first_name = fields.String()
+    patient_last_name = fields.String()
+    patient_phone = fields.String()
+    cancel_reason = fields.String(allow_none=True, metadata={"description": "What the clinic said when cancelling."})

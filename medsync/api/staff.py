@@ -20,8 +20,8 @@ from medsync.api.pages import page_body
 from medsync.api.refusals import JSON_BODY, STAFF_AUTH, STAFF_ROLE, refusals
 from medsync.api.schemas import (
     DB_INT, BookingCreateSchema, BookingPatientSchema, CalendarDay, ClinicSummarySchema, ClinicTime, EmailAddress,
-    OffsetDateTime, PageQuerySchema, PaginationSchema, Phone, ResultSchema, ResultSentSchema, Text, length_between,
-    one_of,
+    OffsetDateTime, PageQuerySchema, PaginationSchema, PatientToCallSchema, Phone, QuerySchema, ResultSchema,
+    ResultSentSchema, Text, ToCallQuerySchema, between, length_between, one_of,
 )
 from medsync.config import current_settings
 from medsync.extensions import db
@@ -29,7 +29,8 @@ from medsync.i18n import current_language
 from medsync.models import PATIENT_FIELD_LIMITS, Actor, BookingStatus, StaffRole
 from medsync.models.booking import NOTE_LIMIT
 from medsync.services import (
-    bookings, catalog, clinic_day, delivery, front_desk, patients, privacy_audit, reminders, results,
+    bookings, call_list, catalog, clinic_day, delivery, front_desk, patient_details, patient_search, privacy_audit,
+    reminders, results,
 )
 from medsync.services.patients import CallerDetails
 
@@ -128,15 +129,18 @@ class NoteSchema(Schema):
 
 
 class PatientQuerySchema(PageQuerySchema):
-    q = fields.String(required=True, validate=length_between(patients.SEARCH_MIN_LENGTH, 100),
+    q = fields.String(required=True, validate=length_between(patient_search.SEARCH_MIN_LENGTH, 100),
                       metadata={"description": "Part of a name or phone, at least three characters."})
 
 
-class UpcomingVisitSchema(Schema):
+class PatientVisitSchema(Schema):
+    """One of a patient's visits as the desk lists it."""
+
     id = fields.Integer()
-    starts_at = ClinicTime()
+    starts_at = fields.DateTime(metadata={"description": "ISO 8601 in clinic time."})
     clinic_id = fields.Integer()
     service_name = fields.String()
+    status = fields.String()
 
 
 class FoundPatientSchema(Schema):
@@ -146,7 +150,31 @@ class FoundPatientSchema(Schema):
     phone = fields.String(attribute="patient.phone")
     email = fields.String(attribute="patient.email", allow_none=True)
     has_telegram = fields.Boolean(attribute="patient.has_telegram")
-    upcoming = fields.List(fields.Nested(UpcomingVisitSchema))
+    upcoming = fields.List(fields.Nested(PatientVisitSchema), metadata={
+        "description": "The next booked visits at the caller's clinics, soonest first (five at most)."})
+    last_visit = fields.Nested(PatientVisitSchema, allow_none=True, metadata={
+        "description": "The latest visit that was due before now (not cancelled), at the caller's clinics."})
+
+
+class PatientDetailsQuerySchema(QuerySchema):
+    visits = fields.Integer(load_default=patient_details.VISITS_SHOWN,
+                            validate=between(1, patient_details.VISITS_MAX),
+                            metadata={"description": "How many visits of each list (ahead, behind)."})
+
+
+class PatientRecordSchema(Schema):
+    id = fields.Integer(attribute="patient.id")
+    first_name = fields.String(attribute="patient.first_name")
+    last_name = fields.String(attribute="patient.last_name")
+    phone = fields.String(attribute="patient.phone")
+    email = fields.String(attribute="patient.email", allow_none=True)
+    has_telegram = fields.Boolean(attribute="patient.has_telegram")
+    upcoming = fields.List(fields.Nested(PatientVisitSchema), metadata={
+        "description": "Visits from now on at the caller's clinics, any status, soonest first."})
+    past = fields.List(fields.Nested(PatientVisitSchema), metadata={
+        "description": "Visits before now at the caller's clinics, any status, latest first."})
+    more_upcoming = fields.Boolean(metadata={"description": "More visits ahead than `visits` shows."})
+    more_past = fields.Boolean(metadata={"description": "More visits behind than `visits` shows."})
 
 
 class FoundPatientPageSchema(Schema):
@@ -320,12 +348,50 @@ class Patients(MethodView):
         first 100 matches at most (type more to narrow), by name. The read is audited (`patients.read`: who saw which
         patients, by id; never the query)."""
         staff = access.require_role(StaffRole.RECEPTION)
-        found = patients.search(q, within=staff.clinic_ids, page=page, per_page=per_page)
+        found = patient_search.search(q, within=staff.clinic_ids, page=page, per_page=per_page)
         # Their names and phones were read: the trail says who saw whose (ids only, never the query).
         privacy_audit.patients_found(staff.actor_id, [item.patient.id for item in found.items],
                                      within=staff.clinic_ids)
         db.session.commit()
         return page_body(found)
+
+
+@blp.route("/patients/<int(max=2147483647):patient_id>")
+class PatientDetails(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(PatientDetailsQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, PatientRecordSchema)
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: "No such patient among the caller's clinics' (none of "
+                                                           "their visits is at one of them).",
+                    422: f"`visits` outside 1–{patient_details.VISITS_MAX}."})
+    def get(self, patient_id, visits):
+        """A patient's details with their visits at the caller's clinics: ahead (soonest first) and behind (latest
+        first), `visits` of each; the read is audited (who, whose, which visits it showed)."""
+        staff = access.require_role(StaffRole.RECEPTION)
+        record = patient_details.patient_record(patient_id, within=staff.clinic_ids, visits=visits)
+        privacy_audit.patient_read(staff.actor_id, patient_id, patient_details.clinics_shown(record))
+        db.session.commit()
+        return record
+
+
+@blp.route("/clinics/<int(max=2147483647):clinic_id>/to-call")
+class PatientsToCall(MethodView):
+    @blp.doc(security=STAFF_SECURITY)
+    @blp.arguments(ToCallQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, PatientToCallSchema(many=True))
+    @refusals(blp, {401: STAFF_AUTH, 403: STAFF_ROLE, 404: "Not one of the caller's clinics.",
+                    422: "`days` outside 1–366."})
+    def get(self, clinic_id, days):
+        """The patients the front desk must phone, soonest visit first, each with why: the clinic cancelled their
+        visit and no message reached them (`cancelled_by_clinic`), or their reminder is due and they have no
+        Telegram (`reminder_due`). Names and phones were read: audited as the day's list is."""
+        staff = access.require_role(StaffRole.RECEPTION)
+        access.require_clinic(clinic_id)
+        rows = call_list.to_call(clinic_id, days=days)
+        privacy_audit.bookings_listed(staff.actor_id, {clinic_id: [row.booking_id for row in rows]},
+                                      listing=privacy_audit.TO_CALL)
+        db.session.commit()
+        return rows
 
 
 @blp.route("/bookings/<int:booking_id>/status")

@@ -26,10 +26,11 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
+from typing import Protocol
 
 import redis
 from flask import current_app
-from sqlalchemy.orm import ORMExecuteState, Session, object_session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from medsync.extensions import redis_client
 from medsync.models import Booking
@@ -298,7 +299,20 @@ def _replace_tokens_after_commit(session: Session) -> None:
                     exc_info=True)
 
 
-def booking_keys(booking: Booking) -> list[str]:
+class BookingRow(Protocol):
+    """What names a booking's tokens: a Booking, or the copy of its row a write answers with."""
+
+    @property
+    def user_id(self) -> int | None: ...
+    @property
+    def clinic_id(self) -> int | None: ...
+    @property
+    def doctor_id(self) -> int | None: ...
+    @property
+    def diagnostic_id(self) -> int | None: ...
+
+
+def booking_keys(booking: BookingRow) -> list[str]:
     """The tokens a booking's change replaces: its resource's and its patient's."""
     keys = [patient_key(booking.user_id)] if booking.user_id is not None else []
     if booking.doctor_id is not None:
@@ -324,9 +338,9 @@ def _notice_booking_writes(session: Session, _context: object) -> None:
                 after_commit.add(session, _SLOTS_CHANGED, key)
 
 
-def note_booking_written(booking: Booking) -> None:
-    """A booking written by a statement (not a flush): its resource's and patient's tokens change on commit."""
-    session = object_session(booking)
+def note_booking_written(session: Session, booking: BookingRow) -> None:
+    """A booking written by a statement (not a flush) in `session`: its resource's and patient's tokens change on
+    commit."""
     for key in booking_keys(booking):
         after_commit.add(session, _SLOTS_CHANGED, key)
 

@@ -43,7 +43,8 @@ from medsync.services import after_commit, audit, ratelimit, result_files, users
 log = logging.getLogger(__name__)
 
 _REDIS_KEYS_TO_DELETE = "privacy: redis keys to delete"
-_ERASED_PHONE = "erased:"  # an erased patient's phone: this and the row's id
+# An emptied patient row's phone: this and its id, unique as patients without Telegram are one per phone.
+ERASED_PHONE = "erased:"
 # Why the clinic cancelled an erased patient's visits ahead: stored as written, read in the reader's language.
 ERASED_ON_REQUEST = N_("The patient's data was erased at their request")
 # What reaches a patient's chat: every message kind about them, and the bot's replies queued for later.
@@ -172,7 +173,7 @@ def _erase_desk_patient(patient: Patient, *, actor_id: str, now: datetime) -> De
         delete(OutboxMessage).where(OutboxMessage.booking_id.in_(booking_ids), OutboxMessage.kind.in_(_THEIR_KINDS))
     )
     anonymised = _anonymise_bookings(theirs)
-    personal = not patient.phone.startswith(_ERASED_PHONE)
+    personal = not patient.phone.startswith(ERASED_PHONE)
     _anonymise_patient(Patient.id == patient.id)
     return DeskErasure(cancelled=len(cancelled), anonymised=anonymised, results_deleted=results_deleted,
                        cancelled_ids=cancelled, patient_erased=personal)
@@ -183,6 +184,23 @@ def anonymise_bookings_before(ended_before: datetime, *, limit: int) -> int:
     oldest = (select(Booking.id).where(Booking.ends_at < ended_before, _still_personal())
               .order_by(Booking.ends_at).limit(limit).scalar_subquery())
     return _anonymise_bookings(Booking.id.in_(oldest))
+
+
+def anonymise_phone_patients_before(last_visit_before: datetime, *, limit: int) -> int:
+    """Retention: strip the details of at most `limit` patients without Telegram (booked by phone) whose visits all
+    ended before `last_visit_before` (or who have none and were added before it), as `_anonymise_patient` does for
+    an erased user; how many. Their bookings stay, owned by the emptied row (anonymised by the bookings' retention)."""
+    oldest = (
+        select(Patient.id)
+        .where(Patient.user_id.is_(None), Patient.created_at < last_visit_before, _patient_still_personal(),
+               ~exists().where(Booking.patient_id == Patient.id, Booking.ends_at >= last_visit_before))
+        .order_by(Patient.id).limit(limit).scalar_subquery()
+    )
+    return db.session.execute(
+        update(Patient).where(Patient.id.in_(oldest))
+        .values(first_name="", last_name="", email=None, phone=func.concat(ERASED_PHONE, Patient.id))
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def delete_results_before(created_before: datetime, *, limit: int) -> int:
@@ -266,13 +284,19 @@ def _anonymise_patient(criterion: object) -> None:
     """Their patient row (the owner of their bookings, kept with them) keeps nothing of them: no name, phone, e-mail or
     Telegram account; its phone a placeholder unique to the row, as patients without Telegram are one per phone."""
     db.session.execute(update(Patient).where(criterion).values(
-        user_id=None, first_name="", last_name="", email=None, phone=func.concat(_ERASED_PHONE, Patient.id),
+        user_id=None, first_name="", last_name="", email=None, phone=func.concat(ERASED_PHONE, Patient.id),
     ))
 
 
 def _still_personal():  # noqa: ANN202
     """A booking that still holds something of its patient."""
     return or_(Booking.user_id.is_not(None), Booking.patient_phone != "", Booking.patient_first_name != "")
+
+
+def _patient_still_personal():  # noqa: ANN202
+    """A patient row that still holds something of its person."""
+    return or_(Patient.first_name != "", Patient.last_name != "", Patient.email.is_not(None),
+               ~Patient.phone.startswith(ERASED_PHONE, autoescape=True))
 
 
 def _is_staff(telegram_id: int) -> bool:

@@ -12,7 +12,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from medsync.errors import NotFound
-from medsync.models import Actor, Booking
+from medsync.models import Actor
 from medsync.services import bookings, catalog, patients
 from medsync.services.bookings import PatientDetails
 from medsync.services.patients import CallerDetails
@@ -20,7 +20,7 @@ from medsync.services.patients import CallerDetails
 
 def book_for_caller(*, within: Collection[int] | None, clinic_id: int, starts_at: datetime, actor_id: str,
                     patient_id: int | None = None, caller: CallerDetails | None = None,
-                    doctor_id: int | None = None, diagnostic_id: int | None = None) -> Booking:
+                    doctor_id: int | None = None, diagnostic_id: int | None = None) -> bookings.BookingDetails:
     """Book a free slot for a patient found by the desk (`patient_id`) or told on the phone (`caller`: found by their
     phone, else new); a clinic or patient outside `within` (None: every clinic) does not exist for the desk."""
     clinic = _clinic(clinic_id, within)

@@ -47,7 +47,7 @@ def paginate(query: Select[Any], *, page: int, per_page: int) -> Page[Any]:
     def count() -> int:
         return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
-    return _paged(rows_for, count, lambda row: row[0], page=page, per_page=per_page)
+    return paged(rows_for, count, lambda row: row[0], page=page, per_page=per_page)
 
 
 class PreparedList(Generic[T]):
@@ -77,17 +77,20 @@ class PreparedList(Generic[T]):
         def count() -> int:
             return db.session.scalar(self._count, dict(values)) or 0
 
-        return _paged(rows_for, count, self._item, page=page, per_page=per_page)
+        return paged(rows_for, count, self._item, page=page, per_page=per_page)
 
 
-def _paged(rows_for: Callable[[int, int], list[Any]], count: Callable[[], int], item: Callable[[Any], Any], *,
+def paged(rows_for: Callable[[int, int], list[Any]], count: Callable[[], int], item: Callable[[Any], Any], *,
            page: int, per_page: int) -> Page[Any]:
-    """The page asked for, clamped: rows_for(page, per_page) gives rows whose last column is the total."""
+    """The page asked for, clamped: rows_for(page, per_page) gives rows whose last column is the total, each made an
+    item by `item`; count() the total when the page asked for is past the end."""
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
     page = max(page, 1)
     rows = rows_for(page, per_page)
     if rows:
         return Page([item(row) for row in rows], page, per_page, rows[0][-1])
+    if page == 1:  # an empty first page: nothing to count (a search that finds nobody costs one statement)
+        return Page([], 1, per_page, 0)
     total = count()
     last = max(1, -(-total // per_page))
     if total == 0 or page <= last:

@@ -6,28 +6,19 @@ of their clinics only: those with a visit there.
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, delete, exists, select, text, update
+from sqlalchemy import ColumnElement, delete, exists, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
-from medsync import clock, phones
+from medsync import phones
 from medsync.errors import DomainError, InvalidRequest, NotFound
 from medsync.extensions import db
-from medsync.models import Booking, BookingStatus, Patient
+from medsync.models import Booking, Patient
 from medsync.services import bookings
-from medsync.services.pagination import Page, paginate
-
-SEARCH_MIN_LENGTH = 3
-SEARCH_CAP = 100  # matches a search lists at most (see `search`)
-UPCOMING_SHOWN = 5
-_PHONE_LIKE = re.compile(r"[\d\s()+\-.]+")
 
 
 class PatientNotFound(NotFound):
@@ -93,73 +84,8 @@ def visible(patient_id: int, *, within: Collection[int] | None) -> Patient:
 def _of_clinics(within: Collection[int] | None) -> ColumnElement[bool]:
     """The patient has a visit at one of these clinics (None: any patient)."""
     if within is None:
-        return text("true")
+        return true()
     return exists().where(Booking.patient_id == Patient.id, Booking.clinic_id.in_(list(within)))
-
-
-@dataclass(frozen=True)
-class Found:
-    """A patient as the search lists them: who, and their next visits at the asker's clinics."""
-
-    patient: Patient
-    upcoming: list[Booking]
-
-
-def search(query: str, *, within: Collection[int] | None, page: int = 1, per_page: int = 20,
-           now: datetime | None = None) -> Page[Found]:
-    """Patients whose name or phone holds every word of the query (each as typed, in any case; a phone written with
-    spaces or dashes as its digits), by name, SEARCH_CAP of them at most; through the pg_trgm index, the words bound
-    as parameters."""
-    words = search_words(query)
-    matching = [Patient.search.like(f"%{_escaped(word)}%", escape="\\") for word in words]
-    # At most SEARCH_CAP matches, taken as the index yields them and only then ordered: sorting and counting every
-    # holder of three common digits would cost a network of patients; the desk narrows with a few more characters.
-    capped = select(Patient.id).where(*matching, _of_clinics(within)).limit(SEARCH_CAP).subquery()
-    listed = (select(Patient).join(capped, capped.c.id == Patient.id)
-              .order_by(Patient.last_name, Patient.first_name, Patient.id))
-    found = paginate(listed, page=page, per_page=per_page)
-    upcoming = upcoming_visits([patient.id for patient in found.items], within=within, now=now)
-    return Page([Found(patient, upcoming.get(patient.id, [])) for patient in found.items],
-                found.page, found.per_page, found.total)
-
-
-def search_words(query: str) -> list[str]:
-    """The words to look for; a query shorter than SEARCH_MIN_LENGTH is a 422 naming `q`."""
-    query = " ".join(query.split())
-    if len(query) < SEARCH_MIN_LENGTH:
-        raise InvalidRequest(
-            _("Type at least three characters of a name or phone."),
-            errors={"q": [_("At least three characters.")]},
-        )
-    if _PHONE_LIKE.fullmatch(query) and sum(character.isdigit() for character in query) >= SEARCH_MIN_LENGTH:
-        return ["".join(character for character in query if character.isdigit())]
-    return query.lower().split()
-
-
-def _escaped(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def upcoming_visits(patient_ids: Sequence[int], *, within: Collection[int] | None,
-                    now: datetime | None = None) -> dict[int, list[Booking]]:
-    """The next booked visits of these patients at these clinics (None: every clinic), soonest first, a few each."""
-    if not patient_ids:
-        return {}
-    query = (
-        select(Booking)
-        .where(Booking.patient_id.in_(list(patient_ids)), Booking.status == BookingStatus.BOOKED.value,
-               Booking.starts_at >= (now or clock.now()))
-        .options(joinedload(Booking.clinic), joinedload(Booking.doctor), joinedload(Booking.diagnostic))
-        .order_by(Booking.starts_at, Booking.id)
-    )
-    if within is not None:
-        query = query.where(Booking.clinic_id.in_(list(within)))
-    visits: dict[int, list[Booking]] = {}
-    for booking in db.session.scalars(query):
-        shown = visits.setdefault(booking.patient_id, [])
-        if len(shown) < UPCOMING_SHOWN:
-            shown.append(booking)
-    return visits
 
 
 def link_contact(user_id: int, phone: str) -> list[int]:

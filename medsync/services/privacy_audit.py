@@ -70,3 +70,11 @@ def patients_found(actor_id: str, patient_ids: Sequence[int], *, within: Collect
                         after={"list": SEARCH, "patient_ids": sorted(ids)})
         for clinic_id, ids in sorted(by_clinic.items())
     )
+
+
+def patient_read(actor_id: str, patient_id: int, shown: Mapping[int, Sequence[int]]) -> None:
+    """A staff member opened a patient's details: one entry per clinic whose visits it showed, naming them (each
+    clinic's admins see their own); a patient shown with no visit (every clinic's asker) in one entry of no clinic."""
+    for clinic_id, booking_ids in sorted(shown.items()) or [(None, [])]:
+        audit.record("patient.read", actor_id=actor_id, object_type="patient", object_id=patient_id,
+                     clinic_id=clinic_id, after={"booking_ids": sorted(booking_ids)})

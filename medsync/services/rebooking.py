@@ -92,7 +92,8 @@ def _first_free(schedule: availability.Schedule, since: date, count: int, now: d
     return found[:count]
 
 
-def book_offer(cancelled: Booking, *, user_id: int, doctor_id: int | None, starts_at: datetime) -> Booking:
+def book_offer(cancelled: Booking, *, user_id: int, doctor_id: int | None,
+               starts_at: datetime) -> bookings.BookingDetails:
     """Book an offered time for the patient of a visit the clinic cancelled: the same details, the same clinic, the
     same doctor or a colleague of the same specialty there (or the same test). Raises what booking raises when
     the time was taken meanwhile, AlreadyRebooked when another new time was booked for this visit already."""

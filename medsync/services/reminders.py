@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from medsync import clock
@@ -60,6 +60,15 @@ def scheduled(starts_at: datetime, now: datetime) -> list[Scheduled]:
     configured: of reminders due together the last written is the one sent (`reason_to_skip`)."""
     return [Scheduled(label(offset), starts_at - offset) for offset in current_settings().REMINDER_OFFSETS
             if starts_at - offset > now]
+
+
+def due(now: datetime) -> ColumnElement[bool]:
+    """A visit whose first reminder is due by `now` (the largest REMINDER_OFFSETS before it) and that has not begun:
+    a patient with Telegram has it in the chat; one booked by phone is called by the front desk (call_list)."""
+    offsets = current_settings().REMINDER_OFFSETS
+    if not offsets:
+        return false()
+    return and_(Booking.starts_at > now, Booking.starts_at <= now + max(offsets))
 
 
 def text(details: str) -> str:

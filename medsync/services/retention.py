@@ -1,6 +1,7 @@
 """Retention: results older than RESULTS_RETENTION are deleted, bookings that ended before BOOKINGS_RETENTION lose
-their patient's personal fields (kept anonymised for the clinic's accounting), exports go after a week. In batches,
-each committed on its own, so a long backlog neither holds one huge transaction nor blocks the day's bookings."""
+their patient's personal fields (kept anonymised for the clinic's accounting), and so do the patients without Telegram
+(booked by phone) whose last visit did; exports go after a week. In batches, each committed on its own, so a long
+backlog neither holds one huge transaction nor blocks the day's bookings."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -21,6 +22,7 @@ class Purged:
 
     results: int
     bookings: int
+    patients: int
     exports: int
 
 
@@ -31,9 +33,12 @@ def purge(*, now: datetime | None = None, batch: int = BATCH) -> Purged:
     results = _in_batches(lambda: erasure.delete_results_before(now - settings.RESULTS_RETENTION, limit=batch), batch)
     bookings = _in_batches(lambda: erasure.anonymise_bookings_before(now - settings.BOOKINGS_RETENTION, limit=batch),
                            batch)
+    # After the bookings: a phone patient whose last visit the bookings' retention just emptied goes the same night.
+    patients = _in_batches(
+        lambda: erasure.anonymise_phone_patients_before(now - settings.BOOKINGS_RETENTION, limit=batch), batch)
     exports = data_export.delete_exports_before(now - data_export.EXPORT_KEPT)
     db.session.commit()
-    return Purged(results=results, bookings=bookings, exports=exports)
+    return Purged(results=results, bookings=bookings, patients=patients, exports=exports)
 
 
 def _in_batches(step: Callable[[], int], batch: int) -> int:

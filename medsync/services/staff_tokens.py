@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from medsync import clock
 from medsync.errors import InvalidRequest, NotFound, Unauthorized
@@ -64,14 +65,22 @@ def revoke(name_or_id: str, *, now: datetime | None = None) -> list[StaffToken]:
     return rows
 
 
-def authenticate(token: str, *, now: datetime | None = None) -> StaffToken:
-    """The active token row for this bearer token, or Unauthorized; notes when it was last used."""
+def authenticate(token: str) -> StaffToken:
+    """The active token row for this bearer token (its clinics read with it: one query), or Unauthorized."""
     digest = hash_token(token)
-    row = db.session.scalar(select(StaffToken).where(StaffToken.token_hash == digest))
+    row = db.session.scalars(
+        select(StaffToken).options(joinedload(StaffToken.clinics)).where(StaffToken.token_hash == digest)
+    ).unique().one_or_none()
     # Looked up by the token's SHA-256: timing can only tell about a hash, which reveals nothing of a token.
     if row is None or row.revoked_at is not None:
         raise Unauthorized(_("A valid staff token is required."))
-    now = now or clock.now()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
-        db.session.execute(update(StaffToken).where(StaffToken.id == row.id).values(last_used_at=now))
     return row
+
+
+def note_used(row: StaffToken, *, now: datetime | None = None) -> bool:
+    """Write when the token was last used, at most once per LAST_USED_PRECISION; whether it wrote."""
+    now = now or clock.now()
+    if row.last_used_at is not None and now - row.last_used_at < LAST_USED_PRECISION:
+        return False
+    db.session.execute(update(StaffToken).where(StaffToken.id == row.id).values(last_used_at=now))
+    return True

@@ -56,6 +56,15 @@ def desk_texts() -> dict[str, str]:
         "desk_for_patient": gettext("For {name}, {phone}"),
         "desk_choose_time": gettext("Choose a free time in the day grid first."),
         "desk_booked": gettext("Booked: {name} at {time}."),
+        "desk_patient_open": gettext("Visits"),
+        "desk_last_visit": gettext("Last visit: {day}"),
+        "desk_patient_visit": gettext("{day} {time} · {service} · {status}"),
+        "desk_patient_none": gettext("None."),
+        "desk_patient_more": gettext("…and more."),
+        "desk_calls_none": gettext("Nobody to call."),
+        "desk_call_line": gettext("{day} {time} · {name}"),
+        "desk_call_reminder_due": gettext("remind them of the visit (no Telegram)"),
+        "desk_call_cancelled": gettext("the clinic cancelled the visit: {reason}"),
     }
 
 

@@ -40,6 +40,10 @@ def test_the_front_desks_day_from_booking_a_caller_to_their_own_telegram(
     page.locator("[data-desk-query]").fill("567")
     page.locator("[data-desk-find-form] button[type=submit]").click()
     expect(page.locator("[data-desk-found] [data-patient-id]")).to_contain_text("Olha Kobylianska ☎️")
+    page.locator("[data-open-patient]").click()
+    expect(page.locator("[data-desk-patient-upcoming] [data-patient-visit]")).to_contain_text(
+        f"{day} 10:00 · Dr. Olena Kovalenko · booked")
+    expect(page.locator("[data-desk-patient-contact]")).to_have_text("+380671234567")
 
     # Nobody came… then she did. The desk opens its page on the visit's day (Telegram signs a page's initData when
     # it opens, and a day and a half later the first page's would have expired).

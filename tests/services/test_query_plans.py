@@ -26,7 +26,7 @@ from medsync.models import (
     Clinic, DiagnosticType, Doctor, MessageStatus, OutboxMessage, Patient, StaffMember, StaffRole, User,
 )
 from medsync.services import (
-    availability, bookings, clinic_day, delivery, maintenance, patients, reminders, staff_accounts, staff_agenda,
+    availability, bookings, clinic_day, delivery, maintenance, patient_search, reminders, staff_accounts, staff_agenda,
     staff_groups,
 )
 from tests.conftest import next_local_slot
@@ -332,8 +332,8 @@ def test_finding_a_patient_by_part_of_their_name_reads_only_the_matches(years_of
                   starts_at=next_local_slot(network.clinic, days_ahead=4),
                   patient=bookings.PatientDetails("Olha", "Kobylianska", caller.phone))
 
-    assert_read_through_indexes(scans_of(lambda: patients.search("kobyl", within={network.clinic.id})))
+    assert_read_through_indexes(scans_of(lambda: patient_search.search("kobyl", within={network.clinic.id})))
 
 
 def test_finding_a_patient_by_three_digits_of_their_phone_reads_only_the_matches(years_of_bookings):
-    assert_read_through_indexes(scans_of(lambda: patients.search("149", within=None)))
+    assert_read_through_indexes(scans_of(lambda: patient_search.search("149", within=None)))

@@ -2,45 +2,17 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from medsync import clock
 from medsync.extensions import db
-from medsync.models import Booking, BookingEvent, BookingStatus, MessageKind, OutboxMessage, Patient, StaffRole
-from medsync.services import bookings, staff_tokens
+from medsync.models import Booking, BookingEvent, BookingStatus, MessageKind, OutboxMessage, Patient
+from medsync.services import bookings
 from tests.conftest import next_local_slot
-
-CALLER = {"first_name": "Olha", "last_name": "Kobylianska", "phone": "067 123 45 67"}
-
-
-@pytest.fixture
-def desk(client, staff_headers, frozen_now, make_doctor):
-    """A receptionist's token, a doctor at their clinic, and a way to book a caller for tomorrow 10:00."""
-    doctor = make_doctor()
-
-    def book(patient=CALLER, *, hour=10, days_ahead=1, **overrides):
-        body = {"doctor_id": doctor.id, "clinic_id": doctor.clinic_id,
-                "starts_at": next_local_slot(doctor.clinic, days_ahead=days_ahead, hour=hour).isoformat(),
-                "patient": patient, **overrides}
-        return client.post("/api/v1/staff/bookings", json=body, headers=staff_headers)
-
-    book.doctor = doctor
-    return book
-
-
-@pytest.fixture
-def only_clinics(staff_headers):
-    """From now on the requests carry a reception token of these clinics only (`--role reception --clinic …`)."""
-
-    def limit(*clinic_ids: int) -> None:
-        _, token = staff_tokens.issue("Another desk", role=StaffRole.RECEPTION, clinic_ids=clinic_ids)
-        db.session.commit()
-        staff_headers["Authorization"] = f"Bearer {token}"
-
-    return limit
+from tests.staff.conftest import CALLER
 
 
 def messages_of(booking_id: int) -> list[str]:
@@ -198,6 +170,41 @@ def test_a_found_patient_shows_their_upcoming_visits_and_whether_they_have_teleg
     assert item["phone"] == "+380671234567"
     assert [visit["id"] for visit in item["upcoming"]] == [booked["id"]]
     assert item["upcoming"][0]["starts_at"] == booked["starts_at"]
+
+
+def test_a_found_patient_shows_their_last_visit_and_no_cancelled_one(client, staff_headers, desk, frozen_now):
+    came = desk(hour=10).json
+    called_off = desk(hour=12).json
+    set_status(client, staff_headers, called_off["id"], "cancelled")
+    frozen_now(datetime.fromisoformat(called_off["starts_at"]) + timedelta(days=1))
+
+    item = find(client, staff_headers, "kobyl").json["items"][0]
+
+    assert item["upcoming"] == []
+    assert item["last_visit"]["id"] == came["id"]
+    assert item["last_visit"]["starts_at"] == came["starts_at"]  # in the clinic's time, as the booking's
+    assert item["last_visit"]["service_name"] == desk.doctor.full_name
+
+
+def test_finding_more_patients_with_more_visits_runs_no_more_statements(client, staff_headers, desk, count_queries):
+    desk(CALLER, hour=10)
+    with count_queries() as one_found:
+        assert len(find(client, staff_headers, "kobyl").json["items"]) == 1
+    for hour, phone in ((11, "+380671111111"), (12, "+380672222222"), (14, "+380673333333")):
+        assert desk({**CALLER, "phone": phone}, hour=hour).status_code == 201
+        assert desk({**CALLER, "phone": phone}, hour=hour, days_ahead=2).status_code == 201
+
+    with count_queries() as four_found:
+        found = find(client, staff_headers, "kobyl").json["items"]
+
+    with count_queries() as none_found:
+        assert find(client, staff_headers, "nobody").json["pagination"]["total"] == 0
+
+    assert [len(item["upcoming"]) for item in found] == [1, 2, 2, 2]
+    # The token with its clinics, the search; then the audit of who was read: their clinics (a token of every
+    # clinic), the entries. Nobody found reads nobody.
+    assert len(four_found) == len(one_found) == 4
+    assert len(none_found) == 2
 
 
 @pytest.mark.parametrize("query", ["", "ab", "  a  "])

@@ -10,7 +10,7 @@ import telebot
 
 def register(bot: telebot.TeleBot) -> None:
     """Register every staff handler."""
-    from medsync.bot.staff import agenda, cancellations, find, groups, invites, remind, results, visits
+    from medsync.bot.staff import agenda, cancellations, find, groups, invites, remind, results, to_call, visits
 
-    for module in (invites, agenda, visits, cancellations, find, results, remind, groups):
+    for module in (invites, agenda, visits, cancellations, find, to_call, results, remind, groups):
         module.register(bot)

@@ -22,7 +22,7 @@ from medsync.services import staff_accounts
 def commands_for(member: StaffMember) -> list[BotCommand]:
     """The patients' commands, then the staff commands this member's role may use."""
     staff = [(command, description) for command, description in texts.STAFF_COMMANDS
-             if command not in ("remind", "find") or member.can_remind()]
+             if command not in ("remind", "find", "tocall") or member.can_remind()]
     return [BotCommand(command, str(description)) for command, description in (*patient_texts.COMMANDS, *staff)]
 
 

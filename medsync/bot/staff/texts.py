@@ -13,12 +13,14 @@ from flask_babel import ngettext
 from medsync import formats
 from medsync.bot.texts import STATUS_NAMES as PATIENT_STATUS_NAMES, local_time
 from medsync.i18n import N_, translated
+from medsync.services.call_list import CallReason, PatientToCall
 from medsync.models import (
     Booking, BookingStatus, Clinic, GroupEventKind, MessageStatus, OutboxMessage, Result, StaffGroupEvent, StaffMember,
     StaffRole,
 )
 
 if TYPE_CHECKING:
+    from medsync.services.patient_search import Visit
     from medsync.services.reminder_runs import Progress
 
 # --- signing in ------------------------------------------------------------------------------------
@@ -30,6 +32,7 @@ STAFF_COMMANDS = (
     ("today", _l("Today's visits")),
     ("agenda", _l("Another day's visits: /agenda tomorrow")),
     ("find", _l("Find a patient: /find name or phone")),
+    ("tocall", _l("Call list")),
     ("remind", _l("Send tomorrow's reminders now")),
     ("staff", _l("What clinic staff can do here")),
 )
@@ -128,6 +131,28 @@ def _marks(booking: Booking) -> str:
 def visit_button(booking: Booking) -> str:
     """A visit on a button (plain text): icon, local time, patient."""
     return f"{STATUS_ICONS.get(booking.status, '')} {formats.clock_time(local_time(booking))} · {patient_name(booking)}"
+
+
+TO_CALL_NOT_FOR_DOCTORS = _l("The call list is the front desk's: reception and clinic admins.")
+
+
+def patients_to_call(rows: list[PatientToCall]) -> str:
+    """The call list: when, who, their phone, why; soonest first."""
+    if not rows:
+        return _("Nobody to call.")
+    lines = [f"☎️ <b>{escape(_('Call list'))}</b>"]
+    for row in sorted(rows, key=lambda item: (item.starts_at, item.booking_id)):
+        why = (_("remind them of the visit (no Telegram)") if row.reason is CallReason.REMINDER_DUE
+               else _("the clinic cancelled the visit: {reason}").format(reason=row.cancel_reason or ""))
+        lines.append(f"\n{day_name(row.starts_at.date())} {formats.clock_time(row.starts_at)} · "
+                     f"<b>{escape(row.patient_first_name)} {escape(row.patient_last_name)}</b> · "
+                     f"{escape(row.patient_phone)}\n  {escape(why)}")
+    return "\n".join(lines)
+
+
+def found_visit_button(patient_name: str, visit: Visit) -> str:
+    """A found patient's visit on a button (plain text): icon, local time, patient."""
+    return f"{STATUS_ICONS.get(visit.status, '')} {formats.clock_time(visit.starts_at)} · {patient_name}"
 
 
 def patient_name(booking: Booking) -> str:
@@ -427,7 +452,7 @@ def found_patients(found: list, total: int) -> str:
         telegram = _("Telegram") if patient.has_telegram else BY_PHONE_MARK + " " + _("no Telegram")
         lines.append(f"\n<b>{escape(patient.full_name)}</b> · {escape(patient.phone)} · {telegram}")
         for visit in item.upcoming[:2]:
-            start = local_time(visit)
+            start = visit.starts_at  # in the clinic's time already
             lines.append(f"  {day_name(start.date())} {formats.clock_time(start)} · {escape(visit.service_name)}")
         if not item.upcoming:
             lines.append("  " + _("No visits ahead."))

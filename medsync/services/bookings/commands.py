@@ -24,6 +24,7 @@ from medsync.models import PATIENT_FIELD_LIMITS, Actor, Booking, BookingEvent, B
 from medsync.models.booking import ACTIVE_SQL
 from medsync.services import availability, catalog, outbox, reminders, users
 from medsync.services.bookings import audit, statement
+from medsync.services.bookings.queries import BookingDetails, details
 
 _NOT_YET_SENT = (MessageKind.CONFIRMATION, MessageKind.REMINDER)
 DEADLOCK_DETECTED = "40P01"  # SQLSTATE
@@ -64,8 +65,9 @@ def book(
     now: datetime | None = None,
     profile: users.Profile | None = None,
     _rescheduled_from: Booking | None = None,
-) -> Booking:
-    """Book a free slot for the user; raises SlotTaken, PatientBusy, SlotUnavailable or InvalidRequest.
+) -> BookingDetails:
+    """Book a free slot for the user; raises SlotTaken, PatientBusy, SlotUnavailable or InvalidRequest. The answer is
+    the booking as written (or as found, for a repeated Idempotency-Key): a copy, not the model (`get_booking`).
 
     The schedule is checked by arithmetic on the catalog snapshot; then one statement writes the booking, its
     audit event and its outbox rows, and leaves to PostgreSQL what the snapshot does not hold: the doctor's
@@ -98,7 +100,7 @@ def book(
             raise
         if profile is not None:
             users.write_profile(profile)
-        return _same_request(earlier, request)
+        return details(_same_request(earlier, request))
     booking = _insert_booking(
         user_id=user_id, patient_id=patient_id, clinic=resource.clinic, slot=slot,
         patient=patient, doctor_id=doctor_id,
@@ -110,7 +112,7 @@ def book(
     if idempotency_key is not None and user_id is not None:
         earlier = _by_idempotency_key(user_id, idempotency_key)
         if earlier is not None:  # a repeat of a request that was booked (its slot is taken by itself)
-            return _same_request(earlier, request)
+            return details(_same_request(earlier, request))
     availability.check_slot(resource, starts_at, now=now)  # the doctor is away, or the slot is held
     _refusal(user_id, patient_id, resource, slot)
 
@@ -130,7 +132,7 @@ def _insert_booking(
     actor_id: str | None,
     now: datetime,
     profile: users.Profile | None,
-) -> Booking | None:
+) -> BookingDetails | None:
     """Write the booking, its audit event and its messages in one statement (`statement.write`), unless the clinic's
     schedule changed since `clinic` (the snapshot the slot was checked on) was read, the doctor is away that day or a
     unique or exclusion constraint refuses the booking: then nothing is written (None)."""
@@ -220,7 +222,7 @@ def cancel_by_staff(
     return booking
 
 
-def reschedule(booking_id: int, *, user_id: int, starts_at: datetime, now: datetime | None = None) -> Booking:
+def reschedule(booking_id: int, *, user_id: int, starts_at: datetime, now: datetime | None = None) -> BookingDetails:
     """The patient moves their booking: book the new slot, cancel the old one and link them, all or nothing."""
     now = now or clock.now()
     with db.session.begin_nested():
@@ -232,7 +234,7 @@ def reschedule(booking_id: int, *, user_id: int, starts_at: datetime, now: datet
 
 
 def reschedule_by_staff(booking_id: int, *, starts_at: datetime, actor_id: str, reason: str | None = None,
-                        now: datetime | None = None) -> Booking:
+                        now: datetime | None = None) -> BookingDetails:
     """Staff move a booked visit to another free time of the same doctor or test, at any time; the patient's message
     about the new time carries the reason."""
     now = now or clock.now()
@@ -243,7 +245,7 @@ def reschedule_by_staff(booking_id: int, *, starts_at: datetime, actor_id: str, 
 
 
 def _move(old: Booking, starts_at: datetime, actor: Actor, actor_id: str, reason: str | None,
-          now: datetime) -> Booking:
+          now: datetime) -> BookingDetails:
     """Book the new slot, cancel the old one and link them (inside the caller's savepoint)."""
     # Cancelling first frees the old slot, so the visit may move to an overlapping time. The
     # cancellation itself is not announced: the confirmation of the new time says it was moved.

@@ -128,7 +128,9 @@ def get_booking_for_staff(booking_id: int) -> Booking:
 class BookingDetails(PatientChoices):
     """A booking as it is shown, its clinic and service taken from the catalog snapshot.
 
-    Copied from the row before the commit expires it, so that the answer to a write needs no query after it.
+    Copied from the row (a Booking's loaded values, or the row the booking statement returned) before the commit,
+    so that the answer to a write needs no query after it. Not the model: it is not in the session and does not
+    change with the row (read the Booking for that: `get_booking`).
     """
 
     id: int
@@ -147,6 +149,13 @@ class BookingDetails(PatientChoices):
     cancelled_by: str | None
     rescheduled_from_id: int | None
     ical_sequence: int
+    # Whose it is and what it names, as the row holds them.
+    patient_id: int
+    user_id: int | None
+    clinic_id: int
+    doctor_id: int | None
+    diagnostic_id: int | None
+    ical_uid: str
 
     @property
     def service_name(self) -> str:
@@ -159,8 +168,9 @@ class BookingDetails(PatientChoices):
         return catalog.diagnostic_name(self.diagnostic.id)
 
 
-def details(booking: Booking) -> BookingDetails:
-    """The booking as shown to its patient (no query: the row's loaded values and the catalog snapshot)."""
+def details(booking: Booking | Row[Any]) -> BookingDetails:
+    """The booking as shown to its patient, from a Booking or a row of its table (the booking statement's); no query:
+    the row's values and the catalog snapshot."""
     snapshot = catalog.current_catalog()
     return BookingDetails(
         id=booking.id, status=booking.status, clinic=snapshot.clinics[booking.clinic_id],
@@ -171,4 +181,6 @@ def details(booking: Booking) -> BookingDetails:
         patient_email=booking.patient_email, patient_message=booking.patient_message,
         cancel_reason=booking.cancel_reason, cancelled_by=booking.cancelled_by,
         rescheduled_from_id=booking.rescheduled_from_id, ical_sequence=booking.ical_sequence,
+        patient_id=booking.patient_id, user_id=booking.user_id, clinic_id=booking.clinic_id,
+        doctor_id=booking.doctor_id, diagnostic_id=booking.diagnostic_id, ical_uid=booking.ical_uid,
     )

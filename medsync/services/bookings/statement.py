@@ -8,8 +8,10 @@ for the winner and then writes nothing, instead of aborting the transaction. The
 are written from the booking's row, so they exist exactly when it does. The user row is upserted as
 `users.write_profile` writes it: the booking's foreign key is checked at the end of the statement, when the row
 exists. A Telegram user's own patient is made (or found) in the same statement when the booking names none
-(`patient_id` NULL: the front desk names theirs). The booking comes back through the ORM, loaded from the row the
-statement returns (RETURNING): no SELECT after it. A booking without a Telegram account gets no messages.
+(`patient_id` NULL: the front desk names theirs). The booking comes back as the row the statement returns
+(RETURNING), copied into the answer (`queries.BookingDetails`): no SELECT after it, and no ORM object — loading the
+row through the ORM cost a third of the statement's Python again (bench/README). A booking without a Telegram
+account gets no messages.
 
 What is written is decided elsewhere: the event's values by `audit.event`, the messages' keys by
 `outbox.dedupe_key`, which reminders a booking gets by `medsync.services.reminders`.
@@ -33,6 +35,7 @@ from medsync.models import (
 )
 from medsync.prepared import PreparedStatement
 from medsync.services import changes, outbox, users
+from medsync.services.bookings.queries import BookingDetails, details
 
 # The booking's columns the statement writes (the rest are the table's defaults).
 WRITTEN = (
@@ -41,8 +44,8 @@ WRITTEN = (
     "rescheduled_from_id", "ical_uid", "ical_sequence",
 )
 _EVENT = ("actor", "actor_id", "action", "details")
-_MESSAGE_IDS = column("message_ids", ARRAY(Integer))
-_MESSAGE_DUES = column("message_dues", ARRAY(DateTime(timezone=True)))
+_MESSAGE_IDS = "message_ids"
+_MESSAGE_DUES = "message_dues"
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class BookingMessage:
 def write(
     values: dict[str, Any], *, day: date, event: dict[str, Any], messages: Sequence[BookingMessage],
     queued_at: datetime, profile: users.Profile | None, patient_phone: str, schedule_version: int,
-) -> Booking | None:
+) -> BookingDetails | None:
     """Write the booking (`values`: every column of WRITTEN), its audit event and its messages, and the patient's
     `profile` when given (and the user's patient with `patient_phone`, unless `values` name the patient), unless the
     clinic's schedule is no longer at `schedule_version` (the one the slot was checked against), the doctor is away
@@ -75,18 +78,15 @@ def write(
     if profile is not None:
         parameters.update(profile.values("profile_"))
     try:
-        written = _statement(profile is not None).load(
-            db.session, Booking, parameters, _MESSAGE_IDS, _MESSAGE_DUES
-        ).one_or_none()
+        written = _statement(profile is not None).execute(db.session, parameters).one_or_none()
     finally:
         if profile is not None:
             users.profile_written(profile.telegram_id)
     if written is None:
         return None
-    booking, message_ids, message_dues = written
-    outbox.dispatch_due(zip(message_ids, message_dues), queued_at)
-    changes.note_booking_written(booking)  # only this doctor's/test's and patient's free slots
-    return booking
+    outbox.dispatch_due(zip(written.message_ids, written.message_dues), queued_at)
+    changes.note_booking_written(db.session(), written)  # only this doctor's/test's and patient's free slots
+    return details(written)
 
 
 @cache
@@ -96,8 +96,8 @@ def _statement(with_profile: bool) -> PreparedStatement:
     queued = _queued(booked)
     query = select(
         booked,
-        func.array(select(queued.c.id).order_by(queued.c.id).scalar_subquery()).label(_MESSAGE_IDS.name),
-        func.array(select(queued.c.due_at).order_by(queued.c.id).scalar_subquery()).label(_MESSAGE_DUES.name),
+        func.array(select(queued.c.id).order_by(queued.c.id).scalar_subquery()).label(_MESSAGE_IDS),
+        func.array(select(queued.c.due_at).order_by(queued.c.id).scalar_subquery()).label(_MESSAGE_DUES),
     ).add_cte(_audited(booked))
     if with_profile:
         query = query.add_cte(users.upsert().cte("patient"))

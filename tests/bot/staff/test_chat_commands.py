@@ -55,7 +55,8 @@ def test_opening_an_invite_gives_that_chat_the_staff_commands_its_role_may_use(
 
     assert _deliver_queued() == ["sent", "sent"]
 
-    assert _listed(telegram_api, desk.telegram_id) == [*PATIENT_COMMANDS, "today", "agenda", "find", "remind", "staff"]
+    assert _listed(telegram_api, desk.telegram_id) == [*PATIENT_COMMANDS, "today", "agenda", "find", "tocall", "remind",
+                                                       "staff"]
     assert _listed(telegram_api, doctor_account.telegram_id) == [*PATIENT_COMMANDS, "today", "agenda", "staff"]
     assert _listed(telegram_api, patient.telegram_id) == [] and telegram_api.commands() == []
 
@@ -98,7 +99,7 @@ def test_a_member_invited_again_keeps_the_commands_whatever_order_the_rows_arriv
 
     assert [deliver_message(new_binding), deliver_message(revocation)] == ["sent", "sent"]
 
-    assert _listed(telegram_api, member.telegram_id)[-5:] == ["today", "agenda", "find", "remind", "staff"]
+    assert _listed(telegram_api, member.telegram_id)[-6:] == ["today", "agenda", "find", "tocall", "remind", "staff"]
     assert telegram_api.calls("sendMessage") == []  # not told their access ended: it has not
 
 
@@ -111,6 +112,7 @@ def test_setup_bot_brings_every_staff_chat_in_step(app, telegram_api: FakeTelegr
 
     assert result.exit_code == 0, result.output
     assert [item["command"] for item in telegram_api.commands()] == PATIENT_COMMANDS
-    assert _listed(telegram_api, staying.telegram_id) == [*PATIENT_COMMANDS, "today", "agenda", "find", "remind", "staff"]
+    assert _listed(telegram_api, staying.telegram_id) == [*PATIENT_COMMANDS, "today", "agenda", "find", "tocall", "remind",
+                                                          "staff"]
     assert _listed(telegram_api, leaving.telegram_id) == []
     assert "staff commands set in 1 staff chat(s)" in result.output

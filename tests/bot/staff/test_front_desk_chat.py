@@ -24,6 +24,17 @@ def _by_phone(doctor, starts_at):
     return booking
 
 
+def _missed_by_the_desk(post_update, frozen_now, make_doctor, make_booking, make_staff):
+    """Today's 10:00 visit, marked missed from its card by a member of the desk 40 minutes after it was due."""
+    doctor = make_doctor()
+    day = clock.now().astimezone(doctor.clinic.zone).date()
+    booking = make_booking(doctor=doctor, starts_at=datetime.combine(day, time(10), doctor.clinic.zone))
+    member = make_staff(clinics=[doctor.clinic])
+    frozen_now(booking.starts_at + timedelta(minutes=40))
+    post_update(callback_update(member.telegram_id, callbacks.visit_move.new(booking.id, "noshow", 1)))
+    return booking, member
+
+
 def test_find_lists_a_patient_of_the_clinic_with_their_next_visit_as_a_button(
     post_update, telegram_api, frozen_now, make_doctor, make_staff
 ):
@@ -55,12 +66,7 @@ def test_find_does_not_show_another_clinics_patients_nor_answer_a_short_query(
 def test_a_missed_visit_is_marked_arrived_after_all_from_its_card_with_a_reason(
     post_update, telegram_api, frozen_now, make_doctor, make_booking, make_staff
 ):
-    doctor = make_doctor()
-    day = clock.now().astimezone(doctor.clinic.zone).date()
-    booking = make_booking(doctor=doctor, starts_at=datetime.combine(day, time(10), doctor.clinic.zone))
-    member = make_staff(clinics=[doctor.clinic])
-    frozen_now(booking.starts_at + timedelta(minutes=40))
-    post_update(callback_update(member.telegram_id, callbacks.visit_move.new(booking.id, "noshow", 1)))
+    booking, member = _missed_by_the_desk(post_update, frozen_now, make_doctor, make_booking, make_staff)
     card = telegram_api.last("editMessageText")
 
     post_update(callback_update(member.telegram_id, button(card, "↩️ Arrived after all")["callback_data"]))
@@ -77,12 +83,7 @@ def test_a_missed_visit_is_marked_arrived_after_all_from_its_card_with_a_reason(
 def test_a_mark_is_not_taken_back_from_the_card_after_the_visits_day(
     post_update, telegram_api, frozen_now, make_doctor, make_booking, make_staff
 ):
-    doctor = make_doctor()
-    day = clock.now().astimezone(doctor.clinic.zone).date()
-    booking = make_booking(doctor=doctor, starts_at=datetime.combine(day, time(10), doctor.clinic.zone))
-    member = make_staff(clinics=[doctor.clinic])
-    frozen_now(booking.starts_at + timedelta(minutes=40))
-    post_update(callback_update(member.telegram_id, callbacks.visit_move.new(booking.id, "noshow", 1)))
+    booking, member = _missed_by_the_desk(post_update, frozen_now, make_doctor, make_booking, make_staff)
     frozen_now(booking.starts_at + timedelta(days=1))
 
     post_update(callback_update(member.telegram_id, callbacks.visit_card.new(booking.id, 1)))
@@ -109,3 +110,30 @@ def test_the_agenda_marks_who_confirmed_and_who_was_booked_by_phone(
     text = telegram_api.last("sendMessage").params["text"]
     assert "<b>Olha Kobylianska</b> ☎️ ·" in text
     assert "<b>Taras Shevchenko</b> 👍 ·" in text
+
+
+def test_tocall_lists_a_patient_without_telegram_whose_reminder_is_due_with_their_phone(
+    post_update, telegram_api, frozen_now, make_doctor, make_staff, make_clinic
+):
+    doctor = make_doctor()
+    booking = _by_phone(doctor, next_local_slot(doctor.clinic))
+    desk = make_staff(clinics=[doctor.clinic])
+    elsewhere = make_staff(clinics=[make_clinic()], user=None)
+    frozen_now(booking.starts_at - timedelta(hours=3))
+
+    post_update(message_update(desk.telegram_id, "/tocall"))
+    listed = telegram_api.last("sendMessage").params["text"]
+    post_update(message_update(elsewhere.telegram_id, "/tocall"))
+
+    assert "<b>Olha Kobylianska</b> · +380671234567" in listed
+    assert "remind them of the visit (no Telegram)" in listed
+    assert telegram_api.last("sendMessage").params["text"] == "Nobody to call."
+
+
+def test_tocall_is_not_a_doctors(post_update, telegram_api, frozen_now, make_doctor, make_staff):
+    doctor = make_doctor()
+    member = make_staff("doctor", doctor=doctor)
+
+    post_update(message_update(member.telegram_id, "/tocall"))
+
+    assert "reception and clinic admins" in telegram_api.last("sendMessage").params["text"]

@@ -7,7 +7,7 @@
   var M = window.MedSync;
   var S = window.MedSyncStaff;
   var $ = function (selector) { return document.querySelector(selector); };
-  var state = { clinic: null, day: null, slot: null, patient: null, visit: null };
+  var state = { clinic: null, day: null, slot: null, patient: null, visit: null, calls: false };
 
   function clock(iso) { return iso.slice(11, 16); }  /* clinic time: the API writes it with the clinic's offset */
 
@@ -36,7 +36,7 @@
       return Promise.all(columns.map(function (doctor) {
         return M.api("/api/v1/doctors/" + doctor.id + "/slots?from=" + day + "&to=" + day);
       })).then(function (free) { drawGrid(columns, free, answers[1].items); });
-    }, refused);
+    }, refused).then(loadCalls);
   }
 
   function drawGrid(doctors, free, visits) {
@@ -76,6 +76,28 @@
                                      text: visit.patient.first_name + " " + visit.patient.last_name + marks(visit) });
     open.addEventListener("click", function () { openVisit(visit); });
     return open;
+  }
+
+  /* --- the patients to call: visits the clinic cancelled that no message reached, reminders due without Telegram -- */
+
+  function loadCalls() {
+    if (!state.calls) return null;  /* the desk's list: reception and admins (a doctor keeps to their day) */
+    return M.api("/api/v1/staff/clinics/" + state.clinic + "/to-call?days=14").then(function (rows) {
+      var list = $("[data-desk-calls]");
+      list.textContent = "";
+      if (!rows.length) list.appendChild(M.element("li", { class: "hint", text: M.t("desk_calls_none") }));
+      rows.forEach(function (row) {
+        var why = row.reason === "reminder_due" ? M.t("desk_call_reminder_due")
+          : M.t("desk_call_cancelled", { reason: row.cancel_reason || "" });
+        list.appendChild(M.element("li", { "data-call-booking": row.booking_id, "data-call-reason": row.reason }, [
+          M.element("span", { text: M.t("desk_call_line", {
+            day: row.starts_at.slice(0, 10), time: clock(row.starts_at),
+            name: row.patient_first_name + " " + row.patient_last_name }) + " · " }),
+          M.element("a", { href: "tel:" + row.patient_phone, text: row.patient_phone }),
+          M.element("span", { class: "hint", text: " · " + why }),
+        ]));
+      });
+    }, refused);
   }
 
   /* --- a visit: marks, taking them back, the note ----------------------------------------------------- */
@@ -132,17 +154,52 @@
         var next = patient.upcoming.map(function (visit) { return visit.starts_at.slice(0, 10) + " " + clock(visit.starts_at) + " · " + visit.service_name; });
         var choose = M.element("button", { type: "button", class: "button small secondary", text: M.t("desk_book_for") });
         choose.addEventListener("click", function () { choosePatient(patient); });
+        var open = M.element("button", { type: "button", class: "button small secondary", "data-open-patient": patient.id,
+                                         text: M.t("desk_patient_open") });
+        open.addEventListener("click", function () { openPatient(patient.id); });
+        var last = patient.last_visit ? M.t("desk_last_visit", { day: patient.last_visit.starts_at.slice(0, 10) }) : "";
         var card = M.element("li", { class: "card", "data-patient-id": patient.id }, [
           M.element("div", { class: "card-body" }, [
             M.element("strong", { class: "name", text: patient.first_name + " " + patient.last_name + (patient.has_telegram ? "" : " ☎️") }),
             M.element("span", { class: "hint", text: patient.phone }),
             M.element("span", { class: "hint", text: next.join("; ") || M.t("desk_no_visits") }),
-          ]), choose,
+            M.element("span", { class: "hint", text: last }),
+          ]), open, choose,
         ]);
         list.appendChild(card);
         /* Other modules add what they offer for a patient shown (staff_patient_erase.js: erasing on request). */
         document.dispatchEvent(new CustomEvent("medsync:patient-shown", { detail: { patient: patient, card: card } }));
       });
+    }, refused);
+  }
+
+  /* --- a patient's details: their visits ahead and behind (the read is audited) ------------------------------ */
+
+  function visitLines(visits, more) {
+    var lines = visits.map(function (visit) {
+      return M.element("li", { "data-patient-visit": visit.id, text: M.t("desk_patient_visit", {
+        day: visit.starts_at.slice(0, 10), time: clock(visit.starts_at), service: visit.service_name,
+        status: M.t("desk_status_" + visit.status),
+      }) });
+    });
+    if (!lines.length) lines.push(M.element("li", { class: "hint", text: M.t("desk_patient_none") }));
+    if (more) lines.push(M.element("li", { class: "hint", text: M.t("desk_patient_more") }));
+    return lines;
+  }
+
+  function openPatient(id) {
+    cleared();
+    M.api("/api/v1/staff/patients/" + id).then(function (record) {
+      var box = $("[data-desk-patient]");
+      box.hidden = false;
+      box.setAttribute("data-patient-id", record.id);
+      $("[data-desk-patient-name]").textContent = record.first_name + " " + record.last_name + (record.has_telegram ? "" : " ☎️");
+      $("[data-desk-patient-contact]").textContent = [record.phone, record.email].filter(Boolean).join(" · ");
+      var upcoming = $("[data-desk-patient-upcoming]"), past = $("[data-desk-patient-past]");
+      upcoming.textContent = ""; past.textContent = "";
+      visitLines(record.upcoming, record.more_upcoming).forEach(function (line) { upcoming.appendChild(line); });
+      visitLines(record.past, record.more_past).forEach(function (line) { past.appendChild(line); });
+      box.scrollIntoView({ block: "nearest" });
     }, refused);
   }
 
@@ -186,6 +243,8 @@
   }
 
   S.me.then(function (me) {
+    state.calls = me.holds.indexOf("reception") >= 0;
+    $("[data-desk-calls]").closest("section").hidden = !state.calls;
     var select = $("[data-desk-clinic]");
     me.clinics.forEach(function (clinic) { select.appendChild(M.element("option", { value: clinic.id, text: clinic.name })); });
     var dayInput = $("[data-desk-date]");
