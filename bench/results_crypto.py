@@ -85,7 +85,8 @@ def _measure(booking_id: int, size: int, rounds: int) -> dict[str, dict[str, flo
 
 @contextmanager
 def _mode(mode: str):
-    """"plain": the write and read as they were before encryption (no key named on the row)."""
+    """"plain": the write and read as they were before encryption (no key named on the row); the plain write is
+    `write_atomically`, 256 KiB per write() like the sealed one, so the two differ by the encryption only."""
     if mode == "encrypted":
         yield
         return

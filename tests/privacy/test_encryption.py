@@ -8,6 +8,7 @@ import logging
 
 import pytest
 from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import update
 
 from medsync import create_app
@@ -88,6 +89,27 @@ def test_the_owner_downloads_the_plain_pdf_while_the_disk_holds_only_ciphertext(
 
     assert response.status_code == 200 and response.data == PDF
     assert b"%PDF" not in results.file_path(result).read_bytes()
+
+
+@pytest.mark.parametrize("size", [0, 1, result_files._CHUNK_BYTES - 1, result_files._CHUNK_BYTES,
+                                  3 * result_files._CHUNK_BYTES + 7])
+def test_a_file_sealed_chunk_by_chunk_is_one_aes_gcm_message_with_no_plain_chunk(app, tmp_path, size):
+    # Written a chunk at a time, the file is still what one AESGCM.encrypt of the whole document gives: every chunk
+    # boundary is covered by the one tag, and no chunk reaches the disk in plain.
+    content = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    path = tmp_path / "sealed.pdf"
+    with app.app_context():
+        keys = result_files.current_keys()
+        assert result_files.write(path, content) == keys.current
+
+    sealed = path.read_bytes()
+    start = len(b"MSR1") + 2
+    end = start + int.from_bytes(sealed[4:start], "big")
+    nonce = sealed[end:end + 12]
+    assert AESGCM(keys.cipher.decrypt(sealed[start:end])).encrypt(nonce, content, b"MSR1") == sealed[end + 12:]
+    assert result_files.unseal(keys, sealed) == content
+    assert size < 1024 or content[:1024] not in sealed
+    assert not list(tmp_path.glob(".upload-*"))
 
 
 DAMAGES = {
