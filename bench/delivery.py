@@ -36,7 +36,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from medsync import clock, create_app  # noqa: E402
 from medsync.config import current_settings  # noqa: E402
 from medsync.extensions import db  # noqa: E402
-from medsync.models import Booking, OutboxMessage, User  # noqa: E402
+from medsync.models import Booking, OutboxMessage, Patient, User  # noqa: E402
 from medsync.services.outbox import dedupe_key  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
 from bench.one_doctor import add_bench_doctor  # noqa: E402
@@ -115,14 +115,17 @@ def _seed(count: int) -> None:
     doctor = add_bench_doctor()
     chats = range(FIRST_CHAT, FIRST_CHAT + count)
     db.session.execute(insert(User), [{"telegram_id": chat, "first_name": "Patient"} for chat in chats])
+    patient_ids = db.session.scalars(insert(Patient).returning(Patient.id, sort_by_parameter_order=True), [
+        {"user_id": chat, "first_name": "Patient", "last_name": str(chat), "phone": "+380500000000"} for chat in chats
+    ]).all()
     starts = [now.replace(minute=0, second=0, microsecond=0) + timedelta(days=1, minutes=30 * index)
               for index in range(count)]
     booking_ids = db.session.scalars(
         insert(Booking).returning(Booking.id, sort_by_parameter_order=True),
-        [{"user_id": chat, "clinic_id": doctor.clinic_id, "doctor_id": doctor.id, "starts_at": start,
+        [{"user_id": chat, "patient_id": patient_id, "clinic_id": doctor.clinic_id, "doctor_id": doctor.id, "starts_at": start,
           "ends_at": start + timedelta(minutes=30), "status": "booked", "patient_first_name": "Patient",
           "patient_last_name": str(chat), "patient_phone": "+380500000000", "ical_uid": f"bench-{chat}@medsync"}
-         for chat, start in zip(chats, starts)],
+         for chat, patient_id, start in zip(chats, patient_ids, starts)],
     ).all()
     db.session.execute(insert(OutboxMessage), [
         {"kind": "reminder", "dedupe_key": dedupe_key("booking", booking_id, "reminder", "2h"), "booking_id": booking_id,

@@ -29,7 +29,7 @@ from sqlalchemy import event, insert  # noqa: E402
 
 from medsync import clock, create_app  # noqa: E402
 from medsync.extensions import db  # noqa: E402
-from medsync.models import Booking, Result, User  # noqa: E402
+from medsync.models import Booking, Patient, Result, User  # noqa: E402
 from medsync.services import erasure, result_files  # noqa: E402
 from tests.support.database import recreate_database  # noqa: E402
 from bench.one_doctor import add_bench_doctor  # noqa: E402
@@ -89,12 +89,14 @@ def _history(patient: int, doctor_id: int, clinic_id: int, past: int, with_resul
     """`past` visits years back (each patient on its own stretch of the doctor's calendar), 3 upcoming, results."""
     db.session.add(User(telegram_id=patient, first_name="Bench", last_name="Patient"))
     db.session.flush()
+    patient_id = db.session.scalar(insert(Patient).returning(Patient.id).values(
+        user_id=patient, first_name="Bench", last_name="Patient", phone="+380500000000", email="bench@example.com"))
     now = clock.now()
     first = now - timedelta(days=3000) + timedelta(days=round_number * 60)
     starts = [first + timedelta(hours=hour) for hour in range(past)]
     starts += [now + timedelta(days=30 + round_number, hours=hour) for hour in range(3)]
     booking_ids = db.session.scalars(insert(Booking).returning(Booking.id, sort_by_parameter_order=True), [
-        {"user_id": patient, "clinic_id": clinic_id, "doctor_id": doctor_id, "starts_at": start,
+        {"user_id": patient, "patient_id": patient_id, "clinic_id": clinic_id, "doctor_id": doctor_id, "starts_at": start,
          "ends_at": start + timedelta(minutes=30), "status": "fulfilled" if start < now else "booked",
          "patient_first_name": "Bench", "patient_last_name": "Patient", "patient_phone": "+380500000000",
          "patient_email": "bench@example.com", "ical_uid": f"{patient}-{index}@medsync"}
