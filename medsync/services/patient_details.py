@@ -51,7 +51,7 @@ def _visits(patient_id: int, within: Collection[int] | None, when: ColumnElement
     query = visits_query(Booking.patient_id == patient_id, when).order_by(*order).limit(visits + 1)
     if within is not None:
         query = query.where(Booking.clinic_id.in_(list(within)))
-    return [visit_of(row._mapping) for row in db.session.execute(query)]
+    return [visit_of(row) for row in db.session.execute(query).mappings()]
 
 
 def clinics_shown(record: PatientRecord) -> dict[int, list[int]]:

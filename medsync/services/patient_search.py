@@ -82,7 +82,7 @@ def search(query: str, *, within: Collection[int] | None, page: int = 1, per_pag
 
     def rows_for(number: int, size: int) -> list[tuple[Found, int]]:
         rows = db.session.execute(statements.rows, {**values, "page_limit": size, "page_offset": (number - 1) * size})
-        return _found(rows)
+        return _found(rows.mappings())
 
     def count() -> int:
         return db.session.scalar(statements.count, values) or 0
@@ -176,15 +176,17 @@ def _prefixed(visits: Lateral, prefix: str) -> list[ColumnElement[Any]]:
 
 
 def _found(rows: Any) -> list[tuple[Found, int]]:
-    """The listed patients with their visits, in their order; (found, total of the list) each."""
+    """The listed patients with their visits, in their order (rows as mappings); (found, total of the list) each."""
     found: dict[int, tuple[Found, int]] = {}
     for row in rows:
-        if row.id not in found:
-            patient = PatientCard(row.id, row.first_name, row.last_name, row.phone, row.email, row.has_telegram)
-            found[row.id] = (Found(patient, [], visit_of(row._mapping, "last_")), row.total)
-        visit = visit_of(row._mapping, "next_")
+        patient_id = row["id"]
+        if patient_id not in found:
+            patient = PatientCard(patient_id, row["first_name"], row["last_name"], row["phone"], row["email"],
+                                  row["has_telegram"])
+            found[patient_id] = (Found(patient, [], visit_of(row, "last_")), row["total"])
+        visit = visit_of(row, "next_")
         if visit is not None:
-            found[row.id][0].upcoming.append(visit)
+            found[patient_id][0].upcoming.append(visit)
     return list(found.values())
 
 

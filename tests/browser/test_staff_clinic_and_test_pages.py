@@ -147,6 +147,8 @@ def test_a_tests_hours_at_a_clinic_are_checked_then_confirmed(open_app, make_sta
 
     page = open_app(f"/app/staff/diagnostics/{diagnostic.id}", user=profile(admin))
     hours = page.locator(f'[data-test-hours] [data-clinic-id="{clinic.id}"] form')
+    # The form shows the stored hours and duration once they are read (an edit typed before would be overwritten).
+    expect(page.locator(f'[data-test-hours] [data-clinic-id="{clinic.id}"] [data-rotas]')).not_to_have_text("")
     hours.locator(f"#c{clinic.id}-weekday-2").fill("10:00-12:00")
     hours.locator(f"#c{clinic.id}-duration_minutes").fill("20")
     hours.get_by_role("button", name="Check").click()
