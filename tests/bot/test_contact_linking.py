@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from medsync.extensions import db
 from medsync.models import Actor, Booking, MessageKind, OutboxMessage, Patient
-from medsync.services import bookings, front_desk
-from medsync.services.patients import CallerDetails
+from medsync.services import bookings
 from tests.bot.conftest import message_update
 from tests.conftest import next_local_slot
+from tests.support.desk import book_by_phone
 
 PHONE = "+380671234567"
 
@@ -18,12 +18,7 @@ PHONE = "+380671234567"
 def booked_by_phone(frozen_now, make_doctor):
     """A visit the front desk booked for a caller without Telegram, the day after tomorrow at 10:00."""
     doctor = make_doctor()
-    booking = front_desk.book_for_caller(
-        within=None, clinic_id=doctor.clinic_id, doctor_id=doctor.id, actor_id="staff-token:1",
-        starts_at=next_local_slot(doctor.clinic, days_ahead=2),
-        caller=CallerDetails("Olha", "Kobylianska", "067 123 45 67"),
-    )
-    db.session.commit()
+    booking = book_by_phone(doctor, next_local_slot(doctor.clinic, days_ahead=2))
     return db.session.get(Booking, booking.id)  # the model (booking answers with a copy of the row)
 
 

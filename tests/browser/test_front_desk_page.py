@@ -7,12 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
-from medsync.extensions import db
-from medsync.services import front_desk
-from medsync.services.patients import CallerDetails
 from tests.bot.conftest import message_update, post_update  # noqa: F401 - the webhook fixture
 from tests.browser.conftest import save_screenshot
 from tests.conftest import next_local_slot
+from tests.support.desk import book_by_phone
 
 
 def profile(member) -> dict:
@@ -96,10 +94,7 @@ def test_a_search_sent_before_the_page_knows_its_caller_runs_once_it_does(
     frozen_now(datetime.now(timezone.utc))
     clinic = make_clinic()
     doctor = make_doctor(clinic=clinic)
-    front_desk.book_for_caller(
-        within=None, clinic_id=clinic.id, doctor_id=doctor.id, actor_id="staff-token:1",
-        starts_at=next_local_slot(clinic), caller=CallerDetails("Olha", "Kobylianska", "067 123 45 67"))
-    db.session.commit()
+    book_by_phone(doctor, next_local_slot(clinic))
     member = make_staff("reception", clinics=[clinic])
     page = open_app("/app/staff/desk", user=profile(member), width=1000)
     held = []

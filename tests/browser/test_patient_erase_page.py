@@ -8,10 +8,9 @@ from playwright.sync_api import expect
 
 from medsync.extensions import db
 from medsync.models import Patient
-from medsync.services import front_desk
-from medsync.services.patients import CallerDetails
 from tests.browser.conftest import telegram_record
 from tests.conftest import next_local_slot
+from tests.support.desk import book_by_phone
 
 
 def _profile(member) -> dict:
@@ -28,9 +27,7 @@ def test_an_admin_erases_a_phone_patient_after_confirming_what_it_will_do(open_a
                                                                          make_staff, make_booking):
     frozen_now(datetime.now(timezone.utc))
     doctor = make_doctor()
-    booked = front_desk.book_for_caller(
-        within=None, clinic_id=doctor.clinic_id, doctor_id=doctor.id, actor_id="staff-token:1",
-        starts_at=next_local_slot(doctor.clinic), caller=CallerDetails("Olha", "Kobylianska", "067 123 45 67"))
+    booked = book_by_phone(doctor, next_local_slot(doctor.clinic))
     make_booking(doctor=doctor, starts_at=next_local_slot(doctor.clinic, hour=11))  # Taras, with Telegram
     db.session.commit()
     admin = make_staff("admin", clinics=[doctor.clinic], name="Oksana Admin")
@@ -60,10 +57,7 @@ def test_an_admin_erases_a_phone_patient_after_confirming_what_it_will_do(open_a
 def test_reception_is_not_offered_the_erasure(open_app, frozen_now, make_doctor, make_staff):
     frozen_now(datetime.now(timezone.utc))
     doctor = make_doctor()
-    front_desk.book_for_caller(
-        within=None, clinic_id=doctor.clinic_id, doctor_id=doctor.id, actor_id="staff-token:1",
-        starts_at=next_local_slot(doctor.clinic), caller=CallerDetails("Olha", "Kobylianska", "067 123 45 67"))
-    db.session.commit()
+    book_by_phone(doctor, next_local_slot(doctor.clinic))
     desk = make_staff("reception", clinics=[doctor.clinic])
 
     page = open_app("/app/staff/desk", user=_profile(desk), width=1000)

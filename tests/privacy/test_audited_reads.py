@@ -9,11 +9,11 @@ from sqlalchemy import select, update
 from medsync import clock
 from medsync.extensions import db
 from medsync.models import AuditEntry, OutboxMessage
-from medsync.services import front_desk, results
-from medsync.services.patients import CallerDetails
+from medsync.services import results
 from tests.admin.conftest import member_headers  # noqa: F401 - a fixture
 from tests.bot.conftest import buttons, callback_update, message_update
 from tests.conftest import PDF, next_local_slot
+from tests.support.desk import book_by_phone
 
 
 def test_a_staff_download_and_resend_of_a_result_are_audited_and_admins_see_them(
@@ -72,20 +72,11 @@ def _reads() -> list[AuditEntry]:
                                    .order_by(AuditEntry.id)))
 
 
-def _by_phone(doctor, starts_at):
-    booking = front_desk.book_for_caller(
-        within=None, clinic_id=doctor.clinic_id, doctor_id=doctor.id, actor_id="staff-token:1", starts_at=starts_at,
-        caller=CallerDetails("Olha", "Kobylianska", "067 123 45 67"),
-    )
-    db.session.commit()
-    return booking
-
-
 def test_a_patient_search_through_the_staff_api_is_audited_with_the_patients_found_never_the_query(
     client, make_staff, member_headers, make_doctor, frozen_now
 ):
     doctor = make_doctor()
-    booking = _by_phone(doctor, next_local_slot(doctor.clinic))
+    booking = book_by_phone(doctor, next_local_slot(doctor.clinic))
     desk = make_staff("reception", clinics=[doctor.clinic])
 
     response = client.get("/api/v1/staff/patients?q=kobyl", headers=member_headers(desk))
@@ -107,7 +98,7 @@ def test_a_search_by_a_member_of_two_clinics_is_audited_for_the_clinic_each_pati
     client, make_staff, member_headers, make_doctor, make_clinic, frozen_now
 ):
     doctor, other = make_doctor(), make_clinic()
-    booking = _by_phone(doctor, next_local_slot(doctor.clinic))
+    booking = book_by_phone(doctor, next_local_slot(doctor.clinic))
     desk = make_staff("reception", clinics=[doctor.clinic, other])
 
     client.get("/api/v1/staff/patients?q=kobyl", headers=member_headers(desk))
@@ -156,7 +147,7 @@ def test_the_bots_today_and_a_visits_card_are_audited_as_reads_of_the_member(
 def test_the_bots_find_is_audited_with_the_patients_it_showed(post_update, telegram_api, make_staff, make_doctor,
                                                              frozen_now):
     doctor = make_doctor()
-    booking = _by_phone(doctor, next_local_slot(doctor.clinic))
+    booking = book_by_phone(doctor, next_local_slot(doctor.clinic))
     member = make_staff(clinics=[doctor.clinic])
 
     post_update(message_update(member.telegram_id, "/find 567"))

@@ -9,19 +9,10 @@ from medsync import clock
 from medsync.bot.staff import callbacks
 from medsync.extensions import db
 from medsync.models import Booking, BookingEvent
-from medsync.services import bookings, front_desk
-from medsync.services.patients import CallerDetails
+from medsync.services import bookings
 from tests.bot.conftest import button, buttons, callback_update, message_update
 from tests.conftest import next_local_slot
-
-
-def _by_phone(doctor, starts_at):
-    booking = front_desk.book_for_caller(
-        within=None, clinic_id=doctor.clinic_id, doctor_id=doctor.id, actor_id="staff-token:1", starts_at=starts_at,
-        caller=CallerDetails("Olha", "Kobylianska", "067 123 45 67"),
-    )
-    db.session.commit()
-    return booking
+from tests.support.desk import book_by_phone
 
 
 def _missed_by_the_desk(post_update, frozen_now, make_doctor, make_booking, make_staff):
@@ -39,7 +30,7 @@ def test_find_lists_a_patient_of_the_clinic_with_their_next_visit_as_a_button(
     post_update, telegram_api, frozen_now, make_doctor, make_staff
 ):
     doctor = make_doctor()
-    booking = _by_phone(doctor, next_local_slot(doctor.clinic))
+    booking = book_by_phone(doctor, next_local_slot(doctor.clinic))
     member = make_staff(clinics=[doctor.clinic])
 
     post_update(message_update(member.telegram_id, "/find 567"))
@@ -54,7 +45,7 @@ def test_find_does_not_show_another_clinics_patients_nor_answer_a_short_query(
     post_update, telegram_api, frozen_now, make_doctor, make_staff, make_clinic
 ):
     doctor = make_doctor()
-    _by_phone(doctor, next_local_slot(doctor.clinic))
+    book_by_phone(doctor, next_local_slot(doctor.clinic))
     member = make_staff(clinics=[make_clinic()])
 
     post_update(message_update(member.telegram_id, "/find kobyl"))
@@ -94,11 +85,11 @@ def test_a_mark_is_not_taken_back_from_the_card_after_the_visits_day(
     assert db.session.get(Booking, booking.id).status == "noshow"
 
 
-def test_the_agenda_marks_who_confirmed_and_who_was_booked_by_phone(
+def test_the_agenda_marks_who_confirmed_and_who_was_bookedbook_by_phone(
     post_update, telegram_api, frozen_now, make_doctor, make_booking, make_user, make_staff
 ):
     doctor = make_doctor()
-    _by_phone(doctor, next_local_slot(doctor.clinic, days_ahead=0, hour=15))
+    book_by_phone(doctor, next_local_slot(doctor.clinic, days_ahead=0, hour=15))
     user = make_user()
     confirmed = make_booking(user=user, doctor=doctor, starts_at=next_local_slot(doctor.clinic, days_ahead=0, hour=16))
     bookings.confirm_attendance(confirmed.id, user_id=user.telegram_id)
@@ -116,7 +107,7 @@ def test_tocall_lists_a_patient_without_telegram_whose_reminder_is_due_with_thei
     post_update, telegram_api, frozen_now, make_doctor, make_staff, make_clinic
 ):
     doctor = make_doctor()
-    booking = _by_phone(doctor, next_local_slot(doctor.clinic))
+    booking = book_by_phone(doctor, next_local_slot(doctor.clinic))
     desk = make_staff(clinics=[doctor.clinic])
     elsewhere = make_staff(clinics=[make_clinic()], user=None)
     frozen_now(booking.starts_at - timedelta(hours=3))
