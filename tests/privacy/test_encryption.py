@@ -41,19 +41,6 @@ def with_keys(app, monkeypatch, results_dir):
         check.write_bytes(kept)
 
 
-@pytest.fixture
-def stored(make_visit):
-    """A result stored for a visit that took place (encrypted with the test key)."""
-
-    def store(content: bytes = PDF) -> Result:
-        booking = make_visit()
-        result = results.store_result(booking.id, content=content, file_name="blood.pdf", now=booking.starts_at)
-        db.session.commit()
-        return result
-
-    return store
-
-
 # --- start-up ------------------------------------------------------------------------------------------------------
 
 

@@ -29,19 +29,6 @@ def no_files_of_earlier_tests(results_dir):
             shutil.rmtree(folder)
 
 
-@pytest.fixture
-def stored(make_visit, results_dir):
-    """A result stored for a visit that took place."""
-
-    def store(content: bytes = PDF) -> Result:
-        booking = make_visit()
-        result = results.store_result(booking.id, content=content, file_name="blood.pdf", now=booking.starts_at)
-        db.session.commit()
-        return result
-
-    return store
-
-
 def _files(results_dir) -> list[str]:
     return sorted(str(path.relative_to(results_dir)) for path in results_dir.rglob("*.pdf"))
 
