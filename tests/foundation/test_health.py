@@ -47,9 +47,11 @@ def test_readyz_reports_rabbitmq_as_the_broker(amqp_app):
     assert response.get_json()["broker"] == "ok"
 
 
-def test_readyz_reports_a_broker_that_is_down_and_stays_ready(app, tmp_path_factory):
+def test_readyz_reports_a_broker_that_is_down_and_stays_ready(app, tmp_path_factory, telegram_server):
     """Without the broker bookings still commit; their hand-overs wait in the outbox for the sweep."""
-    apart = create_app(settings_for_tests(tmp_path_factory, CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:1//"))
+    # The Bot API's address is the process's (pyTelegramBotAPI keeps one): this app must name the same fake server.
+    apart = create_app(settings_for_tests(tmp_path_factory, TELEGRAM_API_URL=telegram_server.url,
+                                          CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:1//"))
     response = apart.test_client().get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ready", "postgresql": "ok", "redis": "ok", "broker": "down"}
