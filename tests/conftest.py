@@ -22,6 +22,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from medsync import clock, create_app
+from medsync.bot import use_bot_api
 from medsync.extensions import db
 from medsync.models import (
     Actor, Booking, BookingStatus, Clinic, ClinicDiagnostic, DiagnosticType, Doctor, Patient, Specialty, User,
@@ -151,6 +152,8 @@ def _isolated(request: pytest.FixtureRequest) -> Iterator[None]:
         celery_app = request.getfixturevalue("app").extensions["celery"]
         celery_app.set_default()
         celery_app.set_current()
+        # ... and its bot the process's Bot API address (pyTelegramBotAPI keeps one): the fake server's.
+        use_bot_api(request.getfixturevalue("app").config["SETTINGS"].TELEGRAM_API_URL)
     yield
     if "app" not in request.fixturenames:
         return

@@ -15,11 +15,16 @@ log = logging.getLogger(__name__)
 
 def create_bot(settings: Settings) -> telebot.TeleBot:
     """A synchronous bot: handlers run inside the webhook request, sharing its app context and session."""
-    # The Bot API base is configurable (a self-hosted Bot API server, or the fake one in tests).
-    apihelper.API_URL = settings.TELEGRAM_API_URL + "/bot{0}/{1}"
-    apihelper.FILE_URL = settings.TELEGRAM_API_URL + "/file/bot{0}/{1}"
+    use_bot_api(settings.TELEGRAM_API_URL)
     transport.install()
     return telebot.TeleBot(settings.BOT_TOKEN, threaded=False, parse_mode="HTML")
+
+
+def use_bot_api(url: str) -> None:
+    """Send pyTelegramBotAPI's calls to this Bot API (a self-hosted server, or the fake one in tests). The library
+    keeps one address per process: the last app created with a bot decides it."""
+    apihelper.API_URL = url + "/bot{0}/{1}"
+    apihelper.FILE_URL = url + "/file/bot{0}/{1}"
 
 
 def init_bot(app: Flask) -> None:
